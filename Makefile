@@ -1,0 +1,43 @@
+# One command per chore; CI runs the same ones.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check bench install browser node clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set everything up and serve on SQLite with a demo project
+run: $(STAMP)
+	$(BIN)/frontdesk migrate
+	$(BIN)/frontdesk serve --demo
+
+## make test: set everything up (Python packages, Chromium, Node clients) and run the whole suite
+test: $(STAMP) browser node
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -q && apt-get install -y -q chromium) >/dev/null; }
+
+node:
+	cd tests/compat && (test -d node_modules || npm ci --silent --no-audit --no-fund)
+
+check: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,192 @@
+"""Authentication and authorisation in one place.
+
+``authenticate`` turns an Authorization header into a principal; ``access_project`` and
+``access_request`` are the only places that decide who may see what. Handlers never check
+roles themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from frontdesk.auth.permissions import can_see_request, role_at_least
+from frontdesk.auth.principals import (
+    ROLE_RANK,
+    Agent,
+    AgentRole,
+    AnonymousVisitor,
+    AuthenticatedVisitor,
+    Principal,
+    Visitor,
+)
+from frontdesk.errors import Forbidden, NotFound, Unauthorized
+from frontdesk.ids import is_object_id
+from frontdesk.services import Services
+from frontdesk.storage import project_users, projects, requests, sessions, users
+from frontdesk.storage.database import Row
+
+
+def parse_authorization(header: str | None) -> tuple[str, str] | None:
+    """(scheme, credentials) with the scheme lower-cased, or None for an absent header."""
+    if not header or not header.strip():
+        return None
+    scheme, _, credentials = header.strip().partition(" ")
+    if not credentials.strip():
+        raise Unauthorized("the Authorization header has no credentials", code="malformed_token")
+    return scheme.lower(), credentials.strip()
+
+
+async def authenticate(services: Services, header: str | None) -> Principal | None:
+    """The principal an Authorization header proves, None without one; Unauthorized if bad."""
+    parsed = parse_authorization(header)
+    if parsed is None:
+        return None
+    scheme, credentials = parsed
+    if scheme in ("jwt", "bearer"):
+        return await authenticate_session_token(services, credentials)
+    if scheme == "basic":
+        return await _authenticate_basic(services, credentials)
+    raise Unauthorized(
+        "use the Authorization schemes JWT, Bearer or Basic", code="unsupported_auth_scheme"
+    )
+
+
+async def authenticate_session_token(services: Services, token: str) -> Principal:
+    claims = services.tokens.verify(token)
+    session = await sessions.get_session(services.db, claims.jti)
+    if session is None or session["revoked_at"] is not None:
+        raise Unauthorized("this session has been signed out", code="session_revoked")
+    if claims.sub == "user":
+        user = await users.get_user(services.db, claims.subject_id)
+        if user is None:
+            raise Unauthorized("this account no longer exists", code="session_revoked")
+        return Agent(
+            user_id=user["id"],
+            email=user["email"],
+            firstname=user["firstname"],
+            lastname=user["lastname"],
+            jti=claims.jti,
+        )
+    if claims.project_id is None:
+        raise Unauthorized("a visitor token must name its project", code="invalid_token")
+    visitor_class: type[Visitor] = (
+        AnonymousVisitor if claims.sub == "guest" else AuthenticatedVisitor
+    )
+    raw = claims.raw
+    return visitor_class(
+        visitor_id=claims.subject_id,
+        project_id=claims.project_id,
+        jti=claims.jti,
+        firstname=str(raw.get("firstname") or ""),
+        lastname=str(raw.get("lastname") or ""),
+        email=raw.get("email") if isinstance(raw.get("email"), str) else None,
+        auth_info=session["auth_info"],
+    )
+
+
+async def _authenticate_basic(services: Services, credentials: str) -> Agent:
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("malformed Basic credentials", code="malformed_token") from None
+    email, sep, password = decoded.partition(":")
+    if not sep:
+        raise Unauthorized("Basic credentials must be email:password", code="malformed_token")
+    user = await users.get_user_by_email(services.db, email.strip().lower())
+    if not services.passwords.verify(user["password_hash"] if user else None, password):
+        raise Unauthorized("wrong email or password", code="bad_credentials")
+    assert user is not None
+    return Agent(
+        user_id=user["id"],
+        email=user["email"],
+        firstname=user["firstname"],
+        lastname=user["lastname"],
+        jti=None,
+    )
+
+
+def require_principal(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise Unauthorized("sign in first: send Authorization: JWT <token>", code="unauthorized")
+    return principal
+
+
+def require_agent(principal: Principal | None) -> Agent:
+    principal = require_principal(principal)
+    if not isinstance(principal, Agent):
+        raise Forbidden("only agents may do this", code="agents_only")
+    return principal
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    project: Row
+    principal: Principal
+    membership: Row | None  # the agent's or visitor's project_user; None for a new visitor
+
+    @property
+    def role(self) -> str:
+        if isinstance(self.principal, Agent):
+            assert self.membership is not None
+            return str(self.membership["role"])
+        return self.principal.role
+
+    @property
+    def agent(self) -> Agent:
+        assert isinstance(self.principal, Agent)
+        return self.principal
+
+
+async def load_project(services: Services, project_id: str) -> Row:
+    project = await projects.get_project(services.db, project_id) if is_object_id(
+        project_id
+    ) else None
+    if project is None:
+        raise NotFound(f"no project {project_id!r}", code="unknown_project")
+    return project
+
+
+async def access_project(
+    services: Services,
+    principal: Principal | None,
+    project_id: str,
+    *,
+    min_role: AgentRole | None = "agent",
+    visitors: bool = False,
+) -> ProjectAccess:
+    """The project, if ``principal`` may act in it.
+
+    Agents need a membership of at least ``min_role``; visitors are let in only where
+    ``visitors`` is true, and only into the project their token names.
+    """
+    principal = require_principal(principal)
+    project = await load_project(services, project_id)
+    if isinstance(principal, Agent):
+        membership = await project_users.get_membership(services.db, project_id, principal.user_id)
+        if membership is None or membership["role"] not in ROLE_RANK:
+            raise Forbidden("you are not a member of this project", code="not_a_member")
+        if min_role is not None and not role_at_least(membership["role"], min_role):
+            raise Forbidden(f"this needs the {min_role} role or higher", code="insufficient_role")
+        return ProjectAccess(project, principal, membership)
+    if principal.project_id != project_id:
+        raise Forbidden("this token belongs to another project", code="wrong_project")
+    if not visitors:
+        raise Forbidden("only agents may do this", code="agents_only")
+    return ProjectAccess(project, principal, None)
+
+
+async def access_request(
+    services: Services, access: ProjectAccess, request_id: str
+) -> Row:
+    """The request with its requester and lead, if the caller may see it.
+
+    Agents of the project see all of its requests; a visitor sees only those it started.
+    Raises NotFound when it does not exist in this project, Forbidden for another's.
+    """
+    row = await requests.get_request(services.db, access.project["id"], request_id)
+    if row is None:
+        raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
+    if can_see_request(access.principal, row):
+        return row
+    raise Forbidden("this conversation belongs to someone else", code="not_your_request")

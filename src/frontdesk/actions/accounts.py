@@ -1,0 +1,120 @@
+"""Agent accounts: sign-up, sign-in, sign-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from frontdesk.auth.principals import Agent, Principal
+from frontdesk.errors import Conflict, Unauthorized
+from frontdesk.presenters import present_user
+from frontdesk.services import Services
+from frontdesk.storage import invites, project_users, sessions, users
+from frontdesk.storage.database import Row
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    user: dict[str, Any]
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def do_signup(
+    services: Services, *, email: str, password: str, firstname: str, lastname: str
+) -> Row:
+    """Create an agent account and accept the invitations waiting for its email.
+
+    Raises Conflict(email_taken) when the email already has an account.
+    """
+    email = normalise_email(email)
+    password_hash = services.passwords.hash(password)
+    now = services.now_ms()
+    user_id = services.ids.object_id()
+    async with services.db.transaction() as tx:
+        if await users.get_user_by_email(tx, email) is not None:
+            raise Conflict("an account with this email already exists", code="email_taken")
+        await users.insert_user(
+            tx,
+            id=user_id,
+            email=email,
+            password_hash=password_hash,
+            firstname=firstname,
+            lastname=lastname,
+            now=now,
+        )
+        for invite in await invites.pending_invites_for(tx, email):
+            if await project_users.get_membership(tx, invite["project_id"], user_id) is None:
+                await project_users.insert_project_user(
+                    tx,
+                    id=services.ids.object_id(),
+                    project_id=invite["project_id"],
+                    user_id=user_id,
+                    role=invite["role"],
+                    invited_by=invite["invited_by"],
+                    now=now,
+                )
+            await invites.mark_accepted(tx, invite["id"], now)
+        user = await users.get_user(tx, user_id)
+    assert user is not None
+    return user
+
+
+async def do_signin(services: Services, *, email: str, password: str) -> SignedIn:
+    """A session for the agent; Unauthorized(bad_credentials) for any mismatch.
+
+    Unknown emails cost the same password-hash work as known ones.
+    """
+    user = await users.get_user_by_email(services.db, normalise_email(email))
+    if not services.passwords.verify(user["password_hash"] if user else None, password):
+        raise Unauthorized("wrong email or password", code="bad_credentials")
+    assert user is not None
+    token, claims = services.tokens.issue(
+        sub="user",
+        subject_id=user["id"],
+        project_id=None,
+        ttl=services.settings.agent_token_ttl,
+        profile={
+            "email": user["email"],
+            "firstname": user["firstname"],
+            "lastname": user["lastname"],
+        },
+    )
+    async with services.db.transaction() as tx:
+        await sessions.insert_session(
+            tx,
+            jti=claims.jti,
+            project_id=None,
+            subject_id=user["id"],
+            kind="agent",
+            auth_info={},
+            issued_at=claims.issued_at * 1000,
+            expires_at=claims.expires_at * 1000,
+        )
+    return SignedIn(token="JWT " + token, user=present_user(user))
+
+
+async def do_logout(services: Services, principal: Principal) -> bool:
+    """Revoke the calling session. False when there was none to revoke (HTTP Basic)."""
+    jti = principal.jti
+    if jti is None:
+        return False
+    async with services.db.transaction() as tx:
+        revoked = await sessions.revoke_session(tx, jti, now=services.now_ms(), reason="logout")
+        if revoked:
+            services.publish_session_revoked(tx, principal, jti)
+    return bool(revoked)
+
+
+def agent_profile(agent: Agent) -> dict[str, Any]:
+    return {
+        "_id": agent.user_id,
+        "id": agent.user_id,
+        "email": agent.email,
+        "firstname": agent.firstname,
+        "lastname": agent.lastname,
+        "fullName": agent.fullname,
+    }

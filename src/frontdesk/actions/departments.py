@@ -1,0 +1,99 @@
+"""Departments: routing groups; every project has exactly one default department."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions.access import ProjectAccess
+from frontdesk.errors import Conflict, NotFound, ValidationFailed
+from frontdesk.ids import is_object_id
+from frontdesk.presenters import present_department
+from frontdesk.services import Services
+from frontdesk.storage import departments, project_users
+from frontdesk.storage.database import Row
+
+
+async def access_department(services: Services, project_id: str, department_id: str) -> Row:
+    row = (
+        await departments.get_department(services.db, project_id, department_id)
+        if is_object_id(department_id)
+        else None
+    )
+    if row is None:
+        raise NotFound(f"no department {department_id!r}", code="department_not_found")
+    return row
+
+
+async def list_departments(services: Services, project_id: str) -> list[dict[str, Any]]:
+    return [present_department(r) for r in await departments.list_departments(services.db, project_id)]
+
+
+async def _check_agents(services: Services, project_id: str, agents: list[str]) -> None:
+    team = {a["user_id"] for a in await project_users.list_agents(services.db, project_id)}
+    unknown = [a for a in agents if a not in team]
+    if unknown:
+        raise ValidationFailed(
+            "these agents are not in the project: " + ", ".join(unknown),
+            code="unknown_agent",
+            details=[{"loc": ["agents"], "msg": f"not a member: {a}"} for a in unknown],
+        )
+
+
+async def check_create_department(
+    services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str]
+) -> dict[str, Any]:
+    project_id = access.project["id"]
+    await _check_agents(services, project_id, agents)
+    department_id = services.ids.object_id()
+    async with services.db.transaction() as tx:
+        await departments.insert_department(
+            tx,
+            id=department_id,
+            project_id=project_id,
+            name=name,
+            is_default=False,
+            routing=routing,
+            agents=agents,
+            now=services.now_ms(),
+        )
+        row = await departments.get_department(tx, project_id, department_id)
+    assert row is not None
+    return present_department(row)
+
+
+async def check_update_department(
+    services: Services,
+    access: ProjectAccess,
+    department_id: str,
+    *,
+    name: str | None,
+    routing: str | None,
+    agents: list[str] | None,
+) -> dict[str, Any]:
+    project_id = access.project["id"]
+    row = await access_department(services, project_id, department_id)
+    if agents is not None:
+        await _check_agents(services, project_id, agents)
+    async with services.db.transaction() as tx:
+        await departments.update_department(
+            tx,
+            row["id"],
+            name=name or row["name"],
+            routing=routing or row["routing"],
+            agents=row["agents"] if agents is None else agents,
+            now=services.now_ms(),
+        )
+        updated = await departments.get_department(tx, project_id, row["id"])
+    assert updated is not None
+    return present_department(updated)
+
+
+async def check_delete_department(
+    services: Services, access: ProjectAccess, department_id: str
+) -> dict[str, Any]:
+    row = await access_department(services, access.project["id"], department_id)
+    if row["is_default"]:
+        raise Conflict("the default department cannot be deleted", code="default_department")
+    async with services.db.transaction() as tx:
+        await departments.delete_department(tx, row["id"])
+    return present_department(row)

@@ -1,0 +1,231 @@
+"""Leads (contacts): created with a visitor's first conversation, one per visitor.
+
+Every field remembers where its value came from (``provenance``): ``token`` (verified by a
+signature), ``visitor`` (typed by the visitor, unverified), ``agent`` (edited in the
+dashboard) or ``system`` (a default). A verified field is never overwritten by anything but a
+newer verified token.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from frontdesk.actions.access import ProjectAccess
+from frontdesk.auth.principals import Visitor
+from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.clock import iso
+from frontdesk.errors import NotFound, ValidationFailed
+from frontdesk.ids import is_object_id
+from frontdesk.presenters import present_lead
+from frontdesk.realtime.events import SessionRevoked
+from frontdesk.services import Services
+from frontdesk.storage import leads, messages, project_users, requests, sessions
+from frontdesk.storage.database import Row, Transaction
+
+Source = Literal["token", "visitor", "agent", "system"]
+LEAD_FIELDS = ("fullname", "email", "phone")
+
+
+def _fullname(profile: dict[str, Any]) -> str | None:
+    name = f"{profile.get('firstname', '')} {profile.get('lastname', '')}".strip()
+    return name or None
+
+
+def _mark(provenance: dict[str, Any], field: str, source: Source, now: int) -> None:
+    provenance[field] = {"source": source, "at": iso(now)}
+
+
+def _is_verified(lead: Row, field: str) -> bool:
+    return bool(lead["provenance"].get(field, {}).get("source") == "token")
+
+
+async def do_refresh_verified_lead(
+    services: Services,
+    tx: Transaction,
+    project_id: str,
+    visitor_id: str,
+    profile: dict[str, Any],
+    auth_info: dict[str, Any],
+) -> None:
+    """Bring an existing lead up to date with a newly verified token (no lead: nothing to do)."""
+    lead = await leads.get_lead_by_visitor(tx, project_id, visitor_id)
+    if lead is None:
+        return
+    now = services.now_ms()
+    verified = {"fullname": _fullname(profile), "email": profile.get("email"),
+                "phone": profile.get("phone")}
+    for field, value in verified.items():
+        if value:
+            lead[field] = value
+            _mark(lead["provenance"], field, "token", now)
+    lead["attributes"]["senderAuthInfo"] = auth_info
+    await _save(tx, lead, is_authenticated=True, now=now)
+
+
+async def do_find_or_create_lead(
+    services: Services,
+    tx: Transaction,
+    visitor: Visitor,
+    *,
+    self_reported: dict[str, str],
+    auth_info: dict[str, Any],
+) -> Row:
+    """The visitor's lead, created if none, with the latest senderAuthInfo.
+
+    ``self_reported`` holds what the visitor typed (fullname, email); it fills only fields
+    that are not verified.
+    """
+    now = services.now_ms()
+    lead = await leads.get_lead_by_visitor(tx, visitor.project_id, visitor.visitor_id)
+    if lead is None:
+        lead = {
+            "id": services.ids.object_id(),
+            "project_id": visitor.project_id,
+            "lead_id": visitor.visitor_id,
+            "fullname": None,
+            "email": None,
+            "phone": None,
+            "attributes": {},
+            "tags": [],
+            "provenance": {},
+        }
+        is_new = True
+    else:
+        is_new = False
+    token_source: Source = "token" if visitor.is_authenticated else "visitor"
+    token_values = {"fullname": visitor.fullname or None, "email": visitor.email}
+    for field, value in token_values.items():
+        if value and (visitor.is_authenticated or not _is_verified(lead, field)):
+            if lead[field] != value or field not in lead["provenance"]:
+                lead[field] = value
+                source: Source = token_source
+                if not visitor.is_authenticated and value.startswith("guest#"):
+                    source = "system"
+                _mark(lead["provenance"], field, source, now)
+    for field, value in self_reported.items():
+        if value and not _is_verified(lead, field) and lead[field] != value:
+            lead[field] = value
+            _mark(lead["provenance"], field, "visitor", now)
+    lead["attributes"]["senderAuthInfo"] = auth_info
+    if is_new:
+        inserted = await leads.insert_lead(
+            tx,
+            id=lead["id"],
+            project_id=lead["project_id"],
+            lead_id=lead["lead_id"],
+            fullname=lead["fullname"],
+            email=lead["email"],
+            phone=lead["phone"],
+            attributes=lead["attributes"],
+            provenance=lead["provenance"],
+            is_authenticated=visitor.is_authenticated,
+            now=now,
+        )
+        if not inserted:  # another transaction created it first: update that one instead
+            return await do_find_or_create_lead(
+                services, tx, visitor, self_reported=self_reported, auth_info=auth_info
+            )
+        lead["is_authenticated"] = int(visitor.is_authenticated)
+        lead["created_at"] = lead["updated_at"] = now
+    else:
+        await _save(tx, lead, is_authenticated=visitor.is_authenticated, now=now)
+    return lead
+
+
+async def _save(tx: Transaction, lead: Row, *, is_authenticated: bool, now: int) -> None:
+    await leads.update_lead(
+        tx,
+        lead["id"],
+        fullname=lead["fullname"],
+        email=lead["email"],
+        phone=lead["phone"],
+        attributes=lead["attributes"],
+        tags=lead["tags"],
+        provenance=lead["provenance"],
+        is_authenticated=is_authenticated or bool(lead.get("is_authenticated")),
+        now=now,
+    )
+    lead["updated_at"] = now
+
+
+async def access_lead(services: Services, access: ProjectAccess, lead_id: str) -> Row:
+    lead = (
+        await leads.get_lead(services.db, access.project["id"], lead_id)
+        if is_object_id(lead_id)
+        else None
+    )
+    if lead is None:
+        lead = await leads.get_lead_by_visitor(services.db, access.project["id"], lead_id)
+    if lead is None:
+        raise NotFound(f"no contact {lead_id!r} in this project", code="lead_not_found")
+    return lead
+
+
+async def list_leads(
+    services: Services,
+    access: ProjectAccess,
+    *,
+    authenticated: bool | None,
+    text: str | None,
+    page: int,
+    limit: int,
+) -> dict[str, Any]:
+    rows, total = await leads.list_leads(
+        services.db,
+        access.project["id"],
+        authenticated=authenticated,
+        text=text,
+        limit=limit,
+        offset=page * limit,
+    )
+    return {"perPage": limit, "count": total, "leads": [present_lead(r) for r in rows]}
+
+
+async def check_update_lead(
+    services: Services, access: ProjectAccess, lead_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Apply an agent's edit. Verified fields are refused with ValidationFailed(verified_field)."""
+    lead = await access_lead(services, access, lead_id)
+    now = services.now_ms()
+    for field in LEAD_FIELDS:
+        if field in changes and changes[field] != lead[field]:
+            if _is_verified(lead, field):
+                raise ValidationFailed(
+                    f"{field} was verified by a signed token and cannot be edited",
+                    code="verified_field",
+                    details=[{"loc": [field], "msg": "verified field"}],
+                )
+            lead[field] = changes[field]
+            _mark(lead["provenance"], field, "agent", now)
+    if changes.get("attributes") is not None:
+        kept = lead["attributes"].get("senderAuthInfo")
+        lead["attributes"] = {**lead["attributes"], **strip_reserved(changes["attributes"])}
+        if kept is not None:
+            lead["attributes"]["senderAuthInfo"] = kept
+    if changes.get("tags") is not None:
+        lead["tags"] = changes["tags"]
+    async with services.db.transaction() as tx:
+        await _save(tx, lead, is_authenticated=False, now=now)
+    return present_lead(lead)
+
+
+async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
+    """Erase a contact and everything of it: conversations, messages, sessions, membership."""
+    lead = await access_lead(services, access, lead_id)
+    project_id = access.project["id"]
+    async with services.db.transaction() as tx:
+        request_ids = await requests.request_ids_of_lead(tx, lead["id"])
+        for session in await sessions.live_sessions_of(
+            tx, project_id, lead["lead_id"], services.now_ms()
+        ):
+            services.publish_on_commit(
+                tx, SessionRevoked(project_id=project_id, jti=session["jti"])
+            )
+        await messages.delete_messages_of_requests(tx, request_ids)
+        await requests.delete_requests_of_lead(tx, lead["id"])
+        await sessions.delete_sessions_of(tx, project_id, lead["lead_id"])
+        member = await project_users.get_membership(tx, project_id, lead["lead_id"])
+        if member is not None and member["role"] in ("guest", "user"):
+            await project_users.delete_project_user(tx, member["id"])
+        await leads.delete_lead(tx, lead["id"])
+    return {"success": True, "erased": {"lead": lead["id"], "requests": len(request_ids)}}

@@ -1,0 +1,171 @@
+"""Messages: the first one opens a conversation; history reads oldest first by cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.requests import (
+    CLOSED,
+    NewRequest,
+    do_create_request,
+    notify_request,
+    reopen_for_visitor,
+)
+from frontdesk.auth.permissions import can_see_request
+from frontdesk.auth.principals import Agent
+from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from frontdesk.ids import parse_request_id
+from frontdesk.presenters import present_message, present_request
+from frontdesk.realtime.events import MessageCreated
+from frontdesk.services import Services
+from frontdesk.storage import messages, requests
+from frontdesk.storage.database import Row
+
+SENT = 150
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    text: str
+    type: str
+    sender_fullname: str | None
+    attributes: dict[str, Any]
+    metadata: Any
+    department_id: str | None
+    source_page: str | None
+    language: str | None
+    user_agent: str | None
+    channel: str
+
+
+def _self_reported(incoming: IncomingMessage) -> dict[str, str]:
+    """What a visitor typed about itself: the widget's userFullname/userEmail or sender name."""
+    reported = {}
+    name = incoming.attributes.get("userFullname") or incoming.sender_fullname
+    if isinstance(name, str) and name.strip():
+        reported["fullname"] = name.strip()[:200]
+    email = incoming.attributes.get("userEmail")
+    if isinstance(email, str) and "@" in email:
+        reported["email"] = email.strip()[:320]
+    return reported
+
+
+async def check_post_message(
+    services: Services, access: ProjectAccess, request_id: str, incoming: IncomingMessage
+) -> dict[str, Any]:
+    """Store a message; a visitor's first message to an unknown id opens the conversation.
+
+    Raises BadRequest(invalid_request_id) for a malformed id or another project's,
+    Forbidden(not_your_request) for another visitor's conversation, NotFound when an agent
+    writes to a conversation that does not exist, Conflict(request_closed) when an agent
+    writes to a closed one.
+    """
+    project_id = access.project["id"]
+    if parse_request_id(request_id) != project_id:
+        raise BadRequest(
+            f"request ids look like support-group-{project_id}-<32 hex>",
+            code="invalid_request_id",
+        )
+    principal = access.principal
+    now = services.now_ms()
+    async with services.db.transaction() as tx:
+        row = await requests.get_request(tx, project_id, request_id)
+        if row is None:
+            if isinstance(principal, Agent):
+                raise NotFound(
+                    "a conversation is opened by its visitor's first message",
+                    code="request_not_found",
+                )
+            row = await do_create_request(
+                services,
+                tx,
+                access,
+                NewRequest(
+                    request_id=request_id,
+                    first_text=incoming.text,
+                    department_id=incoming.department_id,
+                    attributes=incoming.attributes,
+                    self_reported=_self_reported(incoming),
+                    source_page=incoming.source_page,
+                    language=incoming.language,
+                    user_agent=incoming.user_agent,
+                    channel=incoming.channel,
+                ),
+            )
+        elif not can_see_request(principal, row):
+            raise Forbidden("this conversation belongs to someone else", code="not_your_request")
+        elif row["status"] == CLOSED:
+            if isinstance(principal, Agent):
+                raise Conflict("reopen the conversation to write in it", code="request_closed")
+            row = await reopen_for_visitor(services, tx, row)
+        if isinstance(principal, Agent):
+            sender, fullname = principal.user_id, principal.fullname or principal.email
+        elif principal.is_authenticated:
+            sender, fullname = principal.visitor_id, principal.fullname or principal.visitor_id
+        else:
+            sender = principal.visitor_id
+            fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
+        message: Row = {
+            "id": services.ids.object_id(),
+            "project_id": project_id,
+            "request_id": request_id,
+            "sender": sender,
+            "sender_fullname": fullname,
+            "text": incoming.text,
+            "type": incoming.type,
+            "attributes": strip_reserved(incoming.attributes),
+            "metadata": incoming.metadata,
+            "status": SENT,
+            "created_at": now,
+        }
+        await messages.insert_message(tx, now=now, **{
+            k: v for k, v in message.items() if k != "created_at"
+        })
+        await requests.update_request(tx, row["id"], now=now, last_text=incoming.text)
+        row["last_text"], row["updated_at"] = incoming.text, now
+        notify_request(services, tx, row, "UPDATE")
+        body = present_message(message)
+        services.publish_on_commit(
+            tx,
+            MessageCreated(
+                project_id=project_id,
+                request_id=request_id,
+                requester_user_id=row["requester_user_id"],
+                message=body,
+            ),
+        )
+    body["request"] = present_request(row)
+    return body
+
+
+async def list_messages(
+    services: Services,
+    access: ProjectAccess,
+    request_id: str,
+    *,
+    limit: int,
+    after: str | None,
+    before: str | None,
+) -> list[dict[str, Any]]:
+    """Messages oldest first; ``after``/``before`` are message ids (exclusive cursors)."""
+    await access_request(services, access, request_id)
+    after_key = await _cursor(services, request_id, after)
+    before_key = await _cursor(services, request_id, before)
+    rows = await messages.list_messages(
+        services.db, request_id, limit=limit, after=after_key, before=before_key
+    )
+    return [present_message(r) for r in rows]
+
+
+async def _cursor(services: Services, request_id: str, message_id: str | None) -> tuple[int, str] | None:
+    if message_id is None:
+        return None
+    row = await messages.get_message(services.db, request_id, message_id)
+    if row is None:
+        raise ValidationFailed(
+            f"no message {message_id!r} in this conversation", code="unknown_cursor"
+        )
+    return (row["created_at"], row["id"])

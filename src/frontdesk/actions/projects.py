@@ -1,0 +1,157 @@
+"""Projects: creation (with a default department and the creator as owner), settings, hours."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from frontdesk.actions.access import ProjectAccess, load_project
+from frontdesk.auth.principals import Agent
+from frontdesk.errors import ValidationFailed
+from frontdesk.presenters import present_project
+from frontdesk.services import Services
+from frontdesk.storage import departments, project_users, projects
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "allow_anonymous": True,
+    "active_operating_hours": False,
+    "operating_hours": {},
+    "widget": {},
+}
+
+
+async def do_create_project(services: Services, agent: Agent, name: str) -> dict[str, Any]:
+    now = services.now_ms()
+    project_id = services.ids.object_id()
+    async with services.db.transaction() as tx:
+        await projects.insert_project(
+            tx,
+            id=project_id,
+            name=name,
+            settings=dict(DEFAULT_SETTINGS),
+            created_by=agent.user_id,
+            now=now,
+        )
+        await project_users.insert_project_user(
+            tx,
+            id=services.ids.object_id(),
+            project_id=project_id,
+            user_id=agent.user_id,
+            role="owner",
+            now=now,
+        )
+        await departments.insert_department(
+            tx,
+            id=services.ids.object_id(),
+            project_id=project_id,
+            name="Default Department",
+            is_default=True,
+            routing="assigned",
+            agents=[],
+            now=now,
+        )
+        row = await projects.get_project(tx, project_id)
+    assert row is not None
+    return present_project(row, role="owner")
+
+
+async def list_projects_of(services: Services, agent: Agent) -> list[dict[str, Any]]:
+    """Memberships in Tiledesk's shape: ``{id_project: {...}, role, user_available, …}``."""
+    rows = await projects.projects_of_user(services.db, agent.user_id)
+    return [
+        {
+            "_id": row["project_user_id"],
+            "id_project": present_project(row),
+            "role": row["member_role"],
+            "user_available": bool(row["member_available"]),
+        }
+        for row in rows
+    ]
+
+
+async def do_update_project(
+    services: Services, access: ProjectAccess, *, name: str | None, settings: dict[str, Any]
+) -> dict[str, Any]:
+    project = access.project
+    merged = {**project["settings"], **settings}
+    if "operating_hours" in settings:
+        validate_operating_hours(merged["operating_hours"])
+    async with services.db.transaction() as tx:
+        await projects.update_project(
+            tx, project["id"], name=name or project["name"], settings=merged,
+            now=services.now_ms(),
+        )
+        row = await projects.get_project(tx, project["id"])
+    assert row is not None
+    return present_project(row, role=access.role)
+
+
+def validate_operating_hours(hours: dict[str, Any]) -> None:
+    """Tiledesk's shape: ``{"tzname": "Europe/Rome", "1": [{"start": "09:00", "end": "18:00"}]}``
+    with days 0 (Sunday) to 6."""
+    tz = hours.get("tzname", "UTC")
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(f"unknown time zone {tz!r}", code="invalid_timezone") from None
+    for day, ranges in hours.items():
+        if day == "tzname":
+            continue
+        if day not in {"0", "1", "2", "3", "4", "5", "6"} or not isinstance(ranges, list):
+            raise ValidationFailed(f"operating hours day {day!r} is not 0..6 with a list",
+                                   code="invalid_operating_hours")
+        for span in ranges:
+            if not (isinstance(span, dict) and _is_hhmm(span.get("start"))
+                    and _is_hhmm(span.get("end"))):
+                raise ValidationFailed("each span needs start and end as HH:MM",
+                                       code="invalid_operating_hours")
+
+
+def _is_hhmm(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        return False
+    hh, mm = value[:2], value[3:]
+    return hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60
+
+
+def is_open(project: dict[str, Any], now: float) -> bool:
+    settings = project["settings"]
+    if not settings.get("active_operating_hours"):
+        return True
+    hours = settings.get("operating_hours", {})
+    local = datetime.fromtimestamp(now, ZoneInfo(str(hours.get("tzname", "UTC"))))
+    day = str((local.weekday() + 1) % 7)  # Python's Monday=0 to Tiledesk's Sunday=0
+    minute = local.strftime("%H:%M")
+    return any(span["start"] <= minute < span["end"] for span in hours.get(day, []))
+
+
+async def check_is_open(services: Services, project_id: str) -> dict[str, Any]:
+    project = await load_project(services, project_id)
+    return {"isopen": is_open(project, services.clock.now())}
+
+
+async def public_widget_config(services: Services, project_id: str) -> dict[str, Any]:
+    """What the widget needs before anyone signs in; nothing secret."""
+    project = await load_project(services, project_id)
+    settings = project["settings"]
+    agents = await project_users.list_agents(services.db, project_id, available_only=True)
+    depts = await departments.list_departments(services.db, project_id)
+    return {
+        "project": {
+            "_id": project["id"],
+            "id": project["id"],
+            "name": project["name"],
+            "widget": settings.get("widget", {}),
+            "allowAnonymous": bool(settings.get("allow_anonymous", True)),
+            "activeOperatingHours": bool(settings.get("active_operating_hours", False)),
+        },
+        "isopen": is_open(project, services.clock.now()),
+        "user_available": [
+            {"id": a["user_id"], "firstname": a["user_firstname"], "lastname": a["user_lastname"]}
+            for a in agents
+        ],
+        "departments": [
+            {"_id": d["id"], "name": d["name"], "default": bool(d["is_default"])} for d in depts
+        ],
+    }

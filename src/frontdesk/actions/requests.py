@@ -1,0 +1,358 @@
+"""Requests (conversations): creation with routing, assignment, closing, rating, attributes.
+
+Every change goes through one transaction and announces the new state with a RequestChanged
+event after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.departments import access_department
+from frontdesk.actions.leads import do_find_or_create_lead
+from frontdesk.actions.routing import UNASSIGNED, pick_agent, status_for
+from frontdesk.auth.principals import Agent, Visitor
+from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from frontdesk.presenters import present_request
+from frontdesk.realtime.events import RequestChanged
+from frontdesk.services import Services
+from frontdesk.storage import departments, project_users, requests
+from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage.requests import RequestFilter
+
+CLOSED = 1000
+STATUSES = (50, 100, 150, 200, 300, 1000)
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What the first message says about the conversation it opens."""
+
+    request_id: str
+    first_text: str
+    department_id: str | None
+    attributes: dict[str, Any]
+    self_reported: dict[str, str]
+    source_page: str | None
+    language: str | None
+    user_agent: str | None
+    channel: str
+
+
+async def do_create_request(
+    services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
+) -> Row:
+    """Create the request, and the visitor's lead if it has none; route it to an agent.
+
+    Precondition: the caller is a visitor of this project and the request id is unused.
+    Returns the joined request row (None never: a concurrent creation is reloaded).
+    """
+    visitor = access.principal
+    assert isinstance(visitor, Visitor)
+    project_id = access.project["id"]
+    if new.department_id is not None:
+        department: Row | None = await access_department(services, project_id, new.department_id)
+    else:
+        department = await departments.get_default_department(tx, project_id)
+    member = await project_users.get_membership(tx, project_id, visitor.visitor_id)
+    if member is None:
+        raise NotFound("this visitor no longer exists", code="visitor_not_found")
+    lead = await do_find_or_create_lead(
+        services,
+        tx,
+        visitor,
+        self_reported=new.self_reported,
+        auth_info=visitor.auth_info,
+    )
+    agent = await pick_agent(tx, project_id, department)
+    participants = [agent] if agent else []
+    attributes = {**strip_reserved(new.attributes), "senderAuthInfo": visitor.auth_info}
+    created = await requests.insert_request(
+        tx,
+        id=services.ids.object_id(),
+        project_id=project_id,
+        request_id=new.request_id,
+        requester_id=member["id"],
+        requester_user_id=visitor.visitor_id,
+        lead_ref=lead["id"],
+        department_id=department["id"] if department else None,
+        status=status_for(participants),
+        participants=participants,
+        first_text=new.first_text,
+        attributes=attributes,
+        is_authenticated=visitor.is_authenticated,
+        channel=new.channel,
+        source_page=new.source_page,
+        language=new.language,
+        user_agent=new.user_agent,
+        now=services.now_ms(),
+    )
+    row = await requests.get_request(tx, project_id, new.request_id)
+    assert row is not None
+    if created:
+        notify_request(services, tx, row, "CREATE")
+    elif row["requester_user_id"] != visitor.visitor_id:
+        raise Forbidden("this conversation belongs to someone else", code="not_your_request")
+    return row
+
+
+def notify_request(services: Services, tx: Transaction, row: Row, method: str) -> dict[str, Any]:
+    body = present_request(row)
+    services.publish_on_commit(
+        tx,
+        RequestChanged(
+            project_id=row["project_id"],
+            method="CREATE" if method == "CREATE" else "UPDATE",
+            request_id=row["request_id"],
+            requester_user_id=row["requester_user_id"],
+            request=body,
+        ),
+    )
+    return body
+
+
+async def _change(
+    services: Services, access: ProjectAccess, request_id: str, **fields: Any
+) -> dict[str, Any]:
+    """Apply column changes to a visible request and announce the result."""
+    project_id = access.project["id"]
+    async with services.db.transaction() as tx:
+        row = await requests.get_request(tx, project_id, request_id)
+        if row is None:
+            raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
+        await requests.update_request(tx, row["id"], now=services.now_ms(), **fields)
+        updated = await requests.get_request(tx, project_id, request_id)
+        assert updated is not None
+        return notify_request(services, tx, updated, "UPDATE")
+
+
+async def list_requests(
+    services: Services,
+    access: ProjectAccess,
+    filt: RequestFilter,
+    *,
+    page: int,
+    limit: int,
+) -> dict[str, Any]:
+    rows, total = await requests.list_requests(
+        services.db, access.project["id"], filt, limit=limit, offset=page * limit
+    )
+    return {"perPage": limit, "count": total, "requests": [present_request(r) for r in rows]}
+
+
+async def list_my_requests(
+    services: Services, access: ProjectAccess, *, page: int, limit: int, status: str | None
+) -> dict[str, Any]:
+    principal = access.principal
+    user_id = principal.user_id if isinstance(principal, Agent) else principal.visitor_id
+    filt = RequestFilter(requester_user_id=user_id, **_status_filter(status))
+    return await list_requests(services, access, filt, page=page, limit=limit)
+
+
+def _status_filter(status: str | None) -> dict[str, Any]:
+    if status is None or status == "all":
+        return {}
+    if status == "open":
+        return {"max_status": CLOSED}
+    try:
+        values = tuple(int(s) for s in status.split(","))
+    except ValueError:
+        raise ValidationFailed(
+            "status is all, open, or comma-separated codes", code="invalid_status"
+        ) from None
+    unknown = [v for v in values if v not in STATUSES]
+    if unknown:
+        raise ValidationFailed(f"unknown status codes {unknown}", code="invalid_status")
+    return {"statuses": values}
+
+
+def request_filter(
+    access: ProjectAccess,
+    *,
+    status: str | None,
+    mine: bool,
+    authenticated: bool | None,
+    text: str | None,
+    lead: str | None,
+) -> RequestFilter:
+    return RequestFilter(
+        participant=access.agent.user_id if mine else None,
+        authenticated=authenticated,
+        text=text,
+        lead_ref=lead,
+        **_status_filter(status),
+    )
+
+
+async def get_request(services: Services, access: ProjectAccess, request_id: str) -> dict[str, Any]:
+    return present_request(await access_request(services, access, request_id))
+
+
+async def check_assign(
+    services: Services, access: ProjectAccess, request_id: str, assignee: str | None
+) -> dict[str, Any]:
+    """Assign to ``assignee`` (an agent user id of the project), or to the caller (take)."""
+    row = await access_request(services, access, request_id)
+    agent_id = assignee or access.agent.user_id
+    await _require_agent_member(services, access.project["id"], agent_id)
+    if row["status"] == CLOSED:
+        raise Conflict("reopen the conversation before assigning it", code="request_closed")
+    return await _change(services, access, request_id, participants=[agent_id], status=200)
+
+
+async def check_route(
+    services: Services, access: ProjectAccess, request_id: str, department_id: str | None
+) -> dict[str, Any]:
+    """Route again (Tiledesk's ``/agent`` and ``/departments``): pick an available agent."""
+    row = await access_request(services, access, request_id)
+    if row["status"] == CLOSED:
+        raise Conflict("reopen the conversation before routing it", code="request_closed")
+    project_id = access.project["id"]
+    dept_id = department_id or row["department_id"]
+    department = await access_department(services, project_id, dept_id) if dept_id else None
+    agent = await pick_agent(services.db, project_id, department)
+    participants = [agent] if agent else []
+    return await _change(
+        services,
+        access,
+        request_id,
+        participants=participants,
+        status=status_for(participants),
+        department_id=department["id"] if department else None,
+    )
+
+
+async def check_set_participants(
+    services: Services, access: ProjectAccess, request_id: str, participants: list[str]
+) -> dict[str, Any]:
+    row = await access_request(services, access, request_id)
+    for agent_id in participants:
+        await _require_agent_member(services, access.project["id"], agent_id)
+    unique = list(dict.fromkeys(participants))
+    status = row["status"] if row["status"] == CLOSED else status_for(unique)
+    return await _change(services, access, request_id, participants=unique, status=status)
+
+
+async def check_add_participant(
+    services: Services, access: ProjectAccess, request_id: str, agent_id: str
+) -> dict[str, Any]:
+    row = await access_request(services, access, request_id)
+    return await check_set_participants(
+        services, access, request_id, [*row["participants"], agent_id]
+    )
+
+
+async def check_remove_participant(
+    services: Services, access: ProjectAccess, request_id: str, agent_id: str
+) -> dict[str, Any]:
+    row = await access_request(services, access, request_id)
+    if agent_id not in row["participants"]:
+        raise NotFound(f"{agent_id!r} is not a participant", code="participant_not_found")
+    return await check_set_participants(
+        services, access, request_id, [p for p in row["participants"] if p != agent_id]
+    )
+
+
+async def _require_agent_member(services: Services, project_id: str, user_id: str) -> None:
+    member = await project_users.get_membership(services.db, project_id, user_id)
+    if member is None or member["role"] not in ("owner", "admin", "agent"):
+        raise ValidationFailed(
+            f"{user_id!r} is not an agent of this project", code="unknown_agent"
+        )
+
+
+async def check_close(
+    services: Services, access: ProjectAccess, request_id: str
+) -> dict[str, Any]:
+    """Close (agents any request of the project; visitors, through closeg, their own)."""
+    row = await access_request(services, access, request_id)
+    if row["status"] == CLOSED:
+        return present_request(row)
+    closed_by = (
+        access.principal.user_id
+        if isinstance(access.principal, Agent)
+        else access.principal.visitor_id
+    )
+    return await _change(
+        services,
+        access,
+        request_id,
+        status=CLOSED,
+        closed_at=services.now_ms(),
+        closed_by=closed_by,
+    )
+
+
+async def check_reopen(
+    services: Services, access: ProjectAccess, request_id: str
+) -> dict[str, Any]:
+    row = await access_request(services, access, request_id)
+    if row["status"] != CLOSED:
+        return present_request(row)
+    return await _change(
+        services,
+        access,
+        request_id,
+        status=status_for(row["participants"]),
+        closed_at=None,
+        closed_by=None,
+    )
+
+
+async def check_rate(
+    services: Services, access: ProjectAccess, request_id: str, rating: int, message: str | None
+) -> dict[str, Any]:
+    """Only the visitor who started the conversation rates it."""
+    row = await access_request(services, access, request_id)
+    principal = access.principal
+    if isinstance(principal, Agent) or row["requester_user_id"] != principal.visitor_id:
+        raise Forbidden("only the visitor of this conversation rates it", code="requester_only")
+    return await _change(services, access, request_id, rating=rating, rating_message=message)
+
+
+async def check_patch(
+    services: Services, access: ProjectAccess, request_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Agents' edits of tags and attributes (senderAuthInfo is never writable)."""
+    row = await access_request(services, access, request_id)
+    fields: dict[str, Any] = {}
+    if changes.get("tags") is not None:
+        fields["tags"] = changes["tags"]
+    if changes.get("attributes") is not None:
+        fields["attributes"] = _merge_attributes(row, changes["attributes"])
+    if not fields:
+        return present_request(row)
+    return await _change(services, access, request_id, **fields)
+
+
+async def check_patch_attributes(
+    services: Services, access: ProjectAccess, request_id: str, attributes: dict[str, Any]
+) -> dict[str, Any]:
+    row = await access_request(services, access, request_id)
+    return await _change(
+        services, access, request_id, attributes=_merge_attributes(row, attributes)
+    )
+
+
+def _merge_attributes(row: Row, incoming: dict[str, Any]) -> dict[str, Any]:
+    merged = {**row["attributes"], **strip_reserved(incoming)}
+    merged["senderAuthInfo"] = row["attributes"].get("senderAuthInfo")
+    return merged
+
+
+async def reopen_for_visitor(services: Services, tx: Transaction, row: Row) -> Row:
+    """A visitor writing into a closed conversation reopens it and queues it again."""
+    await requests.update_request(
+        tx,
+        row["id"],
+        now=services.now_ms(),
+        status=status_for(row["participants"]) if row["participants"] else UNASSIGNED,
+        closed_at=None,
+        closed_by=None,
+    )
+    reopened = await requests.get_request(tx, row["project_id"], row["request_id"])
+    assert reopened is not None
+    return reopened

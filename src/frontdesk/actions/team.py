@@ -1,0 +1,181 @@
+"""The team: agents' memberships, roles, availability and invitations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions.access import ProjectAccess
+from frontdesk.actions.accounts import normalise_email
+from frontdesk.auth.permissions import can_manage_member
+from frontdesk.auth.principals import Agent
+from frontdesk.errors import Conflict, Forbidden, NotFound
+from frontdesk.presenters import present_project_user
+from frontdesk.realtime.events import ProjectUserChanged
+from frontdesk.services import Services
+from frontdesk.storage import invites, project_users, users
+from frontdesk.storage.database import Row, Transaction
+
+
+async def list_team(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
+    rows = await project_users.list_agents(services.db, access.project["id"])
+    return [present_project_user(r) for r in rows]
+
+
+async def list_available(services: Services, project_id: str) -> list[dict[str, Any]]:
+    rows = await project_users.list_agents(services.db, project_id, available_only=True)
+    return [
+        {
+            "id": r["user_id"],
+            "firstname": r["user_firstname"],
+            "lastname": r["user_lastname"],
+            "fullName": f"{r['user_firstname']} {r['user_lastname']}".strip(),
+        }
+        for r in rows
+    ]
+
+
+async def access_project_user_by_user(
+    services: Services, access: ProjectAccess, user_id: str
+) -> list[dict[str, Any]]:
+    """Tiledesk's ``GET /:pid/project_users/users/:uid``: a one-element array.
+
+    Agents may look up anyone of the project; a visitor only itself.
+    """
+    if not isinstance(access.principal, Agent) and access.principal.visitor_id != user_id:
+        raise Forbidden("visitors may only look themselves up", code="not_yourself")
+    row = await project_users.get_membership(services.db, access.project["id"], user_id)
+    if row is None:
+        raise NotFound(f"no user {user_id!r} in this project", code="project_user_not_found")
+    return [await _present(services, row)]
+
+
+async def _present(services: Services, row: Row) -> dict[str, Any]:
+    user = await users.get_user(services.db, row["user_id"]) if row["role"] in (
+        "owner", "admin", "agent"
+    ) else None
+    return present_project_user(row, user)
+
+
+async def do_update_own_membership(
+    services: Services, access: ProjectAccess, changes: dict[str, Any]
+) -> dict[str, Any]:
+    assert access.membership is not None
+    return await _update(services, access, access.membership, changes)
+
+
+async def check_update_project_user(
+    services: Services, access: ProjectAccess, project_user_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Admins change roles and anyone's availability; agents only their own availability."""
+    target = await project_users.get_project_user(services.db, access.project["id"], project_user_id)
+    if target is None or target["role"] not in ("owner", "admin", "agent"):
+        raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")
+    is_self = access.membership is not None and target["id"] == access.membership["id"]
+    new_role = changes.get("role")
+    if new_role is not None or not is_self:
+        if not can_manage_member(access.role, target["role"], new_role):
+            raise Forbidden("you may not change this member", code="insufficient_role")
+    if (
+        new_role is not None
+        and target["role"] == "owner"
+        and new_role != "owner"
+        and await project_users.count_owners(services.db, access.project["id"]) <= 1
+    ):
+        raise Conflict("a project keeps at least one owner", code="last_owner")
+    return await _update(services, access, target, changes)
+
+
+async def _update(
+    services: Services, access: ProjectAccess, target: Row, changes: dict[str, Any]
+) -> dict[str, Any]:
+    async with services.db.transaction() as tx:
+        await project_users.update_project_user(
+            tx,
+            target["id"],
+            now=services.now_ms(),
+            role=changes.get("role"),
+            user_available=changes.get("user_available"),
+            max_assigned_chat=changes.get("max_assigned_chat"),
+            attributes=(
+                {**target["attributes"], **changes["attributes"]}
+                if changes.get("attributes") is not None
+                else None
+            ),
+        )
+        body = await _notify_changed(services, tx, access.project["id"], target["id"])
+    return body
+
+
+async def _notify_changed(
+    services: Services, tx: Transaction, project_id: str, project_user_id: str
+) -> dict[str, Any]:
+    row = await project_users.get_project_user(tx, project_id, project_user_id)
+    assert row is not None
+    user = await users.get_user(tx, row["user_id"])
+    body = present_project_user(row, user)
+    services.publish_on_commit(
+        tx,
+        ProjectUserChanged(project_id=project_id, project_user_id=row["id"], project_user=body),
+    )
+    return body
+
+
+async def check_invite(
+    services: Services, access: ProjectAccess, *, email: str, role: str
+) -> dict[str, Any]:
+    """Add an existing account to the team, or keep an invitation until the email signs up."""
+    if not can_manage_member(access.role, "agent", role):
+        raise Forbidden("you may not invite with this role", code="insufficient_role")
+    email = normalise_email(email)
+    project_id = access.project["id"]
+    now = services.now_ms()
+    async with services.db.transaction() as tx:
+        user = await users.get_user_by_email(tx, email)
+        if user is None:
+            await invites.upsert_invite(
+                tx,
+                id=services.ids.object_id(),
+                project_id=project_id,
+                email=email,
+                role=role,
+                invited_by=access.agent.user_id,
+                now=now,
+            )
+            return {"success": True, "pending": True, "email": email, "role": role}
+        if await project_users.get_membership(tx, project_id, user["id"]) is not None:
+            raise Conflict(f"{email} is already in this project", code="already_member")
+        member_id = services.ids.object_id()
+        await project_users.insert_project_user(
+            tx,
+            id=member_id,
+            project_id=project_id,
+            user_id=user["id"],
+            role=role,
+            invited_by=access.agent.user_id,
+            now=now,
+        )
+        body = await _notify_changed(services, tx, project_id, member_id)
+    return {"success": True, "pending": False, "email": email, "role": role,
+            "project_user": body}
+
+
+async def list_invites(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
+    rows = await invites.pending_invites_of_project(services.db, access.project["id"])
+    return [{"email": r["email"], "role": r["role"], "invited_by": r["invited_by"]} for r in rows]
+
+
+async def check_remove_member(
+    services: Services, access: ProjectAccess, project_user_id: str
+) -> dict[str, Any]:
+    target = await project_users.get_project_user(services.db, access.project["id"], project_user_id)
+    if target is None or target["role"] not in ("owner", "admin", "agent"):
+        raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")
+    if not can_manage_member(access.role, target["role"], None):
+        raise Forbidden("you may not remove this member", code="insufficient_role")
+    if target["role"] == "owner" and await project_users.count_owners(
+        services.db, access.project["id"]
+    ) <= 1:
+        raise Conflict("a project keeps at least one owner", code="last_owner")
+    async with services.db.transaction() as tx:
+        await project_users.delete_project_user(tx, target["id"])
+    return {"success": True, "removed": target["id"]}

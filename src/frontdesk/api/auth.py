@@ -1,0 +1,75 @@
+"""/auth: agents' sign-up and sign-in, visitors' sign-ins, logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions import accounts, visitors
+from frontdesk.actions.access import parse_authorization, require_principal
+from frontdesk.api import schemas as s
+from frontdesk.api.routing import Call, Router
+from frontdesk.errors import Unauthorized
+from frontdesk.presenters import present_user
+
+router = Router("auth")
+
+
+@router.route(
+    "POST", "/auth/signup", summary="Create an agent account", auth="none",
+    body=s.SignupCreate, response=s.SignupPublic, allowed=("public",),
+)
+async def signup(call: Call) -> dict[str, Any]:
+    b: s.SignupCreate = call.body
+    user = await accounts.do_signup(
+        call.services, email=b.email, password=b.password, firstname=b.firstname,
+        lastname=b.lastname,
+    )
+    return {"success": True, "user": present_user(user)}
+
+
+@router.route(
+    "POST", "/auth/signin", summary="Sign an agent in with email and password", auth="none",
+    body=s.SigninCreate, response=s.SigninPublic, allowed=("public",),
+)
+async def signin(call: Call) -> dict[str, Any]:
+    b: s.SigninCreate = call.body
+    signed = await accounts.do_signin(call.services, email=b.email, password=b.password)
+    return {"success": True, "token": signed.token, "user": signed.user}
+
+
+@router.route(
+    "POST", "/auth/signinAnonymously", summary="Start an anonymous visitor session",
+    auth="none", body=s.AnonymousSigninCreate, response=s.VisitorSigninPublic,
+    allowed=("public",),
+)
+async def signin_anonymously(call: Call) -> dict[str, Any]:
+    b: s.AnonymousSigninCreate = call.body
+    session = await visitors.do_signin_anonymously(
+        call.services, project_id=b.id_project, firstname=b.firstname, lastname=b.lastname,
+        email=b.email, attributes=b.attributes,
+    )
+    return {"success": True, "token": session.token, "user": session.user}
+
+
+@router.route(
+    "POST", "/auth/signinWithCustomToken",
+    summary="Exchange a customer-signed JWT (or refresh a visitor session token)",
+    auth="none", response=s.VisitorSigninPublic, allowed=("public",),
+)
+async def signin_with_custom_token(call: Call) -> dict[str, Any]:
+    parsed = parse_authorization(call.request.headers.get("authorization"))
+    if parsed is None or parsed[0] not in ("jwt", "bearer"):
+        raise Unauthorized(
+            "send the customer token as Authorization: JWT <token>", code="missing_token"
+        )
+    session = await visitors.check_signin_with_token(call.services, parsed[1])
+    return {"success": True, "token": session.token, "user": session.user}
+
+
+@router.route(
+    "POST", "/auth/logout", summary="Revoke the calling session",
+    response=s.SuccessPublic, allowed=("agent", "visitor"), min_role=None,
+)
+async def logout(call: Call) -> dict[str, Any]:
+    revoked = await accounts.do_logout(call.services, require_principal(call.principal))
+    return {"success": True, "revoked": revoked}

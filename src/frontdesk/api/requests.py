@@ -1,0 +1,172 @@
+"""/:pid/requests: conversations and their messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions import messages, requests
+from frontdesk.actions.access import ProjectAccess, access_project
+from frontdesk.api import schemas as s
+from frontdesk.api.routing import Call, Router
+
+router = Router("requests")
+BOTH = ("agent", "visitor")
+
+
+async def _access(call: Call, *, visitors: bool = False) -> ProjectAccess:
+    return await access_project(call.services, call.principal, call.params["pid"],
+                                visitors=visitors)
+
+
+@router.route("GET", "/{pid}/requests", summary="Conversations (filters: status, mine, text, "
+              "authenticated, lead)", query=s.RequestsQuery, response=s.RequestsPublic)
+async def list_requests(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    q: s.RequestsQuery = call.query
+    filt = requests.request_filter(access, status=q.status, mine=q.mine,
+                                   authenticated=q.authenticated, text=q.text, lead=q.lead)
+    return await requests.list_requests(call.services, access, filt, page=q.page, limit=q.limit)
+
+
+@router.route("GET", "/{pid}/requests/me", summary="The caller's own conversations",
+              query=s.MyRequestsQuery, response=s.RequestsPublic, allowed=BOTH)
+async def list_my_requests(call: Call) -> dict[str, Any]:
+    access = await _access(call, visitors=True)
+    q: s.MyRequestsQuery = call.query
+    return await requests.list_my_requests(call.services, access, page=q.page, limit=q.limit,
+                                           status=q.status)
+
+
+@router.route("GET", "/{pid}/requests/{rid}", summary="A conversation",
+              response=s.RequestPublic, allowed=BOTH)
+async def get_request(call: Call) -> dict[str, Any]:
+    access = await _access(call, visitors=True)
+    return await requests.get_request(call.services, access, call.params["rid"])
+
+
+@router.route("POST", "/{pid}/requests/{rid}/messages",
+              summary="Send a message (the visitor's first one opens the conversation)",
+              body=s.MessageCreate, response=s.MessagePublic, allowed=BOTH)
+async def post_message(call: Call) -> dict[str, Any]:
+    access = await _access(call, visitors=True)
+    b: s.MessageCreate = call.body
+    incoming = messages.IncomingMessage(
+        text=b.text, type=b.type, sender_fullname=b.senderFullname, attributes=b.attributes,
+        metadata=b.metadata, department_id=b.departmentid, source_page=b.sourcePage,
+        language=b.language, user_agent=b.userAgent or call.request.headers.get("user-agent"),
+        channel=str((b.channel or {}).get("name", "chat21"))[:50],
+    )
+    return await messages.check_post_message(call.services, access, call.params["rid"], incoming)
+
+
+@router.route("GET", "/{pid}/requests/{rid}/messages",
+              summary="Messages, oldest first (cursor: after / before a message id)",
+              query=s.MessagesQuery, response=list[s.MessagePublic], allowed=BOTH)
+async def list_messages(call: Call) -> list[dict[str, Any]]:
+    access = await _access(call, visitors=True)
+    q: s.MessagesQuery = call.query
+    return await messages.list_messages(call.services, access, call.params["rid"],
+                                        limit=q.limit, after=q.after, before=q.before)
+
+
+@router.route("PATCH", "/{pid}/requests/{rid}", summary="Edit tags and attributes",
+              body=s.RequestPatch, response=s.RequestPublic)
+async def patch_request(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    b: s.RequestPatch = call.body
+    changes = b.model_dump(exclude_none=True)
+    return await requests.check_patch(call.services, access, call.params["rid"], changes)
+
+
+@router.route("PATCH", "/{pid}/requests/{rid}/attributes",
+              summary="Merge attributes (senderAuthInfo is never writable)",
+              body=s.AttributesUpdate, response=s.RequestPublic, allowed=BOTH)
+async def patch_attributes(call: Call) -> dict[str, Any]:
+    access = await _access(call, visitors=True)
+    b: s.AttributesUpdate = call.body
+    return await requests.check_patch_attributes(call.services, access, call.params["rid"],
+                                                 b.root)
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/assign",
+              summary="Assign to an agent (default: the caller takes it)",
+              body=s.AssignUpdate, response=s.RequestPublic)
+async def assign_request(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    b: s.AssignUpdate = call.body
+    return await requests.check_assign(call.services, access, call.params["rid"], b.assignee)
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/agent",
+              summary="Route again to an available agent of its department",
+              response=s.RequestPublic)
+async def route_to_agent(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    return await requests.check_route(call.services, access, call.params["rid"], None)
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/departments",
+              summary="Move to a department and route again", body=s.RouteUpdate,
+              response=s.RequestPublic)
+async def route_to_department(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    b: s.RouteUpdate = call.body
+    return await requests.check_route(call.services, access, call.params["rid"], b.departmentid)
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/participants", summary="Set the participants",
+              body=s.ParticipantsUpdate, response=s.RequestPublic)
+async def set_participants(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    b: s.ParticipantsUpdate = call.body
+    return await requests.check_set_participants(call.services, access, call.params["rid"],
+                                                 b.root)
+
+
+@router.route("POST", "/{pid}/requests/{rid}/participants", summary="Add a participant",
+              body=s.ParticipantCreate, response=s.RequestPublic)
+async def add_participant(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    b: s.ParticipantCreate = call.body
+    return await requests.check_add_participant(call.services, access, call.params["rid"],
+                                                b.member)
+
+
+@router.route("DELETE", "/{pid}/requests/{rid}/participants/{uid}",
+              summary="Remove a participant", response=s.RequestPublic)
+async def remove_participant(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    return await requests.check_remove_participant(call.services, access, call.params["rid"],
+                                                   call.params["uid"])
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/close", summary="Close a conversation",
+              response=s.RequestPublic)
+async def close_request(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    return await requests.check_close(call.services, access, call.params["rid"])
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/closeg",
+              summary="Close your own conversation (visitors)", response=s.RequestPublic,
+              allowed=BOTH)
+async def close_own_request(call: Call) -> dict[str, Any]:
+    access = await _access(call, visitors=True)
+    return await requests.check_close(call.services, access, call.params["rid"])
+
+
+@router.route("PUT", "/{pid}/requests/{rid}/reopen", summary="Reopen a closed conversation",
+              response=s.RequestPublic)
+async def reopen_request(call: Call) -> dict[str, Any]:
+    access = await _access(call)
+    return await requests.check_reopen(call.services, access, call.params["rid"])
+
+
+@router.route("PATCH", "/{pid}/requests/{rid}/rating",
+              summary="Rate a conversation (its visitor)", body=s.RatingUpdate,
+              response=s.RequestPublic, allowed=("visitor",))
+async def rate_request(call: Call) -> dict[str, Any]:
+    access = await _access(call, visitors=True)
+    b: s.RatingUpdate = call.body
+    return await requests.check_rate(call.services, access, call.params["rid"], b.rating,
+                                     b.rating_message)

@@ -1,0 +1,367 @@
+"""Request bodies, query strings and responses, named as families (``LeadUpdate``,
+``LeadPublic``, ``LeadsPublic``). The OpenAPI document is generated from these models, and the
+same models validate what comes in (and, in tests, what goes out)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+
+ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+ShortText = Annotated[str, StringConstraints(max_length=2000)]
+Attributes = Annotated[dict[str, Any], Field(max_length=100)]
+AgentRoleName = Literal["owner", "admin", "agent"]
+
+
+class Body(BaseModel):
+    """Incoming JSON: unknown fields are ignored (Tiledesk clients send extra ones)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Public(BaseModel):
+    """Outgoing JSON: the documented fields, and more may follow."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+# ---- auth ---------------------------------------------------------------------------------
+
+
+class SignupCreate(Body):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=8, max_length=256)]
+    firstname: Name = ""
+    lastname: Name = ""
+
+
+class SigninCreate(Body):
+    email: Annotated[str, StringConstraints(max_length=320)]
+    password: Annotated[str, StringConstraints(max_length=256)]
+
+
+class AnonymousSigninCreate(Body):
+    id_project: Annotated[str, StringConstraints(max_length=64)]
+    firstname: Name | None = None
+    lastname: Name | None = None
+    email: Email | None = None
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class UserPublic(Public):
+    id_: str = Field(alias="_id")
+    email: str | None = None
+    firstname: str = ""
+    lastname: str = ""
+    fullName: str = ""
+
+
+class SignupPublic(Public):
+    success: Literal[True]
+    user: UserPublic
+
+
+class SigninPublic(Public):
+    success: Literal[True]
+    token: str
+    user: UserPublic
+
+
+class VisitorPublic(UserPublic):
+    isAuthenticated: bool
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class VisitorSigninPublic(Public):
+    success: Literal[True]
+    token: str
+    user: VisitorPublic
+
+
+class SuccessPublic(Public):
+    success: bool
+
+
+class ErrorPublic(BaseModel):
+    success: Literal[False]
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+# ---- projects -----------------------------------------------------------------------------
+
+
+class ProjectCreate(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class ProjectSettingsUpdate(Body):
+    allow_anonymous: bool | None = None
+    active_operating_hours: bool | None = None
+    operating_hours: dict[str, Any] | None = None
+    widget: Annotated[dict[str, Any], Field(max_length=50)] | None = None
+    key_grace_period: Annotated[int, Field(ge=0, le=90 * 24 * 3600)] | None = None
+
+
+class ProjectUpdate(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    settings: ProjectSettingsUpdate | None = None
+    activeOperatingHours: bool | None = None
+    operatingHours: dict[str, Any] | None = None
+
+
+class ProjectPublic(Public):
+    id_: str = Field(alias="_id")
+    name: str
+    settings: dict[str, Any]
+    widget: dict[str, Any]
+    activeOperatingHours: bool
+    operatingHours: dict[str, Any]
+
+
+class MembershipPublic(Public):
+    id_: str = Field(alias="_id")
+    id_project: ProjectPublic
+    role: str
+    user_available: bool
+
+
+class IsOpenPublic(Public):
+    isopen: bool
+
+
+class AvailableAgentPublic(Public):
+    id: str
+    firstname: str
+    lastname: str
+
+
+class WidgetConfigPublic(Public):
+    project: dict[str, Any]
+    isopen: bool
+    user_available: list[AvailableAgentPublic]
+    departments: list[dict[str, Any]]
+
+
+# ---- team ---------------------------------------------------------------------------------
+
+
+class ProjectUserUpdate(Body):
+    user_available: bool | None = None
+    role: AgentRoleName | None = None
+    max_assigned_chat: Annotated[int, Field(ge=0, le=1000)] | None = None
+    attributes: Attributes | None = None
+
+
+class InviteCreate(Body):
+    email: Email
+    role: AgentRoleName = "agent"
+
+
+class ProjectUserPublic(Public):
+    id_: str = Field(alias="_id")
+    id_project: str
+    role: str
+    isAuthenticated: bool
+    user_available: bool
+
+
+class InvitePublic(Public):
+    success: Literal[True]
+    pending: bool
+    email: str
+    role: str
+
+
+# ---- keys ---------------------------------------------------------------------------------
+
+
+class KeyPublic(Public):
+    kid: str
+    kind: str
+    state: Literal["active", "grace", "retired"]
+
+
+class GeneratedKeyPublic(Public):
+    jwtSecret: str
+    kid: str
+    alg: str
+    keys: list[KeyPublic]
+
+
+# ---- departments --------------------------------------------------------------------------
+
+
+class DepartmentCreate(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    routing: Literal["assigned", "pooled", "fixed"] = "assigned"
+    agents: Annotated[list[ObjectId], Field(max_length=500)] = Field(default_factory=list)
+
+
+class DepartmentUpdate(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    routing: Literal["assigned", "pooled", "fixed"] | None = None
+    agents: Annotated[list[ObjectId], Field(max_length=500)] | None = None
+
+
+class DepartmentPublic(Public):
+    id_: str = Field(alias="_id")
+    id_project: str
+    name: str
+    default: bool
+    routing: str
+
+
+# ---- requests and messages ----------------------------------------------------------------
+
+MessageType = Literal["text", "image", "file", "frame", "html"]
+
+
+class MessageCreate(Body):
+    text: Annotated[str, StringConstraints(max_length=8192)] = ""
+    type: MessageType = "text"
+    senderFullname: Annotated[str, StringConstraints(max_length=200)] | None = None
+    attributes: Attributes = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    departmentid: ObjectId | None = None
+    sourcePage: ShortText | None = None
+    language: Annotated[str, StringConstraints(max_length=35)] | None = None
+    userAgent: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    channel: dict[str, Any] | None = None
+
+
+class TagObject(Body):
+    tag: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    color: Annotated[str, StringConstraints(max_length=20)] | None = None
+
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)] | TagObject
+
+
+class RequestPatch(Body):
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    attributes: Attributes | None = None
+
+
+class AssignUpdate(Body):
+    assignee: ObjectId | None = None
+
+
+class RouteUpdate(Body):
+    departmentid: ObjectId | None = None
+    nobot: bool | None = None
+
+
+class ParticipantsUpdate(RootModel[Annotated[list[ObjectId], Field(max_length=50)]]):
+    pass
+
+
+class ParticipantCreate(Body):
+    member: ObjectId
+
+
+class RatingUpdate(Body):
+    rating: Annotated[int, Field(ge=0, le=5)]
+    rating_message: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class AttributesUpdate(RootModel[Attributes]):
+    pass
+
+
+class RequestsQuery(Body):
+    status: Annotated[str, StringConstraints(max_length=100)] | None = None
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=100)] = 40
+    text: Annotated[str, StringConstraints(max_length=200)] | None = None
+    authenticated: bool | None = None
+    mine: bool = False
+    lead: ObjectId | None = None
+
+
+class MyRequestsQuery(Body):
+    status: Annotated[str, StringConstraints(max_length=100)] | None = None
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=100)] = 40
+
+
+class MessagesQuery(Body):
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    after: ObjectId | None = None
+    before: ObjectId | None = None
+
+
+class LeadPublic(Public):
+    id_: str = Field(alias="_id")
+    lead_id: str
+    id_project: str
+    fullname: str | None
+    email: str | None
+    attributes: dict[str, Any]
+    isAuthenticated: bool
+    provenance: dict[str, Any]
+
+
+class RequestPublic(Public):
+    id_: str = Field(alias="_id")
+    request_id: str
+    id_project: str
+    requester: ProjectUserPublic
+    lead: LeadPublic | None
+    status: int
+    participants: list[str]
+    attributes: dict[str, Any]
+    snapshot: dict[str, Any]
+    first_text: str
+
+
+class RequestsPublic(Public):
+    perPage: int
+    count: int
+    requests: list[RequestPublic]
+
+
+class MessagePublic(Public):
+    id_: str = Field(alias="_id")
+    sender: str
+    senderFullname: str
+    recipient: str
+    text: str
+    type: str
+    attributes: dict[str, Any]
+    createdAt: str
+
+
+# ---- leads --------------------------------------------------------------------------------
+
+
+class LeadUpdate(Body):
+    fullname: Annotated[str, StringConstraints(max_length=200)] | None = None
+    email: Email | None = None
+    phone: Annotated[str, StringConstraints(max_length=50)] | None = None
+    attributes: Attributes | None = None
+    tags: Annotated[list[Annotated[str, StringConstraints(max_length=100)]], Field(max_length=50)] | None = None
+
+
+class LeadsQuery(Body):
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=100)] = 40
+    text: Annotated[str, StringConstraints(max_length=200)] | None = None
+    authenticated: bool | None = None
+
+
+class LeadsPublic(Public):
+    perPage: int
+    count: int
+    leads: list[LeadPublic]
+
+
+class ErasurePublic(Public):
+    success: Literal[True]
+    erased: dict[str, Any]

@@ -1,0 +1,11 @@
+"""Every HTTP endpoint of the API, in one list (the order only matters for the docs)."""
+
+from __future__ import annotations
+
+from frontdesk.api import auth, departments, keys, leads, meta, projects, requests, team
+from frontdesk.api.routing import Endpoint
+
+
+def all_endpoints() -> list[Endpoint]:
+    modules = (meta, auth, projects, team, keys, departments, requests, leads)
+    return [endpoint for module in modules for endpoint in module.router.endpoints]

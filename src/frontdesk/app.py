@@ -1,0 +1,145 @@
+"""``create_app(settings)``: the ASGI application. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from frontdesk.api.openapi import build_openapi
+from frontdesk.api.routing import error_response, to_route
+from frontdesk.api.table import all_endpoints
+from frontdesk.auth.passwords import Passwords
+from frontdesk.auth.secret_box import SecretBox
+from frontdesk.auth.tokens import SessionTokens
+from frontdesk.clock import Clock, SystemClock
+from frontdesk.demo import banner, ensure_demo
+from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound
+from frontdesk.ids import IdGenerator, RandomIds
+from frontdesk.realtime.broker import Broker, InMemoryBroker
+from frontdesk.services import Services
+from frontdesk.settings import Settings
+from frontdesk.storage.database import open_database
+from frontdesk.storage.migrate import migrate
+
+log = logging.getLogger("frontdesk")
+
+# Pages keep their trailing slash; API paths are matched with or without one, because
+# Tiledesk clients call e.g. PATCH /:pid/requests/:rid/ and PUT /:pid/project_users/.
+_PAGE_PREFIXES = ("/dashboard", "/widget", "/demo", "/static")
+
+
+class _TrailingSlash:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] in ("http", "websocket")
+            and len(path) > 1
+            and path.endswith("/")
+            and not path.startswith(_PAGE_PREFIXES)
+        ):
+            scope = dict(scope, path=path.rstrip("/") or "/")
+        await self.app(scope, receive, send)
+
+
+async def _frontdesk_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FrontdeskError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(NotFound(f"no route {request.method} {request.url.path}",
+                                       code="route_not_found"))
+    if exc.status_code == 405:
+        return error_response(MethodNotAllowed(
+            f"{request.method} is not allowed on {request.url.path}"))
+    error = FrontdeskError(str(exc.detail), code="http_error")
+    response = error_response(error)
+    response.status_code = exc.status_code
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(FrontdeskError("internal error; it has been logged"))
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    broker: Broker | None = None,
+    extra_routes: list[BaseRoute] | None = None,
+) -> Starlette:
+    """The application for ``settings``; the database opens (and migrates) at startup."""
+    settings = settings.with_secret()
+    clock = clock or SystemClock()
+    endpoints = all_endpoints()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        db = await open_database(settings.effective_database_url)
+        await migrate(db)
+        services = Services(
+            settings=settings,
+            db=db,
+            clock=clock,
+            ids=ids or RandomIds(),
+            tokens=SessionTokens(settings.secret, clock),
+            passwords=Passwords(
+                memory_kib=settings.password_hash_memory_kib,
+                time_cost=settings.password_hash_time_cost,
+            ),
+            secret_box=SecretBox(settings.secret),
+            broker=broker or InMemoryBroker(),
+        )
+        app.state.services = services
+        await services.broker.start()
+        if settings.demo:
+            info = await ensure_demo(services)
+            print(banner(info, settings.base_url), flush=True)
+        try:
+            yield {}
+        finally:
+            await services.broker.close()
+            await db.close()
+
+    app = Starlette(
+        routes=[to_route(e) for e in endpoints] + (extra_routes or []),
+        lifespan=lifespan,
+        middleware=[
+            Middleware(_TrailingSlash),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            ),
+        ],
+        exception_handlers={
+            FrontdeskError: _frontdesk_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+    )
+    app.state.settings = settings
+    app.state.endpoints = endpoints
+    app.state.openapi = build_openapi(endpoints, settings.base_url)
+    return app

@@ -1,0 +1,1 @@
+"""Who is calling: passwords, the server's session tokens, customer JWTs, principals."""

@@ -1,0 +1,126 @@
+"""The server's own session tokens: HS256 JWTs with ``exp`` and ``jti``, one session row each.
+
+The token carries who (``_id``, ``sub``) and for which project (``aud``); the session row, keyed
+by ``jti``, says whether it was revoked. Agent tokens have ``sub: user``; visitor tokens
+``sub: guest`` (anonymous) or ``sub: userexternal`` (authenticated by a customer token).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+from frontdesk.clock import Clock
+from frontdesk.errors import Unauthorized
+
+ISSUER = "frontdesk"
+SESSION_ALGORITHM = "HS256"
+_AGENT_AUDIENCE = "frontdesk:agents"
+_PROJECT_AUDIENCE_PREFIX = "frontdesk:projects/"
+
+Subject = Literal["user", "guest", "userexternal"]
+
+
+@dataclass(frozen=True)
+class SessionClaims:
+    jti: str
+    subject_id: str
+    sub: Subject
+    project_id: str | None
+    issued_at: int
+    expires_at: int
+    raw: dict[str, Any]
+
+
+class SessionTokens:
+    def __init__(self, secret: str, clock: Clock) -> None:
+        self._secret = secret
+        self._clock = clock
+
+    def issue(
+        self,
+        *,
+        sub: Subject,
+        subject_id: str,
+        project_id: str | None,
+        ttl: int,
+        profile: dict[str, Any] | None = None,
+    ) -> tuple[str, SessionClaims]:
+        now = int(self._clock.now())
+        claims: dict[str, Any] = {
+            **(profile or {}),
+            "_id": subject_id,
+            "sub": sub,
+            "iss": ISSUER,
+            "aud": _AGENT_AUDIENCE if project_id is None else _PROJECT_AUDIENCE_PREFIX + project_id,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(claims, self._secret, algorithm=SESSION_ALGORITHM)
+        return token, _to_session(claims)
+
+    def reissue(self, claims: SessionClaims, *, ttl: int) -> tuple[str, SessionClaims]:
+        """The same session (same ``jti`` and identity) with a new ``iat`` and ``exp``."""
+        now = int(self._clock.now())
+        fresh = {**claims.raw, "iat": now, "exp": now + ttl}
+        return jwt.encode(fresh, self._secret, algorithm=SESSION_ALGORITHM), _to_session(fresh)
+
+    def verify(self, token: str) -> SessionClaims:
+        """The claims of a token this server issued; Unauthorized with a precise code otherwise.
+
+        Does not consult revocation: callers check the session row.
+        """
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[SESSION_ALGORITHM],
+                issuer=ISSUER,
+                options={
+                    "verify_aud": False,
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "require": ["exp", "iat", "jti", "sub", "_id"],
+                },
+            )
+        except jwt.InvalidSignatureError:
+            raise Unauthorized("the token's signature is not valid", code="bad_signature") from None
+        except jwt.InvalidAlgorithmError:
+            raise Unauthorized(
+                "the token's algorithm is not accepted", code="unsupported_algorithm"
+            ) from None
+        except jwt.PyJWTError as exc:
+            raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+        # Times are checked against the injected clock, not PyJWT's wall clock.
+        if not isinstance(claims["exp"], int) or claims["exp"] <= int(self._clock.now()):
+            raise Unauthorized("the session token has expired", code="token_expired")
+        if claims["sub"] not in ("user", "guest", "userexternal"):
+            raise Unauthorized("unknown token subject", code="invalid_token")
+        return _to_session(claims)
+
+
+def is_session_token(unverified_claims: dict[str, Any]) -> bool:
+    return unverified_claims.get("iss") == ISSUER
+
+
+def _to_session(claims: dict[str, Any]) -> SessionClaims:
+    aud = claims.get("aud", "")
+    project_id = (
+        aud[len(_PROJECT_AUDIENCE_PREFIX) :]
+        if isinstance(aud, str) and aud.startswith(_PROJECT_AUDIENCE_PREFIX)
+        else None
+    )
+    return SessionClaims(
+        jti=str(claims["jti"]),
+        subject_id=str(claims["_id"]),
+        sub=claims["sub"],
+        project_id=project_id,
+        issued_at=int(claims["iat"]),
+        expires_at=int(claims["exp"]),
+        raw=claims,
+    )

@@ -1,0 +1,63 @@
+"""Identifiers: 24-hex object ids (the shape Tiledesk clients expect), request ids, visitor UUIDs.
+
+Object ids sort by creation time (4 bytes of seconds first, then a per-process counter), so
+``ORDER BY id`` is creation order within a second and pagination by id is stable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import uuid
+from typing import Protocol
+
+OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
+REQUEST_ID_RE = re.compile(r"^support-group-([0-9a-f]{24})-([0-9A-Za-z]{32})$")
+_VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9._:@|+-]{1,128}$")
+
+
+class IdGenerator(Protocol):
+    def object_id(self) -> str: ...
+
+    def visitor_uuid(self) -> str: ...
+
+
+class RandomIds:
+    """Production ids: time-ordered object ids and UUID v4 visitors."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process = os.urandom(5)
+        self._counter = int.from_bytes(os.urandom(3), "big")
+
+    def object_id(self) -> str:
+        with self._lock:
+            self._counter = (self._counter + 1) & 0xFFFFFF
+            counter = self._counter
+        return (
+            int(time.time()).to_bytes(4, "big") + self._process + counter.to_bytes(3, "big")
+        ).hex()
+
+    def visitor_uuid(self) -> str:
+        return str(uuid.uuid4())
+
+
+def is_object_id(value: str) -> bool:
+    return bool(OBJECT_ID_RE.match(value))
+
+
+def parse_request_id(value: str) -> str | None:
+    """The project id a request id names, or None when it is not a well-formed request id."""
+    match = REQUEST_ID_RE.match(value)
+    return match.group(1) if match else None
+
+
+def new_request_id(project_id: str) -> str:
+    return f"support-group-{project_id}-{uuid.uuid4().hex}"
+
+
+def is_visitor_id(value: str) -> bool:
+    """Visitor ids are UUIDs for anonymous visitors, the customer's own id otherwise."""
+    return bool(_VISITOR_ID_RE.match(value))

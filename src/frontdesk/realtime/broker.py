@@ -1,0 +1,41 @@
+"""Brokers carry committed events to every server process's hub.
+
+``InMemoryBroker`` serves one process. ``RedisBroker`` (see ``redis_broker``) serves several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from frontdesk.realtime.events import Event
+
+Listener = Callable[[Event], Awaitable[None]]
+
+
+class Broker(Protocol):
+    async def publish(self, event: Event) -> None: ...
+
+    def subscribe(self, listener: Listener) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class InMemoryBroker:
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    async def publish(self, event: Event) -> None:
+        for listener in self._listeners:
+            await listener(event)
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._listeners.clear()

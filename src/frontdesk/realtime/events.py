@@ -1,0 +1,74 @@
+"""Realtime events: closed, typed models built by the action that changed the data.
+
+Actions register them with ``tx.on_commit`` so nothing leaves before the database commit.
+Each event knows the topics it is published on (SPEC section 4).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    project_id: str
+
+    def topics(self) -> list[str]:
+        raise NotImplementedError
+
+
+class RequestChanged(_Event):
+    """A request was created or changed (status, participants, attributes, rating…)."""
+
+    type: Literal["request"] = "request"
+    method: Literal["CREATE", "UPDATE"]
+    request_id: str
+    requester_user_id: str
+    request: dict[str, Any]
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/requests", f"/{self.project_id}/requests/{self.request_id}"]
+
+
+class MessageCreated(_Event):
+    type: Literal["message"] = "message"
+    method: Literal["CREATE"] = "CREATE"
+    request_id: str
+    requester_user_id: str
+    message: dict[str, Any]
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/requests/{self.request_id}/messages"]
+
+
+class ProjectUserChanged(_Event):
+    """An agent's membership changed (availability, role)."""
+
+    type: Literal["project_user"] = "project_user"
+    method: Literal["CREATE", "UPDATE"] = "UPDATE"
+    project_user_id: str
+    project_user: dict[str, Any]
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/project_users/{self.project_user_id}"]
+
+
+class SessionRevoked(_Event):
+    """A session ended: sockets authenticated with it must close at once."""
+
+    type: Literal["session_revoked"] = "session_revoked"
+    project_id: str | None = None  # type: ignore[assignment]
+    jti: str
+
+    def topics(self) -> list[str]:
+        return []
+
+
+Event = Annotated[
+    RequestChanged | MessageCreated | ProjectUserChanged | SessionRevoked,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -1,0 +1,44 @@
+"""The long-lived parts every action needs, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from frontdesk.auth.passwords import Passwords
+from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.secret_box import SecretBox
+from frontdesk.auth.tokens import SessionTokens
+from frontdesk.clock import Clock
+from frontdesk.ids import IdGenerator
+from frontdesk.realtime.broker import Broker
+from frontdesk.realtime.events import Event, SessionRevoked
+from frontdesk.settings import Settings
+from frontdesk.storage.database import Database, Transaction
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    ids: IdGenerator
+    tokens: SessionTokens
+    passwords: Passwords
+    secret_box: SecretBox
+    broker: Broker
+
+    def now_ms(self) -> int:
+        return int(self.clock.now() * 1000)
+
+    def publish_on_commit(self, tx: Transaction, event: Event) -> None:
+        """Send ``event`` to the broker once ``tx`` has committed, never before."""
+
+        async def send() -> None:
+            await self.broker.publish(event)
+
+        tx.on_commit(send)
+
+    def publish_session_revoked(self, tx: Transaction, principal: Principal, jti: str) -> None:
+        """Tell every process that sockets authenticated with ``jti`` must close."""
+        project_id = None if isinstance(principal, Agent) else principal.project_id
+        self.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=jti))

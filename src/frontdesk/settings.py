@@ -1,0 +1,152 @@
+"""Settings: one typed table, read from the environment.
+
+Every setting has an environment variable (``FRONTDESK_`` + its upper-case name), a default and
+a help text; ``frontdesk settings`` prints the table. Nothing here is read at import time:
+``Settings.from_env()`` is called by the command line or by tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from frontdesk.errors import ConfigurationError
+
+_MIN_SECRET_LENGTH = 32
+_PLACEHOLDER_SECRETS = {"changeme", "secret", "nil", "null", "none", "development", "frontdesk"}
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
+    port: int = _setting(8000, "TCP port the HTTP server listens on.")
+    data_dir: Path = _setting(Path("data"), "Folder for the SQLite file and the generated secret.")
+    database_url: str = _setting(
+        "", "Database URL. Empty: SQLite file in the data dir. postgresql://… selects PostgreSQL."
+    )
+    redis_url: str = _setting(
+        "", "Redis URL for realtime events across processes. Empty: in-memory, one process."
+    )
+    secret: str = _setting(
+        "", "Server signing secret (32+ chars). Empty: generated at first start, kept in data dir."
+    )
+    public_url: str = _setting(
+        "", "Public base URL of this server, used in tokens and the widget snippet."
+    )
+    agent_token_ttl: int = _setting(7 * 24 * 3600, "Lifetime of an agent session token, seconds.")
+    visitor_token_ttl: int = _setting(
+        90 * 24 * 3600, "Lifetime of a visitor session token (refreshed on re-sign-in), seconds."
+    )
+    clock_skew_leeway: int = _setting(
+        60, "Seconds of clock skew tolerated on exp/nbf/iat of customer tokens."
+    )
+    key_grace_period: int = _setting(
+        7 * 24 * 3600, "Seconds a rotated project secret keeps verifying customer tokens."
+    )
+    password_hash_memory_kib: int = _setting(
+        65536, "Argon2id memory cost in KiB for agent passwords."
+    )
+    password_hash_time_cost: int = _setting(3, "Argon2id iterations for agent passwords.")
+    max_body_bytes: int = _setting(256 * 1024, "Largest accepted HTTP request body, bytes.")
+    check_responses: bool = _setting(
+        False, "Check every API response against its documented schema (the tests turn it on)."
+    )
+    demo: bool = _setting(False, "Create a demo project, agent and customer site at start.")
+    log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``FRONTDESK_*`` variables; ``overrides`` win over the environment.
+
+        Raises ConfigurationError when a value cannot be parsed or is unsafe.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get("FRONTDESK_" + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, f.type, raw)
+        values.update(overrides)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.secret:
+            if self.secret.lower() in _PLACEHOLDER_SECRETS or len(self.secret) < _MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    "FRONTDESK_SECRET is a placeholder or shorter than 32 characters; set a long "
+                    "random value (e.g. `python -c 'import secrets;print(secrets.token_urlsafe(48))'`)"
+                    " or leave it unset to have one generated and kept in the data dir."
+                )
+        if self.database_url and not self.database_url.startswith(
+            ("sqlite:", "postgresql:", "postgres:")
+        ):
+            raise ConfigurationError(
+                "FRONTDESK_DATABASE_URL must start with sqlite: or postgresql:"
+            )
+        for name in ("agent_token_ttl", "visitor_token_ttl", "port", "max_body_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'frontdesk.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    def with_secret(self) -> Settings:
+        """Settings whose secret is set: the configured one, else the data dir's, else a new one.
+
+        A generated secret is written to ``<data_dir>/secret.key`` (mode 600) so restarts keep
+        every issued token valid.
+        """
+        if self.secret:
+            return self
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            stored = path.read_text().strip()
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            stored = secrets.token_urlsafe(48)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(stored + "\n")
+        return dataclasses.replace(self, secret=stored)
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for every setting, for ``frontdesk settings`` and the docs."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        rows.append((f"FRONTDESK_{f.name.upper()}", str(f.default), f.metadata["help"]))
+    return rows
+
+
+def _parse(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "bool":
+            if raw.lower() in {"1", "true", "yes", "on"}:
+                return True
+            if raw.lower() in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError:
+        raise ConfigurationError(f"FRONTDESK_{name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw

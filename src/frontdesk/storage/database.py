@@ -1,0 +1,257 @@
+"""One async database interface over SQLite (sqlite3) and PostgreSQL (asyncpg).
+
+SQL is written once, in the subset both dialects share, with ``$1``-style parameters; for
+SQLite they are rewritten to ``?1``. JSON is kept as text, booleans as 0/1 integers and times
+as epoch milliseconds, so every statement reads the same on both.
+
+All writes go through ``transaction()``: it owns commit and rollback, and runs the callbacks
+registered with ``on_commit`` only after the commit succeeded (realtime events leave then).
+SQLite has one writer connection, serialised by a lock, and one reader connection, each in its
+own thread; WAL mode lets the reader see every committed write without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+from urllib.parse import urlparse
+
+Row = dict[str, Any]
+Dialect = Literal["sqlite", "postgresql"]
+CommitHook = Callable[[], Awaitable[None] | None]
+
+
+class Queries(Protocol):
+    """What both a database and an open transaction can run."""
+
+    dialect: Dialect
+
+    async def fetch_one(self, sql: str, *args: Any) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, *args: Any) -> list[Row]: ...
+
+    async def fetch_value(self, sql: str, *args: Any) -> Any: ...
+
+    async def execute(self, sql: str, *args: Any) -> int: ...
+
+
+class Transaction(Queries, Protocol):
+    def on_commit(self, hook: CommitHook) -> None: ...
+
+
+async def _run_hooks(hooks: list[CommitHook]) -> None:
+    for hook in hooks:
+        result = hook()
+        if result is not None:
+            await result
+
+
+@functools.lru_cache(maxsize=2048)
+def _sqlite_sql(sql: str) -> str:
+    return re.sub(r"\$(\d+)", r"?\1", sql)
+
+
+def _sqlite_args(args: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(int(a) if isinstance(a, bool) else a for a in args)
+
+
+class _SQLiteConnection:
+    """A sqlite3 connection confined to one thread; every call hops to that thread."""
+
+    def __init__(self, path: str, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._conn: sqlite3.Connection | None = None
+        self._path = path
+
+    def _open(self) -> None:
+        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = conn
+
+    async def call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+
+        def run() -> Any:
+            if self._conn is None:
+                self._open()
+            assert self._conn is not None
+            return fn(self._conn)
+
+        return await loop.run_in_executor(self._executor, run)
+
+    async def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
+        self._executor.shutdown(wait=True)
+
+
+def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Row]]:
+    def run(conn: sqlite3.Connection) -> list[Row]:
+        return [dict(r) for r in conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall()]
+
+    return run
+
+
+def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Row | None]:
+    def run(conn: sqlite3.Connection) -> Row | None:
+        row = conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchone()
+        return dict(row) if row is not None else None
+
+    return run
+
+
+def _execute(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], int]:
+    def run(conn: sqlite3.Connection) -> int:
+        return conn.execute(_sqlite_sql(sql), _sqlite_args(args)).rowcount
+
+    return run
+
+
+class _SQLiteQueries:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, conn: _SQLiteConnection) -> None:
+        self._conn = conn
+
+    async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
+        rows: list[Row] = await self._conn.call(_fetch_all(sql, args))
+        return rows
+
+    async def fetch_one(self, sql: str, *args: Any) -> Row | None:
+        row: Row | None = await self._conn.call(_fetch_one(sql, args))
+        return row
+
+    async def fetch_value(self, sql: str, *args: Any) -> Any:
+        row = await self.fetch_one(sql, *args)
+        return None if row is None else next(iter(row.values()))
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        count: int = await self._conn.call(_execute(sql, args))
+        return count
+
+
+class _SQLiteTransaction(_SQLiteQueries):
+    def __init__(self, conn: _SQLiteConnection) -> None:
+        super().__init__(conn)
+        self.hooks: list[CommitHook] = []
+
+    def on_commit(self, hook: CommitHook) -> None:
+        self.hooks.append(hook)
+
+
+class SQLiteDatabase(_SQLiteQueries):
+    def __init__(self, path: str) -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._writer = _SQLiteConnection(path, "sqlite-writer")
+        self._write_lock = asyncio.Lock()
+        # Reads outside a transaction use their own connection so they never see another
+        # coroutine's uncommitted writes and never wait behind the writer.
+        super().__init__(_SQLiteConnection(path, "sqlite-reader"))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
+        async with self._write_lock:
+            tx = _SQLiteTransaction(self._writer)
+            await self._writer.call(lambda c: c.execute("BEGIN IMMEDIATE"))
+            try:
+                yield tx
+            except BaseException:
+                await asyncio.shield(self._writer.call(lambda c: c.execute("ROLLBACK")))
+                raise
+            await self._writer.call(lambda c: c.execute("COMMIT"))
+        await _run_hooks(tx.hooks)
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await self._conn.close()
+
+
+class _PostgresQueries:
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, target: Any) -> None:
+        self._target = target  # an asyncpg pool or connection
+
+    async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
+        return [dict(r) for r in await self._target.fetch(sql, *args)]
+
+    async def fetch_one(self, sql: str, *args: Any) -> Row | None:
+        row = await self._target.fetchrow(sql, *args)
+        return dict(row) if row is not None else None
+
+    async def fetch_value(self, sql: str, *args: Any) -> Any:
+        return await self._target.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        status: str = await self._target.execute(sql, *args)
+        last = status.rsplit(" ", 1)[-1]
+        return int(last) if last.isdigit() else 0
+
+
+class _PostgresTransaction(_PostgresQueries):
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self.hooks: list[CommitHook] = []
+
+    def on_commit(self, hook: CommitHook) -> None:
+        self.hooks.append(hook)
+
+
+class PostgresDatabase(_PostgresQueries):
+    def __init__(self, pool: Any) -> None:
+        super().__init__(pool)
+        self.pool = pool
+
+    @classmethod
+    async def connect(
+        cls, url: str, *, schema: str | None = None, min_size: int = 2, max_size: int = 10
+    ) -> PostgresDatabase:
+        import asyncpg
+
+        settings = {"search_path": schema} if schema else {}
+        pool = await asyncpg.create_pool(
+            url, min_size=min_size, max_size=max_size, server_settings=settings
+        )
+        return cls(pool)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
+        async with self.pool.acquire() as conn:
+            tx = _PostgresTransaction(conn)
+            async with conn.transaction():
+                yield tx
+        await _run_hooks(tx.hooks)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+
+async def open_database(url: str, *, schema: str | None = None) -> Database:
+    """Open the database a URL names: ``sqlite:///path`` or ``postgresql://…``."""
+    if url.startswith(("postgresql:", "postgres:")):
+        return await PostgresDatabase.connect(url, schema=schema)
+    parsed = urlparse(url)
+    path = parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+    return SQLiteDatabase(path or ":memory:")
+
+
+Database = SQLiteDatabase | PostgresDatabase

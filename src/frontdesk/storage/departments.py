@@ -1,0 +1,72 @@
+"""Departments: routing groups of agents; every project has one default department."""
+
+from __future__ import annotations
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode
+
+_JSON = ("agents",)
+
+
+async def insert_department(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    name: str,
+    is_default: bool,
+    routing: str,
+    agents: list[str],
+    now: int,
+) -> None:
+    await q.execute(
+        "INSERT INTO departments (id, project_id, name, is_default, routing, agents, created_at,"
+        " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        id,
+        project_id,
+        name,
+        int(is_default),
+        routing,
+        encode(agents),
+        now,
+    )
+
+
+async def list_departments(q: Queries, project_id: str) -> list[Row]:
+    rows = await q.fetch_all(
+        "SELECT * FROM departments WHERE project_id = $1 ORDER BY is_default DESC, created_at",
+        project_id,
+    )
+    return decode_all(rows, _JSON)
+
+
+async def get_department(q: Queries, project_id: str, department_id: str) -> Row | None:
+    row = await q.fetch_one(
+        "SELECT * FROM departments WHERE project_id = $1 AND id = $2", project_id, department_id
+    )
+    return decode(row, _JSON)
+
+
+async def get_default_department(q: Queries, project_id: str) -> Row | None:
+    row = await q.fetch_one(
+        "SELECT * FROM departments WHERE project_id = $1 AND is_default = 1", project_id
+    )
+    return decode(row, _JSON)
+
+
+async def update_department(
+    q: Queries, department_id: str, *, name: str, routing: str, agents: list[str], now: int
+) -> None:
+    await q.execute(
+        "UPDATE departments SET name = $2, routing = $3, agents = $4, updated_at = $5"
+        " WHERE id = $1",
+        department_id,
+        name,
+        routing,
+        encode(agents),
+        now,
+    )
+
+
+async def delete_department(q: Queries, department_id: str) -> None:
+    await q.execute("DELETE FROM departments WHERE id = $1", department_id)

@@ -1,0 +1,97 @@
+"""Messages of a request, kept in (created_at, id) order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode
+
+_JSON = ("attributes", "metadata")
+
+
+async def insert_message(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    request_id: str,
+    sender: str,
+    sender_fullname: str,
+    text: str,
+    type: str,
+    attributes: dict[str, Any],
+    metadata: Any,
+    status: int,
+    now: int,
+) -> None:
+    await q.execute(
+        "INSERT INTO messages (id, project_id, request_id, sender, sender_fullname, text, type,"
+        " attributes, metadata, status, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        id,
+        project_id,
+        request_id,
+        sender,
+        sender_fullname,
+        text,
+        type,
+        encode(attributes),
+        None if metadata is None else encode(metadata),
+        status,
+        now,
+    )
+
+
+async def get_message(q: Queries, request_id: str, message_id: str) -> Row | None:
+    row = await q.fetch_one(
+        "SELECT * FROM messages WHERE request_id = $1 AND id = $2", request_id, message_id
+    )
+    return decode(row, _JSON)
+
+
+async def list_messages(
+    q: Queries,
+    request_id: str,
+    *,
+    limit: int,
+    after: tuple[int, str] | None = None,
+    before: tuple[int, str] | None = None,
+) -> list[Row]:
+    """Messages oldest first. ``after``/``before`` are (created_at, id) cursors, exclusive.
+
+    With ``before``, the newest ``limit`` messages older than it (for scrolling back).
+    """
+    if before is not None:
+        rows = await q.fetch_all(
+            "SELECT * FROM messages WHERE request_id = $1"
+            " AND (created_at < $2 OR (created_at = $2 AND id < $3))"
+            " ORDER BY created_at DESC, id DESC LIMIT $4",
+            request_id,
+            before[0],
+            before[1],
+            limit,
+        )
+        rows.reverse()
+    elif after is not None:
+        rows = await q.fetch_all(
+            "SELECT * FROM messages WHERE request_id = $1"
+            " AND (created_at > $2 OR (created_at = $2 AND id > $3))"
+            " ORDER BY created_at, id LIMIT $4",
+            request_id,
+            after[0],
+            after[1],
+            limit,
+        )
+    else:
+        rows = await q.fetch_all(
+            "SELECT * FROM messages WHERE request_id = $1 ORDER BY created_at, id LIMIT $2",
+            request_id,
+            limit,
+        )
+    return decode_all(rows, _JSON)
+
+
+async def delete_messages_of_requests(q: Queries, request_ids: list[str]) -> None:
+    for request_id in request_ids:
+        await q.execute("DELETE FROM messages WHERE request_id = $1", request_id)

@@ -1,0 +1,111 @@
+"""Memberships of agents and visitors in a project (Tiledesk's project_user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode
+
+_JSON = ("profile", "attributes")
+AGENT_ROLE_SQL = "('owner', 'admin', 'agent')"
+
+
+async def insert_project_user(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    user_id: str,
+    role: str,
+    now: int,
+    profile: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None,
+    user_available: bool = True,
+    invited_by: str | None = None,
+) -> None:
+    await q.execute(
+        "INSERT INTO project_users (id, project_id, user_id, role, user_available, profile,"
+        " attributes, invited_by, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        id,
+        project_id,
+        user_id,
+        role,
+        int(user_available),
+        encode(profile or {}),
+        encode(attributes or {}),
+        invited_by,
+        now,
+    )
+
+
+async def get_membership(q: Queries, project_id: str, user_id: str) -> Row | None:
+    row = await q.fetch_one(
+        "SELECT * FROM project_users WHERE project_id = $1 AND user_id = $2", project_id, user_id
+    )
+    return decode(row, _JSON)
+
+
+async def get_project_user(q: Queries, project_id: str, project_user_id: str) -> Row | None:
+    row = await q.fetch_one(
+        "SELECT * FROM project_users WHERE project_id = $1 AND id = $2",
+        project_id,
+        project_user_id,
+    )
+    return decode(row, _JSON)
+
+
+async def list_agents(q: Queries, project_id: str, *, available_only: bool = False) -> list[Row]:
+    sql = (
+        "SELECT pu.*, u.email AS user_email, u.firstname AS user_firstname,"
+        " u.lastname AS user_lastname"
+        " FROM project_users pu JOIN users u ON u.id = pu.user_id"
+        f" WHERE pu.project_id = $1 AND pu.role IN {AGENT_ROLE_SQL}"
+    )
+    if available_only:
+        sql += " AND pu.user_available = 1"
+    return decode_all(await q.fetch_all(sql + " ORDER BY pu.created_at", project_id), _JSON)
+
+
+async def update_project_user(
+    q: Queries,
+    project_user_id: str,
+    *,
+    now: int,
+    role: str | None = None,
+    user_available: bool | None = None,
+    max_assigned_chat: int | None = None,
+    profile: dict[str, Any] | None = None,
+    attributes: dict[str, Any] | None = None,
+) -> None:
+    await q.execute(
+        "UPDATE project_users SET"
+        " role = COALESCE($2, role),"
+        " user_available = COALESCE($3, user_available),"
+        " max_assigned_chat = COALESCE($4, max_assigned_chat),"
+        " profile = COALESCE($5, profile),"
+        " attributes = COALESCE($6, attributes),"
+        " updated_at = $7"
+        " WHERE id = $1",
+        project_user_id,
+        role,
+        None if user_available is None else int(user_available),
+        max_assigned_chat,
+        None if profile is None else encode(profile),
+        None if attributes is None else encode(attributes),
+        now,
+    )
+
+
+async def delete_project_user(q: Queries, project_user_id: str) -> None:
+    await q.execute("DELETE FROM project_users WHERE id = $1", project_user_id)
+
+
+async def count_owners(q: Queries, project_id: str) -> int:
+    return int(
+        await q.fetch_value(
+            "SELECT COUNT(*) FROM project_users WHERE project_id = $1 AND role = 'owner'",
+            project_id,
+        )
+    )

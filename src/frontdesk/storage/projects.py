@@ -1,0 +1,52 @@
+"""Projects (tenants) and their settings document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode
+
+_JSON = ("settings",)
+
+
+async def insert_project(
+    q: Queries, *, id: str, name: str, settings: dict[str, Any], created_by: str | None, now: int
+) -> None:
+    await q.execute(
+        "INSERT INTO projects (id, name, settings, created_by, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $5)",
+        id,
+        name,
+        encode(settings),
+        created_by,
+        now,
+    )
+
+
+async def get_project(q: Queries, project_id: str) -> Row | None:
+    return decode(await q.fetch_one("SELECT * FROM projects WHERE id = $1", project_id), _JSON)
+
+
+async def update_project(
+    q: Queries, project_id: str, *, name: str, settings: dict[str, Any], now: int
+) -> None:
+    await q.execute(
+        "UPDATE projects SET name = $2, settings = $3, updated_at = $4 WHERE id = $1",
+        project_id,
+        name,
+        encode(settings),
+        now,
+    )
+
+
+async def projects_of_user(q: Queries, user_id: str) -> list[Row]:
+    rows = await q.fetch_all(
+        "SELECT p.*, pu.role AS member_role, pu.id AS project_user_id,"
+        " pu.user_available AS member_available"
+        " FROM project_users pu JOIN projects p ON p.id = pu.project_id"
+        " WHERE pu.user_id = $1 AND pu.role IN ('owner', 'admin', 'agent')"
+        " ORDER BY p.created_at",
+        user_id,
+    )
+    return decode_all(rows, _JSON)

@@ -1,0 +1,209 @@
+"""Requests (conversations). Reads join the requester and the lead, which every view shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
+
+_JSON = ("participants", "attributes", "tags", "requester_profile", "requester_attributes")
+_LEAD_JSON = ("attributes", "tags", "provenance")
+
+_SELECT = (
+    "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"
+    " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at,"
+    " l.id AS lead__id, l.lead_id AS lead__lead_id, l.fullname AS lead__fullname,"
+    " l.email AS lead__email, l.phone AS lead__phone, l.attributes AS lead__attributes,"
+    " l.tags AS lead__tags, l.provenance AS lead__provenance,"
+    " l.is_authenticated AS lead__is_authenticated, l.created_at AS lead__created_at,"
+    " l.updated_at AS lead__updated_at"
+    " FROM requests r"
+    " JOIN project_users pu ON pu.id = r.requester_id"
+    " LEFT JOIN leads l ON l.id = r.lead_ref"
+)
+
+
+def _split(row: Row | None) -> Row | None:
+    """Move the joined ``lead__*`` columns into ``row['lead']`` (None when there is no lead)."""
+    if row is None:
+        return None
+    lead = {k[len("lead__") :]: row.pop(k) for k in list(row) if k.startswith("lead__")}
+    row["lead"] = decode(lead, _LEAD_JSON) if lead.get("id") else None
+    return decode(row, _JSON)
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    statuses: tuple[int, ...] | None = None
+    max_status: int | None = None  # exclusive upper bound, e.g. 1000 for "open"
+    participant: str | None = None
+    requester_user_id: str | None = None
+    authenticated: bool | None = None
+    text: str | None = None
+    lead_ref: str | None = None
+
+
+async def insert_request(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    request_id: str,
+    requester_id: str,
+    requester_user_id: str,
+    lead_ref: str | None,
+    department_id: str | None,
+    status: int,
+    participants: list[str],
+    first_text: str,
+    attributes: dict[str, Any],
+    is_authenticated: bool,
+    channel: str,
+    source_page: str | None,
+    language: str | None,
+    user_agent: str | None,
+    now: int,
+) -> bool:
+    """Insert unless the request id exists already (a concurrent first message); True if new."""
+    inserted = await q.execute(
+        "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
+        " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
+        " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
+        " $17, $17) ON CONFLICT (request_id) DO NOTHING",
+        id,
+        project_id,
+        request_id,
+        requester_id,
+        requester_user_id,
+        lead_ref,
+        department_id,
+        status,
+        encode(participants),
+        first_text,
+        encode(attributes),
+        int(is_authenticated),
+        channel,
+        source_page,
+        language,
+        user_agent,
+        now,
+    )
+    return inserted == 1
+
+
+async def get_request(q: Queries, project_id: str, request_id: str) -> Row | None:
+    row = await q.fetch_one(
+        _SELECT + " WHERE r.project_id = $1 AND r.request_id = $2", project_id, request_id
+    )
+    return _split(row)
+
+
+async def get_request_owner(q: Queries, request_id: str) -> Row | None:
+    """Just enough of a request to authorise a write: project, requester, status."""
+    return await q.fetch_one(
+        "SELECT id, project_id, request_id, requester_user_id, status, participants"
+        " FROM requests WHERE request_id = $1",
+        request_id,
+    )
+
+
+async def list_requests(
+    q: Queries, project_id: str, filt: RequestFilter, *, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    where = ["r.project_id = $1"]
+    args: list[Any] = [project_id]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if filt.statuses:
+        where.append(f"r.status IN ({', '.join(arg(s) for s in filt.statuses)})")
+    if filt.max_status is not None:
+        where.append(f"r.status < {arg(filt.max_status)}")
+    if filt.participant is not None:
+        where.append(f"r.participants LIKE {arg(like_pattern(chr(34) + filt.participant))}")
+    if filt.requester_user_id is not None:
+        where.append(f"r.requester_user_id = {arg(filt.requester_user_id)}")
+    if filt.authenticated is not None:
+        where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
+    if filt.lead_ref is not None:
+        where.append(f"r.lead_ref = {arg(filt.lead_ref)}")
+    if filt.text:
+        pattern = arg(like_pattern(filt.text))
+        where.append(
+            f"(lower(r.first_text) LIKE {pattern} ESCAPE '\\'"
+            f" OR lower(r.last_text) LIKE {pattern} ESCAPE '\\'"
+            f" OR lower(COALESCE(l.fullname, '')) LIKE {pattern} ESCAPE '\\'"
+            f" OR lower(COALESCE(l.email, '')) LIKE {pattern} ESCAPE '\\')"
+        )
+    clause = " AND ".join(where)
+    total = await q.fetch_value(
+        "SELECT COUNT(*) FROM requests r LEFT JOIN leads l ON l.id = r.lead_ref"  # noqa: S608
+        f" WHERE {clause}",
+        *args,
+    )
+    rows = await q.fetch_all(
+        f"{_SELECT} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
+        f" LIMIT {arg(limit)} OFFSET {arg(offset)}",
+        *args,
+    )
+    return [r for r in map(_split, rows) if r is not None], int(total)
+
+
+async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> None:
+    """Set the given columns (JSON columns are encoded) and ``updated_at``."""
+    assignments = []
+    args: list[Any] = [id]
+    for column, value in fields.items():
+        if column not in _UPDATABLE:
+            raise ValueError(f"requests.{column} is not updatable")
+        if column in ("participants", "attributes", "tags"):
+            value = encode(value)
+        args.append(value)
+        assignments.append(f"{column} = ${len(args)}")
+    args.append(now)
+    assignments.append(f"updated_at = ${len(args)}")
+    await q.execute(f"UPDATE requests SET {', '.join(assignments)} WHERE id = $1", *args)  # noqa: S608
+
+
+_UPDATABLE = frozenset(
+    {
+        "status",
+        "participants",
+        "attributes",
+        "tags",
+        "last_text",
+        "department_id",
+        "rating",
+        "rating_message",
+        "closed_at",
+        "closed_by",
+        "lead_ref",
+    }
+)
+
+
+async def request_ids_of_lead(q: Queries, lead_ref: str) -> list[str]:
+    rows = await q.fetch_all("SELECT request_id FROM requests WHERE lead_ref = $1", lead_ref)
+    return [r["request_id"] for r in rows]
+
+
+async def delete_requests_of_lead(q: Queries, lead_ref: str) -> None:
+    await q.execute("DELETE FROM requests WHERE lead_ref = $1", lead_ref)
+
+
+async def count_open_assigned(q: Queries, project_id: str) -> dict[str, int]:
+    """Open assigned requests per agent user id, for least-busy routing."""
+    rows = await q.fetch_all(
+        "SELECT participants FROM requests WHERE project_id = $1 AND status = 200", project_id
+    )
+    counts: dict[str, int] = {}
+    for row in decode_all(rows, ("participants",)):
+        for agent in row["participants"]:
+            counts[agent] = counts.get(agent, 0) + 1
+    return counts
+

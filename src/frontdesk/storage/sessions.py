@@ -1,0 +1,69 @@
+"""Session rows: one per token the server issued, so any session can be revoked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode
+
+_JSON = ("auth_info",)
+
+
+async def insert_session(
+    q: Queries,
+    *,
+    jti: str,
+    project_id: str | None,
+    subject_id: str,
+    kind: str,
+    auth_info: dict[str, Any],
+    issued_at: int,
+    expires_at: int,
+) -> None:
+    await q.execute(
+        "INSERT INTO sessions (jti, project_id, subject_id, kind, auth_info, issued_at,"
+        " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        jti,
+        project_id,
+        subject_id,
+        kind,
+        encode(auth_info),
+        issued_at,
+        expires_at,
+    )
+
+
+async def get_session(q: Queries, jti: str) -> Row | None:
+    return decode(await q.fetch_one("SELECT * FROM sessions WHERE jti = $1", jti), _JSON)
+
+
+async def revoke_session(q: Queries, jti: str, *, now: int, reason: str) -> int:
+    return await q.execute(
+        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3"
+        " WHERE jti = $1 AND revoked_at IS NULL",
+        jti,
+        now,
+        reason,
+    )
+
+
+async def extend_session(q: Queries, jti: str, *, expires_at: int) -> None:
+    await q.execute("UPDATE sessions SET expires_at = $2 WHERE jti = $1", jti, expires_at)
+
+
+async def live_sessions_of(q: Queries, project_id: str, subject_id: str, now: int) -> list[Row]:
+    rows = await q.fetch_all(
+        "SELECT * FROM sessions WHERE project_id = $1 AND subject_id = $2"
+        " AND revoked_at IS NULL AND expires_at > $3 ORDER BY issued_at",
+        project_id,
+        subject_id,
+        now,
+    )
+    return decode_all(rows, _JSON)
+
+
+async def delete_sessions_of(q: Queries, project_id: str, subject_id: str) -> None:
+    await q.execute(
+        "DELETE FROM sessions WHERE project_id = $1 AND subject_id = $2", project_id, subject_id
+    )

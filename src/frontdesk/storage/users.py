@@ -1,0 +1,36 @@
+"""Agent accounts."""
+
+from __future__ import annotations
+
+from frontdesk.storage.database import Queries, Row
+
+
+async def insert_user(
+    q: Queries, *, id: str, email: str, password_hash: str, firstname: str, lastname: str, now: int
+) -> None:
+    await q.execute(
+        "INSERT INTO users (id, email, password_hash, firstname, lastname, created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        id,
+        email,
+        password_hash,
+        firstname,
+        lastname,
+        now,
+    )
+
+
+async def get_user_by_email(q: Queries, email: str) -> Row | None:
+    return await q.fetch_one("SELECT * FROM users WHERE email = $1", email)
+
+
+async def get_user(q: Queries, user_id: str) -> Row | None:
+    return await q.fetch_one("SELECT * FROM users WHERE id = $1", user_id)
+
+
+async def get_users(q: Queries, user_ids: list[str]) -> dict[str, Row]:
+    if not user_ids:
+        return {}
+    placeholders = ", ".join(f"${i + 1}" for i in range(len(user_ids)))
+    rows = await q.fetch_all(f"SELECT * FROM users WHERE id IN ({placeholders})", *user_ids)  # noqa: S608
+    return {r["id"]: r for r in rows}
