@@ -14,7 +14,8 @@ _LEAD_JSON = ("attributes", "tags", "provenance")
 _SELECT = (
     "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"
     " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at,"
-    " l.id AS lead__id, l.lead_id AS lead__lead_id, l.fullname AS lead__fullname,"
+    " l.id AS lead__id, l.project_id AS lead__project_id, l.lead_id AS lead__lead_id,"
+    " l.fullname AS lead__fullname,"
     " l.email AS lead__email, l.phone AS lead__phone, l.attributes AS lead__attributes,"
     " l.tags AS lead__tags, l.provenance AS lead__provenance,"
     " l.is_authenticated AS lead__is_authenticated, l.created_at AS lead__created_at,"
