@@ -33,7 +33,6 @@ node:
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
 
 bench: $(STAMP)

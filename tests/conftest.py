@@ -174,7 +174,12 @@ class Factory:
         email = email or f"agent{self._n}-{uuid.uuid4().hex[:6]}@example.com"
         r = self.client.post(
             "/auth/signup",
-            json={"email": email, "password": password, "firstname": "Ada", "lastname": f"N{self._n}"},
+            json={
+                "email": email,
+                "password": password,
+                "firstname": "Ada",
+                "lastname": f"N{self._n}",
+            },
         )
         assert r.status_code == 200, r.text
         r = self.client.post("/auth/signin", json={"email": email, "password": password})
@@ -213,7 +218,9 @@ class Factory:
                 "/auth/signinWithCustomToken", headers={"Authorization": "JWT " + token}
             )
         else:
-            r = self.client.post("/auth/signinAnonymously", json={"id_project": project.id, **claims})
+            r = self.client.post(
+                "/auth/signinAnonymously", json={"id_project": project.id, **claims}
+            )
         assert r.status_code == 200, r.text
         body = r.json()
         return Visitor(self.client, body["token"], body["user"], project.id)

@@ -29,7 +29,10 @@ def _setting(default: Any, help: str) -> Any:
 class Settings:
     host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
     port: int = _setting(8000, "TCP port the HTTP server listens on.")
-    data_dir: Path = _setting(Path("data"), "Folder for the SQLite file and the generated secret.")
+    data_dir: Path = _setting(  # noqa: RUF009 (Path is immutable)
+        Path("data"),
+        "Folder for the SQLite file and the generated secret.",
+    )
     database_url: str = _setting(
         "", "Database URL. Empty: SQLite file in the data dir. postgresql://… selects PostgreSQL."
     )
@@ -81,13 +84,13 @@ class Settings:
         return settings
 
     def validate(self) -> None:
-        if self.secret:
-            if self.secret.lower() in _PLACEHOLDER_SECRETS or len(self.secret) < _MIN_SECRET_LENGTH:
-                raise ConfigurationError(
-                    "FRONTDESK_SECRET is a placeholder or shorter than 32 characters; set a long "
-                    "random value (e.g. `python -c 'import secrets;print(secrets.token_urlsafe(48))'`)"
-                    " or leave it unset to have one generated and kept in the data dir."
-                )
+        weak = self.secret.lower() in _PLACEHOLDER_SECRETS or len(self.secret) < _MIN_SECRET_LENGTH
+        if self.secret and weak:
+            raise ConfigurationError(
+                "FRONTDESK_SECRET is a placeholder or shorter than 32 characters; set a long "
+                "random value (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                " or leave it unset to have one generated and kept in the data dir."
+            )
         if self.database_url and not self.database_url.startswith(
             ("sqlite:", "postgresql:", "postgres:")
         ):
@@ -148,5 +151,6 @@ def _parse(name: str, type_name: Any, raw: str) -> Any:
         if kind == "Path":
             return Path(raw)
     except ValueError:
-        raise ConfigurationError(f"FRONTDESK_{name.upper()}={raw!r} is not a valid {kind}") from None
+        message = f"FRONTDESK_{name.upper()}={raw!r} is not a valid {kind}"
+        raise ConfigurationError(message) from None
     return raw

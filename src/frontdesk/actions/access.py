@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+
 from frontdesk.auth.permissions import can_see_request, role_at_least
 from frontdesk.auth.principals import (
     ROLE_RANK,
@@ -18,7 +19,6 @@ from frontdesk.auth.principals import (
     AnonymousVisitor,
     AuthenticatedVisitor,
     Principal,
-    Visitor,
 )
 from frontdesk.errors import Forbidden, NotFound, Unauthorized
 from frontdesk.ids import is_object_id
@@ -70,7 +70,7 @@ async def authenticate_session_token(services: Services, token: str) -> Principa
         )
     if claims.project_id is None:
         raise Unauthorized("a visitor token must name its project", code="invalid_token")
-    visitor_class: type[Visitor] = (
+    visitor_class: type[AnonymousVisitor] | type[AuthenticatedVisitor] = (
         AnonymousVisitor if claims.sub == "guest" else AuthenticatedVisitor
     )
     raw = claims.raw

@@ -25,7 +25,8 @@ async def access_department(services: Services, project_id: str, department_id: 
 
 
 async def list_departments(services: Services, project_id: str) -> list[dict[str, Any]]:
-    return [present_department(r) for r in await departments.list_departments(services.db, project_id)]
+    rows = await departments.list_departments(services.db, project_id)
+    return [present_department(r) for r in rows]
 
 
 async def _check_agents(services: Services, project_id: str, agents: list[str]) -> None:

@@ -95,13 +95,14 @@ async def do_find_or_create_lead(
     token_source: Source = "token" if visitor.is_authenticated else "visitor"
     token_values = {"fullname": visitor.fullname or None, "email": visitor.email}
     for field, value in token_values.items():
-        if value and (visitor.is_authenticated or not _is_verified(lead, field)):
-            if lead[field] != value or field not in lead["provenance"]:
-                lead[field] = value
-                source: Source = token_source
-                if not visitor.is_authenticated and value.startswith("guest#"):
-                    source = "system"
-                _mark(lead["provenance"], field, source, now)
+        writable = visitor.is_authenticated or not _is_verified(lead, field)
+        changed = lead[field] != value or field not in lead["provenance"]
+        if value and writable and changed:
+            lead[field] = value
+            source: Source = token_source
+            if not visitor.is_authenticated and value.startswith("guest#"):
+                source = "system"
+            _mark(lead["provenance"], field, source, now)
     for field, value in self_reported.items():
         if value and not _is_verified(lead, field) and lead[field] != value:
             lead[field] = value

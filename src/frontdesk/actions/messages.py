@@ -160,7 +160,9 @@ async def list_messages(
     return [present_message(r) for r in rows]
 
 
-async def _cursor(services: Services, request_id: str, message_id: str | None) -> tuple[int, str] | None:
+async def _cursor(
+    services: Services, request_id: str, message_id: str | None
+) -> tuple[int, str] | None:
     if message_id is None:
         return None
     row = await messages.get_message(services.db, request_id, message_id)

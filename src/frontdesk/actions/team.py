@@ -67,14 +67,13 @@ async def check_update_project_user(
     services: Services, access: ProjectAccess, project_user_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Admins change roles and anyone's availability; agents only their own availability."""
-    target = await project_users.get_project_user(services.db, access.project["id"], project_user_id)
-    if target is None or target["role"] not in ("owner", "admin", "agent"):
-        raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")
+    target = await _team_member(services, access, project_user_id)
     is_self = access.membership is not None and target["id"] == access.membership["id"]
     new_role = changes.get("role")
-    if new_role is not None or not is_self:
-        if not can_manage_member(access.role, target["role"], new_role):
-            raise Forbidden("you may not change this member", code="insufficient_role")
+    if (new_role is not None or not is_self) and not can_manage_member(
+        access.role, target["role"], new_role
+    ):
+        raise Forbidden("you may not change this member", code="insufficient_role")
     if (
         new_role is not None
         and target["role"] == "owner"
@@ -167,9 +166,7 @@ async def list_invites(services: Services, access: ProjectAccess) -> list[dict[s
 async def check_remove_member(
     services: Services, access: ProjectAccess, project_user_id: str
 ) -> dict[str, Any]:
-    target = await project_users.get_project_user(services.db, access.project["id"], project_user_id)
-    if target is None or target["role"] not in ("owner", "admin", "agent"):
-        raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")
+    target = await _team_member(services, access, project_user_id)
     if not can_manage_member(access.role, target["role"], None):
         raise Forbidden("you may not remove this member", code="insufficient_role")
     if target["role"] == "owner" and await project_users.count_owners(
@@ -179,3 +176,12 @@ async def check_remove_member(
     async with services.db.transaction() as tx:
         await project_users.delete_project_user(tx, target["id"])
     return {"success": True, "removed": target["id"]}
+
+
+async def _team_member(services: Services, access: ProjectAccess, project_user_id: str) -> Row:
+    target = await project_users.get_project_user(
+        services.db, access.project["id"], project_user_id
+    )
+    if target is None or target["role"] not in ("owner", "admin", "agent"):
+        raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")
+    return target

@@ -117,7 +117,8 @@ async def do_signin_authenticated(
     """Membership (role ``user``), verified profile and session for a verified customer token."""
     claims = verified.claims
     profile = {name: claims[name] for name in PROFILE_CLAIMS if isinstance(claims.get(name), str)}
-    attributes = claims.get("attributes") if isinstance(claims.get("attributes"), dict) else {}
+    raw_attributes = claims.get("attributes")
+    attributes: dict[str, Any] = raw_attributes if isinstance(raw_attributes, dict) else {}
     now = services.now_ms()
     token, session_claims = services.tokens.issue(
         sub="userexternal",

@@ -8,6 +8,7 @@ from frontdesk.actions import projects, team
 from frontdesk.actions.access import access_project, load_project, require_agent
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
+from frontdesk.presenters import present_project
 
 router = Router("projects")
 
@@ -28,7 +29,7 @@ async def list_projects(call: Call) -> list[dict[str, Any]]:
 @router.route("GET", "/projects/{pid}", summary="A project", response=s.ProjectPublic)
 async def get_project(call: Call) -> dict[str, Any]:
     access = await access_project(call.services, call.principal, call.params["pid"])
-    return projects.present_project(access.project, role=access.role)
+    return present_project(access.project, role=access.role)
 
 
 @router.route("PUT", "/projects/{pid}", summary="Rename or configure a project (admins)",

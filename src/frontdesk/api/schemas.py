@@ -14,6 +14,9 @@ Email = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 ShortText = Annotated[str, StringConstraints(max_length=2000)]
+ProjectName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
+]
 Attributes = Annotated[dict[str, Any], Field(max_length=100)]
 AgentRoleName = Literal["owner", "admin", "agent"]
 
@@ -98,7 +101,7 @@ class ErrorPublic(BaseModel):
 
 
 class ProjectCreate(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: ProjectName
 
 
 class ProjectSettingsUpdate(Body):
@@ -110,7 +113,7 @@ class ProjectSettingsUpdate(Body):
 
 
 class ProjectUpdate(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    name: ProjectName | None = None
     settings: ProjectSettingsUpdate | None = None
     activeOperatingHours: bool | None = None
     operatingHours: dict[str, Any] | None = None
@@ -199,13 +202,13 @@ class GeneratedKeyPublic(Public):
 
 
 class DepartmentCreate(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: ProjectName
     routing: Literal["assigned", "pooled", "fixed"] = "assigned"
     agents: Annotated[list[ObjectId], Field(max_length=500)] = Field(default_factory=list)
 
 
 class DepartmentUpdate(Body):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    name: ProjectName | None = None
     routing: Literal["assigned", "pooled", "fixed"] | None = None
     agents: Annotated[list[ObjectId], Field(max_length=500)] | None = None
 
@@ -241,7 +244,8 @@ class TagObject(Body):
     color: Annotated[str, StringConstraints(max_length=20)] | None = None
 
 
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)] | TagObject
+TagName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Tag = TagName | TagObject
 
 
 class RequestPatch(Body):
@@ -346,7 +350,7 @@ class LeadUpdate(Body):
     email: Email | None = None
     phone: Annotated[str, StringConstraints(max_length=50)] | None = None
     attributes: Attributes | None = None
-    tags: Annotated[list[Annotated[str, StringConstraints(max_length=100)]], Field(max_length=50)] | None = None
+    tags: Annotated[list[TagName], Field(max_length=50)] | None = None
 
 
 class LeadsQuery(Body):

@@ -61,11 +61,12 @@ async def list_agents(q: Queries, project_id: str, *, available_only: bool = Fal
         "SELECT pu.*, u.email AS user_email, u.firstname AS user_firstname,"
         " u.lastname AS user_lastname"
         " FROM project_users pu JOIN users u ON u.id = pu.user_id"
-        f" WHERE pu.project_id = $1 AND pu.role IN {AGENT_ROLE_SQL}"
+        " WHERE pu.project_id = $1 AND pu.role IN ('owner', 'admin', 'agent')"
     )
     if available_only:
         sql += " AND pu.user_available = 1"
-    return decode_all(await q.fetch_all(sql + " ORDER BY pu.created_at", project_id), _JSON)
+    rows = await q.fetch_all(sql + " ORDER BY pu.created_at", project_id)
+    return decode_all(rows, _JSON)
 
 
 async def update_project_user(

@@ -126,7 +126,8 @@ def statements(dialect: str) -> list[str]:
         )""",
         "CREATE INDEX requests_by_status ON requests (project_id, status, updated_at, id)",
         "CREATE INDEX requests_by_activity ON requests (project_id, updated_at, id)",
-        "CREATE INDEX requests_by_requester ON requests (project_id, requester_user_id, created_at)",
+        "CREATE INDEX requests_by_requester"
+        " ON requests (project_id, requester_user_id, created_at)",
         "CREATE INDEX requests_by_lead ON requests (lead_ref)",
         """CREATE TABLE messages (
             id TEXT PRIMARY KEY,
