@@ -30,7 +30,8 @@ def grace_period(services: Services, project: dict[str, Any]) -> int:
 async def do_generate_key(services: Services, access: ProjectAccess) -> dict[str, Any]:
     """A new shared secret for the project; active keys keep verifying for the grace period."""
     project_id = access.project["id"]
-    secret = secrets.token_urlsafe(32)
+    # 64 characters: long enough for HS512 (RFC 7518 wants a key as long as the hash).
+    secret = secrets.token_urlsafe(48)
     kid = "k" + secrets.token_hex(8)
     now = services.now_ms()
     grace_ms = grace_period(services, access.project) * 1000

@@ -1,0 +1,346 @@
+"""Conversations: creation with the first message, routing, the lead, senderAuthInfo,
+assignment, closing, rating, attributes, history and who may see what."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import Factory
+
+
+def _agent_post(make: Factory, agent: object, pid: str, rid: str, text: str) -> object:
+    return make.client.post(
+        f"/{pid}/requests/{rid}/messages", json={"text": text}, headers=agent.headers  # type: ignore[attr-defined]
+    )
+
+
+def test_first_message_creates_request_and_lead_with_snapshot(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    r = visitor.send(rid, "my order is late", attributes={"userEmail": "me@home.example"})
+    assert r.status_code == 200, r.text
+    message = r.json()
+    assert message["sender"] == visitor.id and message["recipient"] == rid
+
+    request = make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers).json()
+    assert request["first_text"] == "my order is late"
+    assert request["requester"]["uuid_user"] == visitor.id
+    assert request["snapshot"]["requester"]["role"] == "guest"
+    assert request["snapshot"]["requester"]["isAuthenticated"] is False
+    assert request["snapshot"]["lead"]["lead_id"] == visitor.id
+    info = request["attributes"]["senderAuthInfo"]
+    assert info["authVar"]["sign_in_provider"] == "anonymous" and info["verified"] is False
+    lead = request["lead"]
+    assert lead["email"] == "me@home.example"
+    assert lead["provenance"]["email"]["source"] == "visitor"
+    assert lead["attributes"]["senderAuthInfo"]["authVar"]["uid"] == visitor.id
+
+
+def test_later_requests_of_a_visitor_reuse_its_lead(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    first, second = visitor.new_request_id(), visitor.new_request_id()
+    visitor.send(first, "one")
+    visitor.send(second, "two")
+    leads = make.client.get(f"/{project.id}/leads", headers=project.owner.headers).json()
+    assert leads["count"] == 1
+    mine = make.client.get(f"/{project.id}/requests/me", headers=visitor.headers).json()
+    assert mine["count"] == 2
+    assert {r["lead"]["_id"] for r in mine["requests"]} == {leads["leads"][0]["_id"]}
+
+
+def test_authenticated_request_carries_verified_sender_auth_info(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(
+        project, authenticated=True, _id="cust-1", email="ada@uni.example", firstname="Ada"
+    )
+    rid = visitor.new_request_id()
+    visitor.send(rid, "about my grades")
+    request = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).json()
+    assert request["isAuthenticated"] is True
+    assert request["snapshot"]["requester"]["role"] == "user"
+    assert request["snapshot"]["requester"]["isAuthenticated"] is True
+    info = request["attributes"]["senderAuthInfo"]
+    assert info["verified"] is True and info["kid"] == project.kid and info["alg"] == "HS256"
+    assert info["authVar"]["sign_in_provider"] == "custom"
+    assert info["authVar"]["token"]["email"] == "ada@uni.example"
+    assert request["lead"]["email"] == "ada@uni.example"
+    assert request["lead"]["provenance"]["email"]["source"] == "token"
+
+
+def test_spoofed_identity_fields_are_ignored(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    forged = {
+        "authType": "USER",
+        "authVar": {"uid": "ceo", "sign_in_provider": "custom", "token": {"email": "ceo@x"}},
+        "verified": True,
+    }
+    visitor.send(
+        rid, "I am the CEO",
+        attributes={"senderAuthInfo": forged, "isAuthenticated": True, "role": "user"},
+    )
+    make.client.patch(
+        f"/{project.id}/requests/{rid}/attributes",
+        json={"senderAuthInfo": forged, "SenderAuthInfo": forged, "topic": "billing"},
+        headers=visitor.headers,
+    )
+    request = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).json()
+    assert request["isAuthenticated"] is False
+    assert request["attributes"]["senderAuthInfo"]["verified"] is False
+    assert request["attributes"]["senderAuthInfo"]["authVar"]["uid"] == visitor.id
+    assert "SenderAuthInfo" not in request["attributes"] and "isAuthenticated" not in request["attributes"]
+    assert request["attributes"]["topic"] == "billing"
+    assert request["lead"]["isAuthenticated"] is False
+
+
+def test_message_body_cannot_overwrite_verified_name_or_email(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(
+        project, authenticated=True, email="ada@uni.example", firstname="Ada", lastname="L"
+    )
+    rid = visitor.new_request_id()
+    r = visitor.send(
+        rid, "hi", senderFullname="Evil Name",
+        attributes={"userFullname": "Evil Name", "userEmail": "evil@x.example"},
+    )
+    assert r.json()["senderFullname"] == "Ada L"
+    lead = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).json()["lead"]
+    assert lead["fullname"] == "Ada L" and lead["email"] == "ada@uni.example"
+
+
+def test_routing_assigns_available_agent_or_queues(make: Factory) -> None:
+    project = make.project()
+    make.client.put(
+        f"/{project.id}/project_users", json={"user_available": False},
+        headers=project.owner.headers,
+    )
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    queued = visitor.send(rid, "anyone?").json()["request"]
+    assert queued["status"] == 100 and queued["participants"] == []
+
+    agent = make.member(project)
+    second = visitor.new_request_id()
+    routed = visitor.send(second, "now?").json()["request"]
+    assert routed["status"] == 200 and routed["participants"] == [agent.id]
+
+
+def test_routing_prefers_the_least_busy_agent(make: Factory) -> None:
+    project = make.project()
+    other = make.member(project)
+    visitor = make.visitor(project)
+    assignees = [
+        visitor.send(visitor.new_request_id(), f"q{i}").json()["request"]["participants"][0]
+        for i in range(4)
+    ]
+    assert sorted(assignees) == sorted([project.owner.id, other.id] * 2)
+
+
+def test_pooled_department_queues_everything(make: Factory) -> None:
+    project = make.project()
+    dept = make.client.post(
+        f"/{project.id}/departments", json={"name": "Sales", "routing": "pooled"},
+        headers=project.owner.headers,
+    ).json()
+    visitor = make.visitor(project)
+    r = visitor.send(visitor.new_request_id(), "price?", departmentid=dept["_id"])
+    assert r.json()["request"]["status"] == 100
+    assert r.json()["request"]["department"] == dept["_id"]
+
+
+def test_assign_take_close_reopen(make: Factory) -> None:
+    project = make.project()
+    agent = make.member(project)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    base = f"/{project.id}/requests/{rid}"
+
+    r = make.client.put(base + "/assign", json={}, headers=agent.headers)
+    assert r.status_code == 200 and r.json()["participants"] == [agent.id]
+    r = make.client.put(base + "/assign", json={"assignee": project.owner.id}, headers=agent.headers)
+    assert r.json()["participants"] == [project.owner.id] and r.json()["status"] == 200
+    r = make.client.put(base + "/assign", json={"assignee": "f" * 24}, headers=agent.headers)
+    assert r.status_code == 422 and r.json()["code"] == "unknown_agent"
+
+    r = make.client.put(base + "/close", headers=agent.headers)
+    assert r.json()["status"] == 1000 and r.json()["closed_by"] == agent.id
+    r = _agent_post(make, agent, project.id, rid, "hello?")
+    assert r.status_code == 409 and r.json()["code"] == "request_closed"  # type: ignore[attr-defined]
+    r = make.client.put(base + "/reopen", headers=agent.headers)
+    assert r.json()["status"] == 200 and r.json()["closed_at"] is None
+
+
+def test_participants_add_set_remove(make: Factory) -> None:
+    project = make.project()
+    agent = make.member(project)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    base = f"/{project.id}/requests/{rid}/participants"
+    owner = project.owner.headers
+    r = make.client.put(base, json=[agent.id, project.owner.id], headers=owner)
+    assert r.json()["participants"] == [agent.id, project.owner.id]
+    r = make.client.delete(f"{base}/{agent.id}", headers=owner)
+    assert r.json()["participants"] == [project.owner.id]
+    r = make.client.delete(f"{base}/{project.owner.id}", headers=owner)
+    assert r.json()["participants"] == [] and r.json()["status"] == 100
+    r = make.client.post(base, json={"member": agent.id}, headers=owner)
+    assert r.json()["participants"] == [agent.id] and r.json()["status"] == 200
+    r = make.client.delete(f"{base}/{'e' * 24}", headers=owner)
+    assert r.status_code == 404
+
+
+def test_visitor_closes_own_request_and_a_new_message_reopens_it(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    r = make.client.put(f"/{project.id}/requests/{rid}/closeg", headers=visitor.headers)
+    assert r.json()["status"] == 1000
+    r = visitor.send(rid, "actually, one more thing")
+    assert r.status_code == 200 and r.json()["request"]["status"] in (100, 200)
+
+
+def test_rating_only_by_the_requester(make: Factory) -> None:
+    project = make.project()
+    visitor, stranger = make.visitor(project), make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    url = f"/{project.id}/requests/{rid}/rating"
+    r = make.client.patch(url, json={"rating": 5, "rating_message": "great"}, headers=visitor.headers)
+    assert r.json()["rating"] == 5 and r.json()["rating_message"] == "great"
+    assert make.client.patch(url, json={"rating": 1}, headers=stranger.headers).status_code == 403
+    assert make.client.patch(url, json={"rating": 1}, headers=project.owner.headers).status_code == 403
+    r = make.client.patch(url, json={"rating": 9}, headers=visitor.headers)
+    assert r.status_code == 422
+
+
+def test_tags_and_attributes_by_agents(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    r = make.client.patch(
+        f"/{project.id}/requests/{rid}",
+        json={"tags": ["vip", {"tag": "refund", "color": "#f00"}], "attributes": {"order": 7}},
+        headers=project.owner.headers,
+    )
+    assert r.status_code == 200
+    assert r.json()["tags"] == ["vip", {"tag": "refund", "color": "#f00"}]
+    assert r.json()["attributes"]["order"] == 7
+    assert r.json()["attributes"]["senderAuthInfo"]["authVar"]["uid"] == visitor.id
+    r = make.client.patch(f"/{project.id}/requests/{rid}", json={"tags": ["x"]}, headers=visitor.headers)
+    assert r.status_code == 403
+
+
+def test_visitor_cannot_read_or_write_anothers_request(make: Factory) -> None:
+    project = make.project()
+    alice, mallory = make.visitor(project), make.visitor(project)
+    rid = alice.new_request_id()
+    alice.send(rid, "my secret")
+    base = f"/{project.id}/requests/{rid}"
+    for method, path in (("GET", ""), ("GET", "/messages"), ("PUT", "/closeg")):
+        r = make.client.request(method, base + path, headers=mallory.headers)
+        assert r.status_code == 403, (method, path)
+        assert r.json()["code"] == "not_your_request"
+    r = mallory.send(rid, "let me in")
+    assert r.status_code == 403 and r.json()["code"] == "not_your_request"
+    history = make.client.get(base + "/messages", headers=alice.headers).json()
+    assert [m["text"] for m in history] == ["my secret"]
+    assert make.client.get(f"/{project.id}/requests", headers=mallory.headers).status_code == 403
+
+
+def test_agent_of_another_project_sees_nothing(make: Factory) -> None:
+    project, other = make.project(), make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "hi")
+    outsider = other.owner
+    for path in (f"/{project.id}/requests", f"/{project.id}/requests/{rid}",
+                 f"/{project.id}/leads", f"/{project.id}/project_users"):
+        r = make.client.get(path, headers=outsider.headers)
+        assert r.status_code == 403 and r.json()["code"] == "not_a_member", path
+
+
+def test_request_id_must_belong_to_the_project(make: Factory) -> None:
+    project, other = make.project(), make.project()
+    visitor = make.visitor(project)
+    for rid in (f"support-group-{other.id}-{uuid.uuid4().hex}", "support-group-x", "abc"):
+        r = visitor.send(rid, "hi")
+        assert r.status_code == 400 and r.json()["code"] == "invalid_request_id", rid
+
+
+def test_agent_cannot_open_a_conversation(make: Factory) -> None:
+    project = make.project()
+    rid = f"support-group-{project.id}-{uuid.uuid4().hex}"
+    r = _agent_post(make, project.owner, project.id, rid, "hello")
+    assert r.status_code == 404 and r.json()["code"] == "request_not_found"  # type: ignore[attr-defined]
+
+
+def test_message_history_is_oldest_first_with_cursors(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    ids = [visitor.send(rid, f"m{i}").json()["_id"] for i in range(7)]
+    base = f"/{project.id}/requests/{rid}/messages"
+    page = make.client.get(base, params={"limit": 3}, headers=visitor.headers).json()
+    assert [m["text"] for m in page] == ["m0", "m1", "m2"]
+    page = make.client.get(base, params={"limit": 3, "after": ids[2]}, headers=visitor.headers)
+    assert [m["text"] for m in page.json()] == ["m3", "m4", "m5"]
+    page = make.client.get(base, params={"limit": 2, "before": ids[6]}, headers=visitor.headers)
+    assert [m["text"] for m in page.json()] == ["m4", "m5"]
+    r = make.client.get(base, params={"after": "0" * 24}, headers=visitor.headers)
+    assert r.status_code == 422 and r.json()["code"] == "unknown_cursor"
+
+
+def test_list_filters(make: Factory) -> None:
+    project = make.project()
+    anon = make.visitor(project)
+    known = make.visitor(project, authenticated=True, email="bob@shop.example", firstname="Bob")
+    r1, r2 = anon.new_request_id(), known.new_request_id()
+    anon.send(r1, "where is my parcel")
+    known.send(r2, "refund please")
+    make.client.put(f"/{project.id}/requests/{r1}/close", headers=project.owner.headers)
+
+    def listed(**params: object) -> list[str]:
+        r = make.client.get(f"/{project.id}/requests", params=params, headers=project.owner.headers)
+        assert r.status_code == 200, r.text
+        return [x["request_id"] for x in r.json()["requests"]]
+
+    assert set(listed()) == {r1, r2}
+    assert listed(status="open") == [r2]
+    assert listed(status="1000") == [r1]
+    assert listed(authenticated="true") == [r2]
+    assert listed(authenticated="false") == [r1]
+    assert listed(text="PARCEL") == [r1]
+    assert listed(text="bob@shop") == [r2]
+    assert set(listed(mine="true")) == {r1, r2}  # closing keeps the participant
+    assert listed(mine="true", status="open") == [r2]
+    other_agent = make.member(project)
+    r = make.client.get(f"/{project.id}/requests", params={"mine": "true"},
+                        headers=other_agent.headers)
+    assert r.json()["count"] == 0
+    r = make.client.get(f"/{project.id}/requests", params={"status": "banana"},
+                        headers=project.owner.headers)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_status"
+    page = make.client.get(f"/{project.id}/requests", params={"limit": 1, "page": 1},
+                           headers=project.owner.headers).json()
+    assert page["count"] == 2 and page["perPage"] == 1 and len(page["requests"]) == 1
+
+
+def test_route_again_and_change_department(make: Factory) -> None:
+    project = make.project()
+    dept = make.client.post(f"/{project.id}/departments", json={"name": "Billing"},
+                            headers=project.owner.headers).json()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    r = make.client.put(f"/{project.id}/requests/{rid}/departments",
+                        json={"departmentid": dept["_id"]}, headers=project.owner.headers)
+    assert r.status_code == 200 and r.json()["department"] == dept["_id"]
+    r = make.client.put(f"/{project.id}/requests/{rid}/agent", headers=project.owner.headers)
+    assert r.json()["status"] == 200 and r.json()["participants"] == [project.owner.id]
