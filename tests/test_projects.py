@@ -1,0 +1,82 @@
+"""Projects: creation, membership listing, settings, opening hours, public widget config."""
+
+from __future__ import annotations
+
+from tests.conftest import Factory
+
+
+def test_creator_becomes_owner_with_a_default_department(make: Factory) -> None:
+    agent = make.agent()
+    r = make.client.post("/projects", json={"name": "Uni Office"}, headers=agent.headers)
+    assert r.status_code == 200
+    project = r.json()
+    assert project["name"] == "Uni Office" and len(project["_id"]) == 24
+    memberships = make.client.get("/projects", headers=agent.headers).json()
+    assert memberships[0]["role"] == "owner"
+    assert memberships[0]["id_project"]["_id"] == project["_id"]
+    depts = make.client.get(f"/{project['_id']}/departments", headers=agent.headers).json()
+    assert [d["default"] for d in depts] == [True]
+
+
+def test_project_name_is_validated(make: Factory) -> None:
+    agent = make.agent()
+    for body in ({}, {"name": ""}, {"name": "x" * 101}):
+        r = make.client.post("/projects", json=body, headers=agent.headers)
+        assert r.status_code == 422, body
+
+
+def test_visitors_cannot_create_projects(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    r = make.client.post("/projects", json={"name": "x"}, headers=visitor.headers)
+    assert r.status_code == 403 and r.json()["code"] == "agents_only"
+    assert make.client.post("/projects", json={"name": "x"}).status_code == 401
+
+
+def test_update_is_for_admins_and_merges_settings(make: Factory) -> None:
+    project = make.project()
+    agent = make.member(project, "agent")
+    admin = make.member(project, "admin")
+    url = f"/projects/{project.id}"
+    r = make.client.put(url, json={"name": "Renamed"}, headers=agent.headers)
+    assert r.status_code == 403
+    r = make.client.put(url, json={"settings": {"widget": {"title": "Hi!"}}}, headers=admin.headers)
+    assert r.status_code == 200
+    r = make.client.put(url, json={"name": "Renamed"}, headers=admin.headers)
+    body = r.json()
+    assert body["name"] == "Renamed" and body["widget"] == {"title": "Hi!"}
+    assert body["settings"]["allow_anonymous"] is True
+    assert make.client.get(url, headers=agent.headers).json()["name"] == "Renamed"
+
+
+def test_operating_hours_drive_isopen(make: Factory) -> None:
+    project = make.project()
+    url = f"/projects/{project.id}"
+    assert make.client.get(url + "/isopen").json() == {"isopen": True}
+    closed_all_week = {"tzname": "UTC", **{str(d): [] for d in range(7)}}
+    r = make.client.put(url, json={"activeOperatingHours": True, "operatingHours": closed_all_week},
+                        headers=project.owner.headers)
+    assert r.status_code == 200
+    assert make.client.get(url + "/isopen").json() == {"isopen": False}
+    always = {"tzname": "Europe/Rome", **{str(d): [{"start": "00:00", "end": "23:59"}] for d in range(7)}}
+    make.client.put(url, json={"operatingHours": always}, headers=project.owner.headers)
+    assert make.client.get(url + "/isopen").json()["isopen"] in (True, False)  # 23:59..24:00
+    for bad in ({"tzname": "Mars/Olympus"}, {"9": []}, {"1": [{"start": "25:00", "end": "26:00"}]}):
+        r = make.client.put(url, json={"operatingHours": bad}, headers=project.owner.headers)
+        assert r.status_code == 422, bad
+
+
+def test_public_widget_config_and_available_agents(make: Factory) -> None:
+    project = make.project()
+    r = make.client.get(f"/{project.id}/widgets")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["project"]["_id"] == project.id and body["isopen"] is True
+    assert [a["id"] for a in body["user_available"]] == [project.owner.id]
+    assert project.secret is not None and project.secret not in r.text
+    available = make.client.get(f"/projects/{project.id}/users/availables").json()
+    assert [a["id"] for a in available] == [project.owner.id]
+    make.client.put(f"/{project.id}/project_users", json={"user_available": False},
+                    headers=project.owner.headers)
+    assert make.client.get(f"/projects/{project.id}/users/availables").json() == []
+    assert make.client.get(f"/{'0' * 24}/widgets").status_code == 404
