@@ -74,7 +74,9 @@ def test_failed_signin_costs_the_same_for_unknown_and_known_emails(make: Factory
 def test_http_basic_works_for_agents(make: Factory) -> None:
     agent = make.agent()
     creds = base64.b64encode(f"{agent.email}:{agent.password}".encode()).decode()
-    r = make.client.post("/projects", json={"name": "Basic"}, headers={"Authorization": "Basic " + creds})
+    r = make.client.post(
+        "/projects", json={"name": "Basic"}, headers={"Authorization": "Basic " + creds}
+    )
     assert r.status_code == 200
     bad = base64.b64encode(f"{agent.email}:wrong".encode()).decode()
     r = make.client.get("/projects", headers={"Authorization": "Basic " + bad})

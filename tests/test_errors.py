@@ -7,8 +7,14 @@ from typing import Any
 
 from tests.conftest import Factory
 
-_FAKE = {"pid": "0" * 24, "rid": "support-group-" + "0" * 24 + "-" + "0" * 32, "uid": "u",
-         "puid": "0" * 24, "did": "0" * 24, "lid": "0" * 24}
+_FAKE = {
+    "pid": "0" * 24,
+    "rid": "support-group-" + "0" * 24 + "-" + "0" * 32,
+    "uid": "u",
+    "puid": "0" * 24,
+    "did": "0" * 24,
+    "lid": "0" * 24,
+}
 
 
 def _assert_error_shape(response: Any) -> None:
@@ -25,8 +31,12 @@ def test_every_endpoint_answers_errors_in_one_shape(make: Factory) -> None:
     endpoints = make.client.app.state.endpoints  # type: ignore[attr-defined]
     for endpoint in endpoints:
         path = re.sub(r"{(\w+)}", lambda m: _FAKE[m.group(1)], endpoint.path)
-        r = make.client.request(endpoint.method, path, content=b"{not json",
-                                headers={"Content-Type": "application/json"})
+        r = make.client.request(
+            endpoint.method,
+            path,
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
         if r.status_code == 200:
             assert endpoint.auth == "none" and endpoint.body is None, endpoint.path
             continue
@@ -41,7 +51,9 @@ def test_unknown_routes_wrong_methods_malformed_json(make: Factory) -> None:
     r = make.client.delete("/auth/signin")
     assert r.status_code == 405
     _assert_error_shape(r)
-    r = make.client.post("/auth/signin", content=b"[1, 2", headers={"Content-Type": "application/json"})
+    r = make.client.post(
+        "/auth/signin", content=b"[1, 2", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
     r = make.client.post("/auth/signin", json=[1, 2])
     assert r.status_code == 422
@@ -52,7 +64,9 @@ def test_oversized_body_is_refused_before_parsing(make: Factory) -> None:
     visitor = make.visitor(project)
     r = visitor.send(visitor.new_request_id(), "x" * 300_000)
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
-    assert make.client.get(f"/{project.id}/leads", headers=project.owner.headers).json()["count"] == 0
+    assert (
+        make.client.get(f"/{project.id}/leads", headers=project.owner.headers).json()["count"] == 0
+    )
 
 
 def test_invalid_input_loses_nothing(make: Factory) -> None:
@@ -63,14 +77,21 @@ def test_invalid_input_loses_nothing(make: Factory) -> None:
     assert r.status_code == 422 and r.json()["details"][0]["loc"][:2] == ["body", "text"]
     r = visitor.send(rid, "hi", departmentid="f" * 24)
     assert r.status_code == 404 and r.json()["code"] == "department_not_found"
-    assert make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers).status_code == 404
-    assert make.client.get(f"/{project.id}/leads", headers=project.owner.headers).json()["count"] == 0
+    assert (
+        make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers).status_code == 404
+    )
+    assert (
+        make.client.get(f"/{project.id}/leads", headers=project.owner.headers).json()["count"] == 0
+    )
 
 
 def test_trailing_slashes_are_accepted(make: Factory) -> None:
     project = make.project()
-    r = make.client.put(f"/{project.id}/project_users/", json={"user_available": True},
-                        headers=project.owner.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/",
+        json={"user_available": True},
+        headers=project.owner.headers,
+    )
     assert r.status_code == 200
 
 

@@ -18,8 +18,16 @@ def test_lead_lookup_by_id_and_by_visitor_id(make: Factory) -> None:
     lead = _lead_of(make, project.id, project.owner.headers, visitor.id)
     assert lead["lead_id"] == visitor.id
     assert _lead_of(make, project.id, project.owner.headers, lead["_id"])["_id"] == lead["_id"]
-    assert make.client.get(f"/{project.id}/leads/{'1' * 24}", headers=project.owner.headers).status_code == 404
-    assert make.client.get(f"/{project.id}/leads/{visitor.id}", headers=visitor.headers).status_code == 403
+    assert (
+        make.client.get(
+            f"/{project.id}/leads/{'1' * 24}", headers=project.owner.headers
+        ).status_code
+        == 404
+    )
+    assert (
+        make.client.get(f"/{project.id}/leads/{visitor.id}", headers=visitor.headers).status_code
+        == 403
+    )
 
 
 def test_filters_and_search(make: Factory) -> None:
@@ -31,7 +39,12 @@ def test_filters_and_search(make: Factory) -> None:
     url = f"/{project.id}/leads"
 
     def ids(**params: object) -> list[str]:
-        return [x["lead_id"] for x in make.client.get(url, params=params, headers=project.owner.headers).json()["leads"]]
+        return [
+            x["lead_id"]
+            for x in make.client.get(url, params=params, headers=project.owner.headers).json()[
+                "leads"
+            ]
+        ]
 
     assert set(ids()) == {anon.id, known.id}
     assert ids(authenticated="true") == [known.id]
@@ -48,17 +61,24 @@ def test_agents_edit_self_reported_fields_but_not_verified_ones(make: Factory) -
     anon.send(anon.new_request_id(), "hi")
     known.send(known.new_request_id(), "hi")
     owner = project.owner.headers
-    r = make.client.put(f"/{project.id}/leads/{anon.id}",
-                        json={"fullname": "Frank", "phone": "+39 06 123", "tags": ["vip"],
-                              "attributes": {"note": "called twice", "senderAuthInfo": {"verified": True}}},
-                        headers=owner)
+    r = make.client.put(
+        f"/{project.id}/leads/{anon.id}",
+        json={
+            "fullname": "Frank",
+            "phone": "+39 06 123",
+            "tags": ["vip"],
+            "attributes": {"note": "called twice", "senderAuthInfo": {"verified": True}},
+        },
+        headers=owner,
+    )
     assert r.status_code == 200, r.text
     lead = r.json()
     assert lead["fullname"] == "Frank" and lead["provenance"]["fullname"]["source"] == "agent"
     assert lead["tags"] == ["vip"] and lead["attributes"]["note"] == "called twice"
     assert lead["attributes"]["senderAuthInfo"]["verified"] is False
-    r = make.client.put(f"/{project.id}/leads/{known.id}", json={"email": "other@x.example"},
-                        headers=owner)
+    r = make.client.put(
+        f"/{project.id}/leads/{known.id}", json={"email": "other@x.example"}, headers=owner
+    )
     assert r.status_code == 422 and r.json()["code"] == "verified_field"
     assert _lead_of(make, project.id, owner, known.id)["email"] == "eve@bank.example"
     r = make.client.put(f"/{project.id}/leads/{known.id}", json={"phone": "+1 555"}, headers=owner)
@@ -86,8 +106,19 @@ def test_erasure_removes_contact_conversations_and_sessions(make: Factory) -> No
     assert r.status_code == 403
     r = make.client.delete(f"/{project.id}/leads/{lead['_id']}", headers=project.owner.headers)
     assert r.status_code == 200 and r.json()["erased"]["requests"] == 1
-    assert make.client.get(f"/{project.id}/leads/{lead['_id']}", headers=project.owner.headers).status_code == 404
-    assert make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).status_code == 404
-    assert make.client.get(f"/{project.id}/requests", headers=project.owner.headers).json()["count"] == 0
+    assert (
+        make.client.get(
+            f"/{project.id}/leads/{lead['_id']}", headers=project.owner.headers
+        ).status_code
+        == 404
+    )
+    assert (
+        make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).status_code
+        == 404
+    )
+    assert (
+        make.client.get(f"/{project.id}/requests", headers=project.owner.headers).json()["count"]
+        == 0
+    )
     r = make.client.get(f"/{project.id}/requests/me", headers=visitor.headers)
     assert r.status_code == 401 and r.json()["code"] == "session_revoked"

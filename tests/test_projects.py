@@ -54,11 +54,17 @@ def test_operating_hours_drive_isopen(make: Factory) -> None:
     url = f"/projects/{project.id}"
     assert make.client.get(url + "/isopen").json() == {"isopen": True}
     closed_all_week = {"tzname": "UTC", **{str(d): [] for d in range(7)}}
-    r = make.client.put(url, json={"activeOperatingHours": True, "operatingHours": closed_all_week},
-                        headers=project.owner.headers)
+    r = make.client.put(
+        url,
+        json={"activeOperatingHours": True, "operatingHours": closed_all_week},
+        headers=project.owner.headers,
+    )
     assert r.status_code == 200
     assert make.client.get(url + "/isopen").json() == {"isopen": False}
-    always = {"tzname": "Europe/Rome", **{str(d): [{"start": "00:00", "end": "23:59"}] for d in range(7)}}
+    always = {
+        "tzname": "Europe/Rome",
+        **{str(d): [{"start": "00:00", "end": "23:59"}] for d in range(7)},
+    }
     make.client.put(url, json={"operatingHours": always}, headers=project.owner.headers)
     assert make.client.get(url + "/isopen").json()["isopen"] in (True, False)  # 23:59..24:00
     for bad in ({"tzname": "Mars/Olympus"}, {"9": []}, {"1": [{"start": "25:00", "end": "26:00"}]}):
@@ -76,7 +82,10 @@ def test_public_widget_config_and_available_agents(make: Factory) -> None:
     assert project.secret is not None and project.secret not in r.text
     available = make.client.get(f"/projects/{project.id}/users/availables").json()
     assert [a["id"] for a in available] == [project.owner.id]
-    make.client.put(f"/{project.id}/project_users", json={"user_available": False},
-                    headers=project.owner.headers)
+    make.client.put(
+        f"/{project.id}/project_users",
+        json={"user_available": False},
+        headers=project.owner.headers,
+    )
     assert make.client.get(f"/projects/{project.id}/users/availables").json() == []
     assert make.client.get(f"/{'0' * 24}/widgets").status_code == 404

@@ -10,7 +10,9 @@ from tests.conftest import Factory
 
 def _agent_post(make: Factory, agent: object, pid: str, rid: str, text: str) -> object:
     return make.client.post(
-        f"/{pid}/requests/{rid}/messages", json={"text": text}, headers=agent.headers  # type: ignore[attr-defined]
+        f"/{pid}/requests/{rid}/messages",
+        json={"text": text},
+        headers=agent.headers,  # type: ignore[attr-defined]
     )
 
 
@@ -79,7 +81,8 @@ def test_spoofed_identity_fields_are_ignored(make: Factory) -> None:
         "verified": True,
     }
     visitor.send(
-        rid, "I am the CEO",
+        rid,
+        "I am the CEO",
         attributes={"senderAuthInfo": forged, "isAuthenticated": True, "role": "user"},
     )
     make.client.patch(
@@ -91,7 +94,10 @@ def test_spoofed_identity_fields_are_ignored(make: Factory) -> None:
     assert request["isAuthenticated"] is False
     assert request["attributes"]["senderAuthInfo"]["verified"] is False
     assert request["attributes"]["senderAuthInfo"]["authVar"]["uid"] == visitor.id
-    assert "SenderAuthInfo" not in request["attributes"] and "isAuthenticated" not in request["attributes"]
+    assert (
+        "SenderAuthInfo" not in request["attributes"]
+        and "isAuthenticated" not in request["attributes"]
+    )
     assert request["attributes"]["topic"] == "billing"
     assert request["lead"]["isAuthenticated"] is False
 
@@ -103,18 +109,23 @@ def test_message_body_cannot_overwrite_verified_name_or_email(make: Factory) -> 
     )
     rid = visitor.new_request_id()
     r = visitor.send(
-        rid, "hi", senderFullname="Evil Name",
+        rid,
+        "hi",
+        senderFullname="Evil Name",
         attributes={"userFullname": "Evil Name", "userEmail": "evil@x.example"},
     )
     assert r.json()["senderFullname"] == "Ada L"
-    lead = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).json()["lead"]
+    lead = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers).json()[
+        "lead"
+    ]
     assert lead["fullname"] == "Ada L" and lead["email"] == "ada@uni.example"
 
 
 def test_routing_assigns_available_agent_or_queues(make: Factory) -> None:
     project = make.project()
     make.client.put(
-        f"/{project.id}/project_users", json={"user_available": False},
+        f"/{project.id}/project_users",
+        json={"user_available": False},
         headers=project.owner.headers,
     )
     visitor = make.visitor(project)
@@ -142,7 +153,8 @@ def test_routing_prefers_the_least_busy_agent(make: Factory) -> None:
 def test_pooled_department_queues_everything(make: Factory) -> None:
     project = make.project()
     dept = make.client.post(
-        f"/{project.id}/departments", json={"name": "Sales", "routing": "pooled"},
+        f"/{project.id}/departments",
+        json={"name": "Sales", "routing": "pooled"},
         headers=project.owner.headers,
     ).json()
     visitor = make.visitor(project)
@@ -161,7 +173,9 @@ def test_assign_take_close_reopen(make: Factory) -> None:
 
     r = make.client.put(base + "/assign", json={}, headers=agent.headers)
     assert r.status_code == 200 and r.json()["participants"] == [agent.id]
-    r = make.client.put(base + "/assign", json={"assignee": project.owner.id}, headers=agent.headers)
+    r = make.client.put(
+        base + "/assign", json={"assignee": project.owner.id}, headers=agent.headers
+    )
     assert r.json()["participants"] == [project.owner.id] and r.json()["status"] == 200
     r = make.client.put(base + "/assign", json={"assignee": "f" * 24}, headers=agent.headers)
     assert r.status_code == 422 and r.json()["code"] == "unknown_agent"
@@ -211,10 +225,14 @@ def test_rating_only_by_the_requester(make: Factory) -> None:
     rid = visitor.new_request_id()
     visitor.send(rid, "help")
     url = f"/{project.id}/requests/{rid}/rating"
-    r = make.client.patch(url, json={"rating": 5, "rating_message": "great"}, headers=visitor.headers)
+    r = make.client.patch(
+        url, json={"rating": 5, "rating_message": "great"}, headers=visitor.headers
+    )
     assert r.json()["rating"] == 5 and r.json()["rating_message"] == "great"
     assert make.client.patch(url, json={"rating": 1}, headers=stranger.headers).status_code == 403
-    assert make.client.patch(url, json={"rating": 1}, headers=project.owner.headers).status_code == 403
+    assert (
+        make.client.patch(url, json={"rating": 1}, headers=project.owner.headers).status_code == 403
+    )
     r = make.client.patch(url, json={"rating": 9}, headers=visitor.headers)
     assert r.status_code == 422
 
@@ -233,7 +251,9 @@ def test_tags_and_attributes_by_agents(make: Factory) -> None:
     assert r.json()["tags"] == ["vip", {"tag": "refund", "color": "#f00"}]
     assert r.json()["attributes"]["order"] == 7
     assert r.json()["attributes"]["senderAuthInfo"]["authVar"]["uid"] == visitor.id
-    r = make.client.patch(f"/{project.id}/requests/{rid}", json={"tags": ["x"]}, headers=visitor.headers)
+    r = make.client.patch(
+        f"/{project.id}/requests/{rid}", json={"tags": ["x"]}, headers=visitor.headers
+    )
     assert r.status_code == 403
 
 
@@ -260,8 +280,12 @@ def test_agent_of_another_project_sees_nothing(make: Factory) -> None:
     rid = visitor.new_request_id()
     visitor.send(rid, "hi")
     outsider = other.owner
-    for path in (f"/{project.id}/requests", f"/{project.id}/requests/{rid}",
-                 f"/{project.id}/leads", f"/{project.id}/project_users"):
+    for path in (
+        f"/{project.id}/requests",
+        f"/{project.id}/requests/{rid}",
+        f"/{project.id}/leads",
+        f"/{project.id}/project_users",
+    ):
         r = make.client.get(path, headers=outsider.headers)
         assert r.status_code == 403 and r.json()["code"] == "not_a_member", path
 
@@ -321,26 +345,33 @@ def test_list_filters(make: Factory) -> None:
     assert set(listed(mine="true")) == {r1, r2}  # closing keeps the participant
     assert listed(mine="true", status="open") == [r2]
     other_agent = make.member(project)
-    r = make.client.get(f"/{project.id}/requests", params={"mine": "true"},
-                        headers=other_agent.headers)
+    r = make.client.get(
+        f"/{project.id}/requests", params={"mine": "true"}, headers=other_agent.headers
+    )
     assert r.json()["count"] == 0
-    r = make.client.get(f"/{project.id}/requests", params={"status": "banana"},
-                        headers=project.owner.headers)
+    r = make.client.get(
+        f"/{project.id}/requests", params={"status": "banana"}, headers=project.owner.headers
+    )
     assert r.status_code == 422 and r.json()["code"] == "invalid_status"
-    page = make.client.get(f"/{project.id}/requests", params={"limit": 1, "page": 1},
-                           headers=project.owner.headers).json()
+    page = make.client.get(
+        f"/{project.id}/requests", params={"limit": 1, "page": 1}, headers=project.owner.headers
+    ).json()
     assert page["count"] == 2 and page["perPage"] == 1 and len(page["requests"]) == 1
 
 
 def test_route_again_and_change_department(make: Factory) -> None:
     project = make.project()
-    dept = make.client.post(f"/{project.id}/departments", json={"name": "Billing"},
-                            headers=project.owner.headers).json()
+    dept = make.client.post(
+        f"/{project.id}/departments", json={"name": "Billing"}, headers=project.owner.headers
+    ).json()
     visitor = make.visitor(project)
     rid = visitor.new_request_id()
     visitor.send(rid, "help")
-    r = make.client.put(f"/{project.id}/requests/{rid}/departments",
-                        json={"departmentid": dept["_id"]}, headers=project.owner.headers)
+    r = make.client.put(
+        f"/{project.id}/requests/{rid}/departments",
+        json={"departmentid": dept["_id"]},
+        headers=project.owner.headers,
+    )
     assert r.status_code == 200 and r.json()["department"] == dept["_id"]
     r = make.client.put(f"/{project.id}/requests/{rid}/agent", headers=project.owner.headers)
     assert r.json()["status"] == 200 and r.json()["participants"] == [project.owner.id]

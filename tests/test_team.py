@@ -9,24 +9,29 @@ def test_invite_existing_account_and_pending_email(make: Factory) -> None:
     project = make.project()
     colleague = make.agent()
     url = f"/{project.id}/project_users/invite"
-    r = make.client.post(url, json={"email": colleague.email, "role": "agent"},
-                         headers=project.owner.headers)
+    r = make.client.post(
+        url, json={"email": colleague.email, "role": "agent"}, headers=project.owner.headers
+    )
     assert r.status_code == 200 and r.json()["pending"] is False
     r = make.client.post(url, json={"email": colleague.email}, headers=project.owner.headers)
     assert r.status_code == 409 and r.json()["code"] == "already_member"
 
-    r = make.client.post(url, json={"email": "newbie@example.com", "role": "admin"},
-                         headers=project.owner.headers)
+    r = make.client.post(
+        url, json={"email": "newbie@example.com", "role": "admin"}, headers=project.owner.headers
+    )
     assert r.json()["pending"] is True
-    pending = make.client.get(f"/{project.id}/project_users/invites",
-                              headers=project.owner.headers).json()
+    pending = make.client.get(
+        f"/{project.id}/project_users/invites", headers=project.owner.headers
+    ).json()
     assert [p["email"] for p in pending] == ["newbie@example.com"]
     newbie = make.agent(email="newbie@example.com")
     memberships = make.client.get("/projects", headers=newbie.headers).json()
     assert [(m["id_project"]["_id"], m["role"]) for m in memberships] == [(project.id, "admin")]
     team = make.client.get(f"/{project.id}/project_users", headers=newbie.headers).json()
     assert {m["id_user"]["email"] for m in team} == {
-        project.owner.email, colleague.email, "newbie@example.com"
+        project.owner.email,
+        colleague.email,
+        "newbie@example.com",
     }
 
 
@@ -39,8 +44,9 @@ def test_only_admins_invite_and_only_owners_make_owners(make: Factory) -> None:
     assert r.status_code == 403
     r = make.client.post(url, json={"email": "x@y.example", "role": "owner"}, headers=admin.headers)
     assert r.status_code == 403
-    r = make.client.post(url, json={"email": "x@y.example", "role": "owner"},
-                         headers=project.owner.headers)
+    r = make.client.post(
+        url, json={"email": "x@y.example", "role": "owner"}, headers=project.owner.headers
+    )
     assert r.status_code == 200
 
 
@@ -51,26 +57,43 @@ def test_roles_and_availability(make: Factory) -> None:
     by_email = {m["id_user"]["email"]: m for m in team}
     agent_pu, owner_pu = by_email[agent.email]["_id"], by_email[project.owner.email]["_id"]
 
-    r = make.client.put(f"/{project.id}/project_users", json={"user_available": False},
-                        headers=agent.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users", json={"user_available": False}, headers=agent.headers
+    )
     assert r.status_code == 200 and r.json()["user_available"] is False
-    r = make.client.put(f"/{project.id}/project_users/{agent_pu}", json={"user_available": True},
-                        headers=agent.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/{agent_pu}",
+        json={"user_available": True},
+        headers=agent.headers,
+    )
     assert r.json()["user_available"] is True
-    r = make.client.put(f"/{project.id}/project_users/{agent_pu}", json={"role": "admin"},
-                        headers=agent.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/{agent_pu}", json={"role": "admin"}, headers=agent.headers
+    )
     assert r.status_code == 403  # no self-promotion
-    r = make.client.put(f"/{project.id}/project_users/{owner_pu}", json={"user_available": False},
-                        headers=agent.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/{owner_pu}",
+        json={"user_available": False},
+        headers=agent.headers,
+    )
     assert r.status_code == 403
-    r = make.client.put(f"/{project.id}/project_users/{agent_pu}", json={"role": "admin"},
-                        headers=project.owner.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/{agent_pu}",
+        json={"role": "admin"},
+        headers=project.owner.headers,
+    )
     assert r.json()["role"] == "admin"
-    r = make.client.put(f"/{project.id}/project_users/{owner_pu}", json={"role": "agent"},
-                        headers=project.owner.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/{owner_pu}",
+        json={"role": "agent"},
+        headers=project.owner.headers,
+    )
     assert r.status_code == 409 and r.json()["code"] == "last_owner"
-    r = make.client.put(f"/{project.id}/project_users/{agent_pu}", json={"role": "visitor"},
-                        headers=project.owner.headers)
+    r = make.client.put(
+        f"/{project.id}/project_users/{agent_pu}",
+        json={"role": "visitor"},
+        headers=project.owner.headers,
+    )
     assert r.status_code == 422
 
 

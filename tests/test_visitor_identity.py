@@ -14,7 +14,9 @@ from tests.conftest import Factory, Project, sign_customer_token
 
 
 def _signin_custom(make: Factory, token: str) -> object:
-    return make.client.post("/auth/signinWithCustomToken", headers={"Authorization": "JWT " + token})
+    return make.client.post(
+        "/auth/signinWithCustomToken", headers={"Authorization": "JWT " + token}
+    )
 
 
 def test_anonymous_signin_gives_uuid_v4_guest(make: Factory) -> None:
@@ -78,8 +80,12 @@ def test_custom_token_signin_is_authenticated_with_verified_profile(make: Factor
     project = make.project()
     assert project.secret is not None
     token = sign_customer_token(
-        project.id, project.secret, _id="student-42", email="ada@uni.example",
-        firstname="Ada", lastname="Lovelace",
+        project.id,
+        project.secret,
+        _id="student-42",
+        email="ada@uni.example",
+        firstname="Ada",
+        lastname="Lovelace",
     )
     r = _signin_custom(make, token)
     assert r.status_code == 200, r.text
@@ -115,8 +121,10 @@ def _forge_alg_none(project: Project) -> str:
         return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
     claims = {
-        "_id": "admin", "sub": "userexternal",
-        "aud": f"https://tiledesk.com/projects/{project.id}", "exp": int(time.time()) + 600,
+        "_id": "admin",
+        "sub": "userexternal",
+        "aud": f"https://tiledesk.com/projects/{project.id}",
+        "exp": int(time.time()) + 600,
     }
     return b64({"alg": "none", "typ": "JWT"}) + "." + b64(claims) + "."
 
@@ -178,18 +186,14 @@ def test_token_for_project_a_grants_nothing_in_project_b(make: Factory) -> None:
 
 def test_missing_or_wrong_scheme_for_custom_signin(make: Factory) -> None:
     assert make.client.post("/auth/signinWithCustomToken").json()["code"] == "missing_token"
-    r = make.client.post(
-        "/auth/signinWithCustomToken", headers={"Authorization": "Basic YTpi"}
-    )
+    r = make.client.post("/auth/signinWithCustomToken", headers={"Authorization": "Basic YTpi"})
     assert r.status_code == 401
 
 
 def test_refresh_with_session_token_keeps_the_same_visitor(make: Factory) -> None:
     project = make.project()
     visitor = make.visitor(project)
-    r = make.client.post(
-        "/auth/signinWithCustomToken", headers={"Authorization": visitor.token}
-    )
+    r = make.client.post("/auth/signinWithCustomToken", headers={"Authorization": visitor.token})
     assert r.status_code == 200, r.text
     refreshed = r.json()
     assert refreshed["user"]["_id"] == visitor.id
@@ -225,7 +229,10 @@ def test_rotation_keeps_previous_secret_valid_during_grace(make: Factory) -> Non
     assert all("jwtSecret" not in k and "secret" not in k for k in new["keys"])
     # Old and new secrets both verify; a session from before rotation still refreshes.
     for secret in (old_secret, new["jwtSecret"]):
-        assert _signin_custom(make, sign_customer_token(project.id, secret, _id="x")).status_code == 200
+        assert (
+            _signin_custom(make, sign_customer_token(project.id, secret, _id="x")).status_code
+            == 200
+        )
     r = make.client.post("/auth/signinWithCustomToken", headers={"Authorization": signed_in.token})
     assert r.status_code == 200
 

@@ -1,0 +1,107 @@
+"""The ``frontdesk`` command, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+
+from tests.live import free_port
+
+
+def _frontdesk(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "frontdesk", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update({"FRONTDESK_DATA_DIR": str(tmp_path / "data"), **extra})
+    return env
+
+
+def test_serve_demo_prints_a_working_login(tmp_path: Path) -> None:
+    port = free_port()
+    env = _env(tmp_path, FRONTDESK_PORT=str(port), FRONTDESK_PASSWORD_HASH_MEMORY_KIB="1024")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = ""
+        deadline = time.monotonic() + 30
+        assert proc.stdout is not None
+        while "project id" not in output and time.monotonic() < deadline:
+            output += proc.stdout.readline()
+        login = re.search(r"agent login\s+(\S+) / (\S+)", output)
+        project = re.search(r"project id\s+([0-9a-f]{24})", output)
+        assert login and project, output
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(base + "/health")
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        r = httpx.post(base + "/auth/signin", json={"email": login[1], "password": login[2]})
+        assert r.status_code == 200
+        r = httpx.get(f"{base}/projects/{project[1]}", headers={"Authorization": r.json()["token"]})
+        assert r.json()["name"] == "Demo Shop"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_migrate_create_agent_and_settings(tmp_path: Path) -> None:
+    env = _env(tmp_path, FRONTDESK_PASSWORD_HASH_MEMORY_KIB="1024")
+    assert "m0001_create_core_tables" in _frontdesk("migrate", env=env).stdout
+    assert "up to date" in _frontdesk("migrate", env=env).stdout
+    assert _frontdesk("create-agent", "ops@x.example", "a long password", env=env).returncode == 0
+    listing = _frontdesk("settings", env=env).stdout
+    assert "FRONTDESK_DATABASE_URL" in listing and "FRONTDESK_SECRET" in listing
+
+
+def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
+    result = _frontdesk("migrate", env=_env(tmp_path, FRONTDESK_SECRET="changeme"))
+    assert result.returncode == 2 and "FRONTDESK_SECRET" in result.stderr
+
+
+def test_sign_token_produces_a_customer_token(tmp_path: Path) -> None:
+    result = _frontdesk(
+        "sign-token",
+        "--project",
+        "a" * 24,
+        "--secret",
+        "s" * 64,
+        "--id",
+        "c-1",
+        "--email",
+        "c@x.example",
+        env=_env(tmp_path),
+    )
+    claims = jwt.decode(
+        result.stdout.strip(),
+        "s" * 64,
+        algorithms=["HS256"],
+        audience="https://tiledesk.com/projects/" + "a" * 24,
+    )
+    assert claims["_id"] == "c-1" and claims["sub"] == "userexternal"
