@@ -43,7 +43,7 @@ class Settings:
         "", "Server signing secret (32+ chars). Empty: generated at first start, kept in data dir."
     )
     public_url: str = _setting(
-        "", "Public base URL of this server, used in tokens and the widget snippet."
+        "", "Public base URL of this server, for printed links, OpenAPI and the widget snippet."
     )
     agent_token_ttl: int = _setting(7 * 24 * 3600, "Lifetime of an agent session token, seconds.")
     visitor_token_ttl: int = _setting(
