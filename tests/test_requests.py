@@ -4,8 +4,9 @@ assignment, closing, rating, attributes, history and who may see what."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from tests.conftest import Factory
+from tests.conftest import Agent, Factory, Project
 
 
 def _agent_post(make: Factory, agent: object, pid: str, rid: str, text: str) -> object:
@@ -375,3 +376,90 @@ def test_route_again_and_change_department(make: Factory) -> None:
     assert r.status_code == 200 and r.json()["department"] == dept["_id"]
     r = make.client.put(f"/{project.id}/requests/{rid}/agent", headers=project.owner.headers)
     assert r.json()["status"] == 200 and r.json()["participants"] == [project.owner.id]
+
+
+def _billing(make: Factory, project: Project) -> tuple[str, Agent]:
+    """A "Billing" department with one agent; answers (department id, that agent)."""
+    member = make.member(project)
+    r = make.client.post(
+        f"/{project.id}/departments",
+        json={"name": "Billing", "routing": "assigned", "agents": [member.id]},
+        headers=project.owner.headers,
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["_id"], member
+
+
+def _set_available(make: Factory, project: Project, agent: Agent, available: bool) -> None:
+    r = make.client.put(f"/{project.id}/project_users/", json={"user_available": available},
+                        headers=agent.headers)
+    assert r.status_code == 200, r.text
+
+
+def _assign(make: Factory, project: Project, rid: str, body: dict[str, Any]) -> Any:
+    return make.client.put(f"/{project.id}/requests/{rid}/assign", json=body,
+                           headers=project.owner.headers)
+
+
+def test_assign_with_a_department_routes_a_waiting_conversation_there(make: Factory) -> None:
+    project = make.project()
+    billing, billing_agent = _billing(make, project)
+    _set_available(make, project, project.owner, False)
+    _set_available(make, project, billing_agent, False)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    waiting = visitor.send(rid, "my invoice is wrong").json()["request"]
+    assert waiting["status"] == 100
+    _set_available(make, project, billing_agent, True)
+
+    # The SDK's assign(requestId, departmentId) sends exactly this body.
+    r = _assign(make, project, rid, {"departmentid": billing, "nobot": False,
+                                     "no_populate": False})
+
+    assert r.status_code == 200, r.text
+    routed = r.json()
+    assert routed["department"] == billing
+    assert routed["participants"] == [billing_agent.id]
+    assert routed["status"] == 200
+
+
+def test_assign_with_a_department_leaves_an_assigned_conversation_alone(make: Factory) -> None:
+    project = make.project()
+    billing, _ = _billing(make, project)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    before = visitor.send(rid, "hello").json()["request"]
+    assert before["participants"] == [project.owner.id]
+
+    r = _assign(make, project, rid, {"departmentid": billing})
+
+    assert r.status_code == 200, r.text
+    assert r.json()["participants"] == [project.owner.id]
+    assert r.json()["department"] == before["department"]
+
+
+def test_assign_without_a_department_still_lets_the_caller_take_it(make: Factory) -> None:
+    project = make.project()
+    colleague = make.member(project)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "hello")
+
+    r = make.client.put(f"/{project.id}/requests/{rid}/assign", json={},
+                        headers=colleague.headers)
+
+    assert r.status_code == 200, r.text
+    assert r.json()["participants"] == [colleague.id]
+
+
+def test_assign_to_another_projects_department_is_not_found(make: Factory) -> None:
+    project, other = make.project(), make.project()
+    foreign, _ = _billing(make, other)
+    _set_available(make, project, project.owner, False)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "hello")
+
+    r = _assign(make, project, rid, {"departmentid": foreign})
+
+    assert r.status_code == 404, r.text

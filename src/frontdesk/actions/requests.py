@@ -12,7 +12,7 @@ from typing import Any
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
-from frontdesk.actions.routing import UNASSIGNED, pick_agent, status_for
+from frontdesk.actions.routing import ASSIGNED, UNASSIGNED, pick_agent, status_for
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -223,6 +223,17 @@ async def check_route(
         status=status_for(participants),
         department_id=department["id"] if department else None,
     )
+
+
+async def check_route_waiting(
+    services: Services, access: ProjectAccess, request_id: str, department_id: str
+) -> dict[str, Any]:
+    """Tiledesk's ``assign`` to a department: route the conversation there if it is still
+    waiting; one already assigned, served or closed is answered unchanged."""
+    row = await access_request(services, access, request_id)
+    if row["status"] >= ASSIGNED:
+        return present_request(row)
+    return await check_route(services, access, request_id, department_id)
 
 
 async def check_set_participants(

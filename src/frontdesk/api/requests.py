@@ -89,11 +89,15 @@ async def patch_attributes(call: Call) -> dict[str, Any]:
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/assign",
-              summary="Assign to an agent (default: the caller takes it)",
+              summary="Assign to an agent (default: the caller takes it); with only a "
+              "departmentid, route a waiting conversation to that department",
               body=s.AssignUpdate, response=s.RequestPublic)
 async def assign_request(call: Call) -> dict[str, Any]:
     access = await _access(call)
     b: s.AssignUpdate = call.body
+    if b.assignee is None and b.departmentid is not None:
+        return await requests.check_route_waiting(call.services, access, call.params["rid"],
+                                                  b.departmentid)
     return await requests.check_assign(call.services, access, call.params["rid"], b.assignee)
 
 

@@ -255,6 +255,8 @@ class RequestPatch(Body):
 
 class AssignUpdate(Body):
     assignee: ObjectId | None = None
+    # Tiledesk's assign: route a waiting conversation to this department instead.
+    departmentid: ObjectId | None = None
 
 
 class RouteUpdate(Body):
