@@ -271,12 +271,32 @@ async function departments(cfg, clients, out) {
     .map((d) => ({ _id: d._id, name: d.name, routing: d.routing, default: d.default }));
   out.allDepartments = (await sdk('getAllDepartments', (cb) =>
     clients.agent.getAllDepartments(cb))).map((d) => ({ _id: d._id, name: d.name }));
+  await routing(cfg, clients, created._id, out);
   out.departmentDeleted = await sdk('deleteDepartment', (cb) =>
     clients.agent.deleteDepartment(created._id, cb));
   out.departmentsAfterDelete = (await sdk('getDepartments', (cb) =>
     clients.agent.getDepartments(cb))).map((d) => ({ _id: d._id, name: d.name }));
   out.visitorCreateDepartment = await refused('createDepartment (visitor)', (cb) =>
     clients.anonymous.createDepartment('Hijack', 'assigned', null, null, cb));
+}
+
+// A conversation that waits (nobody available) is sent to a department, then back.
+async function routing(cfg, clients, departmentId, out) {
+  const defaultDepartment = out.departments.find((d) => d.default)._id;
+  await sdk('updateProjectUserCurrentlyLoggedIn (unavailable)', (cb) =>
+    clients.agent.updateProjectUserCurrentlyLoggedIn({ user_available: false }, cb));
+  const rid = TiledeskClient.newRequestId(cfg.projectId);
+  const first = await sdk('sendSupportMessage (while nobody is available)', (cb) =>
+    clients.anonymous.sendSupportMessage(rid, { text: 'Anyone there?' }, cb));
+  out.waiting = summariseRequest(first.request);
+  await sdk('updateProjectUserCurrentlyLoggedIn (available)', (cb) =>
+    clients.agent.updateProjectUserCurrentlyLoggedIn({ user_available: true }, cb));
+  out.assignedToDepartment = summariseRequest(await sdk('assign', (cb) =>
+    clients.agent.assign(rid, departmentId, { nobot: true }, cb)));
+  out.movedToDefaultDepartment = summariseRequest(await sdk('updateRequestDepartment', (cb) =>
+    clients.agent.updateRequestDepartment(rid, defaultDepartment, { nobot: true }, cb)));
+  out.agentReply = summariseMessage(await sdk('sendSupportMessage (agent reply)', (cb) =>
+    clients.agent.sendSupportMessage(rid, { text: 'Yes, how can I help?' }, cb)));
 }
 
 async function main() {
@@ -290,6 +310,9 @@ async function main() {
     await leads(cfg, clients, out);
     await team(cfg, clients, out);
     await departments(cfg, clients, out);
+    // Left unavailable, so that the change is still visible after the script.
+    out.finallyUnavailable = await sdk('updateProjectUserCurrentlyLoggedIn (unavailable)', (cb) =>
+      clients.agent.updateProjectUserCurrentlyLoggedIn({ user_available: false }, cb));
   } catch (err) {
     out.error = err instanceof SdkCallFailed
       ? { call: err.label, ...err.detail }
