@@ -463,3 +463,19 @@ def test_assign_to_another_projects_department_is_not_found(make: Factory) -> No
     r = _assign(make, project, rid, {"departmentid": foreign})
 
     assert r.status_code == 404, r.text
+
+
+def test_a_limit_above_a_page_lists_the_largest_page(make: Factory) -> None:
+    # Tiledesk clients ask for e.g. limit=1000; a non-200 would be an error for them.
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "hello")
+
+    r = make.client.get(
+        f"/{project.id}/requests", params={"limit": 1000}, headers=project.owner.headers
+    )
+
+    assert r.status_code == 200, r.text
+    assert r.json()["perPage"] == 100
+    assert [x["request_id"] for x in r.json()["requests"]] == [rid]

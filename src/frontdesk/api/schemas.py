@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StringConstraints
 
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 Email = Annotated[
@@ -281,10 +281,22 @@ class AttributesUpdate(RootModel[Attributes]):
     pass
 
 
+MAX_PAGE = 100
+
+
+def _at_most_a_page(limit: int) -> int:
+    return min(limit, MAX_PAGE)
+
+
+# Tiledesk answers a larger limit with a default page instead of an error, and its clients
+# rely on that: frontdesk serves the largest page it allows (perPage says which).
+PageLimit = Annotated[int, Field(ge=1), AfterValidator(_at_most_a_page)]
+
+
 class RequestsQuery(Body):
     status: Annotated[str, StringConstraints(max_length=100)] | None = None
     page: Annotated[int, Field(ge=0, le=100_000)] = 0
-    limit: Annotated[int, Field(ge=1, le=100)] = 40
+    limit: PageLimit = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
     mine: bool = False
