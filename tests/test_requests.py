@@ -479,3 +479,19 @@ def test_a_limit_above_a_page_lists_the_largest_page(make: Factory) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["perPage"] == 100
     assert [x["request_id"] for x in r.json()["requests"]] == [rid]
+
+
+def test_full_text_searches_like_text(make: Factory) -> None:
+    # Tiledesk's search parameter; ignoring it would list every conversation.
+    project = make.project()
+    visitor = make.visitor(project)
+    parcel, refund = visitor.new_request_id(), visitor.new_request_id()
+    visitor.send(parcel, "where is my parcel")
+    visitor.send(refund, "refund please")
+
+    r = make.client.get(
+        f"/{project.id}/requests", params={"full_text": "parcel"}, headers=project.owner.headers
+    )
+
+    assert r.status_code == 200, r.text
+    assert [x["request_id"] for x in r.json()["requests"]] == [parcel]

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+)
 
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 Email = Annotated[
@@ -297,7 +305,10 @@ class RequestsQuery(Body):
     status: Annotated[str, StringConstraints(max_length=100)] | None = None
     page: Annotated[int, Field(ge=0, le=100_000)] = 0
     limit: PageLimit = 40
-    text: Annotated[str, StringConstraints(max_length=200)] | None = None
+    # full_text: Tiledesk's name for the same search.
+    text: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, validation_alias=AliasChoices("text", "full_text")
+    )
     authenticated: bool | None = None
     mine: bool = False
     lead: ObjectId | None = None
