@@ -166,6 +166,8 @@ def check_conversations(setup: Setup, sdk: dict[str, Any], api: httpx.Client) ->
 
     ids = {anonymous_request["request_id"], custom_request["request_id"]}
     assert ids <= set(sdk["allRequests"]["ids"])
+    assert sdk["searchedRequests"]["ids"] == [anonymous_request["request_id"]]
+    assert sdk["searchedRequests"]["perPage"] == 100
     assert sdk["missingRequest"] is None
     assert sdk["visitorOtherRequest"]["status"] == 403
     assert sdk["visitorListAll"]["status"] == 403

@@ -186,6 +186,10 @@ async function conversations(cfg, clients, out) {
   const all = await sdk('getAllRequests', (cb) => clients.agent.getAllRequests({}, cb));
   out.allRequests = { count: all.count, perPage: all.perPage,
     ids: all.requests.map((r) => r.request_id) };
+  const found = await sdk('getAllRequests (search, large page)', (cb) =>
+    clients.agent.getAllRequests({ full_text: 'parcel', limit: 1000 }, cb));
+  out.searchedRequests = { count: found.count, perPage: found.perPage,
+    ids: found.requests.map((r) => r.request_id) };
   out.anonymousRequest = summariseRequest(await sdk('getRequestById (anonymous request)',
     (cb) => clients.agent.getRequestById(anonymousRid, cb)));
   out.customRequest = summariseRequest(await sdk('getRequestById (custom request)',
