@@ -1,0 +1,18 @@
+"""The embeddable chat widget: static JavaScript served under ``/widget/``.
+
+``/widget/frontdesk.js`` is the one script a host page includes; it loads its ES modules
+from ``/widget/lib/``. No build step: the files are served as they are in the source tree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def widget_routes() -> list[BaseRoute]:
+    return [Mount("/widget", app=StaticFiles(directory=STATIC_DIR), name="widget")]

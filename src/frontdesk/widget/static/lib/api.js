@@ -1,0 +1,93 @@
+// The REST calls the widget makes, in frontdesk's Tiledesk dialect.
+// Every failure becomes an ApiError with the HTTP status (0: server unreachable) and the
+// machine-readable `code` from the server's error body.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const AUTH_SCHEME = /^(jwt|bearer)\s+/i;
+
+export class Api {
+  constructor(serverUrl, projectId) {
+    this.serverUrl = serverUrl;
+    this.projectId = projectId;
+  }
+
+  async call(method, path, { token, body } = {}) {
+    const headers = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (token) headers.Authorization = AUTH_SCHEME.test(token) ? token : "JWT " + token;
+    let response;
+    try {
+      response = await fetch(this.serverUrl + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new ApiError(0, "network_error", "the chat server cannot be reached");
+    }
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new ApiError(response.status, data?.code ?? "http_error",
+        data?.message ?? response.statusText);
+    }
+    return data;
+  }
+
+  projectPath(rest) {
+    return `/${encodeURIComponent(this.projectId)}${rest}`;
+  }
+
+  widgetConfig() {
+    return this.call("GET", this.projectPath("/widgets"));
+  }
+
+  signInAnonymously(profile) {
+    return this.call("POST", "/auth/signinAnonymously",
+      { body: { id_project: this.projectId, ...profile } });
+  }
+
+  // A customer-signed JWT, or one of our own session tokens to refresh it.
+  signInWithToken(token) {
+    return this.call("POST", "/auth/signinWithCustomToken", { token });
+  }
+
+  logout(token) {
+    return this.call("POST", "/auth/logout", { token });
+  }
+
+  myRequests(token) {
+    return this.call("GET", this.projectPath("/requests/me?limit=50"), { token });
+  }
+
+  request(token, rid) {
+    return this.call("GET", this.projectPath(`/requests/${encodeURIComponent(rid)}`), { token });
+  }
+
+  messages(token, rid, after) {
+    const query = after ? `?after=${encodeURIComponent(after)}&limit=500` : "?limit=500";
+    return this.call("GET",
+      this.projectPath(`/requests/${encodeURIComponent(rid)}/messages${query}`), { token });
+  }
+
+  sendMessage(token, rid, body) {
+    return this.call("POST",
+      this.projectPath(`/requests/${encodeURIComponent(rid)}/messages`), { token, body });
+  }
+
+  closeRequest(token, rid) {
+    return this.call("PUT", this.projectPath(`/requests/${encodeURIComponent(rid)}/closeg`),
+      { token });
+  }
+
+  rate(token, rid, rating, ratingMessage) {
+    return this.call("PATCH", this.projectPath(`/requests/${encodeURIComponent(rid)}/rating`),
+      { token, body: { rating, rating_message: ratingMessage } });
+  }
+}

@@ -1,0 +1,458 @@
+// The widget's controller: who the visitor is, their conversations, and what to show.
+// Loaded by frontdesk.js, which owns the host-page API and forwards calls here.
+
+import { Api } from "./api.js";
+import { LiveUpdates } from "./live.js";
+import { VisitorStorage } from "./storage.js";
+import { WidgetView } from "./view.js";
+
+const CLOSED = 1000;
+const TYPING_EVERY_MS = 3000;
+const TYPING_SHOWN_MS = 6000;
+// Failures that mean the stored session is gone for good (not a network hiccup).
+const SESSION_GONE = new Set([401, 403, 404]);
+
+export function start(settings, serverUrl, emit) {
+  return new Widget(settings, serverUrl, emit);
+}
+
+class Widget {
+  constructor(settings, serverUrl, emit) {
+    this.settings = settings;
+    this.emit = emit;
+    this.api = new Api(serverUrl, settings.projectid);
+    this.storage = new VisitorStorage(settings.projectid, settings.persistence);
+    this.live = new LiveUpdates({
+      wsUrl: serverUrl.replace(/^http/, "ws") + "/ws",
+      onPublish: (topic, method, items) => this.onPublish(topic, method, items),
+      onUnauthorized: () => this.revalidate(),
+      poll: (topic, lastMessageId) => this.poll(topic, lastMessageId),
+    });
+    this.user = null;
+    this.token = null;
+    this.conversations = new Map();
+    this.openRid = null;
+    this.isOpen = false;
+    this.config = null;
+    this.localKeys = 0;
+    this.lastTypingSent = 0;
+    this.view = new WidgetView(mountHost(), settings, this.actions());
+    this.ready = this.boot();
+  }
+
+  async boot() {
+    this.api.widgetConfig().then((config) => {
+      this.config = config;
+      if (this.isOpen && !this.openRid) this.renderHome();
+    }, () => {});
+    const stored = this.storage.token;
+    if (stored) await this.restore(stored);
+    if (this.settings.isOpen || this.settings.open) await this.open();
+  }
+
+  // --- identity ---------------------------------------------------------------------------
+
+  async restore(stored) {
+    try {
+      await this.adopt(await this.api.signInWithToken(stored));
+    } catch (error) {
+      if (SESSION_GONE.has(error.status)) this.signOutLocally();
+    }
+  }
+
+  async ensureSignedIn() {
+    if (this.user) return this.user;
+    const stored = this.storage.token;
+    if (stored) {
+      await this.restore(stored);
+      if (this.user) return this.user;
+    }
+    await this.adopt(await this.api.signInAnonymously({}));
+    return this.user;
+  }
+
+  async adopt(session) {
+    const user = session.user;
+    this.token = session.token;
+    this.storage.token = session.token;
+    this.user = {
+      _id: user._id,
+      fullName: user.fullName || [user.firstname, user.lastname].filter(Boolean).join(" "),
+      email: user.email ?? null,
+      isAuthenticated: Boolean(user.isAuthenticated),
+    };
+    this.live.start(this.token);
+    this.emit("onAuthStateChanged", { isLogged: true, user: this.getUser() });
+    await this.loadConversations();
+    if (this.isOpen && !this.openRid) this.renderHome();
+  }
+
+  getUser() {
+    return this.user ? { ...this.user } : null;
+  }
+
+  async signInAnonymous() {
+    if (this.user && !this.user.isAuthenticated) return this.getUser();
+    if (this.user) await this.logout();
+    return this.ensureSignedIn();
+  }
+
+  async signInWithCustomToken(jwt) {
+    const session = await this.api.signInWithToken(jwt);
+    if (this.user && this.user._id !== session.user._id) {
+      const previous = this.token;
+      this.resetLocal();
+      this.api.logout(previous).catch(() => {});
+    }
+    await this.adopt(session);
+    if (this.isOpen) this.renderHome();
+    return this.getUser();
+  }
+
+  async logout() {
+    const token = this.token;
+    this.signOutLocally();
+    if (token) await this.api.logout(token).catch(() => {});
+  }
+
+  // The session is over (logout, revoked, expired): forget everything about this visitor.
+  signOutLocally() {
+    const wasSignedIn = Boolean(this.user || this.token);
+    this.resetLocal();
+    this.storage.clear();
+    if (wasSignedIn) this.emit("onAuthStateChanged", { isLogged: false, user: null });
+    if (this.isOpen) this.renderHome();
+  }
+
+  resetLocal() {
+    this.live.stop();
+    this.live.forgetTopics();
+    this.user = null;
+    this.token = null;
+    this.conversations.clear();
+    this.openRid = null;
+    this.view.setBadge(0);
+  }
+
+  async revalidate() {
+    if (this.token) await this.restore(this.token);
+  }
+
+  // Every authenticated call goes through here, so a 401 anywhere signs the widget out.
+  async authed(call) {
+    if (!this.token) await this.ensureSignedIn();
+    try {
+      return await call(this.token);
+    } catch (error) {
+      if (error.status === 401) this.signOutLocally();
+      throw error;
+    }
+  }
+
+  // --- conversations ----------------------------------------------------------------------
+
+  conversation(rid) {
+    if (!this.conversations.has(rid)) {
+      this.conversations.set(rid, { rid, request: null, messages: [], loaded: false, unread: 0, typingUntil: 0 });
+    }
+    return this.conversations.get(rid);
+  }
+
+  async loadConversations() {
+    const { requests } = await this.authed((token) => this.api.myRequests(token));
+    for (const request of requests) {
+      const c = this.conversation(request.request_id);
+      c.request = request;
+      if (request.status !== CLOSED) this.watch(c);
+    }
+  }
+
+  async loadMessages(c) {
+    if (c.loaded || !c.request) return;
+    const history = await this.authed((token) => this.api.messages(token, c.rid));
+    const known = new Set(history.map((m) => m._id));
+    const extra = c.messages.filter((m) => !m._id || !known.has(m._id));
+    c.messages = history.map((m) => this.fromServer(m)).concat(extra);
+    c.loaded = true;
+  }
+
+  async watch(c) {
+    await this.loadMessages(c).catch(() => {});
+    const last = [...c.messages].reverse().find((m) => m._id);
+    this.live.subscribe(this.topic(c.rid) + "/messages", last ? last._id : null);
+    this.live.subscribe(this.topic(c.rid));
+  }
+
+  topic(rid) {
+    return `/${this.settings.projectid}/requests/${rid}`;
+  }
+
+  newRequestId() {
+    const hex = crypto.randomUUID ? crypto.randomUUID().replace(/-/g, "")
+      : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+    return `support-group-${this.settings.projectid}-${hex}`;
+  }
+
+  fromServer(m) {
+    return {
+      key: m._id, _id: m._id, text: m.text, time: m.createdAt, senderName: m.senderFullname,
+      mine: Boolean(this.user && m.sender === this.user._id), state: null,
+    };
+  }
+
+  // --- live updates -----------------------------------------------------------------------
+
+  onPublish(topic, method, items) {
+    const match = topic.match(/\/requests\/([^/]+)(\/messages|\/typing)?$/);
+    if (!match || !this.conversations.has(match[1])) return;
+    const rid = match[1];
+    if (match[2] === "/messages") items.forEach((m) => this.receiveMessage(rid, m));
+    else if (match[2] === "/typing") items.forEach((t) => this.receiveTyping(rid, t));
+    else items.forEach((request) => this.receiveRequest(rid, request));
+  }
+
+  receiveMessage(rid, raw) {
+    const c = this.conversation(rid);
+    this.live.noteMessage(this.topic(rid) + "/messages", raw._id);
+    if (c.messages.some((m) => m._id === raw._id)) return;
+    const message = this.fromServer(raw);
+    const pending = message.mine && c.messages.find((m) => !m._id && m.text === raw.text);
+    if (pending) {
+      Object.assign(pending, { _id: raw._id, time: raw.createdAt, state: null });
+      this.view.upsertMessage(rid, pending);
+      return;
+    }
+    c.messages.push(message);
+    if (c.request) Object.assign(c.request, { last_text: raw.text, updatedAt: raw.createdAt });
+    if (!message.mine) {
+      c.typingUntil = 0;
+      this.view.setTyping(rid, null);
+      if (!(this.isOpen && this.openRid === rid)) c.unread += 1;
+    }
+    this.view.upsertMessage(rid, message);
+    this.refreshBadge();
+    if (this.isOpen && !this.openRid) this.renderHome();
+    this.emit("onMessageCreated", { conversationId: rid, message: raw, isMine: message.mine });
+  }
+
+  receiveRequest(rid, request) {
+    const c = this.conversation(rid);
+    c.request = { ...c.request, ...request };
+    this.view.updateConversation(this.conversationModel(c));
+    if (this.isOpen && !this.openRid) this.renderHome();
+  }
+
+  receiveTyping(rid, typing) {
+    if (!typing || (this.user && typing.uid === this.user._id)) return;
+    const c = this.conversation(rid);
+    c.typingUntil = Date.now() + TYPING_SHOWN_MS;
+    this.view.setTyping(rid, typing.name || typing.senderFullname || "Someone");
+    setTimeout(() => {
+      if (Date.now() >= c.typingUntil) this.view.setTyping(rid, null);
+    }, TYPING_SHOWN_MS + 50);
+  }
+
+  async poll(topic, lastMessageId) {
+    const match = topic.match(/\/requests\/([^/]+)(\/messages)?$/);
+    if (!match || !this.token) return null;
+    const c = this.conversation(match[1]);
+    if (match[2]) {
+      const items = await this.api.messages(this.token, c.rid, lastMessageId);
+      return { method: "CREATE", items };
+    }
+    const request = await this.api.request(this.token, c.rid);
+    const changed = !c.request || request.updatedAt !== c.request.updatedAt || request.status !== c.request.status;
+    return { method: "UPDATE", items: changed ? [request] : [] };
+  }
+
+  refreshBadge() {
+    let unread = 0;
+    for (const c of this.conversations.values()) unread += c.unread;
+    this.view.setBadge(unread);
+  }
+
+  // --- sending ------------------------------------------------------------------------------
+
+  profile() {
+    const stored = this.storage.profile || {};
+    return {
+      name: this.settings.userFullname || stored.name || null,
+      email: this.settings.userEmail || stored.email || null,
+    };
+  }
+
+  async sendInto(rid, text) {
+    const c = this.conversation(rid);
+    const isNew = !c.request;
+    const message = { key: `local-${++this.localKeys}`, _id: null, text, mine: true, state: "pending" };
+    c.messages.push(message);
+    this.view.upsertMessage(rid, message);
+    const { name, email } = this.profile();
+    const body = { text, sourcePage: location.href, attributes: {} };
+    if (name) {
+      body.senderFullname = name;
+      body.attributes.userFullname = name;
+    }
+    if (email) body.attributes.userEmail = email;
+    try {
+      const sent = await this.authed((token) => this.api.sendMessage(token, rid, body));
+      Object.assign(message, { _id: message._id || sent._id, time: sent.createdAt, state: null });
+      c.request = sent.request || c.request;
+      c.loaded = true;
+      this.view.upsertMessage(rid, message);
+      this.view.updateConversation(this.conversationModel(c));
+      if (isNew) {
+        this.watch(c);
+        this.emit("onNewConversation", { conversationId: rid });
+      }
+      this.emit("onMessageCreated", { conversationId: rid, message: sent, isMine: true });
+      return sent;
+    } catch (error) {
+      Object.assign(message, { state: "failed", error: error.message });
+      this.view.upsertMessage(rid, message);
+      throw error;
+    }
+  }
+
+  async sendMessage(text) {
+    await this.ensureSignedIn();
+    const current = this.openRid && this.conversation(this.openRid);
+    const usable = current && (!current.request || current.request.status !== CLOSED);
+    if (!usable) await this.startConversation();
+    if (!this.isOpen) await this.open();
+    return this.sendInto(this.openRid, String(text));
+  }
+
+  // --- screens ------------------------------------------------------------------------------
+
+  async open() {
+    if (!this.isOpen) {
+      this.isOpen = true;
+      this.view.setOpen(true);
+      this.emit("onOpen", {});
+    }
+    if (this.openRid) await this.openConversation(this.openRid);
+    else this.renderHome();
+    try {
+      await this.ensureSignedIn();
+    } catch (error) {
+      this.view.showError("We could not connect to the chat. Please try again in a moment.");
+    }
+  }
+
+  close() {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.view.setOpen(false);
+    this.emit("onClose", {});
+  }
+
+  title() {
+    return this.settings.widgetTitle || this.config?.project?.name || "Support";
+  }
+
+  renderHome() {
+    const conversations = [...this.conversations.values()]
+      .filter((c) => c.request)
+      .sort((a, b) => String(b.request.updatedAt).localeCompare(String(a.request.updatedAt)))
+      .map((c) => ({
+        rid: c.rid, title: this.agentName(c) || this.title(), preview: c.request.last_text || "",
+        time: c.request.updatedAt, closed: c.request.status === CLOSED, unread: c.unread,
+      }));
+    this.view.renderHome({
+      title: this.settings.welcomeTitle || "Hi there 👋",
+      welcome: this.settings.welcomeMsg || `Questions? The ${this.title()} team is here to help.`,
+      agents: (this.config?.user_available || []).map((a) => [a.firstname, a.lastname].filter(Boolean).join(" ")),
+      conversations,
+    });
+  }
+
+  agentName(c) {
+    const last = [...c.messages].reverse().find((m) => !m.mine && m._id);
+    return last ? last.senderName : null;
+  }
+
+  conversationModel(c) {
+    const closed = Boolean(c.request && c.request.status === CLOSED);
+    const agent = this.agentName(c);
+    return {
+      rid: c.rid,
+      title: agent || this.title(),
+      subtitle: closed ? "Conversation closed" : agent ? `${this.title()} team` : "We usually reply in a few minutes",
+      canEnd: Boolean(c.request) && !closed,
+      closed,
+      rating: c.request ? c.request.rating : null,
+      welcome: this.settings.welcomeMsg || `Hi! How can we help you today?`,
+      messages: c.messages,
+    };
+  }
+
+  async startConversation() {
+    const rid = this.newRequestId();
+    this.conversation(rid);
+    await this.openConversation(rid);
+  }
+
+  async openConversation(rid) {
+    const c = this.conversation(rid);
+    this.openRid = rid;
+    c.unread = 0;
+    this.refreshBadge();
+    await this.loadMessages(c).catch(() => {});
+    if (this.openRid === rid) this.view.renderConversation(this.conversationModel(c));
+  }
+
+  actions() {
+    return {
+      toggle: () => (this.isOpen ? this.close() : this.open()),
+      close: () => this.close(),
+      back: () => {
+        this.openRid = null;
+        this.renderHome();
+        this.loadConversations().then(() => !this.openRid && this.isOpen && this.renderHome(), () => {});
+      },
+      newConversation: () => {
+        const { name } = this.profile();
+        if (this.settings.preChatForm && !name && !this.user?.isAuthenticated) {
+          this.openRid = null;
+          this.view.renderPrechat(this.profile());
+        } else {
+          this.startConversation();
+        }
+      },
+      submitPrechat: (profile) => {
+        this.storage.profile = profile;
+        this.startConversation();
+      },
+      openConversation: (rid) => this.openConversation(rid),
+      send: (text) => this.sendInto(this.openRid, text).catch(() => {}),
+      typing: () => {
+        const c = this.openRid && this.conversation(this.openRid);
+        if (!c || !c.request || Date.now() - this.lastTypingSent < TYPING_EVERY_MS) return;
+        this.lastTypingSent = Date.now();
+        this.live.sendTyping(this.topic(c.rid) + "/typing");
+      },
+      endConversation: () => this.changeRequest((token, rid) => this.api.closeRequest(token, rid)),
+      rate: (rating, comment) => this.changeRequest((token, rid) => this.api.rate(token, rid, rating, comment)),
+    };
+  }
+
+  async changeRequest(call) {
+    const rid = this.openRid;
+    try {
+      const request = await this.authed((token) => call(token, rid));
+      this.receiveRequest(rid, request);
+    } catch (error) {
+      this.view.showError(error.message);
+    }
+  }
+}
+
+function mountHost() {
+  if (!customElements.get("frontdesk-widget")) {
+    customElements.define("frontdesk-widget", class extends HTMLElement {});
+  }
+  const host = document.createElement("frontdesk-widget");
+  (document.body || document.documentElement).append(host);
+  return host;
+}
