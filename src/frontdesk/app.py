@@ -24,6 +24,7 @@ from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.demo import banner, ensure_demo
+from frontdesk.demo_site import demo_site_routes
 from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound
 from frontdesk.ids import IdGenerator, RandomIds
 from frontdesk.realtime.broker import Broker, InMemoryBroker
@@ -31,6 +32,7 @@ from frontdesk.services import Services
 from frontdesk.settings import Settings
 from frontdesk.storage.database import open_database
 from frontdesk.storage.migrate import migrate
+from frontdesk.widget import widget_routes
 
 log = logging.getLogger("frontdesk")
 
@@ -113,6 +115,7 @@ def create_app(
         await services.broker.start()
         if settings.demo:
             info = await ensure_demo(services)
+            app.state.demo = info
             print(banner(info, settings.base_url), flush=True)
         try:
             yield {}
@@ -120,8 +123,11 @@ def create_app(
             await services.broker.close()
             await db.close()
 
+    routes: list[BaseRoute] = [to_route(e) for e in endpoints] + widget_routes()
+    if settings.demo:
+        routes += demo_site_routes()
     app = Starlette(
-        routes=[to_route(e) for e in endpoints] + (extra_routes or []),
+        routes=routes + (extra_routes or []),
         lifespan=lifespan,
         middleware=[
             Middleware(_TrailingSlash),
