@@ -79,7 +79,8 @@ async def login(request: Request) -> Response:
         body = DemoLogin.model_validate_json(await request.body())
     except PydanticValidationError as error:
         raise ValidationFailed(
-            "send {email, name}", details=[{"loc": e["loc"], "msg": e["msg"]} for e in error.errors()]
+            "send {email, name}",
+            details=[{"loc": e["loc"], "msg": e["msg"]} for e in error.errors()],
         ) from None
     services: Services = request.app.state.services
     token = sign_customer_token(

@@ -230,6 +230,7 @@ class Widget {
       if (!(this.isOpen && this.openRid === rid)) c.unread += 1;
     }
     this.view.upsertMessage(rid, message);
+    this.view.updateConversation(this.conversationModel(c));
     this.refreshBadge();
     if (this.isOpen && !this.openRid) this.renderHome();
     this.emit("onMessageCreated", { conversationId: rid, message: raw, isMine: message.mine });
@@ -360,11 +361,17 @@ class Widget {
         time: c.request.updatedAt, closed: c.request.status === CLOSED, unread: c.unread,
       }));
     this.view.renderHome({
-      title: this.settings.welcomeTitle || "Hi there 👋",
+      title: this.settings.welcomeTitle || this.greeting(),
       welcome: this.settings.welcomeMsg || `Questions? The ${this.title()} team is here to help.`,
+      signedInAs: this.user?.isAuthenticated ? this.user.fullName : null,
       agents: (this.config?.user_available || []).map((a) => [a.firstname, a.lastname].filter(Boolean).join(" ")),
       conversations,
     });
+  }
+
+  greeting() {
+    const first = this.user?.isAuthenticated ? this.user.fullName.split(" ")[0] : "";
+    return first ? `Hi ${first}!` : "Hi there!";
   }
 
   agentName(c) {
@@ -382,7 +389,8 @@ class Widget {
       canEnd: Boolean(c.request) && !closed,
       closed,
       rating: c.request ? c.request.rating : null,
-      welcome: this.settings.welcomeMsg || `Hi! How can we help you today?`,
+      welcome: this.settings.welcomeMsg || "Hi! How can we help you today?",
+      welcomeFrom: this.title(),
       messages: c.messages,
     };
   }

@@ -31,7 +31,6 @@ const ICONS = {
   send: '<path d="M4 12l16-8-6 16-2.5-6.5z" fill="currentColor"/>',
   plus: '<path d="M12 5v14M5 12h14" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/>',
   star: '<path d="M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8L12 16.9l-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z" fill="currentColor"/>',
-  end: '<path d="M7 7h10v10H7z" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round"/>',
 };
 
 export function icon(name) {

@@ -79,6 +79,11 @@ export const STYLES = `
   background: transparent; color: inherit;
 }
 .icon-button:hover { background: rgba(255, 255, 255, .16); }
+.pill { flex: none; border: 1px solid rgba(255, 255, 255, .45); border-radius: 999px; padding: 4px 11px;
+  background: transparent; color: inherit; font-size: 12px; font-weight: 600; }
+.pill:hover { background: rgba(255, 255, 255, .16); }
+.header .verified { display: inline-block; margin-top: 10px; padding: 2px 10px; border-radius: 999px;
+  background: rgba(255, 255, 255, .18); font-size: 12px; font-weight: 600; opacity: 1; }
 .icon-button svg { width: 20px; height: 20px; }
 
 .screen { flex: 1; min-height: 0; display: flex; flex-direction: column; background: var(--fd-soft); }
@@ -165,7 +170,8 @@ export const STYLES = `
   padding: 9px 12px; min-height: 40px; max-height: 120px; background: #fff; outline: none;
   font-size: 14px; line-height: 20px;
 }
-.composer textarea:focus { border-color: var(--fd-brand); }
+.composer textarea:focus-visible { outline: none; border-color: var(--fd-brand);
+  box-shadow: 0 0 0 3px color-mix(in srgb, var(--fd-brand) 18%, transparent); }
 .send { flex: none; width: 40px; height: 40px; border: 0; border-radius: 12px; padding: 0;
   display: inline-flex; align-items: center; justify-content: center;
   background: var(--fd-brand); color: var(--fd-brand-ink); }
@@ -187,7 +193,8 @@ export const STYLES = `
 .form label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; font-weight: 600; }
 .form input { border: 1px solid var(--fd-line); border-radius: 10px; padding: 9px 12px;
   font-weight: 400; background: #fff; }
-.form input:focus { border-color: var(--fd-brand); outline: none; }
+.form input:focus-visible, .closed textarea:focus-visible { outline: none; border-color: var(--fd-brand);
+  box-shadow: 0 0 0 3px color-mix(in srgb, var(--fd-brand) 18%, transparent); }
 .form .hint { font-size: 12px; color: var(--fd-muted); font-weight: 400; margin: 0; }
 
 .error { flex: none; padding: 8px 14px; background: #fff0f0; color: var(--fd-danger);

@@ -59,12 +59,13 @@ export class WidgetView {
 
   // --- home -------------------------------------------------------------------------------
 
-  renderHome({ title, welcome, agents, conversations }) {
+  renderHome({ title, welcome, signedInAs, agents, conversations }) {
     this.conversation = null;
     const header = h("header", { class: "header home-hero" },
       h("div", { class: "titles" },
         h("h2", { text: title }),
         h("p", { text: welcome }),
+        signedInAs ? h("p", { class: "verified", text: `Signed in as ${signedInAs}` }) : null,
         agents.length ? h("div", { class: "agents", "aria-label": "Our team" },
           agents.slice(0, 4).map((name) => h("span", { class: "avatar", title: name, text: initials(name) }))) : null),
       this.closeButton());
@@ -130,7 +131,7 @@ export class WidgetView {
     const header = this.barHeader(model.title, model.subtitle, model.canEnd);
     this.conversation = { rid: model.rid, messages, typing, scroll, nodes: new Map(), closed: null };
     this.setScreen("conversation", header, scroll);
-    if (model.welcome) messages.append(this.messageNode({ text: model.welcome, mine: false, senderName: model.title, welcome: true }));
+    if (model.welcome) messages.append(this.messageNode({ text: model.welcome, mine: false, senderName: model.welcomeFrom, welcome: true }));
     for (const message of model.messages) this.upsertMessage(model.rid, message);
     this.updateConversation(model);
     this.scrollToEnd(true);
@@ -252,7 +253,7 @@ export class WidgetView {
       h("button", { class: "icon-button back", type: "button", "aria-label": "Back to conversations", onclick: () => this.actions.back() }, icon("back")),
       h("span", { class: "avatar", "aria-hidden": "true", text: initials(title) }),
       h("div", { class: "titles" }, h("h2", { text: title }), h("p", { text: subtitle })),
-      h("button", { class: "icon-button end", type: "button", "aria-label": "End conversation", title: "End conversation", hidden: !canEnd, onclick: () => this.actions.endConversation() }, icon("end")),
+      h("button", { class: "pill end", type: "button", title: "End conversation", hidden: !canEnd, onclick: () => this.actions.endConversation() }, "End chat"),
       this.closeButton());
   }
 
