@@ -22,7 +22,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+# Package scope: one browser for the whole browser suite, stopped before other tests run,
+# because Playwright's sync API keeps an event loop running that breaks asyncio.run().
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if IN_CI:
