@@ -142,6 +142,7 @@ export class WidgetView {
     if (!c || c.rid !== model.rid) return;
     const header = this.panel.querySelector(".header");
     header.querySelector("h2").textContent = model.title;
+    header.querySelector(".avatar").textContent = initials(model.title);
     header.querySelector("p").textContent = model.subtitle;
     header.querySelector(".end").hidden = !model.canEnd;
     const state = model.closed ? `closed:${model.rating ?? ""}` : "open";
