@@ -8,6 +8,9 @@ Unauthorized with a ``code`` the host site's developer can act on.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -39,7 +42,11 @@ class VerifiedCustomerToken:
 
 
 def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims of a compact JWT, unverified; Unauthorized(malformed_token) if not one."""
+    """Header and claims of a compact JWT, unverified; Unauthorized(malformed_token) if not one.
+
+    A header or claims object that repeats a member name is refused: parsers disagree on which
+    value wins, so the customer's backend and this server could read different identities.
+    """
     if len(token) > MAX_TOKEN_LENGTH:
         raise Unauthorized("the token is too long", code="malformed_token")
     try:
@@ -49,7 +56,33 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise Unauthorized("the token is not a well-formed JWT", code="malformed_token") from None
     if not isinstance(claims, dict):
         raise Unauthorized("the token's claims are not a JSON object", code="malformed_token")
+    for segment in token.split(".")[:2]:
+        _reject_duplicate_members(segment)
     return header, claims
+
+
+class _DuplicateMember(ValueError):
+    pass
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise _DuplicateMember
+    return members
+
+
+def _reject_duplicate_members(segment: str) -> None:
+    """Unauthorized(malformed_token) when a base64url JSON segment repeats a member name."""
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        json.loads(raw, object_pairs_hook=_unique_members)
+    except _DuplicateMember:
+        raise Unauthorized(
+            "the token repeats a header or claim name", code="malformed_token"
+        ) from None
+    except (binascii.Error, ValueError):
+        raise Unauthorized("the token is not a well-formed JWT", code="malformed_token") from None
 
 
 def audience_project(claims: dict[str, Any]) -> str:
