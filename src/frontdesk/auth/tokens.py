@@ -20,6 +20,8 @@ ISSUER = "frontdesk"
 SESSION_ALGORITHM = "HS256"
 _AGENT_AUDIENCE = "frontdesk:agents"
 _PROJECT_AUDIENCE_PREFIX = "frontdesk:projects/"
+# Ours stay far below this; anything longer is refused before any parsing.
+MAX_TOKEN_LENGTH = 8192
 
 Subject = Literal["user", "guest", "userexternal"]
 
@@ -74,6 +76,8 @@ class SessionTokens:
 
         Does not consult revocation: callers check the session row.
         """
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise Unauthorized("the token is too long", code="malformed_token")
         try:
             claims = jwt.decode(
                 token,
