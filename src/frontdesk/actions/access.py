@@ -91,7 +91,7 @@ async def _authenticate_basic(services: Services, credentials: str) -> Agent:
     except (binascii.Error, UnicodeDecodeError):
         raise Unauthorized("malformed Basic credentials", code="malformed_token") from None
     email, sep, password = decoded.partition(":")
-    if not sep:
+    if not sep or "\x00" in decoded:
         raise Unauthorized("Basic credentials must be email:password", code="malformed_token")
     user = await users.get_user_by_email(services.db, email.strip().lower())
     if not services.passwords.verify(user["password_hash"] if user else None, password):

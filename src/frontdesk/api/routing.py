@@ -6,7 +6,7 @@ every endpoint. A handler receives a ``Call`` with everything already parsed and
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -158,10 +158,21 @@ def error_response(exc: FrontdeskError) -> Response:
     return json_response(exc.to_json(), exc.status, exc.headers)
 
 
+def _refuse_nul(values: Mapping[str, str], where: str) -> None:
+    # PostgreSQL text cannot hold NUL: refuse it here rather than fail in a query.
+    for name, value in values.items():
+        if "\x00" in name or "\x00" in value:
+            raise ValidationFailed(
+                f"{where} parameters may not contain the NUL character", code="nul_character"
+            )
+
+
 def to_route(endpoint: Endpoint) -> Route:
     async def handle(request: Request) -> Response:
         services: Services = request.app.state.services
         params = dict(request.path_params)
+        _refuse_nul(params, "path")
+        _refuse_nul(request.query_params, "query")
         pid = params.get("pid")
         if pid is not None and not is_object_id(pid):
             raise NotFound(f"no project {pid!r}", code="unknown_project")
