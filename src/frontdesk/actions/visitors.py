@@ -116,7 +116,12 @@ async def do_signin_authenticated(
 ) -> VisitorSession:
     """Membership (role ``user``), verified profile and session for a verified customer token."""
     claims = verified.claims
-    profile = {name: claims[name] for name in PROFILE_CLAIMS if isinstance(claims.get(name), str)}
+    # A NUL cannot be stored in PostgreSQL text columns; such a field is left out.
+    profile = {
+        name: value
+        for name in PROFILE_CLAIMS
+        if isinstance(value := claims.get(name), str) and "\x00" not in value
+    }
     raw_attributes = claims.get("attributes")
     attributes: dict[str, Any] = raw_attributes if isinstance(raw_attributes, dict) else {}
     now = services.now_ms()
