@@ -15,6 +15,37 @@ from pydantic import (
     RootModel,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
+
+from frontdesk.jsonutil import dumpb, json_depth
+
+# Limits of every free-form JSON object a client stores (attributes, metadata, widget
+# settings, …); docs/limits.md lists them with the error each one gives.
+MAX_ATTRIBUTES = 100
+MAX_OBJECT_DEPTH = 8
+MAX_OBJECT_BYTES = 16 * 1024
+
+
+def check_json_object(value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` unchanged if it nests at most MAX_OBJECT_DEPTH levels and serialises to at most
+    MAX_OBJECT_BYTES; a validation error of type ``object_too_deep`` / ``object_too_large``
+    otherwise."""
+    if json_depth(value) > MAX_OBJECT_DEPTH:
+        raise PydanticCustomError(
+            "object_too_deep",
+            "nested deeper than {limit} levels",
+            {"limit": MAX_OBJECT_DEPTH},
+        )
+    if len(dumpb(value)) > MAX_OBJECT_BYTES:
+        raise PydanticCustomError(
+            "object_too_large",
+            "larger than {limit} bytes as JSON",
+            {"limit": MAX_OBJECT_BYTES},
+        )
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_object)]
 
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 Email = Annotated[
@@ -25,7 +56,7 @@ ShortText = Annotated[str, StringConstraints(max_length=2000)]
 ProjectName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
 ]
-Attributes = Annotated[dict[str, Any], Field(max_length=100)]
+Attributes = Annotated[JsonObject, Field(max_length=MAX_ATTRIBUTES)]
 AgentRoleName = Literal["owner", "admin", "agent"]
 
 
@@ -115,8 +146,8 @@ class ProjectCreate(Body):
 class ProjectSettingsUpdate(Body):
     allow_anonymous: bool | None = None
     active_operating_hours: bool | None = None
-    operating_hours: dict[str, Any] | None = None
-    widget: Annotated[dict[str, Any], Field(max_length=50)] | None = None
+    operating_hours: JsonObject | None = None
+    widget: Annotated[JsonObject, Field(max_length=50)] | None = None
     key_grace_period: Annotated[int, Field(ge=0, le=90 * 24 * 3600)] | None = None
 
 
@@ -124,7 +155,7 @@ class ProjectUpdate(Body):
     name: ProjectName | None = None
     settings: ProjectSettingsUpdate | None = None
     activeOperatingHours: bool | None = None
-    operatingHours: dict[str, Any] | None = None
+    operatingHours: JsonObject | None = None
 
 
 class ProjectPublic(Public):
@@ -239,12 +270,12 @@ class MessageCreate(Body):
     type: MessageType = "text"
     senderFullname: Annotated[str, StringConstraints(max_length=200)] | None = None
     attributes: Attributes = Field(default_factory=dict)
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     departmentid: ObjectId | None = None
     sourcePage: ShortText | None = None
     language: Annotated[str, StringConstraints(max_length=35)] | None = None
     userAgent: Annotated[str, StringConstraints(max_length=1000)] | None = None
-    channel: dict[str, Any] | None = None
+    channel: JsonObject | None = None
 
 
 class TagObject(Body):
