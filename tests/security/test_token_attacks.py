@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -21,6 +22,13 @@ from tests.conftest import Factory, Project, sign_customer_token
 from tests.security.conftest import assert_error, b64url, raw_jwt, row_counts
 
 SIGN_IN = "/auth/signinWithCustomToken"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    # Verification happens before any query, so one backend is enough here; the storage side
+    # of every refusal (nothing written) is the same code on both.
+    return f"sqlite:///{tmp_path / 'frontdesk.db'}"
 
 
 def _claims(project: Project, **extra: Any) -> dict[str, Any]:

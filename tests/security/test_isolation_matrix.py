@@ -1,0 +1,370 @@
+"""Who may call what: every endpoint of the route table against every kind of caller.
+
+The expected answer comes from the route table itself (``allowed`` and ``min_role``), so the
+table and the server's real behaviour cannot drift apart; each endpoint also needs an entry in
+``CALLS`` saying how to call it, so a new endpoint fails here until someone decides how it is
+exercised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from frontdesk.api.routing import Endpoint
+from frontdesk.auth.principals import ROLE_RANK
+from tests.conftest import Agent, Factory, Project, Visitor, sign_customer_token
+from tests.security.conftest import assert_error
+
+PRINCIPALS = (
+    "no token",
+    "revoked token",
+    "anonymous visitor",
+    "authenticated visitor",
+    "agent",
+    "admin",
+    "owner",
+    "other project's owner",
+)
+VISITORS = ("anonymous visitor", "authenticated visitor")
+AGENT_ROLES = ("agent", "admin", "owner")
+
+
+@dataclass
+class World:
+    """Project A with its team and visitors, project B with its owner, and a revoked session."""
+
+    make: Factory
+    a: Project
+    b: Project
+    agents: dict[str, Agent]
+    visitors: dict[str, Visitor]
+    revoked_headers: dict[str, str]
+    bystander: Visitor
+    headers_of: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def client(self) -> TestClient:
+        return self.make.client
+
+    def own_visitor(self, who: str) -> Visitor:
+        """The visitor a request is opened by: the caller when it is one, else a bystander."""
+        return self.visitors.get(who, self.bystander)
+
+    def fresh_request(self, who: str) -> str:
+        visitor = self.own_visitor(who)
+        rid = visitor.new_request_id()
+        response = visitor.send(rid, "I need help")
+        assert response.status_code == 200, response.text
+        return rid
+
+    def fresh_member(self) -> dict[str, Any]:
+        member = self.make.member(self.a, "agent")
+        response = self.client.get(
+            f"/{self.a.id}/project_users/users/{member.id}", headers=self.a.owner.headers
+        )
+        membership: dict[str, Any] = response.json()[0]
+        return membership
+
+    def fresh_department(self) -> str:
+        response = self.client.post(
+            f"/{self.a.id}/departments",
+            json={"name": "Sales " + uuid.uuid4().hex[:6]},
+            headers=self.a.owner.headers,
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["_id"])
+
+    def own_membership(self, who: str) -> str:
+        agent = self.agents.get(who, self.a.owner)
+        response = self.client.get(
+            f"/{self.a.id}/project_users/users/{agent.id}", headers=self.a.owner.headers
+        )
+        return str(response.json()[0]["_id"])
+
+
+def build_world(make: Factory) -> World:
+    a, b = make.project(), make.project()
+    # a.owner stays signed in to set things up; the callers are other members.
+    agents = {role: make.member(a, role) for role in AGENT_ROLES}
+    visitors = {
+        "anonymous visitor": make.visitor(a),
+        "authenticated visitor": make.visitor(a, authenticated=True),
+    }
+    revoked = make.member(a, "owner")
+    assert make.client.post("/auth/logout", headers=revoked.headers).status_code == 200
+    world = World(make, a, b, agents, visitors, revoked.headers, make.visitor(a))
+    world.headers_of = {
+        "no token": {},
+        "revoked token": revoked.headers,
+        **{who: v.headers for who, v in visitors.items()},
+        **{who: agent.headers for who, agent in agents.items()},
+        "other project's owner": b.owner.headers,
+    }
+    return world
+
+
+@dataclass(frozen=True)
+class Call:
+    path: str
+    json: Any = None
+    headers: dict[str, str] | None = None  # replaces the caller's headers when set
+
+
+Builder = Callable[[World, str], Call]
+
+
+def _rid(w: World, who: str, suffix: str = "") -> Call:
+    return Call(f"/{w.a.id}/requests/{w.fresh_request(who)}{suffix}")
+
+
+def _custom_token(w: World, who: str) -> Call:
+    assert w.a.secret is not None
+    token = sign_customer_token(w.a.id, w.a.secret, _id="c-" + uuid.uuid4().hex[:8])
+    return Call("/auth/signinWithCustomToken", headers={"Authorization": "JWT " + token})
+
+
+def _remove_participant(w: World, who: str) -> Call:
+    rid = w.fresh_request(who)
+    request = w.client.get(f"/{w.a.id}/requests/{rid}", headers=w.a.owner.headers).json()
+    return Call(f"/{w.a.id}/requests/{rid}/participants/{request['participants'][0]}")
+
+
+def _closed_request(w: World, who: str, suffix: str) -> Call:
+    rid = w.fresh_request(who)
+    closed = w.client.put(f"/{w.a.id}/requests/{rid}/close", headers=w.a.owner.headers)
+    assert closed.status_code == 200, closed.text
+    return Call(f"/{w.a.id}/requests/{rid}{suffix}")
+
+
+def _lead(w: World, who: str) -> str:
+    # A fresh contact each time: erasing one also signs its visitor out.
+    visitor = w.visitors.get(who) or w.make.visitor(w.a)
+    response = visitor.send(visitor.new_request_id(), "I need help")
+    assert response.status_code == 200, response.text
+    return visitor.id
+
+
+CALLS: dict[str, Builder] = {
+    "openapi_document": lambda w, who: Call("/openapi.json"),
+    "health": lambda w, who: Call("/health"),
+    "signup": lambda w, who: Call(
+        "/auth/signup",
+        {"email": f"new-{uuid.uuid4().hex[:8]}@example.com", "password": "long enough pw"},
+    ),
+    "signin": lambda w, who: Call(
+        "/auth/signin", {"email": w.a.owner.email, "password": w.a.owner.password}
+    ),
+    "signin_anonymously": lambda w, who: Call("/auth/signinAnonymously", {"id_project": w.a.id}),
+    "signin_with_custom_token": _custom_token,
+    "logout": lambda w, who: Call("/auth/logout"),
+    "create_project": lambda w, who: Call("/projects", {"name": "Another"}),
+    "list_projects": lambda w, who: Call("/projects"),
+    "get_project": lambda w, who: Call(f"/projects/{w.a.id}"),
+    "update_project": lambda w, who: Call(f"/projects/{w.a.id}", {"name": "Acme"}),
+    "available_agents": lambda w, who: Call(f"/projects/{w.a.id}/users/availables"),
+    "is_open": lambda w, who: Call(f"/projects/{w.a.id}/isopen"),
+    "widget_config": lambda w, who: Call(f"/{w.a.id}/widgets"),
+    "list_team": lambda w, who: Call(f"/{w.a.id}/project_users"),
+    "get_project_user_by_user": lambda w, who: Call(
+        f"/{w.a.id}/project_users/users/"
+        + (w.visitors[who].id if who in VISITORS else w.a.owner.id)
+    ),
+    "update_own_membership": lambda w, who: Call(
+        f"/{w.a.id}/project_users", {"user_available": True}
+    ),
+    "update_project_user": lambda w, who: Call(
+        f"/{w.a.id}/project_users/{w.own_membership(who)}", {"user_available": True}
+    ),
+    "remove_project_user": lambda w, who: Call(
+        f"/{w.a.id}/project_users/{w.fresh_member()['_id']}"
+    ),
+    "invite": lambda w, who: Call(
+        f"/{w.a.id}/project_users/invite", {"email": f"x-{uuid.uuid4().hex[:8]}@example.com"}
+    ),
+    "list_invites": lambda w, who: Call(f"/{w.a.id}/project_users/invites"),
+    "generate_key": lambda w, who: Call(f"/{w.a.id}/keys/generate"),
+    "list_keys": lambda w, who: Call(f"/{w.a.id}/keys"),
+    "list_departments": lambda w, who: Call(f"/{w.a.id}/departments"),
+    "list_all_departments": lambda w, who: Call(f"/{w.a.id}/departments/allstatus"),
+    "create_department": lambda w, who: Call(f"/{w.a.id}/departments", {"name": "Support"}),
+    "get_department": lambda w, who: Call(f"/{w.a.id}/departments/{w.fresh_department()}"),
+    "update_department": lambda w, who: Call(
+        f"/{w.a.id}/departments/{w.fresh_department()}", {"name": "Renamed"}
+    ),
+    "delete_department": lambda w, who: Call(f"/{w.a.id}/departments/{w.fresh_department()}"),
+    "list_requests": lambda w, who: Call(f"/{w.a.id}/requests"),
+    "list_my_requests": lambda w, who: Call(f"/{w.a.id}/requests/me"),
+    "get_request": lambda w, who: _rid(w, who),
+    "post_message": lambda w, who: Call(_rid(w, who, "/messages").path, {"text": "more"}),
+    "list_messages": lambda w, who: _rid(w, who, "/messages"),
+    "patch_request": lambda w, who: Call(_rid(w, who).path, {"tags": ["vip"]}),
+    "patch_attributes": lambda w, who: Call(_rid(w, who, "/attributes").path, {"plan": "pro"}),
+    "assign_request": lambda w, who: Call(_rid(w, who, "/assign").path, {}),
+    "route_to_agent": lambda w, who: _rid(w, who, "/agent"),
+    "route_to_department": lambda w, who: Call(_rid(w, who, "/departments").path, {}),
+    "set_participants": lambda w, who: Call(
+        _rid(w, who, "/participants").path, [w.a.owner.id]
+    ),
+    "add_participant": lambda w, who: Call(
+        _rid(w, who, "/participants").path, {"member": w.agents["agent"].id}
+    ),
+    "remove_participant": _remove_participant,
+    "close_request": lambda w, who: _rid(w, who, "/close"),
+    "close_own_request": lambda w, who: _rid(w, who, "/closeg"),
+    "reopen_request": lambda w, who: _closed_request(w, who, "/reopen"),
+    "rate_request": lambda w, who: Call(
+        _closed_request(w, who, "/rating").path, {"rating": 5, "rating_message": "great"}
+    ),
+    "list_leads": lambda w, who: Call(f"/{w.a.id}/leads"),
+    "get_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}"),
+    "update_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}", {"phone": "555"}),
+    "erase_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}"),
+}
+
+
+def expected_status(endpoint: Endpoint, who: str) -> int:
+    """The answer the route table promises ``who`` on ``endpoint``."""
+    if endpoint.auth == "none" or "public" in endpoint.allowed:
+        return 200
+    if who in ("no token", "revoked token"):
+        return 401
+    if who in VISITORS:
+        return 200 if "visitor" in endpoint.allowed else 403
+    if who == "other project's owner":
+        if "{pid}" in endpoint.path:
+            return 403
+        return 200 if "agent" in endpoint.allowed else 403
+    if "agent" not in endpoint.allowed:
+        return 403
+    if endpoint.min_role is not None and ROLE_RANK[who] < ROLE_RANK[endpoint.min_role]:
+        return 403
+    return 200
+
+
+def _send(w: World, endpoint: Endpoint, who: str) -> Any:
+    call = CALLS[endpoint.operation_id](w, who)
+    headers = call.headers if call.headers is not None else w.headers_of[who]
+    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers)
+
+
+def test_every_endpoint_has_a_call_in_the_matrix(client: TestClient) -> None:
+    endpoints: list[Endpoint] = client.app.state.endpoints  # type: ignore[attr-defined]
+    missing = sorted(e.operation_id for e in endpoints if e.operation_id not in CALLS)
+    assert not missing, f"add these endpoints to CALLS in {__name__}: {missing}"
+    stale = sorted(set(CALLS) - {e.operation_id for e in endpoints})
+    assert not stale, f"these CALLS name no endpoint any more: {stale}"
+
+
+def test_every_caller_gets_the_answer_the_route_table_promises(make: Factory) -> None:
+    world = build_world(make)
+    endpoints: list[Endpoint] = make.client.app.state.endpoints  # type: ignore[attr-defined]
+    # Logging out revokes the caller's token, so it goes last for everybody.
+    ordered = sorted(endpoints, key=lambda e: e.operation_id == "logout")
+    mismatches = []
+    for who in PRINCIPALS:
+        for endpoint in ordered:
+            if endpoint.operation_id not in CALLS:
+                continue
+            want = expected_status(endpoint, who)
+            response = _send(world, endpoint, who)
+            body = response.json()
+            if response.status_code != want:
+                mismatches.append(
+                    f"{endpoint.method} {endpoint.path} as {who}: got {response.status_code}"
+                    f" {body.get('code', '')}, want {want}"
+                )
+            elif want != 200:
+                assert body["success"] is False and body["code"] and body["message"], body
+    assert not mismatches, "\n".join(mismatches)
+
+
+# ---- visitor against visitor, project against project --------------------------------------
+
+VISITOR_REQUEST_CALLS = [
+    ("GET", "", None),
+    ("POST", "/messages", {"text": "let me in"}),
+    ("GET", "/messages", None),
+    ("PATCH", "/attributes", {"plan": "stolen"}),
+    ("PUT", "/closeg", None),
+    ("PATCH", "/rating", {"rating": 1}),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "body"), VISITOR_REQUEST_CALLS)
+def test_a_visitor_never_reads_or_writes_another_visitors_request(
+    make: Factory, method: str, suffix: str, body: Any
+) -> None:
+    project = make.project()
+    alice, mallory = make.visitor(project), make.visitor(project, authenticated=True)
+    rid = alice.new_request_id()
+    assert alice.send(rid, "my card number is 4111").status_code == 200
+    before = make.client.get(f"/{project.id}/requests/{rid}", headers=alice.headers).json()
+
+    response = make.client.request(
+        method, f"/{project.id}/requests/{rid}{suffix}", json=body, headers=mallory.headers
+    )
+    assert_error(response, 403, "not_your_request")
+    assert "4111" not in response.text
+    after = make.client.get(f"/{project.id}/requests/{rid}", headers=alice.headers).json()
+    assert after == before
+    messages = make.client.get(f"/{project.id}/requests/{rid}/messages", headers=alice.headers)
+    assert [m["text"] for m in messages.json()] == ["my card number is 4111"]
+
+
+def test_a_visitors_own_list_holds_only_its_requests(make: Factory) -> None:
+    project = make.project()
+    alice, mallory = make.visitor(project), make.visitor(project)
+    assert alice.send(alice.new_request_id(), "alice's").status_code == 200
+    assert mallory.send(mallory.new_request_id(), "mallory's").status_code == 200
+    mine = make.client.get(f"/{project.id}/requests/me", headers=mallory.headers).json()
+    assert [r["first_text"] for r in mine["requests"]] == ["mallory's"]
+    lookup = make.client.get(
+        f"/{project.id}/project_users/users/{alice.id}", headers=mallory.headers
+    )
+    assert_error(lookup, 403, "not_yourself")
+
+
+def test_an_agent_of_project_b_gets_nothing_of_project_a(make: Factory) -> None:
+    a, b = make.project(), make.project()
+    visitor = make.visitor(a)
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "secret of A").status_code == 200
+    stranger = b.owner.headers
+
+    projects = make.client.get("/projects", headers=stranger).json()
+    assert [p["id_project"]["_id"] for p in projects] == [b.id]
+    for path in (
+        f"/{a.id}/requests",
+        f"/{a.id}/requests/{rid}",
+        f"/{a.id}/requests/{rid}/messages",
+        f"/{a.id}/leads",
+        f"/{a.id}/leads/{visitor.id}",
+        f"/{a.id}/project_users",
+        f"/projects/{a.id}",
+    ):
+        response = make.client.get(path, headers=stranger)
+        assert_error(response, 403, "not_a_member")
+        assert "secret of A" not in response.text
+    # A's request id under B's own path is simply not there.
+    assert_error(make.client.get(f"/{b.id}/requests/{rid}", headers=stranger), 404,
+                 "request_not_found")
+    leads_of_b = make.client.get(f"/{b.id}/leads", headers=stranger).json()
+    assert leads_of_b["count"] == 0
+
+
+def test_a_visitor_of_project_a_gets_nothing_of_project_b(make: Factory) -> None:
+    a, b = make.project(), make.project()
+    visitor = make.visitor(a, authenticated=True)
+    for path in (f"/{b.id}/requests/me", f"/{b.id}/departments"):
+        assert_error(make.client.get(path, headers=visitor.headers), 403, "wrong_project")
+    rid = f"support-group-{b.id}-{uuid.uuid4().hex}"
+    response = make.client.post(
+        f"/{b.id}/requests/{rid}/messages", json={"text": "hi"}, headers=visitor.headers
+    )
+    assert_error(response, 403, "wrong_project")
