@@ -29,7 +29,7 @@ async def signup(call: Call) -> dict[str, Any]:
 
 @router.route(
     "POST", "/auth/signin", summary="Sign an agent in with email and password", auth="none",
-    body=s.SigninCreate, response=s.SigninPublic, allowed=("public",),
+    body=s.SigninCreate, response=s.SigninPublic, allowed=("public",), extra_statuses=(401,),
 )
 async def signin(call: Call) -> dict[str, Any]:
     b: s.SigninCreate = call.body
@@ -40,7 +40,7 @@ async def signin(call: Call) -> dict[str, Any]:
 @router.route(
     "POST", "/auth/signinAnonymously", summary="Start an anonymous visitor session",
     auth="none", body=s.AnonymousSigninCreate, response=s.VisitorSigninPublic,
-    allowed=("public",),
+    allowed=("public",), extra_statuses=(403,),
 )
 async def signin_anonymously(call: Call) -> dict[str, Any]:
     b: s.AnonymousSigninCreate = call.body
@@ -54,7 +54,7 @@ async def signin_anonymously(call: Call) -> dict[str, Any]:
 @router.route(
     "POST", "/auth/signinWithCustomToken",
     summary="Exchange a customer-signed JWT (or refresh a visitor session token)",
-    auth="none", response=s.VisitorSigninPublic, allowed=("public",),
+    auth="none", response=s.VisitorSigninPublic, allowed=("public",), extra_statuses=(401,),
 )
 async def signin_with_custom_token(call: Call) -> dict[str, Any]:
     parsed = parse_authorization(call.request.headers.get("authorization"))

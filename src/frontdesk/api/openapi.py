@@ -71,8 +71,9 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         "413": {"description": "Body too large", "content": error},
         "422": {"description": "Invalid input", "content": error},
     }
-    if endpoint.auth != "none":
+    if endpoint.auth != "none" or 401 in endpoint.extra_statuses:
         responses["401"] = {"description": "Not signed in or bad token", "content": error}
+    if endpoint.auth != "none" or 403 in endpoint.extra_statuses:
         responses["403"] = {"description": "Not allowed", "content": error}
     if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
         responses["409"] = {"description": "Conflicts with the current state", "content": error}

@@ -82,6 +82,7 @@ class Router:
         response: Any = None,
         allowed: tuple[str, ...] = ("agent",),
         min_role: str | None = "agent",
+        extra_statuses: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
@@ -97,6 +98,7 @@ class Router:
                     response=response,
                     allowed=allowed,
                     min_role=min_role if "agent" in allowed else None,
+                    extra_statuses=extra_statuses,
                 )
             )
             return handler
