@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Protocol
 
+# Always applied with fullmatch: ``$`` alone would also accept a trailing newline.
 OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 REQUEST_ID_RE = re.compile(r"^support-group-([0-9a-f]{24})-([0-9A-Za-z]{32})$")
 _VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9._:@|+-]{1,128}$")
@@ -45,12 +46,12 @@ class RandomIds:
 
 
 def is_object_id(value: str) -> bool:
-    return bool(OBJECT_ID_RE.match(value))
+    return bool(OBJECT_ID_RE.fullmatch(value))
 
 
 def parse_request_id(value: str) -> str | None:
     """The project id a request id names, or None when it is not a well-formed request id."""
-    match = REQUEST_ID_RE.match(value)
+    match = REQUEST_ID_RE.fullmatch(value)
     return match.group(1) if match else None
 
 
@@ -60,4 +61,4 @@ def new_request_id(project_id: str) -> str:
 
 def is_visitor_id(value: str) -> bool:
     """Visitor ids are UUIDs for anonymous visitors, the customer's own id otherwise."""
-    return bool(_VISITOR_ID_RE.match(value))
+    return bool(_VISITOR_ID_RE.fullmatch(value))
