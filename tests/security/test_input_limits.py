@@ -152,3 +152,20 @@ def test_a_customer_name_with_nul_is_left_out_of_the_profile(make: Factory) -> N
     )
     assert response.status_code == 200, response.text
     assert "\x00" not in response.json()["user"]["firstname"]
+
+
+def test_a_request_id_with_a_trailing_newline_is_refused(visitor: Visitor) -> None:
+    before = row_counts(visitor.client)
+    rid = visitor.new_request_id() + "%0A"  # a newline, percent-encoded in the path
+    assert_error(visitor.send(rid, "hello"), 400, "invalid_request_id")
+    assert row_counts(visitor.client) == before
+
+
+def test_a_customer_id_with_a_trailing_newline_is_refused(make: Factory) -> None:
+    project = make.project()
+    assert project.secret is not None
+    token = sign_customer_token(project.id, project.secret, _id="alice\n")
+    response = make.client.post(
+        "/auth/signinWithCustomToken", headers={"Authorization": "JWT " + token}
+    )
+    assert_error(response, 401, "missing_claim")
