@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench install browser node clean
+.PHONY: run test check bench soak install browser node clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ node:
 check: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+
+## make soak: a few minutes of mixed loopback traffic; fails if memory or open fds keep growing
+soak: $(STAMP)
+	$(BIN)/python -m soak $(SOAK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
