@@ -57,10 +57,26 @@ class Plan:
     list_connections: int = 8
 
 
-FULL = Plan(seconds=2.0, warmup=0.5, repeats=3, repeats_two_workers=2, small=(1_000, 10),
-            large=(100_000, 10), list_conversations=100_000, two_workers=True)
-QUICK = Plan(seconds=0.6, warmup=0.2, repeats=1, repeats_two_workers=1, small=(200, 10),
-             large=(2_000, 10), list_conversations=2_000, two_workers=False)
+FULL = Plan(
+    seconds=2.0,
+    warmup=0.5,
+    repeats=3,
+    repeats_two_workers=2,
+    small=(1_000, 10),
+    large=(100_000, 10),
+    list_conversations=100_000,
+    two_workers=True,
+)
+QUICK = Plan(
+    seconds=0.6,
+    warmup=0.2,
+    repeats=1,
+    repeats_two_workers=1,
+    small=(200, 10),
+    large=(2_000, 10),
+    list_conversations=2_000,
+    two_workers=False,
+)
 
 
 @dataclass
@@ -73,8 +89,12 @@ class Project:
 def set_up_project(port: int) -> Project:
     email = f"bench-{secrets.token_hex(4)}@example.com"
     password = secrets.token_urlsafe(16)
-    http(port, "POST", "/auth/signup",
-         {"email": email, "password": password, "firstname": "Bench", "lastname": "Agent"})
+    http(
+        port,
+        "POST",
+        "/auth/signup",
+        {"email": email, "password": password, "firstname": "Bench", "lastname": "Agent"},
+    )
     token = http(port, "POST", "/auth/signin", {"email": email, "password": password})["token"]
     project = http(port, "POST", "/projects", {"name": "bench"}, auth=token)
     key = http(port, "POST", f"/{project['_id']}/keys/generate", auth=token)
@@ -116,10 +136,16 @@ def customer_tokens(project: Project, count: int) -> list[Request]:
     now = int(time.time())
     requests: list[Request] = []
     for i in range(count):
-        claims = {"_id": f"customer-{i}", "sub": "userexternal", "email": f"c{i}@example.com",
-                  "firstname": "Customer", "lastname": str(i),
-                  "aud": f"https://tiledesk.com/projects/{project.id}", "iat": now,
-                  "exp": now + 3600}
+        claims = {
+            "_id": f"customer-{i}",
+            "sub": "userexternal",
+            "email": f"c{i}@example.com",
+            "firstname": "Customer",
+            "lastname": str(i),
+            "aud": f"https://tiledesk.com/projects/{project.id}",
+            "iat": now,
+            "exp": now + 3600,
+        }
         token = jwt.encode(claims, project.secret, algorithm="HS256")
         requests.append(("POST", "/auth/signinWithCustomToken", f"JWT {token}", None))
     return requests
@@ -148,26 +174,44 @@ class Bench:
             asyncio.run(seeder.add_conversations(project.id, extra, self.plan.large[1]))
             self._workers(seeder, env, url, 1, ("1", "2", "3", "4", "5"), self.plan.repeats)
             if self.plan.two_workers:
-                self._workers(seeder, env, url, 2, ("1", "2", "3", "4", "5"),
-                              self.plan.repeats_two_workers)
+                self._workers(
+                    seeder, env, url, 2, ("1", "2", "3", "4", "5"), self.plan.repeats_two_workers
+                )
         return self.results
 
     def _workers(
-        self, seeder: Seeder, env: dict[str, str], url: str, workers: int,
-        figures: tuple[str, ...], repeats: int, *, growth: bool = False,
+        self,
+        seeder: Seeder,
+        env: dict[str, str],
+        url: str,
+        workers: int,
+        figures: tuple[str, ...],
+        repeats: int,
+        *,
+        growth: bool = False,
     ) -> None:
-        plan, project = self.plan, self.project
+        plan = self.plan
         data = f"{seeder.conversations:,} conv / {seeder.messages:,} msg"
         with frontdesk_server(env, workers) as fd, baseline_server(url, workers) as base:
             for figure in figures:
                 label = ("7" if growth else figure) + _NAMES[figure]
                 comparison = Comparison(label, self.backend, workers, data)
-                print(f"  {self.backend} · {workers} worker(s) · figure {label} …", flush=True,
-                      file=sys.stderr)
-                compare(comparison, fd.port, base.port, self._requests(seeder, figure),
-                        repeats=repeats, seconds=plan.seconds, warmup=plan.warmup,
-                        connections=plan.list_connections if figure == "5" else plan.connections,
-                        cycle=figure != "4")
+                print(
+                    f"  {self.backend} · {workers} worker(s) · figure {label} …",
+                    flush=True,
+                    file=sys.stderr,
+                )
+                compare(
+                    comparison,
+                    fd.port,
+                    base.port,
+                    self._requests(seeder, figure),
+                    repeats=repeats,
+                    seconds=plan.seconds,
+                    warmup=plan.warmup,
+                    connections=plan.list_connections if figure == "5" else plan.connections,
+                    cycle=figure != "4",
+                )
                 self.results.append(comparison)
 
     def _requests(self, seeder: Seeder, figure: str) -> Any:
@@ -179,11 +223,16 @@ class Bench:
             tokens = customer_tokens(project, 2_000)
             return lambda: tokens
         if figure == "3":
-            visitors = asyncio.run(seeder.add_visitors(project.id, self.server_secret, 200,
-                                                       with_conversation=True))
+            visitors = asyncio.run(
+                seeder.add_visitors(project.id, self.server_secret, 200, with_conversation=True)
+            )
             return lambda: [
-                ("POST", f"/{project.id}/requests/{v.request_id}/messages", v.token,
-                 message_body(f"message {i}"))
+                (
+                    "POST",
+                    f"/{project.id}/requests/{v.request_id}/messages",
+                    v.token,
+                    message_body(f"message {i}"),
+                )
                 for i, v in enumerate(visitors)
             ]
         if figure == "4":
@@ -191,10 +240,20 @@ class Bench:
             needed = int(4_000 * (self.plan.seconds + self.plan.warmup))
 
             def fresh() -> list[Request]:
-                visitors = asyncio.run(seeder.add_visitors(project.id, self.server_secret, needed,
-                                                           with_conversation=False))
-                return [("POST", f"/{project.id}/requests/{new_request_id(project.id)}/messages",
-                         v.token, message_body("hello, I need help")) for v in visitors]
+                visitors = asyncio.run(
+                    seeder.add_visitors(
+                        project.id, self.server_secret, needed, with_conversation=False
+                    )
+                )
+                return [
+                    (
+                        "POST",
+                        f"/{project.id}/requests/{new_request_id(project.id)}/messages",
+                        v.token,
+                        message_body("hello, I need help"),
+                    )
+                    for v in visitors
+                ]
 
             return fresh
         path = f"/{project.id}/requests?status=open&limit=40"
@@ -220,8 +279,10 @@ def websocket_figures(quick: bool) -> dict[str, float] | None:
 
 
 def render(results: list[Comparison], ws: dict[str, float] | None, plan: Plan) -> str:
-    head = ("| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms "
-            "| baseline req/s | p50 ms | p99 ms | frontdesk ÷ baseline |")
+    head = (
+        "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms "
+        "| baseline req/s | p50 ms | p99 ms | frontdesk ÷ baseline |"
+    )
     lines = [head, "|" + "---|" * 11]
     for c in results:
         lines.append(
@@ -230,14 +291,30 @@ def render(results: list[Comparison], ws: dict[str, float] | None, plan: Plan) -
             f"| {c.base('p50_ms'):.1f} | {c.base('p99_ms'):.1f} | {c.ratio:.0%} |"
         )
     lines.append("")
-    lines.append("Growth (figure 7): cost per operation with the large data set ÷ with the small "
-                 "one (1.00 = flat; p50 latency and 1/throughput):")
+    lines.append(
+        "Growth (figure 7): cost per operation with the large data set ÷ with the small "
+        "one (1.00 = flat; p50 latency and 1/throughput):"
+    )
     for backend in dict.fromkeys(c.backend for c in results):
         for figure in ("3", "5"):
-            small = next((c for c in results if c.backend == backend and c.figure.startswith("7")
-                          and _NAMES[figure] in c.figure), None)
-            large = next((c for c in results if c.backend == backend and c.workers == 1
-                          and c.figure.startswith(figure)), None)
+            small = next(
+                (
+                    c
+                    for c in results
+                    if c.backend == backend
+                    and c.figure.startswith("7")
+                    and _NAMES[figure] in c.figure
+                ),
+                None,
+            )
+            large = next(
+                (
+                    c
+                    for c in results
+                    if c.backend == backend and c.workers == 1 and c.figure.startswith(figure)
+                ),
+                None,
+            )
             if small and large:
                 lines.append(
                     f"- {backend}, figure {figure}{_NAMES[figure]}: p50 "
@@ -276,8 +353,9 @@ def main() -> int:
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"figures": [c.as_dict() for c in results], "websocket": ws}, handle,
-                      indent=2)
+            json.dump(
+                {"figures": [c.as_dict() for c in results], "websocket": ws}, handle, indent=2
+            )
     return 0
 
 

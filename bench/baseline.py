@@ -76,7 +76,8 @@ class _SQLite:
                 row = (_create_request_statements(c.execute, pid, rid, visitor, text, now),)
             c.execute(_INSERT_MESSAGE.replace("$", "?"), (message_id, pid, rid, visitor, text, now))
             c.execute(
-                "UPDATE requests SET last_text = ?, updated_at = ? WHERE id = ?", (text, now, row[0])
+                "UPDATE requests SET last_text = ?, updated_at = ? WHERE id = ?",
+                (text, now, row[0]),
             )
         except BaseException:
             c.execute("ROLLBACK")
@@ -97,7 +98,10 @@ def _create_request_statements(
     lead_ref = _oid()
     execute(_INSERT_LEAD.replace("$", "?"), (lead_ref, pid, visitor, now))
     request_ref = _oid()
-    execute(_INSERT_REQUEST.replace("$", "?"), (request_ref, pid, rid, pu[0], visitor, lead_ref, text, now))
+    execute(
+        _INSERT_REQUEST.replace("$", "?"),
+        (request_ref, pid, rid, pu[0], visitor, lead_ref, text, now),
+    )
     return request_ref
 
 
@@ -176,9 +180,14 @@ class Baseline:
         result = await self._route(scope["method"], scope["path"], scope, headers, body)
         payload = orjson.dumps(result)
         await send(
-            {"type": "http.response.start", "status": 200,
-             "headers": [(b"content-type", b"application/json"),
-                         (b"content-length", str(len(payload)).encode())]}
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
         )
         await send({"type": "http.response.body", "body": payload})
 
@@ -202,7 +211,9 @@ class Baseline:
         now = int(time.time() * 1000)
         parts = path.strip("/").split("/")
         if path == "/auth/signinAnonymously":
-            return await self._signin(orjson.loads(body)["id_project"], str(uuid.uuid4()), "guest", now)
+            return await self._signin(
+                orjson.loads(body)["id_project"], str(uuid.uuid4()), "guest", now
+            )
         if path == "/auth/signinWithCustomToken":
             claims_subject = _unverified_subject(headers[b"authorization"])
             payload = headers[b"authorization"].split(b".")[1]
@@ -213,8 +224,13 @@ class Baseline:
             visitor = _unverified_subject(headers[b"authorization"])
             text = str(orjson.loads(body)["text"])
             message_id = await self.db.post_message(parts[0], parts[2], visitor, text, now)
-            return {"_id": message_id, "sender": visitor, "recipient": parts[2], "text": text,
-                    "createdAt": now}
+            return {
+                "_id": message_id,
+                "sender": visitor,
+                "recipient": parts[2],
+                "text": text,
+                "createdAt": now,
+            }
         if method == "GET" and len(parts) == 2 and parts[1] == "requests":
             return await self._list(parts[0], parse_qs(scope["query_string"].decode()))
         return {"error": "no such path in the baseline"}
@@ -247,25 +263,46 @@ class Baseline:
                 )
             )
         await self.db.write(statements)
-        return {"success": True, "token": "JWT " + secrets.token_urlsafe(32),
-                "user": {"_id": visitor, "id": visitor}}
+        return {
+            "success": True,
+            "token": "JWT " + secrets.token_urlsafe(32),
+            "user": {"_id": visitor, "id": visitor},
+        }
 
     async def _list(self, pid: str, query: dict[str, list[str]]) -> dict[str, Any]:
         limit = int(query.get("limit", ["40"])[0])
         where = "r.project_id = $1 AND r.status < 1000"
         rows = await self.db.fetch(
-            f"SELECT {_LIST_COLUMNS} FROM requests r JOIN project_users pu ON pu.id = r.requester_id"
+            f"SELECT {_LIST_COLUMNS} FROM requests r"
+            " JOIN project_users pu ON pu.id = r.requester_id"
             f" LEFT JOIN leads l ON l.id = r.lead_ref WHERE {where}"
             " ORDER BY r.updated_at DESC, r.id DESC LIMIT $2",
             pid,
             limit,
         )
         count = (await self.db.fetch(f"SELECT COUNT(*) FROM requests r WHERE {where}", pid))[0][0]
-        keys = ("_id", "request_id", "status", "participants", "first_text", "last_text",
-                "attributes", "isAuthenticated", "createdAt", "updatedAt", "requester", "role",
-                "lead", "fullname", "email")
-        return {"perPage": limit, "count": count,
-                "requests": [dict(zip(keys, tuple(r), strict=True)) for r in rows]}
+        keys = (
+            "_id",
+            "request_id",
+            "status",
+            "participants",
+            "first_text",
+            "last_text",
+            "attributes",
+            "isAuthenticated",
+            "createdAt",
+            "updatedAt",
+            "requester",
+            "role",
+            "lead",
+            "fullname",
+            "email",
+        )
+        return {
+            "perPage": limit,
+            "count": count,
+            "requests": [dict(zip(keys, tuple(r), strict=True)) for r in rows],
+        }
 
 
 def app() -> Baseline:

@@ -51,7 +51,7 @@ class Server:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
         self.name = name
         self.port = port
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             argv, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -86,8 +86,16 @@ def frontdesk_server(env: dict[str, str], workers: int) -> Iterator[Server]:
     port = free_port()
     server = Server(
         "frontdesk",
-        [sys.executable, "-m", "frontdesk", "serve", "--workers", str(workers), "--port",
-         str(port)],
+        [
+            sys.executable,
+            "-m",
+            "frontdesk",
+            "serve",
+            "--workers",
+            str(workers),
+            "--port",
+            str(port),
+        ],
         {**env, "FRONTDESK_LOG_LEVEL": "warning"},
         port,
     )
@@ -104,10 +112,24 @@ def baseline_server(database_url: str, workers: int) -> Iterator[Server]:
     root = str(Path(__file__).resolve().parent.parent)
     server = Server(
         "baseline",
-        [sys.executable, "-m", "uvicorn", "--factory", "bench.baseline:app", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
-        {"BENCH_DATABASE_URL": database_url,
-         "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")},
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "bench.baseline:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        {
+            "BENCH_DATABASE_URL": database_url,
+            "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        },
         port,
     )
     try:
@@ -126,21 +148,38 @@ class Run:
 
 
 def load(
-    port: int, requests: list[Request], *, seconds: float, warmup: float, connections: int,
+    port: int,
+    requests: list[Request],
+    *,
+    seconds: float,
+    warmup: float,
+    connections: int,
     cycle: bool = True,
 ) -> Run:
     """One closed-loop run from a separate process; raises if any answer was not a 200."""
-    spec = {"port": port, "connections": connections, "seconds": seconds, "warmup": warmup,
-            "requests": requests, "cycle": cycle}
+    spec = {
+        "port": port,
+        "connections": connections,
+        "seconds": seconds,
+        "warmup": warmup,
+        "requests": requests,
+        "cycle": cycle,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.loadgen", handle.name], capture_output=True, text=True,
-            timeout=seconds + warmup + 120, check=False,
-            env={**os.environ,
-                 "PYTHONPATH": str(Path(__file__).resolve().parent.parent) + os.pathsep
-                 + os.environ.get("PYTHONPATH", "")},
+            [sys.executable, "-m", "bench.loadgen", handle.name],
+            capture_output=True,
+            text=True,
+            timeout=seconds + warmup + 120,
+            check=False,
+            env={
+                **os.environ,
+                "PYTHONPATH": str(Path(__file__).resolve().parent.parent)
+                + os.pathsep
+                + os.environ.get("PYTHONPATH", ""),
+            },
         )
     finally:
         os.unlink(handle.name)
@@ -178,11 +217,18 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "figure": self.figure, "backend": self.backend, "workers": self.workers,
-            "data": self.data, "frontdesk_rps": self.fd("rps"), "frontdesk_p50_ms": self.fd("p50_ms"),
-            "frontdesk_p99_ms": self.fd("p99_ms"), "baseline_rps": self.base("rps"),
-            "baseline_p50_ms": self.base("p50_ms"), "baseline_p99_ms": self.base("p99_ms"),
-            "ratio": self.ratio, "repeats": len(self.frontdesk),
+            "figure": self.figure,
+            "backend": self.backend,
+            "workers": self.workers,
+            "data": self.data,
+            "frontdesk_rps": self.fd("rps"),
+            "frontdesk_p50_ms": self.fd("p50_ms"),
+            "frontdesk_p99_ms": self.fd("p99_ms"),
+            "baseline_rps": self.base("rps"),
+            "baseline_p50_ms": self.base("p50_ms"),
+            "baseline_p99_ms": self.base("p99_ms"),
+            "ratio": self.ratio,
+            "repeats": len(self.frontdesk),
         }
 
 
@@ -200,8 +246,18 @@ def compare(
 ) -> Comparison:
     """Alternate frontdesk and baseline runs; ``requests_for`` is called once per run."""
     for _ in range(repeats):
-        for port, runs in ((frontdesk_port, comparison.frontdesk),
-                           (baseline_port, comparison.baseline)):
-            runs.append(load(port, requests_for(), seconds=seconds, warmup=warmup,
-                             connections=connections, cycle=cycle))
+        for port, runs in (
+            (frontdesk_port, comparison.frontdesk),
+            (baseline_port, comparison.baseline),
+        ):
+            runs.append(
+                load(
+                    port,
+                    requests_for(),
+                    seconds=seconds,
+                    warmup=warmup,
+                    connections=connections,
+                    cycle=cycle,
+                )
+            )
     return comparison

@@ -28,15 +28,37 @@ _COLUMNS = {
     "project_users": ("id", "project_id", "user_id", "role", "profile", "created_at", "updated_at"),
     "leads": ("id", "project_id", "lead_id", "fullname", "attributes", "created_at", "updated_at"),
     "requests": (
-        "id", "project_id", "request_id", "requester_id", "requester_user_id", "lead_ref",
-        "status", "participants", "first_text", "last_text", "attributes", "created_at",
+        "id",
+        "project_id",
+        "request_id",
+        "requester_id",
+        "requester_user_id",
+        "lead_ref",
+        "status",
+        "participants",
+        "first_text",
+        "last_text",
+        "attributes",
+        "created_at",
         "updated_at",
     ),
     "messages": (
-        "id", "project_id", "request_id", "sender", "sender_fullname", "text", "created_at",
+        "id",
+        "project_id",
+        "request_id",
+        "sender",
+        "sender_fullname",
+        "text",
+        "created_at",
     ),
     "sessions": (
-        "jti", "project_id", "subject_id", "kind", "auth_info", "issued_at", "expires_at",
+        "jti",
+        "project_id",
+        "subject_id",
+        "kind",
+        "auth_info",
+        "issued_at",
+        "expires_at",
     ),
 }
 
@@ -84,9 +106,7 @@ class Seeder:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("BEGIN IMMEDIATE")
             marks = ", ".join("?" for _ in columns)
-            conn.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-            )
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -127,17 +147,54 @@ class Seeder:
                 created = now - rng.randrange(90 * _DAY_MS)
                 status = rng.choice((100, 200)) if rng.random() < open_share else CLOSED
                 name = f"guest#{visitor[:4]}"
-                members.append((member, project_id, visitor, "guest",
-                                orjson.dumps({"firstname": name}).decode(), created, created))
+                members.append(
+                    (
+                        member,
+                        project_id,
+                        visitor,
+                        "guest",
+                        orjson.dumps({"firstname": name}).decode(),
+                        created,
+                        created,
+                    )
+                )
                 leads.append((lead, project_id, visitor, name, "{}", created, created))
                 for i in range(messages_each):
-                    messages.append((oid(), project_id, rid, visitor, name,
-                                     f"message {i} of a seeded conversation", created + i * 1000))
+                    messages.append(
+                        (
+                            oid(),
+                            project_id,
+                            rid,
+                            visitor,
+                            name,
+                            f"message {i} of a seeded conversation",
+                            created + i * 1000,
+                        )
+                    )
                 updated = created + messages_each * 1000
-                requests.append((ref, project_id, rid, member, visitor, lead, status, "[]",
-                                 "hello", "message", "{}", created, updated))
-            for table, rows in (("project_users", members), ("leads", leads),
-                                ("requests", requests), ("messages", messages)):
+                requests.append(
+                    (
+                        ref,
+                        project_id,
+                        rid,
+                        member,
+                        visitor,
+                        lead,
+                        status,
+                        "[]",
+                        "hello",
+                        "message",
+                        "{}",
+                        created,
+                        updated,
+                    )
+                )
+            for table, rows in (
+                ("project_users", members),
+                ("leads", leads),
+                ("requests", requests),
+                ("messages", messages),
+            ):
                 await self.insert(table, rows)
         self.conversations += count
         self.messages += count * messages_each
@@ -158,23 +215,53 @@ class Seeder:
             visitor = secrets.token_hex(16)
             name = f"guest#{visitor[:4]}"
             profile = {"firstname": name, "lastname": ""}
-            token, claims = tokens.issue(sub="guest", subject_id=visitor, project_id=project_id,
-                                         ttl=86_400, profile=profile)
+            token, claims = tokens.issue(
+                sub="guest", subject_id=visitor, project_id=project_id, ttl=86_400, profile=profile
+            )
             member = oid()
-            members.append((member, project_id, visitor, "guest", orjson.dumps(profile).decode(),
-                            now, now))
+            members.append(
+                (member, project_id, visitor, "guest", orjson.dumps(profile).decode(), now, now)
+            )
             info = anonymous_auth_info(visitor, claims.raw, now)
-            sessions.append((claims.jti, project_id, visitor, "guest",
-                             orjson.dumps(info).decode(), now, claims.expires_at * 1000))
+            sessions.append(
+                (
+                    claims.jti,
+                    project_id,
+                    visitor,
+                    "guest",
+                    orjson.dumps(info).decode(),
+                    now,
+                    claims.expires_at * 1000,
+                )
+            )
             rid = new_request_id(project_id)
             if with_conversation:
                 lead = oid()
                 leads.append((lead, project_id, visitor, name, "{}", now, now))
-                requests.append((oid(), project_id, rid, member, visitor, lead, 100, "[]",
-                                 "hello", "hello", "{}", now, now))
+                requests.append(
+                    (
+                        oid(),
+                        project_id,
+                        rid,
+                        member,
+                        visitor,
+                        lead,
+                        100,
+                        "[]",
+                        "hello",
+                        "hello",
+                        "{}",
+                        now,
+                        now,
+                    )
+                )
             visitors.append(Visitor("JWT " + token, visitor, rid))
-        for table, rows in (("project_users", members), ("sessions", sessions),
-                            ("leads", leads), ("requests", requests)):
+        for table, rows in (
+            ("project_users", members),
+            ("sessions", sessions),
+            ("leads", leads),
+            ("requests", requests),
+        ):
             if rows:
                 await self.insert(table, rows)
         return visitors
