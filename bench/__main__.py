@@ -203,8 +203,8 @@ class Bench:
                 )
                 compare(
                     comparison,
-                    fd.port,
-                    base.port,
+                    fd,
+                    base,
                     self._requests(seeder, figure),
                     repeats=repeats,
                     seconds=plan.seconds,
@@ -280,15 +280,17 @@ def websocket_figures(quick: bool) -> dict[str, float] | None:
 
 def render(results: list[Comparison], ws: dict[str, float] | None, plan: Plan) -> str:
     head = (
-        "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms "
-        "| baseline req/s | p50 ms | p99 ms | frontdesk ÷ baseline |"
+        "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms | CPU µs/req "
+        "| baseline req/s | p50 ms | p99 ms | CPU µs/req | req/s ÷ baseline "
+        "| CPU: baseline ÷ frontdesk |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 14]
     for c in results:
         lines.append(
             f"| {c.figure} | {c.backend} | {c.workers} | {c.data} | {c.fd('rps'):,.0f} "
-            f"| {c.fd('p50_ms'):.1f} | {c.fd('p99_ms'):.1f} | {c.base('rps'):,.0f} "
-            f"| {c.base('p50_ms'):.1f} | {c.base('p99_ms'):.1f} | {c.ratio:.0%} |"
+            f"| {c.fd('p50_ms'):.1f} | {c.fd('p99_ms'):.1f} | {c.fd('cpu_us'):,.0f} "
+            f"| {c.base('rps'):,.0f} | {c.base('p50_ms'):.1f} | {c.base('p99_ms'):.1f} "
+            f"| {c.base('cpu_us'):,.0f} | {c.ratio:.0%} | {c.cpu_ratio:.0%} |"
         )
     lines.append("")
     lines.append(

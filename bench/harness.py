@@ -70,6 +70,39 @@ class Server:
         self.log.seek(0)
         raise RuntimeError(f"{self.name} did not start:\n{self.log.read().decode()[-3000:]}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its worker processes.
+
+        Read from /proc, so Linux only (NaN elsewhere). Unlike requests/s it hardly moves when
+        other programs compete for the cores, which makes it the steadier cost figure.
+        """
+        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        stats: dict[int, tuple[int, float]] = {}
+        try:
+            for entry in os.listdir("/proc"):
+                if entry.isdigit():
+                    try:
+                        with open(f"/proc/{entry}/stat") as handle:
+                            fields = handle.read().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    stats[int(entry)] = (
+                        int(fields[1]),
+                        (int(fields[11]) + int(fields[12])) / ticks,
+                    )
+        except OSError:
+            return float("nan")
+        family, total, grew = {self.process.pid}, 0.0, True
+        while grew:
+            grew = False
+            for pid, (parent, _) in stats.items():
+                if parent in family and pid not in family:
+                    family.add(pid)
+                    grew = True
+        for pid in family:
+            total += stats.get(pid, (0, 0.0))[1]
+        return total
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -145,10 +178,11 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = float("nan")  # server CPU time per request, microseconds
 
 
 def load(
-    port: int,
+    server: Server,
     requests: list[Request],
     *,
     seconds: float,
@@ -157,6 +191,9 @@ def load(
     cycle: bool = True,
 ) -> Run:
     """One closed-loop run from a separate process; raises if any answer was not a 200."""
+    port = server.port
+    requests = list(requests)
+    cpu_before = server.cpu_seconds()
     spec = {
         "port": port,
         "connections": connections,
@@ -188,7 +225,11 @@ def load(
     result = json.loads(out.stdout)
     if result["errors"]:
         raise RuntimeError(f"{result['errors']} failed requests, e.g. {result['error_sample']}")
-    return Run(result["rps"], result["p50_ms"], result["p99_ms"], result["errors"])
+    cpu = server.cpu_seconds() - cpu_before
+    # The CPU count covers warm-up and the whole run; so does this request count.
+    sent = result["requests"] + result["warmup_requests"]
+    cpu_us = cpu / sent * 1e6 if sent else float("nan")
+    return Run(result["rps"], result["p50_ms"], result["p99_ms"], result["errors"], cpu_us)
 
 
 @dataclass
@@ -215,6 +256,12 @@ class Comparison:
         base = self.base("rps")
         return self.fd("rps") / base if base else float("nan")
 
+    @property
+    def cpu_ratio(self) -> float:
+        """Baseline CPU per request ÷ frontdesk's: the throughput share on idle cores."""
+        fd = self.fd("cpu_us")
+        return self.base("cpu_us") / fd if fd else float("nan")
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "figure": self.figure,
@@ -234,8 +281,8 @@ class Comparison:
 
 def compare(
     comparison: Comparison,
-    frontdesk_port: int,
-    baseline_port: int,
+    frontdesk: Server,
+    baseline: Server,
     requests_for: Callable[[], list[Request]],
     *,
     repeats: int,
@@ -246,13 +293,13 @@ def compare(
 ) -> Comparison:
     """Alternate frontdesk and baseline runs; ``requests_for`` is called once per run."""
     for _ in range(repeats):
-        for port, runs in (
-            (frontdesk_port, comparison.frontdesk),
-            (baseline_port, comparison.baseline),
+        for server, runs in (
+            (frontdesk, comparison.frontdesk),
+            (baseline, comparison.baseline),
         ):
             runs.append(
                 load(
-                    port,
+                    server,
                     requests_for(),
                     seconds=seconds,
                     warmup=warmup,

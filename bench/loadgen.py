@@ -62,12 +62,13 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
     stop_at = warmup_until + spec["seconds"]
     latencies: list[float] = []
     errors = 0
+    warmup_requests = 0
     error_sample = ""
     first_done: float | None = None
     last_done = 0.0
 
     async def connection() -> None:
-        nonlocal errors, error_sample, first_done, last_done
+        nonlocal errors, warmup_requests, error_sample, first_done, last_done
         reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
         try:
             for raw in source:
@@ -77,6 +78,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
                 status, body = await _exchange(reader, writer, raw)
                 done = time.perf_counter()
                 if started < warmup_until:
+                    warmup_requests += 1
                     continue
                 if first_done is None:
                     first_done = started
@@ -103,6 +105,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "p50_ms": statistics.median(latencies) * 1000 if count else float("nan"),
         "p99_ms": pct(0.99),
         "errors": errors,
+        "warmup_requests": warmup_requests,
         "error_sample": error_sample,
     }
 
