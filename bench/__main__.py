@@ -51,20 +51,18 @@ class Plan:
     repeats_two_workers: int
     small: tuple[int, int]  # conversations, messages each
     large: tuple[int, int]
-    list_conversations: int
     two_workers: bool
     connections: int = 32
     list_connections: int = 8
 
 
 FULL = Plan(
-    seconds=2.0,
-    warmup=0.5,
+    seconds=1.5,
+    warmup=0.4,
     repeats=3,
     repeats_two_workers=2,
     small=(1_000, 10),
     large=(100_000, 10),
-    list_conversations=100_000,
     two_workers=True,
 )
 QUICK = Plan(
@@ -74,7 +72,6 @@ QUICK = Plan(
     repeats_two_workers=1,
     small=(200, 10),
     large=(2_000, 10),
-    list_conversations=2_000,
     two_workers=False,
 )
 
