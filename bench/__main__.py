@@ -20,6 +20,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -60,7 +61,7 @@ FULL = Plan(
     seconds=1.5,
     warmup=0.4,
     repeats=3,
-    repeats_two_workers=2,
+    repeats_two_workers=1,
     small=(1_000, 10),
     large=(100_000, 10),
     two_workers=True,
@@ -234,7 +235,7 @@ class Bench:
             ]
         if figure == "4":
             # Every request opens a new conversation for a visitor without a lead yet.
-            needed = int(4_000 * (self.plan.seconds + self.plan.warmup))
+            needed = int(2_500 * (self.plan.seconds + self.plan.warmup))
 
             def fresh() -> list[Request]:
                 visitors = asyncio.run(
@@ -343,6 +344,8 @@ def main() -> int:
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
+    # A plain SIGTERM would skip the clean-up (servers, temporary schema and files).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     results: list[Comparison] = []
     for backend in args.backends.split(","):
