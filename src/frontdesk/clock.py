@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -34,9 +34,17 @@ def to_ms(seconds: float) -> int:
 
 
 def iso(ms: int | None) -> str | None:
-    """An epoch-milliseconds value as the ISO 8601 UTC string the API returns."""
+    """An epoch-milliseconds value as the ISO 8601 UTC string the API returns.
+
+    Integer arithmetic on the milliseconds, so the last digit is exact; every response formats
+    several of these per row, and datetime objects made that a visible share of a list page.
+    """
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
-    )
+    seconds, millis = divmod(int(ms), 1000)
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_second(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))

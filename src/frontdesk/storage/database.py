@@ -6,8 +6,11 @@ as epoch milliseconds, so every statement reads the same on both.
 
 All writes go through ``transaction()``: it owns commit and rollback, and runs the callbacks
 registered with ``on_commit`` only after the commit succeeded (realtime events leave then).
-SQLite has one writer connection, serialised by a lock, and one reader connection, each in its
-own thread; WAL mode lets the reader see every committed write without waiting.
+SQLite has one writer connection, serialised by a lock, and one reader connection; WAL mode
+lets the reader see every committed write without waiting. Their statements run on the event
+loop's thread: on this schema each takes microseconds (indexed lookups, WAL appends without
+fsync), less than a hop to a worker thread and back costs, so a thread per connection made
+every request slower (see docs/performance.md). Queries must therefore stay index-bound.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import functools
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -63,14 +65,14 @@ def _sqlite_args(args: Sequence[Any]) -> tuple[Any, ...]:
 
 
 class _SQLiteConnection:
-    """A sqlite3 connection confined to one thread; every call hops to that thread."""
+    """A sqlite3 connection used from the event loop's thread, opened on first use."""
 
     def __init__(self, path: str, name: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
         self._conn: sqlite3.Connection | None = None
         self._path = path
+        self.name = name
 
-    def _open(self) -> None:
+    def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
@@ -78,26 +80,15 @@ class _SQLiteConnection:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
         self._conn = conn
+        return conn
 
     async def call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        loop = asyncio.get_running_loop()
-
-        def run() -> Any:
-            if self._conn is None:
-                self._open()
-            assert self._conn is not None
-            return fn(self._conn)
-
-        return await loop.run_in_executor(self._executor, run)
+        return fn(self._conn or self._open())
 
     async def close(self) -> None:
-        def shut() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
-        self._executor.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Row]]:

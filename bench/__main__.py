@@ -1,0 +1,365 @@
+"""``python -m bench [--quick] [--backends sqlite,postgresql] [--json FILE]``: the benchmark table.
+
+For SQLite and PostgreSQL: start frontdesk and the baseline, create an agent, a project and its
+secret through the API, seed conversations with bulk SQL, then measure
+
+1. anonymous sign-in            2. custom-token sign-in          3. message into a conversation
+4. first message (request+lead) 5. agent's list page (40 rows)   7. figures 3 and 5 at two sizes
+
+with one worker (and figures 1-5 again with two), each against the baseline in the same run.
+Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py`` when it is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from bench.harness import (
+    Comparison,
+    Request,
+    baseline_server,
+    compare,
+    frontdesk_server,
+    http,
+)
+from bench.seed import Seeder, new_request_id
+
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class Plan:
+    seconds: float
+    warmup: float
+    repeats: int
+    repeats_two_workers: int
+    small: tuple[int, int]  # conversations, messages each
+    large: tuple[int, int]
+    two_workers: bool
+    connections: int = 32
+    list_connections: int = 8
+
+
+FULL = Plan(
+    seconds=1.5,
+    warmup=0.4,
+    repeats=3,
+    repeats_two_workers=1,
+    small=(1_000, 10),
+    large=(100_000, 10),
+    two_workers=True,
+)
+QUICK = Plan(
+    seconds=0.6,
+    warmup=0.2,
+    repeats=1,
+    repeats_two_workers=1,
+    small=(200, 10),
+    large=(2_000, 10),
+    two_workers=False,
+)
+
+
+@dataclass
+class Project:
+    id: str
+    agent_token: str
+    secret: str
+
+
+def set_up_project(port: int) -> Project:
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    password = secrets.token_urlsafe(16)
+    http(
+        port,
+        "POST",
+        "/auth/signup",
+        {"email": email, "password": password, "firstname": "Bench", "lastname": "Agent"},
+    )
+    token = http(port, "POST", "/auth/signin", {"email": email, "password": password})["token"]
+    project = http(port, "POST", "/projects", {"name": "bench"}, auth=token)
+    key = http(port, "POST", f"/{project['_id']}/keys/generate", auth=token)
+    return Project(project["_id"], token, key["jwtSecret"])
+
+
+@contextmanager
+def database(backend: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A fresh database: (URL, frontdesk environment). Removed afterwards."""
+    data_dir = tempfile.mkdtemp(prefix="frontdesk-bench-")
+    env = {"FRONTDESK_DATA_DIR": data_dir, "FRONTDESK_SECRET": secrets.token_urlsafe(48)}
+    schema = None
+    try:
+        if backend == "sqlite":
+            url = f"sqlite:///{data_dir}/frontdesk.db"
+        else:
+            schema = "bench_" + secrets.token_hex(6)
+            asyncio.run(_pg(f"CREATE SCHEMA {schema}"))
+            url = f"{PG_URL}?search_path={schema}"
+            env["FRONTDESK_DATABASE_URL"] = url
+        yield url, env
+    finally:
+        if schema:
+            asyncio.run(_pg(f"DROP SCHEMA {schema} CASCADE"))
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def customer_tokens(project: Project, count: int) -> list[Request]:
+    now = int(time.time())
+    requests: list[Request] = []
+    for i in range(count):
+        claims = {
+            "_id": f"customer-{i}",
+            "sub": "userexternal",
+            "email": f"c{i}@example.com",
+            "firstname": "Customer",
+            "lastname": str(i),
+            "aud": f"https://tiledesk.com/projects/{project.id}",
+            "iat": now,
+            "exp": now + 3600,
+        }
+        token = jwt.encode(claims, project.secret, algorithm="HS256")
+        requests.append(("POST", "/auth/signinWithCustomToken", f"JWT {token}", None))
+    return requests
+
+
+def message_body(text: str) -> str:
+    return json.dumps({"text": text, "type": "text"})
+
+
+class Bench:
+    def __init__(self, plan: Plan, backend: str) -> None:
+        self.plan = plan
+        self.backend = backend
+        self.results: list[Comparison] = []
+
+    def run(self) -> list[Comparison]:
+        with database(self.backend) as (url, env):
+            seeder = Seeder(url)
+            self.server_secret = env["FRONTDESK_SECRET"]
+            with frontdesk_server(env, 1) as fd:
+                project = set_up_project(fd.port)
+            self.project = project
+            asyncio.run(seeder.add_conversations(project.id, *self.plan.small))
+            self._workers(seeder, env, url, 1, ("3", "5"), self.plan.repeats, growth=True)
+            extra = self.plan.large[0] - self.plan.small[0]
+            asyncio.run(seeder.add_conversations(project.id, extra, self.plan.large[1]))
+            self._workers(seeder, env, url, 1, ("1", "2", "3", "4", "5"), self.plan.repeats)
+            if self.plan.two_workers:
+                self._workers(
+                    seeder, env, url, 2, ("1", "2", "3", "4", "5"), self.plan.repeats_two_workers
+                )
+        return self.results
+
+    def _workers(
+        self,
+        seeder: Seeder,
+        env: dict[str, str],
+        url: str,
+        workers: int,
+        figures: tuple[str, ...],
+        repeats: int,
+        *,
+        growth: bool = False,
+    ) -> None:
+        plan = self.plan
+        data = f"{seeder.conversations:,} conv / {seeder.messages:,} msg"
+        with frontdesk_server(env, workers) as fd, baseline_server(url, workers) as base:
+            for figure in figures:
+                label = ("7" if growth else figure) + _NAMES[figure]
+                comparison = Comparison(label, self.backend, workers, data)
+                print(
+                    f"  {self.backend} · {workers} worker(s) · figure {label} …",
+                    flush=True,
+                    file=sys.stderr,
+                )
+                compare(
+                    comparison,
+                    fd,
+                    base,
+                    self._requests(seeder, figure),
+                    repeats=repeats,
+                    seconds=plan.seconds,
+                    warmup=plan.warmup,
+                    connections=plan.list_connections if figure == "5" else plan.connections,
+                    cycle=figure != "4",
+                )
+                self.results.append(comparison)
+
+    def _requests(self, seeder: Seeder, figure: str) -> Any:
+        project = self.project
+        if figure == "1":
+            body = json.dumps({"id_project": project.id})
+            return lambda: [("POST", "/auth/signinAnonymously", None, body)]
+        if figure == "2":
+            tokens = customer_tokens(project, 2_000)
+            return lambda: tokens
+        if figure == "3":
+            visitors = asyncio.run(
+                seeder.add_visitors(project.id, self.server_secret, 200, with_conversation=True)
+            )
+            return lambda: [
+                (
+                    "POST",
+                    f"/{project.id}/requests/{v.request_id}/messages",
+                    v.token,
+                    message_body(f"message {i}"),
+                )
+                for i, v in enumerate(visitors)
+            ]
+        if figure == "4":
+            # Every request opens a new conversation for a visitor without a lead yet.
+            needed = int(2_500 * (self.plan.seconds + self.plan.warmup))
+
+            def fresh() -> list[Request]:
+                visitors = asyncio.run(
+                    seeder.add_visitors(
+                        project.id, self.server_secret, needed, with_conversation=False
+                    )
+                )
+                return [
+                    (
+                        "POST",
+                        f"/{project.id}/requests/{new_request_id(project.id)}/messages",
+                        v.token,
+                        message_body("hello, I need help"),
+                    )
+                    for v in visitors
+                ]
+
+            return fresh
+        path = f"/{project.id}/requests?status=open&limit=40"
+        return lambda: [("GET", path, project.agent_token, None)]
+
+
+_NAMES = {
+    "1": " anonymous sign-in",
+    "2": " custom-token sign-in",
+    "3": " message, existing conversation",
+    "4": " first message (request + lead)",
+    "5": " agent list page (40 rows)",
+}
+
+
+def websocket_figures(quick: bool) -> dict[str, float] | None:
+    if importlib.util.find_spec("bench.ws_delivery") is None:
+        return None
+    from bench import ws_delivery  # type: ignore[attr-defined]
+
+    result: dict[str, float] = ws_delivery.run(quick=quick)
+    return result
+
+
+def render(results: list[Comparison], ws: dict[str, float] | None, plan: Plan) -> str:
+    head = (
+        "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms | CPU µs/req "
+        "| baseline req/s | p50 ms | p99 ms | CPU µs/req | req/s ÷ baseline "
+        "| CPU: baseline ÷ frontdesk |"
+    )
+    lines = [head, "|" + "---|" * 14]
+    for c in results:
+        lines.append(
+            f"| {c.figure} | {c.backend} | {c.workers} | {c.data} | {c.fd('rps'):,.0f} "
+            f"| {c.fd('p50_ms'):.1f} | {c.fd('p99_ms'):.1f} | {c.fd('cpu_us'):,.0f} "
+            f"| {c.base('rps'):,.0f} | {c.base('p50_ms'):.1f} | {c.base('p99_ms'):.1f} "
+            f"| {c.base('cpu_us'):,.0f} | {c.ratio:.0%} | {c.cpu_ratio:.0%} |"
+        )
+    lines.append("")
+    lines.append(
+        "Growth (figure 7): cost per operation with the large data set ÷ with the small "
+        "one (1.00 = flat; p50 latency and 1/throughput):"
+    )
+    for backend in dict.fromkeys(c.backend for c in results):
+        for figure in ("3", "5"):
+            small = next(
+                (
+                    c
+                    for c in results
+                    if c.backend == backend
+                    and c.figure.startswith("7")
+                    and _NAMES[figure] in c.figure
+                ),
+                None,
+            )
+            large = next(
+                (
+                    c
+                    for c in results
+                    if c.backend == backend and c.workers == 1 and c.figure.startswith(figure)
+                ),
+                None,
+            )
+            if small and large:
+                lines.append(
+                    f"- {backend}, figure {figure}{_NAMES[figure]}: p50 "
+                    f"{large.fd('p50_ms') / small.fd('p50_ms'):.2f}, 1/throughput "
+                    f"{small.fd('rps') / large.fd('rps'):.2f} ({small.data} → {large.data})"
+                )
+    lines.append("")
+    if ws is None:
+        lines.append("Figure 6 (WebSocket delivery): bench/ws_delivery.py is not there yet.")
+    else:
+        lines.append("Figure 6 (WebSocket delivery):")
+        lines.extend(f"- {name}: {value:,.2f}" for name, value in ws.items())
+    lines.append("")
+    lines.append(
+        f"Medians of {plan.repeats} alternating runs of {plan.seconds:g} s (after "
+        f"{plan.warmup:g} s warm-up; 2 workers: {plan.repeats_two_workers}); "
+        f"{plan.connections} keep-alive connections, {plan.list_connections} for the list page; "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}."
+    )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--json", help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    # A plain SIGTERM would skip the clean-up (servers, temporary schema and files).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    results: list[Comparison] = []
+    for backend in args.backends.split(","):
+        results.extend(Bench(plan, backend).run())
+    ws = websocket_figures(args.quick)
+    print(render(results, ws, plan))
+    print(f"\n(total {time.monotonic() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(
+                {"figures": [c.as_dict() for c in results], "websocket": ws}, handle, indent=2
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

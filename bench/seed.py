@@ -1,0 +1,281 @@
+"""Bulk data for the benchmark, written straight into frontdesk's tables (not through the API).
+
+Conversations come with their visitor (a guest membership), its lead and a number of messages
+each; visitors for the load come with a session row and a session token signed with the
+server's secret, exactly as a sign-in would have left them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import secrets
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+
+from frontdesk.auth.sender_auth_info import anonymous_auth_info
+from frontdesk.auth.tokens import SessionTokens
+from frontdesk.clock import SystemClock
+
+CLOSED = 1000
+_DAY_MS = 86_400_000
+_COLUMNS = {
+    "project_users": ("id", "project_id", "user_id", "role", "profile", "created_at", "updated_at"),
+    "leads": ("id", "project_id", "lead_id", "fullname", "attributes", "created_at", "updated_at"),
+    "requests": (
+        "id",
+        "project_id",
+        "request_id",
+        "requester_id",
+        "requester_user_id",
+        "lead_ref",
+        "status",
+        "participants",
+        "first_text",
+        "last_text",
+        "attributes",
+        "created_at",
+        "updated_at",
+    ),
+    "messages": (
+        "id",
+        "project_id",
+        "request_id",
+        "sender",
+        "sender_fullname",
+        "text",
+        "created_at",
+    ),
+    "sessions": (
+        "jti",
+        "project_id",
+        "subject_id",
+        "kind",
+        "auth_info",
+        "issued_at",
+        "expires_at",
+    ),
+}
+
+
+_OID_PREFIX = f"{int(time.time()):08x}{secrets.token_hex(3)}"
+_oid_counter = itertools.count(int.from_bytes(secrets.token_bytes(4), "big"))
+
+
+def oid() -> str:
+    """A 24-hex object id, time-ordered like frontdesk's own (so inserts go to the index end)."""
+    return f"{_OID_PREFIX}{next(_oid_counter):010x}"
+
+
+def new_request_id(project_id: str) -> str:
+    return f"support-group-{project_id}-{secrets.token_hex(16)}"
+
+
+def _sorted_hex(count: int) -> list[str]:
+    return sorted(secrets.token_hex(16) for _ in range(count))
+
+
+@dataclass(frozen=True)
+class Visitor:
+    token: str
+    visitor_id: str
+    request_id: str
+
+
+class Seeder:
+    """Writes rows in large batches with the raw driver of the database the URL names."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conversations = 0
+        self.messages = 0
+
+    async def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        columns = _COLUMNS[table]
+        if self.url.startswith("postgres"):
+            import asyncpg
+
+            parsed = urlparse(self.url)
+            schema = parse_qs(parsed.query).get("search_path", ["public"])[0]
+            conn = await asyncpg.connect(self.url.split("?", 1)[0])
+            try:
+                await conn.copy_records_to_table(
+                    table, records=rows, columns=columns, schema_name=schema
+                )
+            finally:
+                await conn.close()
+            return
+        conn = sqlite3.connect(self.url[len("sqlite:///") :], isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            # A large page cache keeps the random inserts into the secondary indexes in memory.
+            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute("BEGIN IMMEDIATE")
+            marks = ", ".join("?" for _ in columns)
+            conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    async def analyze(self) -> None:
+        """Fresh planner statistics, as autovacuum / a periodic ANALYZE would keep them."""
+        if self.url.startswith("postgres"):
+            import asyncpg
+
+            schema = parse_qs(urlparse(self.url).query).get("search_path", ["public"])[0]
+            conn = await asyncpg.connect(self.url.split("?", 1)[0])
+            try:
+                for table in _COLUMNS:
+                    await conn.execute(f"ANALYZE {schema}.{table}")
+            finally:
+                await conn.close()
+            return
+        conn = sqlite3.connect(self.url[len("sqlite:///") :], isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("ANALYZE")
+        finally:
+            conn.close()
+
+    async def add_conversations(
+        self, project_id: str, count: int, messages_each: int, *, open_share: float = 0.1
+    ) -> None:
+        """``count`` conversations over the last 90 days, each with its visitor and lead."""
+        now = int(time.time() * 1000)
+        rng = random.Random(count * 7919 + self.conversations)
+        batch = 50_000
+        for start in range(0, count, batch):
+            members, leads, requests, messages = [], [], [], []
+            size = min(batch, count - start)
+            # Keys in index order turn the bulk insert into appends instead of random writes.
+            keys = sorted(zip(_sorted_hex(size), _sorted_hex(size), strict=True))
+            for visitor, rid_hex in keys:
+                member, lead, ref = oid(), oid(), oid()
+                rid = f"support-group-{project_id}-{rid_hex}"
+                created = now - rng.randrange(90 * _DAY_MS)
+                status = rng.choice((100, 200)) if rng.random() < open_share else CLOSED
+                name = f"guest#{visitor[:4]}"
+                members.append(
+                    (
+                        member,
+                        project_id,
+                        visitor,
+                        "guest",
+                        orjson.dumps({"firstname": name}).decode(),
+                        created,
+                        created,
+                    )
+                )
+                leads.append((lead, project_id, visitor, name, "{}", created, created))
+                for i in range(messages_each):
+                    messages.append(
+                        (
+                            oid(),
+                            project_id,
+                            rid,
+                            visitor,
+                            name,
+                            f"message {i} of a seeded conversation",
+                            created + i * 1000,
+                        )
+                    )
+                updated = created + messages_each * 1000
+                requests.append(
+                    (
+                        ref,
+                        project_id,
+                        rid,
+                        member,
+                        visitor,
+                        lead,
+                        status,
+                        "[]",
+                        "hello",
+                        "message",
+                        "{}",
+                        created,
+                        updated,
+                    )
+                )
+            for table, rows in (
+                ("project_users", members),
+                ("leads", leads),
+                ("requests", requests),
+                ("messages", messages),
+            ):
+                await self.insert(table, rows)
+        self.conversations += count
+        self.messages += count * messages_each
+        await self.analyze()
+
+    async def add_visitors(
+        self, project_id: str, secret: str, count: int, *, with_conversation: bool
+    ) -> list[Visitor]:
+        """Signed-in anonymous visitors; with a conversation of their own (and its lead) or not.
+
+        Their requests ids are new ones when ``with_conversation`` is false: the first message
+        to it opens the conversation.
+        """
+        tokens = SessionTokens(secret, SystemClock())
+        now = int(time.time() * 1000)
+        members, sessions, leads, requests, visitors = [], [], [], [], []
+        for _ in range(count):
+            visitor = secrets.token_hex(16)
+            name = f"guest#{visitor[:4]}"
+            profile = {"firstname": name, "lastname": ""}
+            token, claims = tokens.issue(
+                sub="guest", subject_id=visitor, project_id=project_id, ttl=86_400, profile=profile
+            )
+            member = oid()
+            members.append(
+                (member, project_id, visitor, "guest", orjson.dumps(profile).decode(), now, now)
+            )
+            info = anonymous_auth_info(visitor, claims.raw, now)
+            sessions.append(
+                (
+                    claims.jti,
+                    project_id,
+                    visitor,
+                    "guest",
+                    orjson.dumps(info).decode(),
+                    now,
+                    claims.expires_at * 1000,
+                )
+            )
+            rid = new_request_id(project_id)
+            if with_conversation:
+                lead = oid()
+                leads.append((lead, project_id, visitor, name, "{}", now, now))
+                requests.append(
+                    (
+                        oid(),
+                        project_id,
+                        rid,
+                        member,
+                        visitor,
+                        lead,
+                        100,
+                        "[]",
+                        "hello",
+                        "hello",
+                        "{}",
+                        now,
+                        now,
+                    )
+                )
+            visitors.append(Visitor("JWT " + token, visitor, rid))
+        for table, rows in (
+            ("project_users", members),
+            ("sessions", sessions),
+            ("leads", leads),
+            ("requests", requests),
+        ):
+            if rows:
+                await self.insert(table, rows)
+        return visitors
