@@ -151,6 +151,24 @@ def test_routing_prefers_the_least_busy_agent(make: Factory) -> None:
     assert sorted(assignees) == sorted([project.owner.id, other.id] * 2)
 
 
+def test_routing_counts_follow_reassignment_and_closing(make: Factory) -> None:
+    project = make.project()
+    other = make.member(project)
+    visitor = make.visitor(project)
+    first = visitor.new_request_id()
+    assert visitor.send(first, "a").json()["request"]["participants"] == [project.owner.id]
+    make.client.put(
+        f"/{project.id}/requests/{first}/assign",
+        json={"assignee": other.id},
+        headers=project.owner.headers,
+    )
+    second = visitor.send(visitor.new_request_id(), "b").json()["request"]
+    assert second["participants"] == [project.owner.id]  # other now carries the first one
+    make.client.put(f"/{project.id}/requests/{first}/close", headers=other.headers)
+    third = visitor.send(visitor.new_request_id(), "c").json()["request"]
+    assert third["participants"] == [other.id]  # closing freed other
+
+
 def test_pooled_department_queues_everything(make: Factory) -> None:
     project = make.project()
     dept = make.client.post(

@@ -23,7 +23,7 @@ async def pick_agent(q: Queries, project_id: str, department: Row | None) -> str
         candidates = [c for c in candidates if c["user_id"] in allowed]
     if not candidates:
         return None
-    load = await requests.count_open_assigned(q, project_id)
+    load = await requests.count_open_assigned(q, project_id, [c["user_id"] for c in candidates])
     eligible = [
         c
         for c in candidates

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.storage.database import Queries, Row
-from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
+from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = ("participants", "attributes", "tags", "requester_profile", "requester_attributes")
 _LEAD_JSON = ("attributes", "tags", "provenance")
@@ -71,9 +71,10 @@ async def insert_request(
     inserted = await q.execute(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
         " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
-        " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at)"
+        " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
+        " assignee)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17) ON CONFLICT (request_id) DO NOTHING",
+        " $17, $17, $18) ON CONFLICT (request_id) DO NOTHING",
         id,
         project_id,
         request_id,
@@ -91,6 +92,7 @@ async def insert_request(
         language,
         user_agent,
         now,
+        participants[0] if participants else None,
     )
     return inserted == 1
 
@@ -164,6 +166,9 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> Non
     for column, value in fields.items():
         if column not in _UPDATABLE:
             raise ValueError(f"requests.{column} is not updatable")
+        if column == "participants":
+            args.append(value[0] if value else None)
+            assignments.append(f"assignee = ${len(args)}")
         if column in ("participants", "attributes", "tags"):
             value = encode(value)
         args.append(value)
@@ -199,14 +204,19 @@ async def delete_requests_of_lead(q: Queries, lead_ref: str) -> None:
     await q.execute("DELETE FROM requests WHERE lead_ref = $1", lead_ref)
 
 
-async def count_open_assigned(q: Queries, project_id: str) -> dict[str, int]:
-    """Open assigned requests per agent user id, for least-busy routing."""
-    rows = await q.fetch_all(
-        "SELECT participants FROM requests WHERE project_id = $1 AND status = 200", project_id
-    )
-    counts: dict[str, int] = {}
-    for row in decode_all(rows, ("participants",)):
-        for agent in row["participants"]:
-            counts[agent] = counts.get(agent, 0) + 1
-    return counts
+async def count_open_assigned(q: Queries, project_id: str, agents: list[str]) -> dict[str, int]:
+    """Open assigned conversations per agent (as first participant), for least-busy routing.
 
+    Reads only the index entries of the given agents, never the other conversations.
+    """
+    if not agents:
+        return {}
+    placeholders = ", ".join(f"${i + 2}" for i in range(len(agents)))
+    rows = await q.fetch_all(
+        "SELECT assignee, COUNT(*) AS open_count FROM requests"  # noqa: S608 (placeholders only)
+        f" WHERE project_id = $1 AND status = 200 AND assignee IN ({placeholders})"
+        " GROUP BY assignee",
+        project_id,
+        *agents,
+    )
+    return {row["assignee"]: int(row["open_count"]) for row in rows}
