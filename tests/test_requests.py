@@ -513,3 +513,21 @@ def test_full_text_searches_like_text(make: Factory) -> None:
 
     assert r.status_code == 200, r.text
     assert [x["request_id"] for x in r.json()["requests"]] == [parcel]
+
+
+def test_repeated_attribute_patches_cannot_grow_without_bound(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "hi")
+    url = f"/{project.id}/requests/{rid}/attributes"
+    answers = []
+    for batch in range(6):
+        chunk = {f"k{batch}-{i}": "v" * 300 for i in range(40)}  # ~13 KB each, under the limit
+        answers.append(make.client.patch(url, json=chunk, headers=visitor.headers))
+    assert answers[0].status_code == 200
+    refused = [a for a in answers if a.status_code != 200]
+    assert refused and refused[0].status_code == 422
+    assert refused[0].json()["code"] == "attributes_too_large"
+    stored = make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers).json()
+    assert len(stored["attributes"]) <= 200

@@ -16,6 +16,7 @@ from frontdesk.actions.routing import ASSIGNED, UNASSIGNED, pick_agent, status_f
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from frontdesk.jsonutil import dumpb
 from frontdesk.presenters import present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
@@ -348,9 +349,24 @@ async def check_patch_attributes(
     )
 
 
+# Each PATCH is bounded by the body schema; these bound what repeated PATCHes accumulate.
+MAX_STORED_ATTRIBUTES = 200
+MAX_STORED_ATTRIBUTE_BYTES = 64 * 1024
+
+
 def _merge_attributes(row: Row, incoming: dict[str, Any]) -> dict[str, Any]:
+    """The request's attributes with ``incoming`` merged in; senderAuthInfo stays the server's.
+
+    Raises ValidationFailed(attributes_too_large) when the merged result passes the limits.
+    """
     merged = {**row["attributes"], **strip_reserved(incoming)}
     merged["senderAuthInfo"] = row["attributes"].get("senderAuthInfo")
+    if len(merged) > MAX_STORED_ATTRIBUTES or len(dumpb(merged)) > MAX_STORED_ATTRIBUTE_BYTES:
+        raise ValidationFailed(
+            f"a conversation keeps at most {MAX_STORED_ATTRIBUTES} attributes and "
+            f"{MAX_STORED_ATTRIBUTE_BYTES} bytes of them",
+            code="attributes_too_large",
+        )
     return merged
 
 
