@@ -149,13 +149,15 @@ async def list_messages(
     limit: int,
     after: str | None,
     before: str | None,
+    latest: bool = False,
 ) -> list[dict[str, Any]]:
-    """Messages oldest first; ``after``/``before`` are message ids (exclusive cursors)."""
+    """Messages oldest first; ``after``/``before`` are message ids (exclusive cursors);
+    ``latest`` without a cursor gives the newest ``limit`` messages."""
     await access_request(services, access, request_id)
     after_key = await _cursor(services, request_id, after)
     before_key = await _cursor(services, request_id, before)
     rows = await messages.list_messages(
-        services.db, request_id, limit=limit, after=after_key, before=before_key
+        services.db, request_id, limit=limit, after=after_key, before=before_key, latest=latest
     )
     return [present_message(r) for r in rows]
 

@@ -60,13 +60,15 @@ async def post_message(call: Call) -> dict[str, Any]:
 
 
 @router.route("GET", "/{pid}/requests/{rid}/messages",
-              summary="Messages, oldest first (cursor: after / before a message id)",
+              summary="Messages, oldest first (cursor: after / before a message id; latest=true: "
+              "the newest page)",
               query=s.MessagesQuery, response=list[s.MessagePublic], allowed=BOTH)
 async def list_messages(call: Call) -> list[dict[str, Any]]:
     access = await _access(call, visitors=True)
     q: s.MessagesQuery = call.query
     return await messages.list_messages(call.services, access, call.params["rid"],
-                                        limit=q.limit, after=q.after, before=q.before)
+                                        limit=q.limit, after=q.after, before=q.before,
+                                        latest=q.latest)
 
 
 @router.route("PATCH", "/{pid}/requests/{rid}", summary="Edit tags and attributes",

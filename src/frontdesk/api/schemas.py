@@ -355,6 +355,7 @@ class MessagesQuery(Body):
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     after: ObjectId | None = None
     before: ObjectId | None = None
+    latest: bool = False
 
 
 class LeadPublic(Public):

@@ -57,10 +57,12 @@ async def list_messages(
     limit: int,
     after: tuple[int, str] | None = None,
     before: tuple[int, str] | None = None,
+    latest: bool = False,
 ) -> list[Row]:
     """Messages oldest first. ``after``/``before`` are (created_at, id) cursors, exclusive.
 
-    With ``before``, the newest ``limit`` messages older than it (for scrolling back).
+    With ``before``, the newest ``limit`` messages older than it (for scrolling back); with
+    ``latest`` and no cursor, the newest ``limit`` messages (a conversation's last page).
     """
     if before is not None:
         rows = await q.fetch_all(
@@ -70,6 +72,14 @@ async def list_messages(
             request_id,
             before[0],
             before[1],
+            limit,
+        )
+        rows.reverse()
+    elif latest and after is None:
+        rows = await q.fetch_all(
+            "SELECT * FROM messages WHERE request_id = $1"
+            " ORDER BY created_at DESC, id DESC LIMIT $2",
+            request_id,
             limit,
         )
         rows.reverse()
