@@ -23,6 +23,7 @@ from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock, SystemClock
+from frontdesk.dashboard import dashboard_routes
 from frontdesk.demo import banner, ensure_demo
 from frontdesk.demo_site import demo_site_routes
 from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound
@@ -123,7 +124,9 @@ def create_app(
             await services.broker.close()
             await db.close()
 
-    routes: list[BaseRoute] = [to_route(e) for e in endpoints] + widget_routes()
+    # Pages first, so no /{pid}/… API pattern can claim a dashboard path.
+    routes: list[BaseRoute] = dashboard_routes() + [to_route(e) for e in endpoints]
+    routes += widget_routes()
     if settings.demo:
         routes += demo_site_routes()
     app = Starlette(

@@ -1,0 +1,138 @@
+// The realtime protocol of SPEC section 4, as the dashboard consumes it: one socket per tab,
+// topic subscriptions, heartbeats answered, reconnection with back-off. Whenever the socket is
+// down the registered pollers run instead, and once it is back they run once more, so a page
+// never misses what happened in between.
+
+const POLL_MS = 4000;
+const MAX_BACKOFF_MS = 30000;
+
+export class Live extends EventTarget {
+  constructor(token) {
+    super();
+    this.token = token;
+    this.handlers = new Map();
+    this.pollers = new Set();
+    this.state = "connecting";
+    this.socket = null;
+    this.attempts = 0;
+    this.stopped = false;
+    this.pollTimer = null;
+    this.retryTimer = null;
+  }
+
+  start() {
+    this.connect();
+    this.pollTimer = setInterval(() => {
+      if (this.state !== "live") this.pollNow();
+    }, POLL_MS);
+  }
+
+  stop() {
+    this.stopped = true;
+    clearInterval(this.pollTimer);
+    clearTimeout(this.retryTimer);
+    if (this.socket) this.socket.close(1000);
+  }
+
+  // Calls handler(payload) for every publish on topic; returns the unsubscribe function.
+  subscribe(topic, handler) {
+    if (!this.handlers.has(topic)) {
+      this.handlers.set(topic, new Set());
+      this.send("subscribe", { topic });
+    }
+    this.handlers.get(topic).add(handler);
+    return () => {
+      const set = this.handlers.get(topic);
+      if (!set) return;
+      set.delete(handler);
+      if (set.size === 0) {
+        this.handlers.delete(topic);
+        this.send("unsubscribe", { topic });
+      }
+    };
+  }
+
+  // poll() runs while the socket is down and once after it comes back.
+  poll(poller) {
+    this.pollers.add(poller);
+    return () => this.pollers.delete(poller);
+  }
+
+  send(action, payload) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN && this.state === "live") {
+      this.socket.send(JSON.stringify({ action, payload }));
+    }
+  }
+
+  pollNow() {
+    for (const poller of this.pollers) {
+      Promise.resolve().then(poller).catch(() => {});
+    }
+  }
+
+  connect() {
+    if (this.stopped) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    let socket;
+    try {
+      socket = new WebSocket(`${scheme}://${window.location.host}/ws`);
+    } catch {
+      this.retry();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      socket.send(JSON.stringify({ action: "authenticate", payload: { token: this.token } }));
+      for (const topic of this.handlers.keys()) {
+        socket.send(JSON.stringify({ action: "subscribe", payload: { topic } }));
+      }
+      const recovering = this.attempts > 0;
+      this.attempts = 0;
+      this.setState("live");
+      if (recovering) this.pollNow();
+    });
+    socket.addEventListener("message", (event) => this.receive(event.data));
+    socket.addEventListener("close", () => {
+      if (this.socket === socket) this.socket = null;
+      this.retry();
+    });
+  }
+
+  retry() {
+    if (this.stopped) return;
+    this.attempts += 1;
+    this.setState("polling");
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.attempts, 5));
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  receive(data) {
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const payload = frame.payload || {};
+    if (frame.action === "heartbeat") {
+      const text = payload.message && payload.message.text;
+      if (text === "ping") this.send("heartbeat", { message: { text: "pong" } });
+      return;
+    }
+    if (frame.action !== "publish") return;
+    for (const handler of this.handlers.get(payload.topic) || []) handler(payload);
+  }
+
+  setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: state }));
+  }
+}
+
+// The items a publish carries: `message` is a list in Tiledesk's protocol, tolerate one object.
+export function itemsOf(payload) {
+  const message = payload.message;
+  if (Array.isArray(message)) return message;
+  return message ? [message] : [];
+}

@@ -1,0 +1,250 @@
+// One conversation: header with the actions, history (scrolling up loads older messages with
+// `before=`), typing indicator, reply box, and the requester side panel.
+
+import { ApiError, get, post, put } from "../api.js";
+import { h, icon, replace } from "../dom.js";
+import { STATUS_LABELS, agentName, clock, dateTime, personName } from "../format.js";
+import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
+import { itemsOf } from "../realtime.js";
+
+const PAGE = 30;
+const TYPING_SHOWN_MS = 6000;
+const TYPING_SEND_EVERY_MS = 3000;
+
+export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel, onSeen }) {
+  const base = `/${ctx.pid}/requests/${encodeURIComponent(rid)}`;
+  const state = { request: null, messages: [], hasOlder: true, loadingOlder: false, typingTimer: null,
+    lastTypingSent: 0, destroyed: false };
+
+  const header = h("header", { class: "thread-header" });
+  const history = h("div", { class: "messages", role: "log", "aria-label": "Messages" });
+  const typing = h("div", { class: "typing", hidden: true, "aria-live": "polite" });
+  const notice = h("p", { class: "form-error", role: "alert", hidden: true });
+  const input = h("textarea", { class: "composer-input", rows: 2, placeholder: "Write a reply…",
+    "aria-label": "Reply", onKeydown: (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        send();
+      }
+    }, onInput: announceTyping });
+  const sendButton = h("button", { class: "btn btn-primary", type: "submit", "aria-label": "Send" },
+    icon("send"), h("span", {}, "Send"));
+  const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
+    input, sendButton);
+  const closedNote = h("div", { class: "closed-note", hidden: true }, "This conversation is closed. ",
+    h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
+    " to reply.");
+
+  replace(pane, h("div", { class: "thread" }, header, history, typing, notice, closedNote, composer));
+  replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
+  history.addEventListener("scroll", () => {
+    if (history.scrollTop < 60) loadOlder();
+  });
+
+  function memberName(userId) {
+    const member = team.find((m) => m.id_user && m.id_user._id === userId);
+    return member ? agentName(member) : "an agent";
+  }
+
+  function renderHeader() {
+    const request = state.request;
+    const requester = request.requester || {};
+    const closed = request.status === 1000;
+    const mine = (request.participants || []).includes(ctx.me && ctx.me._id);
+    const assignees = (request.participants || []).map(memberName);
+    const assign = h("select", { class: "select", "aria-label": "Assign to", disabled: closed,
+      onChange: (event) => { if (event.target.value) act("assign", { assignee: event.target.value }); } },
+    h("option", { value: "" }, assignees.length ? "Reassign to…" : "Assign to…"),
+    team.filter((m) => m.id_user && !(request.participants || []).includes(m.id_user._id))
+      .map((m) => h("option", { value: m.id_user._id }, `${agentName(m)}${m.user_available ? "" : " (away)"}`)));
+    replace(header,
+      h("button", { class: "btn btn-ghost back-button", type: "button", onClick: onBack, "aria-label": "Back to the list" }, icon("back")),
+      avatar(personName(request.lead, requester), { seed: requester.uuid_user, authenticated: requester.isAuthenticated }),
+      h("div", { class: "thread-title" },
+        h("h2", {}, personName(request.lead, requester)),
+        h("div", { class: "thread-meta" },
+          h("span", { class: `status status-${request.status}`, dataset: { status: String(request.status) } },
+            STATUS_LABELS[request.status] || String(request.status)),
+          h("span", {}, assignees.length ? `Assigned to ${assignees.join(", ")}` : "Nobody assigned"))),
+      h("div", { class: "thread-actions" },
+        !closed && !mine ? h("button", { class: "btn btn-primary", type: "button", onClick: () => act("assign", {}) }, "Take") : null,
+        assign,
+        closed
+          ? h("button", { class: "btn", type: "button", onClick: () => act("reopen") }, "Reopen")
+          : h("button", { class: "btn", type: "button", onClick: () => act("close") }, "Close"),
+        h("button", { class: "btn btn-ghost panel-toggle", type: "button", onClick: onTogglePanel }, "Details")));
+    composer.hidden = closed;
+    closedNote.hidden = !closed;
+  }
+
+  function renderPanel() {
+    const request = state.request;
+    const lead = request.lead;
+    const requester = request.requester || {};
+    const authenticated = Boolean(requester.isAuthenticated);
+    replace(panel,
+      h("button", { class: "btn btn-ghost btn-small panel-close", type: "button", onClick: onTogglePanel }, "Close details"),
+      h("section", { class: "panel-card requester-card" },
+        h("div", { class: "requester-head" },
+          avatar(personName(lead, requester), { seed: requester.uuid_user, authenticated, size: "lg" }),
+          h("div", {}, h("h3", { class: "requester-name" }, personName(lead, requester)),
+            identityPill(authenticated))),
+        fieldList(lead || {}),
+        lead ? h("a", { class: "btn btn-small", href: `/dashboard/${ctx.pid}/contacts/${lead._id}`, "data-link": true }, "Open contact") : null),
+      h("section", { class: "panel-card" },
+        senderAuthInfoSection(request.attributes && request.attributes.senderAuthInfo)),
+      h("section", { class: "panel-card" },
+        h("h3", { class: "panel-title" }, "Conversation"),
+        h("dl", { class: "kvs" },
+          h("div", { class: "kv" }, h("dt", {}, "Started"), h("dd", {}, dateTime(request.createdAt))),
+          h("div", { class: "kv" }, h("dt", {}, "Channel"), h("dd", {}, (request.channel && request.channel.name) || "—")),
+          h("div", { class: "kv" }, h("dt", {}, "Page"), h("dd", {}, request.sourcePage || "—")),
+          h("div", { class: "kv" }, h("dt", {}, "Browser"), h("dd", { class: "wrap" }, request.userAgent || "—")))));
+  }
+
+  function renderMessage(message) {
+    const fromVisitor = message.sender === state.request.requester_id;
+    return h("div", { class: `message ${fromVisitor ? "from-visitor" : "from-agent"}`, dataset: { messageId: message._id } },
+      h("div", { class: "bubble" }, message.text),
+      h("div", { class: "message-meta" }, `${message.senderFullname || ""} · ${clock(message.createdAt)}`));
+  }
+
+  function renderMessages({ keepOffsetFromBottom = false } = {}) {
+    const fromBottom = history.scrollHeight - history.scrollTop;
+    const nearBottom = fromBottom - history.clientHeight < 80;
+    replace(history,
+      state.hasOlder ? h("div", { class: "history-start muted" }, "Scroll up for older messages")
+        : h("div", { class: "history-start muted" }, `Conversation started ${dateTime(state.request.createdAt)}`),
+      state.messages.map(renderMessage));
+    if (keepOffsetFromBottom) history.scrollTop = history.scrollHeight - fromBottom;
+    else if (nearBottom || state.messages.length <= PAGE) history.scrollTop = history.scrollHeight;
+    const last = state.messages[state.messages.length - 1];
+    if (last) onSeen(last);
+  }
+
+  function addMessages(incoming) {
+    const known = new Set(state.messages.map((m) => m._id));
+    const fresh = incoming.filter((m) => m && m._id && !known.has(m._id));
+    if (fresh.length === 0) return;
+    state.messages.push(...fresh);
+    state.messages.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    if (fresh.some((m) => m.sender === state.request.requester_id)) showTyping(null);
+    renderMessages();
+  }
+
+  async function loadOlder() {
+    if (!state.hasOlder || state.loadingOlder || state.messages.length === 0) return;
+    state.loadingOlder = true;
+    try {
+      const older = await get(`${base}/messages`, { before: state.messages[0]._id, limit: PAGE });
+      state.hasOlder = older.length === PAGE;
+      state.messages.unshift(...older);
+      renderMessages({ keepOffsetFromBottom: true });
+    } finally {
+      state.loadingOlder = false;
+    }
+  }
+
+  async function catchUp() {
+    const last = state.messages[state.messages.length - 1];
+    const newer = await get(`${base}/messages`, last ? { after: last._id, limit: 100 } : { latest: "true", limit: PAGE });
+    addMessages(newer);
+    requestChanged(await get(base));
+  }
+
+  function showTyping(name) {
+    clearTimeout(state.typingTimer);
+    typing.hidden = !name;
+    typing.textContent = name ? `${name} is typing…` : "";
+    if (name) state.typingTimer = setTimeout(() => showTyping(null), TYPING_SHOWN_MS);
+  }
+
+  function onConversationEvent(payload) {
+    for (const item of itemsOf(payload)) {
+      if (item && typeof item.typing === "boolean") {
+        if (item.user_id !== (ctx.me && ctx.me._id)) showTyping(item.typing ? item.fullname || "The visitor" : null);
+      } else if (item && item.recipient === rid) {
+        addMessages([item]);
+      }
+    }
+  }
+
+  function announceTyping() {
+    const now = Date.now();
+    if (now - state.lastTypingSent < TYPING_SEND_EVERY_MS) return;
+    state.lastTypingSent = now;
+    ctx.live.send("typing", { topic: `/${ctx.pid}/requests/${rid}`, typing: true });
+  }
+
+  async function send() {
+    const text = input.value.trim();
+    if (!text) return;
+    sendButton.disabled = true;
+    notice.hidden = true;
+    try {
+      const message = await post(`${base}/messages`, { text });
+      input.value = "";
+      addMessages([message]);
+    } catch (failure) {
+      showError(failure);
+    } finally {
+      sendButton.disabled = false;
+      input.focus();
+    }
+  }
+
+  async function act(action, body) {
+    notice.hidden = true;
+    try {
+      requestChanged(await put(`${base}/${action}`, body));
+    } catch (failure) {
+      showError(failure);
+    }
+  }
+
+  function showError(failure) {
+    notice.textContent = failure instanceof ApiError ? failure.message : "Could not reach the server.";
+    notice.hidden = false;
+  }
+
+  function requestChanged(request) {
+    if (state.destroyed) return;
+    state.request = request;
+    renderHeader();
+    renderPanel();
+  }
+
+  const stops = [
+    ctx.live.subscribe(`/${ctx.pid}/requests/${rid}/messages`, onConversationEvent),
+    ctx.live.subscribe(`/${ctx.pid}/requests/${rid}`, onConversationEvent),
+    ctx.live.poll(catchUp),
+  ];
+
+  (async () => {
+    try {
+      const [request, messages] = await Promise.all([get(base), get(`${base}/messages`, { latest: "true", limit: PAGE })]);
+      if (state.destroyed) return;
+      state.request = request;
+      state.messages = messages;
+      state.hasOlder = messages.length === PAGE;
+      renderHeader();
+      renderPanel();
+      renderMessages();
+      input.focus();
+    } catch (failure) {
+      replace(pane, h("div", { class: "empty" }, h("p", {}, failure.status === 404
+        ? "This conversation does not exist or was erased." : `Could not open it: ${failure.message}`)));
+      replace(panel);
+    }
+  })();
+
+  return {
+    requestChanged,
+    teamLoaded() { if (state.request) renderHeader(); },
+    destroy() {
+      state.destroyed = true;
+      clearTimeout(state.typingTimer);
+      for (const stop of stops) stop();
+    },
+  };
+}

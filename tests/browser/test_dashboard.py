@@ -1,0 +1,326 @@
+"""The agent dashboard in headless Chromium, against a live demo server.
+
+Visitors are made through the REST API (as the widget would make them); the agent is the
+demo agent. Every page visited is saved as a screenshot for a person to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot
+from tests.conftest import sign_customer_token
+from tests.live import LiveServer
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
+
+expect.set_options(timeout=10_000)
+
+
+@dataclass
+class Demo:
+    email: str
+    password: str
+    project_id: str
+    secret: str
+    kid: str
+
+
+@dataclass
+class RestVisitor:
+    api: httpx.Client
+    project_id: str
+    token: str
+    id: str
+
+    def open_conversation(self, text: str) -> str:
+        rid = f"support-group-{self.project_id}-{uuid.uuid4().hex}"
+        self.say(rid, text)
+        return rid
+
+    def say(self, rid: str, text: str) -> None:
+        r = self.api.post(f"/{self.project_id}/requests/{rid}/messages", json={"text": text},
+                          headers={"Authorization": self.token})
+        assert r.status_code == 200, r.text
+
+    def texts(self, rid: str) -> list[str]:
+        r = self.api.get(f"/{self.project_id}/requests/{rid}/messages",
+                         headers={"Authorization": self.token})
+        assert r.status_code == 200, r.text
+        return [m["text"] for m in r.json()]
+
+
+@pytest.fixture
+def demo(server: LiveServer) -> Demo:
+    return Demo(**json.loads((server.services.settings.data_dir / "demo.json").read_text()))
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url) as client:
+        yield client
+
+
+def anonymous_visitor(api: httpx.Client, demo: Demo, **fields: Any) -> RestVisitor:
+    r = api.post("/auth/signinAnonymously", json={"id_project": demo.project_id, **fields})
+    assert r.status_code == 200, r.text
+    return RestVisitor(api, demo.project_id, r.json()["token"], r.json()["user"]["_id"])
+
+
+def authenticated_visitor(api: httpx.Client, demo: Demo, **claims: Any) -> RestVisitor:
+    claims.setdefault("_id", "customer-" + uuid.uuid4().hex[:8])
+    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, **claims)
+    r = api.post("/auth/signinWithCustomToken", headers={"Authorization": "JWT " + token})
+    assert r.status_code == 200, r.text
+    return RestVisitor(api, demo.project_id, r.json()["token"], r.json()["user"]["_id"])
+
+
+def sign_in(page: Page, server: LiveServer, demo: Demo, *, shot: str | None = None) -> None:
+    page.goto(f"{server.url}/dashboard/")
+    page.get_by_label("Email").fill(demo.email)
+    page.get_by_label("Password").fill(demo.password)
+    if shot:
+        screenshot(page, shot)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+
+
+def watch_dialogs(page: Page) -> list[str]:
+    """Collects alert()s: visitor text that ran as script would show up here."""
+    seen: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        seen.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return seen
+
+
+def test_agent_sees_visitors_live_with_shield_and_replies(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    page = new_page(viewport=DESKTOP)
+    alerts = watch_dialogs(page)
+    sign_in(page, server, demo, shot="sign-in")
+    expect(page.locator(".conv-list")).to_contain_text("No conversations here yet")
+    # Away: new conversations wait in the queue for someone to take them.
+    page.locator(".availability").click()
+    expect(page.locator(".availability input")).not_to_be_checked()
+    page.get_by_role("tab", name=re.compile("Unassigned")).click()
+
+    anonymous = anonymous_visitor(api, demo, firstname=XSS_NAME, email="claims@example.com")
+    anonymous_rid = anonymous.open_conversation("hello <b>there</b>")
+    item = page.locator(f'.conv-item[data-request-id="{anonymous_rid}"]')
+    expect(item.locator(".conv-name")).to_have_text(XSS_NAME)
+    expect(item.locator(".conv-last")).to_have_text("hello <b>there</b>")
+    expect(item.locator(".shield")).to_have_count(0)
+    expect(item.locator(".conv-time")).to_contain_text("waiting")
+
+    jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane",
+                                 lastname="Doe")
+    jane_rid = jane.open_conversation("my order is late")
+    jane_item = page.locator(f'.conv-item[data-request-id="{jane_rid}"]')
+    expect(jane_item.locator(".conv-name")).to_have_text("Jane Doe")
+    expect(jane_item.locator(".shield")).to_have_attribute("title", re.compile("Authenticated"))
+    expect(jane_item.locator(".unread-badge")).to_have_text("1")
+    expect(page.locator('[data-count="unassigned"]')).to_have_text("2")
+    page.locator(".segment", has_text="Authenticated").click()
+    expect(page.locator(".conv-item")).to_have_count(1)
+    page.locator(".segment", has_text="Everyone").click()
+    expect(page.locator(".conv-item")).to_have_count(2)
+    screenshot(page, "conversation-list")
+
+    jane_item.click()
+    panel = page.locator(".inbox-panel")
+    expect(panel.locator('[data-claim="email"] dd')).to_have_text("jane@shop.test")
+    expect(panel.locator('[data-key="provider"] dd')).to_contain_text("Custom token")
+    expect(panel.locator('[data-key="uid"] dd')).to_have_text(jane.id)
+    expect(panel.locator('[data-key="kid"] dd')).to_have_text(demo.kid)
+    expect(panel.locator('[data-key="alg"] dd')).to_have_text("HS256")
+    expect(panel.locator('.field[data-field="email"]')).to_have_attribute("data-source", "token")
+    expect(panel.locator(".requester-card .shield")).to_be_visible()
+    expect(jane_item.locator(".unread-badge")).to_have_count(0)
+
+    page.get_by_role("button", name="Take").click()
+    expect(page.locator(".thread-header .status")).to_have_text("Assigned")
+    page.get_by_label("Reply").fill("Hi Jane, let me check that order.")
+    page.get_by_label("Reply").press("Enter")
+    expect(page.locator(".message.from-agent .bubble")).to_have_text(
+        "Hi Jane, let me check that order.")
+    assert jane.texts(jane_rid) == ["my order is late", "Hi Jane, let me check that order."]
+
+    jane.say(jane_rid, "Thanks! Order 1234.")
+    expect(page.locator(".message.from-visitor .bubble").last).to_have_text("Thanks! Order 1234.")
+    screenshot(page, "conversation-view")
+
+    page.get_by_role("button", name="Close", exact=True).click()
+    expect(page.locator(".closed-note")).to_be_visible()
+    expect(page.get_by_label("Reply")).to_be_hidden()
+    page.locator(".thread-actions").get_by_role("button", name="Reopen").click()
+    expect(page.get_by_label("Reply")).to_be_visible()
+
+    item.click()
+    anonymous_panel = page.locator(".inbox-panel")
+    expect(anonymous_panel.locator('[data-key="provider"] dd')).to_have_text("Anonymous")
+    expect(anonymous_panel.locator(".requester-name")).to_have_text(XSS_NAME)
+    expect(anonymous_panel.locator('.field[data-field="email"] .source')).to_have_text(
+        "Self-reported")
+    expect(page.locator(".message .bubble").first).to_have_text("hello <b>there</b>")
+    assert page.locator("img[src='x'], b").count() == 0
+    assert alerts == []
+
+
+def test_contacts_show_verified_fields_apart_and_erase(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane",
+                                 lastname="Doe")
+    jane.open_conversation("where is my parcel?")
+    guest = anonymous_visitor(api, demo, firstname=XSS_NAME, email="claims@example.com")
+    guest.open_conversation("hi")
+
+    page = new_page(viewport=DESKTOP)
+    alerts = watch_dialogs(page)
+    sign_in(page, server, demo)
+    page.get_by_role("link", name="Contacts").click()
+    rows = page.locator(".contact-row")
+    expect(rows).to_have_count(2)
+    jane_row = page.locator(".contact-row", has_text="Jane Doe")
+    expect(jane_row.locator(".shield")).to_be_visible()
+    expect(jane_row.locator(".source")).to_have_text("Verified")
+    guest_row = page.locator(".contact-row", has_text=XSS_NAME)
+    expect(guest_row.locator(".shield")).to_have_count(0)
+    expect(guest_row.locator(".source")).to_have_text("Self-reported")
+    page.locator(".segment", has_text="Anonymous").click()
+    expect(rows).to_have_count(1)
+    page.locator(".segment", has_text="Everyone").click()
+    page.get_by_label("Search contacts").fill("jane")
+    expect(rows).to_have_count(1)
+    page.get_by_label("Search contacts").fill("")
+    expect(rows).to_have_count(2)
+    screenshot(page, "contacts")
+
+    jane_row.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Jane Doe")).to_be_visible()
+    email_field = page.locator('.field[data-field="email"]')
+    expect(email_field).to_have_attribute("data-source", "token")
+    expect(email_field.locator(".source-token")).to_have_text("Verified")
+    expect(page.locator('.auth-info [data-claim="email"] dd')).to_have_text("jane@shop.test")
+    expect(page.locator(".simple-list")).to_contain_text("where is my parcel?")
+    page.get_by_role("button", name="Edit self-reported fields").click()
+    expect(page.locator(".edit-form input[name=phone]")).to_be_visible()
+    expect(page.locator(".edit-form input[name=email]")).to_have_count(0)
+    page.locator(".edit-form input[name=phone]").fill("+44 20 7946 0000")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator('.field[data-field="phone"] .source')).to_have_text("Edited by an agent")
+    screenshot(page, "contact-page")
+
+    page.get_by_role("link", name="Contacts").first.click()
+    guest_row.get_by_role("link").click()
+    expect(page.locator('.field[data-field="fullname"] .field-value')).to_have_text(XSS_NAME)
+    page.get_by_role("button", name="Delete contact…").click()
+    expect(page.locator("dialog")).to_contain_text("1 conversation")
+    page.get_by_role("button", name="Delete contact and conversations").click()
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Jane Doe")
+    assert alerts == []
+
+
+def test_rotating_the_secret_keeps_authenticated_visitors_signed_in(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    visitor = authenticated_visitor(api, demo, _id="student-7", email="ana@uni.test")
+    old_customer_token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid,
+                                             _id="student-8")
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    page.get_by_role("link", name="Settings").click()
+    expect(page.locator(f'.keys-table tr[data-kid="{demo.kid}"]')).to_have_attribute(
+        "data-state", "active")
+    expect(page.locator(".widget-snippet")).to_contain_text(
+        f'window.frontdeskSettings={{projectid:"{demo.project_id}"}}')
+    expect(page.locator(".widget-snippet")).to_contain_text(f"{server.url}/widget/frontdesk.js")
+    expect(page.locator('[data-sample="python"] code')).to_contain_text(
+        f"https://tiledesk.com/projects/{demo.project_id}")
+    screenshot(page, "settings")
+
+    page.get_by_label("Grace period").select_option(str(24 * 3600))
+    expect(page.get_by_label("Grace period")).to_have_value(str(24 * 3600))
+    page.get_by_role("button", name="Rotate secret…").click()
+    expect(page.locator("dialog")).to_contain_text("1 day")
+    page.locator("dialog").get_by_role("button", name="Rotate secret").click()
+    new_secret = page.locator(".secret").inner_text()
+    assert new_secret and new_secret != demo.secret
+    expect(page.locator(f'.keys-table tr[data-kid="{demo.kid}"]')).to_have_attribute(
+        "data-state", "grace")
+    new_kid = page.locator('.keys-table tr[data-state="active"]').get_attribute("data-kid")
+    screenshot(page, "settings-rotated")
+
+    refreshed = api.post("/auth/signinWithCustomToken", headers={"Authorization": visitor.token})
+    assert refreshed.status_code == 200, refreshed.text
+    assert refreshed.json()["user"]["_id"] == "student-7"
+    old = api.post("/auth/signinWithCustomToken",
+                   headers={"Authorization": "JWT " + old_customer_token})
+    assert old.status_code == 200, old.text
+    new_token = sign_customer_token(demo.project_id, new_secret, kid=new_kid, _id="student-9")
+    new = api.post("/auth/signinWithCustomToken", headers={"Authorization": "JWT " + new_token})
+    assert new.status_code == 200, new.text
+
+    page.reload()
+    expect(page.get_by_role("heading", name="Visitor authentication")).to_be_visible()
+    expect(page.locator(".secret")).to_have_count(0)  # shown once only
+
+    page.get_by_label(re.compile("Authenticated customers only")).check()
+    expect(page.get_by_label(re.compile("Authenticated customers only"))).to_be_checked()
+    refused = api.post("/auth/signinAnonymously", json={"id_project": demo.project_id})
+    assert refused.status_code == 403
+
+
+def test_team_and_tablet_width(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane",
+                                 lastname="Doe")
+    rid = jane.open_conversation("can I change my delivery address?")
+
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    page.get_by_role("link", name="Team").click()
+    expect(page.locator('tr[data-member="agent@demo.frontdesk.test"]')).to_contain_text("owner")
+    page.get_by_label("Email to invite").fill("sam@shop.test")
+    page.get_by_label("Role", exact=True).select_option("admin")
+    page.get_by_role("button", name="Invite").click()
+    expect(page.locator(".form-note")).to_contain_text("sam@shop.test")
+    expect(page.locator(".simple-list")).to_contain_text("sam@shop.test")
+    screenshot(page, "team")
+
+    page.set_viewport_size(TABLET)
+    page.get_by_role("link", name="Conversations").click()
+    item = page.locator(f'.conv-item[data-request-id="{rid}"]')
+    expect(item.locator(".shield")).to_be_visible()
+    screenshot(page, "tablet-conversation-list")
+    item.click()
+    expect(page.locator(".conv-list")).to_be_hidden()
+    expect(page.locator(".message .bubble")).to_have_text("can I change my delivery address?")
+    page.get_by_role("button", name="Details").click()
+    expect(page.locator('.inbox-panel [data-claim="email"] dd')).to_be_in_viewport()
+    screenshot(page, "tablet-conversation-details")
+    page.get_by_role("button", name="Close details").click()
+    expect(page.locator(".inbox-panel")).not_to_be_in_viewport()
+    page.get_by_role("button", name="Back to the list").click()
+    expect(item).to_be_visible()
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Visitor authentication")).to_be_visible()
+    screenshot(page, "tablet-settings")
