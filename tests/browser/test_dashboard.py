@@ -297,6 +297,16 @@ def test_team_and_tablet_width(
 
     page = new_page(viewport=DESKTOP)
     sign_in(page, server, demo)
+    agent_token = page.evaluate("localStorage.getItem('frontdesk.dashboard.token')")
+    second = api.post("/projects", json={"name": "Second Shop"},
+                      headers={"Authorization": agent_token}).json()
+    page.reload()
+    page.get_by_label("Project").select_option(label="Second Shop")
+    expect(page).to_have_url(re.compile(f"/dashboard/{second['_id']}/conversations$"))
+    expect(page.locator(".conv-list")).to_contain_text("No conversations here yet")
+    page.get_by_label("Project").select_option(label="Demo Shop")
+    expect(page.locator(f'.conv-item[data-request-id="{rid}"]')).to_be_visible()
+
     page.get_by_role("link", name="Team").click()
     expect(page.locator('tr[data-member="agent@demo.frontdesk.test"]')).to_contain_text("owner")
     page.get_by_label("Email to invite").fill("sam@shop.test")
@@ -324,3 +334,8 @@ def test_team_and_tablet_width(
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Visitor authentication")).to_be_visible()
     screenshot(page, "tablet-settings")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in to your inbox")).to_be_visible()
+    revoked = api.get("/projects", headers={"Authorization": agent_token})
+    assert revoked.status_code == 401
