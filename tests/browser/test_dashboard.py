@@ -301,10 +301,10 @@ def test_team_and_tablet_width(
     second = api.post("/projects", json={"name": "Second Shop"},
                       headers={"Authorization": agent_token}).json()
     page.reload()
-    page.get_by_label("Project").select_option(label="Second Shop")
+    page.get_by_label("Project", exact=True).select_option(label="Second Shop")
     expect(page).to_have_url(re.compile(f"/dashboard/{second['_id']}/conversations$"))
     expect(page.locator(".conv-list")).to_contain_text("No conversations here yet")
-    page.get_by_label("Project").select_option(label="Demo Shop")
+    page.get_by_label("Project", exact=True).select_option(label="Demo Shop")
     expect(page.locator(f'.conv-item[data-request-id="{rid}"]')).to_be_visible()
 
     page.get_by_role("link", name="Team").click()

@@ -83,13 +83,6 @@ export class Live extends EventTarget {
     this.socket = socket;
     socket.addEventListener("open", () => {
       socket.send(JSON.stringify({ action: "authenticate", payload: { token: this.token } }));
-      for (const topic of this.handlers.keys()) {
-        socket.send(JSON.stringify({ action: "subscribe", payload: { topic } }));
-      }
-      const recovering = this.attempts > 0;
-      this.attempts = 0;
-      this.setState("live");
-      if (recovering) this.pollNow();
     });
     socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", () => {
@@ -119,8 +112,22 @@ export class Live extends EventTarget {
       if (text === "ping") this.send("heartbeat", { message: { text: "pong" } });
       return;
     }
-    if (frame.action !== "publish") return;
-    for (const handler of this.handlers.get(payload.topic) || []) handler(payload);
+    if (frame.action === "authenticated") {
+      this.authenticated();
+      return;
+    }
+    // publish carries data changes; typing and read are ephemeral signals on the same topics.
+    if (!["publish", "typing", "read"].includes(frame.action)) return;
+    for (const handler of this.handlers.get(payload.topic) || []) handler(payload, frame.action);
+  }
+
+  // Subscribing before the server has accepted the token would close the socket.
+  authenticated() {
+    const recovering = this.attempts > 0;
+    this.attempts = 0;
+    this.setState("live");
+    for (const topic of this.handlers.keys()) this.send("subscribe", { topic });
+    if (recovering) this.pollNow();
   }
 
   setState(state) {

@@ -14,7 +14,7 @@ const TYPING_SEND_EVERY_MS = 3000;
 export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel, onSeen }) {
   const base = `/${ctx.pid}/requests/${encodeURIComponent(rid)}`;
   const state = { request: null, messages: [], hasOlder: true, loadingOlder: false, typingTimer: null,
-    lastTypingSent: 0, destroyed: false };
+    stopTypingTimer: null, lastTypingSent: 0, destroyed: false };
 
   const header = h("header", { class: "thread-header" });
   const history = h("div", { class: "messages", role: "log", "aria-label": "Messages" });
@@ -159,26 +159,39 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     if (name) state.typingTimer = setTimeout(() => showTyping(null), TYPING_SHOWN_MS);
   }
 
-  function onConversationEvent(payload) {
-    for (const item of itemsOf(payload)) {
-      if (item && typeof item.typing === "boolean") {
-        if (item.user_id !== (ctx.me && ctx.me._id)) showTyping(item.typing ? item.fullname || "The visitor" : null);
-      } else if (item && item.recipient === rid) {
-        addMessages([item]);
-      }
+  function onConversationEvent(payload, action) {
+    if (action === "typing") {
+      if (payload.user_id !== (ctx.me && ctx.me._id)) showTyping(payload.typing ? payload.fullname || "The visitor" : null);
+      return;
     }
+    if (action !== "publish") return;
+    addMessages(itemsOf(payload).filter((item) => item && item.recipient === rid));
+  }
+
+  function sendTyping(typing) {
+    ctx.live.send("typing", { topic: `/${ctx.pid}/requests/${rid}`, typing });
   }
 
   function announceTyping() {
+    clearTimeout(state.stopTypingTimer);
+    state.stopTypingTimer = setTimeout(stopTyping, TYPING_SEND_EVERY_MS + 1000);
     const now = Date.now();
     if (now - state.lastTypingSent < TYPING_SEND_EVERY_MS) return;
     state.lastTypingSent = now;
-    ctx.live.send("typing", { topic: `/${ctx.pid}/requests/${rid}`, typing: true });
+    sendTyping(true);
+  }
+
+  function stopTyping() {
+    clearTimeout(state.stopTypingTimer);
+    if (state.lastTypingSent === 0) return;
+    state.lastTypingSent = 0;
+    sendTyping(false);
   }
 
   async function send() {
     const text = input.value.trim();
     if (!text) return;
+    stopTyping();
     sendButton.disabled = true;
     notice.hidden = true;
     try {
@@ -243,6 +256,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     teamLoaded() { if (state.request) renderHeader(); },
     destroy() {
       state.destroyed = true;
+      stopTyping();
       clearTimeout(state.typingTimer);
       for (const stop of stops) stop();
     },
