@@ -339,3 +339,33 @@ def test_team_and_tablet_width(
     expect(page.get_by_role("heading", name="Sign in to your inbox")).to_be_visible()
     revoked = api.get("/projects", headers={"Authorization": agent_token})
     assert revoked.status_code == 401
+
+
+def test_a_widget_visitor_and_the_agent_talk_live(
+    server: LiveServer, demo: Demo, new_page: Any
+) -> None:
+    agent_page = new_page(viewport=DESKTOP)
+    sign_in(agent_page, server, demo)
+
+    visitor_page = new_page(viewport=DESKTOP)
+    visitor_page.goto(f"{server.url}/demo/")
+    visitor_page.get_by_role("button", name="Log in").click()
+    visitor_page.wait_for_function("() => window.frontdesk.getUser()?.isAuthenticated === true")
+    email = visitor_page.evaluate("window.frontdesk.getUser().email")
+    visitor_page.get_by_role("button", name="Open chat").click()
+    visitor_page.get_by_role("button", name="New conversation").first.click()
+    box = visitor_page.get_by_role("textbox", name="Message")
+    box.fill("Hello from the shop, I'm logged in")
+    box.press("Enter")
+
+    item = agent_page.locator(".conv-item", has_text="Hello from the shop")
+    expect(item.locator(".shield")).to_be_visible()
+    item.click()
+    expect(agent_page.locator('.inbox-panel [data-claim="email"] dd')).to_have_text(email)
+    agent_page.get_by_label("Reply").fill("Welcome back! How can I help?")
+    agent_page.get_by_label("Reply").press("Enter")
+
+    reply = visitor_page.locator("frontdesk-widget .msg:not(.mine)").filter(
+        has_text="Welcome back! How can I help?")
+    expect(reply).to_be_visible()
+    screenshot(visitor_page, "widget-receives-agent-reply")
