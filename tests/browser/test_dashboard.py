@@ -86,6 +86,10 @@ def authenticated_visitor(api: httpx.Client, demo: Demo, **claims: Any) -> RestV
     return RestVisitor(api, demo.project_id, r.json()["token"], r.json()["user"]["_id"])
 
 
+def has_websocket(server: LiveServer) -> bool:
+    return any(getattr(route, "path", None) == "/ws" for route in server.app.routes)
+
+
 def sign_in(page: Page, server: LiveServer, demo: Demo, *, shot: str | None = None) -> None:
     page.goto(f"{server.url}/dashboard/")
     page.get_by_label("Email").fill(demo.email)
@@ -114,6 +118,9 @@ def test_agent_sees_visitors_live_with_shield_and_replies(
     page = new_page(viewport=DESKTOP)
     alerts = watch_dialogs(page)
     sign_in(page, server, demo, shot="sign-in")
+    # Live over /ws where the server has it; the dashboard polls where it does not.
+    expected_state = "live" if has_websocket(server) else "polling"
+    expect(page.locator(".connection")).to_have_attribute("data-state", expected_state)
     expect(page.locator(".conv-list")).to_contain_text("No conversations here yet")
     # Away: new conversations wait in the queue for someone to take them.
     page.locator(".availability").click()
@@ -139,6 +146,10 @@ def test_agent_sees_visitors_live_with_shield_and_replies(
     page.locator(".segment", has_text="Authenticated").click()
     expect(page.locator(".conv-item")).to_have_count(1)
     page.locator(".segment", has_text="Everyone").click()
+    expect(page.locator(".conv-item")).to_have_count(2)
+    page.get_by_label("Search conversations").fill("order is late")
+    expect(page.locator(".conv-item")).to_have_count(1)
+    page.get_by_label("Search conversations").fill("")
     expect(page.locator(".conv-item")).to_have_count(2)
     screenshot(page, "conversation-list")
 
@@ -369,3 +380,56 @@ def test_a_widget_visitor_and_the_agent_talk_live(
         has_text="Welcome back! How can I help?")
     expect(reply).to_be_visible()
     screenshot(visitor_page, "widget-receives-agent-reply")
+
+
+def test_typing_shows_both_ways_over_the_socket(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    if not has_websocket(server):
+        pytest.skip("this build has no /ws endpoint: typing indicators need the socket")
+    from websockets.sync.client import connect
+
+    jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane",
+                                 lastname="Doe")
+    rid = jane.open_conversation("are you there?")
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    expect(page.locator(".connection")).to_have_attribute("data-state", "live")
+    page.locator(f'.conv-item[data-request-id="{rid}"]').click()
+    expect(page.locator(".message .bubble")).to_have_text("are you there?")
+
+    topic = f"/{demo.project_id}/requests/{rid}"
+    with connect(server.url.replace("http", "ws") + "/ws") as socket:
+        frames = SocketFrames(socket)
+        frames.send("authenticate", token=jane.token)
+        frames.wait_for("authenticated")
+        frames.send("subscribe", topic=topic)
+        frames.wait_for("subscribed")
+        frames.send("typing", topic=topic, typing=True)
+        expect(page.locator(".typing")).to_have_text("Jane Doe is typing…")
+
+        page.get_by_label("Reply").press_sequentially("On it")
+        typing = frames.wait_for("typing")
+        assert typing["typing"] is True and typing["fullname"] == "Demo Agent"
+        page.get_by_label("Reply").press("Enter")
+        assert frames.wait_for("typing")["typing"] is False
+
+        frames.send("typing", topic=topic, typing=False)
+        expect(page.locator(".typing")).to_be_hidden()
+
+
+class SocketFrames:
+    """A visitor's end of /ws: send frames, wait for one of an action (others are skipped)."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    def send(self, action: str, **payload: Any) -> None:
+        self.socket.send(json.dumps({"action": action, "payload": payload}))
+
+    def wait_for(self, action: str) -> dict[str, Any]:
+        while True:
+            frame = json.loads(self.socket.recv(timeout=10))
+            if frame["action"] == action:
+                payload: dict[str, Any] = frame["payload"]
+                return payload
