@@ -34,10 +34,11 @@ export function buildShell({ pid, membership, memberships, me, live, navigate, s
   }, memberships.map((m) => h("option", { value: m.id_project._id, selected: m.id_project._id === pid },
     m.id_project.name)));
 
-  const connection = h("span", { class: "connection", dataset: { state: live.state } },
+  const connection = h("span", { class: "connection", title: CONNECTION_LABELS[live.state], dataset: { state: live.state } },
     h("span", { class: "dot" }), h("span", { class: "connection-label" }, CONNECTION_LABELS[live.state]));
   live.addEventListener("state", (event) => {
     connection.dataset.state = event.detail;
+    connection.title = CONNECTION_LABELS[event.detail];
     connection.querySelector(".connection-label").textContent = CONNECTION_LABELS[event.detail];
   });
 
@@ -59,7 +60,7 @@ export function buildShell({ pid, membership, memberships, me, live, navigate, s
     nav,
     h("div", { class: "sidebar-footer" },
       connection,
-      h("label", { class: "availability" }, available, h("span", { class: "toggle" }),
+      h("label", { class: "availability", title: "Available for chats: new conversations are routed to you" }, available, h("span", { class: "toggle" }),
         h("span", {}, "Available for chats")),
       h("div", { class: "me" },
         h("div", { class: "me-text" }, h("strong", {}, meName), h("span", {}, me ? me.email : "")),
