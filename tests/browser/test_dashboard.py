@@ -305,9 +305,19 @@ def test_team_and_tablet_width(
     jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane",
                                  lastname="Doe")
     rid = jane.open_conversation("can I change my delivery address?")
+    for n in range(1, 35):
+        jane.say(rid, f"detail {n}")
 
     page = new_page(viewport=DESKTOP)
     sign_in(page, server, demo)
+    page.locator(f'.conv-item[data-request-id="{rid}"]').click()
+    messages = page.locator(".message .bubble")
+    expect(messages).to_have_count(30)  # the newest page
+    expect(messages.last).to_have_text("detail 34")
+    page.locator(".messages").evaluate("element => { element.scrollTop = 0; }")
+    expect(messages).to_have_count(35)  # scrolling up brought the older ones
+    expect(messages.first).to_have_text("can I change my delivery address?")
+
     agent_token = page.evaluate("localStorage.getItem('frontdesk.dashboard.token')")
     second = api.post("/projects", json={"name": "Second Shop"},
                       headers={"Authorization": agent_token}).json()
@@ -334,7 +344,7 @@ def test_team_and_tablet_width(
     screenshot(page, "tablet-conversation-list")
     item.click()
     expect(page.locator(".conv-list")).to_be_hidden()
-    expect(page.locator(".message .bubble")).to_have_text("can I change my delivery address?")
+    expect(page.locator(".message .bubble").last).to_have_text("detail 34")
     page.get_by_role("button", name="Details").click()
     expect(page.locator('.inbox-panel [data-claim="email"] dd')).to_be_in_viewport()
     screenshot(page, "tablet-conversation-details")

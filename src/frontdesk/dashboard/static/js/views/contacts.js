@@ -11,7 +11,7 @@ const PAGE = 40;
 
 export function contactsView(container, ctx) {
   ctx.setTitle("Contacts");
-  const state = { filter: FILTERS[0], text: "", page: 0, leads: [], count: 0 };
+  const state = { filter: FILTERS[0], text: "", page: 0, leads: [], count: 0, loads: 0 };
   const rows = h("tbody", {});
   const summary = h("p", { class: "muted" });
   const more = h("button", { class: "btn", type: "button", hidden: true,
@@ -48,8 +48,10 @@ export function contactsView(container, ctx) {
   }
 
   async function load(appending) {
+    const current = ++state.loads;
     const body = await get(`/${ctx.pid}/leads`, { text: state.text, authenticated: state.filter[2],
       page: state.page, limit: PAGE });
+    if (current !== state.loads) return; // a newer search answered the agent already
     state.leads = appending ? state.leads.concat(body.leads) : body.leads;
     state.count = body.count;
     for (const button of filterButtons) button.classList.toggle("is-selected", button.dataset.filter === state.filter[0]);

@@ -24,7 +24,7 @@ export function conversationsView(container, ctx, initialRid) {
   const unread = new UnreadTracker(ctx.pid, ctx.me ? ctx.me._id : "");
   const state = {
     tab: TABS.find((t) => t.key === localStorage.getItem(TAB_KEY)) || TABS[2],
-    filter: FILTERS[0], text: "", requests: [], rid: initialRid, thread: null, team: [],
+    filter: FILTERS[0], text: "", requests: [], rid: initialRid, thread: null, team: [], loads: 0,
   };
 
   const tabButtons = TABS.map((tab) => h("button", {
@@ -79,6 +79,7 @@ export function conversationsView(container, ctx, initialRid) {
   }
 
   function renderList() {
+    ctx.setUnread(unread.total);
     for (const button of tabButtons) button.setAttribute("aria-selected", String(button.dataset.tab === state.tab.key));
     for (const button of filterButtons) button.classList.toggle("is-selected", button.dataset.filter === state.filter[0]);
     if (state.requests.length === 0) {
@@ -88,13 +89,14 @@ export function conversationsView(container, ctx, initialRid) {
       return;
     }
     replace(list, state.requests.map(renderItem));
-    ctx.setUnread(unread.total);
   }
 
   const baseQuery = () => ({ text: state.text, authenticated: state.filter[2] });
 
   async function reload() {
+    const load = ++state.loads;
     const body = await get(`/${ctx.pid}/requests`, { ...state.tab.query, ...baseQuery(), limit: 50 });
+    if (load !== state.loads) return; // a newer search or tab answered the agent already
     state.requests = body.requests;
     renderList();
     await Promise.all(state.requests.map((r) => unread.count(r)));

@@ -10,7 +10,7 @@ const GRACE_CHOICES = [0, 3600, 86400, 7 * 86400, 30 * 86400];
 
 export function settingsView(container, ctx) {
   ctx.setTitle("Settings");
-  const state = { project: null, keys: [], departments: [], fresh: null };
+  const state = { project: null, keys: [], departments: [], fresh: null, error: null };
 
   async function load() {
     const [project, keys, departments] = await Promise.all([
@@ -25,6 +25,7 @@ export function settingsView(container, ctx) {
       h("header", { class: "page-header" }, h("div", {}, h("h1", { class: "page-title" }, "Settings"),
         h("p", { class: "muted" }, state.project.name))),
       ctx.isAdmin ? null : h("p", { class: "notice" }, "Only owners and admins can change these settings."),
+      state.error ? h("p", { class: "notice notice-error", role: "alert" }, state.error) : null,
       authCard(), widgetCard(), departmentsCard()));
   }
 
@@ -107,8 +108,9 @@ export function settingsView(container, ctx) {
   async function saveSettings(changes) {
     try {
       state.project = await put(`/projects/${ctx.pid}`, { settings: changes });
+      state.error = null;
     } catch (failure) {
-      window.alert(failure instanceof ApiError ? failure.message : "Could not save the setting.");
+      state.error = failure instanceof ApiError ? failure.message : "Could not save the setting.";
     }
     render();
   }
