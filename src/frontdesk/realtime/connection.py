@@ -21,7 +21,7 @@ from frontdesk.realtime.protocol import CloseCode
 log = logging.getLogger("frontdesk.realtime")
 
 # How long a close frame may wait behind a client that does not read before it is abandoned.
-CLOSE_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
