@@ -2,7 +2,8 @@
 
 Every frame to a socket goes through its bounded queue and one writer task, so a client that
 reads slowly only ever delays itself: when its queue is full it is closed (SLOW_CONSUMER)
-instead of buffering without bound. ``close`` is idempotent and never waits for the client.
+instead of buffering without bound. The writer task exists only while frames wait, so an idle
+socket costs no task. ``close`` is idempotent and never waits for the client.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,7 +53,7 @@ class Connection:
         self.last_seen = now
         self.closed: _Close | None = None
         self._queue_limit = queue_limit
-        self._queue: asyncio.Queue[str | _Close] = asyncio.Queue(queue_limit)
+        self._queue: deque[str | _Close] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
 
@@ -68,18 +70,14 @@ class Connection:
             else (self.principal.visitor_id)
         )
 
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop())
-
     def send(self, frame: str) -> bool:
         """Queue ``frame``; False (and the socket closing as too slow) when the queue is full."""
         if self.closed is not None:
             return False
-        try:
-            self._queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if len(self._queue) >= self._queue_limit:
             self.close(CloseCode.SLOW_CONSUMER, "slow_consumer", flush=False)
             return False
+        self._enqueue(frame)
         return True
 
     def hold_or_send(self, topic: str, frame: str, object_id: str | None) -> None:
@@ -98,16 +96,12 @@ class Connection:
         self.closed = _Close(code, reason)
         self.held.clear()
         self._on_close(self)
-        if flush:
-            try:
-                self._queue.put_nowait(self.closed)
-                return
-            except asyncio.QueueFull:
-                pass
+        if flush and len(self._queue) < self._queue_limit:
+            self._enqueue(self.closed)
+            return
         if self._writer is not None:
             self._writer.cancel()
-        while not self._queue.empty():
-            self._queue.get_nowait()
+        self._queue.clear()
         self._closer = asyncio.create_task(self._send_close(self.closed))
 
     async def finish(self) -> None:
@@ -121,10 +115,18 @@ class Connection:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _write_loop(self) -> None:
+    def _enqueue(self, item: str | _Close) -> None:
+        self._queue.append(item)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_queued())
+
+    async def _write_queued(self) -> None:
+        # Ends as soon as the queue is empty; ``_enqueue`` starts a new one. Both run on the
+        # event loop without an await between the emptiness check and the task ending, so no
+        # frame is left behind.
         try:
-            while True:
-                item = await self._queue.get()
+            while self._queue:
+                item = self._queue.popleft()
                 if isinstance(item, _Close):
                     await self._send_close(item)
                     return

@@ -95,7 +95,6 @@ class Hub:
             websocket, queue_limit=self._queue_limit, now=time.monotonic(), on_close=self._forget
         )
         self._connections.add(conn)
-        conn.start()
         try:
             token = websocket.query_params.get("token")
             if token:
