@@ -348,3 +348,12 @@ def test_resubscribing_with_the_last_message_replays_only_what_was_missed(
         assert widget.expect("subscribed")["replayed"] == 2
         widget.send("subscribe", topic=topic, after="f" * 24)
         assert widget.expect("error")["code"] == "unknown_cursor"
+
+
+def test_a_socket_is_closed_when_its_token_expires(app_factory: Any) -> None:
+    clock = FakeClock()
+    client: TestClient = app_factory(clock=clock, agent_token_ttl=60, ws_heartbeat_interval=0.2)
+    agent = Factory(client).agent()
+    with signed_in(client, agent.token) as socket:
+        clock.advance(61)
+        assert socket.closed(timeout=3) == (4401, "token_expired")
