@@ -136,7 +136,8 @@ def create_app(
             await services.broker.close()
             await db.close()
 
-    routes: list[BaseRoute] = [to_route(e) for e in endpoints] + widget_routes() + websocket_routes()
+    routes: list[BaseRoute] = [to_route(e) for e in endpoints]
+    routes += widget_routes() + websocket_routes()
     if settings.demo:
         routes += demo_site_routes()
     app = Starlette(
