@@ -346,6 +346,7 @@ def test_resubscribing_with_the_last_message_replays_only_what_was_missed(
         widget.send("subscribe", topic=topic, after=seen["_id"])
         assert [m["text"] for m in widget.expect("publish")["message"]] == ["two", "three"]
         assert widget.expect("subscribed")["replayed"] == 2
+        assert widget.subscribe(topic, lastMessageId=seen["_id"])["replayed"] == 2  # an alias
         widget.send("subscribe", topic=topic, after="f" * 24)
         assert widget.expect("error")["code"] == "unknown_cursor"
 

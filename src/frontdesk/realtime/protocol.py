@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from frontdesk import jsonutil
 from frontdesk.errors import BadRequest, FrontdeskError
@@ -52,7 +52,9 @@ class Authenticate(_Frame):
 
 class SubscribePayload(_Frame):
     topic: TopicName
-    after: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = None
+    after: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
+        default=None, validation_alias=AliasChoices("after", "lastMessageId")
+    )
     since: int | datetime | None = None
 
 
