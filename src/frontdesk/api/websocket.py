@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.routing import WebSocketRoute
+from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from frontdesk.realtime.hub import Hub
@@ -13,5 +13,5 @@ async def realtime_socket(websocket: WebSocket) -> None:
     await hub.serve(websocket)
 
 
-def websocket_routes() -> list[WebSocketRoute]:
+def websocket_routes() -> list[BaseRoute]:
     return [WebSocketRoute("/ws", realtime_socket)]
