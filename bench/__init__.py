@@ -1,1 +1,2 @@
-"""The benchmark harness: `python -m bench` (see __main__)."""
+"""Benchmarks: `python -m bench` runs the harness (see __main__); modules such as
+``ws_delivery`` also run alone and expose ``run(quick: bool = False)``."""

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
 from frontdesk.api.table import all_endpoints
+from frontdesk.api.websocket import websocket_routes
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
@@ -29,6 +30,8 @@ from frontdesk.demo_site import demo_site_routes
 from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound
 from frontdesk.ids import IdGenerator, RandomIds
 from frontdesk.realtime.broker import Broker, InMemoryBroker
+from frontdesk.realtime.hub import Hub
+from frontdesk.realtime.redis_broker import RedisBroker
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 from frontdesk.storage.database import open_database
@@ -82,6 +85,12 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(FrontdeskError("internal error; it has been logged"))
 
 
+def _broker_for(settings: Settings) -> Broker:
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url, settings.redis_channel)
+    return InMemoryBroker()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -110,10 +119,13 @@ def create_app(
                 time_cost=settings.password_hash_time_cost,
             ),
             secret_box=SecretBox(settings.secret),
-            broker=broker or InMemoryBroker(),
+            broker=broker or _broker_for(settings),
         )
         app.state.services = services
         await services.broker.start()
+        hub = Hub(services)
+        app.state.hub = hub
+        await hub.start()
         if settings.demo:
             info = await ensure_demo(services)
             app.state.demo = info
@@ -121,12 +133,13 @@ def create_app(
         try:
             yield {}
         finally:
+            await hub.close()
             await services.broker.close()
             await db.close()
 
     # Pages first, so no /{pid}/… API pattern can claim a dashboard path.
     routes: list[BaseRoute] = dashboard_routes() + [to_route(e) for e in endpoints]
-    routes += widget_routes()
+    routes += widget_routes() + websocket_routes()
     if settings.demo:
         routes += demo_site_routes()
     app = Starlette(

@@ -138,6 +138,7 @@ def _serve(settings: Settings, workers: int) -> int:
         port=settings.port,
         workers=workers,
         ws="websockets-sansio",
+        ws_max_size=settings.ws_max_frame_bytes,
         log_level=settings.log_level,
         proxy_headers=False,
     )

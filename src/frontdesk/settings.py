@@ -39,6 +39,18 @@ class Settings:
     redis_url: str = _setting(
         "", "Redis URL for realtime events across processes. Empty: in-memory, one process."
     )
+    redis_channel: str = _setting(
+        "frontdesk:events", "Redis pub/sub channel the processes of one deployment share."
+    )
+    ws_heartbeat_interval: float = _setting(
+        25.0, "Seconds between WebSocket heartbeats; a socket silent for two is closed."
+    )
+    ws_send_queue: int = _setting(
+        256, "Frames a WebSocket may have waiting; a client further behind is closed."
+    )
+    ws_max_frame_bytes: int = _setting(
+        64 * 1024, "Largest WebSocket frame a client may send, bytes (larger: close 1009)."
+    )
     secret: str = _setting(
         "", "Server signing secret (32+ chars). Empty: generated at first start, kept in data dir."
     )
@@ -97,7 +109,15 @@ class Settings:
             raise ConfigurationError(
                 "FRONTDESK_DATABASE_URL must start with sqlite: or postgresql:"
             )
-        for name in ("agent_token_ttl", "visitor_token_ttl", "port", "max_body_bytes"):
+        for name in (
+            "agent_token_ttl",
+            "visitor_token_ttl",
+            "port",
+            "max_body_bytes",
+            "ws_heartbeat_interval",
+            "ws_send_queue",
+            "ws_max_frame_bytes",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
 
@@ -142,6 +162,8 @@ def _parse(name: str, type_name: Any, raw: str) -> Any:
     try:
         if kind == "int":
             return int(raw)
+        if kind == "float":
+            return float(raw)
         if kind == "bool":
             if raw.lower() in {"1", "true", "yes", "on"}:
                 return True

@@ -1,7 +1,8 @@
 """Realtime events: closed, typed models built by the action that changed the data.
 
 Actions register them with ``tx.on_commit`` so nothing leaves before the database commit.
-Each event knows the topics it is published on (SPEC section 4).
+Each event knows the topics it is published on (SPEC section 4). ``TypingChanged`` and
+``MessagesRead`` are ephemeral: nothing is stored, so they are published at once.
 """
 
 from __future__ import annotations
@@ -56,6 +57,36 @@ class ProjectUserChanged(_Event):
         return [f"/{self.project_id}/project_users/{self.project_user_id}"]
 
 
+def _conversation_topics(project_id: str, request_id: str) -> list[str]:
+    return [f"/{project_id}/requests/{request_id}", f"/{project_id}/requests/{request_id}/messages"]
+
+
+class TypingChanged(_Event):
+    """Someone in a conversation started or stopped typing. Never stored."""
+
+    type: Literal["typing"] = "typing"
+    request_id: str
+    user_id: str
+    fullname: str
+    typing: bool
+
+    def topics(self) -> list[str]:
+        return _conversation_topics(self.project_id, self.request_id)
+
+
+class MessagesRead(_Event):
+    """Someone in a conversation has read it up to ``message_id``. Never stored."""
+
+    type: Literal["read"] = "read"
+    request_id: str
+    user_id: str
+    message_id: str
+    read_at: int  # epoch ms
+
+    def topics(self) -> list[str]:
+        return _conversation_topics(self.project_id, self.request_id)
+
+
 class SessionRevoked(_Event):
     """A session ended: sockets authenticated with it must close at once."""
 
@@ -68,7 +99,12 @@ class SessionRevoked(_Event):
 
 
 Event = Annotated[
-    RequestChanged | MessageCreated | ProjectUserChanged | SessionRevoked,
+    RequestChanged
+    | MessageCreated
+    | ProjectUserChanged
+    | TypingChanged
+    | MessagesRead
+    | SessionRevoked,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -44,6 +44,7 @@ class RequestFilter:
     authenticated: bool | None = None
     text: str | None = None
     lead_ref: str | None = None
+    updated_since: int | None = None  # epoch ms, inclusive
 
 
 async def insert_request(
@@ -135,6 +136,8 @@ async def list_requests(
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
     if filt.lead_ref is not None:
         where.append(f"r.lead_ref = {arg(filt.lead_ref)}")
+    if filt.updated_since is not None:
+        where.append(f"r.updated_at >= {arg(filt.updated_since)}")
     if filt.text:
         pattern = arg(like_pattern(filt.text))
         where.append(

@@ -1,0 +1,359 @@
+"""The hub: every WebSocket of this process, their subscriptions, and the events fanned out.
+
+A socket authenticates (``?token=JWT …`` or an ``authenticate`` frame), subscribes to topics
+that ``actions.subscriptions.access_topic`` allows, and receives a snapshot of each topic —
+or, resuming, what it missed — before its live events. Live events come from the broker (this
+process's commits, or every process's through Redis) and are serialised once per topic.
+
+Limits, each ending in a named close code (``protocol.CloseCode``):
+
+- a client frame may be at most ``ws_max_frame_bytes`` (default 64 KiB): close 1009;
+- at most ``ws_send_queue`` frames wait per socket: a client further behind is closed with
+  4409 ``slow_consumer``, so it never holds memory or delays anyone else;
+- the server sends a heartbeat every ``ws_heartbeat_interval`` seconds; a socket silent for two
+  of them is closed with 4408 ``heartbeat_timeout``; one that has not authenticated within one
+  with 4401 ``authentication_required``; one whose token expires with 4401 ``token_expired``;
+- a ``SessionRevoked`` event (logout, erasure) closes every socket of that session with 4401
+  ``session_revoked``, in every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import jwt
+from starlette.websockets import WebSocket
+
+from frontdesk.actions.access import authenticate_session_token
+from frontdesk.actions.subscriptions import (
+    Cursor,
+    access_topic,
+    check_mark_read,
+    notify_typing,
+    topic_snapshot,
+)
+from frontdesk.auth.principals import Agent, Principal
+from frontdesk.clock import iso
+from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, Unauthorized
+from frontdesk.realtime import protocol
+from frontdesk.realtime.connection import Connection
+from frontdesk.realtime.events import (
+    Event,
+    MessageCreated,
+    MessagesRead,
+    ProjectUserChanged,
+    RequestChanged,
+    SessionRevoked,
+    TypingChanged,
+)
+from frontdesk.realtime.protocol import CloseCode
+from frontdesk.realtime.topics import Topic, parse_topic
+from frontdesk.services import Services
+
+log = logging.getLogger("frontdesk.realtime")
+
+MAX_TOPICS = 200  # per socket
+_MISSED_HEARTBEATS = 2
+
+
+class Hub:
+    def __init__(self, services: Services) -> None:
+        settings = services.settings
+        self.services = services
+        self._interval = settings.ws_heartbeat_interval
+        self._queue_limit = settings.ws_send_queue
+        self._max_frame = settings.ws_max_frame_bytes
+        self._connections: set[Connection] = set()
+        self._by_topic: dict[str, set[Connection]] = {}
+        self._by_jti: dict[str, set[Connection]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    async def start(self) -> None:
+        self.services.broker.subscribe(self.on_event)
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for conn in list(self._connections):
+            conn.close(CloseCode.GOING_AWAY, "server_shutdown")
+
+    async def serve(self, websocket: WebSocket) -> None:
+        """Run one socket from accept to disconnect."""
+        await websocket.accept()
+        conn = Connection(
+            websocket, queue_limit=self._queue_limit, now=time.monotonic(), on_close=self._forget
+        )
+        self._connections.add(conn)
+        try:
+            token = websocket.query_params.get("token")
+            if token:
+                await self._authenticate(conn, token)
+            await self._read_until_disconnect(conn)
+        finally:
+            self._forget(conn)
+            self._connections.discard(conn)
+            await conn.finish()
+
+    async def _read_until_disconnect(self, conn: Connection) -> None:
+        while True:
+            message = await conn.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            conn.last_seen = time.monotonic()
+            if conn.is_closed():
+                continue  # closing: drain until the client answers the close
+            text = message.get("text")
+            if text is None:
+                conn.close(CloseCode.UNSUPPORTED_DATA, "binary_frame")
+            elif len(text) > self._max_frame or len(text.encode()) > self._max_frame:
+                conn.close(CloseCode.FRAME_TOO_LARGE, "frame_too_large")
+            else:
+                await self._handle(conn, text)
+
+    async def _handle(self, conn: Connection, text: str) -> None:
+        topic_name: str | None = None
+        try:
+            frame = protocol.parse_client_frame(text)
+            if isinstance(frame, protocol.Heartbeat):
+                if frame.payload.message.text == "ping":
+                    conn.send(protocol.heartbeat_frame("pong"))
+                return
+            if isinstance(frame, protocol.Authenticate):
+                if conn.principal is not None:
+                    raise BadRequest("this socket is authenticated", code="already_authenticated")
+                await self._authenticate(conn, frame.payload.token)
+                return
+            principal = conn.principal
+            if principal is None:
+                self._refuse(
+                    conn,
+                    Unauthorized(
+                        "authenticate first: ?token=JWT … or an authenticate frame",
+                        code="authentication_required",
+                    ),
+                )
+                return
+            topic_name = frame.payload.topic
+            topic = parse_topic(topic_name)
+            if isinstance(frame, protocol.Subscribe):
+                cursor = Cursor(frame.payload.after, protocol.since_ms(frame.payload.since))
+                await self._subscribe(conn, principal, topic, cursor)
+            elif isinstance(frame, protocol.Unsubscribe):
+                self._unsubscribe(conn, topic.name)
+                conn.send(protocol.unsubscribed_frame(topic.name))
+            elif isinstance(frame, protocol.Typing):
+                self._require_conversation(conn, topic)
+                await notify_typing(self.services, principal, topic, frame.payload.typing)
+            else:
+                self._require_conversation(conn, topic)
+                await check_mark_read(self.services, principal, topic, frame.payload.message_id)
+        except FrontdeskError as exc:
+            conn.send(protocol.error_frame(exc, topic_name))
+        except Exception:
+            log.exception("websocket frame failed")
+            conn.send(protocol.error_frame(FrontdeskError("internal error; it has been logged")))
+
+    async def _authenticate(self, conn: Connection, raw: str) -> None:
+        token = _strip_scheme(raw)
+        try:
+            unverified = _unverified_claims(token)
+            # Index by session before checking it, so a revocation that races the check
+            # still finds this socket.
+            conn.jti = str(unverified.get("jti", ""))
+            self._by_jti.setdefault(conn.jti, set()).add(conn)
+            principal = await authenticate_session_token(self.services, token)
+        except Unauthorized as exc:
+            self._refuse(conn, exc)
+            return
+        if conn.is_closed():
+            return
+        conn.principal = principal
+        exp = unverified.get("exp")
+        conn.expires_at = float(exp) if isinstance(exp, int) else None
+        conn.send(protocol.authenticated_frame(_profile(principal)))
+
+    def _refuse(self, conn: Connection, error: FrontdeskError) -> None:
+        conn.send(protocol.error_frame(error))
+        conn.close(error.ws_close_code, error.code)
+
+    async def _subscribe(
+        self, conn: Connection, principal: Principal, topic: Topic, cursor: Cursor
+    ) -> None:
+        if topic.name not in conn.topics and len(conn.topics) >= MAX_TOPICS:
+            raise BadRequest(f"at most {MAX_TOPICS} topics per socket", code="too_many_topics")
+        access = await access_topic(self.services, principal, topic)
+        if conn.is_closed():
+            return
+        # Listen first and hold live frames, then read the snapshot: an event committed in
+        # between is in the snapshot, held, or both (then sent once) — never lost.
+        newly = topic.name not in conn.topics
+        conn.topics.add(topic.name)
+        self._by_topic.setdefault(topic.name, set()).add(conn)
+        conn.held[topic.name] = []
+        try:
+            snapshot = await topic_snapshot(self.services, access, topic, cursor)
+        except BaseException:
+            conn.held.pop(topic.name, None)
+            if newly:
+                self._unsubscribe(conn, topic.name)
+            raise
+        held = conn.held.pop(topic.name, [])
+        if conn.is_closed():
+            return
+        if snapshot.objects:
+            conn.send(protocol.publish_frame(topic.name, "CREATE", snapshot.objects))
+        conn.send(
+            protocol.subscribed_frame(
+                topic.name, replayed=len(snapshot.objects), complete=snapshot.complete
+            )
+        )
+        sent = {o.get("_id") for o in snapshot.objects} if topic.kind == "messages" else set()
+        for frame, object_id in held:
+            if object_id is None or object_id not in sent:
+                conn.send(frame)
+
+    def _unsubscribe(self, conn: Connection, topic_name: str) -> None:
+        conn.topics.discard(topic_name)
+        subscribers = self._by_topic.get(topic_name)
+        if subscribers is not None:
+            subscribers.discard(conn)
+            if not subscribers:
+                del self._by_topic[topic_name]
+
+    def _require_conversation(self, conn: Connection, topic: Topic) -> None:
+        """Typing and read receipts come only from subscribers of that conversation."""
+        conversation = topic.conversation
+        if conversation is None:
+            raise BadRequest("send this on a conversation's topic", code="not_a_conversation")
+        pid, rid = conversation
+        if not conn.topics & {f"/{pid}/requests/{rid}", f"/{pid}/requests/{rid}/messages"}:
+            raise Forbidden("subscribe to this conversation first", code="not_subscribed")
+
+    def _forget(self, conn: Connection) -> None:
+        for topic_name in list(conn.topics):
+            self._unsubscribe(conn, topic_name)
+        if conn.jti is not None:
+            sessions = self._by_jti.get(conn.jti)
+            if sessions is not None:
+                sessions.discard(conn)
+                if not sessions:
+                    del self._by_jti[conn.jti]
+
+    async def on_event(self, event: Event) -> None:
+        """Fan ``event`` out to this process's subscribers; never raises into the broker."""
+        try:
+            if isinstance(event, SessionRevoked):
+                for conn in list(self._by_jti.get(event.jti, ())):
+                    conn.close(CloseCode.UNAUTHORIZED, "session_revoked")
+            elif isinstance(event, TypingChanged | MessagesRead):
+                self._fan_out_signal(event)
+            else:
+                self._fan_out(event)
+        except Exception:
+            log.exception("could not deliver %s", type(event).__name__)
+
+    def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
+        object_id: str | None = None
+        if isinstance(event, RequestChanged):
+            body = event.request
+        elif isinstance(event, MessageCreated):
+            body = event.message
+            object_id = str(body.get("_id"))
+        else:
+            body = event.project_user
+        for topic_name in event.topics():
+            subscribers = self._by_topic.get(topic_name)
+            if not subscribers:
+                continue
+            frame = protocol.publish_frame(topic_name, event.method, [body])
+            for conn in list(subscribers):
+                conn.hold_or_send(topic_name, frame, object_id)
+
+    def _fan_out_signal(self, event: TypingChanged | MessagesRead) -> None:
+        # Once per socket even if it listens on both topics of the conversation; never back
+        # to the person who sent it.
+        body: dict[str, Any] = {"request_id": event.request_id, "user_id": event.user_id}
+        if isinstance(event, TypingChanged):
+            action = "typing"
+            body.update(fullname=event.fullname, typing=event.typing)
+        else:
+            action = "read"
+            body.update(message_id=event.message_id, read_at=iso(event.read_at))
+        reached: set[Connection] = set()
+        for topic_name in event.topics():
+            subscribers = self._by_topic.get(topic_name, set()) - reached
+            if not subscribers:
+                continue
+            frame = protocol.ephemeral_frame(action, topic_name, body)
+            for conn in subscribers:
+                reached.add(conn)
+                if conn.user_id != event.user_id:
+                    conn.send(frame)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            self.sweep()
+
+    def sweep(self) -> None:
+        """One heartbeat round: ping live sockets, close silent, unauthenticated, expired ones."""
+        now = time.monotonic()
+        wall = self.services.clock.now()
+        ping = protocol.heartbeat_frame("ping")
+        for conn in list(self._connections):
+            if conn.is_closed():
+                continue
+            if conn.principal is None and now - conn.opened_at >= self._interval:
+                conn.close(CloseCode.UNAUTHORIZED, "authentication_required")
+            elif now - conn.last_seen >= self._interval * _MISSED_HEARTBEATS:
+                conn.close(CloseCode.HEARTBEAT_TIMEOUT, "heartbeat_timeout")
+            elif conn.expires_at is not None and conn.expires_at <= wall:
+                conn.close(CloseCode.UNAUTHORIZED, "token_expired")
+            else:
+                conn.send(ping)
+
+
+def _strip_scheme(raw: str) -> str:
+    scheme, _, rest = raw.strip().partition(" ")
+    if rest and scheme.lower() in ("jwt", "bearer"):
+        return rest.strip()
+    return raw.strip()
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The claims as written, to index the socket by session before the real check."""
+    try:
+        claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        raise Unauthorized("the token is not a JWT", code="malformed_token") from None
+    return claims
+
+
+def _profile(principal: Principal) -> dict[str, Any]:
+    if isinstance(principal, Agent):
+        return {
+            "_id": principal.user_id,
+            "id": principal.user_id,
+            "email": principal.email,
+            "fullName": principal.fullname,
+            "role": "agent",
+        }
+    return {
+        "_id": principal.visitor_id,
+        "id": principal.visitor_id,
+        "fullName": principal.fullname,
+        "id_project": principal.project_id,
+        "isAuthenticated": principal.is_authenticated,
+        "role": principal.role,
+    }

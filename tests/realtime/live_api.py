@@ -1,0 +1,94 @@
+"""Async helpers for tests over real sockets: the REST calls a dashboard and a widget make,
+and a WebSocket client that reads frames with a bounded wait."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+TIMEOUT = 10.0
+
+
+@dataclass
+class Session:
+    token: str
+    user_id: str
+
+
+class Api:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+        headers = {"Authorization": token} if token else {}
+        r = await self.http.request(method, path, headers=headers, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    async def agent(self) -> Session:
+        email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
+        creds = {"email": email, "password": "correct horse 1"}
+        await self.call("POST", "/auth/signup", json={**creds, "firstname": "Ada"})
+        body = await self.call("POST", "/auth/signin", json=creds)
+        return Session(body["token"], body["user"]["_id"])
+
+    async def project(self, owner: Session) -> str:
+        body = await self.call("POST", "/projects", owner.token, json={"name": "Acme"})
+        return str(body["_id"])
+
+    async def visitor(self, project_id: str) -> Session:
+        body = await self.call("POST", "/auth/signinAnonymously", json={"id_project": project_id})
+        return Session(body["token"], body["user"]["_id"])
+
+    async def send(self, session: Session, project_id: str, rid: str, text: str) -> Any:
+        path = f"/{project_id}/requests/{rid}/messages"
+        return await self.call("POST", path, session.token, json={"text": text})
+
+
+class Socket:
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+
+    async def frame(self, timeout: float = TIMEOUT) -> dict[str, Any]:
+        """The next frame other than a server heartbeat."""
+        while True:
+            async with asyncio.timeout(timeout):
+                raw = await self.ws.recv()
+            frame: dict[str, Any] = json.loads(raw)
+            if frame["action"] != "heartbeat":
+                return frame
+
+    async def expect(self, action: str, timeout: float = TIMEOUT) -> dict[str, Any]:
+        frame = await self.frame(timeout)
+        assert frame["action"] == action, frame
+        payload: dict[str, Any] = frame["payload"]
+        return payload
+
+    async def send(self, action: str, **payload: Any) -> None:
+        await self.ws.send(json.dumps({"action": action, "payload": payload}))
+
+    async def subscribe(self, topic: str, **cursor: Any) -> list[dict[str, Any]]:
+        """Subscribe; the objects of the snapshot (or replay) that comes before the ack."""
+        await self.send("subscribe", topic=topic, **cursor)
+        frame = await self.frame()
+        objects: list[dict[str, Any]] = []
+        if frame["action"] == "publish":
+            objects = frame["payload"]["message"]
+            frame = await self.frame()
+        assert frame["action"] == "subscribed", frame
+        return objects
+
+
+async def open_socket(base_url: str, token: str) -> Socket:
+    url = base_url.replace("http://", "ws://") + "/ws?token=" + quote(token)
+    ws = await connect(url, open_timeout=TIMEOUT)
+    socket = Socket(ws)
+    await socket.expect("authenticated")
+    return socket
