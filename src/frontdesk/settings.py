@@ -67,6 +67,33 @@ class Settings:
     key_grace_period: int = _setting(
         7 * 24 * 3600, "Seconds a rotated project secret keeps verifying customer tokens."
     )
+    jwks_cache_seconds: int = _setting(
+        300, "Seconds a JWKS document fetched from a customer's URL is kept."
+    )
+    jwks_min_refetch_seconds: int = _setting(
+        30, "Least seconds between two fetches of one JWKS URL (unknown kids trigger one)."
+    )
+    jwks_allow_http: bool = _setting(
+        False, "Accept http:// JWKS URLs (private networks and tests only; https otherwise)."
+    )
+    signin_rate_per_ip: int = _setting(
+        20, "Anonymous sign-ins per minute from one IP address (0: unlimited)."
+    )
+    signin_rate_per_project: int = _setting(
+        600, "Anonymous sign-ins per minute into one project (0: unlimited)."
+    )
+    message_rate_per_ip: int = _setting(
+        60, "Visitor messages per minute from one IP address (0: unlimited)."
+    )
+    message_rate_per_project: int = _setting(
+        3000, "Visitor messages per minute into one project (0: unlimited)."
+    )
+    audit_burst_threshold: int = _setting(
+        10, "Failed custom-token sign-ins in one project within the window that flag a burst."
+    )
+    audit_burst_window: int = _setting(
+        300, "Seconds over which failed sign-ins are counted for the suspicious-burst flag."
+    )
     password_hash_memory_kib: int = _setting(
         65536, "Argon2id memory cost in KiB for agent passwords."
     )

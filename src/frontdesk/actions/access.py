@@ -12,6 +12,7 @@ import binascii
 from dataclasses import dataclass
 
 from frontdesk.auth.permissions import can_see_request, role_at_least
+from frontdesk.auth.policy import check_anonymous_allowed, check_origin, policy_of
 from frontdesk.auth.principals import (
     ROLE_RANK,
     Agent,
@@ -37,14 +38,20 @@ def parse_authorization(header: str | None) -> tuple[str, str] | None:
     return scheme.lower(), credentials.strip()
 
 
-async def authenticate(services: Services, header: str | None) -> Principal | None:
-    """The principal an Authorization header proves, None without one; Unauthorized if bad."""
+async def authenticate(
+    services: Services, header: str | None, *, origin: str | None = None
+) -> Principal | None:
+    """The principal an Authorization header proves, None without one; Unauthorized if bad.
+
+    A visitor carries the call's ``origin``, which ``access_project`` checks against the
+    project's allowed origins.
+    """
     parsed = parse_authorization(header)
     if parsed is None:
         return None
     scheme, credentials = parsed
     if scheme in ("jwt", "bearer"):
-        return await authenticate_session_token(services, credentials)
+        return await authenticate_session_token(services, credentials, origin=origin)
     if scheme == "basic":
         return await _authenticate_basic(services, credentials)
     raise Unauthorized(
@@ -52,7 +59,9 @@ async def authenticate(services: Services, header: str | None) -> Principal | No
     )
 
 
-async def authenticate_session_token(services: Services, token: str) -> Principal:
+async def authenticate_session_token(
+    services: Services, token: str, *, origin: str | None = None
+) -> Principal:
     claims = services.tokens.verify(token)
     session = await sessions.get_session(services.db, claims.jti)
     if session is None or session["revoked_at"] is not None:
@@ -82,6 +91,7 @@ async def authenticate_session_token(services: Services, token: str) -> Principa
         lastname=str(raw.get("lastname") or ""),
         email=raw.get("email") if isinstance(raw.get("email"), str) else None,
         auth_info=session["auth_info"],
+        origin=origin,
     )
 
 
@@ -158,7 +168,8 @@ async def access_project(
     """The project, if ``principal`` may act in it.
 
     Agents need a membership of at least ``min_role``; visitors are let in only where
-    ``visitors`` is true, and only into the project their token names.
+    ``visitors`` is true, only into the project their token names, and only as the project's
+    policy allows (Forbidden(anonymous_not_allowed), Forbidden(origin_not_allowed)).
     """
     principal = require_principal(principal)
     project = await load_project(services, project_id)
@@ -173,6 +184,10 @@ async def access_project(
         raise Forbidden("this token belongs to another project", code="wrong_project")
     if not visitors:
         raise Forbidden("only agents may do this", code="agents_only")
+    policy = policy_of(project)
+    check_origin(policy, principal.origin)
+    if not principal.is_authenticated:
+        check_anonymous_allowed(policy)
     return ProjectAccess(project, principal, None)
 
 

@@ -1,25 +1,50 @@
-"""Project keys: the shared secrets customers sign visitor tokens with, and their rotation.
+"""Project keys: what customers' backends sign visitor tokens with, and their rotation.
 
-Generating a key retires the active ones with a grace period during which they still verify,
-so a rotation never signs anybody out. Secrets are sealed at rest and shown only once.
+Three kinds of key verify tokens, each with its own algorithms (see auth.customer_tokens):
+shared secrets (``hmac``: generated here, sealed at rest, shown once), public keys (``rsa``,
+``ec``: registered as PEM or pasted JWKS, so the private key never leaves the customer's
+backend) and JWKS sources (``jwks``: a URL whose keys are fetched and cached).
+
+A project may have several live keys; a token's ``kid`` header picks one. Generating a shared
+secret retires the active ones with a grace period during which they still verify, so a
+rotation never signs anybody out; retiring a key can keep a grace period or end it at once.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Literal
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
-from frontdesk.auth.customer_tokens import VerificationKey
+from frontdesk.auth.customer_tokens import ALGORITHMS_BY_KIND, VerificationKey
+from frontdesk.auth.public_keys import (
+    ParsedPublicKey,
+    check_jwks_url,
+    parse_jwks,
+    parse_pem,
+    verification_key,
+)
 from frontdesk.clock import iso
+from frontdesk.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from frontdesk.services import Services
 from frontdesk.storage import keys
+from frontdesk.storage.database import Row, Transaction
 
 HMAC_KIND = "hmac"
+JWKS_KIND = "jwks"
 
 
 def _context(project_id: str, kid: str) -> str:
     return f"{project_id}/{kid}"
+
+
+def _new_kid(prefix: str = "k") -> str:
+    return prefix + secrets.token_hex(8)
+
+
+def _actor(access: ProjectAccess) -> str:
+    return access.agent.user_id
 
 
 def grace_period(services: Services, project: dict[str, Any]) -> int:
@@ -28,32 +53,132 @@ def grace_period(services: Services, project: dict[str, Any]) -> int:
 
 
 async def do_generate_key(services: Services, access: ProjectAccess) -> dict[str, Any]:
-    """A new shared secret for the project; active keys keep verifying for the grace period."""
+    """A new shared secret; the active ones keep verifying for the grace period."""
     project_id = access.project["id"]
-    # 64 characters: long enough for HS512 (RFC 7518 wants a key as long as the hash).
-    secret = secrets.token_urlsafe(48)
-    kid = "k" + secrets.token_hex(8)
     now = services.now_ms()
     grace_ms = grace_period(services, access.project) * 1000
     async with services.db.transaction() as tx:
-        await keys.retire_active_keys(tx, project_id, now=now, verify_until=now + grace_ms)
-        await keys.insert_key(
-            tx,
-            kid=kid,
-            project_id=project_id,
-            kind=HMAC_KIND,
-            secret_enc=services.secret_box.seal(secret, context=_context(project_id, kid)),
-            now=now,
+        retired = await keys.retire_active_keys(
+            tx, project_id, kind=HMAC_KIND, now=now, verify_until=now + grace_ms
         )
+        created = await _insert_shared(services, tx, project_id, kid=_new_kid(), label="",
+                                       now=now)
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "key.rotated" if retired else "key.created", actor=_actor(access),
+            subject=created["kid"], kid=created["kid"],
+            details={"kind": HMAC_KIND, "retired": retired, "graceSeconds": grace_ms // 1000},
+        ))
         listed = await keys.all_keys(tx, project_id)
-    return {
-        "jwtSecret": secret,
-        "kid": kid,
-        "alg": "HS256",
-        "algorithms": ["HS256", "HS384", "HS512"],
-        "createdAt": iso(now),
-        "keys": [present_key(k, now) for k in listed],
-    }
+    return {**created, "keys": [present_key(k, now) for k in listed]}
+
+
+async def do_create_key(
+    services: Services,
+    access: ProjectAccess,
+    *,
+    kind: Literal["shared", "public"],
+    kid: str | None,
+    public_key: str | None,
+    label: str,
+) -> dict[str, Any]:
+    """Add a live key next to the others. A shared secret is returned once, in this answer.
+
+    Raises ValidationFailed(invalid_public_key, private_key_sent) for a bad PEM and
+    Conflict(kid_taken) when the project already has the kid.
+    """
+    project_id = access.project["id"]
+    now = services.now_ms()
+    kid = kid or _new_kid()
+    parsed = None
+    if kind == "public":
+        if not public_key:
+            raise ValidationFailed("a public key needs publicKey (PEM)", code="missing_public_key")
+        parsed = parse_pem(public_key)
+    async with services.db.transaction() as tx:
+        if parsed is None:
+            created = await _insert_shared(services, tx, project_id, kid=kid, label=label,
+                                           now=now)
+        else:
+            await _insert_public(tx, project_id, parsed, kid=kid, label=label, now=now)
+            created = {"kid": kid, "kind": parsed.kind, "alg": parsed.alg,
+                       "algorithms": list(ALGORITHMS_BY_KIND[parsed.kind]),
+                       "createdAt": iso(now)}
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "key.created", actor=_actor(access), subject=kid, kid=kid,
+            details={"kind": created["kind"], "label": label},
+        ))
+        row = await keys.get_key(tx, project_id, kid)
+    assert row is not None
+    return {**present_key(row, now), **created}
+
+
+async def do_add_jwks(
+    services: Services,
+    access: ProjectAccess,
+    *,
+    jwks: dict[str, Any] | None,
+    url: str | None,
+    label: str,
+) -> list[dict[str, Any]]:
+    """Register a pasted JWKS (each of its keys becomes a public key, kid from the JWK) or a
+    JWKS URL (fetched now to check it, then cached and refetched as it rotates).
+
+    Raises ValidationFailed(invalid_jwks, invalid_jwks_url, jwks_unreachable) and
+    Conflict(kid_taken); nothing is registered when any key is refused.
+    """
+    if (jwks is None) == (url is None):
+        raise ValidationFailed("send either jwks (the document) or url", code="invalid_jwks")
+    project_id = access.project["id"]
+    now = services.now_ms()
+    if url is not None:
+        check_jwks_url(url, allow_http=services.settings.jwks_allow_http)
+        try:
+            await services.jwks.refresh(url)
+        except ServiceUnavailable as exc:
+            raise ValidationFailed(exc.message, code="jwks_unreachable") from None
+        parsed: list[ParsedPublicKey] = []
+    else:
+        parsed = parse_jwks(jwks)
+    async with services.db.transaction() as tx:
+        if url is not None:
+            kid = _new_kid("jwks-")
+            await keys.insert_key(tx, project_id=project_id, kid=kid, kind=JWKS_KIND,
+                                  jwks_url=url, label=label, now=now)
+            kids = [kid]
+        else:
+            kids = []
+            for key in parsed:
+                assert key.kid is not None
+                await _insert_public(tx, project_id, key, kid=key.kid, label=label, now=now)
+                kids.append(key.kid)
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "key.created", actor=_actor(access), subject=",".join(kids),
+            details={"kind": JWKS_KIND if url else "jwks-pasted", "kids": kids, "url": url},
+        ))
+        rows = [await keys.get_key(tx, project_id, kid) for kid in kids]
+    return [present_key(row, now) for row in rows if row is not None]
+
+
+async def do_retire_key(
+    services: Services, access: ProjectAccess, kid: str, *, grace_seconds: int | None
+) -> dict[str, Any]:
+    """Retire a key: it verifies for ``grace_seconds`` more (None: the project's grace period;
+    0: stops at once). Raises NotFound(unknown_kid)."""
+    project_id = access.project["id"]
+    now = services.now_ms()
+    grace = grace_period(services, access.project) if grace_seconds is None else grace_seconds
+    async with services.db.transaction() as tx:
+        changed = await keys.retire_key(tx, project_id, kid, now=now,
+                                        verify_until=now + grace * 1000)
+        if not changed:
+            raise NotFound(f"this project has no key {kid!r}", code="unknown_kid")
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "key.retired", actor=_actor(access), subject=kid, kid=kid,
+            details={"graceSeconds": grace},
+        ))
+        row = await keys.get_key(tx, project_id, kid)
+    assert row is not None
+    return present_key(row, now)
 
 
 async def do_list_keys(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
@@ -61,22 +186,71 @@ async def do_list_keys(services: Services, access: ProjectAccess) -> list[dict[s
     return [present_key(k, now) for k in await keys.all_keys(services.db, access.project["id"])]
 
 
-async def verification_keys(services: Services, project_id: str) -> list[VerificationKey]:
+async def _insert_shared(
+    services: Services, tx: Transaction, project_id: str, *, kid: str, label: str, now: int
+) -> dict[str, Any]:
+    secret = secrets.token_urlsafe(32)
+    inserted = await keys.insert_key(
+        tx, project_id=project_id, kid=kid, kind=HMAC_KIND, label=label, now=now,
+        secret_enc=services.secret_box.seal(secret, context=_context(project_id, kid)),
+    )
+    if not inserted:
+        raise Conflict(f"this project already has a key {kid!r}", code="kid_taken")
+    return {
+        "jwtSecret": secret,
+        "kid": kid,
+        "kind": HMAC_KIND,
+        "alg": "HS256",
+        "algorithms": list(ALGORITHMS_BY_KIND[HMAC_KIND]),
+        "createdAt": iso(now),
+    }
+
+
+async def _insert_public(
+    tx: Transaction, project_id: str, key: ParsedPublicKey, *, kid: str, label: str, now: int
+) -> None:
+    inserted = await keys.insert_key(
+        tx, project_id=project_id, kid=kid, kind=key.kind, alg=key.alg, label=label,
+        public_key=key.pem, now=now,
+    )
+    if not inserted:
+        raise Conflict(f"this project already has a key {kid!r}", code="kid_taken")
+
+
+async def verification_keys(
+    services: Services, project_id: str, *, kid: str | None = None
+) -> list[VerificationKey]:
+    """The project's live keys as the verifier wants them.
+
+    JWKS sources are consulted only when ``kid`` is absent or names no stored key; a source
+    that cannot be fetched fails the sign-in (ServiceUnavailable(jwks_unavailable)) only when
+    the token names a kid that nothing else can verify.
+    """
     rows = await keys.live_keys(services.db, project_id, services.now_ms())
-    return [
-        VerificationKey(
-            kid=row["kid"],
-            secret=services.secret_box.open(
-                row["secret_enc"], context=_context(project_id, row["kid"])
-            ),
-        )
-        for row in rows
-        if row["kind"] == HMAC_KIND
-    ]
+    found = [_stored_key(services, project_id, r) for r in rows if r["kind"] != JWKS_KIND]
+    if kid is not None and any(k.kid == kid for k in found):
+        return found
+    for source in (r for r in rows if r["kind"] == JWKS_KIND):
+        try:
+            fetched = await services.jwks.keys(source["jwks_url"], want_kid=kid)
+        except ServiceUnavailable:
+            if kid is None:
+                continue
+            raise
+        found += [verification_key(k.kid, k.kind, k.pem) for k in fetched if k.kid is not None]
+    return found
 
 
-def present_key(row: dict[str, Any], now: int) -> dict[str, Any]:
-    """A key without its secret."""
+def _stored_key(services: Services, project_id: str, row: Row) -> VerificationKey:
+    if row["kind"] == HMAC_KIND:
+        secret = services.secret_box.open(row["secret_enc"],
+                                          context=_context(project_id, row["kid"]))
+        return VerificationKey(kid=row["kid"], kind="hmac", material=secret)
+    return verification_key(row["kid"], row["kind"], row["public_key"])
+
+
+def present_key(row: Row, now: int) -> dict[str, Any]:
+    """A key without its secret (a public key's PEM is public)."""
     if row["retired_at"] is None:
         state = "active"
     elif row["verify_until"] is not None and row["verify_until"] > now:
@@ -86,7 +260,11 @@ def present_key(row: dict[str, Any], now: int) -> dict[str, Any]:
     return {
         "kid": row["kid"],
         "kind": row["kind"],
+        "label": row["label"],
+        "algorithms": list(ALGORITHMS_BY_KIND.get(row["kind"], ("RS256", "ES256"))),
         "state": state,
+        "publicKey": row["public_key"],
+        "jwksUrl": row["jwks_url"],
         "createdAt": iso(row["created_at"]),
         "retiredAt": iso(row["retired_at"]),
         "verifyUntil": iso(row["verify_until"]),

@@ -10,20 +10,28 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.clock import iso
 from frontdesk.errors import NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
-from frontdesk.presenters import present_lead
+from frontdesk.presenters import (
+    present_lead,
+    present_message,
+    present_project_user,
+    present_request,
+)
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
-from frontdesk.storage import leads, messages, project_users, requests, sessions
+from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
 from frontdesk.storage.database import Row, Transaction
 
 Source = Literal["token", "visitor", "agent", "system"]
 LEAD_FIELDS = ("fullname", "email", "phone")
+_EXPORT_MAX_REQUESTS = 10_000
+_EXPORT_MAX_MESSAGES = 100_000
 
 
 def _fullname(profile: dict[str, Any]) -> str | None:
@@ -59,7 +67,7 @@ async def do_refresh_verified_lead(
             lead[field] = value
             _mark(lead["provenance"], field, "token", now)
     lead["attributes"]["senderAuthInfo"] = auth_info
-    await _save(tx, lead, is_authenticated=True, now=now)
+    await save_lead(tx, lead, is_authenticated=True, now=now)
 
 
 async def do_find_or_create_lead(
@@ -129,11 +137,11 @@ async def do_find_or_create_lead(
         lead["is_authenticated"] = int(visitor.is_authenticated)
         lead["created_at"] = lead["updated_at"] = now
     else:
-        await _save(tx, lead, is_authenticated=visitor.is_authenticated, now=now)
+        await save_lead(tx, lead, is_authenticated=visitor.is_authenticated, now=now)
     return lead
 
 
-async def _save(tx: Transaction, lead: Row, *, is_authenticated: bool, now: int) -> None:
+async def save_lead(tx: Transaction, lead: Row, *, is_authenticated: bool, now: int) -> None:
     await leads.update_lead(
         tx,
         lead["id"],
@@ -206,27 +214,95 @@ async def check_update_lead(
     if changes.get("tags") is not None:
         lead["tags"] = changes["tags"]
     async with services.db.transaction() as tx:
-        await _save(tx, lead, is_authenticated=False, now=now)
+        await save_lead(tx, lead, is_authenticated=False, now=now)
     return present_lead(lead)
 
 
 async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
-    """Erase a contact and everything of it: conversations, messages, sessions, membership."""
+    """Erase a contact and everything of it: conversations, messages, sessions, membership,
+    merge records, and the anonymous contacts that were merged into it. Audited."""
     lead = await access_lead(services, access, lead_id)
     project_id = access.project["id"]
     async with services.db.transaction() as tx:
-        request_ids = await requests.request_ids_of_lead(tx, lead["id"])
-        for session in await sessions.live_sessions_of(
-            tx, project_id, lead["lead_id"], services.now_ms()
-        ):
-            services.publish_on_commit(
-                tx, SessionRevoked(project_id=project_id, jti=session["jti"])
-            )
-        await messages.delete_messages_of_requests(tx, request_ids)
-        await requests.delete_requests_of_lead(tx, lead["id"])
-        await sessions.delete_sessions_of(tx, project_id, lead["lead_id"])
-        member = await project_users.get_membership(tx, project_id, lead["lead_id"])
-        if member is not None and member["role"] in ("guest", "user"):
-            await project_users.delete_project_user(tx, member["id"])
-        await leads.delete_lead(tx, lead["id"])
-    return {"success": True, "erased": {"lead": lead["id"], "requests": len(request_ids)}}
+        erased = await do_erase(services, tx, project_id, lead)
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "lead.erased", actor=access.agent.user_id, subject=lead["lead_id"],
+            details={"lead": lead["id"], "requests": len(erased), "by": "request"},
+        ))
+    return {"success": True, "erased": {"lead": lead["id"], "requests": len(erased)}}
+
+
+async def do_erase(services: Services, tx: Transaction, project_id: str, lead: Row) -> list[str]:
+    """Erase ``lead`` within ``tx``; the ids of the conversations erased with it."""
+    request_ids = await requests.request_ids_of_lead(tx, lead["id"])
+    for merge in await merges.merges_of_lead(tx, project_id, lead["id"]):
+        # A live merge made the anonymous visitor part of this person: it goes too. After a
+        # revert it is a contact of its own again and stays.
+        if merge["lead_ref"] != lead["id"] or merge["reverted_at"] is not None:
+            continue
+        if merge["anonymous_lead_ref"] is not None:
+            merged = await leads.get_lead(tx, project_id, merge["anonymous_lead_ref"])
+            if merged is not None:
+                request_ids += await do_erase(services, tx, project_id, merged)
+        await _erase_visitor(services, tx, project_id, merge["anonymous_visitor_id"])
+    await merges.delete_merges_of_lead(tx, project_id, lead["id"])
+    await messages.delete_messages_of_requests(tx, request_ids)
+    await requests.delete_requests_of_lead(tx, lead["id"])
+    await _erase_visitor(services, tx, project_id, lead["lead_id"])
+    await leads.delete_lead(tx, lead["id"])
+    return request_ids
+
+
+async def _erase_visitor(
+    services: Services, tx: Transaction, project_id: str, visitor_id: str
+) -> None:
+    """Close the visitor's open sockets and delete its sessions and membership."""
+    for session in await sessions.live_sessions_of(tx, project_id, visitor_id, services.now_ms()):
+        services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=session["jti"]))
+    await sessions.delete_sessions_of(tx, project_id, visitor_id)
+    member = await project_users.get_membership(tx, project_id, visitor_id)
+    if member is not None and member["role"] in ("guest", "user"):
+        await project_users.delete_project_user(tx, member["id"])
+
+
+async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
+    """Everything stored about one contact, as one JSON document (the right of access)."""
+    lead = await access_lead(services, access, lead_id)
+    project_id = access.project["id"]
+    rows, _ = await requests.list_requests(
+        services.db, project_id, requests.RequestFilter(lead_ref=lead["id"]),
+        limit=_EXPORT_MAX_REQUESTS, offset=0,
+    )
+    conversations = []
+    for row in rows:
+        history = await messages.list_messages(
+            services.db, row["request_id"], limit=_EXPORT_MAX_MESSAGES
+        )
+        conversations.append(
+            {**present_request(row), "messages": [present_message(m) for m in history]}
+        )
+    member = await project_users.get_membership(services.db, project_id, lead["lead_id"])
+    sessions_of = await sessions.all_sessions_of(services.db, project_id, lead["lead_id"])
+    merge_rows = await merges.merges_of_lead(services.db, project_id, lead["id"])
+    async with services.db.transaction() as tx:
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "lead.exported", actor=access.agent.user_id, subject=lead["lead_id"],
+        ))
+    return {
+        "exportedAt": iso(services.now_ms()),
+        "lead": present_lead(lead),
+        "membership": present_project_user(member) if member is not None else None,
+        "requests": conversations,
+        "sessions": [
+            {"jti": s["jti"], "kind": s["kind"], "authInfo": s["auth_info"],
+             "issuedAt": iso(s["issued_at"]), "expiresAt": iso(s["expires_at"]),
+             "revokedAt": iso(s["revoked_at"])}
+            for s in sessions_of
+        ],
+        "merges": [
+            {"_id": m["id"], "from": m["anonymous_visitor_id"], "into": m["visitor_id"],
+             "requests": m["request_ids"], "mergedAt": iso(m["merged_at"]),
+             "revertedAt": iso(m["reverted_at"])}
+            for m in merge_rows
+        ],
+    }

@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess, load_project
+from frontdesk.auth.policy import POLICY_KEYS
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import ValidationFailed
 from frontdesk.presenters import present_project
@@ -77,11 +79,19 @@ async def do_update_project(
     merged = {**project["settings"], **settings}
     if "operating_hours" in settings:
         validate_operating_hours(merged["operating_hours"])
+    changed = {
+        k: merged[k] for k in (*POLICY_KEYS, "key_grace_period")
+        if k in settings and project["settings"].get(k) != merged[k]
+    }
     async with services.db.transaction() as tx:
         await projects.update_project(
             tx, project["id"], name=name or project["name"], settings=merged,
             now=services.now_ms(),
         )
+        if changed:
+            await audit.record(services, tx, project["id"], audit.AuditEvent(
+                "policy.changed", actor=access.agent.user_id, details=changed,
+            ))
         row = await projects.get_project(tx, project["id"])
     assert row is not None
     return present_project(row, role=access.role)

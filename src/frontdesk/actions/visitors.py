@@ -9,34 +9,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import load_project
 from frontdesk.actions.keys import verification_keys
 from frontdesk.actions.leads import do_refresh_verified_lead
+from frontdesk.actions.merges import do_merge_anonymous
 from frontdesk.auth import customer_tokens, tokens
+from frontdesk.auth.policy import (
+    VisitorPolicy,
+    check_anonymous_allowed,
+    check_origin,
+    policy_of,
+)
+from frontdesk.auth.principals import AuthenticatedVisitor
 from frontdesk.auth.sender_auth_info import (
     anonymous_auth_info,
     custom_auth_info,
     strip_reserved,
 )
 from frontdesk.auth.tokens import SessionClaims, Subject
-from frontdesk.errors import Conflict, Forbidden, Unauthorized
+from frontdesk.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized
 from frontdesk.services import Services
-from frontdesk.storage import project_users, sessions
-from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage import project_users, sessions, used_tokens
+from frontdesk.storage.database import Transaction
 
 # Claims of a customer token that describe the person, copied to the verified profile.
 PROFILE_CLAIMS = ("firstname", "lastname", "email", "phone")
+# How long the jti of a single-use token without exp (nor a maximum age) is remembered.
+_FOREVER = 10 * 365 * 24 * 3600
 
 
 @dataclass(frozen=True)
 class VisitorSession:
     token: str
     user: dict[str, Any]
+    merge: dict[str, Any] | None = None
 
 
-def project_policy(project: Row) -> dict[str, Any]:
-    settings: dict[str, Any] = project["settings"]
-    return settings
+@dataclass(frozen=True)
+class SigninContext:
+    """Where a sign-in comes from: the caller's IP and Origin, and, for a proof-based merge,
+    the anonymous session token the same browser holds."""
+
+    ip: str | None = None
+    origin: str | None = None
+    anonymous_token: str | None = None
 
 
 async def do_signin_anonymously(
@@ -47,18 +64,20 @@ async def do_signin_anonymously(
     lastname: str | None,
     email: str | None,
     attributes: dict[str, Any],
+    context: SigninContext | None = None,
 ) -> VisitorSession:
     """A new anonymous visitor (UUID v4) with a guest membership and a session.
 
     What the visitor says about itself is kept as self-reported profile. Raises
-    NotFound(unknown_project) and Forbidden(anonymous_not_allowed).
+    NotFound(unknown_project), Forbidden(anonymous_not_allowed), Forbidden(origin_not_allowed)
+    and RateLimited(rate_limited).
     """
+    context = context or SigninContext()
     project = await load_project(services, project_id)
-    if not project_policy(project).get("allow_anonymous", True):
-        raise Forbidden(
-            "this project requires visitors to sign in with a token from its website",
-            code="anonymous_not_allowed",
-        )
+    policy = policy_of(project)
+    check_origin(policy, context.origin)
+    check_anonymous_allowed(policy)
+    services.limits.check_anonymous_signin(context.ip or "unknown", project_id)
     visitor_id = services.ids.visitor_uuid()
     profile = {
         "firstname": firstname or f"guest#{visitor_id[:4]}",
@@ -87,34 +106,72 @@ async def do_signin_anonymously(
             now=now,
         )
         await _insert_session(tx, claims, kind="guest", auth_info=auth_info)
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "signin.anonymous", actor=visitor_id, subject=visitor_id, ip=context.ip,
+        ))
     return VisitorSession(
         "JWT " + token, _user_json(visitor_id, profile, attributes, role="guest")
     )
 
 
-async def check_signin_with_token(services: Services, token: str) -> VisitorSession:
-    """Sign in with a customer's JWT, or refresh a session token this server issued."""
+async def check_signin_with_token(
+    services: Services, token: str, context: SigninContext | None = None
+) -> VisitorSession:
+    """Sign in with a customer's JWT, or refresh a session token this server issued.
+
+    Every refusal is an Unauthorized (or Forbidden) whose ``code`` says why; a refused
+    customer token is written to the project's audit log (nothing else is written).
+    """
+    context = context or SigninContext()
     _, unverified = customer_tokens.unverified_parts(token)
     if tokens.is_session_token(unverified):
-        return await do_refresh_session(services, token)
+        return await do_refresh_session(services, token, context)
     project_id = customer_tokens.audience_project(unverified)
-    await load_project(services, project_id)
-    now = services.clock.now()
-    keys = await verification_keys(services, project_id)
-    verified = customer_tokens.verify_customer_token(
-        token,
-        project_id=project_id,
-        keys=keys,
-        now=now,
-        leeway=services.settings.clock_skew_leeway,
-    )
-    return await do_signin_authenticated(services, verified)
+    project = await load_project(services, project_id)
+    kid: str | None = None
+    try:
+        kid = customer_tokens.token_kid(token)
+        policy = policy_of(project)
+        check_origin(policy, context.origin)
+        verified = customer_tokens.verify_customer_token(
+            token,
+            project_id=project_id,
+            keys=await verification_keys(services, project_id, kid=kid),
+            now=services.clock.now(),
+            leeway=services.settings.clock_skew_leeway,
+            policy=policy.tokens,
+        )
+        return await do_signin_authenticated(services, verified, policy, context)
+    except (Unauthorized, Forbidden, Conflict, ServiceUnavailable) as exc:
+        claimed = unverified.get("_id", unverified.get("external_id"))
+        await audit.record_failed_signin(services, project_id, audit.AuditEvent(
+            "signin.failed", subject=claimed if isinstance(claimed, str) else None,
+            kid=kid, code=exc.code, ip=context.ip,
+            details={"provider": "custom", "alg": _header_alg(token)},
+        ))
+        raise
+
+
+def _header_alg(token: str) -> str | None:
+    header, _ = customer_tokens.unverified_parts(token)
+    alg = header.get("alg")
+    return alg if isinstance(alg, str) else None
 
 
 async def do_signin_authenticated(
-    services: Services, verified: customer_tokens.VerifiedCustomerToken
+    services: Services,
+    verified: customer_tokens.VerifiedCustomerToken,
+    policy: VisitorPolicy | None = None,
+    context: SigninContext | None = None,
 ) -> VisitorSession:
-    """Membership (role ``user``), verified profile and session for a verified customer token."""
+    """Membership (role ``user``), verified profile and session for a verified customer token.
+
+    With a single-use policy the token's jti is recorded, and a replay is refused with
+    Unauthorized(replayed_token). With ``context.anonymous_token`` (the second proof), the
+    anonymous visitor's conversations are merged into this contact.
+    """
+    policy = policy or VisitorPolicy()
+    context = context or SigninContext()
     claims = verified.claims
     # A NUL cannot be stored in PostgreSQL text columns; such a field is left out.
     profile = {
@@ -136,6 +193,8 @@ async def do_signin_authenticated(
         verified.visitor_id, claims, kid=verified.kid, alg=verified.alg, now_ms=now
     )
     async with services.db.transaction() as tx:
+        if policy.single_use_tokens:
+            await _spend_jti(services, tx, verified, policy)
         member = await project_users.get_membership(tx, verified.project_id, verified.visitor_id)
         if member is None:
             await project_users.insert_project_user(
@@ -161,17 +220,61 @@ async def do_signin_authenticated(
             services, tx, verified.project_id, verified.visitor_id, profile, auth_info
         )
         await _insert_session(tx, session_claims, kind="userexternal", auth_info=auth_info)
+        await audit.record(services, tx, verified.project_id, audit.AuditEvent(
+            "signin.custom", actor=verified.visitor_id, subject=verified.visitor_id,
+            kid=verified.kid, ip=context.ip, details={"alg": verified.alg},
+        ))
+        merge = None
+        if context.anonymous_token:
+            visitor = AuthenticatedVisitor(
+                visitor_id=verified.visitor_id, project_id=verified.project_id,
+                jti=session_claims.jti, firstname=profile.get("firstname", ""),
+                lastname=profile.get("lastname", ""), email=profile.get("email"),
+                auth_info=auth_info,
+            )
+            merge = await do_merge_anonymous(services, tx, visitor, context.anonymous_token)
     user = {**{k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}}
     return VisitorSession(
-        "JWT " + token, _user_json(verified.visitor_id, profile, attributes, user, role="user")
+        "JWT " + token,
+        _user_json(verified.visitor_id, profile, attributes, user, role="user"),
+        merge,
     )
 
 
-async def do_refresh_session(services: Services, token: str) -> VisitorSession:
+async def _spend_jti(
+    services: Services,
+    tx: Transaction,
+    verified: customer_tokens.VerifiedCustomerToken,
+    policy: VisitorPolicy,
+) -> None:
+    """Record the token's jti until it can no longer verify; Unauthorized(replayed_token) if
+    it was exchanged before."""
+    claims = verified.claims
+    leeway = services.settings.clock_skew_leeway
+    if "exp" in claims:
+        until = float(claims["exp"]) + leeway
+    elif policy.max_token_age and "iat" in claims:
+        until = float(claims["iat"]) + policy.max_token_age + leeway
+    else:
+        until = services.clock.now() + _FOREVER
+    if not await used_tokens.remember(
+        tx, verified.project_id, str(claims["jti"]), expires_at=int(until * 1000)
+    ):
+        raise Unauthorized(
+            "this single-use token was already exchanged: sign a new one for each sign-in",
+            code="replayed_token",
+        )
+
+
+async def do_refresh_session(
+    services: Services, token: str, context: SigninContext | None = None
+) -> VisitorSession:
     """A fresh token for the same visitor and session (same ``jti``), with a new expiry.
 
-    Raises Unauthorized(session_revoked) once the session was signed out.
+    Raises Unauthorized(session_revoked) once the session was signed out, and the project's
+    policy refusals (anonymous_not_allowed, origin_not_allowed).
     """
+    context = context or SigninContext()
     claims = services.tokens.verify(token)
     if claims.sub == "user" or claims.project_id is None:
         raise Unauthorized(
@@ -181,7 +284,10 @@ async def do_refresh_session(services: Services, token: str) -> VisitorSession:
     if session is None or session["revoked_at"] is not None:
         raise Unauthorized("this session has been signed out", code="session_revoked")
     project_id = claims.project_id
-    await load_project(services, project_id)
+    policy = policy_of(await load_project(services, project_id))
+    check_origin(policy, context.origin)
+    if claims.sub == "guest":
+        check_anonymous_allowed(policy)
     member = await project_users.get_membership(services.db, project_id, claims.subject_id)
     if member is None:
         raise Unauthorized("this visitor no longer exists", code="session_revoked")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk import jsonutil
 from frontdesk.actions import accounts, visitors
 from frontdesk.actions.access import parse_authorization, require_principal
 from frontdesk.api import schemas as s
-from frontdesk.api.routing import Call, Router
+from frontdesk.api.routing import Call, Router, read_body
 from frontdesk.errors import Unauthorized
 from frontdesk.presenters import present_user
 
 router = Router("auth")
+ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header name)
 
 
 @router.route(
@@ -46,7 +48,7 @@ async def signin_anonymously(call: Call) -> dict[str, Any]:
     b: s.AnonymousSigninCreate = call.body
     session = await visitors.do_signin_anonymously(
         call.services, project_id=b.id_project, firstname=b.firstname, lastname=b.lastname,
-        email=b.email, attributes=b.attributes,
+        email=b.email, attributes=b.attributes, context=await _context(call),
     )
     return {"success": True, "token": session.token, "user": session.user}
 
@@ -62,8 +64,27 @@ async def signin_with_custom_token(call: Call) -> dict[str, Any]:
         raise Unauthorized(
             "send the customer token as Authorization: JWT <token>", code="missing_token"
         )
-    session = await visitors.check_signin_with_token(call.services, parsed[1])
-    return {"success": True, "token": session.token, "user": session.user}
+    session = await visitors.check_signin_with_token(
+        call.services, parsed[1], await _context(call, with_anonymous_proof=True)
+    )
+    body = {"success": True, "token": session.token, "user": session.user}
+    if session.merge is not None:
+        body["merge"] = session.merge
+    return body
+
+
+async def _context(call: Call, *, with_anonymous_proof: bool = False) -> visitors.SigninContext:
+    """IP, Origin and the anonymous session token that proves a merge: the header
+    ``X-Frontdesk-Anonymous-Token``, or ``anonymous_token`` in a JSON body."""
+    headers = call.request.headers
+    anonymous = headers.get(ANONYMOUS_TOKEN_HEADER) if with_anonymous_proof else None
+    if with_anonymous_proof and anonymous is None and "json" in headers.get("content-type", ""):
+        raw = await read_body(call.request, call.services.settings.max_body_bytes)
+        body = jsonutil.parse_body(raw)
+        field = body.get("anonymous_token") if isinstance(body, dict) else None
+        anonymous = field if isinstance(field, str) else None
+    return visitors.SigninContext(ip=call.client_ip, origin=headers.get("origin"),
+                                  anonymous_token=anonymous)
 
 
 @router.route(

@@ -8,6 +8,7 @@ from frontdesk.actions import messages, requests
 from frontdesk.actions.access import ProjectAccess, access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
+from frontdesk.auth.principals import Visitor
 
 router = Router("requests")
 BOTH = ("agent", "visitor")
@@ -49,6 +50,8 @@ async def get_request(call: Call) -> dict[str, Any]:
               body=s.MessageCreate, response=s.MessagePublic, allowed=BOTH)
 async def post_message(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
+    if isinstance(call.principal, Visitor):
+        call.services.limits.check_visitor_message(call.client_ip, access.project["id"])
     b: s.MessageCreate = call.body
     incoming = messages.IncomingMessage(
         text=b.text, type=b.type, sender_fullname=b.senderFullname, attributes=b.attributes,

@@ -58,6 +58,13 @@ ProjectName = Annotated[
 ]
 Attributes = Annotated[JsonObject, Field(max_length=MAX_ATTRIBUTES)]
 AgentRoleName = Literal["owner", "admin", "agent"]
+WidgetOrigin = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=300, pattern=r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?/?$"
+    ),
+]
+Kid = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
 
 
 class Body(BaseModel):
@@ -149,6 +156,11 @@ class ProjectSettingsUpdate(Body):
     operating_hours: JsonObject | None = None
     widget: Annotated[JsonObject, Field(max_length=50)] | None = None
     key_grace_period: Annotated[int, Field(ge=0, le=90 * 24 * 3600)] | None = None
+    require_exp: bool | None = None
+    max_token_age: Annotated[int, Field(ge=0, le=365 * 24 * 3600)] | None = None
+    single_use_tokens: bool | None = None
+    allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=50)] | None = None
+    anonymous_retention_days: Annotated[int, Field(ge=0, le=3650)] | None = None
 
 
 class ProjectUpdate(Body):
@@ -235,6 +247,98 @@ class GeneratedKeyPublic(Public):
     kid: str
     alg: str
     keys: list[KeyPublic]
+
+
+class KeyCreate(Body):
+    kind: Literal["shared", "public"] = "shared"
+    kid: Kid | None = None
+    publicKey: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    label: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class CreatedKeyPublic(KeyPublic):
+    jwtSecret: str | None = None
+    algorithms: list[str]
+
+
+class JwksCreate(Body):
+    jwks: dict[str, Any] | None = None
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    label: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class KeyRetireQuery(Body):
+    grace: Annotated[int, Field(ge=0, le=90 * 24 * 3600)] | None = None
+
+
+# ---- identity: audit, sessions, merges ----------------------------------------------------
+
+AuditType = Literal[
+    "signin.anonymous", "signin.custom", "signin.failed", "key.created", "key.rotated",
+    "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
+    "lead.erased", "lead.exported", "retention.erased",
+]
+
+
+class AuditQuery(Body):
+    type: AuditType | None = None
+    subject: Annotated[str, StringConstraints(max_length=200)] | None = None
+    before: ObjectId | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class AuditEventPublic(Public):
+    id_: str = Field(alias="_id")
+    type: str
+    at: str
+    actor: str | None
+    subject: str | None
+    kid: str | None
+    code: str | None
+    flags: list[str]
+    details: dict[str, Any]
+
+
+class AuditPublic(Public):
+    events: list[AuditEventPublic]
+    suspiciousBurst: bool
+    next: str | None
+
+
+class SessionPublic(Public):
+    jti: str
+    kind: str
+    isAuthenticated: bool
+    issuedAt: str
+    expiresAt: str
+
+
+class SessionsRevokedPublic(Public):
+    success: Literal[True]
+    revoked: list[str]
+
+
+class MergePublic(Public):
+    id_: str = Field(alias="_id")
+    anonymousVisitor: str
+    visitor: str
+    lead: str
+    requests: list[str]
+    description: str
+    mergedAt: str
+    revertedAt: str | None
+
+
+class LeadExportPublic(Public):
+    exportedAt: str
+    lead: dict[str, Any]
+    requests: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    merges: list[dict[str, Any]]
+
+
+class CustomTokenSigninCreate(Body):
+    anonymous_token: Annotated[str, StringConstraints(max_length=8192)] | None = None
 
 
 # ---- departments --------------------------------------------------------------------------

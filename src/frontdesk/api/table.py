@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from frontdesk.api import auth, departments, keys, leads, meta, projects, requests, team
+from frontdesk.api import (
+    audit,
+    auth,
+    departments,
+    identity,
+    keys,
+    leads,
+    meta,
+    projects,
+    requests,
+    team,
+)
 from frontdesk.api.routing import Endpoint
 
 
 def all_endpoints() -> list[Endpoint]:
-    modules = (meta, auth, projects, team, keys, departments, requests, leads)
+    modules = (meta, auth, projects, team, keys, departments, requests, leads, identity, audit)
     return [endpoint for module in modules for endpoint in module.router.endpoints]

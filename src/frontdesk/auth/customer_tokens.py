@@ -1,9 +1,14 @@
 """Verification of the JWTs a customer's backend signs for its logged-in users.
 
-The algorithm allow-list is fixed per key kind: a shared secret verifies only HS256/384/512.
-The project is named by ``aud`` (any URL or string ending in ``/projects/<pid>``); the key by the
-``kid`` header, or every live key of the project when the header has none. Each refusal raises
-Unauthorized with a ``code`` the host site's developer can act on.
+Each key kind carries its own algorithm allow-list, and a key is only ever used with an
+algorithm of its own kind: a shared secret verifies HS256/384/512, an RSA public key RS256, an
+EC P-256 public key ES256. So an HMAC token "signed" with a public key as the secret is refused
+before any signature is computed (``algorithm_mismatch``): algorithm confusion is impossible by
+construction, not by a library's check.
+
+The project is named by ``aud`` (any URL or string ending in ``/projects/<pid>``); the key by
+the ``kid`` header, or every live key of the right kind when the header has none. Each refusal
+raises Unauthorized with a ``code`` the host site's developer can act on.
 """
 
 from __future__ import annotations
@@ -13,14 +18,21 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jwt
 
 from frontdesk.errors import Unauthorized
 from frontdesk.ids import is_visitor_id
 
-HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+KeyKind = Literal["hmac", "rsa", "ec"]
+ALGORITHMS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "hmac": ("HS256", "HS384", "HS512"),
+    "rsa": ("RS256",),
+    "ec": ("ES256",),
+}
+ACCEPTED_ALGORITHMS = tuple(alg for algs in ALGORITHMS_BY_KIND.values() for alg in algs)
+HMAC_ALGORITHMS = ALGORITHMS_BY_KIND["hmac"]
 REQUIRED_SUBJECT = "userexternal"
 _AUDIENCE_RE = re.compile(r"/projects/([0-9a-f]{24})/?$")
 MAX_TOKEN_LENGTH = 8192
@@ -28,8 +40,25 @@ MAX_TOKEN_LENGTH = 8192
 
 @dataclass(frozen=True)
 class VerificationKey:
+    """A live key of one project. ``material`` is the shared secret (``hmac``) or a
+    cryptography public key object (``rsa``, ``ec``)."""
+
     kid: str
-    secret: str
+    kind: KeyKind
+    material: Any
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return ALGORITHMS_BY_KIND[self.kind]
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """A project's demands on customer tokens beyond a valid signature."""
+
+    require_exp: bool = False
+    max_age: int | None = None  # seconds since iat; None accepts any age
+    require_jti: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,15 @@ def audience_project(claims: dict[str, Any]) -> str:
     )
 
 
+def token_kid(token: str) -> str | None:
+    """The ``kid`` header, None without one; Unauthorized(unknown_kid) when it is not a string."""
+    header, _ = unverified_parts(token)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise Unauthorized("the kid header must be a string", code="unknown_kid")
+    return kid
+
+
 def verify_customer_token(
     token: str,
     *,
@@ -106,30 +144,20 @@ def verify_customer_token(
     keys: list[VerificationKey],
     now: float,
     leeway: int,
+    policy: TokenPolicy | None = None,
 ) -> VerifiedCustomerToken:
     """Verify ``token`` against the project's live keys. Raises Unauthorized with the reason."""
+    policy = policy or TokenPolicy()
     header, _ = unverified_parts(token)
     alg = header.get("alg")
-    if alg not in HMAC_ALGORITHMS:
+    if alg not in ACCEPTED_ALGORITHMS:
         raise Unauthorized(
-            f"algorithm {alg!r} is not accepted; sign with one of {', '.join(HMAC_ALGORITHMS)}",
+            f"algorithm {alg!r} is not accepted; sign with one of {', '.join(ACCEPTED_ALGORITHMS)}",
             code="unsupported_algorithm",
         )
-    kid = header.get("kid")
-    if kid is not None:
-        if not isinstance(kid, str):
-            raise Unauthorized("the kid header must be a string", code="unknown_kid")
-        candidates = [k for k in keys if k.kid == kid]
-        if not candidates:
-            raise Unauthorized(f"no live key of this project has kid {kid!r}", code="unknown_kid")
-    else:
-        candidates = keys
-    if not candidates:
-        raise Unauthorized(
-            "this project has no secret yet: generate one first", code="no_project_key"
-        )
+    candidates = _candidates(token_kid(token), alg, keys)
     claims, used_kid = _decode_with_any(token, alg, candidates)
-    _check_times(claims, now, leeway)
+    _check_times(claims, now, leeway, policy)
     if audience_project(claims) != project_id:
         raise Unauthorized("the token names another project", code="wrong_audience")
     if claims.get("sub") != REQUIRED_SUBJECT:
@@ -142,25 +170,59 @@ def verify_customer_token(
             "the token must carry _id (or external_id): the customer's id for this person",
             code="missing_claim",
         )
+    if policy.require_jti and not (isinstance(claims.get("jti"), str) and claims["jti"]):
+        raise Unauthorized(
+            "this project accepts single-use tokens only: add a unique jti claim",
+            code="missing_jti",
+        )
     return VerifiedCustomerToken(
         project_id=project_id, visitor_id=visitor_id, claims=claims, kid=used_kid, alg=alg
     )
+
+
+def _candidates(kid: str | None, alg: str, keys: list[VerificationKey]) -> list[VerificationKey]:
+    """The keys that may verify a token with this ``kid`` and ``alg``: only keys of the kind
+    whose allow-list holds ``alg``."""
+    if kid is not None:
+        named = [k for k in keys if k.kid == kid]
+        if not named:
+            raise Unauthorized(f"no live key of this project has kid {kid!r}", code="unknown_kid")
+        usable = [k for k in named if alg in k.algorithms]
+        if not usable:
+            raise Unauthorized(
+                f"key {kid!r} is a {named[0].kind} key and verifies only "
+                f"{', '.join(named[0].algorithms)}, not {alg}",
+                code="algorithm_mismatch",
+            )
+        return usable
+    if not keys:
+        raise Unauthorized(
+            "this project has no key yet: generate or register one first", code="no_project_key"
+        )
+    usable = [k for k in keys if alg in k.algorithms]
+    if not usable:
+        raise Unauthorized(
+            f"this project has no live key that verifies {alg}", code="algorithm_mismatch"
+        )
+    return usable
 
 
 def _decode_with_any(
     token: str, alg: str, keys: list[VerificationKey]
 ) -> tuple[dict[str, Any], str]:
     for key in keys:
+        assert alg in key.algorithms  # guaranteed by _candidates; never loosen this
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key.secret,
+                key.material,
                 algorithms=[alg],
                 options={
                     "verify_aud": False,
                     "verify_exp": False,
                     "verify_iat": False,
                     "verify_nbf": False,
+                    "verify_iss": False,
                 },
             )
         except jwt.InvalidSignatureError:
@@ -169,17 +231,31 @@ def _decode_with_any(
             raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
         return claims, key.kid
     raise Unauthorized(
-        "the signature does not match any live secret of this project", code="bad_signature"
+        "the signature does not match any live key of this project", code="bad_signature"
     )
 
 
-def _check_times(claims: dict[str, Any], now: float, leeway: int) -> None:
+def _check_times(claims: dict[str, Any], now: float, leeway: int, policy: TokenPolicy) -> None:
     for name in ("exp", "nbf", "iat"):
-        if name in claims and not isinstance(claims[name], int | float):
+        if name in claims and (
+            not isinstance(claims[name], int | float) or isinstance(claims[name], bool)
+        ):
             raise Unauthorized(f"the {name} claim must be a number", code="invalid_token")
+    if "exp" not in claims and policy.require_exp:
+        raise Unauthorized("this project requires an exp claim", code="missing_exp")
     if "exp" in claims and claims["exp"] <= now - leeway:
         raise Unauthorized("the token has expired", code="token_expired")
     if "nbf" in claims and claims["nbf"] > now + leeway:
         raise Unauthorized("the token is not valid yet (nbf)", code="token_not_yet_valid")
     if "iat" in claims and claims["iat"] > now + leeway:
         raise Unauthorized("the token was issued in the future (iat)", code="token_not_yet_valid")
+    if policy.max_age is not None:
+        if "iat" not in claims:
+            raise Unauthorized(
+                "this project limits token age: add an iat claim", code="missing_iat"
+            )
+        if claims["iat"] < now - policy.max_age - leeway:
+            raise Unauthorized(
+                f"the token was issued more than {policy.max_age} s ago (iat)",
+                code="token_too_old",
+            )

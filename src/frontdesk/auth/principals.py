@@ -34,6 +34,7 @@ class Visitor:
     lastname: str = ""
     email: str | None = None
     auth_info: dict[str, Any] = field(default_factory=dict)
+    origin: str | None = None  # the browser's Origin header on this call, checked per project
 
     role: Literal["guest", "user"] = "guest"
 

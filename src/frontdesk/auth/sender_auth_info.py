@@ -13,7 +13,17 @@ from frontdesk.clock import iso
 
 # Keys a client may never set: they are derived from verified tokens only.
 RESERVED_ATTRIBUTE_KEYS = frozenset(
-    {"senderauthinfo", "isauthenticated", "role", "verified", "verifiedat", "authtype", "authvar"}
+    {
+        "senderauthinfo",
+        "isauthenticated",
+        "role",
+        "verified",
+        "verifiedat",
+        "authtype",
+        "authvar",
+        "mergedfrom",
+        "mergedinto",
+    }
 )
 
 

@@ -1,0 +1,168 @@
+"""Proof-based merges: an anonymous visitor's conversations join the authenticated contact.
+
+A merge happens only when the same browser presents both proofs at sign-in: a live anonymous
+session token this server issued, and a freshly verified customer token. Nothing a visitor
+types (an email, a name) ever merges anything. The moved conversations keep their original
+senderAuthInfo: merging does not retro-verify what the anonymous visitor wrote.
+
+The merge is recorded (table ``merges``, the audit log, ``mergedFrom`` on the contact and on
+each conversation, ``mergedInto`` on the anonymous contact); an admin can revert it. The
+anonymous session is revoked: its proof is spent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions import audit
+from frontdesk.actions.access import ProjectAccess
+from frontdesk.actions.leads import access_lead, do_find_or_create_lead, save_lead
+from frontdesk.auth.principals import AuthenticatedVisitor
+from frontdesk.clock import iso
+from frontdesk.errors import Conflict, NotFound, Unauthorized
+from frontdesk.realtime.events import SessionRevoked
+from frontdesk.services import Services
+from frontdesk.storage import leads, merges, requests, sessions
+from frontdesk.storage.database import Row, Transaction
+
+
+def _refused(code: str) -> dict[str, Any]:
+    return {"merged": False, "code": code}
+
+
+async def do_merge_anonymous(
+    services: Services, tx: Transaction, visitor: AuthenticatedVisitor, anonymous_token: str
+) -> dict[str, Any]:
+    """Merge the anonymous visitor that ``anonymous_token`` proves into ``visitor``'s contact.
+
+    Precondition: ``visitor`` was just verified from a customer token, within ``tx``. An
+    unusable anonymous proof merges nothing and says why: ``{"merged": false, "code": …}``.
+    """
+    token = anonymous_token.strip()
+    if token[:4].lower() == "jwt ":
+        token = token[4:].strip()
+    try:
+        claims = services.tokens.verify(token)
+    except Unauthorized as exc:
+        return _refused(exc.code)
+    if claims.sub != "guest":
+        return _refused("not_anonymous")
+    if claims.project_id != visitor.project_id:
+        return _refused("wrong_project")
+    session = await sessions.get_session(tx, claims.jti)
+    if session is None or session["revoked_at"] is not None:
+        return _refused("session_revoked")
+    project_id = visitor.project_id
+    anonymous_id = claims.subject_id
+    now = services.now_ms()
+    merge_id = services.ids.object_id()
+    mark = {"merge": merge_id, "visitor": anonymous_id, "at": iso(now)}
+    anonymous_lead = await leads.get_lead_by_visitor(tx, project_id, anonymous_id)
+    target = await do_find_or_create_lead(
+        services, tx, visitor, self_reported={}, auth_info=visitor.auth_info
+    )
+    moved = []
+    for conversation in await merges.conversations_of(tx, project_id, anonymous_id):
+        attributes = {**conversation["attributes"], "mergedFrom": mark}
+        await requests.update_request(tx, conversation["id"], now=now, lead_ref=target["id"],
+                                      attributes=attributes)
+        moved.append(conversation["request_id"])
+    target["attributes"]["mergedFrom"] = [*target["attributes"].get("mergedFrom", []), mark]
+    await save_lead(tx, target, is_authenticated=True, now=now)
+    if anonymous_lead is not None:
+        anonymous_lead["attributes"]["mergedInto"] = {
+            "merge": merge_id, "lead": target["id"], "visitor": visitor.visitor_id, "at": iso(now)
+        }
+        await save_lead(tx, anonymous_lead, is_authenticated=False, now=now)
+    await merges.insert_merge(
+        tx, id=merge_id, project_id=project_id, anonymous_visitor_id=anonymous_id,
+        anonymous_lead_ref=anonymous_lead["id"] if anonymous_lead else None,
+        visitor_id=visitor.visitor_id, lead_ref=target["id"], request_ids=moved, now=now,
+    )
+    await sessions.revoke_session(tx, claims.jti, now=now, reason="merged")
+    services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=claims.jti))
+    await audit.record(services, tx, project_id, audit.AuditEvent(
+        "merge", actor=visitor.visitor_id, subject=merge_id,
+        details={"from": anonymous_id, "into": visitor.visitor_id, "requests": moved},
+    ))
+    return {"merged": True, "_id": merge_id, "from": anonymous_id, "requests": moved}
+
+
+async def list_merges_of_lead(
+    services: Services, access: ProjectAccess, lead_id: str
+) -> list[dict[str, Any]]:
+    lead = await access_lead(services, access, lead_id)
+    rows = await merges.merges_of_lead(services.db, access.project["id"], lead["id"])
+    return [present_merge(r) for r in rows]
+
+
+async def do_revert_merge(
+    services: Services, access: ProjectAccess, merge_id: str
+) -> dict[str, Any]:
+    """Move the merged conversations back to the anonymous contact (admins).
+
+    Raises NotFound(merge_not_found), Conflict(merge_reverted) when already undone and
+    Conflict(anonymous_contact_erased) when there is no anonymous contact to go back to.
+    """
+    project_id = access.project["id"]
+    now = services.now_ms()
+    async with services.db.transaction() as tx:
+        merge = await merges.get_merge(tx, project_id, merge_id)
+        if merge is None:
+            raise NotFound(f"no merge {merge_id!r} in this project", code="merge_not_found")
+        if merge["reverted_at"] is not None:
+            raise Conflict("this merge was already reverted", code="merge_reverted")
+        anonymous_lead = None
+        if merge["anonymous_lead_ref"] is not None:
+            anonymous_lead = await leads.get_lead(tx, project_id, merge["anonymous_lead_ref"])
+            if anonymous_lead is None:
+                raise Conflict("the anonymous contact was erased since",
+                               code="anonymous_contact_erased")
+        for conversation in await merges.conversations_by_ids(tx, project_id,
+                                                              merge["request_ids"]):
+            if conversation["lead_ref"] != merge["lead_ref"] or anonymous_lead is None:
+                continue
+            attributes = dict(conversation["attributes"])
+            attributes.pop("mergedFrom", None)
+            await requests.update_request(tx, conversation["id"], now=now,
+                                          lead_ref=anonymous_lead["id"], attributes=attributes)
+        target = await leads.get_lead(tx, project_id, merge["lead_ref"])
+        if target is not None:
+            _drop_mark(target, merge_id)
+            await save_lead(tx, target, is_authenticated=True, now=now)
+        if anonymous_lead is not None:
+            anonymous_lead["attributes"].pop("mergedInto", None)
+            await save_lead(tx, anonymous_lead, is_authenticated=False, now=now)
+        await merges.mark_reverted(tx, merge_id, now=now, by=access.agent.user_id)
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "merge.reverted", actor=access.agent.user_id, subject=merge_id,
+            details={"from": merge["anonymous_visitor_id"], "into": merge["visitor_id"]},
+        ))
+        reverted = await merges.get_merge(tx, project_id, merge_id)
+    assert reverted is not None
+    return present_merge(reverted)
+
+
+def _drop_mark(lead: Row, merge_id: str) -> None:
+    kept = [m for m in lead["attributes"].get("mergedFrom", []) if m.get("merge") != merge_id]
+    if kept:
+        lead["attributes"]["mergedFrom"] = kept
+    else:
+        lead["attributes"].pop("mergedFrom", None)
+
+
+def present_merge(row: Row) -> dict[str, Any]:
+    return {
+        "_id": row["id"],
+        "id": row["id"],
+        "id_project": row["project_id"],
+        "anonymousVisitor": row["anonymous_visitor_id"],
+        "anonymousLead": row["anonymous_lead_ref"],
+        "visitor": row["visitor_id"],
+        "lead": row["lead_ref"],
+        "requests": row["request_ids"],
+        "description": f"merged from anonymous visitor {row['anonymous_visitor_id']}",
+        "mergedAt": iso(row["merged_at"]),
+        "revertedAt": iso(row["reverted_at"]),
+        "revertedBy": row["reverted_by"],
+    }

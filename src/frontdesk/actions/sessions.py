@@ -1,0 +1,68 @@
+"""A contact's widget sessions: list them, and sign the person out of one or all of them.
+
+Revocation is effective at once: REST calls check the session row on every request, and a
+SessionRevoked event goes out after the commit so open WebSockets close.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.actions import audit
+from frontdesk.actions.access import ProjectAccess
+from frontdesk.actions.leads import access_lead
+from frontdesk.clock import iso
+from frontdesk.errors import NotFound
+from frontdesk.realtime.events import SessionRevoked
+from frontdesk.services import Services
+from frontdesk.storage import sessions
+from frontdesk.storage.database import Row
+
+
+async def list_sessions(
+    services: Services, access: ProjectAccess, lead_id: str
+) -> list[dict[str, Any]]:
+    """The contact's live sessions, oldest first."""
+    lead = await access_lead(services, access, lead_id)
+    rows = await sessions.live_sessions_of(
+        services.db, access.project["id"], lead["lead_id"], services.now_ms()
+    )
+    return [present_session(r) for r in rows]
+
+
+async def do_revoke_sessions(
+    services: Services, access: ProjectAccess, lead_id: str, *, jti: str | None
+) -> dict[str, Any]:
+    """Revoke one live session (``jti``) of the contact, or all of them (None).
+
+    Raises NotFound(session_not_found) when ``jti`` is not a live session of this contact.
+    """
+    lead = await access_lead(services, access, lead_id)
+    project_id = access.project["id"]
+    now = services.now_ms()
+    async with services.db.transaction() as tx:
+        live = await sessions.live_sessions_of(tx, project_id, lead["lead_id"], now)
+        targets = [s["jti"] for s in live if jti is None or s["jti"] == jti]
+        if jti is not None and not targets:
+            raise NotFound(f"no live session {jti!r} of this contact", code="session_not_found")
+        for target in targets:
+            await sessions.revoke_session(tx, target, now=now, reason="revoked_by_agent")
+            services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=target))
+        await audit.record(services, tx, project_id, audit.AuditEvent(
+            "session.revoked", actor=access.agent.user_id, subject=lead["lead_id"],
+            details={"sessions": targets, "all": jti is None},
+        ))
+    return {"success": True, "revoked": targets}
+
+
+def present_session(row: Row) -> dict[str, Any]:
+    auth_info = row["auth_info"] or {}
+    return {
+        "jti": row["jti"],
+        "kind": row["kind"],
+        "isAuthenticated": row["kind"] == "userexternal",
+        "signInProvider": auth_info.get("authVar", {}).get("sign_in_provider"),
+        "kid": auth_info.get("kid"),
+        "issuedAt": iso(row["issued_at"]),
+        "expiresAt": iso(row["expires_at"]),
+    }

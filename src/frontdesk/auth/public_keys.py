@@ -1,0 +1,214 @@
+"""Customers' public keys: PEM documents, JWKs and JWKS, and JWKS fetched from a URL.
+
+Only the shapes the token verifier knows are accepted: RSA keys of 2048 bits or more (RS256)
+and EC keys on P-256 (ES256). A symmetric JWK (``kty: oct``) is refused: a JWKS is public, a
+shared secret in one would be a leak.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import urllib.request
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from frontdesk.auth.customer_tokens import ALGORITHMS_BY_KIND, KeyKind, VerificationKey
+from frontdesk.clock import Clock
+from frontdesk.errors import ServiceUnavailable, ValidationFailed
+
+MIN_RSA_BITS = 2048
+MAX_JWKS_BYTES = 64 * 1024
+MAX_JWKS_KEYS = 20
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
+@dataclass(frozen=True)
+class ParsedPublicKey:
+    kid: str | None
+    kind: KeyKind
+    pem: str
+
+    @property
+    def alg(self) -> str:
+        return ALGORITHMS_BY_KIND[self.kind][0]
+
+
+def _invalid(message: str, code: str = "invalid_public_key") -> ValidationFailed:
+    return ValidationFailed(message, code=code)
+
+
+def _classify(key: Any) -> KeyKind:
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_BITS:
+            raise _invalid(f"RSA keys need {MIN_RSA_BITS} bits or more")
+        return "rsa"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ec.SECP256R1):
+            raise _invalid("EC keys must be on the P-256 curve (ES256)")
+        return "ec"
+    raise _invalid("only RSA (RS256) and EC P-256 (ES256) public keys are accepted")
+
+
+def _to_pem(key: PublicKey) -> str:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+def parse_pem(pem: str) -> ParsedPublicKey:
+    """A PEM public key; ValidationFailed(invalid_public_key) for anything else (private keys
+    included: a customer's private key must never be sent here)."""
+    if "PRIVATE KEY" in pem:
+        raise _invalid("this is a private key: register the public key only", "private_key_sent")
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        raise _invalid("not a PEM public key (-----BEGIN PUBLIC KEY-----)") from None
+    kind = _classify(key)
+    assert isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
+    return ParsedPublicKey(kid=None, kind=kind, pem=_to_pem(key))
+
+
+def parse_jwk(jwk: Any) -> ParsedPublicKey | None:
+    """One JWK as a public key; None for a key meant for encryption (``use: enc``)."""
+    if not isinstance(jwk, dict):
+        raise _invalid("each JWK must be a JSON object", "invalid_jwks")
+    if jwk.get("use") == "enc":
+        return None
+    kty = jwk.get("kty")
+    if kty == "oct":
+        raise _invalid("a JWKS must not hold shared secrets (kty oct)", "invalid_jwks")
+    if "d" in jwk:
+        raise _invalid("this JWK holds a private key: publish the public part only",
+                       "private_key_sent")
+    kid = jwk.get("kid")
+    if not isinstance(kid, str) or not kid or len(kid) > 200:
+        raise _invalid("every JWK needs a kid (1 to 200 characters)", "invalid_jwks")
+    try:
+        if kty == "RSA":
+            key: Any = RSAAlgorithm.from_jwk(jwk)
+        elif kty == "EC":
+            key = ECAlgorithm.from_jwk(jwk)
+        else:
+            raise _invalid(f"JWK {kid!r}: kty {kty!r} is not RSA or EC", "invalid_jwks")
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _invalid(f"JWK {kid!r} is not a valid public key: {exc}", "invalid_jwks") from None
+    kind = _classify(key)
+    if "alg" in jwk and jwk["alg"] not in ALGORITHMS_BY_KIND[kind]:
+        raise _invalid(f"JWK {kid!r}: alg {jwk['alg']!r} does not fit a {kind} key",
+                       "invalid_jwks")
+    return ParsedPublicKey(kid=kid, kind=kind, pem=_to_pem(key))
+
+
+def parse_jwks(document: Any) -> list[ParsedPublicKey]:
+    """The signing keys of a JWKS document ``{"keys": [...]}``."""
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise _invalid('a JWKS is a JSON object {"keys": [...]}', "invalid_jwks")
+    if len(document["keys"]) > MAX_JWKS_KEYS:
+        raise _invalid(f"a JWKS may hold at most {MAX_JWKS_KEYS} keys", "invalid_jwks")
+    parsed = [p for p in (parse_jwk(k) for k in document["keys"]) if p is not None]
+    if not parsed:
+        raise _invalid("the JWKS holds no signing key", "invalid_jwks")
+    return parsed
+
+
+@functools.lru_cache(maxsize=512)
+def load_public_key(pem: str) -> Any:
+    """A stored PEM as a key object (cached: it is parsed on every sign-in otherwise)."""
+    return serialization.load_pem_public_key(pem.encode())
+
+
+def verification_key(kid: str, kind: KeyKind, pem: str) -> VerificationKey:
+    return VerificationKey(kid=kid, kind=kind, material=load_public_key(pem))
+
+
+def check_jwks_url(url: str, *, allow_http: bool) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme != "https" and not (allow_http and parsed.scheme == "http"):
+        raise _invalid("a JWKS URL must use https", "invalid_jwks_url")
+    if not parsed.hostname:
+        raise _invalid("the JWKS URL has no host", "invalid_jwks_url")
+    return url
+
+
+Fetch = Callable[[str], Awaitable[bytes]]
+
+
+_FETCH_TIMEOUT = 5.0
+
+
+async def fetch_url(url: str) -> bytes:
+    """GET ``url`` (in a worker thread), at most MAX_JWKS_BYTES; OSError on any failure."""
+
+    def get() -> bytes:
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT) as response:  # noqa: S310
+            body: bytes = response.read(MAX_JWKS_BYTES + 1)
+        if len(body) > MAX_JWKS_BYTES:
+            raise OSError("JWKS document too large")
+        return body
+
+    return await asyncio.to_thread(get)
+
+
+@dataclass
+class _Cached:
+    keys: list[ParsedPublicKey]
+    fetched_at: float
+
+
+class JwksCache:
+    """JWKS documents fetched from customers' URLs, kept ``ttl`` seconds.
+
+    A token whose kid is not in a fresh document triggers a refetch (the customer may have just
+    rotated), but at most once per ``min_refetch`` seconds per URL, so random kids cannot turn
+    the server into a request amplifier. When a refetch fails, the last good document is used.
+    """
+
+    def __init__(
+        self, clock: Clock, *, ttl: float, min_refetch: float, fetch: Fetch = fetch_url
+    ) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._min_refetch = min_refetch
+        self._fetch = fetch
+        self._cache: dict[str, _Cached] = {}
+        self._attempts: dict[str, float] = {}
+
+    async def keys(self, url: str, *, want_kid: str | None = None) -> list[ParsedPublicKey]:
+        """The keys at ``url``. Raises ServiceUnavailable(jwks_unavailable) when it was never
+        fetched successfully and cannot be now."""
+        now = self._clock.now()
+        cached = self._cache.get(url)
+        if cached is not None:
+            fresh = now - cached.fetched_at < self._ttl
+            known = want_kid is None or any(k.kid == want_kid for k in cached.keys)
+            recently_tried = now - self._attempts.get(url, 0.0) < self._min_refetch
+            if (fresh and known) or recently_tried:
+                return cached.keys
+        elif now - self._attempts.get(url, -1e18) < self._min_refetch:
+            raise ServiceUnavailable(f"the JWKS at {url} could not be fetched",
+                                     code="jwks_unavailable")
+        return await self.refresh(url, stale=cached)
+
+    async def refresh(self, url: str, stale: _Cached | None = None) -> list[ParsedPublicKey]:
+        self._attempts[url] = self._clock.now()
+        try:
+            keys = parse_jwks(json.loads(await self._fetch(url)))
+        except (OSError, ValueError, ValidationFailed) as exc:
+            if stale is not None:
+                return stale.keys
+            raise ServiceUnavailable(
+                f"the JWKS at {url} could not be fetched or read: {exc}", code="jwks_unavailable"
+            ) from None
+        self._cache[url] = _Cached(keys, self._clock.now())
+        return keys

@@ -1,0 +1,92 @@
+"""The identity audit log, newest first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode_all, encode
+
+_JSON = ("details",)
+
+
+async def insert_event(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    type: str,
+    at: int,
+    actor: str | None,
+    subject: str | None,
+    kid: str | None,
+    code: str | None,
+    ip: str | None,
+    suspicious: bool,
+    details: dict[str, Any],
+) -> None:
+    await q.execute(
+        "INSERT INTO audit_events (id, project_id, type, at, actor, subject, kid, code, ip,"
+        " suspicious, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        id,
+        project_id,
+        type,
+        at,
+        actor,
+        subject,
+        kid,
+        code,
+        ip,
+        int(suspicious),
+        encode(details),
+    )
+
+
+async def count_since(q: Queries, project_id: str, type: str, since: int) -> int:
+    value = await q.fetch_value(
+        "SELECT COUNT(*) FROM audit_events WHERE project_id = $1 AND type = $2 AND at >= $3",
+        project_id,
+        type,
+        since,
+    )
+    return int(value)
+
+
+async def list_events(
+    q: Queries,
+    project_id: str,
+    *,
+    type: str | None,
+    subject: str | None,
+    before: tuple[int, str] | None,
+    limit: int,
+) -> list[Row]:
+    where = ["project_id = $1"]
+    args: list[Any] = [project_id]
+    if type is not None:
+        args.append(type)
+        where.append(f"type = ${len(args)}")
+    if subject is not None:
+        args.append(subject)
+        where.append(f"subject = ${len(args)}")
+    if before is not None:
+        args += [before[0], before[1]]
+        n = len(args)
+        where.append(f"(at < ${n - 1} OR (at = ${n - 1} AND id < ${n}))")
+    args.append(limit)
+    rows = await q.fetch_all(
+        f"SELECT * FROM audit_events WHERE {' AND '.join(where)}"  # noqa: S608
+        f" ORDER BY at DESC, id DESC LIMIT ${len(args)}",
+        *args,
+    )
+    return decode_all(rows, _JSON)
+
+
+async def get_event(q: Queries, project_id: str, id: str) -> Row | None:
+    rows = decode_all(
+        await q.fetch_all(
+            "SELECT * FROM audit_events WHERE project_id = $1 AND id = $2", project_id, id
+        ),
+        _JSON,
+    )
+    return rows[0] if rows else None

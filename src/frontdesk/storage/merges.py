@@ -1,0 +1,95 @@
+"""Merges of anonymous visitors' conversations into authenticated contacts."""
+
+from __future__ import annotations
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode, decode_all, encode
+
+_JSON = ("request_ids",)
+
+
+async def insert_merge(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    anonymous_visitor_id: str,
+    anonymous_lead_ref: str | None,
+    visitor_id: str,
+    lead_ref: str,
+    request_ids: list[str],
+    now: int,
+) -> None:
+    await q.execute(
+        "INSERT INTO merges (id, project_id, anonymous_visitor_id, anonymous_lead_ref,"
+        " visitor_id, lead_ref, request_ids, merged_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        project_id,
+        anonymous_visitor_id,
+        anonymous_lead_ref,
+        visitor_id,
+        lead_ref,
+        encode(request_ids),
+        now,
+    )
+
+
+async def get_merge(q: Queries, project_id: str, id: str) -> Row | None:
+    row = await q.fetch_one(
+        "SELECT * FROM merges WHERE project_id = $1 AND id = $2", project_id, id
+    )
+    return decode(row, _JSON)
+
+
+async def merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> list[Row]:
+    """Merges into or out of a lead, oldest first."""
+    rows = await q.fetch_all(
+        "SELECT * FROM merges WHERE project_id = $1 AND (lead_ref = $2 OR anonymous_lead_ref = $2)"
+        " ORDER BY merged_at, id",
+        project_id,
+        lead_ref,
+    )
+    return decode_all(rows, _JSON)
+
+
+async def mark_reverted(q: Queries, id: str, *, now: int, by: str) -> int:
+    return await q.execute(
+        "UPDATE merges SET reverted_at = $2, reverted_by = $3 WHERE id = $1"
+        " AND reverted_at IS NULL",
+        id,
+        now,
+        by,
+    )
+
+
+async def delete_merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> None:
+    await q.execute(
+        "DELETE FROM merges WHERE project_id = $1 AND (lead_ref = $2 OR anonymous_lead_ref = $2)",
+        project_id,
+        lead_ref,
+    )
+
+
+async def conversations_of(q: Queries, project_id: str, requester_user_id: str) -> list[Row]:
+    """The conversations a visitor started, with their lead and attributes."""
+    rows = await q.fetch_all(
+        "SELECT id, request_id, lead_ref, attributes FROM requests"
+        " WHERE project_id = $1 AND requester_user_id = $2 ORDER BY created_at",
+        project_id,
+        requester_user_id,
+    )
+    return decode_all(rows, ("attributes",))
+
+
+async def conversations_by_ids(q: Queries, project_id: str, request_ids: list[str]) -> list[Row]:
+    rows = []
+    for request_id in request_ids:
+        row = await q.fetch_one(
+            "SELECT id, request_id, lead_ref, attributes FROM requests"
+            " WHERE project_id = $1 AND request_id = $2",
+            project_id,
+            request_id,
+        )
+        if row is not None:
+            rows.append(row)
+    return decode_all(rows, ("attributes",))

@@ -1,0 +1,24 @@
+"""Queries of the retention job: which projects keep anonymous contacts for how long, and
+which anonymous contacts have been idle since a cutoff."""
+
+from __future__ import annotations
+
+from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.rows import decode_all
+
+
+async def all_projects(q: Queries) -> list[Row]:
+    return decode_all(await q.fetch_all("SELECT id, settings FROM projects ORDER BY id"),
+                      ("settings",))
+
+
+async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list[Row]:
+    """Anonymous leads untouched since ``cutoff``, with no conversation active since then."""
+    rows = await q.fetch_all(
+        "SELECT * FROM leads l WHERE l.project_id = $1 AND l.is_authenticated = 0"
+        " AND l.updated_at < $2 AND NOT EXISTS (SELECT 1 FROM requests r"
+        " WHERE r.lead_ref = l.id AND r.updated_at >= $2) ORDER BY l.updated_at",
+        project_id,
+        cutoff,
+    )
+    return decode_all(rows, ("attributes", "tags", "provenance"))
