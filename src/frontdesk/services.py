@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from frontdesk.actions.limits import RateLimits
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.public_keys import JwksCache
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock
@@ -26,6 +28,17 @@ class Services:
     passwords: Passwords
     secret_box: SecretBox
     broker: Broker
+    # Per-process state built from the settings and the clock.
+    limits: RateLimits = field(init=False)
+    jwks: JwksCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = RateLimits(self.settings, self.clock)
+        self.jwks = JwksCache(
+            self.clock,
+            ttl=self.settings.jwks_cache_seconds,
+            min_refetch=self.settings.jwks_min_refetch_seconds,
+        )
 
     def now_ms(self) -> int:
         return int(self.clock.now() * 1000)

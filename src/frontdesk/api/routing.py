@@ -180,7 +180,10 @@ def to_route(endpoint: Endpoint) -> Route:
             raise NotFound(f"no project {pid!r}", code="unknown_project")
         principal = None
         if endpoint.auth != "none":
-            principal = await authenticate(services, request.headers.get("authorization"))
+            principal = await authenticate(
+                services, request.headers.get("authorization"),
+                origin=request.headers.get("origin"),
+            )
         query = None
         if endpoint.query is not None:
             query = validate(endpoint.query, dict(request.query_params), "query")
