@@ -189,7 +189,8 @@ async def do_list_keys(services: Services, access: ProjectAccess) -> list[dict[s
 async def _insert_shared(
     services: Services, tx: Transaction, project_id: str, *, kid: str, label: str, now: int
 ) -> dict[str, Any]:
-    secret = secrets.token_urlsafe(32)
+    # 64 characters: long enough for HS512 (RFC 7518 wants a key as long as the hash).
+    secret = secrets.token_urlsafe(48)
     inserted = await keys.insert_key(
         tx, project_id=project_id, kid=kid, kind=HMAC_KIND, label=label, now=now,
         secret_enc=services.secret_box.seal(secret, context=_context(project_id, kid)),

@@ -1,0 +1,130 @@
+"""The customer-token verifier on its own: every refusal has its code, and the key kinds
+never mix."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+
+from frontdesk.auth.customer_tokens import TokenPolicy, VerificationKey, verify_customer_token
+from frontdesk.errors import Unauthorized
+from tests.identity_helpers import claims_for, ec_private_key, public_pem, rsa_private_key, sign
+
+PID = "0123456789abcdef01234567"
+NOW = 1_800_000_000.0
+SECRET = "s3cret-" + "x" * 60
+
+
+def shared(kid: str = "k1", secret: str = SECRET) -> VerificationKey:
+    return VerificationKey(kid=kid, kind="hmac", material=secret)
+
+
+def rsa_key(kid: str = "r1") -> VerificationKey:
+    return VerificationKey(kid=kid, kind="rsa", material=rsa_private_key().public_key())
+
+
+def ec_key(kid: str = "e1") -> VerificationKey:
+    return VerificationKey(kid=kid, kind="ec", material=ec_private_key().public_key())
+
+
+def verify(token: str, keys: list[VerificationKey], **policy: Any) -> Any:
+    return verify_customer_token(token, project_id=PID, keys=keys, now=NOW, leeway=60,
+                                 policy=TokenPolicy(**policy))
+
+
+def refusal(token: str, keys: list[VerificationKey], **policy: Any) -> str:
+    with pytest.raises(Unauthorized) as caught:
+        verify(token, keys, **policy)
+    return caught.value.code
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge_hs256(claims: dict[str, Any], secret: bytes, kid: str | None) -> str:
+    """An HS256 token made by hand, as an attacker would, with any bytes as the secret."""
+    header = {"alg": "HS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"
+
+
+def test_each_kind_verifies_its_own_algorithm() -> None:
+    claims = claims_for(PID, NOW)
+    keys = [shared(), rsa_key(), ec_key()]
+    assert verify(sign(claims, SECRET, "HS384", "k1"), keys).alg == "HS384"
+    assert verify(sign(claims, rsa_private_key(), "RS256", "r1"), keys).kid == "r1"
+    assert verify(sign(claims, ec_private_key(), "ES256"), keys).kid == "e1"
+
+
+@pytest.mark.parametrize("kid", ["r1", None])
+def test_hmac_token_forged_with_the_public_key_as_secret_is_refused(kid: str | None) -> None:
+    pem = public_pem(rsa_private_key()).encode()
+    forged = forge_hs256(claims_for(PID, NOW), pem, kid)
+    assert refusal(forged, [rsa_key()]) == "algorithm_mismatch"
+
+
+def test_rsa_token_against_a_shared_secret_kid_is_refused() -> None:
+    token = sign(claims_for(PID, NOW), rsa_private_key(), "RS256", "k1")
+    assert refusal(token, [shared()]) == "algorithm_mismatch"
+
+
+def test_unsigned_and_unknown_algorithms_are_refused() -> None:
+    unsigned = sign(claims_for(PID, NOW), None, "none")
+    assert refusal(unsigned, [shared()]) == "unsupported_algorithm"
+    ps256 = sign(claims_for(PID, NOW), rsa_private_key(), "PS256", "r1")
+    assert refusal(ps256, [rsa_key()]) == "unsupported_algorithm"
+
+
+def test_kid_picks_the_key_and_an_unknown_kid_is_named() -> None:
+    token = sign(claims_for(PID, NOW), "another-secret-" + "y" * 40, "HS256", "k2")
+    keys = [shared("k1"), shared("k2", "another-secret-" + "y" * 40)]
+    assert verify(token, keys).kid == "k2"
+    assert refusal(sign(claims_for(PID, NOW), SECRET, "HS256", "k9"), keys) == "unknown_kid"
+
+
+def test_bad_signature_and_no_key() -> None:
+    token = sign(claims_for(PID, NOW), "wrong-" + "z" * 40, "HS256")
+    assert refusal(token, [shared()]) == "bad_signature"
+    assert refusal(token, []) == "no_project_key"
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"exp": int(NOW) - 61}, "token_expired"),
+        ({"nbf": int(NOW) + 61}, "token_not_yet_valid"),
+        ({"iat": int(NOW) + 61}, "token_not_yet_valid"),
+        ({"aud": "https://tiledesk.com/projects/ffffffffffffffffffffffff"}, "wrong_audience"),
+        ({"sub": "guest"}, "wrong_subject"),
+        ({"_id": None}, "missing_claim"),
+        ({"exp": "tomorrow"}, "invalid_token"),
+    ],
+)
+def test_claim_refusals_have_their_code(extra: dict[str, Any], code: str) -> None:
+    token = sign(claims_for(PID, NOW, **extra), SECRET, "HS256")
+    assert refusal(token, [shared()]) == code
+
+
+def test_leeway_tolerates_small_clock_skew() -> None:
+    token = sign(claims_for(PID, NOW, exp=int(NOW) - 30, nbf=int(NOW) + 30), SECRET, "HS256")
+    assert verify(token, [shared()]).visitor_id == "customer-42"
+
+
+def test_policy_exp_age_and_jti() -> None:
+    no_exp = sign(claims_for(PID, NOW, exp=None), SECRET, "HS256")
+    assert verify(no_exp, [shared()]).visitor_id == "customer-42"
+    assert refusal(no_exp, [shared()], require_exp=True) == "missing_exp"
+    old = sign(claims_for(PID, NOW, iat=int(NOW) - 400), SECRET, "HS256")
+    assert refusal(old, [shared()], max_age=300) == "token_too_old"
+    assert verify(old, [shared()], max_age=600).claims["iat"] == int(NOW) - 400
+    no_iat = sign(claims_for(PID, NOW, iat=None), SECRET, "HS256")
+    assert refusal(no_iat, [shared()], max_age=300) == "missing_iat"
+    assert refusal(sign(claims_for(PID, NOW), SECRET, "HS256"), [shared()],
+                   require_jti=True) == "missing_jti"
