@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
+import json
 from typing import Any
 
 import jwt
@@ -48,3 +52,15 @@ def claims_for(project_id: str, now: float, *, ttl: int = 600, **extra: Any) -> 
 
 def sign(claims: dict[str, Any], key: Any, algorithm: str, kid: str | None = None) -> str:
     return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": kid} if kid else None)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge_hs256(claims: dict[str, Any], secret: bytes, kid: str | None) -> str:
+    """An HS256 token made by hand, as an attacker would, with any bytes as the secret."""
+    header = {"alg": "HS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(mac)}"

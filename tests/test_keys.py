@@ -17,12 +17,12 @@ from tests.conftest import Factory, Project
 from tests.identity_helpers import (
     claims_for,
     ec_private_key,
+    forge_hs256,
     jwk_of,
     public_pem,
     rsa_private_key,
     sign,
 )
-from tests.auth.test_customer_tokens import forge_hs256
 
 
 def signin(client: TestClient, token: str) -> Any:

@@ -1,4 +1,4 @@
-"""The ``frontdesk`` command: serve, migrate, create-agent, sign-token, settings."""
+"""The ``frontdesk`` command: serve, migrate, retention, create-agent, sign-token, settings."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--demo", action="store_true", help="create and print the demo project")
 
     commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser(
+        "retention", help="erase anonymous contacts idle past their project's retention rule"
+    )
     commands.add_parser("settings", help="list the settings and their environment variables")
 
     agent = commands.add_parser("create-agent", help="create an agent account")
@@ -77,6 +80,11 @@ def _run(args: argparse.Namespace) -> int:
         applied = asyncio.run(_migrate(settings))
         print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
         return 0
+    if args.command == "retention":
+        counts = asyncio.run(_retention(settings))
+        print(f"erased {counts['leads']} anonymous contacts, {counts['requests']} conversations;"
+              f" forgot {counts['tokenIds']} expired token ids")
+        return 0
     if args.command == "create-agent":
         asyncio.run(_create_agent(settings, args))
         print(f"created agent {args.email}")
@@ -120,6 +128,15 @@ async def _create_agent(settings: Settings, args: argparse.Namespace) -> None:
 
         await do_signup(app.state.services, email=args.email, password=args.password,
                         firstname=args.firstname, lastname=args.lastname)
+
+
+async def _retention(settings: Settings) -> dict[str, int]:
+    from frontdesk.actions.retention import do_apply_retention
+    from frontdesk.app import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        return await do_apply_retention(app.state.services)
 
 
 def _serve(settings: Settings, workers: int) -> int:

@@ -3,17 +3,20 @@ never mix."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from typing import Any
 
 import pytest
 
 from frontdesk.auth.customer_tokens import TokenPolicy, VerificationKey, verify_customer_token
 from frontdesk.errors import Unauthorized
-from tests.identity_helpers import claims_for, ec_private_key, public_pem, rsa_private_key, sign
+from tests.identity_helpers import (
+    claims_for,
+    ec_private_key,
+    forge_hs256,
+    public_pem,
+    rsa_private_key,
+    sign,
+)
 
 PID = "0123456789abcdef01234567"
 NOW = 1_800_000_000.0
@@ -41,18 +44,6 @@ def refusal(token: str, keys: list[VerificationKey], **policy: Any) -> str:
     with pytest.raises(Unauthorized) as caught:
         verify(token, keys, **policy)
     return caught.value.code
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def forge_hs256(claims: dict[str, Any], secret: bytes, kid: str | None) -> str:
-    """An HS256 token made by hand, as an attacker would, with any bytes as the secret."""
-    header = {"alg": "HS256", "typ": "JWT", **({"kid": kid} if kid else {})}
-    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(mac)}"
 
 
 def test_each_kind_verifies_its_own_algorithm() -> None:

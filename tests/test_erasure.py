@@ -1,0 +1,121 @@
+"""Erasure, export and retention: a contact and everything of it, on request or when idle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frontdesk.actions.retention import do_apply_retention
+from frontdesk.cli import main
+from frontdesk.clock import FakeClock
+from tests.conftest import Factory, Project, Visitor, sign_customer_token
+
+DAY = 24 * 3600
+
+
+def converse(make: Factory, project: Project, visitor: Visitor) -> str:
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "my order 1234").status_code == 200
+    assert make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": "on it"},
+                            headers=project.owner.headers).status_code == 200
+    return rid
+
+
+def test_erasure_removes_the_contact_and_everything_of_it(make: Factory) -> None:
+    project = make.project()
+    anonymous = make.visitor(project)
+    earlier = converse(make, project, anonymous)
+    person = make.client.post(
+        "/auth/signinWithCustomToken",
+        headers={"Authorization": "JWT " + sign_customer_token(
+                     project.id, project.secret or "", kid=project.kid, _id="gina"),
+                 "X-Frontdesk-Anonymous-Token": anonymous.token},
+    )
+    visitor = Visitor(make.client, person.json()["token"], person.json()["user"], project.id)
+    later = converse(make, project, visitor)
+    kept = converse(make, project, make.visitor(project))  # someone else's: must stay
+
+    r = make.client.delete(f"/{project.id}/leads/gina", headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["erased"]["requests"] == 2
+    owner = project.owner.headers
+    for rid in (earlier, later):
+        assert make.client.get(f"/{project.id}/requests/{rid}", headers=owner).status_code == 404
+    assert make.client.get(f"/{project.id}/requests/{kept}", headers=owner).status_code == 200
+    for visitor_id in ("gina", anonymous.id):
+        assert make.client.get(f"/{project.id}/leads/{visitor_id}", headers=owner
+                               ).status_code == 404
+        assert make.client.get(f"/{project.id}/project_users/users/{visitor_id}",
+                               headers=owner).status_code == 404
+    gone = make.client.get(f"/{project.id}/requests/me", headers=visitor.headers)
+    assert gone.json()["code"] == "session_revoked"
+    erased = make.client.get(f"/{project.id}/audit?type=lead.erased", headers=owner)
+    assert erased.json()["events"][0]["subject"] == "gina"
+
+
+def test_erasure_is_for_admins(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    converse(make, project, visitor)
+    agent = make.member(project, "agent")
+    r = make.client.delete(f"/{project.id}/leads/{visitor.id}", headers=agent.headers)
+    assert (r.status_code, r.json()["code"]) == (403, "insufficient_role")
+    assert make.client.get(f"/{project.id}/leads/{visitor.id}",
+                           headers=agent.headers).status_code == 200
+
+
+def test_export_holds_the_contacts_data(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project, authenticated=True, _id="hana", email="h@x.test")
+    rid = converse(make, project, visitor)
+    r = make.client.get(f"/{project.id}/leads/hana/export", headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["lead"]["email"] == "h@x.test"
+    assert body["lead"]["provenance"]["email"]["source"] == "token"
+    assert [c["request_id"] for c in body["requests"]] == [rid]
+    assert [m["text"] for m in body["requests"][0]["messages"]] == ["my order 1234", "on it"]
+    assert body["sessions"][0]["authInfo"]["verified"] is True
+    agent = make.member(project, "agent")
+    denied = make.client.get(f"/{project.id}/leads/hana/export", headers=agent.headers)
+    assert denied.status_code == 403
+
+
+def test_retention_erases_idle_anonymous_contacts_only(app_factory: Any) -> None:
+    clock = FakeClock()
+    client = app_factory(clock=clock, agent_token_ttl=90 * DAY)
+    make = Factory(client)
+    project = make.project()
+    r = make.client.put(f"/projects/{project.id}", headers=project.owner.headers,
+                        json={"settings": {"anonymous_retention_days": 30}})
+    assert r.status_code == 200
+    idle = make.visitor(project)
+    idle_rid = converse(make, project, idle)
+    known = make.visitor(project, authenticated=True,
+                         iat=int(clock.now()), exp=int(clock.now()) + 600)
+    converse(make, project, known)
+    clock.advance(20 * DAY)
+    active = make.visitor(project)
+    converse(make, project, active)
+    clock.advance(11 * DAY)  # idle: 31 days; active: 11 days
+
+    counts = client.portal.call(do_apply_retention, client.app.state.services)
+    assert counts["leads"] == 1 and counts["requests"] == 1
+    owner = project.owner.headers
+    assert make.client.get(f"/{project.id}/requests/{idle_rid}", headers=owner
+                           ).status_code == 404
+    assert make.client.get(f"/{project.id}/leads/{active.id}", headers=owner).status_code == 200
+    assert make.client.get(f"/{project.id}/leads/{known.id}", headers=owner).status_code == 200
+    events = make.client.get(f"/{project.id}/audit?type=retention.erased",
+                             headers=owner).json()["events"]
+    assert [(e["actor"], e["subject"]) for e in events] == [("system", idle.id)]
+
+
+def test_retention_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FRONTDESK_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.setenv("FRONTDESK_DATABASE_URL", "")
+    assert main(["retention"]) == 0
+    assert "erased 0 anonymous contacts" in capsys.readouterr().out
