@@ -76,3 +76,13 @@ def test_revoking_needs_an_admin_of_this_project(make: Factory) -> None:
     assert (r.status_code, r.json()["code"]) == (404, "lead_not_found")
     assert len(make.client.get(f"/{project.id}/leads/erin/sessions",
                                headers=project.owner.headers).json()) == 2
+
+
+def test_a_visitor_logout_is_audited(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project, authenticated=True, _id="jo")
+    r = make.client.post("/auth/logout", headers=visitor.headers)
+    assert r.json()["revoked"] is True
+    events = make.client.get(f"/{project.id}/audit?type=session.revoked",
+                             headers=project.owner.headers).json()["events"]
+    assert [(e["actor"], e["details"]["reason"]) for e in events] == [("jo", "logout")]

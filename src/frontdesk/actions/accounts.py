@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from frontdesk.actions import audit
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.errors import Conflict, Unauthorized
 from frontdesk.presenters import present_user
@@ -106,6 +107,11 @@ async def do_logout(services: Services, principal: Principal) -> bool:
         revoked = await sessions.revoke_session(tx, jti, now=services.now_ms(), reason="logout")
         if revoked:
             services.publish_session_revoked(tx, principal, jti)
+        if revoked and not isinstance(principal, Agent):
+            await audit.record(services, tx, principal.project_id, audit.AuditEvent(
+                "session.revoked", actor=principal.visitor_id, subject=principal.visitor_id,
+                details={"sessions": [jti], "reason": "logout"},
+            ))
     return bool(revoked)
 
 

@@ -102,6 +102,9 @@ async def do_find_or_create_lead(
         is_new = False
     token_source: Source = "token" if visitor.is_authenticated else "visitor"
     token_values = {"fullname": visitor.fullname or None, "email": visitor.email}
+    if visitor.is_authenticated:
+        phone = visitor.auth_info.get("authVar", {}).get("token", {}).get("phone")
+        token_values["phone"] = phone if isinstance(phone, str) else None
     for field, value in token_values.items():
         writable = visitor.is_authenticated or not _is_verified(lead, field)
         changed = lead[field] != value or field not in lead["provenance"]
