@@ -9,7 +9,7 @@ from frontdesk.actions import accounts, visitors
 from frontdesk.actions.access import parse_authorization, require_principal
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router, read_body
-from frontdesk.errors import Unauthorized
+from frontdesk.errors import BadRequest, Unauthorized
 from frontdesk.presenters import present_user
 
 router = Router("auth")
@@ -80,7 +80,10 @@ async def _context(call: Call, *, with_anonymous_proof: bool = False) -> visitor
     anonymous = headers.get(ANONYMOUS_TOKEN_HEADER) if with_anonymous_proof else None
     if with_anonymous_proof and anonymous is None and "json" in headers.get("content-type", ""):
         raw = await read_body(call.request, call.services.settings.max_body_bytes)
-        body = jsonutil.parse_body(raw)
+        try:
+            body = jsonutil.parse_body(raw)
+        except BadRequest:  # the body is optional here; Tiledesk clients send anything
+            body = None
         field = body.get("anonymous_token") if isinstance(body, dict) else None
         anonymous = field if isinstance(field, str) else None
     return visitors.SigninContext(ip=call.client_ip, origin=headers.get("origin"),
