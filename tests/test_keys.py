@@ -94,6 +94,10 @@ def test_retiring_a_key_at_once_or_with_grace(app_factory: Any) -> None:
     assert_no_visitor(make, project, "c-2")
     missing = make.client.delete(f"/{project.id}/keys/nope", headers=project.owner.headers)
     assert (missing.status_code, missing.json()["code"]) == (404, "unknown_kid")
+    retired = make.client.get(f"/{project.id}/audit?type=key.retired",
+                              headers=project.owner.headers).json()["events"]
+    assert [e["details"]["graceSeconds"] for e in retired] == [0, 60]
+    assert {e["actor"] for e in retired} == {project.owner.id}
 
 
 def test_public_key_verifies_rs256_and_refuses_the_confusion_attack(app_factory: Any) -> None:

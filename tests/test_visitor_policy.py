@@ -36,6 +36,9 @@ def test_a_project_can_require_authenticated_visitors(make: Factory) -> None:
     assert count_leads(make, project) == 0
     known = make.visitor(project, authenticated=True)
     assert known.send(known.new_request_id(), "hello").status_code == 200
+    changed = make.client.get(f"/{project.id}/audit?type=policy.changed",
+                              headers=project.owner.headers).json()["events"]
+    assert [e["details"] for e in changed] == [{"allow_anonymous": False}]
     widget = make.client.get(f"/{project.id}/widgets").json()
     assert widget["project"]["allowAnonymous"] is False
 
