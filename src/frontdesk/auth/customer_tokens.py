@@ -3,8 +3,9 @@
 Each key kind carries its own algorithm allow-list, and a key is only ever used with an
 algorithm of its own kind: a shared secret verifies HS256/384/512, an RSA public key RS256, an
 EC P-256 public key ES256. So an HMAC token "signed" with a public key as the secret is refused
-before any signature is computed (``algorithm_mismatch``): algorithm confusion is impossible by
-construction, not by a library's check.
+before any signature is computed (``algorithm_mismatch`` when its kid names the public key,
+``unsupported_algorithm`` when the project has no shared secret at all): algorithm confusion is
+impossible by construction, not by a library's check.
 
 The project is named by ``aud`` (any URL or string ending in ``/projects/<pid>``); the key by
 the ``kid`` header, or every live key of the right kind when the header has none. Each refusal
@@ -201,8 +202,11 @@ def _candidates(kid: str | None, alg: str, keys: list[VerificationKey]) -> list[
         )
     usable = [k for k in keys if alg in k.algorithms]
     if not usable:
+        kinds = sorted({k.kind for k in keys})
         raise Unauthorized(
-            f"this project has no live key that verifies {alg}", code="algorithm_mismatch"
+            f"this project has no live key that verifies {alg} (its keys are of kind "
+            f"{', '.join(kinds)}): sign with the algorithm of a registered key",
+            code="unsupported_algorithm",
         )
     return usable
 
