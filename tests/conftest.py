@@ -84,6 +84,11 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "password_hash_memory_kib": 1024,
         "password_hash_time_cost": 1,
         "check_responses": True,
+        # Abuse limits are off unless a test turns one on: suites make many calls a minute.
+        "signin_rate_per_ip": 0,
+        "signin_rate_per_project": 0,
+        "message_rate_per_ip": 0,
+        "message_rate_per_project": 0,
     }
     values.update(overrides)
     return Settings(**values)
