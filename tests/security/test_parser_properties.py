@@ -26,7 +26,7 @@ from frontdesk.ids import is_object_id, is_visitor_id, parse_request_id
 
 SECRET = "s" * 64  # long enough for HS512 without a key-length warning
 PROJECT = "0123456789abcdef01234567"
-KEYS = [VerificationKey("k1", SECRET)]
+KEYS = [VerificationKey("k1", "hmac", SECRET)]
 NOW = 1_800_000_000.0
 
 json_values = st.recursive(
