@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from frontdesk.api.routing import Endpoint
 from frontdesk.auth.principals import ROLE_RANK
 from tests.conftest import Agent, Factory, Project, Visitor, sign_customer_token
+from tests.identity_helpers import ec_private_key, jwk_of
 from tests.security.conftest import assert_error
 
 PRINCIPALS = (
@@ -150,6 +151,29 @@ def _lead(w: World, who: str) -> str:
     return visitor.id
 
 
+def _fresh_key(w: World, who: str) -> Call:
+    created = w.client.post(f"/{w.a.id}/keys", json={"kind": "shared"},
+                            headers=w.a.owner.headers)
+    assert created.status_code == 200, created.text
+    return Call(f"/{w.a.id}/keys/{created.json()['kid']}")
+
+
+def _fresh_session(w: World, who: str) -> Call:
+    lead_id = _lead(w, "bystander")
+    sessions = w.client.get(f"/{w.a.id}/leads/{lead_id}/sessions", headers=w.a.owner.headers)
+    return Call(f"/{w.a.id}/leads/{lead_id}/sessions/{sessions.json()[0]['jti']}")
+
+
+def _fresh_merge(w: World, who: str) -> Call:
+    anonymous = w.make.visitor(w.a)
+    assert anonymous.send(anonymous.new_request_id(), "before login").status_code == 200
+    assert w.a.secret is not None
+    token = sign_customer_token(w.a.id, w.a.secret, _id="c-" + uuid.uuid4().hex[:8])
+    signed_in = w.client.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    return Call(f"/{w.a.id}/merges/{signed_in.json()['merge']['_id']}/revert")
+
+
 CALLS: dict[str, Builder] = {
     "openapi_document": lambda w, who: Call("/openapi.json"),
     "health": lambda w, who: Call("/health"),
@@ -225,6 +249,17 @@ CALLS: dict[str, Builder] = {
     "get_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}"),
     "update_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}", {"phone": "555"}),
     "erase_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}"),
+    "create_key": lambda w, who: Call(f"/{w.a.id}/keys", {"kind": "shared"}),
+    "add_jwks": lambda w, who: Call(f"/{w.a.id}/keys/jwks", {"jwks": {"keys": [
+        jwk_of(ec_private_key(), "k-" + uuid.uuid4().hex[:8])]}}),
+    "retire_key": _fresh_key,
+    "list_sessions": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/sessions"),
+    "revoke_all_sessions": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, 'bystander')}/sessions"),
+    "revoke_session": _fresh_session,
+    "list_merges": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/merges"),
+    "revert_merge": _fresh_merge,
+    "export_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/export"),
+    "list_audit": lambda w, who: Call(f"/{w.a.id}/audit"),
 }
 
 
