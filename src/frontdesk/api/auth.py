@@ -42,7 +42,7 @@ async def signin(call: Call) -> dict[str, Any]:
 @router.route(
     "POST", "/auth/signinAnonymously", summary="Start an anonymous visitor session",
     auth="none", body=s.AnonymousSigninCreate, response=s.VisitorSigninPublic,
-    allowed=("public",), extra_statuses=(403,),
+    allowed=("public",), extra_statuses=(403, 429),
 )
 async def signin_anonymously(call: Call) -> dict[str, Any]:
     b: s.AnonymousSigninCreate = call.body
@@ -56,7 +56,8 @@ async def signin_anonymously(call: Call) -> dict[str, Any]:
 @router.route(
     "POST", "/auth/signinWithCustomToken",
     summary="Exchange a customer-signed JWT (or refresh a visitor session token)",
-    auth="none", response=s.VisitorSigninPublic, allowed=("public",), extra_statuses=(401,),
+    auth="none", response=s.VisitorSigninPublic, allowed=("public",),
+    extra_statuses=(401, 403, 503),
 )
 async def signin_with_custom_token(call: Call) -> dict[str, Any]:
     parsed = parse_authorization(call.request.headers.get("authorization"))

@@ -75,6 +75,15 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         responses["401"] = {"description": "Not signed in or bad token", "content": error}
     if endpoint.auth != "none" or 403 in endpoint.extra_statuses:
         responses["403"] = {"description": "Not allowed", "content": error}
+    if 429 in endpoint.extra_statuses:
+        responses["429"] = {
+            "description": "Too many requests: retry after the Retry-After header's seconds",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            "content": error,
+        }
+    if 503 in endpoint.extra_statuses:
+        responses["503"] = {"description": "A service it depends on is unavailable",
+                            "content": error}
     if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
         responses["409"] = {"description": "Conflicts with the current state", "content": error}
     operation: dict[str, Any] = {

@@ -47,7 +47,8 @@ async def get_request(call: Call) -> dict[str, Any]:
 
 @router.route("POST", "/{pid}/requests/{rid}/messages",
               summary="Send a message (the visitor's first one opens the conversation)",
-              body=s.MessageCreate, response=s.MessagePublic, allowed=BOTH)
+              body=s.MessageCreate, response=s.MessagePublic, allowed=BOTH,
+              extra_statuses=(429,))
 async def post_message(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
     if isinstance(call.principal, Visitor):
