@@ -1,5 +1,5 @@
 // Boot and routing. URLs: /dashboard/signin, /dashboard/<pid>/<section>[/<id>], where section is
-// conversations, contacts, settings or team. The shell (sidebar, project switcher, socket) lives
+// conversations, contacts, settings, team or audit. The shell (sidebar, project switcher, socket) lives
 // as long as the project stays the same; views render into its main area.
 
 import { get, post, session } from "./api.js";
@@ -13,6 +13,7 @@ import { contactsView } from "./views/contacts.js";
 import { contactView } from "./views/contact.js";
 import { settingsView } from "./views/settings.js";
 import { teamView } from "./views/team.js";
+import { auditView } from "./views/audit.js";
 
 const root = document.getElementById("app");
 const LAST_PROJECT = "frontdesk.dashboard.project";
@@ -28,7 +29,7 @@ function sectionOf(parts) {
   const [section = "conversations", id = null] = parts;
   if (section === "contacts" && id) return { key: "contact", make: contactView, id };
   const views = { conversations: conversationsView, contacts: contactsView, settings: settingsView,
-    team: teamView };
+    team: teamView, audit: auditView };
   return views[section] ? { key: section, make: views[section], id } : null;
 }
 

@@ -11,6 +11,11 @@ export function relativeTime(iso, now = Date.now()) {
   return `${Math.round(hours / 24)} d`;
 }
 
+export function ago(iso) {
+  const relative = relativeTime(iso);
+  return relative === "just now" || relative === "" ? relative : `${relative} ago`;
+}
+
 export function dateTime(value) {
   if (value === null || value === undefined || value === "") return "—";
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);

@@ -2,7 +2,7 @@
 // self-reported (from lead.provenance), and the senderAuthInfo record (SPEC 2.5).
 
 import { h, icon } from "./dom.js";
-import { dateTime } from "./format.js";
+import { ago, dateTime } from "./format.js";
 
 export const SHIELD_TIP =
   "Authenticated visitor: identity verified by a token your backend signed with this project's secret";
@@ -69,9 +69,11 @@ export function fieldList(lead) {
   const rows = FIELDS.map(([field, label]) => {
     const value = lead && lead[field];
     const source = value ? sourceOf(lead, field) : null;
+    const at = value && lead.provenance && lead.provenance[field] && lead.provenance[field].at;
     return h("div", { class: `field${source ? ` field-${source}` : ""}`, dataset: { field, source: source || "none" } },
       h("dt", {}, label),
-      h("dd", {}, h("span", { class: "field-value" }, value || "—"), source ? sourceBadge(source) : null));
+      h("dd", {}, h("span", { class: "field-value" }, value || "—"), source ? sourceBadge(source) : null,
+        at ? h("time", { class: "field-time muted", datetime: at, title: dateTime(at) }, ago(at)) : null));
   });
   return h("dl", { class: "fields" }, rows);
 }

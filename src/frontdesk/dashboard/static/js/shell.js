@@ -9,7 +9,9 @@ const NAV = [
   ["contacts", "Contacts", "contacts"],
   ["settings", "Settings", "settings"],
   ["team", "Team", "team"],
+  ["audit", "Audit log", "info"],
 ];
+const ADMIN_ONLY = new Set(["audit"]);
 
 const CONNECTION_LABELS = {
   live: "Live",
@@ -20,7 +22,9 @@ const CONNECTION_LABELS = {
 export function buildShell({ pid, membership, memberships, me, live, navigate, signOut }) {
   const links = new Map();
   const unreadBadge = h("span", { class: "nav-badge", hidden: true, "aria-label": "unread messages" });
-  const nav = h("nav", { class: "nav", "aria-label": "Sections" }, NAV.map(([key, label, iconName]) => {
+  const isAdmin = ["owner", "admin"].includes(membership.role);
+  const sections = NAV.filter(([key]) => isAdmin || !ADMIN_ONLY.has(key));
+  const nav = h("nav", { class: "nav", "aria-label": "Sections" }, sections.map(([key, label, iconName]) => {
     const link = h("a", { href: `/dashboard/${pid}/${key}`, "data-link": true, class: "nav-link",
       dataset: { section: key } }, icon(iconName), h("span", { class: "nav-label" }, label),
     key === "conversations" ? unreadBadge : null);

@@ -1,10 +1,11 @@
 // One contact: identity with the shield, fields verified or self-reported, senderAuthInfo,
-// conversations, editing of self-reported fields, and erasure.
+// conversations, sessions and merges, editing of self-reported fields, export and erasure.
 
 import { ApiError, del, get, put } from "../api.js";
 import { h, icon, replace } from "../dom.js";
 import { STATUS_LABELS, relativeTime } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
+import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
 
 const EDITABLE = [["fullname", "Name", "text"], ["email", "Email", "email"], ["phone", "Phone", "tel"]];
 
@@ -40,7 +41,13 @@ export function contactView(container, ctx, leadId) {
           h("section", { class: "card" }, h("h2", { class: "card-title" }, "Conversations"), conversations())),
         h("div", { class: "contact-side" },
           h("section", { class: "card" }, senderAuthInfoSection(lead.attributes && lead.attributes.senderAuthInfo)),
+          sessionsCard(ctx, lead, reload),
+          mergesCard(ctx, lead, reload),
           ctx.isAdmin ? dangerZone(lead) : null))));
+  }
+
+  function reload() {
+    load().catch(() => {});
   }
 
   function conversations() {
@@ -96,7 +103,9 @@ export function contactView(container, ctx, leadId) {
           ctx.navigate(`/dashboard/${ctx.pid}/contacts`);
         } }, "Delete contact and conversations")));
     return h("section", { class: "card card-danger" },
-      h("h2", { class: "card-title" }, "Erase"),
+      h("h2", { class: "card-title" }, "Data of this person"),
+      h("p", { class: "muted" }, "Download everything frontdesk holds about them, for example on a data-access request."),
+      exportButton(ctx, lead),
       h("p", { class: "muted" }, "Remove everything frontdesk holds about this person, for example on a data-erasure request."),
       h("button", { class: "btn btn-danger", type: "button", onClick: () => dialog.showModal() }, "Delete contact…"),
       dialog);
