@@ -443,3 +443,45 @@ class SocketFrames:
             if frame["action"] == action:
                 payload: dict[str, Any] = frame["payload"]
                 return payload
+
+
+def test_contact_sessions_merges_and_the_audit_log(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    anonymous = anonymous_visitor(api, demo)
+    anonymous.open_conversation("asked before logging in")
+    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, _id="kim",
+                                firstname="Kim", email="kim@shop.test")
+    merged = api.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert merged.json()["merge"]["merged"] is True
+    second = authenticated_visitor(api, demo, _id="kim", firstname="Kim", email="kim@shop.test")
+    forged = sign_customer_token(demo.project_id, "guessed-" + "x" * 60, _id="kim")
+    api.post("/auth/signinWithCustomToken", headers={"Authorization": "JWT " + forged})
+
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    page.get_by_role("link", name="Contacts").click()
+    page.locator(".contact-row", has_text="Kim").get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Kim")).to_be_visible()
+    expect(page.locator('.field[data-field="email"] .field-time')).to_have_text("just now")
+    expect(page.locator(".session-row")).to_have_count(2)
+    expect(page.locator(".merge-row")).to_contain_text(
+        f"merged from anonymous visitor {anonymous.id}")
+    expect(page.locator(".simple-list").first).to_contain_text("asked before logging in")
+    screenshot(page, "contact-identity")
+
+    page.get_by_role("button", name="Log out everywhere (2 sessions)").click()
+    expect(page.locator(".session-none")).to_be_visible()
+    refused = api.post("/auth/signinWithCustomToken", headers={"Authorization": second.token})
+    assert refused.json()["code"] == "session_revoked"
+    page.get_by_role("button", name="Undo merge").click()
+    expect(page.locator(".merge-row .pill")).to_contain_text("Undone")
+
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    expect(page.locator('.audit-row[data-type="merge.reverted"]')).to_have_count(1)
+    page.get_by_label("Event type").select_option("signin.failed")
+    expect(page.locator(".audit-row")).to_have_count(1)
+    expect(page.locator(".audit-row")).to_contain_text("refused: bad_signature")
+    screenshot(page, "audit-log")
