@@ -28,7 +28,7 @@ export function sessionsCard(ctx, lead, onChange) {
     const sessions = await get(`/${ctx.pid}/leads/${encodeURIComponent(lead.lead_id)}/sessions`);
     body.replaceChildren(sessions.length === 0
       ? h("p", { class: "muted session-none" }, "No live session.")
-      : h("ul", { class: "simple-list sessions" }, sessions.map((s) => h("li", { class: "simple-row session-row", dataset: { jti: s.jti } },
+      : h("ul", { class: "identity-list sessions" }, sessions.map((s) => h("li", { class: "simple-row session-row", dataset: { jti: s.jti } },
         h("span", { class: "simple-main" }, s.isAuthenticated ? "Verified" : "Anonymous",
           s.kid ? h("span", { class: "muted mono" }, ` · key ${s.kid}`) : null),
         h("span", { class: "muted", title: `Expires ${dateTime(s.expiresAt)}` }, `signed in ${ago(s.issuedAt)}`),
@@ -71,7 +71,7 @@ export function mergesCard(ctx, lead, onChange) {
     }
     body.replaceChildren(
       h("p", { class: "muted" }, "The visitor proved both identities in one browser: its anonymous session and a token from your backend. The moved conversations stay unverified."),
-      h("ul", { class: "simple-list merges" }, merges.map((m) => h("li", { class: "simple-row merge-row", dataset: { merge: m._id } },
+      h("ul", { class: "identity-list merges" }, merges.map((m) => h("li", { class: "simple-row merge-row", dataset: { merge: m._id } },
         h("span", { class: "simple-main" }, m.description,
           h("span", { class: "muted" }, ` · ${plural(m.requests.length, "conversation")}`)),
         m.revertedAt
