@@ -62,6 +62,16 @@ def test_both_proofs_merge_the_anonymous_conversations(make: Factory) -> None:
     spent = make.client.get(f"/{project.id}/requests/me", headers=anonymous.headers)
     assert (spent.status_code, spent.json()["code"]) == (401, "session_revoked")
 
+    # The signed-in visitor now sees, reads and continues the merged conversation.
+    alice = {"Authorization": r.json()["token"]}
+    mine = make.client.get(f"/{project.id}/requests/me", headers=alice).json()
+    assert [x["request_id"] for x in mine["requests"]] == [rid]
+    history = make.client.get(f"/{project.id}/requests/{rid}/messages", headers=alice).json()
+    assert [m["text"] for m in history] == ["before logging in"]
+    follow_up = make.client.post(f"/{project.id}/requests/{rid}/messages",
+                                 json={"text": "now signed in"}, headers=alice)
+    assert follow_up.status_code == 200 and follow_up.json()["sender"] == "alice"
+
 
 def test_the_proof_may_come_in_the_body(make: Factory) -> None:
     project = make.project()

@@ -149,7 +149,7 @@ async def list_my_requests(
 ) -> dict[str, Any]:
     principal = access.principal
     user_id = principal.user_id if isinstance(principal, Agent) else principal.visitor_id
-    filt = RequestFilter(requester_user_id=user_id, **_status_filter(status))
+    filt = RequestFilter(visible_to=user_id, **_status_filter(status))
     return await list_requests(services, access, filt, page=page, limit=limit)
 
 

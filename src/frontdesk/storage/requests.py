@@ -41,6 +41,7 @@ class RequestFilter:
     max_status: int | None = None  # exclusive upper bound, e.g. 1000 for "open"
     participant: str | None = None
     requester_user_id: str | None = None
+    visible_to: str | None = None  # a visitor: requests it started or attached to its contact
     authenticated: bool | None = None
     text: str | None = None
     lead_ref: str | None = None
@@ -132,6 +133,12 @@ async def list_requests(
         where.append(f"r.participants LIKE {arg(like_pattern(chr(34) + filt.participant))}")
     if filt.requester_user_id is not None:
         where.append(f"r.requester_user_id = {arg(filt.requester_user_id)}")
+    if filt.visible_to is not None:
+        visitor = arg(filt.visible_to)
+        where.append(
+            f"(r.requester_user_id = {visitor} OR r.lead_ref IN"
+            f" (SELECT id FROM leads WHERE project_id = $1 AND lead_id = {visitor}))"
+        )
     if filt.authenticated is not None:
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
     if filt.lead_ref is not None:
