@@ -176,3 +176,22 @@ def test_replies_posted_while_the_socket_is_down_show_once_in_order(
     [first] = [m for m in agent.get(f"/requests/{rid}/messages") if m["text"] == "Reply one"]
     assert resumed["after"] == first["_id"]
     assert polled == []
+
+
+def test_where_no_socket_opens_the_widget_polls(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    page = new_page(viewport={"width": 1280, "height": 800})
+    # A proxy that refuses the upgrade: every socket fails before it opens.
+    page.add_init_script(
+        "const RealWebSocket = window.WebSocket;"
+        "window.WebSocket = function (url) { return new RealWebSocket(url + '-refused'); };"
+    )
+    polled = record_polls(page)
+    page.goto(server.url + "/demo/")
+    open_widget(page)
+    start_conversation(page, "Hello through a strict proxy")
+    expect(page.locator("frontdesk-widget")).to_have_attribute("data-connection", "polling")
+    agent.reply(open_rid(page), "Polling works too")
+    expect(page.locator(AGENT_REPLIES)).to_have_text(["Polling works too"])
+    assert polled
