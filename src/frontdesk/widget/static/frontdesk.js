@@ -67,6 +67,10 @@
     getUser: function () {
       return widget ? widget.getUser() : null;
     },
+    // "offline" (no session yet), "connecting", "live" (the socket is up) or "polling".
+    getConnectionState: function () {
+      return widget ? widget.getConnectionState() : "offline";
+    },
     on: function (name, fn) {
       var key = eventName(name);
       (listeners[key] = listeners[key] || []).push(fn);

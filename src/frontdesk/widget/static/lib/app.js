@@ -8,6 +8,7 @@ import { WidgetView } from "./view.js";
 
 const CLOSED = 1000;
 const TYPING_EVERY_MS = 3000;
+const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 6000;
 // Failures that mean the stored session is gone for good (not a network hiccup).
 const SESSION_GONE = new Set([401, 403, 404]);
@@ -25,7 +26,9 @@ class Widget {
     this.live = new LiveUpdates({
       wsUrl: serverUrl.replace(/^http/, "ws") + "/ws",
       onPublish: (topic, method, items) => this.onPublish(topic, method, items),
-      onUnauthorized: () => this.revalidate(),
+      onSignal: (action, payload) => this.onSignal(action, payload),
+      onUnauthorized: (reason) => this.onSocketRefused(reason),
+      onState: (state) => this.onConnectionState(state),
       poll: (topic, lastMessageId) => this.poll(topic, lastMessageId),
     });
     this.user = null;
@@ -35,8 +38,10 @@ class Widget {
     this.isOpen = false;
     this.config = null;
     this.localKeys = 0;
-    this.lastTypingSent = 0;
-    this.view = new WidgetView(mountHost(), settings, this.actions());
+    this.typing = { rid: null, sentAt: 0, idle: null };
+    this.host = mountHost();
+    this.host.dataset.connection = this.live.state;
+    this.view = new WidgetView(this.host, settings, this.actions());
     this.ready = this.boot();
   }
 
@@ -134,8 +139,26 @@ class Widget {
     this.view.setBadge(0);
   }
 
-  async revalidate() {
-    if (this.token) await this.restore(this.token);
+  // The socket was closed with 4401. A revoked session (logout in another tab, erasure) is
+  // over for good; an expired or refused token gets one re-sign-in, which signs out on 401.
+  async onSocketRefused(reason) {
+    const token = this.token;
+    if (!token) return;
+    if (reason === "session_revoked") {
+      this.signOutLocally();
+      return;
+    }
+    await this.restore(token);
+    if (this.token === token && this.live.state === "offline") this.live.retry(token);
+  }
+
+  getConnectionState() {
+    return this.live.state;
+  }
+
+  onConnectionState(state) {
+    this.host.dataset.connection = state;
+    this.emit("onConnectionStateChanged", { state });
   }
 
   // Every authenticated call goes through here, so a 401 anywhere signs the widget out.
@@ -203,12 +226,18 @@ class Widget {
   // --- live updates -----------------------------------------------------------------------
 
   onPublish(topic, method, items) {
-    const match = topic.match(/\/requests\/([^/]+)(\/messages|\/typing)?$/);
+    const match = topic.match(/\/requests\/([^/]+)(\/messages)?$/);
     if (!match || !this.conversations.has(match[1])) return;
     const rid = match[1];
-    if (match[2] === "/messages") items.forEach((m) => this.receiveMessage(rid, m));
-    else if (match[2] === "/typing") items.forEach((t) => this.receiveTyping(rid, t));
+    if (match[2]) items.forEach((m) => this.receiveMessage(rid, m));
     else items.forEach((request) => this.receiveRequest(rid, request));
+    if (match[2]) this.markRead(rid);
+  }
+
+  onSignal(action, payload) {
+    if (action !== "typing" || !this.conversations.has(payload.request_id)) return;
+    if (this.user && payload.user_id === this.user._id) return; // this visitor in another tab
+    this.receiveTyping(payload.request_id, payload.typing ? payload.fullname || "Someone" : null);
   }
 
   receiveMessage(rid, raw) {
@@ -243,14 +272,40 @@ class Widget {
     if (this.isOpen && !this.openRid) this.renderHome();
   }
 
-  receiveTyping(rid, typing) {
-    if (!typing || (this.user && typing.uid === this.user._id)) return;
+  // name: who is typing, or null when they stopped. The indicator also fades by itself, in
+  // case the "stopped" frame never comes (the agent closed their tab).
+  receiveTyping(rid, name) {
     const c = this.conversation(rid);
-    c.typingUntil = Date.now() + TYPING_SHOWN_MS;
-    this.view.setTyping(rid, typing.name || typing.senderFullname || "Someone");
+    c.typingUntil = name ? Date.now() + TYPING_SHOWN_MS : 0;
+    this.view.setTyping(rid, name);
+    if (!name) return;
     setTimeout(() => {
       if (Date.now() >= c.typingUntil) this.view.setTyping(rid, null);
     }, TYPING_SHOWN_MS + 50);
+  }
+
+  // Tell the agents the visitor has seen their latest message (only while it is on screen).
+  markRead(rid) {
+    const c = this.conversation(rid);
+    if (!(this.isOpen && this.openRid === rid && document.visibilityState !== "hidden")) return;
+    const last = [...c.messages].reverse().find((m) => !m.mine && m._id);
+    if (!last || c.readUpTo === last._id) return;
+    if (this.live.send("read", { topic: this.topic(rid), message_id: last._id })) c.readUpTo = last._id;
+  }
+
+  // Typing goes to the conversation's topic: true while the visitor types (repeated every
+  // few seconds), false once they send or pause.
+  sendTyping(rid, typing) {
+    clearTimeout(this.typing.idle);
+    if (typing) {
+      this.typing.idle = setTimeout(() => this.sendTyping(rid, false), TYPING_IDLE_MS);
+      if (this.typing.rid === rid && Date.now() - this.typing.sentAt < TYPING_EVERY_MS) return;
+      this.typing = { rid, sentAt: Date.now(), idle: this.typing.idle };
+    } else {
+      if (this.typing.rid !== rid) return;
+      this.typing = { rid: null, sentAt: 0, idle: null };
+    }
+    this.live.send("typing", { topic: this.topic(rid), typing });
   }
 
   async poll(topic, lastMessageId) {
@@ -407,7 +462,9 @@ class Widget {
     c.unread = 0;
     this.refreshBadge();
     await this.loadMessages(c).catch(() => {});
-    if (this.openRid === rid) this.view.renderConversation(this.conversationModel(c));
+    if (this.openRid !== rid) return;
+    this.view.renderConversation(this.conversationModel(c));
+    this.markRead(rid);
   }
 
   actions() {
@@ -433,12 +490,13 @@ class Widget {
         this.startConversation();
       },
       openConversation: (rid) => this.openConversation(rid),
-      send: (text) => this.sendInto(this.openRid, text).catch(() => {}),
+      send: (text) => {
+        this.sendTyping(this.openRid, false);
+        this.sendInto(this.openRid, text).catch(() => {});
+      },
       typing: () => {
         const c = this.openRid && this.conversation(this.openRid);
-        if (!c || !c.request || Date.now() - this.lastTypingSent < TYPING_EVERY_MS) return;
-        this.lastTypingSent = Date.now();
-        this.live.sendTyping(this.topic(c.rid) + "/typing");
+        if (c && c.request) this.sendTyping(c.rid, true);
       },
       endConversation: () => this.changeRequest((token, rid) => this.api.closeRequest(token, rid)),
       rate: (rating, comment) => this.changeRequest((token, rid) => this.api.rate(token, rid, rating, comment)),

@@ -1,27 +1,30 @@
-// Live updates: the /ws endpoint (SPEC section 4), with reconnect and resume, and polling
-// of the REST API as a fallback when no WebSocket can be opened (a proxy that strips
-// upgrades, a server without /ws).
+// Live updates over /ws, in the protocol docs/realtime.md describes: authenticate, wait for
+// `authenticated`, subscribe (with `after` = the last message seen, so a reconnect replays
+// exactly what was missed), answer heartbeats. A socket that drops is reopened with back-off;
+// polling the REST API runs only while no socket can be opened at all (a proxy that strips
+// upgrades, a server without /ws) and stops as soon as one is live again.
 //
-// Callers subscribe to topics and receive `onPublish(topic, method, items)`. Message topics
-// remember the last message id seen, so a reconnect resubscribes with `lastMessageId` and
-// the server replays what was missed.
+// States: "offline" (not started), "connecting", "live" (authenticated), "polling".
 
-const HEARTBEAT_MS = 25000;
-const SILENCE_LIMIT_MS = 70000;
+const SILENCE_LIMIT_MS = 70000; // the server pings every 25 s by default
+const FIRST_RETRY_MS = 500;
 const MAX_BACKOFF_MS = 30000;
 const POLL_MS = 2000;
+const REFUSED_FOR_GOOD = new Set(["unknown_topic", "not_your_request", "request_not_found", "wrong_project"]);
 
 export class LiveUpdates {
-  constructor({ wsUrl, onPublish, onUnauthorized, poll }) {
-    this.wsUrl = wsUrl;
-    this.onPublish = onPublish;
-    this.onUnauthorized = onUnauthorized;
-    this.poll = poll;
-    this.topics = new Map(); // topic -> lastMessageId (or null)
+  // onPublish(topic, method, items): a publish frame, or what a poll found.
+  // onSignal(action, payload): typing and read frames.
+  // onUnauthorized(reason): the server closed with 4401; the socket stays closed.
+  // onState(state): the connection state changed.
+  // poll(topic, lastMessageId): {method, items} from the REST API.
+  constructor({ wsUrl, onPublish, onSignal, onUnauthorized, onState, poll }) {
+    Object.assign(this, { wsUrl, onPublish, onSignal, onUnauthorized, onState, poll });
+    this.topics = new Map(); // topic -> last message id seen (messages topics) or null
     this.token = null;
     this.socket = null;
     this.failures = 0;
-    this.everOpened = false;
+    this.state = "offline";
     this.timers = {};
   }
 
@@ -33,14 +36,17 @@ export class LiveUpdates {
 
   stop() {
     this.token = null;
-    for (const name of Object.keys(this.timers)) this.clearTimer(name);
-    if (this.socket) {
-      const socket = this.socket;
-      this.socket = null;
-      socket.onclose = socket.onmessage = socket.onerror = null;
-      socket.close(1000);
-    }
     this.failures = 0;
+    for (const name of Object.keys(this.timers)) this.clearTimer(name);
+    this.detach(1000);
+    this.setState("offline");
+  }
+
+  // After a 4401 the caller may keep the visitor (a network error while re-signing in):
+  // try again later with the same token.
+  retry(token) {
+    this.token = token;
+    this.scheduleReconnect(false);
   }
 
   forgetTopics() {
@@ -55,73 +61,88 @@ export class LiveUpdates {
   }
 
   noteMessage(topic, messageId) {
-    if (this.topics.has(topic)) this.topics.set(topic, messageId);
+    if (this.topics.has(topic) && messageId) this.topics.set(topic, messageId);
   }
 
-  get connected() {
-    return Boolean(this.socket && this.socket.readyState === WebSocket.OPEN);
+  get live() {
+    return this.state === "live";
   }
 
-  sendTyping(topic) {
-    this.send("typing", { topic });
+  // Frames other than authenticate go out only once the server has accepted the token:
+  // anything earlier would close the socket with 4401 authentication_required.
+  send(action, payload) {
+    if (!this.live) return false;
+    this.socket.send(JSON.stringify({ action, payload }));
+    return true;
   }
 
   // --- WebSocket -------------------------------------------------------------------------
 
   connect() {
     if (!this.token) return;
+    if (this.state !== "polling") this.setState("connecting");
     let socket;
     try {
       socket = new WebSocket(this.wsUrl);
     } catch (error) {
-      this.scheduleReconnect();
+      this.scheduleReconnect(false);
       return;
     }
+    let opened = false;
     this.socket = socket;
     socket.onopen = () => {
-      this.failures = 0;
-      this.everOpened = true;
-      this.clearTimer("poll");
-      this.send("authenticate", { token: this.token });
-      for (const topic of this.topics.keys()) this.sendSubscribe(topic);
-      this.heartbeat();
+      opened = true;
+      socket.send(JSON.stringify({ action: "authenticate", payload: { token: this.token } }));
+      this.expectLife();
     };
     socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = (event) => {
       this.socket = null;
-      this.clearTimer("heartbeat");
       this.clearTimer("silence");
       if (event.code === 4401) {
-        this.onUnauthorized();
+        this.token = null;
+        this.setState("offline");
+        this.onUnauthorized(event.reason);
         return;
       }
-      this.scheduleReconnect();
+      this.scheduleReconnect(opened);
     };
   }
 
-  scheduleReconnect() {
+  // Forget the current socket without hearing its close (stop, or a connection gone silent).
+  detach(code) {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = null;
+    socket.onopen = socket.onclose = socket.onmessage = socket.onerror = null;
+    try {
+      socket.close(code);
+    } catch (error) {
+      // already closing
+    }
+  }
+
+  scheduleReconnect(opened) {
     if (!this.token) return;
     this.failures += 1;
-    this.startPolling();
-    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.failures, 6));
+    if (!opened) this.startPolling();
+    else this.setState("connecting");
+    const backoff = Math.min(MAX_BACKOFF_MS, FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 6));
     this.setTimer("reconnect", () => this.connect(), backoff * (0.75 + Math.random() / 2));
   }
 
-  send(action, payload) {
-    if (this.connected) this.socket.send(JSON.stringify({ action, payload }));
+  // A socket can die without a close (sleeping laptop, dropped NAT entry): the server's
+  // heartbeats stop arriving, and then this reopens one.
+  expectLife() {
+    this.setTimer("silence", () => {
+      this.detach(4000);
+      this.scheduleReconnect(true);
+    }, SILENCE_LIMIT_MS);
   }
 
   sendSubscribe(topic) {
-    const lastMessageId = this.topics.get(topic);
-    this.send("subscribe", lastMessageId ? { topic, lastMessageId } : { topic });
-  }
-
-  heartbeat() {
-    this.setTimer("heartbeat", () => {
-      this.send("heartbeat", { message: { text: "ping" } });
-      this.heartbeat();
-    }, HEARTBEAT_MS);
-    this.setTimer("silence", () => this.socket && this.socket.close(4000), SILENCE_LIMIT_MS);
+    const after = this.topics.get(topic);
+    this.send("subscribe", after ? { topic, after } : { topic });
   }
 
   receive(raw) {
@@ -131,39 +152,74 @@ export class LiveUpdates {
     } catch (error) {
       return;
     }
-    this.setTimer("silence", () => this.socket && this.socket.close(4000), SILENCE_LIMIT_MS);
+    this.expectLife();
     const payload = frame.payload || {};
-    if (frame.action === "heartbeat" && payload.message?.text === "ping") {
-      this.send("heartbeat", { message: { text: "pong" } });
-    } else if (frame.action === "publish" && this.topics.has(payload.topic)) {
-      const items = Array.isArray(payload.message) ? payload.message : [payload.message];
-      this.onPublish(payload.topic, payload.method, items.filter(Boolean));
+    switch (frame.action) {
+      case "heartbeat":
+        if (payload.message?.text === "ping") this.send("heartbeat", { message: { text: "pong" } });
+        break;
+      case "authenticated":
+        this.authenticated();
+        break;
+      case "publish":
+        if (this.topics.has(payload.topic)) {
+          const items = Array.isArray(payload.message) ? payload.message : [payload.message];
+          this.onPublish(payload.topic, payload.method, items.filter(Boolean));
+        }
+        break;
+      case "subscribed":
+        // More was missed than one replay holds: page the rest over REST.
+        if (payload.complete === false) this.pollTopic(payload.topic);
+        break;
+      case "typing":
+      case "read":
+        this.onSignal(frame.action, payload);
+        break;
+      case "error":
+        // A refused subscribe (conversation erased, not ours): stop asking for it.
+        if (REFUSED_FOR_GOOD.has(payload.code)) this.topics.delete(payload.topic);
+        break;
     }
+  }
+
+  authenticated() {
+    this.failures = 0;
+    this.clearTimer("poll");
+    this.setState("live");
+    for (const topic of this.topics.keys()) this.sendSubscribe(topic);
   }
 
   // --- Polling fallback ----------------------------------------------------------------
 
   startPolling() {
+    this.setState("polling");
     if (this.timers.poll) return;
     const tick = async () => {
-      if (!this.token || this.connected) {
-        this.clearTimer("poll");
-        return;
-      }
-      for (const [topic, lastMessageId] of [...this.topics]) {
-        try {
-          const result = await this.poll(topic, lastMessageId);
-          if (result && result.items.length) this.onPublish(topic, result.method, result.items);
-        } catch (error) {
-          if (error.status === 401) {
-            this.onUnauthorized();
-            return;
-          }
-        }
-      }
-      this.setTimer("poll", tick, POLL_MS);
+      if (!this.token || this.live) return;
+      for (const topic of [...this.topics.keys()]) await this.pollTopic(topic);
+      if (this.token && !this.live) this.setTimer("poll", tick, POLL_MS);
     };
-    this.setTimer("poll", tick, this.everOpened ? 0 : POLL_MS / 2);
+    this.setTimer("poll", tick, POLL_MS / 2);
+  }
+
+  async pollTopic(topic) {
+    try {
+      const result = await this.poll(topic, this.topics.get(topic));
+      if (result && result.items.length && this.topics.has(topic)) {
+        this.onPublish(topic, result.method, result.items);
+      }
+    } catch (error) {
+      if (error.status === 401 && this.token) {
+        this.stop();
+        this.onUnauthorized("unauthorized");
+      }
+    }
+  }
+
+  setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.onState(state);
   }
 
   setTimer(name, fn, ms) {

@@ -153,7 +153,7 @@ export const STYLES = `
 .msg.failed .bubble { background: #fff0f0; color: var(--fd-danger); }
 .msg .meta { font-size: 11px; color: var(--fd-muted); margin: 2px 4px 6px; }
 .msg.welcome .bubble { background: #fff; }
-.typing { display: inline-flex; gap: 4px; padding: 12px 14px; }
+.typing { display: inline-flex; align-self: flex-start; gap: 4px; padding: 12px 14px; }
 .typing span { width: 7px; height: 7px; border-radius: 50%; background: #9aa1b1;
   animation: fd-blink 1.2s infinite ease-in-out; }
 .typing span:nth-child(2) { animation-delay: .15s; }
