@@ -184,7 +184,11 @@ def test_demo_login_authenticates_and_logout_forgets_the_visitor(
     page.wait_for_function("() => window.frontdesk.getUser()?.isAuthenticated === true")
     customer = widget_user(page)
     expect(page.locator("#identity")).to_contain_text("Verified customer Grace Hopper")
-    expect(page.locator("frontdesk-widget")).not_to_contain_text("Just browsing")
+    # Same browser, both proofs: the anonymous conversation moved to Grace's contact.
+    expect(page.locator("frontdesk-widget")).to_contain_text("Just browsing")
+    [merged] = agent.requests_of(anonymous["_id"])
+    assert merged["lead"]["lead_id"] == customer["_id"]
+    assert merged["attributes"]["senderAuthInfo"]["verified"] is False  # not retro-verified
     start_conversation(page, "I am logged in now")
     screenshot(page, "widget-authenticated")
 

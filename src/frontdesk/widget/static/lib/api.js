@@ -53,9 +53,12 @@ export class Api {
       { body: { id_project: this.projectId, ...profile } });
   }
 
-  // A customer-signed JWT, or one of our own session tokens to refresh it.
-  signInWithToken(token) {
-    return this.call("POST", "/auth/signinWithCustomToken", { token });
+  // A customer-signed JWT, or one of our own session tokens to refresh it. With the live
+  // anonymous session of this browser as a second proof, the server merges that visitor's
+  // conversations into the signed-in contact (and ends the anonymous session).
+  signInWithToken(token, anonymousToken) {
+    const body = anonymousToken ? { anonymous_token: anonymousToken } : undefined;
+    return this.call("POST", "/auth/signinWithCustomToken", { token, body });
   }
 
   logout(token) {

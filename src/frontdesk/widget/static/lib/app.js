@@ -103,11 +103,13 @@ class Widget {
   }
 
   async signInWithCustomToken(jwt) {
-    const session = await this.api.signInWithToken(jwt);
+    const mergeable = this.user && !this.user.isAuthenticated && this.settings.mergeAnonymous !== false;
+    const session = await this.api.signInWithToken(jwt, mergeable ? this.token : null);
     if (this.user && this.user._id !== session.user._id) {
       const previous = this.token;
       this.resetLocal();
-      this.api.logout(previous).catch(() => {});
+      // A merge already ended the anonymous session on the server.
+      if (!session.merge?.merged) this.api.logout(previous).catch(() => {});
     }
     await this.adopt(session);
     if (this.isOpen) this.renderHome();
