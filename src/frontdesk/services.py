@@ -9,6 +9,7 @@ from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.auth.public_keys import JwksCache
 from frontdesk.auth.secret_box import SecretBox
+from frontdesk.auth.session_cache import SessionCache
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock
 from frontdesk.ids import IdGenerator
@@ -31,9 +32,12 @@ class Services:
     # Per-process state built from the settings and the clock.
     limits: RateLimits = field(init=False)
     jwks: JwksCache = field(init=False)
+    session_cache: SessionCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = RateLimits(self.settings, self.clock)
+        self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)
+        self.broker.subscribe(self._evict_revoked)
         self.jwks = JwksCache(
             self.clock,
             ttl=self.settings.jwks_cache_seconds,
@@ -47,9 +51,16 @@ class Services:
         """Send ``event`` to the broker once ``tx`` has committed, never before."""
 
         async def send() -> None:
+            if isinstance(event, SessionRevoked):
+                # At once in this process; other processes evict when the broker delivers it.
+                self.session_cache.evict(event.jti)
             await self.broker.publish(event)
 
         tx.on_commit(send)
+
+    async def _evict_revoked(self, event: Event) -> None:
+        if isinstance(event, SessionRevoked):
+            self.session_cache.evict(event.jti)
 
     def publish_session_revoked(self, tx: Transaction, principal: Principal, jti: str) -> None:
         """Tell every process that sockets authenticated with ``jti`` must close."""

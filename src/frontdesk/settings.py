@@ -67,6 +67,11 @@ class Settings:
     key_grace_period: int = _setting(
         7 * 24 * 3600, "Seconds a rotated project secret keeps verifying customer tokens."
     )
+    session_cache_seconds: int = _setting(
+        30,
+        "Seconds a verified session token is remembered per process (0: check every call). "
+        "Revocations evict at once.",
+    )
     jwks_cache_seconds: int = _setting(
         300, "Seconds a JWKS document fetched from a customer's URL is kept."
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from dataclasses import dataclass
 
 from frontdesk.auth.permissions import can_see_request, role_at_least
@@ -62,6 +63,18 @@ async def authenticate(
 async def authenticate_session_token(
     services: Services, token: str, *, origin: str | None = None
 ) -> Principal:
+    cached = services.session_cache.get(token)
+    if cached is not None:
+        return cached if isinstance(cached, Agent) else dataclasses.replace(cached, origin=origin)
+    principal, expires_at = await _verify_session_token(services, token)
+    services.session_cache.put(token, principal, expires_at)
+    return principal if isinstance(principal, Agent) else dataclasses.replace(
+        principal, origin=origin
+    )
+
+
+async def _verify_session_token(services: Services, token: str) -> tuple[Principal, int]:
+    """The principal a session token proves and when the token expires (epoch seconds)."""
     claims = services.tokens.verify(token)
     session = await sessions.get_session(services.db, claims.jti)
     if session is None or session["revoked_at"] is not None:
@@ -70,20 +83,21 @@ async def authenticate_session_token(
         user = await users.get_user(services.db, claims.subject_id)
         if user is None:
             raise Unauthorized("this account no longer exists", code="session_revoked")
-        return Agent(
+        agent = Agent(
             user_id=user["id"],
             email=user["email"],
             firstname=user["firstname"],
             lastname=user["lastname"],
             jti=claims.jti,
         )
+        return agent, claims.expires_at
     if claims.project_id is None:
         raise Unauthorized("a visitor token must name its project", code="invalid_token")
     visitor_class: type[AnonymousVisitor] | type[AuthenticatedVisitor] = (
         AnonymousVisitor if claims.sub == "guest" else AuthenticatedVisitor
     )
     raw = claims.raw
-    return visitor_class(
+    visitor = visitor_class(
         visitor_id=claims.subject_id,
         project_id=claims.project_id,
         jti=claims.jti,
@@ -91,8 +105,8 @@ async def authenticate_session_token(
         lastname=str(raw.get("lastname") or ""),
         email=raw.get("email") if isinstance(raw.get("email"), str) else None,
         auth_info=session["auth_info"],
-        origin=origin,
     )
+    return visitor, claims.expires_at
 
 
 async def _authenticate_basic(services: Services, credentials: str) -> Agent:
