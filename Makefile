@@ -32,7 +32,7 @@ node:
 	cd tests/compat && (test -d node_modules || npm ci --silent --no-audit --no-fund)
 
 check: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench soak
 	$(BIN)/mypy
 
 ## make soak: a few minutes of mixed loopback traffic; fails if memory or open fds keep growing
