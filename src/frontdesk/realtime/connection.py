@@ -49,6 +49,9 @@ class Connection:
         self.topics: set[str] = set()
         # Live frames held per topic while that topic's replay is being read and sent.
         self.held: dict[str, list[tuple[str, str | None]]] = {}
+        # How often this socket's agent was removed from each project, so a subscribe whose
+        # access check raced a removal notices it.
+        self.revocations: dict[str, int] = {}
         self.opened_at = now
         self.last_seen = now
         self.closed: _Close | None = None

@@ -14,7 +14,10 @@ Limits, each ending in a named close code (``protocol.CloseCode``):
   of them is closed with 4408 ``heartbeat_timeout``; one that has not authenticated within one
   with 4401 ``authentication_required``; one whose token expires with 4401 ``token_expired``;
 - a ``SessionRevoked`` event (logout, erasure) closes every socket of that session with 4401
-  ``session_revoked``, in every process.
+  ``session_revoked``, in every process;
+- a ``MembershipRevoked`` event (an agent removed from a team) drops that agent's topics of
+  that project, each with an error frame ``membership_revoked``; the socket stays open for
+  the agent's other projects.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
     Event,
+    MembershipRevoked,
     MessageCreated,
     MessagesRead,
     ProjectUserChanged,
@@ -192,9 +196,12 @@ class Hub:
     ) -> None:
         if topic.name not in conn.topics and len(conn.topics) >= MAX_TOPICS:
             raise BadRequest(f"at most {MAX_TOPICS} topics per socket", code="too_many_topics")
+        revocations = conn.revocations.get(topic.project_id, 0)
         access = await access_topic(self.services, principal, topic)
         if conn.is_closed():
             return
+        if conn.revocations.get(topic.project_id, 0) != revocations:
+            raise _membership_revoked()
         # Listen first and hold live frames, then read the snapshot: an event committed in
         # between is in the snapshot, held, or both (then sent once) — never lost.
         newly = topic.name not in conn.topics
@@ -209,8 +216,8 @@ class Hub:
                 self._unsubscribe(conn, topic.name)
             raise
         held = conn.held.pop(topic.name, [])
-        if conn.is_closed():
-            return
+        if conn.is_closed() or topic.name not in conn.topics:
+            return  # closed, or revoked meanwhile (the revocation sent the error)
         if snapshot.objects:
             conn.send(protocol.publish_frame(topic.name, "CREATE", snapshot.objects))
         conn.send(
@@ -256,12 +263,27 @@ class Hub:
             if isinstance(event, SessionRevoked):
                 for conn in list(self._by_jti.get(event.jti, ())):
                     conn.close(CloseCode.UNAUTHORIZED, "session_revoked")
+            elif isinstance(event, MembershipRevoked):
+                self._revoke_membership(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
             else:
                 self._fan_out(event)
         except Exception:
             log.exception("could not deliver %s", type(event).__name__)
+
+    def _revoke_membership(self, event: MembershipRevoked) -> None:
+        prefix = f"/{event.project_id}/"
+        error = _membership_revoked()
+        for conn in list(self._connections):
+            principal = conn.principal
+            if not isinstance(principal, Agent) or principal.user_id != event.user_id:
+                continue
+            conn.revocations[event.project_id] = conn.revocations.get(event.project_id, 0) + 1
+            for topic_name in sorted(t for t in conn.topics if t.startswith(prefix)):
+                self._unsubscribe(conn, topic_name)
+                conn.held.pop(topic_name, None)
+                conn.send(protocol.error_frame(error, topic_name))
 
     def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
         object_id: str | None = None
@@ -322,6 +344,10 @@ class Hub:
                 conn.close(CloseCode.UNAUTHORIZED, "token_expired")
             else:
                 conn.send(ping)
+
+
+def _membership_revoked() -> Forbidden:
+    return Forbidden("you are no longer a member of this project", code="membership_revoked")
 
 
 def _strip_scheme(raw: str) -> str:
