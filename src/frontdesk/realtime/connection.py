@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.realtime.protocol import CloseCode
+from frontdesk.realtime.rate_limit import TokenBucket
 
 log = logging.getLogger("frontdesk.realtime")
 
@@ -38,6 +39,7 @@ class Connection:
         websocket: WebSocket,
         *,
         queue_limit: int,
+        frame_budget: TokenBucket,
         now: float,
         on_close: Callable[[Connection], None],
     ) -> None:
@@ -52,6 +54,7 @@ class Connection:
         # How often this socket's agent was removed from each project, so a subscribe whose
         # access check raced a removal notices it.
         self.revocations: dict[str, int] = {}
+        self.frame_budget = frame_budget
         self.opened_at = now
         self.last_seen = now
         self.closed: _Close | None = None

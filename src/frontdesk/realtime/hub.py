@@ -8,6 +8,9 @@ process's commits, or every process's through Redis) and are serialised once per
 Limits, each ending in a named close code (``protocol.CloseCode``):
 
 - a client frame may be at most ``ws_max_frame_bytes`` (default 64 KiB): close 1009;
+- a client may send ``ws_frame_burst`` frames at once and ``ws_frame_rate`` a second (default
+  40 and 20); a frame beyond that is refused with an error frame ``rate_limited``, and a
+  client refused ``ws_frame_burst`` times before its budget refills is closed with 4429;
 - at most ``ws_send_queue`` frames wait per socket: a client further behind is closed with
   4409 ``slow_consumer``, so it never holds memory or delays anyone else;
 - the server sends a heartbeat every ``ws_heartbeat_interval`` seconds; a socket silent for two
@@ -41,7 +44,7 @@ from frontdesk.actions.subscriptions import (
 )
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.clock import iso
-from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, Unauthorized
+from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, RateLimited, Unauthorized
 from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
@@ -55,6 +58,7 @@ from frontdesk.realtime.events import (
     TypingChanged,
 )
 from frontdesk.realtime.protocol import CloseCode
+from frontdesk.realtime.rate_limit import TokenBucket
 from frontdesk.realtime.topics import Topic, parse_topic
 from frontdesk.services import Services
 
@@ -71,6 +75,8 @@ class Hub:
         self._interval = settings.ws_heartbeat_interval
         self._queue_limit = settings.ws_send_queue
         self._max_frame = settings.ws_max_frame_bytes
+        self._frame_rate = settings.ws_frame_rate
+        self._frame_burst = settings.ws_frame_burst
         self._connections: set[Connection] = set()
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
@@ -95,8 +101,13 @@ class Hub:
     async def serve(self, websocket: WebSocket) -> None:
         """Run one socket from accept to disconnect."""
         await websocket.accept()
+        now = time.monotonic()
         conn = Connection(
-            websocket, queue_limit=self._queue_limit, now=time.monotonic(), on_close=self._forget
+            websocket,
+            queue_limit=self._queue_limit,
+            frame_budget=TokenBucket(self._frame_rate, self._frame_burst, now),
+            now=now,
+            on_close=self._forget,
         )
         self._connections.add(conn)
         try:
@@ -118,12 +129,29 @@ class Hub:
             if conn.is_closed():
                 continue  # closing: drain until the client answers the close
             text = message.get("text")
-            if text is None:
+            if not conn.frame_budget.take(conn.last_seen):
+                self._refuse_flood(conn)
+            elif text is None:
                 conn.close(CloseCode.UNSUPPORTED_DATA, "binary_frame")
             elif len(text) > self._max_frame or len(text.encode()) > self._max_frame:
                 conn.close(CloseCode.FRAME_TOO_LARGE, "frame_too_large")
             else:
                 await self._handle(conn, text)
+
+    def _refuse_flood(self, conn: Connection) -> None:
+        # Refused before parsing, so a flood costs the server as little as possible.
+        if conn.frame_budget.refused >= self._frame_burst:
+            conn.close(CloseCode.RATE_LIMITED, "rate_limited")
+            return
+        conn.send(
+            protocol.error_frame(
+                RateLimited(
+                    f"at most {self._frame_rate:g} frames a second (bursts of"
+                    f" {self._frame_burst}); this frame was ignored",
+                    code="rate_limited",
+                )
+            )
+        )
 
     async def _handle(self, conn: Connection, text: str) -> None:
         topic_name: str | None = None
