@@ -194,7 +194,7 @@ def receives(ws: ClientConnection, message_id: str) -> bool:
 
 def subscribe(ws: ClientConnection, topic: str) -> bool:
     ws.send(json.dumps({"action": "subscribe", "payload": {"topic": topic}}))
-    return next_frame(ws, "subscribed")["payload"]["topic"] == topic
+    return bool(next_frame(ws, "subscribed")["payload"]["topic"] == topic)
 
 
 def drop(ws: ClientConnection, rng: random.Random) -> None:
