@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import socket
@@ -277,6 +278,8 @@ def main() -> int:
     parser.add_argument("--dashboards", type=int, default=2, help="agent WebSocket threads")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
+    # Vanishing without a close frame makes the client library log the EOF it then reads.
+    logging.getLogger("websockets").setLevel(logging.CRITICAL)
 
     with tempfile.TemporaryDirectory(prefix="frontdesk-soak-") as tmp:
         data_dir = Path(tmp)
