@@ -1,14 +1,19 @@
 """``python -m soak``: serve frontdesk, drive mixed traffic, and check that RSS and open file
 descriptors level off instead of growing.
 
-Traffic (HTTP only): agent sign-ins and sign-outs, anonymous visitor sign-ins, messages into
-new and existing conversations, agents listing and replying, visitors reading their history.
-Loopback only; every loop is bounded by the run's duration.
+Traffic: agent sign-ins and sign-outs, anonymous visitor sign-ins, messages into new and
+existing conversations, agents listing and replying, visitors reading their history; and
+WebSocket subscribers — widgets that follow their conversation and must receive each reply,
+dashboards that follow the project's requests — connecting, subscribing, receiving and
+dropping (half close cleanly, half vanish without a close frame). Loopback only; every loop
+is bounded by the run's duration.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
 import random
 import socket
@@ -20,8 +25,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import httpx
+from websockets.exceptions import WebSocketException
+from websockets.sync.client import ClientConnection, connect
 
 PASSWORD = "soak password 1"
 
@@ -46,13 +55,20 @@ class Counters:
     lock: threading.Lock = field(default_factory=threading.Lock)
     ok: int = 0
     errors: int = 0
+    sockets: int = 0
 
-    def add(self, ok: bool) -> None:
+    def opened(self) -> None:
+        with self.lock:
+            self.sockets += 1
+
+    def add(self, ok: bool, why: str = "") -> None:
         with self.lock:
             if ok:
                 self.ok += 1
             else:
                 self.errors += 1
+                if why and self.errors <= 10:
+                    print("unexpected:", why, file=sys.stderr)
 
 
 def rss_kib(pid: int) -> int:
@@ -75,6 +91,12 @@ def start_server(database_url: str, data_dir: Path, port: int) -> subprocess.Pop
         "FRONTDESK_LOG_LEVEL": "warning",
         "FRONTDESK_PASSWORD_HASH_MEMORY_KIB": "8192",
         "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
+        # Every soak client comes from 127.0.0.1 far faster than any visitor: the per-IP and
+        # per-project abuse limits would answer most of the traffic with 429.
+        "FRONTDESK_SIGNIN_RATE_PER_IP": "0",
+        "FRONTDESK_SIGNIN_RATE_PER_PROJECT": "0",
+        "FRONTDESK_MESSAGE_RATE_PER_IP": "0",
+        "FRONTDESK_MESSAGE_RATE_PER_PROJECT": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "frontdesk", "serve"], env=env, stdout=subprocess.DEVNULL
@@ -157,6 +179,92 @@ def agent_loop(
             counters.add(client.post("/auth/logout", headers=headers).status_code == 200)
 
 
+def ws_url(url: str, token: str) -> str:
+    return url.replace("http://", "ws://") + "/ws?token=" + quote(token)
+
+
+def next_frame(ws: ClientConnection, action: str, timeout: float = 10) -> dict[str, Any]:
+    """The next frame with ``action``, skipping heartbeats and others; TimeoutError if none."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame: dict[str, Any] = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if frame["action"] == action:
+            return frame
+
+
+def receives(ws: ClientConnection, message_id: str) -> bool:
+    """True once ``message_id`` is published (agents' replies may come first); else raises."""
+    while True:
+        if message_id in {m["_id"] for m in next_frame(ws, "publish")["payload"]["message"]}:
+            return True
+
+
+def subscribe(ws: ClientConnection, topic: str) -> bool:
+    ws.send(json.dumps({"action": "subscribe", "payload": {"topic": topic}}))
+    return bool(next_frame(ws, "subscribed")["payload"]["topic"] == topic)
+
+
+def drop(ws: ClientConnection, rng: random.Random) -> None:
+    """Leave cleanly or vanish: the server must clean up after both."""
+    if rng.random() < 0.5:
+        ws.close()
+    else:
+        ws.close_socket()
+
+
+def widget_loop(url: str, project_id: str, stop: threading.Event, counters: Counters) -> None:
+    """A visitor follows its conversation over /ws and must receive every message it sends."""
+    rng = random.Random()
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while not stop.is_set():
+            signin = client.post("/auth/signinAnonymously", json={"id_project": project_id})
+            counters.add(signin.status_code == 200)
+            if signin.status_code != 200:
+                continue
+            token = signin.json()["token"]
+            rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+            path = f"/{project_id}/requests/{rid}/messages"
+            opened = client.post(path, json={"text": "hello"}, headers={"Authorization": token})
+            counters.add(opened.status_code == 200)
+            try:
+                with connect(ws_url(url, token), open_timeout=10) as ws:
+                    counters.opened()
+                    counters.add(subscribe(ws, path))
+                    for n in range(rng.randint(1, 5)):
+                        sent = client.post(
+                            path, json={"text": f"live {n}"}, headers={"Authorization": token}
+                        )
+                        counters.add(sent.status_code == 200)
+                        if sent.status_code == 200:
+                            counters.add(receives(ws, sent.json()["_id"]))
+                    drop(ws, rng)
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                counters.add(False, f"widget socket: {exc!r}")
+
+
+def dashboard_loop(url: str, email: str, project_id: str, stop: threading.Event,
+                   counters: Counters) -> None:
+    """An agent follows the project's requests for a few seconds, then drops the socket."""
+    rng = random.Random()
+    with httpx.Client(base_url=url, timeout=10) as client:
+        signin = client.post("/auth/signin", json={"email": email, "password": PASSWORD})
+        counters.add(signin.status_code == 200)
+        token = signin.json()["token"]
+        while not stop.is_set():
+            try:
+                with connect(ws_url(url, token), open_timeout=10) as ws:
+                    counters.opened()
+                    counters.add(subscribe(ws, f"/{project_id}/requests"))
+                    until = time.monotonic() + rng.uniform(0.5, 5)
+                    while time.monotonic() < until and not stop.is_set():
+                        next_frame(ws, "publish", timeout=10)
+                        counters.add(True)
+                    drop(ws, rng)
+            except (OSError, WebSocketException, TimeoutError) as exc:
+                if not stop.is_set():  # traffic ends with the run: no frame is then no error
+                    counters.add(False, f"dashboard socket: {exc!r}")
+
+
 def levels_off(values: list[int], tolerance: float, slack: int) -> bool:
     """True when the last third's peak is within ``tolerance`` (plus ``slack``) of the middle
     third's peak: warm-up growth is allowed, steady growth is not."""
@@ -172,8 +280,12 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=5, help="seconds between samples")
     parser.add_argument("--visitors", type=int, default=4, help="visitor threads")
     parser.add_argument("--agents", type=int, default=2, help="agent threads")
+    parser.add_argument("--widgets", type=int, default=4, help="visitor WebSocket threads")
+    parser.add_argument("--dashboards", type=int, default=2, help="agent WebSocket threads")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
     args = parser.parse_args()
+    # Vanishing without a close frame makes the client library log the EOF it then reads.
+    logging.getLogger("websockets").setLevel(logging.CRITICAL)
 
     with tempfile.TemporaryDirectory(prefix="frontdesk-soak-") as tmp:
         data_dir = Path(tmp)
@@ -198,6 +310,14 @@ def run(args: argparse.Namespace, server: subprocess.Popen[bytes], url: str) -> 
     ] + [
         threading.Thread(target=agent_loop, args=(url, project_id, email, stop, counters))
         for email in emails
+    ] + [
+        threading.Thread(target=widget_loop, args=(url, project_id, stop, counters))
+        for _ in range(args.widgets)
+    ] + [
+        threading.Thread(
+            target=dashboard_loop, args=(url, emails[0], project_id, stop, counters)
+        )
+        for _ in range(args.dashboards)
     ]
     for thread in threads:
         thread.start()
@@ -220,7 +340,8 @@ def run(args: argparse.Namespace, server: subprocess.Popen[bytes], url: str) -> 
     fds_ok = levels_off([s.fds for s in samples], tolerance=0.0, slack=8)
     rate = counters.ok / max(1.0, samples[-1].elapsed if samples else 1.0)
     print(
-        f"{counters.ok} requests answered ({rate:.0f}/s), {counters.errors} unexpected answers;"
+        f"{counters.ok} requests answered or frames received ({rate:.0f}/s) over"
+        f" {counters.sockets} WebSockets, {counters.errors} unexpected answers;"
         f" RSS {'levels off' if rss_ok else 'GROWS'}, open fds {'level off' if fds_ok else 'GROW'}"
     )
     return 0 if rss_ok and fds_ok and counters.errors == 0 else 1

@@ -51,6 +51,14 @@ class Settings:
     ws_max_frame_bytes: int = _setting(
         64 * 1024, "Largest WebSocket frame a client may send, bytes (larger: close 1009)."
     )
+    ws_frame_rate: float = _setting(
+        20.0, "WebSocket frames a client may send per second, sustained (excess: rate_limited)."
+    )
+    ws_frame_burst: int = _setting(
+        40,
+        "WebSocket frames a client may send at once; refused this many more before it calms"
+        " down: closed with 4429.",
+    )
     secret: str = _setting(
         "", "Server signing secret (32+ chars). Empty: generated at first start, kept in data dir."
     )
@@ -149,6 +157,8 @@ class Settings:
             "ws_heartbeat_interval",
             "ws_send_queue",
             "ws_max_frame_bytes",
+            "ws_frame_rate",
+            "ws_frame_burst",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

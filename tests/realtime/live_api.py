@@ -20,6 +20,7 @@ TIMEOUT = 10.0
 class Session:
     token: str
     user_id: str
+    email: str = ""
 
 
 class Api:
@@ -37,7 +38,7 @@ class Api:
         creds = {"email": email, "password": "correct horse 1"}
         await self.call("POST", "/auth/signup", json={**creds, "firstname": "Ada"})
         body = await self.call("POST", "/auth/signin", json=creds)
-        return Session(body["token"], body["user"]["_id"])
+        return Session(body["token"], body["user"]["_id"], email)
 
     async def project(self, owner: Session) -> str:
         body = await self.call("POST", "/projects", owner.token, json={"name": "Acme"})

@@ -7,7 +7,13 @@ import uuid
 
 import pytest
 
-from frontdesk.realtime.events import Event, MessagesRead, SessionRevoked, TypingChanged
+from frontdesk.realtime.events import (
+    Event,
+    MembershipRevoked,
+    MessagesRead,
+    SessionRevoked,
+    TypingChanged,
+)
 from frontdesk.realtime.redis_broker import RedisBroker
 from tests.conftest import REDIS_URL, require_service
 
@@ -39,6 +45,7 @@ async def _round_trip() -> None:
                 project_id="p" * 24, request_id="r", user_id="u", message_id="m" * 24, read_at=1
             ),
             SessionRevoked(jti="abc"),
+            MembershipRevoked(project_id="p" * 24, user_id="u" * 24),
         ]
         for event in sent:
             await sender.publish(event)

@@ -110,3 +110,32 @@ async def _cross(url_a: str, url_b: str) -> None:
         assert closed.value.rcvd is not None
         assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "session_revoked")
         await dashboard.ws.close()
+
+
+def test_removing_an_agent_through_one_process_reaches_its_socket_on_another(
+    two_servers: tuple[str, str],
+) -> None:
+    asyncio.run(_removal_crosses(*two_servers))
+
+
+async def _removal_crosses(url_a: str, url_b: str) -> None:
+    async with (
+        httpx.AsyncClient(base_url=url_a, timeout=10) as a,
+        httpx.AsyncClient(base_url=url_b, timeout=10) as b,
+    ):
+        api_a, api_b = Api(a), Api(b)
+        owner, member = await api_b.agent(), await api_a.agent()
+        pid = await api_b.project(owner)
+        invited = await api_b.call(
+            "POST", f"/{pid}/project_users/invite", owner.token, json={"email": member.email}
+        )
+        dashboard = await open_socket(url_a, member.token)  # the member is on process A
+        topic = f"/{pid}/requests"
+        await dashboard.subscribe(topic)
+
+        await api_b.call(
+            "DELETE", f"/{pid}/project_users/{invited['project_user']['_id']}", owner.token
+        )
+        error = await dashboard.expect("error")
+        assert (error["code"], error["topic"]) == ("membership_revoked", topic)
+        await dashboard.ws.close()

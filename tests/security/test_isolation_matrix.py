@@ -11,15 +11,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from starlette.testclient import TestClient
 
 from frontdesk.api.routing import Endpoint
 from frontdesk.auth.principals import ROLE_RANK
+from frontdesk.realtime.topics import TopicKind
 from tests.conftest import Agent, Factory, Project, Visitor, sign_customer_token
 from tests.identity_helpers import ec_private_key, jwk_of
+from tests.realtime.wsclient import connect
 from tests.security.conftest import assert_error
 
 PRINCIPALS = (
@@ -403,3 +405,55 @@ def test_a_visitor_of_project_a_gets_nothing_of_project_b(make: Factory) -> None
         f"/{b.id}/requests/{rid}/messages", json={"text": "hi"}, headers=visitor.headers
     )
     assert_error(response, 403, "wrong_project")
+
+
+# ---- realtime: every caller against every topic kind ----------------------------------------
+
+TOPICS: dict[str, Builder] = {
+    "requests": lambda w, who: Call(f"/{w.a.id}/requests"),
+    "request": lambda w, who: _rid(w, who),
+    "messages": lambda w, who: _rid(w, who, "/messages"),
+    "project_user": lambda w, who: Call(f"/{w.a.id}/project_users/{w.own_membership(who)}"),
+}
+
+
+def expected_subscription(kind: str, who: str) -> str:
+    """``subscribed``, or the code of the error frame that refuses the subscribe."""
+    if who == "no token":
+        return "authentication_required"
+    if who == "revoked token":
+        return "session_revoked"
+    if who == "other project's owner":
+        return "not_a_member"
+    if who in VISITORS and kind in ("requests", "project_user"):
+        return "agents_only"
+    return "subscribed"  # agents of every role; a visitor on its own conversation
+
+
+def _subscribe(w: World, topic: str, who: str) -> str:
+    token = w.headers_of[who].get("Authorization")
+    with connect(w.client, token) as socket:
+        socket.send("subscribe", topic=topic)
+        while True:
+            frame = socket.frame()
+            if frame["action"] == "subscribed":
+                return "subscribed"
+            if frame["action"] == "error":
+                return str(frame["payload"]["code"])
+            assert frame["action"] in ("authenticated", "publish"), frame
+
+
+def test_every_topic_kind_is_in_the_realtime_matrix() -> None:
+    assert set(TOPICS) == set(get_args(TopicKind))
+
+
+def test_every_caller_subscribes_or_is_refused_as_promised(make: Factory) -> None:
+    world = build_world(make)
+    mismatches = []
+    for who in PRINCIPALS:
+        for kind, build in TOPICS.items():
+            topic = build(world, who).path
+            got, want = _subscribe(world, topic, who), expected_subscription(kind, who)
+            if got != want:
+                mismatches.append(f"{kind} {topic} as {who}: got {got}, want {want}")
+    assert not mismatches, "\n".join(mismatches)

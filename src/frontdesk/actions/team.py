@@ -10,7 +10,7 @@ from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
 from frontdesk.presenters import present_project_user
-from frontdesk.realtime.events import ProjectUserChanged
+from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
 from frontdesk.storage import invites, project_users, users
 from frontdesk.storage.database import Row, Transaction
@@ -166,6 +166,11 @@ async def list_invites(services: Services, access: ProjectAccess) -> list[dict[s
 async def check_remove_member(
     services: Services, access: ProjectAccess, project_user_id: str
 ) -> dict[str, Any]:
+    """Remove a member; after the commit its open sockets stop hearing this project.
+
+    Raises Forbidden(insufficient_role), Conflict(last_owner), NotFound(project_user_not_found).
+    A role change needs no such event: every agent role may subscribe to every topic.
+    """
     target = await _team_member(services, access, project_user_id)
     if not can_manage_member(access.role, target["role"], None):
         raise Forbidden("you may not remove this member", code="insufficient_role")
@@ -175,6 +180,9 @@ async def check_remove_member(
         raise Conflict("a project keeps at least one owner", code="last_owner")
     async with services.db.transaction() as tx:
         await project_users.delete_project_user(tx, target["id"])
+        services.publish_on_commit(
+            tx, MembershipRevoked(project_id=access.project["id"], user_id=target["user_id"])
+        )
     return {"success": True, "removed": target["id"]}
 
 

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.realtime.protocol import CloseCode
+from frontdesk.realtime.rate_limit import TokenBucket
 
 log = logging.getLogger("frontdesk.realtime")
 
@@ -38,6 +39,7 @@ class Connection:
         websocket: WebSocket,
         *,
         queue_limit: int,
+        frame_budget: TokenBucket,
         now: float,
         on_close: Callable[[Connection], None],
     ) -> None:
@@ -49,6 +51,10 @@ class Connection:
         self.topics: set[str] = set()
         # Live frames held per topic while that topic's replay is being read and sent.
         self.held: dict[str, list[tuple[str, str | None]]] = {}
+        # How often this socket's agent was removed from each project, so a subscribe whose
+        # access check raced a removal notices it.
+        self.revocations: dict[str, int] = {}
+        self.frame_budget = frame_budget
         self.opened_at = now
         self.last_seen = now
         self.closed: _Close | None = None

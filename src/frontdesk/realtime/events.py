@@ -87,6 +87,16 @@ class MessagesRead(_Event):
         return _conversation_topics(self.project_id, self.request_id)
 
 
+class MembershipRevoked(_Event):
+    """An agent left a project's team: its sockets stop hearing that project at once."""
+
+    type: Literal["membership_revoked"] = "membership_revoked"
+    user_id: str
+
+    def topics(self) -> list[str]:
+        return []
+
+
 class SessionRevoked(_Event):
     """A session ended: sockets authenticated with it must close at once."""
 
@@ -104,6 +114,7 @@ Event = Annotated[
     | ProjectUserChanged
     | TypingChanged
     | MessagesRead
+    | MembershipRevoked
     | SessionRevoked,
     Field(discriminator="type"),
 ]

@@ -8,13 +8,19 @@ process's commits, or every process's through Redis) and are serialised once per
 Limits, each ending in a named close code (``protocol.CloseCode``):
 
 - a client frame may be at most ``ws_max_frame_bytes`` (default 64 KiB): close 1009;
+- a client may send ``ws_frame_burst`` frames at once and ``ws_frame_rate`` a second (default
+  40 and 20); a frame beyond that is refused with an error frame ``rate_limited``, and a
+  client refused ``ws_frame_burst`` times before its budget refills is closed with 4429;
 - at most ``ws_send_queue`` frames wait per socket: a client further behind is closed with
   4409 ``slow_consumer``, so it never holds memory or delays anyone else;
 - the server sends a heartbeat every ``ws_heartbeat_interval`` seconds; a socket silent for two
   of them is closed with 4408 ``heartbeat_timeout``; one that has not authenticated within one
   with 4401 ``authentication_required``; one whose token expires with 4401 ``token_expired``;
 - a ``SessionRevoked`` event (logout, erasure) closes every socket of that session with 4401
-  ``session_revoked``, in every process.
+  ``session_revoked``, in every process;
+- a ``MembershipRevoked`` event (an agent removed from a team) drops that agent's topics of
+  that project, each with an error frame ``membership_revoked``; the socket stays open for
+  the agent's other projects.
 """
 
 from __future__ import annotations
@@ -38,11 +44,12 @@ from frontdesk.actions.subscriptions import (
 )
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.clock import iso
-from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, Unauthorized
+from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, RateLimited, Unauthorized
 from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
     Event,
+    MembershipRevoked,
     MessageCreated,
     MessagesRead,
     ProjectUserChanged,
@@ -51,6 +58,7 @@ from frontdesk.realtime.events import (
     TypingChanged,
 )
 from frontdesk.realtime.protocol import CloseCode
+from frontdesk.realtime.rate_limit import TokenBucket
 from frontdesk.realtime.topics import Topic, parse_topic
 from frontdesk.services import Services
 
@@ -67,6 +75,8 @@ class Hub:
         self._interval = settings.ws_heartbeat_interval
         self._queue_limit = settings.ws_send_queue
         self._max_frame = settings.ws_max_frame_bytes
+        self._frame_rate = settings.ws_frame_rate
+        self._frame_burst = settings.ws_frame_burst
         self._connections: set[Connection] = set()
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
@@ -91,8 +101,13 @@ class Hub:
     async def serve(self, websocket: WebSocket) -> None:
         """Run one socket from accept to disconnect."""
         await websocket.accept()
+        now = time.monotonic()
         conn = Connection(
-            websocket, queue_limit=self._queue_limit, now=time.monotonic(), on_close=self._forget
+            websocket,
+            queue_limit=self._queue_limit,
+            frame_budget=TokenBucket(self._frame_rate, self._frame_burst, now),
+            now=now,
+            on_close=self._forget,
         )
         self._connections.add(conn)
         try:
@@ -114,12 +129,29 @@ class Hub:
             if conn.is_closed():
                 continue  # closing: drain until the client answers the close
             text = message.get("text")
-            if text is None:
+            if not conn.frame_budget.take(conn.last_seen):
+                self._refuse_flood(conn)
+            elif text is None:
                 conn.close(CloseCode.UNSUPPORTED_DATA, "binary_frame")
             elif len(text) > self._max_frame or len(text.encode()) > self._max_frame:
                 conn.close(CloseCode.FRAME_TOO_LARGE, "frame_too_large")
             else:
                 await self._handle(conn, text)
+
+    def _refuse_flood(self, conn: Connection) -> None:
+        # Refused before parsing, so a flood costs the server as little as possible.
+        if conn.frame_budget.refused >= self._frame_burst:
+            conn.close(CloseCode.RATE_LIMITED, "rate_limited")
+            return
+        conn.send(
+            protocol.error_frame(
+                RateLimited(
+                    f"at most {self._frame_rate:g} frames a second (bursts of"
+                    f" {self._frame_burst}); this frame was ignored",
+                    code="rate_limited",
+                )
+            )
+        )
 
     async def _handle(self, conn: Connection, text: str) -> None:
         topic_name: str | None = None
@@ -192,9 +224,12 @@ class Hub:
     ) -> None:
         if topic.name not in conn.topics and len(conn.topics) >= MAX_TOPICS:
             raise BadRequest(f"at most {MAX_TOPICS} topics per socket", code="too_many_topics")
+        revocations = conn.revocations.get(topic.project_id, 0)
         access = await access_topic(self.services, principal, topic)
         if conn.is_closed():
             return
+        if conn.revocations.get(topic.project_id, 0) != revocations:
+            raise _membership_revoked()
         # Listen first and hold live frames, then read the snapshot: an event committed in
         # between is in the snapshot, held, or both (then sent once) — never lost.
         newly = topic.name not in conn.topics
@@ -209,8 +244,8 @@ class Hub:
                 self._unsubscribe(conn, topic.name)
             raise
         held = conn.held.pop(topic.name, [])
-        if conn.is_closed():
-            return
+        if conn.is_closed() or topic.name not in conn.topics:
+            return  # closed, or revoked meanwhile (the revocation sent the error)
         if snapshot.objects:
             conn.send(protocol.publish_frame(topic.name, "CREATE", snapshot.objects))
         conn.send(
@@ -256,12 +291,27 @@ class Hub:
             if isinstance(event, SessionRevoked):
                 for conn in list(self._by_jti.get(event.jti, ())):
                     conn.close(CloseCode.UNAUTHORIZED, "session_revoked")
+            elif isinstance(event, MembershipRevoked):
+                self._revoke_membership(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
             else:
                 self._fan_out(event)
         except Exception:
             log.exception("could not deliver %s", type(event).__name__)
+
+    def _revoke_membership(self, event: MembershipRevoked) -> None:
+        prefix = f"/{event.project_id}/"
+        error = _membership_revoked()
+        for conn in list(self._connections):
+            principal = conn.principal
+            if not isinstance(principal, Agent) or principal.user_id != event.user_id:
+                continue
+            conn.revocations[event.project_id] = conn.revocations.get(event.project_id, 0) + 1
+            for topic_name in sorted(t for t in conn.topics if t.startswith(prefix)):
+                self._unsubscribe(conn, topic_name)
+                conn.held.pop(topic_name, None)
+                conn.send(protocol.error_frame(error, topic_name))
 
     def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
         object_id: str | None = None
@@ -322,6 +372,10 @@ class Hub:
                 conn.close(CloseCode.UNAUTHORIZED, "token_expired")
             else:
                 conn.send(ping)
+
+
+def _membership_revoked() -> Forbidden:
+    return Forbidden("you are no longer a member of this project", code="membership_revoked")
 
 
 def _strip_scheme(raw: str) -> str:

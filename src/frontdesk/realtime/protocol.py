@@ -31,6 +31,7 @@ class CloseCode(IntEnum):
     UNAUTHORIZED = 4401  # bad, expired or revoked token; no authentication in time
     HEARTBEAT_TIMEOUT = 4408  # nothing heard from the client for two heartbeats
     SLOW_CONSUMER = 4409  # the client fell too far behind the frames sent to it
+    RATE_LIMITED = 4429  # the client kept sending frames faster than it is allowed
 
 
 class _Frame(BaseModel):
