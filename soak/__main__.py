@@ -116,7 +116,8 @@ def set_up(url: str, agents: int) -> tuple[str, list[str]]:
     with httpx.Client(base_url=url, timeout=10) as client:
         emails = [f"soak{i}@example.com" for i in range(agents)]
         for email in emails:
-            client.post("/auth/signup", json={"email": email, "password": PASSWORD}).raise_for_status()
+            body = {"email": email, "password": PASSWORD}
+            client.post("/auth/signup", json=body).raise_for_status()
         owner = client.post("/auth/signin", json={"email": emails[0], "password": PASSWORD})
         headers = {"Authorization": owner.json()["token"]}
         project_id = client.post("/projects", json={"name": "Soak"}, headers=headers).json()["_id"]

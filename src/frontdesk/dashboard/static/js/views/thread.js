@@ -37,8 +37,14 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
 
   replace(pane, h("div", { class: "thread" }, header, history, typing, notice, closedNote, composer));
   replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
+  // Older messages load when the agent scrolls up near the top, not on the jumps the
+  // view makes itself (first positioning, re-rendering), which never move upward.
+  let lastScrollTop = 0;
   history.addEventListener("scroll", () => {
-    if (history.scrollTop < 60) loadOlder();
+    const top = history.scrollTop;
+    const movedUp = top < lastScrollTop;
+    lastScrollTop = top;
+    if (movedUp && top < 60) loadOlder();
   });
 
   function memberName(userId) {
