@@ -5,6 +5,7 @@ Screenshots land in ``tests/artifacts/screenshots`` (ignored by git) so a person
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,20 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+class SocketFrames:
+    """One end of /ws in a test: send frames, wait for one of an action (others are skipped)."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    def send(self, action: str, **payload: Any) -> None:
+        self.socket.send(json.dumps({"action": action, "payload": payload}))
+
+    def wait_for(self, action: str) -> dict[str, Any]:
+        while True:
+            frame = json.loads(self.socket.recv(timeout=10))
+            if frame["action"] == action:
+                payload: dict[str, Any] = frame["payload"]
+                return payload

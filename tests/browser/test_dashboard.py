@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import SocketFrames, screenshot
 from tests.conftest import sign_customer_token
 from tests.live import LiveServer
 
@@ -428,21 +428,6 @@ def test_typing_shows_both_ways_over_the_socket(
         expect(page.locator(".typing")).to_be_hidden()
 
 
-class SocketFrames:
-    """A visitor's end of /ws: send frames, wait for one of an action (others are skipped)."""
-
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-
-    def send(self, action: str, **payload: Any) -> None:
-        self.socket.send(json.dumps({"action": action, "payload": payload}))
-
-    def wait_for(self, action: str) -> dict[str, Any]:
-        while True:
-            frame = json.loads(self.socket.recv(timeout=10))
-            if frame["action"] == action:
-                payload: dict[str, Any] = frame["payload"]
-                return payload
 
 
 def test_contact_sessions_merges_and_the_audit_log(

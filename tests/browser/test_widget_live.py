@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import SocketFrames, screenshot
 from tests.browser.test_widget import DemoAgent, agent, open_rid, open_widget, start_conversation
 from tests.live import LiveServer
 
@@ -27,27 +27,12 @@ POLLED = "/messages?after="
 AGENT_REPLIES = "frontdesk-widget .messages .msg:not(.mine):not(.welcome) .bubble"
 
 
-class AgentSocket:
-    """The demo agent's own /ws connection: send frames, wait for one of an action."""
-
-    def __init__(self, socket: ClientConnection) -> None:
-        self.socket = socket
-
-    def send(self, action: str, **payload: Any) -> None:
-        self.socket.send(json.dumps({"action": action, "payload": payload}))
-
-    def wait_for(self, action: str) -> dict[str, Any]:
-        while True:
-            frame = json.loads(self.socket.recv(timeout=10))
-            if frame["action"] == action:
-                payload: dict[str, Any] = frame["payload"]
-                return payload
 
 
 @pytest.fixture
-def agent_socket(server: LiveServer, agent: DemoAgent) -> Iterator[AgentSocket]:
+def agent_socket(server: LiveServer, agent: DemoAgent) -> Iterator[SocketFrames]:
     with connect(server.url.replace("http", "ws", 1) + "/ws") as socket:
-        frames = AgentSocket(socket)
+        frames = SocketFrames(socket)
         frames.send("authenticate", token=agent.http.headers["Authorization"])
         frames.wait_for("authenticated")
         yield frames
@@ -72,7 +57,7 @@ def widget_token(page: Page) -> str:
 
 
 def test_reply_typing_and_read_go_over_the_socket_and_logout_elsewhere_signs_out(
-    server: LiveServer, new_page: Any, agent: DemoAgent, agent_socket: AgentSocket
+    server: LiveServer, new_page: Any, agent: DemoAgent, agent_socket: SocketFrames
 ) -> None:
     page = new_page(viewport={"width": 1280, "height": 800})
     polled = record_polls(page)
