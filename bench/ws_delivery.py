@@ -35,6 +35,8 @@ from urllib.parse import quote
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from bench.harness import UNLIMITED
+
 IN_FLIGHT = 8  # concurrent agent replies
 CONNECT_BATCH = 100
 TEXT = "Thanks for waiting, your order left the warehouse this morning and should arrive soon."
@@ -256,6 +258,7 @@ def run(quick: bool = False) -> dict[str, float]:
             "FRONTDESK_LOG_LEVEL": "warning",
             # Idle sockets in this run do not answer heartbeats; keep them open meanwhile.
             "FRONTDESK_WS_HEARTBEAT_INTERVAL": "600",
+            **UNLIMITED,
         }
         argv = [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)]
         with _server(argv, env, port) as (process, url):
