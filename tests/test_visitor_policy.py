@@ -116,6 +116,21 @@ def test_allowed_origins_are_checked_on_signin_and_visitor_calls(make: Factory) 
                                  headers={**project.owner.headers, **evil})
     assert agent_call.status_code == 200  # the dashboard is not the widget
 
+    # The same policy holds on the WebSocket: a page elsewhere cannot follow the conversation.
+    topic = f"/{project.id}/requests/{rid}/messages"
+    for origin, expected in ((evil, "origin_not_allowed"), (good, None)):
+        with make.client.websocket_connect("/ws", headers=origin) as socket:
+            socket.send_json({"action": "authenticate", "payload": {"token": visitor.token}})
+            assert socket.receive_json()["action"] == "authenticated"
+            socket.send_json({"action": "subscribe", "payload": {"topic": topic}})
+            answer = socket.receive_json()
+            while answer["action"] not in ("subscribed", "error"):  # the snapshot comes first
+                answer = socket.receive_json()
+            if expected is None:
+                assert answer["action"] == "subscribed", answer
+            else:
+                assert (answer["action"], answer["payload"]["code"]) == ("error", expected)
+
 
 def test_policy_is_validated_and_for_admins(make: Factory) -> None:
     project = make.project()

@@ -204,7 +204,10 @@ class Hub:
             # still finds this socket.
             conn.jti = str(unverified.get("jti", ""))
             self._by_jti.setdefault(conn.jti, set()).add(conn)
-            principal = await authenticate_session_token(self.services, token)
+            # A visitor's socket carries its page's Origin, which every subscribe checks
+            # against the project's allowed origins, as REST calls do.
+            origin = conn.websocket.headers.get("origin")
+            principal = await authenticate_session_token(self.services, token, origin=origin)
         except Unauthorized as exc:
             self._refuse(conn, exc)
             return
