@@ -128,16 +128,26 @@ def set_up(url: str, agents: int) -> tuple[str, list[str]]:
     return project_id, emails
 
 
+def new_visitor(
+    client: httpx.Client, project_id: str, counters: Counters
+) -> tuple[str, str] | None:
+    """An anonymous visitor's token and a fresh request id for it; None if sign-in failed."""
+    signin = client.post("/auth/signinAnonymously", json={"id_project": project_id})
+    counters.add(signin.status_code == 200)
+    if signin.status_code != 200:
+        return None
+    return signin.json()["token"], f"support-group-{project_id}-{uuid.uuid4().hex}"
+
+
 def visitor_loop(url: str, project_id: str, stop: threading.Event, counters: Counters) -> None:
     rng = random.Random()
     with httpx.Client(base_url=url, timeout=10) as client:
         while not stop.is_set():
-            signin = client.post("/auth/signinAnonymously", json={"id_project": project_id})
-            counters.add(signin.status_code == 200)
-            if signin.status_code != 200:
+            visitor = new_visitor(client, project_id, counters)
+            if visitor is None:
                 continue
-            headers = {"Authorization": signin.json()["token"]}
-            rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+            token, rid = visitor
+            headers = {"Authorization": token}
             for n in range(rng.randint(1, 6)):
                 sent = client.post(
                     f"/{project_id}/requests/{rid}/messages",
@@ -218,12 +228,10 @@ def widget_loop(url: str, project_id: str, stop: threading.Event, counters: Coun
     rng = random.Random()
     with httpx.Client(base_url=url, timeout=10) as client:
         while not stop.is_set():
-            signin = client.post("/auth/signinAnonymously", json={"id_project": project_id})
-            counters.add(signin.status_code == 200)
-            if signin.status_code != 200:
+            visitor = new_visitor(client, project_id, counters)
+            if visitor is None:
                 continue
-            token = signin.json()["token"]
-            rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+            token, rid = visitor
             path = f"/{project_id}/requests/{rid}/messages"
             opened = client.post(path, json={"text": "hello"}, headers={"Authorization": token})
             counters.add(opened.status_code == 200)

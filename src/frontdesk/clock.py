@@ -29,10 +29,6 @@ class FakeClock:
         self.current += seconds
 
 
-def to_ms(seconds: float) -> int:
-    return int(seconds * 1000)
-
-
 def iso(ms: int | None) -> str | None:
     """An epoch-milliseconds value as the ISO 8601 UTC string the API returns.
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.auth.principals import AGENT_ROLES
 from frontdesk.clock import iso
 from frontdesk.storage.database import Row
-
-AGENT_ROLES = ("owner", "admin", "agent")
 
 
 def present_user(row: Row) -> dict[str, Any]:

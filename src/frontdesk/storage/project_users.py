@@ -8,7 +8,6 @@ from frontdesk.storage.database import Queries, Row
 from frontdesk.storage.rows import decode, decode_all, encode
 
 _JSON = ("profile", "attributes")
-AGENT_ROLE_SQL = "('owner', 'admin', 'agent')"
 
 
 async def insert_project_user(

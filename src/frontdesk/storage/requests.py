@@ -106,15 +106,6 @@ async def get_request(q: Queries, project_id: str, request_id: str) -> Row | Non
     return _split(row)
 
 
-async def get_request_owner(q: Queries, request_id: str) -> Row | None:
-    """Just enough of a request to authorise a write: project, requester, status."""
-    return await q.fetch_one(
-        "SELECT id, project_id, request_id, requester_user_id, status, participants"
-        " FROM requests WHERE request_id = $1",
-        request_id,
-    )
-
-
 async def list_requests(
     q: Queries, project_id: str, filt: RequestFilter, *, limit: int, offset: int
 ) -> tuple[list[Row], int]:

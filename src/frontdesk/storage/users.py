@@ -26,11 +26,3 @@ async def get_user_by_email(q: Queries, email: str) -> Row | None:
 
 async def get_user(q: Queries, user_id: str) -> Row | None:
     return await q.fetch_one("SELECT * FROM users WHERE id = $1", user_id)
-
-
-async def get_users(q: Queries, user_ids: list[str]) -> dict[str, Row]:
-    if not user_ids:
-        return {}
-    placeholders = ", ".join(f"${i + 1}" for i in range(len(user_ids)))
-    rows = await q.fetch_all(f"SELECT * FROM users WHERE id IN ({placeholders})", *user_ids)  # noqa: S608
-    return {r["id"]: r for r in rows}
