@@ -130,7 +130,11 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
 
   function addMessages(incoming) {
     const known = new Set(state.messages.map((m) => m._id));
-    const fresh = incoming.filter((m) => m && m._id && !known.has(m._id));
+    // A subscribe's snapshot may reach further back than the page on screen: keep the history
+    // contiguous and leave older messages to scrolling up.
+    const oldest = state.hasOlder ? state.messages[0] : null;
+    const fresh = incoming.filter((m) => m && m._id && !known.has(m._id)
+      && !(oldest && m.createdAt < oldest.createdAt));
     if (fresh.length === 0) return;
     state.messages.push(...fresh);
     state.messages.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
