@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from frontdesk.clock import FakeClock
 from tests.conftest import Factory
 
 
@@ -66,7 +71,7 @@ def test_operating_hours_drive_isopen(make: Factory) -> None:
         **{str(d): [{"start": "00:00", "end": "23:59"}] for d in range(7)},
     }
     make.client.put(url, json={"operatingHours": always}, headers=project.owner.headers)
-    assert make.client.get(url + "/isopen").json()["isopen"] in (True, False)  # 23:59..24:00
+    assert make.client.get(url + "/isopen").json() == {"isopen": True} or _is_last_minute()
     for bad in ({"tzname": "Mars/Olympus"}, {"9": []}, {"1": [{"start": "25:00", "end": "26:00"}]}):
         r = make.client.put(url, json={"operatingHours": bad}, headers=project.owner.headers)
         assert r.status_code == 422, bad
@@ -89,3 +94,26 @@ def test_public_widget_config_and_available_agents(make: Factory) -> None:
     )
     assert make.client.get(f"/projects/{project.id}/users/availables").json() == []
     assert make.client.get(f"/{'0' * 24}/widgets").status_code == 404
+
+
+def _is_last_minute() -> bool:
+    """23:59 in Rome: the only minute the "always" hours above leave closed."""
+    return datetime.now(ZoneInfo("Europe/Rome")).strftime("%H:%M") == "23:59"
+
+
+def test_isopen_follows_the_project_time_zone(app_factory: Any) -> None:
+    # FakeClock's default start is Friday 2027-01-15, 08:00 UTC = 09:00 in Rome.
+    make = Factory(app_factory(clock=FakeClock()))
+    project = make.project(with_secret=False)
+    url = f"/projects/{project.id}"
+
+    def open_with(hours: dict[str, Any]) -> bool:
+        r = make.client.put(url, json={"activeOperatingHours": True, "operatingHours": hours},
+                            headers=project.owner.headers)
+        assert r.status_code == 200, r.text
+        return bool(make.client.get(url + "/isopen").json()["isopen"])
+
+    assert open_with({"tzname": "Europe/Rome", "5": [{"start": "08:30", "end": "09:30"}]})
+    assert not open_with({"tzname": "UTC", "5": [{"start": "08:30", "end": "09:30"}]})
+    assert not open_with({"tzname": "Europe/Rome", "4": [{"start": "08:30", "end": "09:30"}]})
+    assert not open_with({"tzname": "Europe/Rome", "5": [{"start": "09:30", "end": "18:00"}]})
