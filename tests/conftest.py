@@ -95,12 +95,12 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
 
 
 @dataclass
-class Agent:
+class _Caller:
+    """Someone signed in through the API: its client, session token and user JSON."""
+
     client: TestClient
     token: str
     user: dict[str, Any]
-    email: str
-    password: str
 
     @property
     def id(self) -> str:
@@ -112,19 +112,14 @@ class Agent:
 
 
 @dataclass
-class Visitor:
-    client: TestClient
-    token: str
-    user: dict[str, Any]
+class Agent(_Caller):
+    email: str
+    password: str
+
+
+@dataclass
+class Visitor(_Caller):
     project_id: str
-
-    @property
-    def id(self) -> str:
-        return str(self.user["_id"])
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": self.token}
 
     def new_request_id(self) -> str:
         return f"support-group-{self.project_id}-{uuid.uuid4().hex}"

@@ -23,6 +23,18 @@ class Session:
     email: str = ""
 
 
+@dataclass
+class Conversation:
+    owner: Session
+    project_id: str
+    visitor: Session
+    request_id: str
+
+    @property
+    def messages_topic(self) -> str:
+        return f"/{self.project_id}/requests/{self.request_id}/messages"
+
+
 class Api:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self.http = http
@@ -47,6 +59,15 @@ class Api:
     async def visitor(self, project_id: str) -> Session:
         body = await self.call("POST", "/auth/signinAnonymously", json={"id_project": project_id})
         return Session(body["token"], body["user"]["_id"])
+
+    async def conversation(self, first_text: str) -> Conversation:
+        """A new agent, its project, and an anonymous visitor's conversation opened there."""
+        owner = await self.agent()
+        project_id = await self.project(owner)
+        visitor = await self.visitor(project_id)
+        rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+        await self.send(visitor, project_id, rid, first_text)
+        return Conversation(owner, project_id, visitor, rid)
 
     async def send(self, session: Session, project_id: str, rid: str, text: str) -> Any:
         path = f"/{project_id}/requests/{rid}/messages"

@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,9 @@ def test_a_visitor_that_drops_its_socket_misses_nothing(tmp_path: Path) -> None:
 async def _drop_and_resume(url: str) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         api = Api(http)
-        owner = await api.agent()
-        pid = await api.project(owner)
-        visitor = await api.visitor(pid)
-        rid = f"support-group-{pid}-{uuid.uuid4().hex}"
-        await api.send(visitor, pid, rid, "0")
-        topic = f"/{pid}/requests/{rid}/messages"
+        chat = await api.conversation("0")
+        owner, pid, visitor, rid = chat.owner, chat.project_id, chat.visitor, chat.request_id
+        topic = chat.messages_topic
         widget = await open_socket(url, visitor.token)
         received = [m["text"] for m in await widget.subscribe(topic)]
         last_id: str | None = None
@@ -81,12 +77,9 @@ async def _stalled_reader(url: str) -> None:
     posts = 250
     async with httpx.AsyncClient(base_url=url, timeout=10) as http:
         api = Api(http)
-        owner = await api.agent()
-        pid = await api.project(owner)
-        visitor = await api.visitor(pid)
-        rid = f"support-group-{pid}-{uuid.uuid4().hex}"
-        await api.send(visitor, pid, rid, "help")
-        topic = f"/{pid}/requests/{rid}/messages"
+        chat = await api.conversation("help")
+        owner, pid, visitor, rid = chat.owner, chat.project_id, chat.visitor, chat.request_id
+        topic = chat.messages_topic
 
         stalled = _RawSocket(url, owner.token)
         stalled.send({"action": "subscribe", "payload": {"topic": topic}})
