@@ -31,8 +31,14 @@ def test_signup_validation_and_duplicates(make: Factory) -> None:
         assert r.status_code == 422 and r.json()["code"] == "validation_error", body
         assert r.json()["details"]
     make.client.post("/auth/signup", json={"email": "a@b.example", "password": "long enough"})
+    # A duplicate is answered like a new account (sign-up tells nobody who has one) and
+    # changes nothing: the first password still signs in, the second does not.
     r = make.client.post("/auth/signup", json={"email": "A@B.example", "password": "other one"})
-    assert r.status_code == 409 and r.json()["code"] == "email_taken"
+    assert r.status_code == 200 and r.json()["user"]["email"] == "a@b.example"
+    first = {"email": "a@b.example", "password": "long enough"}
+    assert make.client.post("/auth/signin", json=first).status_code == 200
+    second = {"email": "a@b.example", "password": "other one"}
+    assert make.client.post("/auth/signin", json=second).status_code == 401
 
 
 def test_signin_returns_jwt_and_profile(make: Factory) -> None:
