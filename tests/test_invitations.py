@@ -37,13 +37,13 @@ def test_signing_up_with_the_invited_address_joins_nothing_the_token_joins_once(
 ) -> None:
     project = make.project()
     invited = make.invite(project, "newbie@example.com", "admin")
-    assert invited["pending"] is True and invited["invitation"]["status"] == "pending"
-    assert invited["acceptUrl"].endswith("/dashboard/invitation#" + invited["token"])
-
     squatter = make.agent(email="newbie@example.com")  # no mailbox proof: anyone can do this
     assert _projects_of(make.client, squatter.headers) == []
     team = make.client.get(f"/{project.id}/project_users", headers=project.owner.headers)
     assert "newbie@example.com" not in {m["id_user"]["email"] for m in team.json()}
+
+    assert invited["pending"] is True and invited["invitation"]["status"] == "pending"
+    assert invited["acceptUrl"].endswith("/dashboard/invitation#" + invited["token"])
     assert_error(_accept(make.client, "guessed-" + "a" * 40, squatter.headers), 404,
                  "invitation_invalid")
 
@@ -63,8 +63,8 @@ def test_an_account_registered_before_the_invitation_still_needs_the_token(
     early = make.agent(email="victim@corp.example")
     project = make.project()
     invited = make.invite(project, "VICTIM@corp.example ")
-    assert invited["pending"] is True and invited["email"] == "victim@corp.example"
     assert _projects_of(make.client, early.headers) == []
+    assert invited["pending"] is True and invited["email"] == "victim@corp.example"
     assert _accept(make.client, invited["token"], early.headers).status_code == 200
     assert _projects_of(make.client, early.headers) == [(project.id, "agent")]
     again = make.client.post(f"/{project.id}/project_users/invite",
