@@ -148,6 +148,8 @@ def test_inviting_again_replaces_the_older_link(make: Factory) -> None:
     assert first["token"] != second["token"]
     assert_error(_accept(make.client, first["token"], invitee.headers), 404,
                  "invitation_invalid")
+    listed = make.client.get(f"/{project.id}/invitations", headers=project.owner.headers).json()
+    assert [i["_id"] for i in listed] == [second["invitation"]["_id"]]
     accepted = _accept(make.client, second["token"], invitee.headers)
     assert accepted.status_code == 200 and accepted.json()["role"] == "agent"
 
@@ -175,22 +177,24 @@ def test_invite_accept_and_withdraw_are_audited(make: Factory) -> None:
     assert accepted_one["token"] not in str(events)
 
 
+async def _agent_headers(http: httpx.AsyncClient, email: str) -> dict[str, str]:
+    """Sign an agent up and in against a live server; its Authorization header."""
+    creds = {"email": email, "password": "long enough pw"}
+    assert (await http.post("/auth/signup", json=creds)).status_code == 200
+    signed = await http.post("/auth/signin", json=creds)
+    return {"Authorization": signed.json()["token"]}
+
+
 def test_concurrent_accepts_of_one_token_make_one_member(
     tmp_path: Path, database_url: str
 ) -> None:
     """Many simultaneous accepts over real HTTP: one membership, the others refused cleanly."""
     settings = make_settings(tmp_path, database_url)
 
-    async def agent(http: httpx.AsyncClient, email: str) -> dict[str, str]:
-        creds = {"email": email, "password": "long enough pw"}
-        assert (await http.post("/auth/signup", json=creds)).status_code == 200
-        signed = await http.post("/auth/signin", json=creds)
-        return {"Authorization": signed.json()["token"]}
-
     async def scenario(url: str) -> tuple[list[int], list[str]]:
         async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-            owner = await agent(http, "owner@example.com")
-            invitee = await agent(http, "invitee@example.com")
+            owner = await _agent_headers(http, "owner@example.com")
+            invitee = await _agent_headers(http, "invitee@example.com")
             pid = (await http.post("/projects", json={"name": "Race"}, headers=owner)).json()
             pid = pid["_id"]
             invited = await http.post(f"/{pid}/project_users/invite", headers=owner,
@@ -207,6 +211,35 @@ def test_concurrent_accepts_of_one_token_make_one_member(
         statuses, emails = asyncio.run(scenario(server.url))
     assert statuses.count(200) == 1 and set(statuses) <= {200, 404, 409}, statuses
     assert emails.count("invitee@example.com") == 1
+
+
+def test_simultaneous_invites_of_one_address_leave_one_working_link(
+    tmp_path: Path, database_url: str
+) -> None:
+    """On PostgreSQL the losers of the race get 409 invitation_in_progress, never a 500."""
+    settings = make_settings(tmp_path, database_url)
+
+    async def scenario(url: str) -> tuple[list[Any], list[Any], int]:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+            owner = await _agent_headers(http, "owner@example.com")
+            pid = (await http.post("/projects", json={"name": "Race"}, headers=owner)).json()
+            pid = pid["_id"]
+            answers = await asyncio.gather(*(
+                http.post(f"/{pid}/project_users/invite", headers=owner,
+                          json={"email": "twice@example.com"})
+                for _ in range(8)
+            ))
+            listed = (await http.get(f"/{pid}/invitations", headers=owner)).json()
+            invitee = await _agent_headers(http, "twice@example.com")
+            tokens = [a.json()["token"] for a in answers if a.status_code == 200]
+            accepts = [(await http.post(ACCEPT, json={"token": t}, headers=invitee)).status_code
+                       for t in tokens]
+        return [(a.status_code, a.json().get("code")) for a in answers], listed, accepts.count(200)
+
+    with live_server(settings) as server:
+        answers, listed, accepted = asyncio.run(scenario(server.url))
+    assert set(answers) <= {(200, None), (409, "invitation_in_progress")}, answers
+    assert len(listed) == 1 and accepted == 1
 
 
 def test_invitations_pending_before_the_upgrade_need_a_new_link(database_url: str) -> None:

@@ -66,13 +66,12 @@ async def check_invite(
     async with services.db.transaction() as tx:
         if await project_users.get_member_by_email(tx, project_id, email) is not None:
             raise Conflict(f"{email} is already in this project", code="already_member")
-        replaced = [
-            row["id"]
-            for row in await invitations.pending_for_email(tx, project_id, email)
-            if await invitations.close_invitation(
-                tx, row["id"], status="replaced", now=now, by=inviter
+        replaced = []
+        for older in await invitations.pending_for_email(tx, project_id, email):
+            await invitations.close_invitation(
+                tx, older["id"], status="replaced", now=now, by=inviter
             )
-        ]
+            replaced.append(older["id"])
         inserted = await invitations.insert_invitation(
             tx,
             id=invitation_id,
