@@ -275,23 +275,3 @@ def test_invitations_pending_before_the_upgrade_need_a_new_link(database_url: st
     assert [(r["email"], r["role"], r["status"], r["token_hash"]) for r in rows] == [
         ("old@example.com", "admin", "pending", None)
     ]
-
-
-def test_signup_does_not_tell_whether_an_address_has_an_account(make: Factory) -> None:
-    existing = make.agent(email="known@example.com", password="the real one 1")
-    fresh = make.client.post("/auth/signup", json={
-        "email": "unknown@example.com", "password": "another pw 1", "firstname": "Eve"})
-    taken = make.client.post("/auth/signup", json={
-        "email": "Known@example.com", "password": "another pw 1", "firstname": "Eve"})
-    assert fresh.status_code == taken.status_code == 200
-    fresh_user, taken_user = fresh.json()["user"], taken.json()["user"]
-    assert set(fresh.json()) == set(taken.json()) and set(fresh_user) == set(taken_user)
-    assert taken_user["email"] == "known@example.com" and taken_user["firstname"] == "Eve"
-    assert taken_user["_id"] != existing.id
-    # Nothing changed: the old password still signs in, the new one does not.
-    old = make.client.post("/auth/signin",
-                           json={"email": existing.email, "password": "the real one 1"})
-    assert old.status_code == 200 and old.json()["user"]["firstname"] == "Ada"
-    new = make.client.post("/auth/signin",
-                           json={"email": existing.email, "password": "another pw 1"})
-    assert_error(new, 401, "bad_credentials")
