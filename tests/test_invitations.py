@@ -7,6 +7,7 @@ first with that address joins with the invited role.
 from __future__ import annotations
 
 import asyncio
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,10 @@ def test_a_token_works_only_for_the_invited_address(make: Factory) -> None:
     token = make.invite(project, invitee.email)["token"]
     assert_error(_accept(make.client, token, stranger.headers), 403, "invitation_wrong_account")
     assert _projects_of(make.client, stranger.headers) == []
-    assert _accept(make.client, token, invitee.headers).status_code == 200  # still unused
+    basic = base64.b64encode(f"{invitee.email}:{invitee.password}".encode()).decode()
+    accepted = _accept(make.client, token, {"Authorization": "Basic " + basic})  # still unused
+    assert accepted.status_code == 200
+    assert _projects_of(make.client, invitee.headers) == [(accepted.json()["id_project"], "agent")]
 
 
 def test_visitors_and_strangers_cannot_accept(make: Factory) -> None:
