@@ -122,8 +122,14 @@ def set_up(url: str, agents: int) -> tuple[str, list[str]]:
         headers = {"Authorization": owner.json()["token"]}
         project_id = client.post("/projects", json={"name": "Soak"}, headers=headers).json()["_id"]
         for email in emails[1:]:
-            client.post(
+            invited = client.post(
                 f"/{project_id}/project_users/invite", json={"email": email}, headers=headers
+            )
+            invited.raise_for_status()
+            member = client.post("/auth/signin", json={"email": email, "password": PASSWORD})
+            client.post(
+                "/auth/invitations/accept", json={"token": invited.json()["token"]},
+                headers={"Authorization": member.json()["token"]},
             ).raise_for_status()
     return project_id, emails
 

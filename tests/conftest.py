@@ -197,12 +197,23 @@ class Factory:
             project.secret, project.kid = key["jwtSecret"], key["kid"]
         return project
 
-    def member(self, project: Project, role: str = "agent") -> Agent:
-        agent = self.agent()
+    def invite(self, project: Project, email: str, role: str = "agent") -> dict[str, Any]:
+        """The owner's invitation for ``email``: the invite answer, with its one-time token."""
         r = self.client.post(
             f"/{project.id}/project_users/invite",
-            json={"email": agent.email, "role": role},
+            json={"email": email, "role": role},
             headers=project.owner.headers,
+        )
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    def member(self, project: Project, role: str = "agent") -> Agent:
+        """A new agent in ``project``: invited by the owner, accepted with the token."""
+        agent = self.agent()
+        token = self.invite(project, agent.email, role)["token"]
+        r = self.client.post(
+            "/auth/invitations/accept", json={"token": token}, headers=agent.headers
         )
         assert r.status_code == 200, r.text
         return agent

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import statistics
+import time
+from typing import Any
 
 import pytest
 
@@ -31,8 +34,14 @@ def test_signup_validation_and_duplicates(make: Factory) -> None:
         assert r.status_code == 422 and r.json()["code"] == "validation_error", body
         assert r.json()["details"]
     make.client.post("/auth/signup", json={"email": "a@b.example", "password": "long enough"})
+    # A duplicate is answered like a new account (sign-up tells nobody who has one) and
+    # changes nothing: the first password still signs in, the second does not.
     r = make.client.post("/auth/signup", json={"email": "A@B.example", "password": "other one"})
-    assert r.status_code == 409 and r.json()["code"] == "email_taken"
+    assert r.status_code == 200 and r.json()["user"]["email"] == "a@b.example"
+    first = {"email": "a@b.example", "password": "long enough"}
+    assert make.client.post("/auth/signin", json=first).status_code == 200
+    second = {"email": "a@b.example", "password": "other one"}
+    assert make.client.post("/auth/signin", json=second).status_code == 401
 
 
 def test_signin_returns_jwt_and_profile(make: Factory) -> None:
@@ -109,3 +118,40 @@ def test_garbage_tokens(make: Factory) -> None:
         r = make.client.get("/projects", headers={"Authorization": header})
         assert r.status_code == 401, header
         assert r.json()["success"] is False and r.json()["code"]
+
+
+def test_signup_does_not_tell_whether_an_address_has_an_account(make: Factory) -> None:
+    existing = make.agent(email="known@example.com", password="the real one 1")
+    fresh = make.client.post("/auth/signup", json={
+        "email": "unknown@example.com", "password": "another pw 1", "firstname": "Eve"})
+    taken = make.client.post("/auth/signup", json={
+        "email": "Known@example.com", "password": "another pw 1", "firstname": "Eve"})
+    assert fresh.status_code == taken.status_code == 200
+    fresh_user, taken_user = fresh.json()["user"], taken.json()["user"]
+    assert set(fresh.json()) == set(taken.json()) and set(fresh_user) == set(taken_user)
+    assert taken_user["email"] == "known@example.com" and taken_user["firstname"] == "Eve"
+    assert taken_user["_id"] != existing.id
+    # Nothing changed: the old password still signs in, the new one does not.
+    old = make.client.post("/auth/signin",
+                           json={"email": existing.email, "password": "the real one 1"})
+    assert old.status_code == 200 and old.json()["user"]["firstname"] == "Ada"
+    new = make.client.post("/auth/signin",
+                           json={"email": existing.email, "password": "another pw 1"})
+    assert new.status_code == 401 and new.json()["code"] == "bad_credentials"
+
+
+def test_signup_of_a_taken_address_takes_as_long_as_a_new_one(app_factory: Any) -> None:
+    """With the production password-hash cost, both answers take about the same time, so
+    timing does not tell either. Medians of alternating calls, a generous factor of two."""
+    client = app_factory(password_hash_memory_kib=65536, password_hash_time_cost=3)
+    body = {"password": "long enough pw", "firstname": "Eve"}
+    assert client.post("/auth/signup", json={**body, "email": "taken@example.com"}).status_code \
+        == 200
+    fresh, taken = [], []
+    for n in range(5):
+        for email, times in ((f"new{n}@example.com", fresh), ("taken@example.com", taken)):
+            started = time.perf_counter()
+            assert client.post("/auth/signup", json={**body, "email": email}).status_code == 200
+            times.append(time.perf_counter() - started)
+    ratio = statistics.median(taken) / statistics.median(fresh)
+    assert 0.5 < ratio < 2, (fresh, taken)

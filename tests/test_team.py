@@ -1,38 +1,8 @@
-"""The team: invitations, roles, availability, removal."""
+"""The team: who may invite, roles, availability, removal (invitations: test_invitations)."""
 
 from __future__ import annotations
 
 from tests.conftest import Factory
-
-
-def test_invite_existing_account_and_pending_email(make: Factory) -> None:
-    project = make.project()
-    colleague = make.agent()
-    url = f"/{project.id}/project_users/invite"
-    r = make.client.post(
-        url, json={"email": colleague.email, "role": "agent"}, headers=project.owner.headers
-    )
-    assert r.status_code == 200 and r.json()["pending"] is False
-    r = make.client.post(url, json={"email": colleague.email}, headers=project.owner.headers)
-    assert r.status_code == 409 and r.json()["code"] == "already_member"
-
-    r = make.client.post(
-        url, json={"email": "newbie@example.com", "role": "admin"}, headers=project.owner.headers
-    )
-    assert r.json()["pending"] is True
-    pending = make.client.get(
-        f"/{project.id}/project_users/invites", headers=project.owner.headers
-    ).json()
-    assert [p["email"] for p in pending] == ["newbie@example.com"]
-    newbie = make.agent(email="newbie@example.com")
-    memberships = make.client.get("/projects", headers=newbie.headers).json()
-    assert [(m["id_project"]["_id"], m["role"]) for m in memberships] == [(project.id, "admin")]
-    team = make.client.get(f"/{project.id}/project_users", headers=newbie.headers).json()
-    assert {m["id_user"]["email"] for m in team} == {
-        project.owner.email,
-        colleague.email,
-        "newbie@example.com",
-    }
 
 
 def test_only_admins_invite_and_only_owners_make_owners(make: Factory) -> None:

@@ -124,9 +124,9 @@ async def _create_agent(settings: Settings, args: argparse.Namespace) -> None:
 
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        from frontdesk.actions.accounts import do_signup
+        from frontdesk.actions.accounts import do_create_account
 
-        await do_signup(app.state.services, email=args.email, password=args.password,
+        await do_create_account(app.state.services, email=args.email, password=args.password,
                         firstname=args.firstname, lastname=args.lastname)
 
 

@@ -57,7 +57,7 @@ async def _demo_user(services: Services, password: str) -> dict[str, str]:
     """The demo agent, created, or given a new password if it exists from an older demo."""
     existing = await users.get_user_by_email(services.db, DEMO_EMAIL)
     if existing is None:
-        return dict(await accounts.do_signup(
+        return dict(await accounts.do_create_account(
             services, email=DEMO_EMAIL, password=password, firstname="Demo", lastname="Agent"
         ))
     async with services.db.transaction() as tx:

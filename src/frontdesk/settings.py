@@ -117,6 +117,11 @@ class Settings:
     )
     demo: bool = _setting(False, "Create a demo project, agent and customer site at start.")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    invitation_ttl: int = _setting(
+        7 * 24 * 3600,
+        "Seconds an invitation's single-use accept link stays valid (inviting again issues a"
+        " new one).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -159,6 +164,7 @@ class Settings:
             "ws_max_frame_bytes",
             "ws_frame_rate",
             "ws_frame_burst",
+            "invitation_ttl",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

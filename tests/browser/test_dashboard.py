@@ -334,6 +334,8 @@ def test_team_and_tablet_width(
     page.get_by_label("Role", exact=True).select_option("admin")
     page.get_by_role("button", name="Invite").click()
     expect(page.locator(".form-note")).to_contain_text("sam@shop.test")
+    expect(page.get_by_label("Invitation link")).to_have_value(
+        re.compile(r"/dashboard/invitation#[\w-]{40,}$"))
     expect(page.locator(".simple-list")).to_contain_text("sam@shop.test")
     screenshot(page, "team")
 
@@ -360,6 +362,57 @@ def test_team_and_tablet_width(
     expect(page.get_by_role("heading", name="Sign in to your inbox")).to_be_visible()
     revoked = api.get("/projects", headers={"Authorization": agent_token})
     assert revoked.status_code == 401
+
+
+def test_an_invited_teammate_joins_with_the_link_and_a_withdrawn_link_fails(
+    server: LiveServer, demo: Demo, new_page: Any
+) -> None:
+    admin = new_page(viewport=DESKTOP)
+    sign_in(admin, server, demo)
+    admin.get_by_role("link", name="Team").click()
+
+    def invite(email: str) -> str:
+        admin.get_by_label("Email to invite").fill(email)
+        admin.get_by_role("button", name="Invite").click()
+        expect(admin.locator(".form-note")).to_contain_text(email)
+        link: str = admin.get_by_label("Invitation link").input_value()
+        return link
+
+    withdrawn_link = invite("gone@shop.test")
+    admin.get_by_role("button", name="Withdraw the invitation of gone@shop.test").click()
+    expect(admin.locator('[data-invitation="gone@shop.test"]')).to_have_count(0)
+    link = invite("sam@shop.test")
+    expect(admin.locator('[data-invitation="sam@shop.test"]')).to_contain_text("agent")
+    screenshot(admin, "team-invitation-link")
+
+    sam = new_page(viewport=DESKTOP)
+    sam.goto(withdrawn_link)
+    sam.get_by_role("button", name="Create an account").click()
+    sam.get_by_label("First name").fill("Sam")
+    sam.get_by_label("Email (the invited address)").fill("gone@shop.test")
+    sam.get_by_label("Password").fill("sam's long password")
+    sam.get_by_role("button", name="Create account and join").click()
+    expect(sam.get_by_role("alert")).to_contain_text("not valid any more")
+
+    sam.goto(link)
+    expect(sam.get_by_role("heading", name="You are invited to a team")).to_be_visible()
+    sam.get_by_role("button", name="Use another account").click()
+    sam.get_by_role("button", name="Create an account").click()
+    sam.get_by_label("First name").fill("Sam")
+    sam.get_by_label("Last name").fill("Shop")
+    sam.get_by_label("Email (the invited address)").fill("sam@shop.test")
+    sam.get_by_label("Password").fill("sam's long password")
+    screenshot(sam, "invitation-signup")
+    sam.get_by_role("button", name="Create account and join").click()
+    expect(sam).to_have_url(re.compile(f"/dashboard/{demo.project_id}/conversations$"))
+    expect(sam.get_by_role("heading", name="Conversations")).to_be_visible()
+
+    admin.reload()
+    expect(admin.locator('tr[data-member="sam@shop.test"]')).to_contain_text("agent")
+    expect(admin.locator('[data-invitation="sam@shop.test"]')).to_have_count(0)
+    sam.goto(link)  # the link worked once
+    sam.get_by_role("button", name="Accept invitation").click()
+    expect(sam.get_by_role("alert")).to_contain_text("not valid any more")
 
 
 def test_a_widget_visitor_and_the_agent_talk_live(

@@ -129,12 +129,15 @@ async def _removal_crosses(url_a: str, url_b: str) -> None:
         invited = await api_b.call(
             "POST", f"/{pid}/project_users/invite", owner.token, json={"email": member.email}
         )
+        joined = await api_a.call(
+            "POST", "/auth/invitations/accept", member.token, json={"token": invited["token"]}
+        )
         dashboard = await open_socket(url_a, member.token)  # the member is on process A
         topic = f"/{pid}/requests"
         await dashboard.subscribe(topic)
 
         await api_b.call(
-            "DELETE", f"/{pid}/project_users/{invited['project_user']['_id']}", owner.token
+            "DELETE", f"/{pid}/project_users/{joined['project_user']['_id']}", owner.token
         )
         error = await dashboard.expect("error")
         assert (error["code"], error["topic"]) == ("membership_revoked", topic)

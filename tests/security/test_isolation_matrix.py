@@ -176,6 +176,18 @@ def _fresh_merge(w: World, who: str) -> Call:
     return Call(f"/{w.a.id}/merges/{signed_in.json()['merge']['_id']}/revert")
 
 
+def _fresh_email() -> str:
+    return f"x-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def _invitation_for_caller(w: World, who: str) -> Call:
+    """A token for the caller's own address, into a project it is not yet in."""
+    agent = w.agents.get(who) or (w.b.owner if who == "other project's owner" else None)
+    project = w.make.project(w.a.owner, with_secret=False)
+    email = agent.email if agent is not None else _fresh_email()
+    return Call("/auth/invitations/accept", {"token": w.make.invite(project, email)["token"]})
+
+
 CALLS: dict[str, Builder] = {
     "openapi_document": lambda w, who: Call("/openapi.json"),
     "health": lambda w, who: Call("/health"),
@@ -210,10 +222,12 @@ CALLS: dict[str, Builder] = {
     "remove_project_user": lambda w, who: Call(
         f"/{w.a.id}/project_users/{w.fresh_member()['_id']}"
     ),
-    "invite": lambda w, who: Call(
-        f"/{w.a.id}/project_users/invite", {"email": f"x-{uuid.uuid4().hex[:8]}@example.com"}
+    "invite": lambda w, who: Call(f"/{w.a.id}/project_users/invite", {"email": _fresh_email()}),
+    "list_invitations": lambda w, who: Call(f"/{w.a.id}/invitations"),
+    "withdraw_invitation": lambda w, who: Call(
+        f"/{w.a.id}/invitations/{w.make.invite(w.a, _fresh_email())['invitation']['_id']}"
     ),
-    "list_invites": lambda w, who: Call(f"/{w.a.id}/project_users/invites"),
+    "accept_invitation": _invitation_for_caller,
     "generate_key": lambda w, who: Call(f"/{w.a.id}/keys/generate"),
     "list_keys": lambda w, who: Call(f"/{w.a.id}/keys"),
     "list_departments": lambda w, who: Call(f"/{w.a.id}/departments"),

@@ -10,7 +10,7 @@ from frontdesk.auth.principals import Agent, Principal
 from frontdesk.errors import Conflict, Unauthorized
 from frontdesk.presenters import present_user
 from frontdesk.services import Services
-from frontdesk.storage import invites, project_users, sessions, users
+from frontdesk.storage import sessions, users
 from frontdesk.storage.database import Row
 
 
@@ -27,18 +27,46 @@ def normalise_email(email: str) -> str:
 async def do_signup(
     services: Services, *, email: str, password: str, firstname: str, lastname: str
 ) -> Row:
-    """Create an agent account and accept the invitations waiting for its email.
+    """Create an agent account; the public sign-up, which tells nobody who has an account.
+
+    An email that already has an account gets the same answer as a new one (an account that
+    does not exist, with a fresh id) after the same work, and nothing is created or changed.
+    Sign-up joins no project: invitations are accepted only with their token.
+    """
+    row, _created = await _insert_account(
+        services, email=email, password=password, firstname=firstname, lastname=lastname
+    )
+    return row
+
+
+async def do_create_account(
+    services: Services, *, email: str, password: str, firstname: str, lastname: str
+) -> Row:
+    """Create an agent account for an operator (command line, demo), who may be told why not.
 
     Raises Conflict(email_taken) when the email already has an account.
+    """
+    row, created = await _insert_account(
+        services, email=email, password=password, firstname=firstname, lastname=lastname
+    )
+    if not created:
+        raise Conflict("an account with this email already exists", code="email_taken")
+    return row
+
+
+async def _insert_account(
+    services: Services, *, email: str, password: str, firstname: str, lastname: str
+) -> tuple[Row, bool]:
+    """The account as it was (or would have been) written, and whether it was written.
+
+    Both outcomes hash the password and run the same insert, so they take the same time.
     """
     email = normalise_email(email)
     password_hash = services.passwords.hash(password)
     now = services.now_ms()
     user_id = services.ids.object_id()
     async with services.db.transaction() as tx:
-        if await users.get_user_by_email(tx, email) is not None:
-            raise Conflict("an account with this email already exists", code="email_taken")
-        await users.insert_user(
+        created = await users.insert_user_if_new(
             tx,
             id=user_id,
             email=email,
@@ -47,21 +75,15 @@ async def do_signup(
             lastname=lastname,
             now=now,
         )
-        for invite in await invites.pending_invites_for(tx, email):
-            if await project_users.get_membership(tx, invite["project_id"], user_id) is None:
-                await project_users.insert_project_user(
-                    tx,
-                    id=services.ids.object_id(),
-                    project_id=invite["project_id"],
-                    user_id=user_id,
-                    role=invite["role"],
-                    invited_by=invite["invited_by"],
-                    now=now,
-                )
-            await invites.mark_accepted(tx, invite["id"], now)
-        user = await users.get_user(tx, user_id)
-    assert user is not None
-    return user
+    row: Row = {
+        "id": user_id,
+        "email": email,
+        "firstname": firstname,
+        "lastname": lastname,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return row, created
 
 
 async def do_signin(services: Services, *, email: str, password: str) -> SignedIn:

@@ -32,6 +32,9 @@ EventType = Literal[
     "lead.erased",
     "lead.exported",
     "retention.erased",
+    "invitation.created",
+    "invitation.accepted",
+    "invitation.withdrawn",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 SUSPICIOUS_BURST = "suspicious_burst"

@@ -1,18 +1,17 @@
-"""The team: agents' memberships, roles, availability and invitations."""
+"""The team: agents' memberships, roles and availability (invitations: actions/invitations)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from frontdesk.actions.access import ProjectAccess
-from frontdesk.actions.accounts import normalise_email
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
 from frontdesk.presenters import present_project_user
 from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
-from frontdesk.storage import invites, project_users, users
+from frontdesk.storage import project_users, users
 from frontdesk.storage.database import Row, Transaction
 
 
@@ -101,13 +100,14 @@ async def _update(
                 else None
             ),
         )
-        body = await _notify_changed(services, tx, access.project["id"], target["id"])
+        body = await notify_member_changed(services, tx, access.project["id"], target["id"])
     return body
 
 
-async def _notify_changed(
+async def notify_member_changed(
     services: Services, tx: Transaction, project_id: str, project_user_id: str
 ) -> dict[str, Any]:
+    """The member as the API shows it, announced to the project's sockets after the commit."""
     row = await project_users.get_project_user(tx, project_id, project_user_id)
     assert row is not None
     user = await users.get_user(tx, row["user_id"])
@@ -117,50 +117,6 @@ async def _notify_changed(
         ProjectUserChanged(project_id=project_id, project_user_id=row["id"], project_user=body),
     )
     return body
-
-
-async def check_invite(
-    services: Services, access: ProjectAccess, *, email: str, role: str
-) -> dict[str, Any]:
-    """Add an existing account to the team, or keep an invitation until the email signs up."""
-    if not can_manage_member(access.role, "agent", role):
-        raise Forbidden("you may not invite with this role", code="insufficient_role")
-    email = normalise_email(email)
-    project_id = access.project["id"]
-    now = services.now_ms()
-    async with services.db.transaction() as tx:
-        user = await users.get_user_by_email(tx, email)
-        if user is None:
-            await invites.upsert_invite(
-                tx,
-                id=services.ids.object_id(),
-                project_id=project_id,
-                email=email,
-                role=role,
-                invited_by=access.agent.user_id,
-                now=now,
-            )
-            return {"success": True, "pending": True, "email": email, "role": role}
-        if await project_users.get_membership(tx, project_id, user["id"]) is not None:
-            raise Conflict(f"{email} is already in this project", code="already_member")
-        member_id = services.ids.object_id()
-        await project_users.insert_project_user(
-            tx,
-            id=member_id,
-            project_id=project_id,
-            user_id=user["id"],
-            role=role,
-            invited_by=access.agent.user_id,
-            now=now,
-        )
-        body = await _notify_changed(services, tx, project_id, member_id)
-    return {"success": True, "pending": False, "email": email, "role": role,
-            "project_user": body}
-
-
-async def list_invites(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
-    rows = await invites.pending_invites_of_project(services.db, access.project["id"])
-    return [{"email": r["email"], "role": r["role"], "invited_by": r["invited_by"]} for r in rows]
 
 
 async def check_remove_member(

@@ -226,11 +226,45 @@ class ProjectUserPublic(Public):
     user_available: bool
 
 
+class InvitationPublic(Public):
+    """A pending invitation as admins see it; its token is never part of it."""
+
+    id_: str = Field(alias="_id")
+    id_project: str
+    email: str
+    role: str
+    status: Literal["pending", "expired", "unsent", "accepted", "withdrawn", "replaced"]
+    invitedBy: str
+    createdAt: str
+    expiresAt: str
+
+
 class InvitePublic(Public):
+    """Tiledesk's invite answer, plus the invitation and, this once, its accept link."""
+
     success: Literal[True]
     pending: bool
     email: str
     role: str
+    invitation: InvitationPublic
+    token: str
+    acceptUrl: str
+
+
+class InvitationAccept(Body):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class InvitationAcceptedPublic(Public):
+    success: Literal[True]
+    id_project: str
+    role: str
+    project_user: ProjectUserPublic
+
+
+class InvitationWithdrawnPublic(Public):
+    success: Literal[True]
+    invitation: InvitationPublic
 
 
 # ---- keys ---------------------------------------------------------------------------------
@@ -277,6 +311,7 @@ AuditType = Literal[
     "signin.anonymous", "signin.custom", "signin.failed", "key.created", "key.rotated",
     "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
     "lead.erased", "lead.exported", "retention.erased",
+    "invitation.created", "invitation.accepted", "invitation.withdrawn",
 ]
 
 

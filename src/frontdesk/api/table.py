@@ -7,6 +7,7 @@ from frontdesk.api import (
     auth,
     departments,
     identity,
+    invitations,
     keys,
     leads,
     meta,
@@ -18,5 +19,8 @@ from frontdesk.api.routing import Endpoint
 
 
 def all_endpoints() -> list[Endpoint]:
-    modules = (meta, auth, projects, team, keys, departments, requests, leads, identity, audit)
+    modules = (
+        meta, auth, projects, team, invitations, keys, departments, requests, leads, identity,
+        audit,
+    )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

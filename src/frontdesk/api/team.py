@@ -1,4 +1,4 @@
-"""/:pid/project_users: the team, availability, roles, invitations."""
+"""/:pid/project_users: the team, availability, roles (invitations: api/invitations.py)."""
 
 from __future__ import annotations
 
@@ -54,20 +54,3 @@ async def remove_project_user(call: Call) -> dict[str, Any]:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await team.check_remove_member(call.services, access, call.params["puid"])
-
-
-@router.route("POST", "/{pid}/project_users/invite", summary="Invite an agent by email (admins)",
-              body=s.InviteCreate, response=s.InvitePublic, min_role="admin")
-async def invite(call: Call) -> dict[str, Any]:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    b: s.InviteCreate = call.body
-    return await team.check_invite(call.services, access, email=b.email, role=b.role)
-
-
-@router.route("GET", "/{pid}/project_users/invites", summary="Pending invitations (admins)",
-              response=list[dict[str, Any]], min_role="admin")
-async def list_invites(call: Call) -> list[dict[str, Any]]:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await team.list_invites(call.services, access)

@@ -46,6 +46,17 @@ async def get_membership(q: Queries, project_id: str, user_id: str) -> Row | Non
     return decode(row, _JSON)
 
 
+async def get_member_by_email(q: Queries, project_id: str, email: str) -> Row | None:
+    """The membership of the agent account with ``email``, if it is in the project."""
+    row = await q.fetch_one(
+        "SELECT pu.* FROM project_users pu JOIN users u ON u.id = pu.user_id"
+        " WHERE pu.project_id = $1 AND u.email = $2",
+        project_id,
+        email,
+    )
+    return decode(row, _JSON)
+
+
 async def get_project_user(q: Queries, project_id: str, project_user_id: str) -> Row | None:
     row = await q.fetch_one(
         "SELECT * FROM project_users WHERE project_id = $1 AND id = $2",

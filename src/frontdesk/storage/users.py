@@ -5,12 +5,13 @@ from __future__ import annotations
 from frontdesk.storage.database import Queries, Row
 
 
-async def insert_user(
+async def insert_user_if_new(
     q: Queries, *, id: str, email: str, password_hash: str, firstname: str, lastname: str, now: int
-) -> None:
-    await q.execute(
+) -> bool:
+    """Insert the account unless ``email`` has one already; True when it was inserted."""
+    count = await q.execute(
         "INSERT INTO users (id, email, password_hash, firstname, lastname, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
         id,
         email,
         password_hash,
@@ -18,6 +19,7 @@ async def insert_user(
         lastname,
         now,
     )
+    return count == 1
 
 
 async def get_user_by_email(q: Queries, email: str) -> Row | None:

@@ -1,5 +1,5 @@
-// Boot and routing. URLs: /dashboard/signin, /dashboard/<pid>/<section>[/<id>], where section is
-// conversations, contacts, settings, team or audit. The shell (sidebar, project switcher, socket) lives
+// Boot and routing. URLs: /dashboard/signin, /dashboard/invitation#<token>,
+// /dashboard/<pid>/<section>[/<id>], where section is conversations, contacts, settings, team or audit. The shell (sidebar, project switcher, socket) lives
 // as long as the project stays the same; views render into its main area.
 
 import { get, post, session } from "./api.js";
@@ -7,6 +7,7 @@ import { h, replace } from "./dom.js";
 import { Live } from "./realtime.js";
 import { buildShell } from "./shell.js";
 import { renderSignin } from "./views/signin.js";
+import { renderInvitation } from "./views/invitation.js";
 import { renderNoProject } from "./views/welcome.js";
 import { conversationsView } from "./views/conversations.js";
 import { contactsView } from "./views/contacts.js";
@@ -36,6 +37,11 @@ function sectionOf(parts) {
 async function route() {
   const parts = window.location.pathname.replace(/^\/dashboard\/?/, "").split("/")
     .filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === "invitation") {
+    teardown();
+    renderInvitation(root, { navigate, signOut: signOutHere });
+    return;
+  }
   if (!session.token) {
     teardown();
     if (parts[0] !== "signin") {
@@ -127,6 +133,18 @@ async function signOut() {
     session.clear();
     teardown();
     navigate("/dashboard/signin");
+  }
+}
+
+// Signs out but stays on the page, e.g. to accept an invitation with another account.
+async function signOutHere() {
+  try {
+    await post("/auth/logout");
+  } catch {
+    // The session is dropped here either way.
+  } finally {
+    session.clear();
+    route();
   }
 }
 

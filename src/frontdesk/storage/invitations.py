@@ -1,0 +1,84 @@
+"""Invitations of agents into a project, each accepted once with its token.
+
+Only the SHA-256 of a token is stored. ``status`` is ``pending`` until the invitation is
+``accepted``, ``withdrawn`` by an admin or ``replaced`` by a newer one for the same address; a
+project has at most one pending invitation per address.
+"""
+
+from __future__ import annotations
+
+from frontdesk.storage.database import Queries, Row
+
+
+async def insert_invitation(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    email: str,
+    role: str,
+    invited_by: str,
+    token_hash: str,
+    now: int,
+    expires_at: int,
+) -> bool:
+    """False when another pending invitation for the address was written meanwhile."""
+    count = await q.execute(
+        "INSERT INTO invitations (id, project_id, email, role, invited_by, token_hash, status,"
+        " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)"
+        " ON CONFLICT (project_id, email) WHERE status = 'pending' DO NOTHING",
+        id,
+        project_id,
+        email,
+        role,
+        invited_by,
+        token_hash,
+        now,
+        expires_at,
+    )
+    return count == 1
+
+
+async def get_invitation(q: Queries, project_id: str, invitation_id: str) -> Row | None:
+    return await q.fetch_one(
+        "SELECT * FROM invitations WHERE project_id = $1 AND id = $2", project_id, invitation_id
+    )
+
+
+async def get_by_token_hash(q: Queries, token_hash: str) -> Row | None:
+    return await q.fetch_one("SELECT * FROM invitations WHERE token_hash = $1", token_hash)
+
+
+async def pending_of_project(q: Queries, project_id: str) -> list[Row]:
+    return await q.fetch_all(
+        "SELECT * FROM invitations WHERE project_id = $1 AND status = 'pending'"
+        " ORDER BY created_at, id",
+        project_id,
+    )
+
+
+async def pending_for_email(q: Queries, project_id: str, email: str) -> list[Row]:
+    return await q.fetch_all(
+        "SELECT * FROM invitations WHERE project_id = $1 AND email = $2 AND status = 'pending'",
+        project_id,
+        email,
+    )
+
+
+async def close_invitation(
+    q: Queries, invitation_id: str, *, status: str, now: int, by: str
+) -> bool:
+    """Move a pending invitation to ``status``; False when it was no longer pending.
+
+    The condition on ``status`` makes this the one step that consumes a token: of two
+    transactions closing the same invitation, only the first changes a row.
+    """
+    count = await q.execute(
+        "UPDATE invitations SET status = $2, closed_at = $3, closed_by = $4"
+        " WHERE id = $1 AND status = 'pending'",
+        invitation_id,
+        status,
+        now,
+        by,
+    )
+    return count == 1
