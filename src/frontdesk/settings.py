@@ -117,6 +117,11 @@ class Settings:
     )
     demo: bool = _setting(False, "Create a demo project, agent and customer site at start.")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    redis_resubscribe_delay: float = _setting(
+        0.1,
+        "Seconds before resubscribing to Redis after the subscription dropped, doubled per"
+        " failure up to 5; once back, every socket is re-checked.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -159,6 +164,7 @@ class Settings:
             "ws_max_frame_bytes",
             "ws_frame_rate",
             "ws_frame_burst",
+            "redis_resubscribe_delay",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
