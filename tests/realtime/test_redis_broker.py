@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+import redis.asyncio as redis
 
 from frontdesk.realtime.events import (
     Event,
@@ -14,7 +15,7 @@ from frontdesk.realtime.events import (
     SessionRevoked,
     TypingChanged,
 )
-from frontdesk.realtime.redis_broker import RedisBroker
+from frontdesk.realtime.redis_broker import RedisBroker, connection_name
 from tests.conftest import REDIS_URL, require_service
 
 pytestmark = pytest.mark.redis
@@ -54,3 +55,42 @@ async def _round_trip() -> None:
     finally:
         await sender.close()
         await receiver.close()
+
+
+def test_a_dropped_subscription_is_reported_made_again_and_delivers_again() -> None:
+    """The client library may not quietly re-make the subscription: the gap's events are lost,
+    so the broker's watchers must hear of the drop (False) and of the return (True)."""
+    require_service("Redis", "127.0.0.1", 6379)
+    asyncio.run(_drop_and_return())
+
+
+async def _drop_and_return() -> None:
+    channel = "frontdesk-test:" + uuid.uuid4().hex
+    broker = RedisBroker(REDIS_URL, channel, first_retry=0.2)
+    links: asyncio.Queue[bool] = asyncio.Queue()
+    got: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def watch(linked: bool) -> None:
+        await links.put(linked)
+
+    async def listen(event: Event) -> None:
+        await got.put(event)
+
+    broker.watch_link(watch)
+    broker.subscribe(listen)
+    await broker.start()
+    admin = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        subscriptions = [
+            c for c in await admin.client_list(_type="pubsub")
+            if c["name"] == connection_name()
+        ]
+        assert len(subscriptions) == 1  # the only broker of this process
+        await admin.client_kill_filter(_id=subscriptions[0]["id"])
+        assert [await asyncio.wait_for(links.get(), 10) for _ in range(2)] == [False, True]
+        revoked = SessionRevoked(jti="after-the-drop")
+        await broker.publish(revoked)  # a broker hears its own events through Redis too
+        assert await asyncio.wait_for(got.get(), 5) == revoked
+    finally:
+        await admin.aclose()
+        await broker.close()
