@@ -137,3 +137,6 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+# Events that take access away: a process must not miss them, so one that could not be
+# published is published again once Redis answers (see ``redis_broker``).
+ACCESS_EVENTS = (SessionRevoked, MembershipRevoked, AccessChanged)

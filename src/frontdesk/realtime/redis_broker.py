@@ -3,7 +3,9 @@
 Every process publishes the events it commits and receives everyone's — its own included — so
 a hub sees the same ordered stream whichever process made the change. Events travel as the
 JSON of ``events.EVENT_ADAPTER``. A failed publish is logged, never raised (the change is
-committed), and the event is still delivered to this process's own listeners.
+committed), and the event is still delivered to this process's own listeners; an event that
+takes access away (``events.ACCESS_EVENTS``) is kept, up to ``_MAX_UNSENT``, and published
+again before the next publish or once the subscription is back.
 
 Pub/sub keeps nothing: an event published while this process's subscription is down is lost
 to it. So the subscription is this module's own connection, which the client library may not
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections import deque
 
 import redis.asyncio as redis
 from pydantic import ValidationError
@@ -26,11 +29,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from frontdesk.realtime.broker import LinkWatcher, Listener
-from frontdesk.realtime.events import EVENT_ADAPTER, Event
+from frontdesk.realtime.events import ACCESS_EVENTS, EVENT_ADAPTER, Event
 
 log = logging.getLogger("frontdesk.realtime")
 
 _MAX_RETRY_SECONDS = 5.0
+_MAX_UNSENT = 10_000
 # How often an idle subscription is pinged, so a link that died silently is noticed.
 _HEALTH_CHECK_SECONDS = 10
 
@@ -52,6 +56,7 @@ class RedisBroker:
         self._client: redis.Redis | None = None
         self._subscriber: redis.Redis | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._unsent: deque[Event] = deque(maxlen=_MAX_UNSENT)
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -75,13 +80,24 @@ class RedisBroker:
         self._reader = asyncio.create_task(self._read_forever(pubsub))
 
     async def publish(self, event: Event) -> None:
-        assert self._client is not None, "start() the broker first"
         try:
-            await self._client.publish(self._channel, EVENT_ADAPTER.dump_json(event))
+            await self._publish_unsent()
+            await self._publish(event)
         except (redis.RedisError, OSError):
             log.exception("could not publish %s to Redis; delivered in this process only",
                           type(event).__name__)
+            if isinstance(event, ACCESS_EVENTS):
+                self._unsent.append(event)
             await self._deliver_event(event)
+
+    async def _publish(self, event: Event) -> None:
+        assert self._client is not None, "start() the broker first"
+        await self._client.publish(self._channel, EVENT_ADAPTER.dump_json(event))
+
+    async def _publish_unsent(self) -> None:
+        while self._unsent:
+            await self._publish(self._unsent[0])
+            self._unsent.popleft()
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -118,6 +134,8 @@ class RedisBroker:
                     pubsub = await self._subscribed()
                     failures = 0
                     log.warning("subscribed to Redis again; re-checking every socket")
+                    with contextlib.suppress(redis.RedisError, OSError):
+                        await self._publish_unsent()
                     await self._tell_watchers(linked=True)
                 while True:
                     # A bounded wait, so the idle link is health-checked (pinged) regularly.
