@@ -363,7 +363,7 @@ class Hub:
         self._access_epoch += 1
         for conn in list(self._connections):
             principal = conn.principal
-            if principal is None or isinstance(principal, Agent):
+            if principal is None or isinstance(principal, Agent) or conn.is_closed():
                 continue  # agents' access changes with their membership (MembershipRevoked)
             if principal.project_id != event.project_id:
                 continue
@@ -385,7 +385,7 @@ class Hub:
         self._access_epoch += 1
         for conn in list(self._connections):
             principal = conn.principal
-            if principal is None:
+            if principal is None or conn.is_closed():
                 continue
             try:
                 await self._recheck(conn, principal, set(conn.topics))
