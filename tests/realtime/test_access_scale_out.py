@@ -5,6 +5,10 @@ Redis subscription was down."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +22,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import REDIS_URL, require_service
+from tests.live import free_port
 from tests.realtime.live_api import Api, Session, Socket, open_socket
 from tests.realtime.test_scale_out import _serve
 
@@ -197,3 +202,62 @@ async def _missed_sign_out(servers: Servers) -> None:
             assert _pubsub_connections(admin, servers.pid_a), "A did not resubscribe"
         finally:
             admin.close()
+
+
+def test_two_workers_over_redis_share_sign_outs(tmp_path: Path, pg_schema: str) -> None:
+    """``serve --workers 2`` is allowed with Redis, and then a sign-out made on either worker
+    closes sockets and refuses REST calls on both at once, session cache or not."""
+    require_service("Redis", "127.0.0.1", 6379)
+    port = free_port()
+    env = {
+        **os.environ,
+        "FRONTDESK_DATA_DIR": str(tmp_path / "data"),
+        "FRONTDESK_DATABASE_URL": pg_schema,
+        "FRONTDESK_REDIS_URL": REDIS_URL,
+        "FRONTDESK_REDIS_CHANNEL": "frontdesk-test:" + uuid.uuid4().hex,
+        "FRONTDESK_SECRET": "test-secret-" + "y" * 40,
+        "FRONTDESK_LOG_LEVEL": "warning",
+        "FRONTDESK_SIGNIN_RATE_PER_IP": "0",
+    }
+    with (tmp_path / "workers.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "frontdesk", "serve", "--workers", "2", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, (tmp_path / "workers.log").read_text()
+            try:
+                if httpx.get(url + "/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, (tmp_path / "workers.log").read_text()
+            time.sleep(0.1)
+        asyncio.run(_workers_share_sign_outs(url))
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+async def _workers_share_sign_outs(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        api = Api(http)
+        owner = await api.agent()
+        pid = await api.project(owner)
+        for _ in range(6):  # new connections each, accepted by either worker
+            visitor = await api.visitor(pid)
+            socket = await open_socket(url, visitor.token)
+            headers = {"Authorization": visitor.token}
+            for _ in range(4):  # fill the session caches of the workers these calls reach
+                async with httpx.AsyncClient(base_url=url, timeout=10) as fresh:
+                    r = await fresh.get(f"/{pid}/requests/me", headers=headers)
+                    assert r.status_code == 200, r.text
+            await api.call("POST", "/auth/logout", visitor.token)
+            assert await _closed(socket) == (4401, "session_revoked")
+            for _ in range(4):
+                async with httpx.AsyncClient(base_url=url, timeout=10) as fresh:
+                    r = await fresh.get(f"/{pid}/requests/me", headers=headers)
+                    assert (r.status_code, r.json()["code"]) == (401, "session_revoked")
