@@ -126,6 +126,12 @@ class Server:
 @contextmanager
 def frontdesk_server(env: dict[str, str], workers: int) -> Iterator[Server]:
     port = free_port()
+    if workers > 1:  # frontdesk refuses several workers that cannot share sign-outs
+        env = {
+            "FRONTDESK_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "FRONTDESK_REDIS_CHANNEL": f"frontdesk-bench:{port}",
+            **env,
+        }
     server = Server(
         "frontdesk",
         [

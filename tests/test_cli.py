@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -105,3 +106,22 @@ def test_sign_token_produces_a_customer_token(tmp_path: Path) -> None:
         audience="https://tiledesk.com/projects/" + "a" * 24,
     )
     assert claims["_id"] == "c-1" and claims["sub"] == "userexternal"
+
+
+def test_several_workers_without_redis_are_refused(tmp_path: Path) -> None:
+    """Each worker would keep its own sockets and session cache and never hear another's
+    sign-outs: starting so is refused, with what to set."""
+    env = _env(tmp_path, FRONTDESK_PORT=str(free_port()))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--workers", "2"],
+        env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True,  # so a server that did start is stopped with its workers
+    )
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise AssertionError("serve --workers 2 started without FRONTDESK_REDIS_URL") from None
+    assert proc.returncode == 2
+    assert "--workers 2 needs FRONTDESK_REDIS_URL" in stderr

@@ -87,7 +87,11 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _broker_for(settings: Settings) -> Broker:
     if settings.redis_url:
-        return RedisBroker(settings.redis_url, settings.redis_channel)
+        return RedisBroker(
+            settings.redis_url,
+            settings.redis_channel,
+            first_retry=settings.redis_resubscribe_delay,
+        )
     return InMemoryBroker()
 
 

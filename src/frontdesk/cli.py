@@ -139,10 +139,25 @@ async def _retention(settings: Settings) -> dict[str, int]:
         return await do_apply_retention(app.state.services)
 
 
+def check_workers(settings: Settings, workers: int) -> None:
+    """Refuse several workers without Redis: each would hold its own sockets and session cache
+    and never hear the others' revocations (a signed-out session would keep working there).
+    Raises ConfigurationError."""
+    if workers < 1:
+        raise ConfigurationError("--workers must be at least 1")
+    if workers > 1 and not settings.redis_url:
+        raise ConfigurationError(
+            f"--workers {workers} needs FRONTDESK_REDIS_URL: worker processes share sign-outs,"
+            " access changes and realtime events only through Redis. Set it, or run one worker."
+        )
+
+
 def _serve(settings: Settings, workers: int) -> int:
     import os
 
     import uvicorn
+
+    check_workers(settings, workers)
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
     # Workers re-create the app from the environment, so the settings travel there.

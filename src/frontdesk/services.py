@@ -38,6 +38,7 @@ class Services:
         self.limits = RateLimits(self.settings, self.clock)
         self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)
         self.broker.subscribe(self._evict_revoked)
+        self.broker.watch_link(self._on_broker_link)
         self.jwks = JwksCache(
             self.clock,
             ttl=self.settings.jwks_cache_seconds,
@@ -61,6 +62,14 @@ class Services:
     async def _evict_revoked(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
             self.session_cache.evict(event.jti)
+
+    async def _on_broker_link(self, linked: bool) -> None:
+        # Unlinked, revocations made by other processes cannot reach this one: verify every
+        # session against the database until the link is back.
+        if linked:
+            self.session_cache.resume()
+        else:
+            self.session_cache.suspend()
 
     def publish_session_revoked(self, tx: Transaction, principal: Principal, jti: str) -> None:
         """Tell every process that sockets authenticated with ``jti`` must close."""

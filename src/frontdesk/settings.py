@@ -122,6 +122,11 @@ class Settings:
         "Seconds an invitation's single-use accept link stays valid (inviting again issues a"
         " new one).",
     )
+    redis_resubscribe_delay: float = _setting(
+        0.1,
+        "Seconds before resubscribing to Redis after the subscription dropped, doubled per"
+        " failure up to 5; once back, every socket is re-checked.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -165,6 +170,7 @@ class Settings:
             "ws_frame_rate",
             "ws_frame_burst",
             "invitation_ttl",
+            "redis_resubscribe_delay",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

@@ -43,3 +43,17 @@ def test_size_is_bounded_and_a_zero_ttl_disables_it() -> None:
     off = SessionCache(FakeClock(), ttl=0)
     off.put("t", _agent("j"), expires_at=2_000_000_000)
     assert off.get("t") is None
+
+
+def test_while_suspended_nothing_is_cached_and_resuming_starts_empty() -> None:
+    """Suspended while the broker's link is down: revocations from elsewhere cannot arrive."""
+    cache = SessionCache(FakeClock(), ttl=30)
+    cache.put("before-the-drop", _agent("j1"), expires_at=2_000_000_000)
+    cache.suspend()
+    assert cache.get("before-the-drop") is None
+    cache.put("during-the-drop", _agent("j2"), expires_at=2_000_000_000)
+    assert cache.get("during-the-drop") is None and len(cache) == 0
+    cache.resume()
+    assert cache.get("before-the-drop") is None  # it may have been revoked meanwhile
+    cache.put("after", _agent("j3"), expires_at=2_000_000_000)
+    assert cache.get("after") is not None

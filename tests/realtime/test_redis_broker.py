@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+import redis.asyncio as redis
 
 from frontdesk.realtime.events import (
     Event,
@@ -14,7 +15,7 @@ from frontdesk.realtime.events import (
     SessionRevoked,
     TypingChanged,
 )
-from frontdesk.realtime.redis_broker import RedisBroker
+from frontdesk.realtime.redis_broker import RedisBroker, connection_name
 from tests.conftest import REDIS_URL, require_service
 
 pytestmark = pytest.mark.redis
@@ -54,3 +55,134 @@ async def _round_trip() -> None:
     finally:
         await sender.close()
         await receiver.close()
+
+
+def test_a_dropped_subscription_is_reported_made_again_and_delivers_again() -> None:
+    """The client library may not quietly re-make the subscription: the gap's events are lost,
+    so the broker's watchers must hear of the drop (False) and of the return (True)."""
+    require_service("Redis", "127.0.0.1", 6379)
+    asyncio.run(_drop_and_return())
+
+
+async def _drop_and_return() -> None:
+    channel = "frontdesk-test:" + uuid.uuid4().hex
+    broker = RedisBroker(REDIS_URL, channel, first_retry=0.2)
+    links: asyncio.Queue[bool] = asyncio.Queue()
+    got: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def watch(linked: bool) -> None:
+        await links.put(linked)
+
+    async def listen(event: Event) -> None:
+        await got.put(event)
+
+    broker.watch_link(watch)
+    broker.subscribe(listen)
+    await broker.start()
+    admin = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        subscriptions = [
+            c for c in await admin.client_list(_type="pubsub")
+            if c["name"] == connection_name()
+        ]
+        assert len(subscriptions) == 1  # the only broker of this process
+        await admin.client_kill_filter(_id=subscriptions[0]["id"])
+        assert [await asyncio.wait_for(links.get(), 10) for _ in range(2)] == [False, True]
+        revoked = SessionRevoked(jti="after-the-drop")
+        await broker.publish(revoked)  # a broker hears its own events through Redis too
+        assert await asyncio.wait_for(got.get(), 5) == revoked
+    finally:
+        await admin.aclose()
+        await broker.close()
+
+
+class _Cuttable:
+    """A TCP relay in front of Redis that the test can cut and restore, as a network would."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 6379)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except OSError:
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+
+def test_access_events_published_while_redis_is_unreachable_reach_everyone_later() -> None:
+    """Cut off from Redis, a process still closes its own sockets (local delivery), and its
+    revocations reach the other processes once Redis answers again."""
+    require_service("Redis", "127.0.0.1", 6379)
+    asyncio.run(_outage())
+
+
+async def _outage() -> None:
+    channel = "frontdesk-test:" + uuid.uuid4().hex
+    relay = _Cuttable()
+    await relay.start()
+    cut_off = RedisBroker(f"redis://127.0.0.1:{relay.port}/0", channel, first_retry=0.2)
+    other = RedisBroker(REDIS_URL, channel)
+    here: asyncio.Queue[Event] = asyncio.Queue()
+    there: asyncio.Queue[Event] = asyncio.Queue()
+    links: asyncio.Queue[bool] = asyncio.Queue()
+
+    async def watch(linked: bool) -> None:
+        await links.put(linked)
+
+    async def hear_here(event: Event) -> None:
+        await here.put(event)
+
+    async def hear_there(event: Event) -> None:
+        await there.put(event)
+
+    cut_off.subscribe(hear_here)
+    cut_off.watch_link(watch)
+    other.subscribe(hear_there)
+    await cut_off.start()
+    await other.start()
+    try:
+        await relay.cut()
+        assert await asyncio.wait_for(links.get(), 10) is False
+        revoked = SessionRevoked(jti="signed-out-during-the-outage")
+        typing = TypingChanged(
+            project_id="p" * 24, request_id="r", user_id="u", fullname="Ada", typing=True
+        )
+        await cut_off.publish(revoked)  # fails: delivered here, kept for later
+        await cut_off.publish(typing)  # fails: delivered here, not kept
+        assert [await asyncio.wait_for(here.get(), 10) for _ in range(2)] == [revoked, typing]
+        assert there.empty()
+
+        await relay.start()  # the same port: Redis is reachable again
+        assert await asyncio.wait_for(links.get(), 15) is True
+        assert await asyncio.wait_for(there.get(), 5) == revoked
+        assert await asyncio.wait_for(here.get(), 5) == revoked  # through Redis this time
+        await asyncio.sleep(0.3)
+        assert there.empty()  # the typing signal is not replayed
+    finally:
+        await cut_off.close()
+        await other.close()
+        await relay.cut()

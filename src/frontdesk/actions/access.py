@@ -76,13 +76,9 @@ async def authenticate_session_token(
 async def _verify_session_token(services: Services, token: str) -> tuple[Principal, int]:
     """The principal a session token proves and when the token expires (epoch seconds)."""
     claims = services.tokens.verify(token)
-    session = await sessions.get_session(services.db, claims.jti)
-    if session is None or session["revoked_at"] is not None:
-        raise Unauthorized("this session has been signed out", code="session_revoked")
+    session = await _live_session(services, claims.jti)
     if claims.sub == "user":
-        user = await users.get_user(services.db, claims.subject_id)
-        if user is None:
-            raise Unauthorized("this account no longer exists", code="session_revoked")
+        user = await _live_user(services, claims.subject_id)
         agent = Agent(
             user_id=user["id"],
             email=user["email"],
@@ -107,6 +103,32 @@ async def _verify_session_token(services: Services, token: str) -> tuple[Princip
         auth_info=session["auth_info"],
     )
     return visitor, claims.expires_at
+
+
+async def check_session_live(services: Services, principal: Principal) -> None:
+    """Check again, against the database, that ``principal``'s session still stands.
+
+    For a principal verified earlier (an open socket): raises Unauthorized(session_revoked)
+    when the session was signed out, revoked or erased, or the agent's account deleted since.
+    """
+    if principal.jti is not None:
+        await _live_session(services, principal.jti)
+    if isinstance(principal, Agent):
+        await _live_user(services, principal.user_id)
+
+
+async def _live_session(services: Services, jti: str) -> Row:
+    session = await sessions.get_session(services.db, jti)
+    if session is None or session["revoked_at"] is not None:
+        raise Unauthorized("this session has been signed out", code="session_revoked")
+    return session
+
+
+async def _live_user(services: Services, user_id: str) -> Row:
+    user = await users.get_user(services.db, user_id)
+    if user is None:
+        raise Unauthorized("this account no longer exists", code="session_revoked")
+    return user
 
 
 async def _authenticate_basic(services: Services, credentials: str) -> Agent:

@@ -20,7 +20,7 @@ from frontdesk.actions.leads import access_lead, do_find_or_create_lead, save_le
 from frontdesk.auth.principals import AuthenticatedVisitor
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, Unauthorized
-from frontdesk.realtime.events import SessionRevoked
+from frontdesk.realtime.events import AccessChanged, SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import leads, merges, requests, sessions
 from frontdesk.storage.database import Row, Transaction
@@ -99,7 +99,8 @@ async def list_merges_of_lead(
 async def do_revert_merge(
     services: Services, access: ProjectAccess, merge_id: str
 ) -> dict[str, Any]:
-    """Move the merged conversations back to the anonymous contact (admins).
+    """Move the merged conversations back to the anonymous contact (admins); the signed-in
+    visitor's open sockets are re-checked and lose them too.
 
     Raises NotFound(merge_not_found), Conflict(merge_reverted) when already undone and
     Conflict(anonymous_contact_erased) when there is no anonymous contact to go back to.
@@ -134,6 +135,11 @@ async def do_revert_merge(
             anonymous_lead["attributes"].pop("mergedInto", None)
             await save_lead(tx, anonymous_lead, is_authenticated=False, now=now)
         await merges.mark_reverted(tx, merge_id, now=now, by=access.agent.user_id)
+        # The signed-in visitor's open sockets stop hearing the conversations it gave back.
+        services.publish_on_commit(tx, AccessChanged(
+            project_id=project_id, reason="merge_reverted", visitor_ids=[merge["visitor_id"]],
+            request_ids=list(merge["request_ids"]),
+        ))
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "merge.reverted", actor=access.agent.user_id, subject=merge_id,
             details={"from": merge["anonymous_visitor_id"], "into": merge["visitor_id"]},

@@ -12,8 +12,12 @@ from frontdesk.auth.policy import POLICY_KEYS
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import ValidationFailed
 from frontdesk.presenters import present_project
+from frontdesk.realtime.events import AccessChanged
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users, projects
+
+# Policy keys that decide whether a visitor already signed in may still use the project.
+_ACCESS_KEYS = ("allow_anonymous", "allowed_origins")
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "allow_anonymous": True,
@@ -92,6 +96,11 @@ async def do_update_project(
             await audit.record(services, tx, project["id"], audit.AuditEvent(
                 "policy.changed", actor=access.agent.user_id, details=changed,
             ))
+        if any(k in changed for k in _ACCESS_KEYS):
+            # Visitors' open sockets are held to the new policy at once, on every process.
+            services.publish_on_commit(
+                tx, AccessChanged(project_id=project["id"], reason="policy_changed")
+            )
         row = await projects.get_project(tx, project["id"])
     assert row is not None
     return present_project(row, role=access.role)

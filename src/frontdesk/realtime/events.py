@@ -97,6 +97,23 @@ class MembershipRevoked(_Event):
         return []
 
 
+class AccessChanged(_Event):
+    """Who may read part of a project changed: every process re-checks the sockets concerned.
+
+    Scope: only the sockets of ``visitor_ids`` (empty: every visitor of the project) and only
+    the topics of ``request_ids`` (empty: every topic of the project). Each re-check uses the
+    access rules of a REST read; what is no longer allowed is unsubscribed or closed.
+    """
+
+    type: Literal["access_changed"] = "access_changed"
+    reason: Literal["merge_reverted", "policy_changed"]
+    visitor_ids: list[str] = Field(default_factory=list)
+    request_ids: list[str] = Field(default_factory=list)
+
+    def topics(self) -> list[str]:
+        return []
+
+
 class SessionRevoked(_Event):
     """A session ended: sockets authenticated with it must close at once."""
 
@@ -115,7 +132,11 @@ Event = Annotated[
     | TypingChanged
     | MessagesRead
     | MembershipRevoked
-    | SessionRevoked,
+    | SessionRevoked
+    | AccessChanged,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+# Events that take access away: a process must not miss them, so one that could not be
+# published is published again once Redis answers (see ``redis_broker``).
+ACCESS_EVENTS = (SessionRevoked, MembershipRevoked, AccessChanged)

@@ -20,7 +20,15 @@ Limits, each ending in a named close code (``protocol.CloseCode``):
   ``session_revoked``, in every process;
 - a ``MembershipRevoked`` event (an agent removed from a team) drops that agent's topics of
   that project, each with an error frame ``membership_revoked``; the socket stays open for
-  the agent's other projects.
+  the agent's other projects;
+- an ``AccessChanged`` event (a merge reverted, a project's visitor policy changed) re-checks
+  the visitor sockets it names, in every process, with the access rules of REST reads: a
+  socket whose visitor may no longer use the project is closed (4403 with the refusal's code,
+  e.g. ``anonymous_not_allowed``), a topic it may no longer read is dropped with an error frame
+  carrying the refusal's code (e.g. ``not_your_request``);
+- when the broker's link to the other processes comes back after a drop, every socket is
+  re-checked the same way, its session included (4401 ``session_revoked``): revocations
+  published during the gap never arrived.
 """
 
 from __future__ import annotations
@@ -34,7 +42,12 @@ from typing import Any
 import jwt
 from starlette.websockets import WebSocket
 
-from frontdesk.actions.access import authenticate_session_token
+from frontdesk.actions.access import (
+    ProjectAccess,
+    access_project,
+    authenticate_session_token,
+    check_session_live,
+)
 from frontdesk.actions.subscriptions import (
     Cursor,
     access_topic,
@@ -44,10 +57,18 @@ from frontdesk.actions.subscriptions import (
 )
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.clock import iso
-from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, RateLimited, Unauthorized
+from frontdesk.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    FrontdeskError,
+    RateLimited,
+    Unauthorized,
+)
 from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
+    AccessChanged,
     Event,
     MembershipRevoked,
     MessageCreated,
@@ -66,6 +87,8 @@ log = logging.getLogger("frontdesk.realtime")
 
 MAX_TOPICS = 200  # per socket
 _MISSED_HEARTBEATS = 2
+# Access checks a subscribe repeats when access changes meanwhile, before it gives up.
+_ACCESS_ATTEMPTS = 5
 
 
 class Hub:
@@ -81,6 +104,8 @@ class Hub:
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        # Counts access changes seen, so a subscribe whose check raced one checks again.
+        self._access_epoch = 0
 
     @property
     def connection_count(self) -> int:
@@ -88,6 +113,7 @@ class Hub:
 
     async def start(self) -> None:
         self.services.broker.subscribe(self.on_event)
+        self.services.broker.watch_link(self._on_broker_link)
         self._sweeper = asyncio.create_task(self._sweep_forever())
 
     async def close(self) -> None:
@@ -228,7 +254,7 @@ class Hub:
         if topic.name not in conn.topics and len(conn.topics) >= MAX_TOPICS:
             raise BadRequest(f"at most {MAX_TOPICS} topics per socket", code="too_many_topics")
         revocations = conn.revocations.get(topic.project_id, 0)
-        access = await access_topic(self.services, principal, topic)
+        access = await self._access_topic(principal, topic)
         if conn.is_closed():
             return
         if conn.revocations.get(topic.project_id, 0) != revocations:
@@ -260,6 +286,17 @@ class Hub:
         for frame, object_id in held:
             if object_id is None or object_id not in sent:
                 conn.send(frame)
+
+    async def _access_topic(self, principal: Principal, topic: Topic) -> ProjectAccess:
+        # An access change handled while this check awaited the database did not see this
+        # topic (not subscribed yet): check again, now that the change is committed.
+        for _ in range(_ACCESS_ATTEMPTS):
+            epoch = self._access_epoch
+            access = await access_topic(self.services, principal, topic)
+            if epoch == self._access_epoch:
+                return access
+        raise Conflict("access to this project keeps changing; subscribe again",
+                       code="access_changing")
 
     def _unsubscribe(self, conn: Connection, topic_name: str) -> None:
         conn.topics.discard(topic_name)
@@ -296,6 +333,8 @@ class Hub:
                     conn.close(CloseCode.UNAUTHORIZED, "session_revoked")
             elif isinstance(event, MembershipRevoked):
                 self._revoke_membership(event)
+            elif isinstance(event, AccessChanged):
+                await self._access_changed(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
             else:
@@ -312,9 +351,68 @@ class Hub:
                 continue
             conn.revocations[event.project_id] = conn.revocations.get(event.project_id, 0) + 1
             for topic_name in sorted(t for t in conn.topics if t.startswith(prefix)):
-                self._unsubscribe(conn, topic_name)
-                conn.held.pop(topic_name, None)
-                conn.send(protocol.error_frame(error, topic_name))
+                self._drop_topic(conn, topic_name, error)
+
+    def _drop_topic(self, conn: Connection, topic_name: str, error: FrontdeskError) -> None:
+        """Stop ``topic_name`` for ``conn``, telling it why with an error frame."""
+        self._unsubscribe(conn, topic_name)
+        conn.held.pop(topic_name, None)
+        conn.send(protocol.error_frame(error, topic_name))
+
+    async def _access_changed(self, event: AccessChanged) -> None:
+        self._access_epoch += 1
+        for conn in list(self._connections):
+            principal = conn.principal
+            if principal is None or isinstance(principal, Agent) or conn.is_closed():
+                continue  # agents' access changes with their membership (MembershipRevoked)
+            if principal.project_id != event.project_id:
+                continue
+            if event.visitor_ids and principal.visitor_id not in event.visitor_ids:
+                continue
+            names = {
+                name for name in conn.topics
+                if not event.request_ids or parse_topic(name).request_id in event.request_ids
+            }
+            await self._recheck(conn, principal, names)
+
+    async def _on_broker_link(self, linked: bool) -> None:
+        if linked:
+            await self.recheck_all()
+
+    async def recheck_all(self) -> None:
+        """Check every socket again against the database: its session, its visitor's access
+        to its project and each of its topics. For when events may have been missed."""
+        self._access_epoch += 1
+        for conn in list(self._connections):
+            principal = conn.principal
+            if principal is None or conn.is_closed():
+                continue
+            try:
+                await self._recheck(conn, principal, set(conn.topics))
+            except Exception:
+                log.exception("could not re-check a socket; closing it")
+                conn.close(CloseCode.INTERNAL_ERROR, "internal_error")
+
+    async def _recheck(self, conn: Connection, principal: Principal, names: set[str]) -> None:
+        """Close ``conn`` if its session or project access is gone, else drop those of
+        ``names`` it may no longer read — with the same checks as a REST call."""
+        try:
+            await check_session_live(self.services, principal)
+            if not isinstance(principal, Agent):
+                await access_project(
+                    self.services, principal, principal.project_id, visitors=True
+                )
+        except FrontdeskError as exc:
+            self._refuse(conn, exc)
+            return
+        for name in sorted(names):
+            try:
+                await access_topic(self.services, principal, parse_topic(name))
+            except FrontdeskError as exc:
+                if conn.is_closed():
+                    return
+                if name in conn.topics:  # not unsubscribed meanwhile
+                    self._drop_topic(conn, name, _as_revocation(exc))
 
     def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
         object_id: str | None = None
@@ -379,6 +477,11 @@ class Hub:
 
 def _membership_revoked() -> Forbidden:
     return Forbidden("you are no longer a member of this project", code="membership_revoked")
+
+
+def _as_revocation(error: FrontdeskError) -> FrontdeskError:
+    # An agent found outside the project on a re-check was removed: say so as the removal does.
+    return _membership_revoked() if error.code == "not_a_member" else error
 
 
 def _strip_scheme(raw: str) -> str:
