@@ -105,6 +105,7 @@ class Hub:
         conn = Connection(
             websocket,
             queue_limit=self._queue_limit,
+            queue_bytes=self.services.settings.ws_send_queue_bytes,
             frame_budget=TokenBucket(self._frame_rate, self._frame_burst, now),
             now=now,
             on_close=self._forget,
@@ -242,11 +243,11 @@ class Hub:
         try:
             snapshot = await topic_snapshot(self.services, access, topic, cursor)
         except BaseException:
-            conn.held.pop(topic.name, None)
+            conn.release_held(topic.name)
             if newly:
                 self._unsubscribe(conn, topic.name)
             raise
-        held = conn.held.pop(topic.name, [])
+        held = conn.release_held(topic.name)
         if conn.is_closed() or topic.name not in conn.topics:
             return  # closed, or revoked meanwhile (the revocation sent the error)
         if snapshot.objects:
@@ -313,7 +314,7 @@ class Hub:
             conn.revocations[event.project_id] = conn.revocations.get(event.project_id, 0) + 1
             for topic_name in sorted(t for t in conn.topics if t.startswith(prefix)):
                 self._unsubscribe(conn, topic_name)
-                conn.held.pop(topic_name, None)
+                conn.release_held(topic_name)
                 conn.send(protocol.error_frame(error, topic_name))
 
     def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
