@@ -5,8 +5,9 @@
 guarded read that a subscribe replays before live events: one page, at most
 ``SNAPSHOT_LIMIT`` objects (``REPLAY_LIMIT`` messages on a resume) and at most
 ``ws_snapshot_bytes`` of them as JSON, so one subscribe never builds a frame larger than a
-socket's send queue holds; ``complete: false`` tells the client to page the rest. ``notify_typing`` and
-``check_mark_read`` publish the ephemeral events of a conversation (never stored).
+socket's send queue holds; ``complete: false`` tells the client to page the rest.
+``notify_typing`` and ``check_mark_read`` publish the ephemeral events of a conversation
+(never stored).
 """
 
 from __future__ import annotations
