@@ -16,7 +16,7 @@ from tests.realtime.served import Served, served
 MESSAGES = 2000
 TEXT = "m" * 2000  # about 2 KB a message
 SOCKETS = 20
-ROUNDS = 8
+ROUNDS = 16
 MIB = 1024 * 1024
 
 
@@ -31,10 +31,9 @@ async def _long_conversation(url: str) -> Conversation:
                 await api.send(chat.owner, chat.project_id, chat.request_id, f"{n} {TEXT}")
 
         await asyncio.gather(*(post(n) for n in range(MESSAGES)))
-        # A client that reads: the snapshot and a resume work, and warm the server up.
+        # A client that reads gets the newest messages, and warms the server up.
         widget = await open_socket(url, chat.visitor.token)
         assert len(await widget.subscribe(chat.messages_topic)) > 0
-        assert len(await widget.subscribe(chat.messages_topic, since=0)) > 0
         await widget.ws.close()
         return chat
 
@@ -51,7 +50,6 @@ def test_non_reading_sockets_of_one_visitor_leave_memory_bounded(tmp_path: Path)
         chat = asyncio.run(_long_conversation(server.url))
         idle = _settled_rss(server)
         peak = _attack(server, chat)
-        print(f"idle {idle / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB")
     assert peak - idle < 100 * MIB, f"idle {idle / MIB:.0f} MiB, peak {peak / MIB:.0f} MiB"
 
 
