@@ -4,6 +4,7 @@ must not make a real server process buffer without bound (measured as its reside
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -68,11 +69,9 @@ def _attack(server: Served, chat: Conversation) -> int:
             # round, paced under the frame budget so that only the memory bounds can stop it.
             cursor = {"since": 0} if round_ % 2 == 0 else {}
             for socket in sockets:
-                try:
+                with contextlib.suppress(OSError):  # the server dropped it: as it may
                     socket.send({"action": "subscribe",
                                  "payload": {"topic": chat.messages_topic, **cursor}})
-                except OSError:
-                    pass  # the server dropped this one: as it may
             peak = max(peak, _peak_rss(server, seconds=1.2))
         return max(peak, _peak_rss(server, seconds=TIMEOUT / 2))
     finally:
