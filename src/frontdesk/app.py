@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
 from frontdesk.api.table import all_endpoints
-from frontdesk.api.websocket import websocket_routes
+from frontdesk.api.websocket import keep_tokens_out_of_server_logs, websocket_routes
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
@@ -110,6 +110,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        keep_tokens_out_of_server_logs()
         db = await open_database(settings.effective_database_url)
         await migrate(db)
         services = Services(

@@ -127,6 +127,22 @@ class Settings:
         "Seconds before resubscribing to Redis after the subscription dropped, doubled per"
         " failure up to 5; once back, every socket is re-checked.",
     )
+    ws_send_queue_bytes: int = _setting(
+        1024 * 1024,
+        "Bytes of frames a WebSocket may have waiting; a client further behind is closed (4409).",
+    )
+    ws_snapshot_bytes: int = _setting(
+        256 * 1024,
+        "Most bytes of messages or requests one subscribe sends at once; the rest is paged.",
+    )
+    ws_sockets_per_session: int = _setting(
+        10, "Open WebSockets one session token may have per server process (more: close 4429)."
+    )
+    ws_sockets_per_address: int = _setting(
+        100,
+        "Open WebSockets one client address may have per server process (more: close 4429;"
+        " 0: unlimited, e.g. behind a proxy that hides client addresses).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -171,9 +187,19 @@ class Settings:
             "ws_frame_burst",
             "invitation_ttl",
             "redis_resubscribe_delay",
+            "ws_send_queue_bytes",
+            "ws_snapshot_bytes",
+            "ws_sockets_per_session",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
+        if self.ws_sockets_per_address < 0:
+            raise ConfigurationError("FRONTDESK_WS_SOCKETS_PER_ADDRESS must be 0 or more")
+        if self.ws_snapshot_bytes > self.ws_send_queue_bytes:
+            raise ConfigurationError(
+                "FRONTDESK_WS_SNAPSHOT_BYTES must not exceed FRONTDESK_WS_SEND_QUEUE_BYTES,"
+                " or a subscribe would overflow the queue it is sent through"
+            )
 
     @property
     def effective_database_url(self) -> str:

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
-from websockets.client import ClientProtocol
-from websockets.frames import Opcode
-from websockets.http11 import Response
-from websockets.uri import parse_uri
 
 from tests.conftest import make_settings
 from tests.live import live_server
 from tests.realtime.live_api import Api, open_socket
+from tests.realtime.rawsocket import RawSocket
 
 
 def test_a_visitor_that_drops_its_socket_misses_nothing(tmp_path: Path) -> None:
@@ -81,7 +75,7 @@ async def _stalled_reader(url: str) -> None:
         owner, pid, visitor, rid = chat.owner, chat.project_id, chat.visitor, chat.request_id
         topic = chat.messages_topic
 
-        stalled = _RawSocket(url, owner.token)
+        stalled = RawSocket(url, owner.token)
         stalled.send({"action": "subscribe", "payload": {"topic": topic}})
         for other in (f"/{pid}/requests", f"/{pid}/requests/{rid}"):
             stalled.send({"action": "subscribe", "payload": {"topic": other}})
@@ -100,51 +94,3 @@ async def _stalled_reader(url: str) -> None:
     frames, close = stalled.drain()
     assert close == (4409, "slow_consumer")
     assert frames < 3 * posts  # it was cut off, not fed without bound
-
-
-class _RawSocket:
-    """A WebSocket client on a plain socket with a tiny receive buffer that it stops reading."""
-
-    def __init__(self, url: str, token: str) -> None:
-        ws_url = url.replace("http://", "ws://") + "/ws?token=" + token.replace(" ", "%20")
-        self.protocol = ClientProtocol(parse_uri(ws_url))
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self.sock.settimeout(10)
-        host, port = url.removeprefix("http://").split(":")
-        self.sock.connect((host, int(port)))
-        self.protocol.send_request(self.protocol.connect())
-        self._flush()
-        while not any(isinstance(e, Response) for e in self._read()):
-            pass
-
-    def send(self, frame: dict[str, Any]) -> None:
-        self.protocol.send_text(json.dumps(frame).encode())
-        self._flush()
-
-    def drain(self) -> tuple[int, tuple[int, str] | None]:
-        """Read everything now: (text frames received, (code, reason) of the close)."""
-        texts = 0
-        while self.protocol.close_rcvd is None:
-            events = self._read()
-            texts += sum(1 for e in events if getattr(e, "opcode", None) == Opcode.TEXT)
-            if not events and self.protocol.close_rcvd is None and self._eof:
-                return texts, None
-        close = self.protocol.close_rcvd
-        self.sock.close()
-        return texts, (close.code, close.reason)
-
-    _eof = False
-
-    def _read(self) -> list[Any]:
-        data = self.sock.recv(65536)
-        if data:
-            self.protocol.receive_data(data)
-        else:
-            self._eof = True
-            self.protocol.receive_eof()
-        return list(self.protocol.events_received())
-
-    def _flush(self) -> None:
-        for chunk in self.protocol.data_to_send():
-            self.sock.sendall(chunk)

@@ -2,8 +2,12 @@
 
 ``access_topic`` is the one place that decides whether a principal may subscribe; it relies on
 ``access_project`` and ``access_request`` like every REST read. ``topic_snapshot`` is the
-guarded read that a subscribe replays before live events. ``notify_typing`` and
-``check_mark_read`` publish the ephemeral events of a conversation (never stored).
+guarded read that a subscribe replays before live events: one page, at most
+``SNAPSHOT_LIMIT`` objects (``REPLAY_LIMIT`` messages on a resume) and at most
+``ws_snapshot_bytes`` of them as JSON, so one subscribe never builds a frame larger than a
+socket's send queue holds; ``complete: false`` tells the client to page the rest.
+``notify_typing`` and ``check_mark_read`` publish the ephemeral events of a conversation
+(never stored).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from frontdesk import jsonutil
 from frontdesk.actions.access import ProjectAccess, access_project, access_request
 from frontdesk.actions.requests import CLOSED
 from frontdesk.auth.principals import Agent, Principal
@@ -38,7 +43,21 @@ class Cursor:
 @dataclass(frozen=True)
 class Snapshot:
     objects: list[dict[str, Any]]
-    complete: bool  # False when more was missed than a subscribe replays
+    complete: bool  # False when the page left out some of what was asked for
+
+
+def _fit(objects: list[dict[str, Any]], budget: int, *, keep: str) -> list[dict[str, Any]]:
+    """The longest run of ``objects`` from the ``keep`` end ("first" or "last") whose JSON
+    fits in ``budget`` bytes; at least one object, so a client always makes progress."""
+    ordered = objects if keep == "first" else objects[::-1]
+    fitted: list[dict[str, Any]] = []
+    used = 0
+    for obj in ordered:
+        used += len(jsonutil.dumpb(obj)) + 1  # the comma between list items
+        if fitted and used > budget:
+            break
+        fitted.append(obj)
+    return fitted if keep == "first" else fitted[::-1]
 
 
 async def access_topic(services: Services, principal: Principal, topic: Topic) -> ProjectAccess:
@@ -70,11 +89,12 @@ async def topic_snapshot(
     Preconditions: ``access_topic`` allowed ``topic``. Raises ValidationFailed(unknown_cursor)
     when ``cursor.after`` is not a message of the request.
     """
+    budget = services.settings.ws_snapshot_bytes
     if topic.kind == "requests":
-        return await _requests_snapshot(services, topic.project_id, cursor)
+        return await _requests_snapshot(services, topic.project_id, cursor, budget)
     if topic.kind == "messages":
         assert topic.request_id is not None
-        return await _messages_snapshot(services, topic.request_id, cursor)
+        return await _messages_snapshot(services, topic.request_id, cursor, budget)
     if topic.kind == "request":
         assert topic.request_id is not None
         row = await access_request(services, access, topic.request_id)
@@ -88,7 +108,9 @@ async def topic_snapshot(
     return Snapshot([present_project_user(member, user)], complete=True)
 
 
-async def _requests_snapshot(services: Services, project_id: str, cursor: Cursor) -> Snapshot:
+async def _requests_snapshot(
+    services: Services, project_id: str, cursor: Cursor, budget: int
+) -> Snapshot:
     # Resuming, every request changed since then, closed ones too; otherwise the open ones.
     filt = (
         RequestFilter(updated_since=cursor.since)
@@ -99,15 +121,20 @@ async def _requests_snapshot(services: Services, project_id: str, cursor: Cursor
         services.db, project_id, filt, limit=SNAPSHOT_LIMIT, offset=0
     )
     rows.reverse()  # oldest change first, as live updates would have come
-    return Snapshot([present_request(r) for r in rows], complete=total <= SNAPSHOT_LIMIT)
+    page = _fit([present_request(r) for r in rows], budget, keep="last")
+    return Snapshot(page, complete=total <= SNAPSHOT_LIMIT and len(page) == len(rows))
 
 
-async def _messages_snapshot(services: Services, request_id: str, cursor: Cursor) -> Snapshot:
+async def _messages_snapshot(
+    services: Services, request_id: str, cursor: Cursor, budget: int
+) -> Snapshot:
     if cursor.after is None and cursor.since is None:
         rows = await messages.list_messages(
             services.db, request_id, limit=SNAPSHOT_LIMIT, before=_NEWEST
         )
-        return Snapshot([present_message(r) for r in rows], complete=True)
+        # The newest messages that fit; older ones are paged with ?before=<oldest sent>.
+        page = _fit([present_message(r) for r in rows], budget, keep="last")
+        return Snapshot(page, complete=len(page) == len(rows))
     if cursor.after is not None:
         last = await messages.get_message(services.db, request_id, cursor.after)
         if last is None:
@@ -118,14 +145,22 @@ async def _messages_snapshot(services: Services, request_id: str, cursor: Cursor
     else:
         assert cursor.since is not None
         key = (cursor.since, "")  # inclusive of that millisecond: may repeat, never misses
+    # The oldest missed messages first and without a gap, so the client resumes again (or
+    # pages over REST) after the last one it received. Reading stops once a page is full.
     missed: list[dict[str, Any]] = []
-    while len(missed) < REPLAY_LIMIT:
-        page = await messages.list_messages(services.db, request_id, limit=200, after=key)
-        missed.extend(present_message(r) for r in page)
-        if len(page) < 200:
-            return Snapshot(missed[:REPLAY_LIMIT], complete=len(missed) <= REPLAY_LIMIT)
-        key = (page[-1]["created_at"], page[-1]["id"])
-    return Snapshot(missed[:REPLAY_LIMIT], complete=False)
+    read_all = False
+    while not read_all and len(missed) <= REPLAY_LIMIT and _json_size(missed) <= budget:
+        rows = await messages.list_messages(services.db, request_id, limit=200, after=key)
+        missed.extend(present_message(r) for r in rows)
+        read_all = len(rows) < 200
+        if rows:
+            key = (rows[-1]["created_at"], rows[-1]["id"])
+    page = _fit(missed[:REPLAY_LIMIT], budget, keep="first")
+    return Snapshot(page, complete=read_all and len(page) == len(missed))
+
+
+def _json_size(objects: list[dict[str, Any]]) -> int:
+    return len(jsonutil.dumpb(objects))
 
 
 def _who(principal: Principal) -> tuple[str, str]:

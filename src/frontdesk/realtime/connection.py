@@ -2,8 +2,12 @@
 
 Every frame to a socket goes through its bounded queue and one writer task, so a client that
 reads slowly only ever delays itself: when its queue is full it is closed (SLOW_CONSUMER)
-instead of buffering without bound. The writer task exists only while frames wait, so an idle
-socket costs no task. ``close`` is idempotent and never waits for the client.
+instead of buffering without bound. The queue is bounded twice, in frames and in bytes (the
+frames waiting, the one being written and the live frames held during a replay), because a few
+large frames hold as much memory as many small ones. A frame is one string however many
+sockets it goes to; only its size is counted per socket. A socket closed as too slow drops
+what it still held. The writer task exists only while frames wait, so an idle socket costs no
+task. ``close`` is idempotent and never waits for the client.
 """
 
 from __future__ import annotations
@@ -33,12 +37,18 @@ class _Close:
     reason: str
 
 
+def frame_bytes(frame: str) -> int:
+    """The UTF-8 size of ``frame``; most frames are ASCII, whose size is their length."""
+    return len(frame) if frame.isascii() else len(frame.encode())
+
+
 class Connection:
     def __init__(
         self,
         websocket: WebSocket,
         *,
         queue_limit: int,
+        queue_bytes: int,
         frame_budget: TokenBucket,
         now: float,
         on_close: Callable[[Connection], None],
@@ -59,6 +69,8 @@ class Connection:
         self.last_seen = now
         self.closed: _Close | None = None
         self._queue_limit = queue_limit
+        self._queue_bytes = queue_bytes
+        self._pending_bytes = 0  # queued, being written and held, in UTF-8 bytes
         self._queue: deque[str | _Close] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -80,9 +92,9 @@ class Connection:
         """Queue ``frame``; False (and the socket closing as too slow) when the queue is full."""
         if self.closed is not None:
             return False
-        if len(self._queue) >= self._queue_limit:
-            self.close(CloseCode.SLOW_CONSUMER, "slow_consumer", flush=False)
+        if not self._room_for(frame, len(self._queue)):
             return False
+        self._pending_bytes += frame_bytes(frame)
         self._enqueue(frame)
         return True
 
@@ -90,23 +102,43 @@ class Connection:
         held = self.held.get(topic)
         if held is None:
             self.send(frame)
-        elif len(held) < self._queue_limit:
+        elif self._room_for(frame, len(held)):
+            self._pending_bytes += frame_bytes(frame)
             held.append((frame, object_id))
-        else:
-            self.close(CloseCode.SLOW_CONSUMER, "slow_consumer", flush=False)
+
+    def release_held(self, topic: str) -> list[tuple[str, str | None]]:
+        """Stop holding ``topic``'s live frames; those held, to be sent or dropped."""
+        held = self.held.pop(topic, [])
+        self._pending_bytes -= sum(frame_bytes(frame) for frame, _ in held)
+        return held
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending_bytes
+
+    def _room_for(self, frame: str, waiting: int) -> bool:
+        # Full: closed as too slow, without flushing (the point is to drop what it holds).
+        if waiting < self._queue_limit and (
+            self._pending_bytes + frame_bytes(frame) <= self._queue_bytes
+        ):
+            return True
+        self.close(CloseCode.SLOW_CONSUMER, "slow_consumer", flush=False)
+        return False
 
     def close(self, code: int, reason: str, *, flush: bool = True) -> None:
         """Close with ``code``; with ``flush``, after the frames already queued."""
         if self.closed is not None:
             return
         self.closed = _Close(code, reason)
-        self.held.clear()
+        for topic in list(self.held):
+            self.release_held(topic)
         self._on_close(self)
         if flush and len(self._queue) < self._queue_limit:
             self._enqueue(self.closed)
             return
         if self._writer is not None:
             self._writer.cancel()
+        self._pending_bytes -= sum(frame_bytes(i) for i in self._queue if isinstance(i, str))
         self._queue.clear()
         self._closer = asyncio.create_task(self._send_close(self.closed))
 
@@ -136,7 +168,10 @@ class Connection:
                 if isinstance(item, _Close):
                     await self._send_close(item)
                     return
-                await self.websocket.send_text(item)
+                try:
+                    await self.websocket.send_text(item)
+                finally:
+                    self._pending_bytes -= frame_bytes(item)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return  # the client went away; the read side cleans up
 

@@ -8,11 +8,16 @@ process's commits, or every process's through Redis) and are serialised once per
 Limits, each ending in a named close code (``protocol.CloseCode``):
 
 - a client frame may be at most ``ws_max_frame_bytes`` (default 64 KiB): close 1009;
-- a client may send ``ws_frame_burst`` frames at once and ``ws_frame_rate`` a second (default
-  40 and 20); a frame beyond that is refused with an error frame ``rate_limited``, and a
-  client refused ``ws_frame_burst`` times before its budget refills is closed with 4429;
-- at most ``ws_send_queue`` frames wait per socket: a client further behind is closed with
-  4409 ``slow_consumer``, so it never holds memory or delays anyone else;
+- a session may send ``ws_frame_burst`` frames at once and ``ws_frame_rate`` a second (default
+  40 and 20), over all its sockets together; a frame beyond that is refused with an error
+  frame ``rate_limited``, and a client refused ``ws_frame_burst`` times before its budget
+  refills is closed with 4429;
+- a session may hold ``ws_sockets_per_session`` sockets and a client address
+  ``ws_sockets_per_address`` (``realtime.socket_limits``): one more is closed with 4429
+  ``too_many_sockets``;
+- at most ``ws_send_queue`` frames and ``ws_send_queue_bytes`` bytes wait per socket: a client
+  further behind is closed with 4409 ``slow_consumer``, so it never holds memory or delays
+  anyone else;
 - the server sends a heartbeat every ``ws_heartbeat_interval`` seconds; a socket silent for two
   of them is closed with 4408 ``heartbeat_timeout``; one that has not authenticated within one
   with 4401 ``authentication_required``; one whose token expires with 4401 ``token_expired``;
@@ -80,6 +85,7 @@ from frontdesk.realtime.events import (
 )
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import TokenBucket
+from frontdesk.realtime.socket_limits import SocketLimits
 from frontdesk.realtime.topics import Topic, parse_topic
 from frontdesk.services import Services
 
@@ -103,6 +109,7 @@ class Hub:
         self._connections: set[Connection] = set()
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
+        self._limits = SocketLimits(settings)
         self._sweeper: asyncio.Task[None] | None = None
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
@@ -131,17 +138,22 @@ class Hub:
         conn = Connection(
             websocket,
             queue_limit=self._queue_limit,
+            queue_bytes=self.services.settings.ws_send_queue_bytes,
             frame_budget=TokenBucket(self._frame_rate, self._frame_burst, now),
             now=now,
             on_close=self._forget,
         )
         self._connections.add(conn)
         try:
+            refused = self._limits.admit_address(conn)
             token = websocket.query_params.get("token")
-            if token:
+            if refused is not None:
+                self._refuse(conn, refused)
+            elif token:
                 await self._authenticate(conn, token)
             await self._read_until_disconnect(conn)
         finally:
+            self._limits.release(conn)
             self._forget(conn)
             self._connections.discard(conn)
             await conn.finish()
@@ -239,6 +251,10 @@ class Hub:
             return
         if conn.is_closed():
             return
+        refused = self._limits.admit_session(conn, conn.jti, time.monotonic())
+        if refused is not None:
+            self._refuse(conn, refused)
+            return
         conn.principal = principal
         exp = unverified.get("exp")
         conn.expires_at = float(exp) if isinstance(exp, int) else None
@@ -268,11 +284,11 @@ class Hub:
         try:
             snapshot = await topic_snapshot(self.services, access, topic, cursor)
         except BaseException:
-            conn.held.pop(topic.name, None)
+            conn.release_held(topic.name)
             if newly:
                 self._unsubscribe(conn, topic.name)
             raise
-        held = conn.held.pop(topic.name, [])
+        held = conn.release_held(topic.name)
         if conn.is_closed() or topic.name not in conn.topics:
             return  # closed, or revoked meanwhile (the revocation sent the error)
         if snapshot.objects:
@@ -356,7 +372,7 @@ class Hub:
     def _drop_topic(self, conn: Connection, topic_name: str, error: FrontdeskError) -> None:
         """Stop ``topic_name`` for ``conn``, telling it why with an error frame."""
         self._unsubscribe(conn, topic_name)
-        conn.held.pop(topic_name, None)
+        conn.release_held(topic_name)
         conn.send(protocol.error_frame(error, topic_name))
 
     async def _access_changed(self, event: AccessChanged) -> None:

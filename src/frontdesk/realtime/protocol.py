@@ -17,7 +17,12 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, Va
 from frontdesk import jsonutil
 from frontdesk.errors import BadRequest, FrontdeskError
 
-TopicName = Annotated[str, Field(min_length=1, max_length=200)]
+# Printable characters only: a topic with a control character (a trailing newline, …) would
+# otherwise reach the topic parser and could name the same topic twice.
+TopicName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Epoch milliseconds up to the year 9999, which every database integer holds.
+MAX_SINCE_MS = 253_402_300_799_999
+SinceMs = Annotated[int, Field(ge=0, le=MAX_SINCE_MS, strict=True)]
 
 
 class CloseCode(IntEnum):
@@ -56,7 +61,7 @@ class SubscribePayload(_Frame):
     after: Annotated[str, Field(pattern=r"^[0-9a-f]{24}$")] | None = Field(
         default=None, validation_alias=AliasChoices("after", "lastMessageId")
     )
-    since: int | datetime | None = None
+    since: SinceMs | Annotated[datetime, Field(strict=True)] | None = None
 
 
 class Subscribe(_Frame):

@@ -19,10 +19,10 @@ TopicKind = Literal["requests", "request", "messages", "project_user"]
 
 _OID = r"[0-9a-f]{24}"
 _PATTERNS: list[tuple[TopicKind, re.Pattern[str]]] = [
-    ("requests", re.compile(rf"^/(?P<pid>{_OID})/requests$")),
-    ("request", re.compile(rf"^/(?P<pid>{_OID})/requests/(?P<rid>[^/]{{1,120}})$")),
-    ("messages", re.compile(rf"^/(?P<pid>{_OID})/requests/(?P<rid>[^/]{{1,120}})/messages$")),
-    ("project_user", re.compile(rf"^/(?P<pid>{_OID})/project_users/(?P<puid>{_OID})$")),
+    ("requests", re.compile(rf"/(?P<pid>{_OID})/requests")),
+    ("request", re.compile(rf"/(?P<pid>{_OID})/requests/(?P<rid>[^/]{{1,120}})")),
+    ("messages", re.compile(rf"/(?P<pid>{_OID})/requests/(?P<rid>[^/]{{1,120}})/messages")),
+    ("project_user", re.compile(rf"/(?P<pid>{_OID})/project_users/(?P<puid>{_OID})")),
 ]
 
 
@@ -45,7 +45,7 @@ class Topic:
 def parse_topic(name: str) -> Topic:
     """The topic ``name`` denotes; BadRequest(unknown_topic) when it is none of the four."""
     for kind, pattern in _PATTERNS:
-        match = pattern.match(name)
+        match = pattern.fullmatch(name)  # in full: "$" would let a trailing newline through
         if match is None:
             continue
         groups = match.groupdict()
