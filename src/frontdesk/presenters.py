@@ -165,6 +165,7 @@ def present_message(row: Row) -> dict[str, Any]:
         "id_project": row["project_id"],
         "recipient": row["request_id"],
         "sender": row["sender"],
+        "senderKind": row["sender_kind"],
         "senderFullname": row["sender_fullname"],
         "text": row["text"],
         "type": row["type"],

@@ -495,6 +495,7 @@ class RequestsPublic(Public):
 class MessagePublic(Public):
     id_: str = Field(alias="_id")
     sender: str
+    senderKind: Literal["visitor", "agent"]
     senderFullname: str
     recipient: str
     text: str
