@@ -42,9 +42,10 @@ from frontdesk.actions.subscriptions import (
     notify_typing,
     topic_snapshot,
 )
-from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.principals import Agent, Principal, Visitor
 from frontdesk.clock import iso
 from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, RateLimited, Unauthorized
+from frontdesk.presenters import visitor_view_of_request
 from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
@@ -330,8 +331,16 @@ class Hub:
             if not subscribers:
                 continue
             frame = protocol.publish_frame(topic_name, event.method, [body])
+            visitor_frame: str | None = None
             for conn in list(subscribers):
-                conn.hold_or_send(topic_name, frame, object_id)
+                if isinstance(event, RequestChanged) and isinstance(conn.principal, Visitor):
+                    if visitor_frame is None:  # a visitor never hears agents' notes
+                        visitor_frame = protocol.publish_frame(
+                            topic_name, event.method, [visitor_view_of_request(body)]
+                        )
+                    conn.hold_or_send(topic_name, visitor_frame, object_id)
+                else:
+                    conn.hold_or_send(topic_name, frame, object_id)
 
     def _fan_out_signal(self, event: TypingChanged | MessagesRead) -> None:
         # Once per socket even if it listens on both topics of the conversation; never back
