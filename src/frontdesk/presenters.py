@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.auth.principals import AGENT_ROLES, Principal, Visitor
+from frontdesk.auth.principals import AGENT_ROLES, Agent, Principal
 from frontdesk.clock import iso
 from frontdesk.storage.database import Row
 
@@ -203,7 +203,8 @@ def visitor_view_of_request(body: dict[str, Any]) -> dict[str, Any]:
     senderAuthInfo. No tags. The lead as ``visitor_view_of_lead`` shows it.
     """
     view = {k: v for k, v in body.items() if k in VISITOR_REQUEST_FIELDS}
-    own = {*body["visitorAttributeKeys"], *_OWN_ATTRIBUTES}
+    # An event from a process that predates the list shows no attribute but senderAuthInfo.
+    own = {*body.get("visitorAttributeKeys", ()), *_OWN_ATTRIBUTES}
     view["attributes"] = {k: v for k, v in body["attributes"].items() if k in own}
     lead = visitor_view_of_lead(body["lead"]) if body["lead"] is not None else None
     view["lead"] = lead
@@ -228,5 +229,5 @@ def visitor_view_of_lead(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def request_view_for(principal: Principal | None, body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` as ``principal`` may see it: visitors get ``visitor_view_of_request``."""
-    return visitor_view_of_request(body) if isinstance(principal, Visitor) else body
+    """``body`` as ``principal`` may see it: all of it for agents, else the visitor's view."""
+    return body if isinstance(principal, Agent) else visitor_view_of_request(body)

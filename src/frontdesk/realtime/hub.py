@@ -42,7 +42,7 @@ from frontdesk.actions.subscriptions import (
     notify_typing,
     topic_snapshot,
 )
-from frontdesk.auth.principals import Agent, Principal, Visitor
+from frontdesk.auth.principals import Agent, Principal
 from frontdesk.clock import iso
 from frontdesk.errors import BadRequest, Forbidden, FrontdeskError, RateLimited, Unauthorized
 from frontdesk.presenters import visitor_view_of_request
@@ -333,8 +333,8 @@ class Hub:
             frame = protocol.publish_frame(topic_name, event.method, [body])
             visitor_frame: str | None = None
             for conn in list(subscribers):
-                if isinstance(event, RequestChanged) and isinstance(conn.principal, Visitor):
-                    if visitor_frame is None:  # a visitor never hears agents' notes
+                if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
+                    if visitor_frame is None:  # only agents hear agents' notes
                         visitor_frame = protocol.publish_frame(
                             topic_name, event.method, [visitor_view_of_request(body)]
                         )
