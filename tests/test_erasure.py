@@ -153,6 +153,7 @@ def assert_history_kept(make: Factory, project: Project, customer: dict[str, str
     assert [c["request_id"] for c in export["requests"]] == [rid]
     assert [m["text"] for m in export["requests"][0]["messages"]] == ["my order 1234", "on it"]
     assert [m["requests"] for m in export["merges"]] == [[rid]]
+    assert export["merges"][0]["revertedAt"] is None
 
 
 def test_erasing_the_emptied_anonymous_contact_keeps_the_merged_history(make: Factory) -> None:
@@ -178,6 +179,7 @@ def test_erasing_the_emptied_anonymous_contact_keeps_the_merged_history(make: Fa
     # The merge is still on record; there is nobody left to give the conversation back to.
     merges = make.client.get(f"/{project.id}/leads/ivy/merges", headers=owner).json()
     assert [m["_id"] for m in merges] == [merge_id]
+    assert merges[0]["revertedAt"] is None and merges[0]["anonymousErasedAt"] is not None
     revert = make.client.post(f"/{project.id}/merges/{merge_id}/revert", headers=owner)
     assert (revert.status_code, revert.json()["code"]) == (409, "anonymous_contact_erased")
     assert make.client.get(f"/{project.id}/requests/{rid}", headers=ivy).status_code == 200

@@ -258,7 +258,7 @@ async def do_erase(services: Services, tx: Transaction, project_id: str, lead: R
                     request_ids += await do_erase(services, tx, project_id, merged)
             await _erase_visitor(services, tx, project_id, merge["anonymous_visitor_id"])
         else:
-            await _hand_over(tx, project_id, merge)
+            await _hand_over(tx, project_id, merge, now=services.now_ms())
     await merges.delete_merges_of_lead(tx, project_id, lead["id"])
     await messages.delete_messages_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
@@ -267,9 +267,9 @@ async def do_erase(services: Services, tx: Transaction, project_id: str, lead: R
     return request_ids
 
 
-async def _hand_over(tx: Transaction, project_id: str, merge: Row) -> None:
+async def _hand_over(tx: Transaction, project_id: str, merge: Row, *, now: int) -> None:
     """Make the surviving contact's membership the requester of the conversations a live merge
-    moved, so they outlive the anonymous visitor's membership."""
+    moved, so they outlive the anonymous visitor's membership; the merge says so."""
     member = await project_users.get_membership(tx, project_id, merge["visitor_id"])
     if member is None:  # erasing the surviving visitor erases its merges: never expected
         raise Conflict("the contact this one was merged into has no membership",
@@ -278,6 +278,7 @@ async def _hand_over(tx: Transaction, project_id: str, merge: Row) -> None:
         tx, project_id, merge["request_ids"], from_user_id=merge["anonymous_visitor_id"],
         to_requester_id=member["id"], to_user_id=merge["visitor_id"],
     )
+    await merges.mark_anonymous_erased(tx, merge["id"], now=now)
 
 
 async def _erase_visitor(
@@ -329,7 +330,8 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
         "merges": [
             {"_id": m["id"], "from": m["anonymous_visitor_id"], "into": m["visitor_id"],
              "requests": m["request_ids"], "mergedAt": iso(m["merged_at"]),
-             "revertedAt": iso(m["reverted_at"])}
+             "revertedAt": iso(m["reverted_at"]),
+             "anonymousErasedAt": iso(m["anonymous_erased_at"])}
             for m in merge_rows
         ],
     }

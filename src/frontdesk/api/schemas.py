@@ -327,6 +327,7 @@ class MergePublic(Public):
     description: str
     mergedAt: str
     revertedAt: str | None
+    anonymousErasedAt: str | None
 
 
 class LeadExportPublic(Public):

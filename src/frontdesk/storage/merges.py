@@ -76,6 +76,10 @@ async def delete_merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> N
     )
 
 
+async def mark_anonymous_erased(q: Queries, id: str, *, now: int) -> None:
+    await q.execute("UPDATE merges SET anonymous_erased_at = $2 WHERE id = $1", id, now)
+
+
 async def hand_over_conversations(
     q: Queries,
     project_id: str,

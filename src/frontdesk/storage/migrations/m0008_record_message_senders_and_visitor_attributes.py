@@ -8,6 +8,9 @@ account (a row of ``users``) is an agent, anyone else a visitor.
 wrote; only those (and its own ``senderAuthInfo``) are in a visitor's view of the
 conversation. Existing conversations start with none: nobody can tell any more who wrote
 their attributes, so none is shown to the visitor rather than an agent's note.
+
+``merges.anonymous_erased_at`` says when the anonymous contact of a live merge was erased: its
+conversations stay with the surviving contact, and the merge can no longer be reverted.
 """
 
 from __future__ import annotations
@@ -19,4 +22,5 @@ def statements(dialect: str) -> list[str]:
         "UPDATE messages SET sender_kind = 'agent'"
         " WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = messages.sender)",
         "ALTER TABLE requests ADD COLUMN visitor_attribute_keys TEXT NOT NULL DEFAULT '[]'",
+        "ALTER TABLE merges ADD COLUMN anonymous_erased_at BIGINT",
     ]
