@@ -119,3 +119,103 @@ def test_retention_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("FRONTDESK_DATABASE_URL", "")
     assert main(["retention"]) == 0
     assert "erased 0 anonymous contacts" in capsys.readouterr().out
+
+
+# ---- erasing the anonymous contact a merge emptied -----------------------------------------
+
+
+def merge_into_customer(make: Factory, project: Project, anonymous: Visitor,
+                        customer_id: str, **claims: Any) -> tuple[dict[str, str], str]:
+    """Sign ``customer_id`` in with ``anonymous``'s proof: its headers and the merge id."""
+    token = sign_customer_token(project.id, project.secret or "", kid=project.kid,
+                                _id=customer_id, **claims)
+    r = make.client.post("/auth/signinWithCustomToken",
+                         headers={"Authorization": "JWT " + token,
+                                  "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert r.status_code == 200, r.text
+    assert r.json()["merge"]["merged"] is True
+    return {"Authorization": r.json()["token"]}, r.json()["merge"]["_id"]
+
+
+def assert_history_kept(make: Factory, project: Project, customer: dict[str, str],
+                        customer_id: str, rid: str) -> None:
+    """The merged conversation is the customer's: readable by it and the agents, exported."""
+    owner = project.owner.headers
+    for headers in (customer, owner):
+        r = make.client.get(f"/{project.id}/requests/{rid}", headers=headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["lead"]["lead_id"] == customer_id
+        history = make.client.get(f"/{project.id}/requests/{rid}/messages", headers=headers)
+        assert [m["text"] for m in history.json()] == ["my order 1234", "on it"]
+    mine = make.client.get(f"/{project.id}/requests/me", headers=customer).json()
+    assert [x["request_id"] for x in mine["requests"]] == [rid]
+    export = make.client.get(f"/{project.id}/leads/{customer_id}/export", headers=owner).json()
+    assert [c["request_id"] for c in export["requests"]] == [rid]
+    assert [m["text"] for m in export["requests"][0]["messages"]] == ["my order 1234", "on it"]
+    assert [m["requests"] for m in export["merges"]] == [[rid]]
+    assert export["merges"][0]["revertedAt"] is None
+
+
+def test_erasing_the_emptied_anonymous_contact_keeps_the_merged_history(make: Factory) -> None:
+    project = make.project()
+    anonymous = make.visitor(project)
+    rid = converse(make, project, anonymous)
+    ivy, merge_id = merge_into_customer(make, project, anonymous, "ivy")
+    owner = project.owner.headers
+
+    r = make.client.delete(f"/{project.id}/leads/{anonymous.id}", headers=owner)
+    assert r.status_code == 200, r.text
+    assert r.json()["erased"]["requests"] == 0
+
+    # What was the anonymous visitor's own is gone…
+    assert make.client.get(f"/{project.id}/leads/{anonymous.id}", headers=owner
+                           ).status_code == 404
+    assert make.client.get(f"/{project.id}/project_users/users/{anonymous.id}", headers=owner
+                           ).status_code == 404
+    # …the history it brought belongs to the surviving contact and stays whole.
+    assert_history_kept(make, project, ivy, "ivy", rid)
+    assert make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": "still here"},
+                            headers=ivy).status_code == 200
+    # The merge is still on record; there is nobody left to give the conversation back to.
+    merges = make.client.get(f"/{project.id}/leads/ivy/merges", headers=owner).json()
+    assert [m["_id"] for m in merges] == [merge_id]
+    assert merges[0]["revertedAt"] is None and merges[0]["anonymousErasedAt"] is not None
+    revert = make.client.post(f"/{project.id}/merges/{merge_id}/revert", headers=owner)
+    assert (revert.status_code, revert.json()["code"]) == (409, "anonymous_contact_erased")
+    assert make.client.get(f"/{project.id}/requests/{rid}", headers=ivy).status_code == 200
+
+    # Erasing the customer afterwards erases the merged history with it.
+    r = make.client.delete(f"/{project.id}/leads/ivy", headers=owner)
+    assert r.status_code == 200 and r.json()["erased"]["requests"] == 1
+    assert make.client.get(f"/{project.id}/requests/{rid}", headers=owner).status_code == 404
+
+
+def test_retention_leaves_an_anonymous_contact_a_live_merge_joined(app_factory: Any) -> None:
+    clock = FakeClock()
+    client = app_factory(clock=clock, agent_token_ttl=90 * DAY)
+    make = Factory(client)
+    project = make.project()
+    r = make.client.put(f"/projects/{project.id}", headers=project.owner.headers,
+                        json={"settings": {"anonymous_retention_days": 30}})
+    assert r.status_code == 200
+    anonymous = make.visitor(project)
+    rid = converse(make, project, anonymous)
+    jo, merge_id = merge_into_customer(make, project, anonymous, "jo",
+                                       iat=int(clock.now()), exp=int(clock.now()) + 600)
+    bystander = make.visitor(project)  # idle, never merged: retention erases it
+    converse(make, project, bystander)
+    clock.advance(31 * DAY)
+
+    counts = client.portal.call(do_apply_retention, client.app.state.services)
+    assert (counts["leads"], counts["requests"]) == (1, 1)
+    owner = project.owner.headers
+    assert make.client.get(f"/{project.id}/leads/{bystander.id}", headers=owner
+                           ).status_code == 404
+    assert make.client.get(f"/{project.id}/leads/{anonymous.id}", headers=owner
+                           ).status_code == 200
+    assert_history_kept(make, project, jo, "jo", rid)
+    # The merge can still be undone, and then the conversation is the anonymous contact's.
+    revert = make.client.post(f"/{project.id}/merges/{merge_id}/revert", headers=owner)
+    assert revert.status_code == 200, revert.text
+    back = make.client.get(f"/{project.id}/requests/{rid}", headers=owner).json()
+    assert back["lead"]["lead_id"] == anonymous.id

@@ -143,3 +143,32 @@ def test_an_admin_can_revert_a_merge(make: Factory) -> None:
     types = [e["type"] for e in make.client.get(
         f"/{project.id}/audit", headers=project.owner.headers).json()["events"]]
     assert {"merge", "merge.reverted"} <= set(types)
+
+
+def test_each_message_says_who_sent_it_from_the_servers_record(make: Factory) -> None:
+    # A customer token may name its person "Support Team"; the kind of sender is still the
+    # server's own record, and nothing in the body can change it.
+    project = make.project()
+    anonymous = make.visitor(project)
+    rid = anonymous.new_request_id()
+    assert anonymous.send(rid, "as a guest", senderFullname="Support Team",
+                          attributes={"senderKind": "agent"}).status_code == 200
+    r = customer_signin(make, project, anonymous, _id="erin", firstname="Support Team")
+    assert r.status_code == 200, r.text
+    erin = {"Authorization": r.json()["token"]}
+    sent = make.client.post(f"/{project.id}/requests/{rid}/messages", headers=erin,
+                            json={"text": "signed in", "senderKind": "agent",
+                                  "senderFullname": "Support Team"})
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["senderKind"], sent.json()["senderFullname"]) == ("visitor",
+                                                                          "Support Team")
+    reply = make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": "hello"},
+                             headers=project.owner.headers)
+    assert reply.json()["senderKind"] == "agent"
+    for headers in (erin, project.owner.headers):
+        history = make.client.get(f"/{project.id}/requests/{rid}/messages", headers=headers)
+        assert [(m["text"], m["sender"], m["senderKind"]) for m in history.json()] == [
+            ("as a guest", anonymous.id, "visitor"),
+            ("signed in", "erin", "visitor"),
+            ("hello", project.owner.id, "agent"),
+        ]

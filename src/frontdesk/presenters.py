@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.auth.principals import AGENT_ROLES
+from frontdesk.auth.principals import AGENT_ROLES, Agent, Principal
 from frontdesk.clock import iso
 from frontdesk.storage.database import Row
 
@@ -142,6 +142,7 @@ def present_request(row: Row) -> dict[str, Any]:
         "department": row["department_id"],
         "departmentid": row["department_id"],
         "attributes": row["attributes"],
+        "visitorAttributeKeys": row["visitor_attribute_keys"],
         "tags": row["tags"],
         "isAuthenticated": bool(row["is_authenticated"]),
         "channel": {"name": row["channel"]},
@@ -165,6 +166,7 @@ def present_message(row: Row) -> dict[str, Any]:
         "id_project": row["project_id"],
         "recipient": row["request_id"],
         "sender": row["sender"],
+        "senderKind": row["sender_kind"],
         "senderFullname": row["sender_fullname"],
         "text": row["text"],
         "type": row["type"],
@@ -175,3 +177,57 @@ def present_message(row: Row) -> dict[str, Any]:
         "createdAt": iso(row["created_at"]),
         "updatedAt": iso(row["created_at"]),
     }
+
+
+# ---- what a visitor sees ------------------------------------------------------------------
+# Allow-lists, field by field (docs/security.md): a visitor reads its own conversation and
+# itself, never what agents noted about it (tags, attributes, edited contact fields).
+
+VISITOR_REQUEST_FIELDS = frozenset({
+    "_id", "id", "request_id", "id_project", "requester", "requester_id", "first_text",
+    "last_text", "status", "participants", "participantsAgents", "participantsBots", "hasBot",
+    "department", "departmentid", "isAuthenticated", "channel", "sourcePage", "language",
+    "userAgent", "rating", "rating_message", "closed_at", "closed_by", "createdAt", "updatedAt",
+})
+VISITOR_LEAD_FIELDS = frozenset({
+    "_id", "id", "lead_id", "id_project", "isAuthenticated", "createdAt", "updatedAt",
+})
+_CONTACT_FIELDS = ("fullname", "email", "phone")
+_OWN_ATTRIBUTES = ("senderAuthInfo",)  # how the visitor itself signed in
+
+
+def visitor_view_of_request(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (from ``present_request``) as its visitor may see it.
+
+    Attributes: only those the visitor wrote (``visitorAttributeKeys``) and its own
+    senderAuthInfo. No tags. The lead as ``visitor_view_of_lead`` shows it.
+    """
+    view = {k: v for k, v in body.items() if k in VISITOR_REQUEST_FIELDS}
+    # An event from a process that predates the list shows no attribute but senderAuthInfo.
+    own = {*body.get("visitorAttributeKeys", ()), *_OWN_ATTRIBUTES}
+    view["attributes"] = {k: v for k, v in body["attributes"].items() if k in own}
+    lead = visitor_view_of_lead(body["lead"]) if body["lead"] is not None else None
+    view["lead"] = lead
+    view["snapshot"] = {"requester": body["requester"], "lead": lead}
+    return view
+
+
+def visitor_view_of_lead(body: dict[str, Any]) -> dict[str, Any]:
+    """A contact (from ``present_lead``) as its own visitor may see it.
+
+    Name, email and phone as the visitor or its token gave them; a value an agent typed is
+    the agent's note and left out (None). Attributes: its own senderAuthInfo only. No tags.
+    """
+    view = {k: v for k, v in body.items() if k in VISITOR_LEAD_FIELDS}
+    provenance = body["provenance"]
+    shown = [f for f in _CONTACT_FIELDS if provenance.get(f, {}).get("source") != "agent"]
+    for field in _CONTACT_FIELDS:
+        view[field] = body[field] if field in shown else None
+    view["provenance"] = {f: provenance[f] for f in shown if f in provenance}
+    view["attributes"] = {k: v for k, v in body["attributes"].items() if k in _OWN_ATTRIBUTES}
+    return view
+
+
+def request_view_for(principal: Principal | None, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` as ``principal`` may see it: all of it for agents, else the visitor's view."""
+    return body if isinstance(principal, Agent) else visitor_view_of_request(body)

@@ -523,3 +523,62 @@ def test_contact_sessions_merges_and_the_audit_log(
     expect(page.locator(".audit-row")).to_have_count(1)
     expect(page.locator(".audit-row")).to_contain_text("refused: bad_signature")
     screenshot(page, "audit-log")
+
+
+def test_a_customer_named_support_team_is_drawn_as_the_visitor(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    # A merged conversation holds messages of two visitor ids (the anonymous one, then the
+    # signed-in one); the side of each comes from the server's record, not from a name.
+    anonymous = anonymous_visitor(api, demo)
+    rid = anonymous.open_conversation("asked as a guest")
+    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, _id="lou",
+                                firstname="Support Team")
+    merged = api.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert merged.json()["merge"]["merged"] is True
+    customer = RestVisitor(api, demo.project_id, merged.json()["token"], "lou")
+    customer.say(rid, "signed in now, still waiting")
+    agent = api.post("/auth/signin", json={"email": demo.email, "password": demo.password})
+    reply = api.post(f"/{demo.project_id}/requests/{rid}/messages", json={"text": "Real reply"},
+                     headers={"Authorization": agent.json()["token"]})
+    assert reply.status_code == 200, reply.text
+
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    page.locator(f'.conv-item[data-request-id="{rid}"]').click()
+    expect(page.locator(".message.from-agent .bubble")).to_have_text(["Real reply"])
+    expect(page.locator(".message.from-visitor .bubble")).to_have_text(
+        ["asked as a guest", "signed in now, still waiting"])
+    expect(page.locator(".message.from-visitor .message-meta").last).to_contain_text(
+        "Support Team")
+    screenshot(page, "merged-conversation-sides")
+
+
+def test_a_merge_whose_anonymous_contact_was_erased_stays_on_the_contact(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any
+) -> None:
+    anonymous = anonymous_visitor(api, demo)
+    anonymous.open_conversation("asked before the erasure")
+    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, _id="max",
+                                firstname="Max")
+    merged = api.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert merged.json()["merge"]["merged"] is True
+    agent = api.post("/auth/signin", json={"email": demo.email, "password": demo.password})
+    erased = api.delete(f"/{demo.project_id}/leads/{anonymous.id}",
+                        headers={"Authorization": agent.json()["token"]})
+    assert erased.status_code == 200, erased.text
+
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    page.get_by_role("link", name="Contacts").click()
+    page.locator(".contact-row", has_text="Max").get_by_role("link").click()
+    row = page.locator(".merge-row")
+    expect(row).to_contain_text(f"merged from anonymous visitor {anonymous.id}")
+    expect(row.locator(".pill")).to_have_text("Anonymous erased")
+    expect(row.locator(".pill")).to_have_attribute("title", re.compile("can no longer be undone"))
+    expect(page.get_by_role("button", name="Undo merge")).to_have_count(0)
+    expect(page.locator(".simple-list").first).to_contain_text("asked before the erasure")
+    row.scroll_into_view_if_needed()
+    screenshot(page, "contact-merge-after-erasure")

@@ -258,3 +258,26 @@ def test_a_host_page_with_hostile_css_does_not_break_the_widget(
     assert bubble.evaluate("node => getComputedStyle(node).fontSize") == "14px"
     assert bubble.evaluate("node => getComputedStyle(node).color") == "rgb(255, 255, 255)"
     screenshot(page, "widget-hostile-css")
+
+
+def test_after_logging_in_the_visitors_earlier_messages_stay_its_own(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    # The merged conversation holds messages of the anonymous id and of the customer's: both
+    # are the visitor's (the server's senderKind), the agent's reply is not.
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/demo/")
+    open_widget(page)
+    start_conversation(page, "Asked before logging in")
+    rid = open_rid(page)
+    agent.reply(rid, "Happy to help")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_function("() => window.frontdesk.getUser()?.isAuthenticated === true")
+    page.locator("frontdesk-widget .conversations button").filter(
+        has_text="Happy to help").click()
+    send(page, "Now I am logged in")
+    mine = page.locator("frontdesk-widget .messages .msg.mine .bubble")
+    expect(mine).to_have_text(["Asked before logging in", "Now I am logged in"])
+    theirs = page.locator("frontdesk-widget .messages .msg:not(.mine):not(.welcome) .bubble")
+    expect(theirs).to_have_text(["Happy to help"])
+    screenshot(page, "widget-merged-conversation")

@@ -8,6 +8,7 @@ exercised.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ PRINCIPALS = (
 )
 VISITORS = ("anonymous visitor", "authenticated visitor")
 AGENT_ROLES = ("agent", "admin", "owner")
+# What agents note on every conversation of the world and on its contact: no answer to a
+# visitor and no frame on a visitor's socket may carry it.
+AGENT_NOTE = "agents-only-note-5f2c"
 
 
 @dataclass
@@ -50,6 +54,7 @@ class World:
     revoked_headers: dict[str, str]
     bystander: Visitor
     headers_of: dict[str, dict[str, str]] = field(default_factory=dict)
+    noted_leads: set[str] = field(default_factory=set)
 
     @property
     def client(self) -> TestClient:
@@ -64,7 +69,22 @@ class World:
         rid = visitor.new_request_id()
         response = visitor.send(rid, "I need help")
         assert response.status_code == 200, response.text
+        self.note_as_agent(visitor, rid)
         return rid
+
+    def note_as_agent(self, visitor: Visitor, rid: str) -> None:
+        """Agents tag and annotate the conversation, and the contact once."""
+        owner = self.a.owner.headers
+        noted = self.client.patch(f"/{self.a.id}/requests/{rid}", headers=owner, json={
+            "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE}})
+        assert noted.status_code == 200, noted.text
+        if visitor.id in self.noted_leads:
+            return
+        noted = self.client.put(f"/{self.a.id}/leads/{visitor.id}", headers=owner, json={
+            "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE},
+            "phone": AGENT_NOTE})
+        assert noted.status_code == 200, noted.text
+        self.noted_leads.add(visitor.id)
 
     def fresh_member(self) -> dict[str, Any]:
         member = self.make.member(self.a, "agent")
@@ -332,6 +352,9 @@ def test_every_caller_gets_the_answer_the_route_table_promises(make: Factory) ->
                 )
             elif want != 200:
                 assert body["success"] is False and body["code"] and body["message"], body
+            elif who in VISITORS and AGENT_NOTE in response.text:
+                mismatches.append(f"{endpoint.method} {endpoint.path} as {who}: an agent's"
+                                  f" note reached the visitor: {response.text}")
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -421,6 +444,84 @@ def test_a_visitor_of_project_a_gets_nothing_of_project_b(make: Factory) -> None
     assert_error(response, 403, "wrong_project")
 
 
+# ---- what a visitor sees of its own conversation and of itself ------------------------------
+
+# The visitor's view, field by field (docs/security.md, "Agents' notes reaching the visitor").
+VISITOR_REQUEST_KEYS = {
+    "_id", "id", "request_id", "id_project", "requester", "requester_id", "lead", "first_text",
+    "last_text", "status", "participants", "participantsAgents", "participantsBots", "hasBot",
+    "department", "departmentid", "attributes", "isAuthenticated", "channel", "sourcePage",
+    "language", "userAgent", "rating", "rating_message", "closed_at", "closed_by", "snapshot",
+    "createdAt", "updatedAt",
+}
+VISITOR_LEAD_KEYS = {
+    "_id", "id", "lead_id", "id_project", "fullname", "email", "phone", "attributes",
+    "isAuthenticated", "provenance", "createdAt", "updatedAt",
+}
+
+
+def assert_visitor_view(request: dict[str, Any], own_attributes: set[str]) -> None:
+    assert set(request) == VISITOR_REQUEST_KEYS
+    assert set(request["attributes"]) == own_attributes | {"senderAuthInfo"}
+    lead = request["lead"]
+    assert set(lead) == VISITOR_LEAD_KEYS
+    assert set(lead["attributes"]) == {"senderAuthInfo"}
+    assert lead["phone"] is None and "phone" not in lead["provenance"]  # an agent typed it
+    assert request["snapshot"] == {"requester": request["requester"], "lead": lead}
+    assert AGENT_NOTE not in json.dumps(request)
+
+
+@pytest.mark.parametrize("who", VISITORS)
+def test_a_visitor_sees_only_what_is_meant_for_it(make: Factory, who: str) -> None:
+    project = make.project()
+    visitor = make.visitor(project, authenticated=who == "authenticated visitor")
+    owner = project.owner.headers
+    rid = visitor.new_request_id()
+    path = f"/{project.id}/requests/{rid}"
+    assert visitor.send(rid, "hello", attributes={"cart": "3 items"}).status_code == 200
+    mine = make.client.patch(f"{path}/attributes", json={"page": "pricing"},
+                             headers=visitor.headers)
+    assert mine.json()["attributes"]["page"] == "pricing"
+    # Agents tag, annotate, overwrite the visitor's "cart" and edit the contact.
+    assert make.client.patch(path, headers=owner, json={
+        "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE, "cart": AGENT_NOTE},
+    }).status_code == 200
+    assert make.client.put(f"/{project.id}/leads/{visitor.id}", headers=owner, json={
+        "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE}, "phone": AGENT_NOTE,
+    }).status_code == 200
+
+    full = make.client.get(path, headers=owner).json()  # the agents see all of it
+    assert full["tags"] == [AGENT_NOTE] and full["lead"]["phone"] == AGENT_NOTE
+    assert full["attributes"]["internalNote"] == full["attributes"]["cart"] == AGENT_NOTE
+
+    seen = make.client.get(path, headers=visitor.headers).json()
+    assert_visitor_view(seen, {"page"})
+    assert seen["attributes"]["page"] == "pricing"
+    assert seen["lead"]["lead_id"] == visitor.id and seen["requester_id"] == visitor.id
+    listed = make.client.get(f"/{project.id}/requests/me", headers=visitor.headers).json()
+    assert listed["requests"] == [seen]
+    sent = make.client.post(f"{path}/messages", json={"text": "more"}, headers=visitor.headers)
+    assert_visitor_view(sent.json()["request"], {"page"})
+
+    # On its socket: the snapshot and every change agents make afterwards, in the same view.
+    with connect(make.client, visitor.token) as widget, \
+            connect(make.client, project.owner.token) as dashboard:
+        widget.expect("authenticated")
+        dashboard.expect("authenticated")
+        snapshot = widget.subscribe(path)["objects"]
+        assert len(snapshot) == 1
+        assert_visitor_view(snapshot[0], {"page"})
+        dashboard.subscribe(path)
+        assert make.client.patch(path, headers=owner, json={
+            "tags": [AGENT_NOTE, "again"], "attributes": {"next": AGENT_NOTE},
+        }).status_code == 200
+        live = widget.expect("publish")
+        assert live["topic"] == path
+        assert_visitor_view(live["message"][0], {"page"})
+        agents_frame = dashboard.expect("publish")
+        assert agents_frame["message"][0]["tags"] == [AGENT_NOTE, "again"]
+
+
 # ---- realtime: every caller against every topic kind ----------------------------------------
 
 TOPICS: dict[str, Builder] = {
@@ -455,6 +556,8 @@ def _subscribe(w: World, topic: str, who: str) -> str:
             if frame["action"] == "error":
                 return str(frame["payload"]["code"])
             assert frame["action"] in ("authenticated", "publish"), frame
+            if who in VISITORS and AGENT_NOTE in json.dumps(frame):
+                return f"an agent's note reached the visitor: {frame}"
 
 
 def test_every_topic_kind_is_in_the_realtime_matrix() -> None:

@@ -15,7 +15,7 @@ from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.clock import iso
-from frontdesk.errors import NotFound, ValidationFailed
+from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
 from frontdesk.presenters import (
     present_lead,
@@ -223,7 +223,10 @@ async def check_update_lead(
 
 async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
     """Erase a contact and everything of it: conversations, messages, sessions, membership,
-    merge records, and the anonymous contacts that were merged into it. Audited."""
+    merge records, and the anonymous contacts that were merged into it. Audited.
+
+    An anonymous contact emptied by a live merge keeps nothing of its own but its contact
+    record: see ``do_erase`` for what stays with the surviving contact."""
     lead = await access_lead(services, access, lead_id)
     project_id = access.project["id"]
     async with services.db.transaction() as tx:
@@ -236,24 +239,46 @@ async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str)
 
 
 async def do_erase(services: Services, tx: Transaction, project_id: str, lead: Row) -> list[str]:
-    """Erase ``lead`` within ``tx``; the ids of the conversations erased with it."""
+    """Erase ``lead`` within ``tx``; the ids of the conversations erased with it.
+
+    A live merge joins an anonymous contact to the surviving one. Erasing the surviving contact
+    erases the anonymous one with it. Erasing the emptied anonymous contact erases what is
+    still its own (the contact, its sessions, its membership) and hands the conversations it
+    brought over to the surviving contact for good: they, their messages and the merge record
+    stay, and the merge can no longer be reverted (``anonymous_contact_erased``).
+    """
     request_ids = await requests.request_ids_of_lead(tx, lead["id"])
     for merge in await merges.merges_of_lead(tx, project_id, lead["id"]):
-        # A live merge made the anonymous visitor part of this person: it goes too. After a
-        # revert it is a contact of its own again and stays.
-        if merge["lead_ref"] != lead["id"] or merge["reverted_at"] is not None:
-            continue
-        if merge["anonymous_lead_ref"] is not None:
-            merged = await leads.get_lead(tx, project_id, merge["anonymous_lead_ref"])
-            if merged is not None:
-                request_ids += await do_erase(services, tx, project_id, merged)
-        await _erase_visitor(services, tx, project_id, merge["anonymous_visitor_id"])
+        if merge["reverted_at"] is not None:
+            continue  # undone: each side is a contact of its own again
+        if merge["lead_ref"] == lead["id"]:
+            if merge["anonymous_lead_ref"] is not None:
+                merged = await leads.get_lead(tx, project_id, merge["anonymous_lead_ref"])
+                if merged is not None:
+                    request_ids += await do_erase(services, tx, project_id, merged)
+            await _erase_visitor(services, tx, project_id, merge["anonymous_visitor_id"])
+        else:
+            await _hand_over(tx, project_id, merge, now=services.now_ms())
     await merges.delete_merges_of_lead(tx, project_id, lead["id"])
     await messages.delete_messages_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
     await leads.delete_lead(tx, lead["id"])
     return request_ids
+
+
+async def _hand_over(tx: Transaction, project_id: str, merge: Row, *, now: int) -> None:
+    """Make the surviving contact's membership the requester of the conversations a live merge
+    moved, so they outlive the anonymous visitor's membership; the merge says so."""
+    member = await project_users.get_membership(tx, project_id, merge["visitor_id"])
+    if member is None:  # erasing the surviving visitor erases its merges: never expected
+        raise Conflict("the contact this one was merged into has no membership",
+                       code="merged_contact_missing")
+    await merges.hand_over_conversations(
+        tx, project_id, merge["request_ids"], from_user_id=merge["anonymous_visitor_id"],
+        to_requester_id=member["id"], to_user_id=merge["visitor_id"],
+    )
+    await merges.mark_anonymous_erased(tx, merge["id"], now=now)
 
 
 async def _erase_visitor(
@@ -305,7 +330,8 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
         "merges": [
             {"_id": m["id"], "from": m["anonymous_visitor_id"], "into": m["visitor_id"],
              "requests": m["request_ids"], "mergedAt": iso(m["merged_at"]),
-             "revertedAt": iso(m["reverted_at"])}
+             "revertedAt": iso(m["reverted_at"]),
+             "anonymousErasedAt": iso(m["anonymous_erased_at"])}
             for m in merge_rows
         ],
     }

@@ -171,4 +171,5 @@ def present_merge(row: Row) -> dict[str, Any]:
         "mergedAt": iso(row["merged_at"]),
         "revertedAt": iso(row["reverted_at"]),
         "revertedBy": row["reverted_by"],
+        "anonymousErasedAt": iso(row["anonymous_erased_at"]),  # then it cannot be reverted
     }

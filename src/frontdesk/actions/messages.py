@@ -101,6 +101,9 @@ async def check_post_message(
             if isinstance(principal, Agent):
                 raise Conflict("reopen the conversation to write in it", code="request_closed")
             row = await reopen_for_visitor(services, tx, row)
+        # The side a message is drawn on comes from who the server knows sent it, never
+        # from the display name (a customer token may say "Support Team").
+        sender_kind = "agent" if isinstance(principal, Agent) else "visitor"
         if isinstance(principal, Agent):
             sender, fullname = principal.user_id, principal.fullname or principal.email
         elif principal.is_authenticated:
@@ -113,6 +116,7 @@ async def check_post_message(
             "project_id": project_id,
             "request_id": request_id,
             "sender": sender,
+            "sender_kind": sender_kind,
             "sender_fullname": fullname,
             "text": incoming.text,
             "type": incoming.type,

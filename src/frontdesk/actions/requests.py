@@ -70,7 +70,8 @@ async def do_create_request(
     )
     agent = await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
-    attributes = {**strip_reserved(new.attributes), "senderAuthInfo": visitor.auth_info}
+    own_attributes = strip_reserved(new.attributes)
+    attributes = {**own_attributes, "senderAuthInfo": visitor.auth_info}
     created = await requests.insert_request(
         tx,
         id=services.ids.object_id(),
@@ -84,6 +85,7 @@ async def do_create_request(
         participants=participants,
         first_text=new.first_text,
         attributes=attributes,
+        visitor_attribute_keys=sorted(own_attributes),
         is_authenticated=visitor.is_authenticated,
         channel=new.channel,
         source_page=new.source_page,
@@ -335,6 +337,7 @@ async def check_patch(
         fields["tags"] = changes["tags"]
     if changes.get("attributes") is not None:
         fields["attributes"] = _merge_attributes(row, changes["attributes"])
+        fields["visitor_attribute_keys"] = _visitor_keys(access, row, changes["attributes"])
     if not fields:
         return present_request(row)
     return await _change(services, access, request_id, **fields)
@@ -345,8 +348,22 @@ async def check_patch_attributes(
 ) -> dict[str, Any]:
     row = await access_request(services, access, request_id)
     return await _change(
-        services, access, request_id, attributes=_merge_attributes(row, attributes)
+        services, access, request_id, attributes=_merge_attributes(row, attributes),
+        visitor_attribute_keys=_visitor_keys(access, row, attributes),
     )
+
+
+def _visitor_keys(access: ProjectAccess, row: Row, incoming: dict[str, Any]) -> list[str]:
+    """The attribute keys whose value the visitor wrote, once the caller wrote ``incoming``.
+
+    Only these are in the visitor's view: an agent's value is the agent's note, even on a
+    key the visitor wrote first.
+    """
+    written = set(strip_reserved(incoming))
+    keys = set(row["visitor_attribute_keys"]) - written
+    if isinstance(access.principal, Visitor):
+        keys |= written
+    return sorted(keys)
 
 
 # Each PATCH is bounded by the body schema; these bound what repeated PATCHes accumulate.

@@ -2,7 +2,9 @@
 
 Run by ``frontdesk retention`` (e.g. daily from cron). Each erasure is audited with the actor
 ``system``. Authenticated contacts are never erased by retention: the customer's own systems
-know them, and an admin erases them on request. Expired single-use token ids are forgotten.
+know them, and an admin erases them on request. Nor are anonymous contacts that a live merge
+joined to an authenticated one: they are that person now, and go when it is erased. Expired
+single-use token ids are forgotten.
 """
 
 from __future__ import annotations

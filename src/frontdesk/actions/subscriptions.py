@@ -20,7 +20,12 @@ from frontdesk.actions.access import ProjectAccess, access_project, access_reque
 from frontdesk.actions.requests import CLOSED
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.errors import NotFound, ValidationFailed
-from frontdesk.presenters import present_message, present_project_user, present_request
+from frontdesk.presenters import (
+    present_message,
+    present_project_user,
+    present_request,
+    request_view_for,
+)
 from frontdesk.realtime.events import MessagesRead, TypingChanged
 from frontdesk.realtime.topics import Topic
 from frontdesk.services import Services
@@ -98,7 +103,7 @@ async def topic_snapshot(
     if topic.kind == "request":
         assert topic.request_id is not None
         row = await access_request(services, access, topic.request_id)
-        return Snapshot([present_request(row)], complete=True)
+        return Snapshot([request_view_for(access.principal, present_request(row))], complete=True)
     assert topic.project_user_id is not None
     member = await project_users.get_project_user(
         services.db, topic.project_id, topic.project_user_id

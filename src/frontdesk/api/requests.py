@@ -9,9 +9,15 @@ from frontdesk.actions.access import ProjectAccess, access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 from frontdesk.auth.principals import Visitor
+from frontdesk.presenters import request_view_for
 
 router = Router("requests")
 BOTH = ("agent", "visitor")
+
+
+def _seen_by(call: Call, request: dict[str, Any]) -> dict[str, Any]:
+    """A request as the caller may see it (a visitor: without agents' notes)."""
+    return request_view_for(call.principal, request)
 
 
 async def _access(call: Call, *, visitors: bool = False) -> ProjectAccess:
@@ -34,15 +40,16 @@ async def list_requests(call: Call) -> dict[str, Any]:
 async def list_my_requests(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
     q: s.MyRequestsQuery = call.query
-    return await requests.list_my_requests(call.services, access, page=q.page, limit=q.limit,
+    page = await requests.list_my_requests(call.services, access, page=q.page, limit=q.limit,
                                            status=q.status)
+    return {**page, "requests": [_seen_by(call, r) for r in page["requests"]]}
 
 
 @router.route("GET", "/{pid}/requests/{rid}", summary="A conversation",
               response=s.RequestPublic, allowed=BOTH)
 async def get_request(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
-    return await requests.get_request(call.services, access, call.params["rid"])
+    return _seen_by(call, await requests.get_request(call.services, access, call.params["rid"]))
 
 
 @router.route("POST", "/{pid}/requests/{rid}/messages",
@@ -60,7 +67,9 @@ async def post_message(call: Call) -> dict[str, Any]:
         language=b.language, user_agent=b.userAgent or call.request.headers.get("user-agent"),
         channel=str((b.channel or {}).get("name", "chat21"))[:50],
     )
-    return await messages.check_post_message(call.services, access, call.params["rid"], incoming)
+    message = await messages.check_post_message(call.services, access, call.params["rid"],
+                                                incoming)
+    return {**message, "request": _seen_by(call, message["request"])}
 
 
 @router.route("GET", "/{pid}/requests/{rid}/messages",
@@ -90,8 +99,8 @@ async def patch_request(call: Call) -> dict[str, Any]:
 async def patch_attributes(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
     b: s.AttributesUpdate = call.body
-    return await requests.check_patch_attributes(call.services, access, call.params["rid"],
-                                                 b.root)
+    return _seen_by(call, await requests.check_patch_attributes(
+        call.services, access, call.params["rid"], b.root))
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/assign",
@@ -162,7 +171,7 @@ async def close_request(call: Call) -> dict[str, Any]:
               allowed=BOTH)
 async def close_own_request(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
-    return await requests.check_close(call.services, access, call.params["rid"])
+    return _seen_by(call, await requests.check_close(call.services, access, call.params["rid"]))
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/reopen", summary="Reopen a closed conversation",
@@ -178,5 +187,5 @@ async def reopen_request(call: Call) -> dict[str, Any]:
 async def rate_request(call: Call) -> dict[str, Any]:
     access = await _access(call, visitors=True)
     b: s.RatingUpdate = call.body
-    return await requests.check_rate(call.services, access, call.params["rid"], b.rating,
-                                     b.rating_message)
+    return _seen_by(call, await requests.check_rate(call.services, access, call.params["rid"],
+                                                    b.rating, b.rating_message))

@@ -362,6 +362,7 @@ class MergePublic(Public):
     description: str
     mergedAt: str
     revertedAt: str | None
+    anonymousErasedAt: str | None
 
 
 class LeadExportPublic(Public):
@@ -530,6 +531,7 @@ class RequestsPublic(Public):
 class MessagePublic(Public):
     id_: str = Field(alias="_id")
     sender: str
+    senderKind: Literal["visitor", "agent"]
     senderFullname: str
     recipient: str
     text: str

@@ -70,6 +70,7 @@ from frontdesk.errors import (
     RateLimited,
     Unauthorized,
 )
+from frontdesk.presenters import visitor_view_of_request
 from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
@@ -444,8 +445,16 @@ class Hub:
             if not subscribers:
                 continue
             frame = protocol.publish_frame(topic_name, event.method, [body])
+            visitor_frame: str | None = None
             for conn in list(subscribers):
-                conn.hold_or_send(topic_name, frame, object_id)
+                if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
+                    if visitor_frame is None:  # only agents hear agents' notes
+                        visitor_frame = protocol.publish_frame(
+                            topic_name, event.method, [visitor_view_of_request(body)]
+                        )
+                    conn.hold_or_send(topic_name, visitor_frame, object_id)
+                else:
+                    conn.hold_or_send(topic_name, frame, object_id)
 
     def _fan_out_signal(self, event: TypingChanged | MessagesRead) -> None:
         # Once per socket even if it listens on both topics of the conversation; never back

@@ -63,11 +63,44 @@ async def mark_reverted(q: Queries, id: str, *, now: int, by: str) -> int:
 
 
 async def delete_merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> None:
+    """Forget the merges into ``lead_ref`` and the reverted ones out of it.
+
+    A live merge out of an erased anonymous contact stays: it is the surviving contact's
+    history.
+    """
     await q.execute(
-        "DELETE FROM merges WHERE project_id = $1 AND (lead_ref = $2 OR anonymous_lead_ref = $2)",
+        "DELETE FROM merges WHERE project_id = $1 AND (lead_ref = $2"
+        " OR (anonymous_lead_ref = $2 AND reverted_at IS NOT NULL))",
         project_id,
         lead_ref,
     )
+
+
+async def mark_anonymous_erased(q: Queries, id: str, *, now: int) -> None:
+    await q.execute("UPDATE merges SET anonymous_erased_at = $2 WHERE id = $1", id, now)
+
+
+async def hand_over_conversations(
+    q: Queries,
+    project_id: str,
+    request_ids: list[str],
+    *,
+    from_user_id: str,
+    to_requester_id: str,
+    to_user_id: str,
+) -> None:
+    """Make ``to_user_id`` (membership ``to_requester_id``) the requester of those of
+    ``request_ids`` that ``from_user_id`` started."""
+    for request_id in request_ids:
+        await q.execute(
+            "UPDATE requests SET requester_id = $1, requester_user_id = $2"
+            " WHERE project_id = $3 AND request_id = $4 AND requester_user_id = $5",
+            to_requester_id,
+            to_user_id,
+            project_id,
+            request_id,
+            from_user_id,
+        )
 
 
 async def conversations_of(q: Queries, project_id: str, requester_user_id: str) -> list[Row]:

@@ -17,6 +17,7 @@ async def insert_message(
     project_id: str,
     request_id: str,
     sender: str,
+    sender_kind: str,
     sender_fullname: str,
     text: str,
     type: str,
@@ -26,13 +27,14 @@ async def insert_message(
     now: int,
 ) -> None:
     await q.execute(
-        "INSERT INTO messages (id, project_id, request_id, sender, sender_fullname, text, type,"
-        " attributes, metadata, status, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO messages (id, project_id, request_id, sender, sender_kind, sender_fullname,"
+        " text, type, attributes, metadata, status, created_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         id,
         project_id,
         request_id,
         sender,
+        sender_kind,
         sender_fullname,
         text,
         type,

@@ -8,7 +8,14 @@ from typing import Any
 from frontdesk.storage.database import Queries, Row
 from frontdesk.storage.rows import decode, encode, like_pattern
 
-_JSON = ("participants", "attributes", "tags", "requester_profile", "requester_attributes")
+_JSON = (
+    "participants",
+    "attributes",
+    "tags",
+    "visitor_attribute_keys",
+    "requester_profile",
+    "requester_attributes",
+)
 _LEAD_JSON = ("attributes", "tags", "provenance")
 
 _SELECT = (
@@ -62,6 +69,7 @@ async def insert_request(
     participants: list[str],
     first_text: str,
     attributes: dict[str, Any],
+    visitor_attribute_keys: list[str],
     is_authenticated: bool,
     channel: str,
     source_page: str | None,
@@ -74,9 +82,9 @@ async def insert_request(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
         " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
         " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
-        " assignee)"
+        " assignee, visitor_attribute_keys)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17, $18) ON CONFLICT (request_id) DO NOTHING",
+        " $17, $17, $18, $19) ON CONFLICT (request_id) DO NOTHING",
         id,
         project_id,
         request_id,
@@ -95,6 +103,7 @@ async def insert_request(
         user_agent,
         now,
         participants[0] if participants else None,
+        encode(visitor_attribute_keys),
     )
     return inserted == 1
 
@@ -168,7 +177,7 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> Non
         if column == "participants":
             args.append(value[0] if value else None)
             assignments.append(f"assignee = ${len(args)}")
-        if column in ("participants", "attributes", "tags"):
+        if column in ("participants", "attributes", "tags", "visitor_attribute_keys"):
             value = encode(value)
         args.append(value)
         assignments.append(f"{column} = ${len(args)}")
@@ -182,6 +191,7 @@ _UPDATABLE = frozenset(
         "status",
         "participants",
         "attributes",
+        "visitor_attribute_keys",
         "tags",
         "last_text",
         "department_id",

@@ -13,11 +13,17 @@ async def all_projects(q: Queries) -> list[Row]:
 
 
 async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list[Row]:
-    """Anonymous leads untouched since ``cutoff``, with no conversation active since then."""
+    """Anonymous leads untouched since ``cutoff``, with no conversation active since then.
+
+    An anonymous lead a live merge joined to an authenticated contact is not one of them: it
+    is part of that person now, and is erased with it.
+    """
     rows = await q.fetch_all(
         "SELECT * FROM leads l WHERE l.project_id = $1 AND l.is_authenticated = 0"
         " AND l.updated_at < $2 AND NOT EXISTS (SELECT 1 FROM requests r"
-        " WHERE r.lead_ref = l.id AND r.updated_at >= $2) ORDER BY l.updated_at",
+        " WHERE r.lead_ref = l.id AND r.updated_at >= $2) AND NOT EXISTS (SELECT 1 FROM"
+        " merges m WHERE m.project_id = l.project_id AND m.anonymous_lead_ref = l.id"
+        " AND m.reverted_at IS NULL) ORDER BY l.updated_at",
         project_id,
         cutoff,
     )

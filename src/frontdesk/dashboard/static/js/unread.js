@@ -44,7 +44,7 @@ export class UnreadTracker {
     if (!this.cache.has(cacheKey)) {
       const query = seen ? { after: seen.id, limit: 100 } : { latest: "true", limit: 100 };
       this.cache.set(cacheKey, get(`/${this.pid}/requests/${encodeURIComponent(rid)}/messages`, query)
-        .then((messages) => messages.filter((m) => m.sender === request.requester_id).length)
+        .then((messages) => messages.filter((m) => m.senderKind === "visitor").length)
         .catch(() => 0));
     }
     const n = await this.cache.get(cacheKey);

@@ -221,7 +221,9 @@ class Widget {
   fromServer(m) {
     return {
       key: m._id, _id: m._id, text: m.text, time: m.createdAt, senderName: m.senderFullname,
-      mine: Boolean(this.user && m.sender === this.user._id), state: null,
+      // Every visitor message of a conversation is this visitor's, including those it wrote
+      // anonymously before a merge; the server records the kind of sender.
+      mine: m.senderKind === "visitor", state: null,
     };
   }
 

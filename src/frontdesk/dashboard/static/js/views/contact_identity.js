@@ -76,8 +76,10 @@ export function mergesCard(ctx, lead, onChange) {
           h("span", { class: "muted" }, ` · ${plural(m.requests.length, "conversation")}`)),
         m.revertedAt
           ? h("span", { class: "pill pill-anonymous" }, `Undone ${ago(m.revertedAt)}`)
-          : h("span", { class: "muted" }, ago(m.mergedAt)),
-        ctx.isAdmin && !m.revertedAt ? h("button", { class: "btn btn-small btn-ghost", type: "button",
+          : m.anonymousErasedAt
+            ? h("span", { class: "pill pill-anonymous", title: `The anonymous contact was erased ${ago(m.anonymousErasedAt)}; its conversations stay with this contact, and the merge can no longer be undone.` }, "Anonymous erased")
+            : h("span", { class: "muted" }, ago(m.mergedAt)),
+        ctx.isAdmin && !m.revertedAt && !m.anonymousErasedAt ? h("button", { class: "btn btn-small btn-ghost", type: "button",
           onClick: () => revert(m) }, "Undo merge") : null))));
   }
 

@@ -109,7 +109,9 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   }
 
   function renderMessage(message) {
-    const fromVisitor = message.sender === state.request.requester_id;
+    // The side comes from the server's record of who sent it (senderKind), never from a name
+    // or from comparing with the requester (a merged conversation has two visitor ids).
+    const fromVisitor = message.senderKind === "visitor";
     return h("div", { class: `message ${fromVisitor ? "from-visitor" : "from-agent"}`, dataset: { messageId: message._id } },
       h("div", { class: "bubble" }, message.text),
       h("div", { class: "message-meta" }, `${message.senderFullname || ""} · ${clock(message.createdAt)}`));
@@ -138,7 +140,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     if (fresh.length === 0) return;
     state.messages.push(...fresh);
     state.messages.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
-    if (fresh.some((m) => m.sender === state.request.requester_id)) showTyping(null);
+    if (fresh.some((m) => m.senderKind === "visitor")) showTyping(null);
     renderMessages();
   }
 
