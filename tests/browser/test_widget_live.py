@@ -180,3 +180,28 @@ def test_where_no_socket_opens_the_widget_polls(
     agent.reply(open_rid(page), "Polling works too")
     expect(page.locator(AGENT_REPLIES)).to_have_text(["Polling works too"])
     assert polled
+
+
+def test_a_project_closed_to_anonymous_visitors_signs_the_open_widget_out(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/demo/")
+    open_widget(page)
+    start_conversation(page, "Is the shop open on Sunday?")
+    expect_live(page)
+    sockets: list[Any] = []
+    page.on("websocket", lambda socket: sockets.append(socket))
+    policy = f"/projects/{agent.project_id}"
+    agent.http.put(policy, json={"settings": {"allow_anonymous": False}}).raise_for_status()
+    try:
+        # The server closes the anonymous socket with 4403; the widget's one re-sign-in is
+        # refused by the new policy, so it signs out instead of reconnecting in a loop.
+        page.wait_for_function("() => window.frontdesk.getUser() === null")
+        expect(page.locator("frontdesk-widget")).not_to_contain_text("Sunday")
+        assert widget_token(page) is None
+        page.wait_for_timeout(1500)  # longer than the first reconnect delay
+        screenshot(page, "widget-anonymous-closed")
+        assert sockets == []
+    finally:
+        agent.http.put(policy, json={"settings": {"allow_anonymous": True}}).raise_for_status()

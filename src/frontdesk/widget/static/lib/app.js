@@ -141,8 +141,9 @@ class Widget {
     this.view.setBadge(0);
   }
 
-  // The socket was closed with 4401. A revoked session (logout in another tab, erasure) is
-  // over for good; an expired or refused token gets one re-sign-in, which signs out on 401.
+  // The socket was closed with 4401 or 4403. A revoked session (logout in another tab,
+  // erasure) is over for good; an expired or refused token, or a visitor the project's policy
+  // no longer admits, gets one re-sign-in, which signs out on 401/403.
   async onSocketRefused(reason) {
     const token = this.token;
     if (!token) return;

@@ -15,7 +15,7 @@ const REFUSED_FOR_GOOD = new Set(["unknown_topic", "not_your_request", "request_
 export class LiveUpdates {
   // onPublish(topic, method, items): a publish frame, or what a poll found.
   // onSignal(action, payload): typing and read frames.
-  // onUnauthorized(reason): the server closed with 4401; the socket stays closed.
+  // onUnauthorized(reason): the server closed with 4401 or 4403; the socket stays closed.
   // onState(state): the connection state changed.
   // poll(topic, lastMessageId): {method, items} from the REST API.
   constructor({ wsUrl, onPublish, onSignal, onUnauthorized, onState, poll }) {
@@ -99,7 +99,9 @@ export class LiveUpdates {
     socket.onclose = (event) => {
       this.socket = null;
       this.clearTimer("silence");
-      if (event.code === 4401) {
+      // 4401: the session is over; 4403: this visitor may no longer use the project (the
+      // policy changed). Either way, reconnecting with the same token cannot help.
+      if (event.code === 4401 || event.code === 4403) {
         this.token = null;
         this.setState("offline");
         this.onUnauthorized(event.reason);
