@@ -117,6 +117,16 @@ class Settings:
     )
     demo: bool = _setting(False, "Create a demo project, agent and customer site at start.")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    failed_signin_rate_per_ip: int = _setting(
+        10,
+        "Refused customer-token sign-ins per minute from one IP address; more are answered 429"
+        " (0: unlimited).",
+    )
+    failed_signin_rate_per_project: int = _setting(
+        120,
+        "Refused customer-token sign-ins per minute into one project; more are answered 429"
+        " (0: unlimited).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
