@@ -86,9 +86,6 @@ class Settings:
     jwks_min_refetch_seconds: int = _setting(
         30, "Least seconds between two fetches of one JWKS URL (unknown kids trigger one)."
     )
-    jwks_allow_http: bool = _setting(
-        False, "Accept http:// JWKS URLs (private networks and tests only; https otherwise)."
-    )
     signin_rate_per_ip: int = _setting(
         20, "Anonymous sign-ins per minute from one IP address (0: unlimited)."
     )
@@ -126,6 +123,23 @@ class Settings:
         120,
         "Refused customer-token sign-ins per minute into one project; more are answered 429"
         " (0: unlimited).",
+    )
+    jwks_allow_private: bool = _setting(
+        False,
+        "Fetch JWKS URLs whose host resolves to a private, loopback or link-local address"
+        " (on a private network only: customers' URLs could otherwise reach inside).",
+    )
+    jwks_ca_file: str = _setting(
+        "", "A PEM file of extra certificate authorities trusted for JWKS URLs (empty: none)."
+    )
+    jwks_fetch_timeout: float = _setting(
+        5.0, "Seconds one JWKS fetch may take in all: resolving, connecting, TLS and reading."
+    )
+    jwks_fetches_per_project: int = _setting(
+        2, "JWKS URLs of one project fetched at the same time; more answer from the cache."
+    )
+    jwks_fetches_total: int = _setting(
+        32, "JWKS URLs fetched at the same time in one process; more answer from the cache."
     )
 
     @classmethod
@@ -169,6 +183,9 @@ class Settings:
             "ws_max_frame_bytes",
             "ws_frame_rate",
             "ws_frame_burst",
+            "jwks_fetch_timeout",
+            "jwks_fetches_per_project",
+            "jwks_fetches_total",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
