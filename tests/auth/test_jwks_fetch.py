@@ -6,7 +6,9 @@ FRONTDESK_JWKS_CA_FILE) by a host whose paths misbehave on demand.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +19,9 @@ import httpx
 import pytest
 
 from frontdesk.auth.jwks_fetch import is_public_address
+from frontdesk.auth.public_keys import JwksCache
+from frontdesk.clock import FakeClock
+from frontdesk.errors import ServiceUnavailable
 from tests.auth.jwks_server import HUGE_BYTES, INTERNAL_TEXT, InternalService, JwksHost, jwks_host
 from tests.conftest import Factory, Project, make_settings
 from tests.identity_helpers import claims_for, jwk_of, rsa_private_key, sign
@@ -230,3 +235,43 @@ def test_slow_urls_of_other_projects_do_not_delay_a_fetch(
             thread.join(timeout=30)
         # Their last good documents answer once the deadline has passed.
         assert stalled == [401] * slow_projects
+
+
+class _HeldFetches:
+    """A fetch that waits until released, counting the fetches of each URL."""
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+        self.release = asyncio.Event()
+
+    async def __call__(self, url: str) -> bytes:
+        self.calls[url] = self.calls.get(url, 0) + 1
+        await self.release.wait()
+        return json.dumps(DOCUMENT).encode()
+
+
+def test_fetches_are_shared_per_url_and_bounded_per_project_and_in_all() -> None:
+    async def scenario() -> None:
+        fetch = _HeldFetches()
+        cache = JwksCache(FakeClock(), ttl=300, min_refetch=0, fetch=fetch, per_project=2,
+                          total=3)
+        same_url = [asyncio.create_task(cache.keys("https://a/1", project_id="A"))
+                    for _ in range(10)]
+        second = asyncio.create_task(cache.keys("https://a/2", project_id="A"))
+        await asyncio.sleep(0)
+        # A third URL of project A is not fetched while two are in flight: refused at once.
+        with pytest.raises(ServiceUnavailable):
+            await cache.keys("https://a/3", project_id="A")
+        other = asyncio.create_task(cache.keys("https://b/1", project_id="B"))
+        await asyncio.sleep(0)
+        # Three fetches in flight in all: project C waits for nothing and gets nothing.
+        with pytest.raises(ServiceUnavailable):
+            await cache.keys("https://c/1", project_id="C")
+        fetch.release.set()
+        results = await asyncio.gather(*same_url, second, other)
+        assert all(keys[0].kid == "site-1" for keys in results)
+        assert fetch.calls == {"https://a/1": 1, "https://a/2": 1, "https://b/1": 1}
+        # Once they are done, project C fetches.
+        assert (await cache.keys("https://c/1", project_id="C"))[0].kid == "site-1"
+
+    asyncio.run(scenario())

@@ -229,13 +229,16 @@ class JwksCache:
                 logger.warning("JWKS %s of project %s not fetched: too many fetches in flight",
                                url, project_id)
                 return self._stale_or_unavailable(url)
+            # Counted now, not when the task first runs: calls in the same tick see it.
+            self._attempts[url] = self._clock.now()
+            self._project_fetches[project_id] = self._project_fetches.get(project_id, 0) + 1
             shared = asyncio.ensure_future(self._fetch_and_keep(url, project_id))
             # Its callers may all be gone (clients hang up) by the time it fails.
             shared.add_done_callback(lambda done: done.cancelled() or done.exception())
             self._in_flight[url] = shared
         try:
             return await asyncio.shield(shared)
-        except (JwksFetchError, ValueError, ValidationFailed):
+        except (JwksFetchError, ValueError, RecursionError, ValidationFailed):
             return self._stale_or_unavailable(url)
 
     def _may_start(self, project_id: str) -> bool:
@@ -243,11 +246,9 @@ class JwksCache:
         return running < self._per_project and len(self._in_flight) < self._total
 
     async def _fetch_and_keep(self, url: str, project_id: str) -> list[ParsedPublicKey]:
-        self._attempts[url] = self._clock.now()
-        self._project_fetches[project_id] = self._project_fetches.get(project_id, 0) + 1
         try:
             keys = parse_jwks(json.loads(await self._fetch(url)))
-        except (JwksFetchError, ValueError, ValidationFailed) as exc:
+        except (JwksFetchError, ValueError, RecursionError, ValidationFailed) as exc:
             logger.warning("JWKS %s of project %s not usable: %s", url, project_id, exc)
             raise
         finally:
