@@ -145,3 +145,18 @@ def test_a_non_finite_or_oversized_exp_is_refused(make: Factory, exp: str) -> No
                     project.secret)
     r = _sign_in(make, token)
     assert (r.status_code, r.json()["code"]) == (401, "invalid_token")
+
+
+@pytest.mark.parametrize("claims", [
+    '"firstname": "\\ud800"',
+    '"attributes": {"plan": "\\udfff"}',
+    '"attributes": {"\\ud800": 1}',
+])
+def test_a_lone_surrogate_in_a_signed_token_is_refused(make: Factory, claims: str) -> None:
+    project = make.project()
+    assert project.secret is not None
+    body = json.dumps(_claims(project))[:-1] + ", " + claims + "}"
+    token = raw_jwt(json.dumps({"alg": "HS256", "typ": "JWT", "kid": project.kid}), body,
+                    project.secret)
+    r = _sign_in(make, token)
+    assert (r.status_code, r.json()["code"]) == (401, "invalid_token")

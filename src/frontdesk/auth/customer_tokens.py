@@ -42,6 +42,7 @@ MAX_KID_LENGTH = 200
 MIN_INTEGER, MAX_INTEGER = -(2**63), 2**64 - 1
 # A kid is a printable name: control characters (NUL above all) never name a stored key.
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def verify_customer_token(
     candidates = _candidates(token_kid(token), alg, keys)
     claims, used_kid = _decode_with_any(token, alg, candidates)
     _check_times(claims, now, leeway, policy)
-    _check_storable_numbers(claims)
+    _check_storable(claims)
     if audience_project(claims) != project_id:
         raise Unauthorized("the token names another project", code="wrong_audience")
     if claims.get("sub") != REQUIRED_SUBJECT:
@@ -253,17 +254,25 @@ def _decode_with_any(
     )
 
 
-def _check_storable_numbers(claims: dict[str, Any]) -> None:
-    """Unauthorized(invalid_token) when an integer anywhere in the claims does not fit in 64
-    bits: the claims are kept with the session as JSON, which holds no larger integer."""
+def _check_storable(claims: dict[str, Any]) -> None:
+    """Unauthorized(invalid_token) when the claims hold what cannot be kept with the session:
+    an integer beyond 64 bits, or a lone surrogate (no UTF-8 form) in a name or a text."""
     pending: list[Any] = [claims]
     while pending:
         value = pending.pop()
         if isinstance(value, dict):
+            pending.extend(value.keys())
             pending.extend(value.values())
         elif isinstance(value, list):
             pending.extend(value)
-        elif isinstance(value, int) and not MIN_INTEGER <= value <= MAX_INTEGER:
+        elif isinstance(value, str) and _SURROGATE_RE.search(value):
+            raise Unauthorized("the token holds text that is not valid Unicode",
+                               code="invalid_token")
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not MIN_INTEGER <= value <= MAX_INTEGER
+        ):
             raise Unauthorized(
                 "the token holds an integer outside the 64-bit range", code="invalid_token"
             )
