@@ -7,6 +7,7 @@ failures) through uvicorn, as an attacker would send them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -160,3 +161,21 @@ def test_a_lone_surrogate_in_a_signed_token_is_refused(make: Factory, claims: st
                     project.secret)
     r = _sign_in(make, token)
     assert (r.status_code, r.json()["code"]) == (401, "invalid_token")
+
+
+def test_concurrent_refusals_count_on_one_row(make: Factory, server: LiveServer) -> None:
+    project = make.project()
+    forged = _token(project, "guessed-secret-" + "y" * 40, _id="mallory")
+
+    async def flood() -> list[int]:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+            answers = await asyncio.gather(*(
+                http.post(SIGN_IN, headers={"Authorization": "JWT " + forged})
+                for _ in range(40)
+            ))
+        return [a.status_code for a in answers]
+
+    assert asyncio.run(flood()) == [401] * 40
+    assert [(e["code"], e["occurrences"]) for e in _failures(make, project)] == [
+        ("bad_signature", 40)
+    ]

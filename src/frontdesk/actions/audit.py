@@ -75,6 +75,7 @@ async def record_failed_signin(services: Services, project_id: str, event: Audit
     since = now - services.settings.audit_burst_window * 1000
     event = sanitised(event)
     async with services.db.transaction() as tx:
+        await audit.lock_summary(tx, project_id, SIGNIN_FAILED, event.code, event.ip)
         earlier = await audit.count_since(tx, project_id, SIGNIN_FAILED, since)
         suspicious = threshold > 0 and earlier + 1 >= threshold
         summary = await audit.find_summary(

@@ -58,6 +58,17 @@ async def count_since(q: Queries, project_id: str, type: str, since: int) -> int
     return int(value)
 
 
+async def lock_summary(q: Queries, project_id: str, type: str, code: str | None,
+                       ip: str | None) -> None:
+    """Serialise, until the transaction ends, writers of the summary row of one refusal from
+    one address, so concurrent failures count on one row (SQLite has one writer anyway)."""
+    if q.dialect == "postgresql":
+        await q.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            "|".join((project_id, type, code or "", ip or "")),
+        )
+
+
 async def find_summary(
     q: Queries, project_id: str, type: str, *, code: str | None, ip: str | None, since: int
 ) -> str | None:
