@@ -24,7 +24,12 @@ INTERNAL_TEXT = "db-password=hunter2 internal-build-7"
 
 
 class JwksHost:
-    def __init__(self, ca: trustme.CA, document: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        ca: trustme.CA,
+        document: dict[str, Any],
+        names: tuple[str, ...] = ("localhost", "127.0.0.1", "::1"),
+    ) -> None:
         self.document = document
         self.modes: dict[str, Mode] = {}
         self.fetches: dict[str, int] = {}
@@ -47,7 +52,7 @@ class JwksHost:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ca.issue_cert("localhost", "127.0.0.1", "::1").configure_cert(context)
+        ca.issue_cert(*names).configure_cert(context)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

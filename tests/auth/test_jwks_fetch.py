@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 
-from frontdesk.auth.jwks_fetch import is_public_address
+from frontdesk.auth.jwks_fetch import FetchPolicy, JwksFetchError, fetch_jwks, is_public_address
 from frontdesk.auth.public_keys import JwksCache
 from frontdesk.clock import FakeClock
 from frontdesk.errors import ServiceUnavailable
@@ -275,3 +277,43 @@ def test_fetches_are_shared_per_url_and_bounded_per_project_and_in_all() -> None
         assert (await cache.keys("https://c/1", project_id="C"))[0].kid == "site-1"
 
     asyncio.run(scenario())
+
+
+def _resolving(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> None:
+    """Name resolution as a DNS server under test would answer it."""
+
+    async def getaddrinfo(self: Any, host: str, port: int, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "",
+                 (a, port)) for a in answers[host]]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", getaddrinfo)
+
+
+def test_a_name_with_one_internal_address_among_public_ones_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _resolving(monkeypatch, {"keys.example": ["93.184.215.14", "10.1.2.3"]})
+    policy = FetchPolicy(deadline=5, max_bytes=65536)
+    with pytest.raises(JwksFetchError, match="non-public"):
+        asyncio.run(fetch_jwks("https://keys.example/jwks.json", policy))
+
+
+def test_the_vetted_address_is_dialled_and_the_certificate_checked_for_the_url_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    jwks = JwksHost(ca, DOCUMENT, names=("keys.example",))
+    try:
+        # The names resolve to the test host on loopback; only the certificate's name differs.
+        _resolving(monkeypatch, {"keys.example": ["127.0.0.1"], "other.example": ["127.0.0.1"]})
+        policy = FetchPolicy(deadline=5, max_bytes=65536, allow_private=True,
+                             ca_file=str(ca_file))
+        body = asyncio.run(fetch_jwks(jwks.url("/jwks.json", host="keys.example"), policy))
+        assert json.loads(body) == DOCUMENT
+        with pytest.raises(JwksFetchError, match="CERTIFICATE_VERIFY_FAILED"):
+            asyncio.run(fetch_jwks(jwks.url("/jwks.json", host="other.example"), policy))
+        assert jwks.fetches == {"/jwks.json": 1}
+    finally:
+        jwks.close()
