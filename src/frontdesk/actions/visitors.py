@@ -127,7 +127,9 @@ async def check_signin_with_token(
     """Sign in with a customer's JWT, or refresh a session token this server issued.
 
     Every refusal is an Unauthorized (or Forbidden) whose ``code`` says why; a refused
-    customer token is written to the project's audit log (nothing else is written).
+    customer token is written to the project's audit log (nothing else is written). Past the
+    failed-sign-in limits of the caller's address or the project, a refusal is a RateLimited
+    (rate_limited, with Retry-After) instead.
     """
     context = context or SigninContext()
     _, unverified = customer_tokens.unverified_parts(token)
