@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from starlette.testclient import TestClient
 
 from frontdesk.clock import FakeClock
+from tests.auth.jwks_server import JwksHost, jwks_host
 from tests.conftest import Factory, Project
 from tests.identity_helpers import (
     claims_for,
@@ -190,78 +189,57 @@ def test_another_projects_key_id_is_unknown_here(make: Factory) -> None:
     assert_no_visitor(make, b, "c-x")
 
 
-class _JwksServer:
-    """A tiny HTTP server on loopback serving a JWKS document, counting its fetches."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-        self.fetches = 0
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.fetches += 1
-                body = json.dumps(outer.document).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def jwks_server() -> Iterator[_JwksServer]:
-    server = _JwksServer({"keys": [jwk_of(rsa_private_key(), "site-1")]})
-    yield server
-    server.close()
+def jwks_server(tmp_path: Path) -> Iterator[tuple[JwksHost, str]]:
+    with jwks_host(tmp_path, {"keys": [jwk_of(rsa_private_key(), "site-1")]}) as running:
+        yield running
 
 
 def test_jwks_url_is_fetched_cached_and_refetched_on_rotation(
-    app_factory: Any, jwks_server: _JwksServer
+    app_factory: Any, jwks_server: tuple[JwksHost, str]
 ) -> None:
+    host, ca_file = jwks_server
+    url = host.url("/.well-known/jwks.json")
     clock = FakeClock()
-    make = Factory(app_factory(clock=clock, jwks_allow_http=True, jwks_cache_seconds=300,
-                               jwks_min_refetch_seconds=30))
+    make = Factory(app_factory(clock=clock, jwks_ca_file=ca_file, jwks_allow_private=True,
+                               jwks_cache_seconds=300, jwks_min_refetch_seconds=30))
     project = make.project(with_secret=False)
-    r = make.client.post(f"/{project.id}/keys/jwks", json={"url": jwks_server.url},
+    r = make.client.post(f"/{project.id}/keys/jwks", json={"url": url},
                          headers=project.owner.headers)
     assert r.status_code == 200, r.text
-    assert r.json()[0]["kind"] == "jwks" and jwks_server.fetches == 1
+    fetches = host.fetches
+    assert r.json()[0]["kind"] == "jwks" and fetches["/.well-known/jwks.json"] == 1
     for n in range(2):
         token = sign(claims_for(project.id, clock.now(), _id=f"c-{n}"), rsa_private_key(),
                      "RS256", "site-1")
         assert signin(make.client, token).status_code == 200
-    assert jwks_server.fetches == 1  # served from the cache
+    assert fetches["/.well-known/jwks.json"] == 1  # served from the cache
 
-    jwks_server.document = {"keys": [jwk_of(ec_private_key(), "site-2")]}
+    host.document = {"keys": [jwk_of(ec_private_key(), "site-2")]}
     clock.advance(31)
     rotated = sign(claims_for(project.id, clock.now()), ec_private_key(), "ES256", "site-2")
     assert signin(make.client, rotated).status_code == 200  # unknown kid: one refetch
-    assert jwks_server.fetches == 2
+    assert fetches["/.well-known/jwks.json"] == 2
     unknown = sign(claims_for(project.id, clock.now()), ec_private_key(), "ES256", "site-9")
     assert signin(make.client, unknown).json()["code"] == "unknown_kid"
-    assert jwks_server.fetches == 2  # refetches are rate-limited
+    assert fetches["/.well-known/jwks.json"] == 2  # refetches are rate-limited
 
 
-def test_jwks_url_must_be_https_and_reachable(app_factory: Any) -> None:
-    make = Factory(app_factory())
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/k", "ftp://example.com/k", "https:///k", "https://user:pw@example.com/k"],
+)
+def test_jwks_url_must_be_plain_https(make: Factory, url: str) -> None:
     project = make.project(with_secret=False)
-    r = make.client.post(f"/{project.id}/keys/jwks", json={"url": "http://127.0.0.1:9/k"},
+    r = make.client.post(f"/{project.id}/keys/jwks", json={"url": url},
                          headers=project.owner.headers)
     assert (r.status_code, r.json()["code"]) == (422, "invalid_jwks_url")
-    make_http = Factory(app_factory(jwks_allow_http=True))
-    project = make_http.project(with_secret=False)
-    r = make_http.client.post(f"/{project.id}/keys/jwks", json={"url": "http://127.0.0.1:9/k"},
-                              headers=project.owner.headers)
+
+
+def test_jwks_url_must_be_reachable(app_factory: Any) -> None:
+    make = Factory(app_factory(jwks_allow_private=True))
+    project = make.project(with_secret=False)
+    r = make.client.post(f"/{project.id}/keys/jwks", json={"url": "https://127.0.0.1:9/k"},
+                         headers=project.owner.headers)
     assert (r.status_code, r.json()["code"]) == (422, "jwks_unreachable")
+    assert "127.0.0.1" not in r.text and "refused" not in r.text.lower()

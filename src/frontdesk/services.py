@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from frontdesk.actions.limits import RateLimits
+from frontdesk.auth.jwks_fetch import fetch_jwks
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
-from frontdesk.auth.public_keys import JwksCache
+from frontdesk.auth.public_keys import JwksCache, jwks_fetch_policy
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.session_cache import SessionCache
 from frontdesk.auth.tokens import SessionTokens
@@ -43,6 +45,9 @@ class Services:
             self.clock,
             ttl=self.settings.jwks_cache_seconds,
             min_refetch=self.settings.jwks_min_refetch_seconds,
+            fetch=functools.partial(fetch_jwks, policy=jwks_fetch_policy(self.settings)),
+            per_project=self.settings.jwks_fetches_per_project,
+            total=self.settings.jwks_fetches_total,
         )
 
     def now_ms(self) -> int:

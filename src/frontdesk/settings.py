@@ -86,9 +86,6 @@ class Settings:
     jwks_min_refetch_seconds: int = _setting(
         30, "Least seconds between two fetches of one JWKS URL (unknown kids trigger one)."
     )
-    jwks_allow_http: bool = _setting(
-        False, "Accept http:// JWKS URLs (private networks and tests only; https otherwise)."
-    )
     signin_rate_per_ip: int = _setting(
         20, "Anonymous sign-ins per minute from one IP address (0: unlimited)."
     )
@@ -143,6 +140,33 @@ class Settings:
         "Open WebSockets one client address may have per server process (more: close 4429;"
         " 0: unlimited, e.g. behind a proxy that hides client addresses).",
     )
+    failed_signin_rate_per_ip: int = _setting(
+        10,
+        "Refused customer-token sign-ins per minute from one IP address; more are answered 429"
+        " (0: unlimited).",
+    )
+    failed_signin_rate_per_project: int = _setting(
+        120,
+        "Refused customer-token sign-ins per minute into one project; more are answered 429"
+        " (0: unlimited).",
+    )
+    jwks_allow_private: bool = _setting(
+        False,
+        "Fetch JWKS URLs whose host resolves to a private, loopback or link-local address"
+        " (on a private network only: customers' URLs could otherwise reach inside).",
+    )
+    jwks_ca_file: str = _setting(
+        "", "A PEM file of extra certificate authorities trusted for JWKS URLs (empty: none)."
+    )
+    jwks_fetch_timeout: float = _setting(
+        5.0, "Seconds one JWKS fetch may take in all: resolving, connecting, TLS and reading."
+    )
+    jwks_fetches_per_project: int = _setting(
+        2, "JWKS URLs of one project fetched at the same time; more answer from the cache."
+    )
+    jwks_fetches_total: int = _setting(
+        32, "JWKS URLs fetched at the same time in one process; more answer from the cache."
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -190,6 +214,9 @@ class Settings:
             "ws_send_queue_bytes",
             "ws_snapshot_bytes",
             "ws_sockets_per_session",
+            "jwks_fetch_timeout",
+            "jwks_fetches_per_project",
+            "jwks_fetches_total",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

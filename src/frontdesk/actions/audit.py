@@ -4,12 +4,20 @@ Successful events are written in the transaction of the change they describe, so
 exists exactly when its change does. A failed sign-in writes its event in a transaction of its
 own (the sign-in itself wrote nothing) and is flagged ``suspicious_burst`` when the project has
 seen ``audit_burst_threshold`` failures within ``audit_burst_window`` seconds.
+
+Failed sign-ins need no credentials, so what they write is bounded: repeats of one refusal (same
+code, same address) within the burst window add to the ``occurrences`` of one row instead of
+writing new ones, and every untrusted field is cut to a bounded length without control
+characters before it is stored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+import orjson
 
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.clock import iso
@@ -38,6 +46,11 @@ EventType = Literal[
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 SUSPICIOUS_BURST = "suspicious_burst"
+MAX_FIELD_LENGTH = 200
+MAX_DETAILS_BYTES = 1024
+# Control characters (NUL among them) and lone surrogates: PostgreSQL text refuses NUL and
+# UTF-8 has no surrogates; the others only serve to garble a reader's screen.
+_UNSTORABLE = frozenset({"Cc", "Cs"})
 
 
 @dataclass(frozen=True)
@@ -57,14 +70,59 @@ async def record(services: Services, q: Queries, project_id: str, event: AuditEv
 
 
 async def record_failed_signin(services: Services, project_id: str, event: AuditEvent) -> bool:
-    """Write a failed sign-in in its own transaction; True when it completes a burst."""
+    """Write a failed sign-in in its own transaction, or count it on the row of the same
+    refusal from the same address begun within the burst window; True when the project's
+    failures within the window reach the burst threshold."""
     threshold = services.settings.audit_burst_threshold
-    since = services.now_ms() - services.settings.audit_burst_window * 1000
+    now = services.now_ms()
+    since = now - services.settings.audit_burst_window * 1000
+    event = sanitised(event)
     async with services.db.transaction() as tx:
+        await audit.lock_summary(tx, project_id, SIGNIN_FAILED, event.code, event.ip)
         earlier = await audit.count_since(tx, project_id, SIGNIN_FAILED, since)
         suspicious = threshold > 0 and earlier + 1 >= threshold
-        await _insert(services, tx, project_id, event, suspicious=suspicious)
+        summary = await audit.find_summary(
+            tx, project_id, SIGNIN_FAILED, code=event.code, ip=event.ip, since=since
+        )
+        if summary is None:
+            await _insert(services, tx, project_id, event, suspicious=suspicious)
+        else:
+            await audit.add_occurrence(tx, summary, at=now, suspicious=suspicious)
     return suspicious
+
+
+def sanitised(event: AuditEvent) -> AuditEvent:
+    """``event`` with every text cut to MAX_FIELD_LENGTH characters, without control
+    characters, and details larger than MAX_DETAILS_BYTES as JSON replaced by a note."""
+    details = _clean_value(event.details)
+    if len(orjson.dumps(details)) > MAX_DETAILS_BYTES:
+        details = {"truncated": True}
+    return replace(
+        event,
+        actor=_clean_text(event.actor),
+        subject=_clean_text(event.subject),
+        kid=_clean_text(event.kid),
+        code=_clean_text(event.code),
+        ip=_clean_text(event.ip),
+        details=details,
+    )
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    kept = "".join(ch for ch in value if unicodedata.category(ch) not in _UNSTORABLE)
+    return kept[:MAX_FIELD_LENGTH]
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, dict):
+        return {str(_clean_text(str(k))): _clean_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean_value(v) for v in value]
+    return value
 
 
 async def _insert(
@@ -136,5 +194,7 @@ def present_event(row: Row) -> dict[str, Any]:
         "code": row["code"],
         "ip": row["ip"],
         "flags": [SUSPICIOUS_BURST] if row["suspicious"] else [],
+        "occurrences": row["occurrences"],
+        "lastAt": iso(row["last_at"] if row["last_at"] is not None else row["at"]),
         "details": row["details"],
     }

@@ -19,6 +19,7 @@ from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.customer_tokens import ALGORITHMS_BY_KIND, VerificationKey
 from frontdesk.auth.public_keys import (
+    MAX_JWKS_BYTES,
     ParsedPublicKey,
     check_jwks_url,
     parse_jwks,
@@ -131,11 +132,18 @@ async def do_add_jwks(
     project_id = access.project["id"]
     now = services.now_ms()
     if url is not None:
-        check_jwks_url(url, allow_http=services.settings.jwks_allow_http)
+        check_jwks_url(url)
         try:
-            await services.jwks.refresh(url)
-        except ServiceUnavailable as exc:
-            raise ValidationFailed(exc.message, code="jwks_unreachable") from None
+            await services.jwks.refresh(url, project_id=project_id)
+        except ServiceUnavailable:
+            # Why it failed stays in the server log: the answer must not relay what an
+            # internal or hostile server said.
+            raise ValidationFailed(
+                "the JWKS URL could not be fetched: it must answer 200 with a JWKS of at most"
+                f" {MAX_JWKS_BYTES // 1024} KiB within {services.settings.jwks_fetch_timeout:g} s,"
+                " from a public address, without redirects",
+                code="jwks_unreachable",
+            ) from None
         parsed: list[ParsedPublicKey] = []
     else:
         parsed = parse_jwks(jwks)
@@ -233,7 +241,9 @@ async def verification_keys(
         return found
     for source in (r for r in rows if r["kind"] == JWKS_KIND):
         try:
-            fetched = await services.jwks.keys(source["jwks_url"], want_kid=kid)
+            fetched = await services.jwks.keys(
+                source["jwks_url"], project_id=project_id, want_kid=kid
+            )
         except ServiceUnavailable:
             if kid is None:
                 continue

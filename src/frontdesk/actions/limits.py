@@ -63,6 +63,10 @@ class RateLimits:
         self.signin_per_project = TokenBuckets(clock, settings.signin_rate_per_project)
         self.message_per_ip = TokenBuckets(clock, settings.message_rate_per_ip)
         self.message_per_project = TokenBuckets(clock, settings.message_rate_per_project)
+        self.failed_signin_per_ip = TokenBuckets(clock, settings.failed_signin_rate_per_ip)
+        self.failed_signin_per_project = TokenBuckets(
+            clock, settings.failed_signin_rate_per_project
+        )
 
     def check_anonymous_signin(self, ip: str, project_id: str) -> None:
         """Raises RateLimited(rate_limited) with Retry-After when either bucket is empty."""
@@ -72,6 +76,12 @@ class RateLimits:
     def check_visitor_message(self, ip: str, project_id: str) -> None:
         _check("messages", self.message_per_ip.take(ip),
                self.message_per_project.take(project_id))
+
+    def check_failed_signin(self, ip: str, project_id: str) -> None:
+        """Counts one refused customer-token sign-in; RateLimited(rate_limited) with Retry-After
+        when either bucket is empty (valid tokens never take from these buckets)."""
+        _check("failed sign-ins", self.failed_signin_per_ip.take(ip),
+               self.failed_signin_per_project.take(project_id))
 
 
 def _check(what: str, *waits: float) -> None:

@@ -6,7 +6,7 @@ the ``_id`` a customer token signed with the project's key proves (authenticated
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from frontdesk.actions import audit
@@ -28,7 +28,14 @@ from frontdesk.auth.sender_auth_info import (
     strip_reserved,
 )
 from frontdesk.auth.tokens import SessionClaims, Subject
-from frontdesk.errors import Conflict, Forbidden, ServiceUnavailable, Unauthorized
+from frontdesk.errors import (
+    Conflict,
+    Forbidden,
+    FrontdeskError,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+)
 from frontdesk.services import Services
 from frontdesk.storage import project_users, sessions, used_tokens
 from frontdesk.storage.database import Transaction
@@ -120,7 +127,9 @@ async def check_signin_with_token(
     """Sign in with a customer's JWT, or refresh a session token this server issued.
 
     Every refusal is an Unauthorized (or Forbidden) whose ``code`` says why; a refused
-    customer token is written to the project's audit log (nothing else is written).
+    customer token is written to the project's audit log (nothing else is written). Past the
+    failed-sign-in limits of the caller's address or the project, a refusal is a RateLimited
+    (rate_limited, with Retry-After) instead.
     """
     context = context or SigninContext()
     _, unverified = customer_tokens.unverified_parts(token)
@@ -143,13 +152,34 @@ async def check_signin_with_token(
         )
         return await do_signin_authenticated(services, verified, policy, context)
     except (Unauthorized, Forbidden, Conflict, ServiceUnavailable) as exc:
-        claimed = unverified.get("_id", unverified.get("external_id"))
-        await audit.record_failed_signin(services, project_id, audit.AuditEvent(
-            "signin.failed", subject=claimed if isinstance(claimed, str) else None,
-            kid=kid, code=exc.code, ip=context.ip,
-            details={"provider": "custom", "alg": _header_alg(token)},
-        ))
+        await _record_failure(services, project_id, token, kid, exc, context)
         raise
+
+
+async def _record_failure(
+    services: Services,
+    project_id: str,
+    token: str,
+    kid: str | None,
+    refusal: FrontdeskError,
+    context: SigninContext,
+) -> None:
+    """Audit a refused customer token; past the failed-sign-in limits, raise RateLimited
+    instead (audited as ``rate_limited``, so a flood adds to one row)."""
+    _, unverified = customer_tokens.unverified_parts(token)
+    claimed = unverified.get("_id", unverified.get("external_id"))
+    event = audit.AuditEvent(
+        "signin.failed", subject=claimed if isinstance(claimed, str) else None,
+        kid=kid, code=refusal.code, ip=context.ip,
+        details={"provider": "custom", "alg": _header_alg(token)},
+    )
+    try:
+        services.limits.check_failed_signin(context.ip or "unknown", project_id)
+    except RateLimited as limited:
+        event = replace(event, code=limited.code)
+        await audit.record_failed_signin(services, project_id, event)
+        raise limited from None
+    await audit.record_failed_signin(services, project_id, event)
 
 
 def _header_alg(token: str) -> str | None:
@@ -252,13 +282,17 @@ async def _spend_jti(
     claims = verified.claims
     leeway = services.settings.clock_skew_leeway
     if "exp" in claims:
-        until = float(claims["exp"]) + leeway
+        until = claims["exp"] + leeway
     elif policy.max_token_age and "iat" in claims:
-        until = float(claims["iat"]) + policy.max_token_age + leeway
+        until = claims["iat"] + policy.max_token_age + leeway
     else:
         until = services.clock.now() + _FOREVER
+    # exp and iat are finite numbers of any size (verified before); the store holds 64-bit
+    # milliseconds, so a later expiry is kept as the latest one it can hold: still never
+    # forgotten while the token could verify.
+    expires_at = min(int(until) * 1000, used_tokens.LATEST_EXPIRY)
     if not await used_tokens.remember(
-        tx, verified.project_id, str(claims["jti"]), expires_at=int(until * 1000)
+        tx, verified.project_id, str(claims["jti"]), expires_at=expires_at
     ):
         raise Unauthorized(
             "this single-use token was already exchanged: sign a new one for each sign-in",

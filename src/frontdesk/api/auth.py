@@ -57,7 +57,7 @@ async def signin_anonymously(call: Call) -> dict[str, Any]:
     "POST", "/auth/signinWithCustomToken",
     summary="Exchange a customer-signed JWT (or refresh a visitor session token)",
     auth="none", response=s.VisitorSigninPublic, allowed=("public",),
-    extra_statuses=(401, 403, 503),
+    extra_statuses=(401, 403, 429, 503),
 )
 async def signin_with_custom_token(call: Call) -> dict[str, Any]:
     parsed = parse_authorization(call.request.headers.get("authorization"))

@@ -331,6 +331,8 @@ class AuditEventPublic(Public):
     kid: str | None
     code: str | None
     flags: list[str]
+    occurrences: int
+    lastAt: str
     details: dict[str, Any]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,6 +38,11 @@ HMAC_ALGORITHMS = ALGORITHMS_BY_KIND["hmac"]
 REQUIRED_SUBJECT = "userexternal"
 _AUDIENCE_RE = re.compile(r"/projects/([0-9a-f]{24})/?$")
 MAX_TOKEN_LENGTH = 8192
+MAX_KID_LENGTH = 200
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**64 - 1
+# A kid is a printable name: control characters (NUL above all) never name a stored key.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -130,11 +136,15 @@ def audience_project(claims: dict[str, Any]) -> str:
 
 
 def token_kid(token: str) -> str | None:
-    """The ``kid`` header, None without one; Unauthorized(unknown_kid) when it is not a string."""
+    """The ``kid`` header, None without one; Unauthorized(unknown_kid) when it is not a string,
+    is longer than MAX_KID_LENGTH or holds a control character (no key is named so, and such a
+    value is never looked up)."""
     header, _ = unverified_parts(token)
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
         raise Unauthorized("the kid header must be a string", code="unknown_kid")
+    if kid is not None and (len(kid) > MAX_KID_LENGTH or _CONTROL_RE.search(kid)):
+        raise Unauthorized("no live key of this project has this kid", code="unknown_kid")
     return kid
 
 
@@ -159,6 +169,7 @@ def verify_customer_token(
     candidates = _candidates(token_kid(token), alg, keys)
     claims, used_kid = _decode_with_any(token, alg, candidates)
     _check_times(claims, now, leeway, policy)
+    _check_storable(claims)
     if audience_project(claims) != project_id:
         raise Unauthorized("the token names another project", code="wrong_audience")
     if claims.get("sub") != REQUIRED_SUBJECT:
@@ -171,9 +182,13 @@ def verify_customer_token(
             "the token must carry _id (or external_id): the customer's id for this person",
             code="missing_claim",
         )
-    if policy.require_jti and not (isinstance(claims.get("jti"), str) and claims["jti"]):
+    jti = claims.get("jti")
+    if policy.require_jti and not (
+        isinstance(jti, str) and 0 < len(jti) <= MAX_KID_LENGTH and not _CONTROL_RE.search(jti)
+    ):
         raise Unauthorized(
-            "this project accepts single-use tokens only: add a unique jti claim",
+            "this project accepts single-use tokens only: add a unique jti claim"
+            f" (1 to {MAX_KID_LENGTH} printable characters)",
             code="missing_jti",
         )
     return VerifiedCustomerToken(
@@ -239,10 +254,36 @@ def _decode_with_any(
     )
 
 
+def _check_storable(claims: dict[str, Any]) -> None:
+    """Unauthorized(invalid_token) when the claims hold what cannot be kept with the session:
+    an integer beyond 64 bits, or a lone surrogate (no UTF-8 form) in a name or a text."""
+    pending: list[Any] = [claims]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and _SURROGATE_RE.search(value):
+            raise Unauthorized("the token holds text that is not valid Unicode",
+                               code="invalid_token")
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and not MIN_INTEGER <= value <= MAX_INTEGER
+        ):
+            raise Unauthorized(
+                "the token holds an integer outside the 64-bit range", code="invalid_token"
+            )
+
+
 def _check_times(claims: dict[str, Any], now: float, leeway: int, policy: TokenPolicy) -> None:
     for name in ("exp", "nbf", "iat"):
         if name in claims and (
-            not isinstance(claims[name], int | float) or isinstance(claims[name], bool)
+            not isinstance(claims[name], int | float)
+            or isinstance(claims[name], bool)
+            or (isinstance(claims[name], float) and not math.isfinite(claims[name]))
         ):
             raise Unauthorized(f"the {name} claim must be a number", code="invalid_token")
     if "exp" not in claims and policy.require_exp:

@@ -10,25 +10,28 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import urllib.request
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from frontdesk.auth.customer_tokens import ALGORITHMS_BY_KIND, KeyKind, VerificationKey
+from frontdesk.auth.jwks_fetch import FetchPolicy, JwksFetchError
 from frontdesk.clock import Clock
 from frontdesk.errors import ServiceUnavailable, ValidationFailed
+from frontdesk.settings import Settings
 
 MIN_RSA_BITS = 2048
 MAX_JWKS_BYTES = 64 * 1024
 MAX_JWKS_KEYS = 20
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+logger = logging.getLogger("frontdesk.jwks")
 
 
 @dataclass(frozen=True)
@@ -131,33 +134,31 @@ def verification_key(kid: str, kind: KeyKind, pem: str) -> VerificationKey:
     return VerificationKey(kid=kid, kind=kind, material=load_public_key(pem))
 
 
-def check_jwks_url(url: str, *, allow_http: bool) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme != "https" and not (allow_http and parsed.scheme == "http"):
+def check_jwks_url(url: str) -> str:
+    """``url`` when it is an https URL with a host and no credentials; ValidationFailed
+    (invalid_jwks_url) otherwise. Where it leads is checked when it is fetched."""
+    parsed = urlsplit(url)
+    if parsed.scheme != "https":
         raise _invalid("a JWKS URL must use https", "invalid_jwks_url")
     if not parsed.hostname:
         raise _invalid("the JWKS URL has no host", "invalid_jwks_url")
+    if parsed.username is not None or parsed.password is not None:
+        raise _invalid("a JWKS URL must not hold credentials", "invalid_jwks_url")
     return url
 
 
 Fetch = Callable[[str], Awaitable[bytes]]
 
 
-_FETCH_TIMEOUT = 5.0
+def jwks_fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        deadline=settings.jwks_fetch_timeout,
+        max_bytes=MAX_JWKS_BYTES,
+        allow_private=settings.jwks_allow_private,
+        ca_file=settings.jwks_ca_file,
+    )
 
-
-async def fetch_url(url: str) -> bytes:
-    """GET ``url`` (in a worker thread), at most MAX_JWKS_BYTES; OSError on any failure."""
-
-    def get() -> bytes:
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
-        with urllib.request.urlopen(request, timeout=_FETCH_TIMEOUT) as response:  # noqa: S310
-            body: bytes = response.read(MAX_JWKS_BYTES + 1)
-        if len(body) > MAX_JWKS_BYTES:
-            raise OSError("JWKS document too large")
-        return body
-
-    return await asyncio.to_thread(get)
+_UNAVAILABLE = "the project's key set (JWKS) cannot be fetched now; try again later"
 
 
 @dataclass
@@ -172,19 +173,37 @@ class JwksCache:
     A token whose kid is not in a fresh document triggers a refetch (the customer may have just
     rotated), but at most once per ``min_refetch`` seconds per URL, so random kids cannot turn
     the server into a request amplifier. When a refetch fails, the last good document is used.
+
+    Fetches are bounded so that one project's slow URL cannot hold up another's: one fetch per
+    URL at a time (callers asking meanwhile wait for its result), at most ``per_project`` URLs
+    of one project in flight, ``total`` in all; past a bound the fetch is not started and the
+    cached keys (or jwks_unavailable) answer at once. Why a fetch failed goes to the log only.
     """
 
     def __init__(
-        self, clock: Clock, *, ttl: float, min_refetch: float, fetch: Fetch = fetch_url
+        self,
+        clock: Clock,
+        *,
+        ttl: float,
+        min_refetch: float,
+        fetch: Fetch,
+        per_project: int = 2,
+        total: int = 32,
     ) -> None:
         self._clock = clock
         self._ttl = ttl
         self._min_refetch = min_refetch
         self._fetch = fetch
+        self._per_project = per_project
+        self._total = total
         self._cache: dict[str, _Cached] = {}
         self._attempts: dict[str, float] = {}
+        self._in_flight: dict[str, asyncio.Future[list[ParsedPublicKey]]] = {}
+        self._project_fetches: dict[str, int] = {}
 
-    async def keys(self, url: str, *, want_kid: str | None = None) -> list[ParsedPublicKey]:
+    async def keys(
+        self, url: str, *, project_id: str, want_kid: str | None = None
+    ) -> list[ParsedPublicKey]:
         """The keys at ``url``. Raises ServiceUnavailable(jwks_unavailable) when it was never
         fetched successfully and cannot be now."""
         now = self._clock.now()
@@ -193,22 +212,55 @@ class JwksCache:
             fresh = now - cached.fetched_at < self._ttl
             known = want_kid is None or any(k.kid == want_kid for k in cached.keys)
             recently_tried = now - self._attempts.get(url, 0.0) < self._min_refetch
-            if (fresh and known) or recently_tried:
+            if (fresh and known) or (recently_tried and url not in self._in_flight):
                 return cached.keys
-        elif now - self._attempts.get(url, -1e18) < self._min_refetch:
-            raise ServiceUnavailable(f"the JWKS at {url} could not be fetched",
-                                     code="jwks_unavailable")
-        return await self.refresh(url, stale=cached)
+        elif url not in self._in_flight and (
+            now - self._attempts.get(url, -1e18) < self._min_refetch
+        ):
+            raise ServiceUnavailable(_UNAVAILABLE, code="jwks_unavailable")
+        return await self.refresh(url, project_id=project_id)
 
-    async def refresh(self, url: str, stale: _Cached | None = None) -> list[ParsedPublicKey]:
-        self._attempts[url] = self._clock.now()
+    async def refresh(self, url: str, *, project_id: str) -> list[ParsedPublicKey]:
+        """Fetch ``url`` now (or join the fetch under way); the last good keys when it fails,
+        ServiceUnavailable(jwks_unavailable) when there are none."""
+        shared = self._in_flight.get(url)
+        if shared is None:
+            if not self._may_start(project_id):
+                logger.warning("JWKS %s of project %s not fetched: too many fetches in flight",
+                               url, project_id)
+                return self._stale_or_unavailable(url)
+            # Counted now, not when the task first runs: calls in the same tick see it.
+            self._attempts[url] = self._clock.now()
+            self._project_fetches[project_id] = self._project_fetches.get(project_id, 0) + 1
+            shared = asyncio.ensure_future(self._fetch_and_keep(url, project_id))
+            # Its callers may all be gone (clients hang up) by the time it fails.
+            shared.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._in_flight[url] = shared
+        try:
+            return await asyncio.shield(shared)
+        except (JwksFetchError, ValueError, RecursionError, ValidationFailed):
+            return self._stale_or_unavailable(url)
+
+    def _may_start(self, project_id: str) -> bool:
+        running = self._project_fetches.get(project_id, 0)
+        return running < self._per_project and len(self._in_flight) < self._total
+
+    async def _fetch_and_keep(self, url: str, project_id: str) -> list[ParsedPublicKey]:
         try:
             keys = parse_jwks(json.loads(await self._fetch(url)))
-        except (OSError, ValueError, ValidationFailed) as exc:
-            if stale is not None:
-                return stale.keys
-            raise ServiceUnavailable(
-                f"the JWKS at {url} could not be fetched or read: {exc}", code="jwks_unavailable"
-            ) from None
+        except (JwksFetchError, ValueError, RecursionError, ValidationFailed) as exc:
+            logger.warning("JWKS %s of project %s not usable: %s", url, project_id, exc)
+            raise
+        finally:
+            self._in_flight.pop(url, None)
+            left = self._project_fetches.pop(project_id) - 1
+            if left:
+                self._project_fetches[project_id] = left
         self._cache[url] = _Cached(keys, self._clock.now())
         return keys
+
+    def _stale_or_unavailable(self, url: str) -> list[ParsedPublicKey]:
+        stale = self._cache.get(url)
+        if stale is None:
+            raise ServiceUnavailable(_UNAVAILABLE, code="jwks_unavailable")
+        return stale.keys

@@ -1,4 +1,8 @@
-"""The identity audit log, newest first."""
+"""The identity audit log, newest first.
+
+A row stands for ``occurrences`` events of one kind, the first at ``at``, the last at
+``last_at``; only summarised failures count more than one.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +30,8 @@ async def insert_event(
     details: dict[str, Any],
 ) -> None:
     await q.execute(
-        "INSERT INTO audit_events (id, project_id, type, at, actor, subject, kid, code, ip,"
-        " suspicious, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_events (id, project_id, type, at, last_at, actor, subject, kid, code,"
+        " ip, suspicious, details) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11)",
         id,
         project_id,
         type,
@@ -43,13 +47,54 @@ async def insert_event(
 
 
 async def count_since(q: Queries, project_id: str, type: str, since: int) -> int:
+    """Events of ``type`` whose row was last added to at or after ``since``."""
     value = await q.fetch_value(
-        "SELECT COUNT(*) FROM audit_events WHERE project_id = $1 AND type = $2 AND at >= $3",
+        "SELECT COALESCE(SUM(occurrences), 0) FROM audit_events"
+        " WHERE project_id = $1 AND type = $2 AND last_at >= $3",
         project_id,
         type,
         since,
     )
     return int(value)
+
+
+async def lock_summary(q: Queries, project_id: str, type: str, code: str | None,
+                       ip: str | None) -> None:
+    """Serialise, until the transaction ends, writers of the summary row of one refusal from
+    one address, so concurrent failures count on one row (SQLite has one writer anyway)."""
+    if q.dialect == "postgresql":
+        await q.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            "|".join((project_id, type, code or "", ip or "")),
+        )
+
+
+async def find_summary(
+    q: Queries, project_id: str, type: str, *, code: str | None, ip: str | None, since: int
+) -> str | None:
+    """The id of the row begun at or after ``since`` that counts events of ``type`` with this
+    ``code`` from this ``ip``, if any."""
+    value = await q.fetch_value(
+        "SELECT id FROM audit_events WHERE project_id = $1 AND type = $2 AND at >= $3"
+        " AND COALESCE(code, '') = $4 AND COALESCE(ip, '') = $5 ORDER BY at DESC LIMIT 1",
+        project_id,
+        type,
+        since,
+        code or "",
+        ip or "",
+    )
+    return None if value is None else str(value)
+
+
+async def add_occurrence(q: Queries, id: str, *, at: int, suspicious: bool) -> None:
+    """One more event counted by row ``id``; a suspicious flag, once set, stays."""
+    await q.execute(
+        "UPDATE audit_events SET occurrences = occurrences + 1, last_at = $2,"
+        " suspicious = CASE WHEN $3 = 1 THEN 1 ELSE suspicious END WHERE id = $1",
+        id,
+        at,
+        int(suspicious),
+    )
 
 
 async def list_events(

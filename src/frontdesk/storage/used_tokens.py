@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from frontdesk.storage.database import Queries
 
+# The largest value of the BIGINT expires_at column (milliseconds).
+LATEST_EXPIRY = 2**63 - 1
+
 
 async def remember(q: Queries, project_id: str, jti: str, *, expires_at: int) -> bool:
     """Record ``jti`` as used; False when it was used before (a replay)."""

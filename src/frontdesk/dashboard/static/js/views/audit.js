@@ -25,7 +25,11 @@ const LABELS = Object.fromEntries(TYPES.filter(([key]) => key));
 
 function summary(event) {
   const details = event.details || {};
-  if (event.type === "signin.failed") return `refused: ${event.code}`;
+  if (event.type === "signin.failed") {
+    // Repeats of one refusal from one address are counted on one event.
+    const repeats = event.occurrences > 1 ? ` ×${event.occurrences}, last ${dateTime(event.lastAt)}` : "";
+    return `refused: ${event.code}${repeats}`;
+  }
   if (event.type === "merge") return `merged from anonymous visitor ${details.from}`;
   if (event.type === "policy.changed") return Object.keys(details).join(", ");
   if (event.type === "session.revoked") return (details.sessions || []).length + " session(s)";
