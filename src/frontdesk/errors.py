@@ -108,3 +108,13 @@ class RateLimited(FrontdeskError):
 class ServiceUnavailable(FrontdeskError):
     status = 503
     default_code = "unavailable"
+
+
+class RequestTimeout(BadRequest):
+    status = 408
+    default_code = "request_timeout"
+
+
+class HeadersTooLarge(BadRequest):
+    status = 431
+    default_code = "headers_too_large"

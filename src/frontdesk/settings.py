@@ -117,6 +117,25 @@ class Settings:
     )
     demo: bool = _setting(False, "Create a demo project, agent and customer site at start.")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    http_max_header_bytes: int = _setting(
+        16 * 1024, "Largest request line plus headers of an HTTP request, bytes (larger: 431)."
+    )
+    http_header_timeout: float = _setting(
+        10.0,
+        "Seconds a client has to send a request's headers, from connecting or from its first"
+        " byte (late: 408, closed).",
+    )
+    http_body_idle_timeout: float = _setting(
+        30.0, "Seconds a request body may stall before the request is answered 408 and closed."
+    )
+    http_keep_alive_timeout: int = _setting(
+        5, "Seconds an idle kept-alive HTTP connection stays open between requests."
+    )
+    http_max_connections: int = _setting(
+        1000,
+        "Open connections (HTTP and WebSocket) per server process; more are answered 503 and"
+        " closed. Keep it below the open-file limit (ulimit -n).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -159,6 +178,11 @@ class Settings:
             "ws_max_frame_bytes",
             "ws_frame_rate",
             "ws_frame_burst",
+            "http_max_header_bytes",
+            "http_header_timeout",
+            "http_body_idle_timeout",
+            "http_keep_alive_timeout",
+            "http_max_connections",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

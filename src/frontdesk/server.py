@@ -1,0 +1,237 @@
+"""How ``frontdesk serve`` runs uvicorn: the HTTP protocol and its connection limits.
+
+uvicorn's own knobs cover the idle time between two requests on a kept-alive connection
+(``timeout_keep_alive``). It has no bound on the size of a request's headers with httptools, no
+deadline for receiving them and none for a stalled body, and it accepts every connection it is
+offered. ``GuardedHttpProtocol`` adds those four limits to uvicorn's httptools protocol, so a
+server reached without a proxy in front is safe from slow and endless clients:
+
+- header bytes: counted as they arrive, before the parser buffers them; past
+  ``http_max_header_bytes`` the request is answered 431 ``headers_too_large`` and closed;
+- header time: from the moment a connection opens, or the first byte of a request on a
+  kept-alive one, the headers must be complete within ``http_header_timeout`` seconds, else
+  408 ``request_timeout`` and close (a connection that sent nothing is closed silently);
+- body idle time: a request whose body stops arriving for ``http_body_idle_timeout`` seconds is
+  answered 408 ``request_timeout`` (if no answer has started) and closed;
+- open connections: past ``http_max_connections`` (HTTP and WebSocket alike) a new connection
+  is answered 503 ``too_many_connections`` and closed at once, before anything is read.
+
+A WebSocket upgrade goes through this protocol too: its headers obey the same limits, and the
+timers stop when the connection is handed to the WebSocket protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import logging
+from asyncio import TimerHandle
+from typing import Any, ClassVar
+
+import orjson
+from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.server import ServerState
+
+from frontdesk.errors import (
+    FrontdeskError,
+    HeadersTooLarge,
+    RequestTimeout,
+    ServiceUnavailable,
+)
+from frontdesk.settings import Settings
+
+logger = logging.getLogger("frontdesk.server")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectionLimits:
+    max_header_bytes: int
+    header_timeout: float
+    body_idle_timeout: float
+    max_connections: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConnectionLimits:
+        return cls(
+            max_header_bytes=settings.http_max_header_bytes,
+            header_timeout=settings.http_header_timeout,
+            body_idle_timeout=settings.http_body_idle_timeout,
+            max_connections=settings.http_max_connections,
+        )
+
+
+@functools.cache
+def _limits_from_environment() -> ConnectionLimits:
+    # A worker process started by ``serve --workers N`` reads its settings where the app
+    # factory reads them.
+    return ConnectionLimits.from_settings(Settings.from_env())
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``uvicorn.run`` that put the connection limits in force."""
+    GuardedHttpProtocol.limits = ConnectionLimits.from_settings(settings)
+    return {
+        "http": GuardedHttpProtocol,
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.ws_max_frame_bytes,
+        "timeout_keep_alive": settings.http_keep_alive_timeout,
+        "proxy_headers": False,
+    }
+
+
+def error_response(error: FrontdeskError, default_headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The bytes of a complete JSON error answer that closes the connection."""
+    body = orjson.dumps(error.to_json())
+    head = [STATUS_LINE[error.status]]
+    for name, value in default_headers:
+        head.append(name + b": " + value + b"\r\n")
+    head.append(b"content-type: application/json\r\n")
+    head.append(b"content-length: " + str(len(body)).encode("ascii") + b"\r\n")
+    head.append(b"connection: close\r\n\r\n")
+    return b"".join(head) + body
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with header size, header time, body idle and connection
+    count limits (see the module docstring).
+
+    ``limits`` is set by ``uvicorn_options`` in the serving process; a worker process, which
+    imports this class afresh, reads the same settings from its environment.
+    """
+
+    limits: ClassVar[ConnectionLimits | None] = None
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.guard = self.limits or _limits_from_environment()
+        self.reading_headers = True
+        self.header_bytes = 0
+        self.header_timer: TimerHandle | None = None
+        self.body_timer: TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.guard.max_connections:
+            logger.warning("refused a connection: %d open", len(self.connections) - 1)
+            error = ServiceUnavailable(
+                "The server has too many open connections; try again shortly.",
+                code="too_many_connections",
+            )
+            self._refuse(error)
+            return
+        self._start_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_header_timer()
+        self._stop_body_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport.is_closing():
+            return
+        if self.reading_headers:
+            self._start_header_timer()
+            self.header_bytes += len(data)
+        super().data_received(data)
+        # Checked after parsing so that a read carrying complete headers and a body passes;
+        # a read is at most a few hundred KiB, so the parser never holds more than that.
+        if (
+            self.reading_headers
+            and self.header_bytes > self.guard.max_header_bytes
+            and not self.transport.is_closing()
+        ):
+            self._refuse(HeadersTooLarge(
+                f"Request headers exceed {self.guard.max_header_bytes} bytes."
+            ))
+
+    def on_headers_complete(self) -> None:
+        self.reading_headers = False
+        self._stop_header_timer()
+        super().on_headers_complete()
+        upgrading = self.parser.should_upgrade() and self._should_upgrade()
+        if not upgrading and self._expects_body():
+            self._start_body_timer()
+
+    def on_body(self, body: bytes) -> None:
+        if self.body_timer is not None:
+            self._start_body_timer()
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._stop_body_timer()
+        self.reading_headers = True
+        self.header_bytes = 0
+        super().on_message_complete()
+
+    def _expects_body(self) -> bool:
+        return any(
+            name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0")
+            for name, value in self.headers
+        )
+
+    def _start_header_timer(self) -> None:
+        if self.header_timer is None:
+            self.header_timer = self.loop.call_later(
+                self.guard.header_timeout, self._header_timed_out
+            )
+
+    def _stop_header_timer(self) -> None:
+        if self.header_timer is not None:
+            self.header_timer.cancel()
+            self.header_timer = None
+
+    def _start_body_timer(self) -> None:
+        self._stop_body_timer()
+        self.body_timer = self.loop.call_later(
+            self.guard.body_idle_timeout, self._body_timed_out
+        )
+
+    def _stop_body_timer(self) -> None:
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
+
+    def _header_timed_out(self) -> None:
+        self.header_timer = None
+        if self.transport.is_closing() or not self.reading_headers:
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined request began while the previous one is still being answered.
+            self._start_header_timer()
+            return
+        if self.header_bytes == 0:  # opened and never used, or idle after keep-alive
+            self.transport.close()
+            return
+        self._refuse(RequestTimeout(
+            f"Request headers were not complete within {self.guard.header_timeout:g} seconds."
+        ))
+
+    def _body_timed_out(self) -> None:
+        self.body_timer = None
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if self.flow.read_paused or (cycle is not None and cycle.waiting_for_100_continue):
+            # The server, not the client, is the one waiting: the app has not read yet.
+            self._start_body_timer()
+            return
+        if cycle is not None and not cycle.response_started:
+            error = RequestTimeout(
+                f"The request body stalled for {self.guard.body_idle_timeout:g} seconds."
+            )
+            self.transport.write(error_response(error, self.server_state.default_headers))
+        self.transport.close()
+
+    def _refuse(self, error: FrontdeskError) -> None:
+        self._stop_header_timer()
+        self._stop_body_timer()
+        self.transport.write(error_response(error, self.server_state.default_headers))
+        self.transport.close()
