@@ -114,6 +114,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.guard = self.limits or _limits_from_environment()
         self.reading_headers = True
         self.header_bytes = 0
+        self.refused = False
         self.header_timer: TimerHandle | None = None
         self.body_timer: TimerHandle | None = None
 
@@ -141,13 +142,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._start_header_timer()
             self.header_bytes += len(data)
         super().data_received(data)
-        # Checked after parsing so that a read carrying complete headers and a body passes;
-        # a read is at most a few hundred KiB, so the parser never holds more than that.
-        if (
-            self.reading_headers
-            and self.header_bytes > self.guard.max_header_bytes
-            and not self.transport.is_closing()
-        ):
+        # Headers still incomplete after this read are counted by the bytes received, so the
+        # parser never buffers more than the limit plus one read (a few hundred KiB at most);
+        # complete ones are measured in on_headers_complete.
+        too_large = self.reading_headers and self.header_bytes > self.guard.max_header_bytes
+        if (too_large or self.refused) and not self.transport.is_closing():
             self._refuse(HeadersTooLarge(
                 f"Request headers exceed {self.guard.max_header_bytes} bytes."
             ))
@@ -155,21 +154,37 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.reading_headers = False
         self._stop_header_timer()
+        if self._header_size() > self.guard.max_header_bytes:
+            self.refused = True  # answered by data_received once the parser returns
+            return
         super().on_headers_complete()
         upgrading = self.parser.should_upgrade() and self._should_upgrade()
         if not upgrading and self._expects_body():
             self._start_body_timer()
 
     def on_body(self, body: bytes) -> None:
+        if self.refused:
+            return
         if self.body_timer is not None:
             self._start_body_timer()
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if self.refused:
+            return
         self._stop_body_timer()
         self.reading_headers = True
         self.header_bytes = 0
         super().on_message_complete()
+
+    def _should_upgrade(self) -> bool:
+        return not self.refused and super()._should_upgrade()
+
+    def _header_size(self) -> int:
+        """Bytes of the request line and headers as parsed (surrounding spaces trimmed)."""
+        request_line = len(self.parser.get_method()) + len(self.url) + len(b"  HTTP/1.1\r\n")
+        fields = sum(len(name) + len(value) + len(b": \r\n") for name, value in self.headers)
+        return request_line + fields + len(b"\r\n")
 
     def _expects_body(self) -> bool:
         return any(

@@ -1,0 +1,363 @@
+"""Slow and endless HTTP clients against a real ``frontdesk serve`` process.
+
+The server runs with short limits (header deadline 2 s, body idle 2 s, keep-alive 1 s) so the
+tests stay quick; the attack clients speak raw TCP, and a separate client measures how fast
+``/health`` answers meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live import free_port
+from tests.realtime.live_api import Api, open_socket
+
+HEADER_TIMEOUT = 2.0
+BODY_IDLE_TIMEOUT = 2.0
+KEEP_ALIVE_TIMEOUT = 1
+MAX_HEADER_BYTES = 16 * 1024
+HEALTH_P99_SECONDS = 0.050  # the acceptance criterion
+REQUEST_PREFIX = b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\nX-Slow: "
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+
+def _serve(directory: Path, **settings: str) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
+    env.update({
+        "FRONTDESK_DATA_DIR": str(directory / "data"),
+        "FRONTDESK_PORT": str(port),
+        "FRONTDESK_LOG_LEVEL": "warning",
+        "FRONTDESK_PASSWORD_HASH_MEMORY_KIB": "1024",
+        "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
+        **settings,
+    })
+    log = directory / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "frontdesk", "serve"], env=env, stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process, port, log)
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            if httpx.get(server.url + "/health", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("server did not start:\n" + log.read_text())
+        time.sleep(0.1)
+
+
+def _stop(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = _serve(
+        tmp_path_factory.mktemp("slow-clients"),
+        FRONTDESK_HTTP_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
+        FRONTDESK_HTTP_BODY_IDLE_TIMEOUT=str(BODY_IDLE_TIMEOUT),
+        FRONTDESK_HTTP_KEEP_ALIVE_TIMEOUT=str(KEEP_ALIVE_TIMEOUT),
+        FRONTDESK_HTTP_MAX_HEADER_BYTES=str(MAX_HEADER_BYTES),
+    )
+    try:
+        yield running
+    finally:
+        _stop(running)
+
+
+def _health_latencies(url: str, seconds: float) -> list[float]:
+    """Seconds each ``GET /health`` took, one after another over ``seconds``, on one
+    kept-alive connection; a failed or refused call counts as its whole timeout."""
+    latencies = []
+    end = time.monotonic() + seconds
+    with httpx.Client(base_url=url, timeout=2) as client:
+        while time.monotonic() < end:
+            started = time.perf_counter()
+            try:
+                ok = client.get("/health").status_code == 200
+            except httpx.TransportError:
+                ok = False
+            latencies.append(time.perf_counter() - started if ok else 2.0)
+            time.sleep(0.02)
+    return latencies
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def _read_until_closed(sock: socket.socket, timeout: float) -> bytes:
+    """Everything the server sends until it closes, within ``timeout`` seconds."""
+    sock.settimeout(timeout)
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        return received + b"<still open>"
+    return received
+
+
+@dataclass
+class EndlessRound:
+    sent: int = 0
+    answer: bytes = b""
+    cut_off: bool = False
+
+
+def _stream_endless_header(port: int, budget: int, seconds: float) -> EndlessRound:
+    """Open a connection and stream one header value without end, up to ``budget`` bytes or
+    ``seconds``; ``cut_off`` says whether the server ended it first."""
+    result = EndlessRound()
+    chunk = b"a" * 65536
+    end = time.monotonic() + seconds
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(seconds)
+        try:
+            sock.sendall(REQUEST_PREFIX)
+            while result.sent < budget and time.monotonic() < end:
+                sock.sendall(chunk)
+                result.sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            result.cut_off = True
+        except TimeoutError:
+            pass
+        result.answer = _read_until_closed(sock, timeout=2)
+        if not result.answer.endswith(b"<still open>"):
+            result.cut_off = True
+    return result
+
+
+def test_an_endless_header_is_cut_off_while_health_stays_fast(server: Server) -> None:
+    rss_before = server.rss_kib()
+    rounds: list[EndlessRound] = []
+    stop = threading.Event()
+
+    def attack() -> None:
+        while not stop.is_set():
+            rounds.append(_stream_endless_header(server.port, budget=64 << 20, seconds=5))
+            time.sleep(0.05)
+
+    attacker = threading.Thread(target=attack, daemon=True)
+    attacker.start()
+    try:
+        latencies = _health_latencies(server.url, seconds=5)
+    finally:
+        stop.set()
+        attacker.join(timeout=20)
+    grown_kib = server.rss_kib() - rss_before
+
+    assert rounds and all(r.cut_off for r in rounds), [(r.sent, r.answer[:40]) for r in rounds]
+    assert max(r.sent for r in rounds) < 8 << 20  # the socket buffers, not the server, held more
+    assert any(b'"code":"headers_too_large"' in r.answer for r in rounds)
+    assert grown_kib < 32 * 1024, f"server grew {grown_kib} KiB"
+    assert _p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
+
+
+def test_oversized_headers_are_answered_431_with_a_json_error(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(REQUEST_PREFIX + b"a" * (MAX_HEADER_BYTES + 1) + b"\r\n\r\n")
+        answer = _read_until_closed(sock, timeout=5)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert b"content-type: application/json" in head
+    assert body.startswith(b'{"success":false,"code":"headers_too_large"')
+    # Headers just under the limit still pass.
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(REQUEST_PREFIX + b"a" * (MAX_HEADER_BYTES - 200) + b"\r\n\r\n")
+        sock.settimeout(5)
+        assert sock.recv(12) == b"HTTP/1.1 200"
+
+
+def test_trickling_connections_are_closed_at_the_header_deadline(server: Server) -> None:
+    request = REQUEST_PREFIX + b"a" * 1000
+    count = 100
+    socks = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(count)]
+    opened = time.monotonic()
+    closed_after: dict[int, float] = {}
+    answers: dict[int, bytes] = {}
+    stop = threading.Event()
+
+    def trickle() -> None:
+        for sock in socks:
+            sock.setblocking(False)
+        position = 0
+        while not stop.is_set() and len(closed_after) < count:
+            for index, sock in enumerate(socks):
+                if index in closed_after:
+                    continue
+                try:
+                    answer = sock.recv(4096)
+                except BlockingIOError:
+                    answer = None
+                except ConnectionResetError:
+                    answer = b""
+                if answer is not None:  # answered and/or closed by the server
+                    closed_after[index] = time.monotonic() - opened
+                    answers[index] = answer
+                    continue
+                try:
+                    sock.send(request[position:position + 1])
+                except OSError:
+                    closed_after[index] = time.monotonic() - opened
+                    answers[index] = b""
+            position += 1
+            stop.wait(1.0)  # one byte a second per connection
+
+    trickler = threading.Thread(target=trickle, daemon=True)
+    trickler.start()
+    try:
+        latencies = _health_latencies(server.url, seconds=HEADER_TIMEOUT + 2)
+        trickler.join(timeout=HEADER_TIMEOUT + 4)
+    finally:
+        stop.set()
+        trickler.join(timeout=5)
+        for sock in socks:
+            sock.close()
+
+    assert len(closed_after) == count, f"{count - len(closed_after)} still open"
+    assert HEADER_TIMEOUT - 0.5 < min(closed_after.values())
+    assert max(closed_after.values()) < HEADER_TIMEOUT + 4
+    timed_out = [a for a in answers.values() if a.startswith(b"HTTP/1.1 408 ")]
+    assert len(timed_out) == count
+    assert all(b'"code":"request_timeout"' in a for a in timed_out)
+    assert _p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
+
+
+def test_a_connection_that_never_sends_is_closed_at_the_header_deadline(
+    server: Server,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        opened = time.monotonic()
+        answer = _read_until_closed(sock, timeout=HEADER_TIMEOUT + 5)
+        waited = time.monotonic() - opened
+    assert answer == b""  # closed without an answer: there was no request to answer
+    assert HEADER_TIMEOUT - 0.5 < waited < HEADER_TIMEOUT + 3
+
+
+def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(
+    server: Server,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n")
+        sock.settimeout(5)
+        first = sock.recv(65536)
+        answered = time.monotonic()
+        assert first.startswith(b"HTTP/1.1 200 ")
+        rest = _read_until_closed(sock, timeout=10)
+        idle = time.monotonic() - answered
+    assert not rest.endswith(b"<still open>")
+    assert KEEP_ALIVE_TIMEOUT - 0.5 < idle < KEEP_ALIVE_TIMEOUT + 2
+
+
+def test_a_stalled_body_is_answered_408_and_closed(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(
+            b"POST /auth/signin HTTP/1.1\r\nHost: frontdesk.test\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b'{"email": '
+        )
+        sent = time.monotonic()
+        answer = _read_until_closed(sock, timeout=BODY_IDLE_TIMEOUT + 8)
+        waited = time.monotonic() - sent
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert body.startswith(b'{"success":false,"code":"request_timeout"')
+    assert BODY_IDLE_TIMEOUT - 0.5 < waited < BODY_IDLE_TIMEOUT + 3
+
+
+def test_a_websocket_outlives_the_header_deadline(server: Server) -> None:
+    asyncio.run(_websocket_outlives_deadline(server.url))
+
+
+async def _websocket_outlives_deadline(url: str) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        api = Api(http)
+        owner = await api.agent()
+        project_id = await api.project(owner)
+        dashboard = await open_socket(url, owner.token)
+        await asyncio.sleep(HEADER_TIMEOUT + KEEP_ALIVE_TIMEOUT + 0.5)
+        await dashboard.subscribe(f"/{project_id}/requests")
+        await dashboard.ws.close()
+
+
+@dataclass
+class HeldConnections:
+    socks: list[socket.socket] = field(default_factory=list)
+
+    def close(self, count: int) -> None:
+        for sock in self.socks[:count]:
+            sock.close()
+        del self.socks[:count]
+
+
+def test_connections_past_the_cap_are_refused_until_some_close(tmp_path: Path) -> None:
+    cap = 20
+    capped = _serve(
+        tmp_path, FRONTDESK_HTTP_MAX_CONNECTIONS=str(cap), FRONTDESK_HTTP_HEADER_TIMEOUT="60"
+    )
+    held = HeldConnections()
+    try:
+        held.socks = [socket.create_connection(("127.0.0.1", capped.port)) for _ in range(cap)]
+        time.sleep(0.5)  # let the server accept them all
+        with socket.create_connection(("127.0.0.1", capped.port)) as extra:
+            extra.sendall(b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n")
+            answer = _read_until_closed(extra, timeout=5)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503 "), answer[:200]
+        assert body.startswith(b'{"success":false,"code":"too_many_connections"')
+
+        held.close(5)
+        deadline = time.monotonic() + 5
+        status = 0
+        while status != 200 and time.monotonic() < deadline:
+            status = httpx.get(capped.url + "/health", timeout=2).status_code
+            time.sleep(0.05)
+        assert status == 200
+    finally:
+        held.close(len(held.socks))
+        _stop(capped)
