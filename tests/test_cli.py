@@ -11,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import jwt
+import pytest
 
+from tests.conftest import REDIS_URL, require_service
 from tests.live import free_port
 
 
@@ -105,3 +107,66 @@ def test_sign_token_produces_a_customer_token(tmp_path: Path) -> None:
         audience="https://tiledesk.com/projects/" + "a" * 24,
     )
     assert claims["_id"] == "c-1" and claims["sub"] == "userexternal"
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree = [pid]
+    for process in tree:
+        tree.extend(child for child, parent in parents.items() if parent == process)
+    return tree
+
+
+def _worker_count(pid: int) -> int:
+    count = 0
+    for process in _process_tree(pid)[1:]:
+        try:
+            count += b"spawn_main" in Path(f"/proc/{process}/cmdline").read_bytes()
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_keeps_the_secret_out_of_the_process_environment(
+    tmp_path: Path, request: pytest.FixtureRequest, workers: int
+) -> None:
+    port = free_port()
+    env = _env(tmp_path, FRONTDESK_PORT=str(port), FRONTDESK_LOG_LEVEL="warning")
+    if workers > 1:  # several processes share their events through Redis
+        require_service("Redis", "127.0.0.1", 6379)
+        env["FRONTDESK_DATABASE_URL"] = request.getfixturevalue("pg_schema")
+        env["FRONTDESK_REDIS_URL"] = REDIS_URL
+        env["FRONTDESK_REDIS_CHANNEL"] = f"frontdesk-test:{port}"
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "frontdesk", "serve", "--workers", str(workers)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        healthy = False
+        while not (healthy and _worker_count(proc.pid) >= (workers if workers > 1 else 0)):
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            try:
+                healthy = httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
+            except httpx.TransportError:
+                time.sleep(0.2)
+        # The secret was generated at first start and kept in the data dir, not the environment.
+        secret = (tmp_path / "data" / "secret.key").read_text().strip().encode()
+        environments = {pid: Path(f"/proc/{pid}/environ").read_bytes()
+                        for pid in _process_tree(proc.pid)}
+        assert len(environments) >= 1 + (workers if workers > 1 else 0)
+        assert all(secret not in environ for environ in environments.values())
+        assert all(b"FRONTDESK_SECRET=" not in environ for environ in environments.values())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
