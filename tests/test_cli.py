@@ -139,7 +139,8 @@ def test_serve_keeps_the_secret_out_of_the_process_environment(
     tmp_path: Path, request: pytest.FixtureRequest, workers: int
 ) -> None:
     port = free_port()
-    env = _env(tmp_path, FRONTDESK_PORT=str(port), FRONTDESK_LOG_LEVEL="warning")
+    env = _env(tmp_path, FRONTDESK_PORT=str(port), FRONTDESK_LOG_LEVEL="warning",
+               FRONTDESK_HTTP_MAX_HEADER_BYTES="4096")
     if workers > 1:  # several processes share their events through Redis
         require_service("Redis", "127.0.0.1", 6379)
         env["FRONTDESK_DATABASE_URL"] = request.getfixturevalue("pg_schema")
@@ -167,6 +168,10 @@ def test_serve_keeps_the_secret_out_of_the_process_environment(
         assert len(environments) >= 1 + (workers if workers > 1 else 0)
         assert all(secret not in environ for environ in environments.values())
         assert all(b"FRONTDESK_SECRET=" not in environ for environ in environments.values())
+        # The serving processes still read the rest of their settings from the environment.
+        for _ in range(4):  # new connections, so that more than one worker is likely asked
+            r = httpx.get(f"http://127.0.0.1:{port}/health", headers={"X-Big": "a" * 5000})
+            assert (r.status_code, r.json()["code"]) == (431, "headers_too_large")
     finally:
         proc.terminate()
         proc.wait(timeout=20)
