@@ -27,7 +27,7 @@ import dataclasses
 import functools
 import logging
 from asyncio import TimerHandle
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 from uvicorn.config import Config
@@ -64,14 +64,17 @@ class ConnectionLimits:
 
 @functools.cache
 def _limits_from_environment() -> ConnectionLimits:
-    # A worker process started by ``serve --workers N`` reads its settings where the app
-    # factory reads them.
+    # Read where the app factory (frontdesk.asgi) reads its settings: each serving process,
+    # the one ``serve`` runs or a worker it spawns, imports this module afresh.
     return ConnectionLimits.from_settings(Settings.from_env())
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for ``uvicorn.run`` that put the connection limits in force."""
-    GuardedHttpProtocol.limits = ConnectionLimits.from_settings(settings)
+    """Keyword arguments for ``uvicorn.run`` that put the connection limits in force.
+
+    The protocol reads its limits from the environment, as the app does, so ``settings`` must
+    be the environment's (plus command-line options, which do not touch these limits).
+    """
     return {
         "http": GuardedHttpProtocol,
         "ws": "websockets-sansio",
@@ -95,13 +98,7 @@ def error_response(error: FrontdeskError, default_headers: list[tuple[bytes, byt
 
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with header size, header time, body idle and connection
-    count limits (see the module docstring).
-
-    ``limits`` is set by ``uvicorn_options`` in the serving process; a worker process, which
-    imports this class afresh, reads the same settings from its environment.
-    """
-
-    limits: ClassVar[ConnectionLimits | None] = None
+    count limits (see the module docstring)."""
 
     def __init__(
         self,
@@ -111,7 +108,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        self.guard = self.limits or _limits_from_environment()
+        self.guard = _limits_from_environment()
         self.reading_headers = True
         self.header_bytes = 0
         self.refused = False
