@@ -143,9 +143,10 @@ def _serve(settings: Settings, workers: int) -> int:
 
     import uvicorn
 
-    from frontdesk.server import uvicorn_options
+    from frontdesk.server import raise_open_file_limit, uvicorn_options
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+    raise_open_file_limit(settings)
     # The app, in this process or a worker, reads its settings from the environment as this
     # command did; only the command-line options have to be added there. The secret never is:
     # it stays where the operator put it (environment or data dir), and the app reads it there.

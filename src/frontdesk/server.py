@@ -26,6 +26,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import resource
 from asyncio import TimerHandle
 from typing import Any
 
@@ -43,6 +44,10 @@ from frontdesk.errors import (
 from frontdesk.settings import Settings
 
 logger = logging.getLogger("frontdesk.server")
+
+# Descriptors a serving process needs besides its client connections: database and Redis
+# connections, the listening socket, log and data files, the event loop's own.
+_FILES_BESIDES_CONNECTIONS = 128
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +72,29 @@ def _limits_from_environment() -> ConnectionLimits:
     # Read where the app factory (frontdesk.asgi) reads its settings: each serving process,
     # the one ``serve`` runs or a worker it spawns, imports this module afresh.
     return ConnectionLimits.from_settings(Settings.from_env())
+
+
+def raise_open_file_limit(settings: Settings) -> None:
+    """Raise this process's soft open-file limit, within its hard limit, so that the
+    connection cap fits under it with room for database connections and files; warn when the
+    hard limit is too low. Worker processes inherit the raised limit.
+
+    Past the limit, accepting fails and the server stops accepting anyone for a while; under
+    it, the cap answers 503 and everyone else is still served.
+    """
+    needed = settings.http_max_connections + _FILES_BESIDES_CONNECTIONS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if target < needed:
+        logger.warning(
+            "the open-file limit (%d) is below FRONTDESK_HTTP_MAX_CONNECTIONS (%d) plus %d for"
+            " the database and files: lower the setting or raise the limit (ulimit -n)",
+            target, settings.http_max_connections, _FILES_BESIDES_CONNECTIONS,
+        )
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -49,7 +50,9 @@ class Server:
         raise AssertionError("no VmRSS")
 
 
-def _serve(directory: Path, **settings: str) -> Server:
+def _serve(
+    directory: Path, open_files: tuple[int, int] | None = None, **settings: str
+) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
     env.update({
@@ -65,6 +68,8 @@ def _serve(directory: Path, **settings: str) -> Server:
         process = subprocess.Popen(
             [sys.executable, "-m", "frontdesk", "serve"], env=env, stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files))
+            if open_files else None,
         )
     server = Server(process, port, log)
     deadline = time.monotonic() + 30
@@ -361,3 +366,30 @@ def test_connections_past_the_cap_are_refused_until_some_close(tmp_path: Path) -
     finally:
         held.close(len(held.socks))
         _stop(capped)
+
+
+def _open_file_limit(pid: int) -> tuple[int, int]:
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft, hard = line.split()[3:5]
+            return int(soft), int(hard)
+    raise AssertionError("no open-file limit")
+
+
+def test_serve_raises_a_low_open_file_limit_to_fit_the_connection_cap(tmp_path: Path) -> None:
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 2000:
+        pytest.skip(f"the hard open-file limit here is {hard}")
+    server = _serve(tmp_path, open_files=(256, hard), FRONTDESK_HTTP_MAX_CONNECTIONS="1000")
+    try:
+        soft, _ = _open_file_limit(server.process.pid)
+    finally:
+        _stop(server)
+    assert soft >= 1000 + 100
+    assert "open-file limit" not in server.log.read_text()
+
+
+def test_serve_warns_when_the_open_file_limit_cannot_fit_the_cap(tmp_path: Path) -> None:
+    server = _serve(tmp_path, open_files=(256, 256), FRONTDESK_HTTP_MAX_CONNECTIONS="1000")
+    _stop(server)
+    assert "open-file limit (256) is below FRONTDESK_HTTP_MAX_CONNECTIONS" in server.log.read_text()
