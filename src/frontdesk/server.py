@@ -3,7 +3,7 @@
 uvicorn's own knobs cover the idle time between two requests on a kept-alive connection
 (``timeout_keep_alive``). It has no bound on the size of a request's headers with httptools, no
 deadline for receiving them and none for a stalled body, and it accepts every connection it is
-offered. ``GuardedHttpProtocol`` adds those four limits to uvicorn's httptools protocol, so a
+offered. ``GuardedHttpProtocol`` adds those limits to uvicorn's httptools protocol, so a
 server reached without a proxy in front is safe from slow and endless clients:
 
 - header bytes: counted as they arrive, before the parser buffers them; past
@@ -14,7 +14,8 @@ server reached without a proxy in front is safe from slow and endless clients:
 - body idle time: a request whose body stops arriving for ``http_body_idle_timeout`` seconds is
   answered 408 ``request_timeout`` (if no answer has started) and closed;
 - open connections: past ``http_max_connections`` (HTTP and WebSocket alike) a new connection
-  is answered 503 ``too_many_connections`` and closed at once, before anything is read.
+  is answered 503 ``too_many_connections`` and closed at once, before anything is read; past
+  ``http_max_connections_per_ip`` from one address, 429 ``too_many_connections_per_address``.
 
 A WebSocket upgrade goes through this protocol too: its headers obey the same limits, and the
 timers stop when the connection is handed to the WebSocket protocol.
@@ -27,6 +28,7 @@ import dataclasses
 import functools
 import logging
 import resource
+import time
 from asyncio import TimerHandle
 from typing import Any
 
@@ -38,6 +40,7 @@ from uvicorn.server import ServerState
 from frontdesk.errors import (
     FrontdeskError,
     HeadersTooLarge,
+    RateLimited,
     RequestTimeout,
     ServiceUnavailable,
 )
@@ -56,6 +59,7 @@ class ConnectionLimits:
     header_timeout: float
     body_idle_timeout: float
     max_connections: int
+    max_connections_per_ip: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionLimits:
@@ -64,6 +68,7 @@ class ConnectionLimits:
             header_timeout=settings.http_header_timeout,
             body_idle_timeout=settings.http_body_idle_timeout,
             max_connections=settings.http_max_connections,
+            max_connections_per_ip=settings.http_max_connections_per_ip,
         )
 
 
@@ -112,6 +117,18 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+_last_refusal_logged = 0.0
+
+
+def _log_refusal(refusal: FrontdeskError) -> None:
+    # At most once a second: a flood of refused connections must not become a flood of logs.
+    global _last_refusal_logged
+    now = time.monotonic()
+    if now - _last_refusal_logged >= 1.0:
+        _last_refusal_logged = now
+        logger.warning("refusing connections: %s", refusal.code)
+
+
 def error_response(error: FrontdeskError, default_headers: list[tuple[bytes, bytes]]) -> bytes:
     """The bytes of a complete JSON error answer that closes the connection."""
     body = orjson.dumps(error.to_json())
@@ -145,15 +162,33 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        refusal = self._over_capacity()
+        if refusal is not None:
+            _log_refusal(refusal)
+            self._refuse(refusal)
+            return
+        self._start_header_timer()
+
+    def _over_capacity(self) -> FrontdeskError | None:
+        """Why this new connection is one too many, if it is (it is counted already)."""
         if len(self.connections) > self.guard.max_connections:
-            logger.warning("refused a connection: %d open", len(self.connections) - 1)
-            error = ServiceUnavailable(
+            return ServiceUnavailable(
                 "The server has too many open connections; try again shortly.",
                 code="too_many_connections",
             )
-            self._refuse(error)
-            return
-        self._start_header_timer()
+        per_ip = self.guard.max_connections_per_ip
+        if per_ip and self.client is not None:
+            address = self.client[0]
+            same = sum(
+                1 for other in self.connections
+                if (getattr(other, "client", None) or ("",))[0] == address
+            )
+            if same > per_ip:
+                return RateLimited(
+                    "Too many open connections from your address; close some first.",
+                    code="too_many_connections_per_address",
+                )
+        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()

@@ -136,6 +136,11 @@ class Settings:
         "Open connections (HTTP and WebSocket) per server process; more are answered 503 and"
         " closed. Keep it below the open-file limit (ulimit -n).",
     )
+    http_max_connections_per_ip: int = _setting(
+        200,
+        "Open connections from one client IP address per server process (0: no limit); more"
+        " are answered 429 and closed.",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -186,6 +191,9 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
+
+        if self.http_max_connections_per_ip < 0:
+            raise ConfigurationError("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP must not be negative")
 
     @property
     def effective_database_url(self) -> str:

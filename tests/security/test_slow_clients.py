@@ -334,35 +334,55 @@ async def _websocket_outlives_deadline(url: str) -> None:
 class HeldConnections:
     socks: list[socket.socket] = field(default_factory=list)
 
+    def open(self, port: int, count: int, source: str) -> None:
+        """``count`` idle connections from the loopback address ``source``."""
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+            self.socks.append(sock)
+        time.sleep(0.5)  # let the server accept them all
+
     def close(self, count: int) -> None:
         for sock in self.socks[:count]:
             sock.close()
         del self.socks[:count]
 
 
-def test_connections_past_the_cap_are_refused_until_some_close(tmp_path: Path) -> None:
-    cap = 20
+def _answer_from(port: int, source: str) -> tuple[bytes, bytes]:
+    """(status line, body) of ``GET /health`` on a new connection from ``source``."""
+    with socket.create_connection(("127.0.0.1", port), source_address=(source, 0)) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\nConnection: close\r\n\r\n")
+        answer = _read_until_closed(sock, timeout=5)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], body
+
+
+def test_connections_past_the_caps_are_refused_until_some_close(tmp_path: Path) -> None:
     capped = _serve(
-        tmp_path, FRONTDESK_HTTP_MAX_CONNECTIONS=str(cap), FRONTDESK_HTTP_HEADER_TIMEOUT="60"
+        tmp_path,
+        FRONTDESK_HTTP_MAX_CONNECTIONS="20",
+        FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP="10",
+        FRONTDESK_HTTP_HEADER_TIMEOUT="60",  # the held connections stay open
     )
     held = HeldConnections()
     try:
-        held.socks = [socket.create_connection(("127.0.0.1", capped.port)) for _ in range(cap)]
-        time.sleep(0.5)  # let the server accept them all
-        with socket.create_connection(("127.0.0.1", capped.port)) as extra:
-            extra.sendall(b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n")
-            answer = _read_until_closed(extra, timeout=5)
-        head, _, body = answer.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 503 "), answer[:200]
+        held.open(capped.port, 10, "127.0.0.1")
+        status, body = _answer_from(capped.port, "127.0.0.1")
+        assert status.startswith(b"HTTP/1.1 429 ")
+        assert body.startswith(b'{"success":false,"code":"too_many_connections_per_address"')
+        assert _answer_from(capped.port, "127.0.0.2")[0] == b"HTTP/1.1 200 OK"
+
+        held.open(capped.port, 10, "127.0.0.2")  # 20 open: the server's cap
+        status, body = _answer_from(capped.port, "127.0.0.3")
+        assert status.startswith(b"HTTP/1.1 503 ")
         assert body.startswith(b'{"success":false,"code":"too_many_connections"')
 
         held.close(5)
         deadline = time.monotonic() + 5
-        status = 0
-        while status != 200 and time.monotonic() < deadline:
-            status = httpx.get(capped.url + "/health", timeout=2).status_code
+        status = b""
+        while status != b"HTTP/1.1 200 OK" and time.monotonic() < deadline:
+            status = _answer_from(capped.port, "127.0.0.3")[0]
             time.sleep(0.05)
-        assert status == 200
+        assert status == b"HTTP/1.1 200 OK"
     finally:
         held.close(len(held.socks))
         _stop(capped)
