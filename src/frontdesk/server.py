@@ -240,6 +240,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _should_upgrade(self) -> bool:
         return not self.refused and super()._should_upgrade()
 
+    def _unsupported_upgrade_warning(self) -> None:
+        if not self.refused:  # a refused handshake is answered 431, not an unsupported one
+            super()._unsupported_upgrade_warning()
+
     def _header_size(self) -> int:
         """Bytes of the request line and headers as parsed (surrounding spaces trimmed)."""
         request_line = len(self.parser.get_method()) + len(self.url) + len(b"  HTTP/1.1\r\n")

@@ -211,6 +211,16 @@ def test_oversized_headers_are_answered_431_with_a_json_error(server: Server) ->
     assert head.startswith(b"HTTP/1.1 431 ")
     assert b"content-type: application/json" in head
     assert body.startswith(b'{"success":false,"code":"headers_too_large"')
+    # A WebSocket handshake obeys the same limit.
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(
+            b"GET /ws HTTP/1.1\r\nHost: frontdesk.test\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"X-Big: " + b"a" * MAX_HEADER_BYTES + b"\r\n\r\n"
+        )
+        answer = _read_until_closed(sock, timeout=5)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
     # Headers just under the limit still pass.
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(REQUEST_PREFIX + b"a" * (MAX_HEADER_BYTES - 200) + b"\r\n\r\n")
