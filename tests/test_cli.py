@@ -87,6 +87,25 @@ def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "FRONTDESK_SECRET" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("FRONTDESK_HTTP_MAX_HEADER_BYTES", "0"),
+        ("FRONTDESK_HTTP_HEADER_TIMEOUT", "0"),
+        ("FRONTDESK_HTTP_BODY_IDLE_TIMEOUT", "-1"),
+        ("FRONTDESK_HTTP_KEEP_ALIVE_TIMEOUT", "0"),
+        ("FRONTDESK_HTTP_MAX_CONNECTIONS", "0"),
+        ("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP", "-1"),
+        ("FRONTDESK_HTTP_HEADER_TIMEOUT", "soon"),
+    ],
+)
+def test_serve_refuses_connection_limits_that_cannot_work(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    result = _frontdesk("serve", env=_env(tmp_path, **{variable: value}))
+    assert result.returncode == 2 and variable in result.stderr
+
+
 def test_sign_token_produces_a_customer_token(tmp_path: Path) -> None:
     result = _frontdesk(
         "sign-token",
