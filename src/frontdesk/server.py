@@ -12,7 +12,8 @@ server reached without a proxy in front is safe from slow and endless clients:
   kept-alive one, the headers must be complete within ``http_header_timeout`` seconds, else
   408 ``request_timeout`` and close (a connection that sent nothing is closed silently);
 - body idle time: a request whose body stops arriving for ``http_body_idle_timeout`` seconds is
-  answered 408 ``request_timeout`` (if no answer has started) and closed;
+  answered 408 ``request_timeout`` (if no answer has started) and closed; a connection whose
+  client stops reading its answers for as long is dropped;
 - open connections: past ``http_max_connections`` (HTTP and WebSocket alike) a new connection
   is answered 503 ``too_many_connections`` and closed at once, before anything is read; past
   ``http_max_connections_per_ip`` from one address, 429 ``too_many_connections_per_address``.
@@ -159,6 +160,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.refused = False
         self.header_timer: TimerHandle | None = None
         self.body_timer: TimerHandle | None = None
+        self.send_timer: TimerHandle | None = None
+        self.unsent = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -193,7 +196,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
         self._stop_body_timer()
+        self._stop_send_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._watch_sending()
+
+    def resume_writing(self) -> None:
+        self._stop_send_timer()
+        super().resume_writing()
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():
@@ -308,6 +320,27 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             )
             self.transport.write(error_response(error, self.server_state.default_headers))
         self.transport.close()
+
+    def _watch_sending(self) -> None:
+        self._stop_send_timer()
+        self.unsent = self.transport.get_write_buffer_size()
+        self.send_timer = self.loop.call_later(self.guard.body_idle_timeout, self._send_timed_out)
+
+    def _stop_send_timer(self) -> None:
+        if self.send_timer is not None:
+            self.send_timer.cancel()
+            self.send_timer = None
+
+    def _send_timed_out(self) -> None:
+        self.send_timer = None
+        if self.transport.is_closing():
+            return
+        if self.transport.get_write_buffer_size() < self.unsent:  # read, if slowly
+            self._watch_sending()
+            return
+        # The client stopped reading its answers: nothing more can be sent to it, so the
+        # connection is dropped rather than flushed.
+        self.transport.abort()
 
     def _refuse(self, error: FrontdeskError) -> None:
         self._stop_header_timer()

@@ -126,7 +126,9 @@ class Settings:
         " byte (late: 408, closed).",
     )
     http_body_idle_timeout: float = _setting(
-        30.0, "Seconds a request body may stall before the request is answered 408 and closed."
+        30.0,
+        "Seconds a request body may stall (then 408, closed), or a client leave its answers"
+        " unread (then dropped).",
     )
     http_keep_alive_timeout: int = _setting(
         5, "Seconds an idle kept-alive HTTP connection stays open between requests."

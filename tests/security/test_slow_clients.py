@@ -360,6 +360,18 @@ def test_a_stalled_body_is_answered_408_and_closed(server: Server) -> None:
     assert BODY_IDLE_TIMEOUT - 0.5 < waited < BODY_IDLE_TIMEOUT + 3
 
 
+def test_a_client_that_stops_reading_its_answers_is_dropped(server: Server) -> None:
+    pipelined = 100  # about 12 MB of answers, more than the socket buffers hold
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sock.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n" * pipelined)
+        time.sleep(BODY_IDLE_TIMEOUT + 2)  # reading nothing
+        received = _read_until_closed(sock, timeout=10)
+    assert not received.endswith(b"<still open>")
+    assert received.count(b"HTTP/1.1 200 OK") < pipelined
+
+
 def test_a_websocket_outlives_the_header_deadline(server: Server) -> None:
     asyncio.run(_websocket_outlives_deadline(server.url))
 
