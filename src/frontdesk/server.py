@@ -1,10 +1,12 @@
 """How ``frontdesk serve`` runs uvicorn: the HTTP protocol and its connection limits.
 
 uvicorn's own knobs cover the idle time between two requests on a kept-alive connection
-(``timeout_keep_alive``). It has no bound on the size of a request's headers with httptools, no
-deadline for receiving them and none for a stalled body, and it accepts every connection it is
-offered. ``GuardedHttpProtocol`` adds those limits to uvicorn's httptools protocol, so a
-server reached without a proxy in front is safe from slow and endless clients:
+(``timeout_keep_alive``). With httptools it has no bound on the size of a request's headers
+(httptools re-buffers a growing header value, so an endless one stalls the process; uvicorn's
+``h11_max_incomplete_event_size`` applies to its slower pure-Python h11 parser only), no
+deadline for receiving them, none for a stalled body or unread answers, and it accepts every
+connection it is offered. ``GuardedHttpProtocol`` adds those limits to uvicorn's httptools
+protocol, so a server reached without a proxy in front is safe from slow and endless clients:
 
 - header bytes: counted as they arrive, before the parser buffers them; past
   ``http_max_header_bytes`` the request is answered 431 ``headers_too_large`` and closed;
@@ -180,7 +182,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 code="too_many_connections",
             )
         per_ip = self.guard.max_connections_per_ip
-        if per_ip and self.client is not None:
+        if per_ip and self.client is not None and len(self.connections) > per_ip:
             address = self.client[0]
             same = sum(
                 1 for other in self.connections
