@@ -16,6 +16,8 @@ protocol, so a server reached without a proxy in front is safe from slow and end
 - body idle time: a request whose body stops arriving for ``http_body_idle_timeout`` seconds is
   answered 408 ``request_timeout`` (if no answer has started) and closed; a connection whose
   client stops reading its answers for as long is dropped;
+- pipelining: past ``MAX_PIPELINED_REQUESTS`` requests waiting on one connection, the
+  waiting ones are answered and the connection closed, nothing more read;
 - open connections: past ``http_max_connections`` (HTTP and WebSocket alike) a new connection
   is answered 503 ``too_many_connections`` and closed at once, before anything is read; past
   ``http_max_connections_per_ip`` from one address, 429 ``too_many_connections_per_address``.
@@ -50,6 +52,11 @@ from frontdesk.errors import (
 from frontdesk.settings import Settings
 
 logger = logging.getLogger("frontdesk.server")
+
+# Requests a client may send ahead on one connection, waiting to be answered in turn. Past
+# it the queued ones are answered and the connection closed: each waiting request holds its
+# parsed headers, so one read of tiny pipelined requests would otherwise queue thousands.
+MAX_PIPELINED_REQUESTS = 16
 
 # Descriptors a serving process needs besides its client connections: database and Redis
 # connections, the listening socket, log and data files, the event loop's own.
@@ -160,6 +167,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.reading_headers = True
         self.header_bytes = 0
         self.refused = False
+        self.pipeline_full = False
         self.header_timer: TimerHandle | None = None
         self.body_timer: TimerHandle | None = None
         self.send_timer: TimerHandle | None = None
@@ -210,24 +218,38 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().resume_writing()
 
     def data_received(self, data: bytes) -> None:
-        if self.transport.is_closing():
-            return
+        if self.transport.is_closing() or self.pipeline_full:
+            return  # once the pipeline is full, what else comes is not read
         if self.reading_headers:
             self._start_header_timer()
             self.header_bytes += len(data)
         super().data_received(data)
-        # Headers still incomplete after this read are counted by the bytes received, so the
-        # parser never buffers more than the limit plus one read (a few hundred KiB at most);
-        # complete ones are measured in on_headers_complete.
-        too_large = self.reading_headers and self.header_bytes > self.guard.max_header_bytes
-        if (too_large or self.refused) and not self.transport.is_closing():
+        if self._headers_too_large():
             self._refuse(HeadersTooLarge(
                 f"Request headers exceed {self.guard.max_header_bytes} bytes."
             ))
 
+    def _headers_too_large(self) -> bool:
+        """Whether the request being read is to be refused for the size of its headers.
+
+        Headers still incomplete after a read are counted by the bytes received, so the
+        parser never buffers more than the limit plus one read (a few hundred KiB at most);
+        complete ones are measured in on_headers_complete.
+        """
+        if self.transport.is_closing() or self.pipeline_full:
+            return False
+        incomplete = self.reading_headers and self.header_bytes > self.guard.max_header_bytes
+        return incomplete or self.refused
+
     def on_headers_complete(self) -> None:
         self.reading_headers = False
         self._stop_header_timer()
+        busy = self.cycle is not None and not self.cycle.response_complete
+        if self.pipeline_full or (busy and len(self.pipeline) >= MAX_PIPELINED_REQUESTS):
+            # This and later requests are ignored; the last one taken is answered, then close.
+            self.pipeline_full = True
+            self.cycle.keep_alive = False
+            return
         if self._header_size() > self.guard.max_header_bytes:
             self.refused = True  # answered by data_received once the parser returns
             return
@@ -237,14 +259,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._start_body_timer()
 
     def on_body(self, body: bytes) -> None:
-        if self.refused:
+        if self.refused or self.pipeline_full:
             return
         if self.body_timer is not None:
             self._start_body_timer()
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if self.refused:
+        if self.refused or self.pipeline_full:
             return
         self._stop_body_timer()
         self.reading_headers = True
@@ -252,10 +274,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def _should_upgrade(self) -> bool:
-        return not self.refused and super()._should_upgrade()
+        return not (self.refused or self.pipeline_full) and super()._should_upgrade()
 
     def _unsupported_upgrade_warning(self) -> None:
-        if not self.refused:  # a refused handshake is answered 431, not an unsupported one
+        if not (self.refused or self.pipeline_full):  # answered otherwise
             super()._unsupported_upgrade_warning()
 
     def _header_size(self) -> int:

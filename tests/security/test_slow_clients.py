@@ -372,6 +372,31 @@ def test_a_client_that_stops_reading_its_answers_is_dropped(server: Server) -> N
     assert received.count(b"HTTP/1.1 200 OK") < pipelined
 
 
+def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Server) -> None:
+    flood = b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n" * 10_000  # ~460 KB
+    rss_before = server.rss_kib()
+    socks = []
+    try:
+        for _ in range(10):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow reader
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(flood)
+            socks.append(sock)
+        latencies = _health_latencies(server.url, seconds=3)
+        grown_kib = server.rss_kib() - rss_before
+        answers = [_read_until_closed(sock, timeout=10) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+    assert grown_kib < 32 * 1024, f"server grew {grown_kib} KiB"
+    assert _p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
+    for answer in answers:
+        assert not answer.endswith(b"<still open>")
+        assert 16 < answer.count(b"HTTP/1.1 200 OK") < 10_000
+
+
 def test_a_websocket_outlives_the_header_deadline(server: Server) -> None:
     asyncio.run(_websocket_outlives_deadline(server.url))
 
