@@ -153,7 +153,9 @@ def _worker_count(pid: int) -> int:
     return count
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    "workers", [1, pytest.param(2, marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
 def test_serve_keeps_the_secret_out_of_the_process_environment(
     tmp_path: Path, request: pytest.FixtureRequest, workers: int
 ) -> None:
