@@ -89,6 +89,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "signin_rate_per_project": 0,
         "message_rate_per_ip": 0,
         "message_rate_per_project": 0,
+        "failed_signins_per_ip": 0,
+        "failed_signins_per_account": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from frontdesk.actions.access import ProjectAccess
-from frontdesk.actions.accounts import normalise_email
+from frontdesk.actions.credentials import normalise_email
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
