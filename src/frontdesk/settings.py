@@ -193,6 +193,29 @@ class Settings:
         "Open connections from one client IP address per server process (0: no limit); more"
         " are answered 429 and closed.",
     )
+    password_hash_concurrency: int = _setting(
+        2, "Password hashes (Argon2id) run at once per process, off the event loop."
+    )
+    password_hash_queue: int = _setting(
+        16,
+        "Password checks that may wait for a hashing slot; more at once are refused with 503"
+        " password_checks_busy.",
+    )
+    failed_passwords_per_ip: int = _setting(
+        10,
+        "Wrong passwords (sign-in or HTTP Basic) per minute from one IP address before 429"
+        " too_many_failed_signins (0: unlimited).",
+    )
+    failed_passwords_per_account: int = _setting(
+        30,
+        "Wrong passwords per minute for one account email, from any address, before 429"
+        " too_many_failed_signins (0: unlimited).",
+    )
+    basic_auth_cache_seconds: int = _setting(
+        300,
+        "Seconds a verified HTTP Basic email and password is remembered per process, so a"
+        " client re-sending it skips Argon2id (0: verify every call).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -248,6 +271,7 @@ class Settings:
             "http_body_idle_timeout",
             "http_keep_alive_timeout",
             "http_max_connections",
+            "password_hash_concurrency",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

@@ -36,7 +36,12 @@ class Call:
 
     @property
     def client_ip(self) -> str:
-        return self.request.client.host if self.request.client else "unknown"
+        return client_ip(self.request)
+
+
+def client_ip(request: Request) -> str:
+    """The address limits are counted against: the direct peer."""
+    return request.client.host if request.client else "unknown"
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -182,7 +187,7 @@ def to_route(endpoint: Endpoint) -> Route:
         if endpoint.auth != "none":
             principal = await authenticate(
                 services, request.headers.get("authorization"),
-                origin=request.headers.get("origin"),
+                origin=request.headers.get("origin"), ip=client_ip(request),
             )
         query = None
         if endpoint.query is not None:
