@@ -194,7 +194,9 @@ class Settings:
         " are answered 429 and closed.",
     )
     password_hash_concurrency: int = _setting(
-        2, "Password hashes (Argon2id) run at once per process, off the event loop."
+        max(1, (os.cpu_count() or 2) // 2),
+        "Password hashes (Argon2id) run at once per process, off the event loop (default: half"
+        " the CPU cores, so the event loop keeps one to itself).",
     )
     password_hash_queue: int = _setting(
         16,
