@@ -68,8 +68,8 @@ def test_every_setting_is_documented() -> None:
 
 
 SECRET = "s3cr3t-" + "q" * 40
-DB_PASSWORD = "db-pa55word"  # noqa: S105
-REDIS_PASSWORD = "redis-pa55word"  # noqa: S105
+DB_PASSWORD = "db-pa55word"
+REDIS_PASSWORD = "redis-pa55word"
 
 
 def _settings_with_secrets(tmp_path: Path) -> Settings:
