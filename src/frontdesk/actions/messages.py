@@ -104,12 +104,10 @@ async def check_post_message(
         # The side a message is drawn on comes from who the server knows sent it, never
         # from the display name (a customer token may say "Support Team").
         sender_kind = "agent" if isinstance(principal, Agent) else "visitor"
-        if isinstance(principal, Agent):
-            sender, fullname = principal.user_id, principal.fullname or principal.email
-        elif principal.is_authenticated:
-            sender, fullname = principal.visitor_id, principal.fullname or principal.visitor_id
+        sender = principal.id
+        if principal.is_authenticated:
+            fullname = principal.display_name
         else:
-            sender = principal.visitor_id
             fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
         message: Row = {
             "id": services.ids.object_id(),

@@ -148,8 +148,7 @@ async def list_my_requests(
     services: Services, access: ProjectAccess, *, page: int, limit: int, status: str | None
 ) -> dict[str, Any]:
     principal = access.principal
-    user_id = principal.user_id if isinstance(principal, Agent) else principal.visitor_id
-    filt = RequestFilter(visible_to=user_id, **_status_filter(status))
+    filt = RequestFilter(visible_to=principal.id, **_status_filter(status))
     return await list_requests(services, access, filt, page=page, limit=limit)
 
 
@@ -285,11 +284,7 @@ async def check_close(
     row = await access_request(services, access, request_id)
     if row["status"] == RequestStatus.CLOSED:
         return present_request(row)
-    closed_by = (
-        access.principal.user_id
-        if isinstance(access.principal, Agent)
-        else access.principal.visitor_id
-    )
+    closed_by = access.principal.id
     return await _change(
         services,
         access,

@@ -17,7 +17,7 @@ from typing import Any
 
 from frontdesk import jsonutil
 from frontdesk.actions.access import ProjectAccess, access_project, access_request
-from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.principals import Caller, Principal
 from frontdesk.errors import NotFound, ValidationFailed
 from frontdesk.presenters import (
     present_message,
@@ -168,10 +168,8 @@ def _json_size(objects: list[dict[str, Any]]) -> int:
     return len(jsonutil.dumpb(objects))
 
 
-def _who(principal: Principal) -> tuple[str, str]:
-    if isinstance(principal, Agent):
-        return principal.user_id, principal.fullname or principal.email
-    return principal.visitor_id, principal.fullname or principal.visitor_id
+def _who(principal: Caller) -> tuple[str, str]:
+    return principal.id, principal.display_name
 
 
 async def notify_typing(

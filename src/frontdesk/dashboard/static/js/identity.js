@@ -1,5 +1,5 @@
 // Who a visitor is and how we know: avatar with the shield, fields marked verified or
-// self-reported (from lead.provenance), and the senderAuthInfo record (SPEC 2.5).
+// self-reported (from lead.provenance), and the senderAuthInfo record (docs/identity.md).
 
 import { h, icon } from "./dom.js";
 import { ago, dateTime } from "./format.js";
