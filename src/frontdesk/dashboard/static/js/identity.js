@@ -4,7 +4,7 @@
 import { h, icon } from "./dom.js";
 import { ago, dateTime } from "./format.js";
 
-export const SHIELD_TIP =
+const SHIELD_TIP =
   "Authenticated visitor: identity verified by a token your backend signed with this project's secret";
 
 const PALETTE_SIZE = 8; // .avatar-c0 … .avatar-c7 in the stylesheet
