@@ -109,6 +109,9 @@ def test_a_bad_secret_is_not_echoed_in_the_error() -> None:
     with pytest.raises(ConfigurationError) as info:
         Settings.from_env({"FRONTDESK_SECRET": "changeme"})
     assert "changeme" not in info.value.message
+    with pytest.raises(ValidationError) as refused:
+        Settings(secret=[SECRET])
+    assert SECRET not in str(refused.value)
 
 
 def test_settings_are_frozen_and_replace_checks_values(tmp_path: Path) -> None:

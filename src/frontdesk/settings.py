@@ -43,7 +43,11 @@ def _setting(default: Any, help: str) -> Any:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=_ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid"
+        env_prefix=_ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,  # a refused value may be a secret
     )
 
     host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
