@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.principals import Principal
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import TokenBucket
 
@@ -82,11 +82,7 @@ class Connection:
     def user_id(self) -> str | None:
         if self.principal is None:
             return None
-        return (
-            self.principal.user_id
-            if isinstance(self.principal, Agent)
-            else (self.principal.visitor_id)
-        )
+        return self.principal.id
 
     def send(self, frame: str) -> bool:
         """Queue ``frame``; False (and the socket closing as too slow) when the queue is full."""

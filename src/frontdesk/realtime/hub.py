@@ -115,10 +115,6 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
 
-    @property
-    def connection_count(self) -> int:
-        return len(self._connections)
-
     async def start(self) -> None:
         self.services.broker.subscribe(self.on_event)
         self.services.broker.watch_link(self._on_broker_link)

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlparse
 
+from frontdesk.extras import import_extra
+
 Row = dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
 CommitHook = Callable[[], Awaitable[None] | None]
@@ -214,8 +216,7 @@ class PostgresDatabase(_PostgresQueries):
     async def connect(
         cls, url: str, *, schema: str | None = None, min_size: int = 2, max_size: int = 10
     ) -> PostgresDatabase:
-        import asyncpg
-
+        asyncpg = import_extra("asyncpg", extra="postgres", wanted_by="FRONTDESK_DATABASE_URL")
         settings = {"search_path": schema} if schema else {}
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, server_settings=settings
