@@ -2,31 +2,44 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: what running needs (the package), and that plus the test and lint tools.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench soak install browser node clean
+.PHONY: run test check bench soak install browser nginx node clean
 
-$(STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-## make run: set everything up and serve on SQLite with a demo project
-run: $(STAMP)
+## make run: install what serving needs (no test tools) and serve on SQLite with a demo project
+run: $(RUNTIME_STAMP)
 	$(BIN)/frontdesk migrate
 	$(BIN)/frontdesk serve --demo
 
-## make test: set everything up (Python packages, Chromium, Node clients) and run the whole suite
-test: $(STAMP) browser node
+## make test: set everything up (Python packages, Chromium, nginx, Node clients) and run the
+## whole suite
+test: $(STAMP) browser nginx node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -q && apt-get install -y -q chromium) >/dev/null; }
+
+# The deployment tests run Debian's nginx in front of frontdesk with deploy/nginx.conf.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  echo "installing Debian's nginx for the deployment tests"; \
+	  (apt-get update -q && apt-get install -y -q nginx) >/dev/null; }
 
 node:
 	cd tests/compat && (test -d node_modules || npm ci --silent --no-audit --no-fund)

@@ -46,9 +46,9 @@ def test_four_processes_migrating_a_fresh_schema_apply_each_migration_once(
 
 async def _schema(url: str) -> tuple[list[str], set[str]]:
     base, _, search_path = url.partition("?search_path=")
-    conn = await asyncpg.connect(base)
+    conn = await asyncpg.connect(base, server_settings={"search_path": search_path})
     try:
-        rows = await conn.fetch(f"SELECT version FROM {search_path}.schema_migrations")
+        rows = await conn.fetch("SELECT version FROM schema_migrations")
         tables = await conn.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1",
             search_path,
