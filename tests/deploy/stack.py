@@ -195,6 +195,7 @@ def deployment(tmp_path: Path, pg_schema: str, **settings: str) -> Iterator[Stac
         "FRONTDESK_LOG_LEVEL": "warning",
         # nginx connects from the loopback address: the one proxy to trust.
         "FRONTDESK_TRUSTED_PROXIES": "127.0.0.1",
+        "FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP": "0",
         **{"FRONTDESK_" + name.upper(): value for name, value in settings.items()},
     }
     authority = trustme.CA()
