@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import signal
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from frontdesk.settings import Settings
 from tests.deploy.stack import Stack, deployment
@@ -146,7 +147,7 @@ class Widget:
         while not self.stopped:
             try:
                 socket = await open_socket(self.stack, self.token)
-            except (OSError, ConnectionClosed, TimeoutError):
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError):
                 await asyncio.sleep(0.2)  # the widget's back-off
                 continue
             try:
@@ -246,7 +247,7 @@ async def _restart_under_visitors(stack: Stack, visitors: int) -> None:
             widget.stopped = True
         await asyncio.gather(*tasks)
 
-    assert exit_status in (0, -15)
+    assert exit_status in (0, -signal.SIGTERM)
     assert failures == []
     moved = [w for w in widgets if 1001 in w.closes]
     assert moved, "no widget was on the stopped process"
