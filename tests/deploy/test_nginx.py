@@ -105,6 +105,13 @@ def test_the_per_address_limit_holds_across_processes_behind_the_proxy(
 ) -> None:
     with deployment(tmp_path, pg_schema, signin_rate_per_ip="5") as stack:
         asyncio.run(_per_address_limit(stack))
+        log = (stack.log_dir / "frontdesk.access.log").read_text().splitlines()
+    refused_by = {
+        field.removeprefix("upstream=") for line in log
+        if "/auth/signinAnonymously" in line and '" 429 ' in line
+        for field in line.split() if field.startswith("upstream=")
+    }
+    assert refused_by == {f"127.0.0.1:{p.port}" for p in stack.processes}
 
 
 async def _per_address_limit(stack: Stack) -> None:
