@@ -241,6 +241,11 @@ class Settings(BaseSettings):
         "Seconds a verified HTTP Basic email and password is remembered per process, so a"
         " client re-sending it skips Argon2id (0: verify every call).",
     )
+    shutdown_timeout: float = _setting(
+        30.0,
+        "Seconds a stopping process (SIGTERM) waits for the requests it accepted to be"
+        " answered before cancelling them.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -317,6 +322,7 @@ class Settings(BaseSettings):
             "http_keep_alive_timeout",
             "http_max_connections",
             "password_hash_concurrency",
+            "shutdown_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

@@ -239,11 +239,16 @@ async def open_database(url: str, *, schema: str | None = None) -> Database:
     """Open the database a URL names: ``sqlite:///path`` or ``postgresql://…``."""
     if url.startswith(("postgresql:", "postgres:")):
         return await PostgresDatabase.connect(url, schema=schema)
+    return SQLiteDatabase(sqlite_path(url))
+
+
+def sqlite_path(url: str) -> str:
+    """The file a ``sqlite:`` URL names (``:memory:`` when it names none)."""
     parsed = urlparse(url)
     path = parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
-    return SQLiteDatabase(path or ":memory:")
+    return path or ":memory:"
 
 
 Database = SQLiteDatabase | PostgresDatabase
