@@ -93,7 +93,7 @@ async def _hear_request(dashboard: Socket, rid: str) -> None:
             return
 
 
-_TRUSTS_PROXIES = "trusted_proxies" in {f.name for f in dataclasses.fields(Settings)}
+_TRUSTS_PROXIES = "trusted_proxies" in Settings.model_fields
 
 
 @pytest.mark.xfail(
