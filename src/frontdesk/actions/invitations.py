@@ -21,11 +21,10 @@ from frontdesk.actions.accounts import normalise_email
 from frontdesk.actions.team import notify_member_changed
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
-from frontdesk.clock import iso
 from frontdesk.errors import Conflict, Forbidden, NotFound
+from frontdesk.models.invitations import InvitationPublic, present_invitation
 from frontdesk.services import Services
 from frontdesk.storage import invitations, project_users
-from frontdesk.storage.database import Row
 
 _TOKEN_BYTES = 32
 
@@ -105,7 +104,9 @@ async def check_invite(
     }
 
 
-async def list_invitations(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
+async def list_invitations(
+    services: Services, access: ProjectAccess
+) -> list[InvitationPublic]:
     """The project's pending invitations, expired ones included, oldest first; no tokens."""
     rows = await invitations.pending_of_project(services.db, access.project["id"])
     now = services.now_ms()
@@ -183,22 +184,3 @@ async def check_accept(services: Services, agent: Agent, token: str) -> dict[str
         member = await notify_member_changed(services, tx, project_id, member_id)
     return {"success": True, "id_project": project_id, "role": row["role"],
             "project_user": member}
-
-
-def present_invitation(row: Row, now: int) -> dict[str, Any]:
-    status = row["status"]
-    if status == "pending" and row["token_hash"] is None:
-        status = "unsent"  # carried over from before tokens: invite again to issue one
-    elif status == "pending" and row["expires_at"] <= now:
-        status = "expired"
-    return {
-        "_id": row["id"],
-        "id": row["id"],
-        "id_project": row["project_id"],
-        "email": row["email"],
-        "role": row["role"],
-        "status": status,
-        "invitedBy": row["invited_by"],
-        "createdAt": iso(row["created_at"]),
-        "expiresAt": iso(row["expires_at"]),
-    }

@@ -11,17 +11,16 @@ from typing import Any
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.leads import access_lead
-from frontdesk.clock import iso
 from frontdesk.errors import NotFound
+from frontdesk.models.sessions import SessionPublic, present_session
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import sessions
-from frontdesk.storage.database import Row
 
 
 async def list_sessions(
     services: Services, access: ProjectAccess, lead_id: str
-) -> list[dict[str, Any]]:
+) -> list[SessionPublic]:
     """The contact's live sessions, oldest first."""
     lead = await access_lead(services, access, lead_id)
     rows = await sessions.live_sessions_of(
@@ -53,16 +52,3 @@ async def do_revoke_sessions(
             details={"sessions": targets, "all": jti is None},
         ))
     return {"success": True, "revoked": targets}
-
-
-def present_session(row: Row) -> dict[str, Any]:
-    auth_info = row["auth_info"] or {}
-    return {
-        "jti": row["jti"],
-        "kind": row["kind"],
-        "isAuthenticated": row["kind"] == "userexternal",
-        "signInProvider": auth_info.get("authVar", {}).get("sign_in_provider"),
-        "kid": auth_info.get("kid"),
-        "issuedAt": iso(row["issued_at"]),
-        "expiresAt": iso(row["expires_at"]),
-    }

@@ -10,7 +10,7 @@ from frontdesk.actions.access import parse_authorization, require_principal
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router, read_body
 from frontdesk.errors import BadRequest, Unauthorized
-from frontdesk.presenters import present_user
+from frontdesk.models.users import present_user
 
 router = Router("auth")
 ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header name)

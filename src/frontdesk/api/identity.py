@@ -14,7 +14,7 @@ router = Router("identity")
 
 @router.route("GET", "/{pid}/leads/{lid}/sessions", summary="A contact's live widget sessions",
               response=list[s.SessionPublic])
-async def list_sessions(call: Call) -> list[dict[str, Any]]:
+async def list_sessions(call: Call) -> list[s.SessionPublic]:
     access = await access_project(call.services, call.principal, call.params["pid"])
     return await sessions.list_sessions(call.services, access, call.params["lid"])
 
@@ -41,7 +41,7 @@ async def revoke_session(call: Call) -> dict[str, Any]:
 @router.route("GET", "/{pid}/leads/{lid}/merges",
               summary="Anonymous visitors merged into (or out of) this contact",
               response=list[s.MergePublic])
-async def list_merges(call: Call) -> list[dict[str, Any]]:
+async def list_merges(call: Call) -> list[s.MergePublic]:
     access = await access_project(call.services, call.principal, call.params["pid"])
     return await merges.list_merges_of_lead(call.services, access, call.params["lid"])
 
@@ -49,7 +49,7 @@ async def list_merges(call: Call) -> list[dict[str, Any]]:
 @router.route("POST", "/{pid}/merges/{mid}/revert",
               summary="Undo a merge: the conversations go back to the anonymous contact",
               response=s.MergePublic, min_role="admin")
-async def revert_merge(call: Call) -> dict[str, Any]:
+async def revert_merge(call: Call) -> s.MergePublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await merges.do_revert_merge(call.services, access, call.params["mid"])

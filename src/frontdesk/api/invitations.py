@@ -24,7 +24,7 @@ async def invite(call: Call) -> dict[str, Any]:
 
 @router.route("GET", "/{pid}/invitations", summary="Pending invitations, without tokens (admins)",
               response=list[s.InvitationPublic], min_role="admin")
-async def list_invitations(call: Call) -> list[dict[str, Any]]:
+async def list_invitations(call: Call) -> list[s.InvitationPublic]:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await invitations.list_invitations(call.services, access)

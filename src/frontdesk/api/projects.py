@@ -8,14 +8,14 @@ from frontdesk.actions import projects, team
 from frontdesk.actions.access import access_project, load_project, require_agent
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
-from frontdesk.presenters import present_project
+from frontdesk.models.projects import present_project
 
 router = Router("projects")
 
 
 @router.route("POST", "/projects", summary="Create a project (the caller becomes its owner)",
               body=s.ProjectCreate, response=s.ProjectPublic, min_role=None)
-async def create_project(call: Call) -> dict[str, Any]:
+async def create_project(call: Call) -> s.ProjectPublic:
     b: s.ProjectCreate = call.body
     return await projects.do_create_project(call.services, require_agent(call.principal), b.name)
 
@@ -27,14 +27,14 @@ async def list_projects(call: Call) -> list[dict[str, Any]]:
 
 
 @router.route("GET", "/projects/{pid}", summary="A project", response=s.ProjectPublic)
-async def get_project(call: Call) -> dict[str, Any]:
+async def get_project(call: Call) -> s.ProjectPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     return present_project(access.project, role=access.role)
 
 
 @router.route("PUT", "/projects/{pid}", summary="Rename or configure a project (admins)",
               body=s.ProjectUpdate, response=s.ProjectPublic, min_role="admin")
-async def update_project(call: Call) -> dict[str, Any]:
+async def update_project(call: Call) -> s.ProjectPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     b: s.ProjectUpdate = call.body

@@ -1,10 +1,14 @@
 """Request bodies, query strings and responses, named as families (``LeadUpdate``,
 ``LeadPublic``, ``LeadsPublic``). The OpenAPI document is generated from these models, and the
-same models validate what comes in (and, in tests, what goes out)."""
+same models validate what comes in (and, in tests, what goes out).
+
+The public shape of each entity lives in ``frontdesk.models`` with its presenter and is named
+here too; the envelopes around them (pages, sign-in answers…) are declared below. Every one is
+closed: a field not declared here is an error when answers are checked."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
     AfterValidator,
@@ -14,10 +18,31 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    with_config,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from frontdesk.jsonutil import dumpb, json_depth
+from frontdesk.models import closed
+from frontdesk.models.audit import AuditEventPublic
+from frontdesk.models.departments import DepartmentPublic
+from frontdesk.models.invitations import InvitationPublic
+from frontdesk.models.keys import KeyPublic
+from frontdesk.models.leads import LeadPublic
+from frontdesk.models.merges import MergePublic
+from frontdesk.models.messages import MessagePublic, MessageSentPublic
+from frontdesk.models.project_users import ProjectUserPublic
+from frontdesk.models.projects import ProjectPublic
+from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
+from frontdesk.models.sessions import SessionPublic
+from frontdesk.models.users import UserPublic
+
+__all__ = [
+    "AuditEventPublic", "DepartmentPublic", "InvitationPublic", "KeyPublic", "LeadPublic",
+    "MergePublic", "MessagePublic", "MessageSentPublic", "ProjectPublic", "ProjectUserPublic",
+    "RequestPublic", "RequestSeenPublic", "RequestVisitorPublic", "SessionPublic", "UserPublic",
+]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
 # settings, …); docs/limits.md lists them with the error each one gives.
@@ -74,9 +99,9 @@ class Body(BaseModel):
 
 
 class Public(BaseModel):
-    """Outgoing JSON: the documented fields, and more may follow."""
+    """Outgoing JSON: exactly the declared fields."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 # ---- auth ---------------------------------------------------------------------------------
@@ -102,14 +127,6 @@ class AnonymousSigninCreate(Body):
     attributes: Attributes = Field(default_factory=dict)
 
 
-class UserPublic(Public):
-    id_: str = Field(alias="_id")
-    email: str | None = None
-    firstname: str = ""
-    lastname: str = ""
-    fullName: str = ""
-
-
 class SignupPublic(Public):
     success: Literal[True]
     user: UserPublic
@@ -121,19 +138,52 @@ class SigninPublic(Public):
     user: UserPublic
 
 
-class VisitorPublic(UserPublic):
-    isAuthenticated: bool
-    attributes: dict[str, Any] = Field(default_factory=dict)
+@with_config(ConfigDict(extra="allow"))
+class VisitorPublic(TypedDict):
+    """A visitor as its sign-in returns it. Beside these fields, a customer token's own claims
+    (all but iss, aud, exp, iat, nbf) are echoed as they were signed."""
+
+    _id: Annotated[str, Field(description="The visitor id")]
+    id: Annotated[str, Field(description="Same as _id")]
+    firstname: str
+    lastname: str
+    fullName: str
+    email: NotRequired[str]
+    phone: NotRequired[str]
+    attributes: dict[str, Any]
+    isAuthenticated: Annotated[bool, Field(description="False for an anonymous visitor")]
+
+
+@closed
+class MergeOutcomePublic(TypedDict):
+    """Whether a sign-in merged the browser's anonymous visitor, and why not."""
+
+    merged: bool
+    code: NotRequired[Annotated[str, Field(description="Why nothing was merged")]]
+    _id: NotRequired[Annotated[str, Field(description="The merge id")]]
+    requests: NotRequired[Annotated[list[str], Field(description="Conversations moved")]]
+    from_: NotRequired[Annotated[str, Field(alias="from", description="Anonymous visitor id")]]
 
 
 class VisitorSigninPublic(Public):
     success: Literal[True]
     token: str
     user: VisitorPublic
+    merge: Annotated[MergeOutcomePublic | None, Field(
+        description="Sign-in with a customer token and an anonymous session's proof only"
+    )] = None
 
 
 class SuccessPublic(Public):
     success: bool
+    revoked: Annotated[bool | None, Field(description="Logout: whether a session ended")] = None
+    removed: Annotated[str | None, Field(description="The membership removed")] = None
+
+
+class HealthPublic(Public):
+    success: Literal[True]
+    status: Literal["ok"]
+    database: Literal["sqlite", "postgresql"]
 
 
 class ErrorPublic(BaseModel):
@@ -170,17 +220,10 @@ class ProjectUpdate(Body):
     operatingHours: JsonObject | None = None
 
 
-class ProjectPublic(Public):
-    id_: str = Field(alias="_id")
-    name: str
-    settings: dict[str, Any]
-    widget: dict[str, Any]
-    activeOperatingHours: bool
-    operatingHours: dict[str, Any]
-
-
 class MembershipPublic(Public):
-    id_: str = Field(alias="_id")
+    """One of the caller's projects, with its role there."""
+
+    id_: str = Field(alias="_id", description="Membership id")
     id_project: ProjectPublic
     role: str
     user_available: bool
@@ -191,16 +234,38 @@ class IsOpenPublic(Public):
 
 
 class AvailableAgentPublic(Public):
+    id: Annotated[str, Field(description="Account id")]
+    firstname: str
+    lastname: str
+    fullName: str
+
+
+class WidgetProjectPublic(Public):
+    id_: str = Field(alias="_id")
     id: str
+    name: str
+    widget: dict[str, Any]
+    allowAnonymous: bool
+    activeOperatingHours: bool
+
+
+class WidgetAgentPublic(Public):
+    id: Annotated[str, Field(description="Account id")]
     firstname: str
     lastname: str
 
 
+class WidgetDepartmentPublic(Public):
+    id_: str = Field(alias="_id")
+    name: str
+    default: bool
+
+
 class WidgetConfigPublic(Public):
-    project: dict[str, Any]
+    project: WidgetProjectPublic
     isopen: bool
-    user_available: list[AvailableAgentPublic]
-    departments: list[dict[str, Any]]
+    user_available: list[WidgetAgentPublic]
+    departments: list[WidgetDepartmentPublic]
 
 
 # ---- team ---------------------------------------------------------------------------------
@@ -216,27 +281,6 @@ class ProjectUserUpdate(Body):
 class InviteCreate(Body):
     email: Email
     role: AgentRoleName = "agent"
-
-
-class ProjectUserPublic(Public):
-    id_: str = Field(alias="_id")
-    id_project: str
-    role: str
-    isAuthenticated: bool
-    user_available: bool
-
-
-class InvitationPublic(Public):
-    """A pending invitation as admins see it; its token is never part of it."""
-
-    id_: str = Field(alias="_id")
-    id_project: str
-    email: str
-    role: str
-    status: Literal["pending", "expired", "unsent", "accepted", "withdrawn", "replaced"]
-    invitedBy: str
-    createdAt: str
-    expiresAt: str
 
 
 class InvitePublic(Public):
@@ -270,16 +314,15 @@ class InvitationWithdrawnPublic(Public):
 # ---- keys ---------------------------------------------------------------------------------
 
 
-class KeyPublic(Public):
-    kid: str
-    kind: str
-    state: Literal["active", "grace", "retired"]
-
-
 class GeneratedKeyPublic(Public):
+    """A new shared secret (shown this once) and every key of the project."""
+
     jwtSecret: str
     kid: str
+    kind: str
     alg: str
+    algorithms: list[str]
+    createdAt: str
     keys: list[KeyPublic]
 
 
@@ -290,9 +333,12 @@ class KeyCreate(Body):
     label: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
+@closed
 class CreatedKeyPublic(KeyPublic):
-    jwtSecret: str | None = None
-    algorithms: list[str]
+    """A key just added; a shared secret is shown this once."""
+
+    alg: Annotated[str | None, Field(description="The algorithm it signs with")]
+    jwtSecret: NotRequired[Annotated[str, Field(description="Shared keys only")]]
 
 
 class JwksCreate(Body):
@@ -322,32 +368,10 @@ class AuditQuery(Body):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
-class AuditEventPublic(Public):
-    id_: str = Field(alias="_id")
-    type: str
-    at: str
-    actor: str | None
-    subject: str | None
-    kid: str | None
-    code: str | None
-    flags: list[str]
-    occurrences: int
-    lastAt: str
-    details: dict[str, Any]
-
-
 class AuditPublic(Public):
     events: list[AuditEventPublic]
     suspiciousBurst: bool
     next: str | None
-
-
-class SessionPublic(Public):
-    jti: str
-    kind: str
-    isAuthenticated: bool
-    issuedAt: str
-    expiresAt: str
 
 
 class SessionsRevokedPublic(Public):
@@ -355,24 +379,39 @@ class SessionsRevokedPublic(Public):
     revoked: list[str]
 
 
-class MergePublic(Public):
+class ExportedSessionPublic(Public):
+    jti: str
+    kind: str
+    authInfo: dict[str, Any]
+    issuedAt: str
+    expiresAt: str
+    revokedAt: str | None
+
+
+class ExportedMergePublic(Public):
     id_: str = Field(alias="_id")
-    anonymousVisitor: str
-    visitor: str
-    lead: str
+    from_: str = Field(alias="from", description="Anonymous visitor id")
+    into: Annotated[str, Field(description="Signed-in visitor id")]
     requests: list[str]
-    description: str
     mergedAt: str
     revertedAt: str | None
     anonymousErasedAt: str | None
 
 
+@closed
+class ExportedRequestPublic(RequestPublic):
+    messages: list[MessagePublic]
+
+
 class LeadExportPublic(Public):
+    """Everything stored about a contact (its right of access)."""
+
     exportedAt: str
-    lead: dict[str, Any]
-    requests: list[dict[str, Any]]
-    sessions: list[dict[str, Any]]
-    merges: list[dict[str, Any]]
+    lead: LeadPublic
+    membership: ProjectUserPublic | None
+    requests: list[ExportedRequestPublic]
+    sessions: list[ExportedSessionPublic]
+    merges: list[ExportedMergePublic]
 
 
 class CustomTokenSigninCreate(Body):
@@ -392,14 +431,6 @@ class DepartmentUpdate(Body):
     name: ProjectName | None = None
     routing: Literal["assigned", "pooled", "fixed"] | None = None
     agents: Annotated[list[ObjectId], Field(max_length=500)] | None = None
-
-
-class DepartmentPublic(Public):
-    id_: str = Field(alias="_id")
-    id_project: str
-    name: str
-    default: bool
-    routing: str
 
 
 # ---- requests and messages ----------------------------------------------------------------
@@ -500,46 +531,12 @@ class MessagesQuery(Body):
     latest: bool = False
 
 
-class LeadPublic(Public):
-    id_: str = Field(alias="_id")
-    lead_id: str
-    id_project: str
-    fullname: str | None
-    email: str | None
-    attributes: dict[str, Any]
-    isAuthenticated: bool
-    provenance: dict[str, Any]
-
-
-class RequestPublic(Public):
-    id_: str = Field(alias="_id")
-    request_id: str
-    id_project: str
-    requester: ProjectUserPublic
-    lead: LeadPublic | None
-    status: int
-    participants: list[str]
-    attributes: dict[str, Any]
-    snapshot: dict[str, Any]
-    first_text: str
-
-
 class RequestsPublic(Public):
-    perPage: int
-    count: int
-    requests: list[RequestPublic]
+    """A page of conversations, newest activity first (a visitor sees its own view)."""
 
-
-class MessagePublic(Public):
-    id_: str = Field(alias="_id")
-    sender: str
-    senderKind: Literal["visitor", "agent"]
-    senderFullname: str
-    recipient: str
-    text: str
-    type: str
-    attributes: dict[str, Any]
-    createdAt: str
+    perPage: Annotated[int, Field(description="The page size served")]
+    count: Annotated[int, Field(description="How many match, over every page")]
+    requests: list[RequestSeenPublic]
 
 
 # ---- leads --------------------------------------------------------------------------------
@@ -566,6 +563,11 @@ class LeadsPublic(Public):
     leads: list[LeadPublic]
 
 
+class ErasedPublic(Public):
+    lead: Annotated[str, Field(description="The lead erased")]
+    requests: Annotated[int, Field(description="How many conversations were erased with it")]
+
+
 class ErasurePublic(Public):
     success: Literal[True]
-    erased: dict[str, Any]
+    erased: ErasedPublic

@@ -1,0 +1,48 @@
+"""Invitations to a project's team, as admins see them (never their token)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from frontdesk.clock import iso
+from frontdesk.models import closed
+from frontdesk.storage.invitations import InvitationRecord
+
+InvitationStatus = Literal["pending", "expired", "unsent", "accepted", "withdrawn", "replaced"]
+
+
+@closed
+class InvitationPublic(TypedDict):
+    _id: Annotated[str, Field(description="Invitation id (24 hex)")]
+    id: Annotated[str, Field(description="Same as _id")]
+    id_project: str
+    email: str
+    role: Annotated[str, Field(description="The role it grants: owner, admin or agent")]
+    status: Annotated[
+        InvitationStatus, Field(description="unsent: from before tokens, invite again")
+    ]
+    invitedBy: Annotated[str, Field(description="Account id of the admin")]
+    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    expiresAt: Annotated[str, Field(description="ISO 8601 UTC")]
+
+
+def present_invitation(row: InvitationRecord, now: int) -> InvitationPublic:
+    status: InvitationStatus = row["status"]
+    if status == "pending" and row["token_hash"] is None:
+        status = "unsent"  # carried over from before tokens: invite again to issue one
+    elif status == "pending" and row["expires_at"] <= now:
+        status = "expired"
+    return {
+        "_id": row["id"],
+        "id": row["id"],
+        "id_project": row["project_id"],
+        "email": row["email"],
+        "role": row["role"],
+        "status": status,
+        "invitedBy": row["invited_by"],
+        "createdAt": iso(row["created_at"]),
+        "expiresAt": iso(row["expires_at"]),
+    }

@@ -1,0 +1,105 @@
+"""Leads (contacts) as agents see them, and as their own visitor sees them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from frontdesk.clock import iso
+from frontdesk.models import closed
+from frontdesk.storage.leads import LeadRecord
+
+
+@closed
+class LeadPublic(TypedDict):
+    """A contact: one per visitor of a project."""
+
+    _id: Annotated[str, Field(description="Lead id (24 hex)")]
+    id: Annotated[str, Field(description="Same as _id")]
+    lead_id: Annotated[str, Field(description="The visitor id it belongs to")]
+    id_project: str
+    fullname: str | None
+    email: str | None
+    phone: str | None
+    attributes: dict[str, Any]
+    tags: Annotated[list[str], Field(description="Agents' tags")]
+    isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
+    provenance: Annotated[
+        dict[str, Any], Field(description="Per contact field: who gave its value (source)")
+    ]
+    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    updatedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+
+
+@closed
+class LeadVisitorPublic(TypedDict):
+    """A contact as its own visitor sees it: what it or its token gave, no agent's note."""
+
+    _id: str
+    id: str
+    lead_id: str
+    id_project: str
+    isAuthenticated: bool
+    createdAt: str
+    updatedAt: str
+    fullname: Annotated[str | None, Field(description="None when an agent typed it")]
+    email: Annotated[str | None, Field(description="None when an agent typed it")]
+    phone: Annotated[str | None, Field(description="None when an agent typed it")]
+    provenance: dict[str, Any]
+    attributes: Annotated[dict[str, Any], Field(description="Its own senderAuthInfo only")]
+
+
+def present_lead(row: LeadRecord) -> LeadPublic:
+    return {
+        "_id": row["id"],
+        "id": row["id"],
+        "lead_id": row["lead_id"],
+        "id_project": row["project_id"],
+        "fullname": row["fullname"],
+        "email": row["email"],
+        "phone": row["phone"],
+        "attributes": row["attributes"],
+        "tags": row["tags"],
+        "isAuthenticated": bool(row["is_authenticated"]),
+        "provenance": row["provenance"],
+        "createdAt": iso(row["created_at"]),
+        "updatedAt": iso(row["updated_at"]),
+    }
+
+
+# Allow-lists, field by field (docs/security.md): a visitor reads itself, never what agents
+# noted about it (tags, attributes, edited contact fields).
+OWN_ATTRIBUTES = ("senderAuthInfo",)  # how the visitor itself signed in
+
+
+def _unless_agent_typed(provenance: dict[str, Any], field: str, value: str | None) -> str | None:
+    return None if provenance.get(field, {}).get("source") == "agent" else value
+
+
+def visitor_view_of_lead(body: LeadPublic) -> LeadVisitorPublic:
+    """A contact (from ``present_lead``) as its own visitor may see it.
+
+    Name, email and phone as the visitor or its token gave them; a value an agent typed is
+    the agent's note and left out (None). Attributes: its own senderAuthInfo only. No tags.
+    """
+    provenance = body["provenance"]
+    return {
+        "_id": body["_id"],
+        "id": body["id"],
+        "lead_id": body["lead_id"],
+        "id_project": body["id_project"],
+        "isAuthenticated": body["isAuthenticated"],
+        "createdAt": body["createdAt"],
+        "updatedAt": body["updatedAt"],
+        "fullname": _unless_agent_typed(provenance, "fullname", body["fullname"]),
+        "email": _unless_agent_typed(provenance, "email", body["email"]),
+        "phone": _unless_agent_typed(provenance, "phone", body["phone"]),
+        "provenance": {
+            f: provenance[f]
+            for f in ("fullname", "email", "phone")
+            if f in provenance and provenance[f].get("source") != "agent"
+        },
+        "attributes": {k: v for k, v in body["attributes"].items() if k in OWN_ATTRIBUTES},
+    }

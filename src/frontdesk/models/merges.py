@@ -1,0 +1,50 @@
+"""Merges of an anonymous visitor into a signed-in one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from frontdesk.clock import iso
+from frontdesk.models import closed
+from frontdesk.storage.merges import MergeRecord
+
+
+@closed
+class MergePublic(TypedDict):
+    _id: Annotated[str, Field(description="Merge id (24 hex)")]
+    id: Annotated[str, Field(description="Same as _id")]
+    id_project: str
+    anonymousVisitor: Annotated[str, Field(description="Visitor id of the anonymous side")]
+    anonymousLead: Annotated[str | None, Field(description="Its lead, if it had one")]
+    visitor: Annotated[str, Field(description="Visitor id of the signed-in side")]
+    lead: Annotated[str, Field(description="The surviving lead")]
+    requests: Annotated[list[str], Field(description="Conversations it moved")]
+    description: str
+    mergedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    revertedAt: Annotated[str | None, Field(description="ISO 8601 UTC")]
+    revertedBy: Annotated[str | None, Field(description="Account id of the admin")]
+    anonymousErasedAt: Annotated[
+        str | None, Field(description="When the anonymous contact was erased: then it cannot "
+                          "be reverted")
+    ]
+
+
+def present_merge(row: MergeRecord) -> MergePublic:
+    return {
+        "_id": row["id"],
+        "id": row["id"],
+        "id_project": row["project_id"],
+        "anonymousVisitor": row["anonymous_visitor_id"],
+        "anonymousLead": row["anonymous_lead_ref"],
+        "visitor": row["visitor_id"],
+        "lead": row["lead_ref"],
+        "requests": row["request_ids"],
+        "description": f"merged from anonymous visitor {row['anonymous_visitor_id']}",
+        "mergedAt": iso(row["merged_at"]),
+        "revertedAt": iso(row["reverted_at"]),
+        "revertedBy": row["reverted_by"],
+        "anonymousErasedAt": iso(row["anonymous_erased_at"]),
+    }

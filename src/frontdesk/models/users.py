@@ -1,0 +1,37 @@
+"""Agent accounts as the API shows them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+from typing_extensions import TypedDict
+
+from frontdesk.clock import iso
+from frontdesk.models import closed
+from frontdesk.storage.users import UserProfileRecord
+
+
+@closed
+class UserPublic(TypedDict):
+    """An agent account (never its password hash)."""
+
+    _id: Annotated[str, Field(description="Account id (24 hex)")]
+    id: Annotated[str, Field(description="Same as _id")]
+    email: Annotated[str, Field(description="Sign-in address")]
+    firstname: str
+    lastname: str
+    fullName: Annotated[str, Field(description="First and last name, trimmed")]
+    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+
+
+def present_user(row: UserProfileRecord) -> UserPublic:
+    return {
+        "_id": row["id"],
+        "id": row["id"],
+        "email": row["email"],
+        "firstname": row["firstname"],
+        "lastname": row["lastname"],
+        "fullName": f"{row['firstname']} {row['lastname']}".strip(),
+        "createdAt": iso(row["created_at"]),
+    }
