@@ -14,7 +14,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from frontdesk.api import schemas as s
-from frontdesk.realtime.events import MessageCreated
+from frontdesk.realtime.events import MessageCreated, check_wire_objects
 from frontdesk.settings import Settings
 from tests.conftest import Factory
 
@@ -127,6 +127,16 @@ def test_an_event_with_an_undeclared_field_fails_the_event_check(make: Factory) 
     )
     services.publish_on_commit(tx, sound)
     assert len(tx.hooks) == 1
+
+
+def test_a_snapshot_object_with_an_undeclared_field_fails_the_frame_check(
+    make: Factory,
+) -> None:
+    seen = _conversation(make)
+    sound = [seen["message"], seen["request"], seen["visitor_request"], seen["member"]]
+    check_wire_objects(sound)
+    with pytest.raises(ValidationError):
+        check_wire_objects([*sound, {**seen["message"], "internal_note": "leaked"}])
 
 
 def test_every_server_the_suite_starts_checks_its_answers() -> None:

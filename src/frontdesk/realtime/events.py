@@ -11,6 +11,7 @@ Each event knows the topics it is published on (SPEC section 4). ``TypingChanged
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -151,6 +152,15 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 # Events that take access away: a process must not miss them, so one that could not be
 # published is published again once Redis answers (see ``redis_broker``).
 ACCESS_EVENTS = (SessionRevoked, MembershipRevoked, AccessChanged)
+
+
+_WIRE_OBJECTS: TypeAdapter[list[WireObject]] = TypeAdapter(list[WireObject])
+
+
+def check_wire_objects(objects: Sequence[WireObject]) -> None:
+    """Validate what a publish frame carries (a subscription's snapshot); ValidationError if
+    an object is none of the public shapes."""
+    _WIRE_OBJECTS.validate_python(list(objects))
 
 
 def check_event(event: Event) -> None:

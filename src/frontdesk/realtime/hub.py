@@ -84,6 +84,7 @@ from frontdesk.realtime.events import (
     SessionRevoked,
     TypingChanged,
     WireObject,
+    check_wire_objects,
 )
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import TokenBucket
@@ -293,6 +294,8 @@ class Hub:
         held = conn.release_held(topic.name)
         if conn.is_closed() or topic.name not in conn.topics:
             return  # closed, or revoked meanwhile (the revocation sent the error)
+        if self.services.settings.check_responses:
+            check_wire_objects(snapshot.objects)
         if snapshot.objects:
             conn.send(protocol.publish_frame(topic.name, "CREATE", snapshot.objects))
         conn.send(
