@@ -165,3 +165,42 @@ def test_the_openapi_document_declares_every_field_clients_receive(make: Factory
     assert member["additionalProperties"] is False
     assert set(seen["member"]) <= set(member["properties"])
     assert schemas["RequestPublic"]["properties"]["status"]["description"]
+
+
+def _undescribed(document: dict[str, Any]) -> set[str]:
+    """``Schema.field`` of every property, in what any answer can hold, without a description."""
+    components = document["components"]["schemas"]
+    missing: set[str] = set()
+    seen: set[str] = set()
+
+    def walk(schema: Any, where: str) -> None:
+        if isinstance(schema, list):
+            for item in schema:
+                walk(item, where)
+            return
+        if not isinstance(schema, dict):
+            return
+        ref = schema.get("$ref")
+        if ref is not None:
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                walk(components[name], name)
+        for field, prop in schema.get("properties", {}).items():
+            if "description" not in prop:
+                missing.add(f"{where}.{field}")
+            walk(prop, where)
+        for key in ("items", "anyOf", "allOf", "oneOf", "additionalProperties"):
+            walk(schema.get(key), where)
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                content = response.get("content", {}).get("application/json", {})
+                walk(content.get("schema"), f"{method.upper()} {path} {status}")
+    return missing
+
+
+def test_every_field_of_every_answer_is_described(client: Any) -> None:
+    document = client.get("/openapi.json").json()
+    assert _undescribed(document) == set()

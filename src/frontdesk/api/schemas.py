@@ -128,14 +128,16 @@ class AnonymousSigninCreate(Body):
 
 
 class SignupPublic(Public):
-    success: Literal[True]
-    user: UserPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    user: Annotated[
+        UserPublic, Field(description="The account (a new id even when the email had one)")
+    ]
 
 
 class SigninPublic(Public):
-    success: Literal[True]
-    token: str
-    user: UserPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
+    user: Annotated[UserPublic, Field(description="The agent's account")]
 
 
 @with_config(ConfigDict(extra="allow"))
@@ -145,12 +147,14 @@ class VisitorPublic(TypedDict):
 
     _id: Annotated[str, Field(description="The visitor id")]
     id: Annotated[str, Field(description="Same as _id")]
-    firstname: str
-    lastname: str
-    fullName: str
-    email: NotRequired[str]
-    phone: NotRequired[str]
-    attributes: dict[str, Any]
+    firstname: Annotated[str, Field(description="As the visitor or its token gave it")]
+    lastname: Annotated[str, Field(description="As the visitor or its token gave it")]
+    fullName: Annotated[str, Field(description="First and last name, trimmed")]
+    email: Annotated[
+        NotRequired[str], Field(description="From the token or the sign-in, when given")
+    ]
+    phone: Annotated[NotRequired[str], Field(description="From the token, when given")]
+    attributes: Annotated[dict[str, Any], Field(description="The visitor's own JSON object")]
     isAuthenticated: Annotated[bool, Field(description="False for an anonymous visitor")]
 
 
@@ -158,7 +162,9 @@ class VisitorPublic(TypedDict):
 class MergeOutcomePublic(TypedDict):
     """Whether a sign-in merged the browser's anonymous visitor, and why not."""
 
-    merged: bool
+    merged: Annotated[
+        bool, Field(description="Whether the anonymous visitor's conversations were merged")
+    ]
     code: NotRequired[Annotated[str, Field(description="Why nothing was merged")]]
     _id: NotRequired[Annotated[str, Field(description="The merge id")]]
     requests: NotRequired[Annotated[list[str], Field(description="Conversations moved")]]
@@ -166,31 +172,34 @@ class MergeOutcomePublic(TypedDict):
 
 
 class VisitorSigninPublic(Public):
-    success: Literal[True]
-    token: str
-    user: VisitorPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
+    user: Annotated[VisitorPublic, Field(description="The visitor")]
     merge: Annotated[MergeOutcomePublic | None, Field(
         description="Sign-in with a customer token and an anonymous session's proof only"
     )] = None
 
 
 class SuccessPublic(Public):
-    success: bool
+    success: Annotated[bool, Field(description="Whether it was done")]
     revoked: Annotated[bool | None, Field(description="Logout: whether a session ended")] = None
     removed: Annotated[str | None, Field(description="The membership removed")] = None
 
 
 class HealthPublic(Public):
-    success: Literal[True]
-    status: Literal["ok"]
-    database: Literal["sqlite", "postgresql"]
+    success: Annotated[Literal[True], Field(description="Always true")]
+    status: Annotated[Literal["ok"], Field(description="Always ok: the database answered")]
+    database: Annotated[Literal["sqlite", "postgresql"], Field(description="Which database serves")]
 
 
 class ErrorPublic(BaseModel):
-    success: Literal[False]
-    code: str
-    message: str
-    details: list[dict[str, Any]] | None = None
+    success: Annotated[Literal[False], Field(description="Always false")]
+    code: Annotated[str, Field(description="Stable error code, e.g. request_not_found")]
+    message: Annotated[str, Field(description="What went wrong, for people")]
+    details: Annotated[
+        list[dict[str, Any]] | None,
+        Field(description="Per field: where (loc), what (msg) and its type"),
+    ] = None
 
 
 # ---- projects -----------------------------------------------------------------------------
@@ -224,48 +233,54 @@ class MembershipPublic(Public):
     """One of the caller's projects, with its role there."""
 
     id_: str = Field(alias="_id", description="Membership id")
-    id_project: ProjectPublic
-    role: str
-    user_available: bool
+    id_project: Annotated[ProjectPublic, Field(description="The project")]
+    role: Annotated[str, Field(description="The caller's role there")]
+    user_available: Annotated[
+        bool, Field(description="Whether the caller takes conversations there")
+    ]
 
 
 class IsOpenPublic(Public):
-    isopen: bool
+    isopen: Annotated[bool, Field(description="Whether it is within its opening hours now")]
 
 
 class AvailableAgentPublic(Public):
     id: Annotated[str, Field(description="Account id")]
-    firstname: str
-    lastname: str
-    fullName: str
+    firstname: Annotated[str, Field(description="First name")]
+    lastname: Annotated[str, Field(description="Last name")]
+    fullName: Annotated[str, Field(description="First and last name, trimmed")]
 
 
 class WidgetProjectPublic(Public):
-    id_: str = Field(alias="_id")
-    id: str
-    name: str
-    widget: dict[str, Any]
-    allowAnonymous: bool
-    activeOperatingHours: bool
+    id_: str = Field(alias="_id", description="Project id (24 hex)")
+    id: Annotated[str, Field(description="Same as _id")]
+    name: Annotated[str, Field(description="The project's name")]
+    widget: Annotated[dict[str, Any], Field(description="The widget's appearance settings")]
+    allowAnonymous: Annotated[bool, Field(description="Whether visitors may chat without a token")]
+    activeOperatingHours: Annotated[bool, Field(description="Whether opening hours apply")]
 
 
 class WidgetAgentPublic(Public):
     id: Annotated[str, Field(description="Account id")]
-    firstname: str
-    lastname: str
+    firstname: Annotated[str, Field(description="First name")]
+    lastname: Annotated[str, Field(description="Last name")]
 
 
 class WidgetDepartmentPublic(Public):
-    id_: str = Field(alias="_id")
-    name: str
-    default: bool
+    id_: str = Field(alias="_id", description="Department id (24 hex)")
+    name: Annotated[str, Field(description="Its name")]
+    default: Annotated[bool, Field(description="The project's default department")]
 
 
 class WidgetConfigPublic(Public):
-    project: WidgetProjectPublic
-    isopen: bool
-    user_available: list[WidgetAgentPublic]
-    departments: list[WidgetDepartmentPublic]
+    project: Annotated[
+        WidgetProjectPublic, Field(description="What the widget shows of the project")
+    ]
+    isopen: Annotated[bool, Field(description="Whether it is within its opening hours now")]
+    user_available: Annotated[list[WidgetAgentPublic], Field(description="Agents available now")]
+    departments: Annotated[
+        list[WidgetDepartmentPublic], Field(description="Departments a visitor may choose")
+    ]
 
 
 # ---- team ---------------------------------------------------------------------------------
@@ -286,13 +301,13 @@ class InviteCreate(Body):
 class InvitePublic(Public):
     """Tiledesk's invite answer, plus the invitation and, this once, its accept link."""
 
-    success: Literal[True]
-    pending: bool
-    email: str
-    role: str
-    invitation: InvitationPublic
-    token: str
-    acceptUrl: str
+    success: Annotated[Literal[True], Field(description="Always true")]
+    pending: Annotated[bool, Field(description="Always true: it waits for its acceptance")]
+    email: Annotated[str, Field(description="The address invited")]
+    role: Annotated[str, Field(description="The role it grants")]
+    invitation: Annotated[InvitationPublic, Field(description="The invitation as admins list it")]
+    token: Annotated[str, Field(description="Its single-use token, shown this once")]
+    acceptUrl: Annotated[str, Field(description="The link that accepts it, shown this once")]
 
 
 class InvitationAccept(Body):
@@ -300,15 +315,15 @@ class InvitationAccept(Body):
 
 
 class InvitationAcceptedPublic(Public):
-    success: Literal[True]
-    id_project: str
-    role: str
-    project_user: ProjectUserPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    id_project: Annotated[str, Field(description="The project joined")]
+    role: Annotated[str, Field(description="The role granted")]
+    project_user: Annotated[ProjectUserPublic, Field(description="The new membership")]
 
 
 class InvitationWithdrawnPublic(Public):
-    success: Literal[True]
-    invitation: InvitationPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    invitation: Annotated[InvitationPublic, Field(description="The invitation, now withdrawn")]
 
 
 # ---- keys ---------------------------------------------------------------------------------
@@ -317,13 +332,13 @@ class InvitationWithdrawnPublic(Public):
 class GeneratedKeyPublic(Public):
     """A new shared secret (shown this once) and every key of the project."""
 
-    jwtSecret: str
-    kid: str
-    kind: str
-    alg: str
-    algorithms: list[str]
-    createdAt: str
-    keys: list[KeyPublic]
+    jwtSecret: Annotated[str, Field(description="The new shared secret, shown this once")]
+    kid: Annotated[str, Field(description="Its key id")]
+    kind: Annotated[str, Field(description="hmac")]
+    alg: Annotated[str, Field(description="The algorithm to sign with")]
+    algorithms: Annotated[list[str], Field(description="Algorithms it verifies")]
+    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    keys: Annotated[list[KeyPublic], Field(description="Every key of the project")]
 
 
 class KeyCreate(Body):
@@ -369,49 +384,59 @@ class AuditQuery(Body):
 
 
 class AuditPublic(Public):
-    events: list[AuditEventPublic]
-    suspiciousBurst: bool
-    next: str | None
+    events: Annotated[list[AuditEventPublic], Field(description="Newest first")]
+    suspiciousBurst: Annotated[
+        bool, Field(description="Failed sign-ins are above the burst threshold now")
+    ]
+    next: Annotated[
+        str | None, Field(description="Pass as before= for the next page; null on the last")
+    ]
 
 
 class SessionsRevokedPublic(Public):
-    success: Literal[True]
-    revoked: list[str]
+    success: Annotated[Literal[True], Field(description="Always true")]
+    revoked: Annotated[list[str], Field(description="The session ids ended")]
 
 
 class ExportedSessionPublic(Public):
-    jti: str
-    kind: str
-    authInfo: dict[str, Any]
-    issuedAt: str
-    expiresAt: str
-    revokedAt: str | None
+    jti: Annotated[str, Field(description="Session id")]
+    kind: Annotated[str, Field(description="guest or userexternal")]
+    authInfo: Annotated[dict[str, Any], Field(description="How it signed in")]
+    issuedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    expiresAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    revokedAt: Annotated[str | None, Field(description="ISO 8601 UTC; null while live")]
 
 
 class ExportedMergePublic(Public):
-    id_: str = Field(alias="_id")
+    id_: str = Field(alias="_id", description="Merge id (24 hex)")
     from_: str = Field(alias="from", description="Anonymous visitor id")
     into: Annotated[str, Field(description="Signed-in visitor id")]
-    requests: list[str]
-    mergedAt: str
-    revertedAt: str | None
-    anonymousErasedAt: str | None
+    requests: Annotated[list[str], Field(description="Conversations it moved")]
+    mergedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    revertedAt: Annotated[str | None, Field(description="ISO 8601 UTC")]
+    anonymousErasedAt: Annotated[str | None, Field(description="ISO 8601 UTC")]
 
 
 @closed
 class ExportedRequestPublic(RequestPublic):
-    messages: list[MessagePublic]
+    messages: Annotated[list[MessagePublic], Field(description="Every message, oldest first")]
 
 
 class LeadExportPublic(Public):
     """Everything stored about a contact (its right of access)."""
 
-    exportedAt: str
-    lead: LeadPublic
-    membership: ProjectUserPublic | None
-    requests: list[ExportedRequestPublic]
-    sessions: list[ExportedSessionPublic]
-    merges: list[ExportedMergePublic]
+    exportedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    lead: Annotated[LeadPublic, Field(description="The contact")]
+    membership: Annotated[
+        ProjectUserPublic | None, Field(description="Its visitor's membership, if any")
+    ]
+    requests: Annotated[
+        list[ExportedRequestPublic], Field(description="Its conversations with their messages")
+    ]
+    sessions: Annotated[
+        list[ExportedSessionPublic], Field(description="Every session of its visitor")
+    ]
+    merges: Annotated[list[ExportedMergePublic], Field(description="Merges into or out of it")]
 
 
 class CustomTokenSigninCreate(Body):
@@ -536,7 +561,7 @@ class RequestsPublic(Public):
 
     perPage: Annotated[int, Field(description="The page size served")]
     count: Annotated[int, Field(description="How many match, over every page")]
-    requests: list[RequestSeenPublic]
+    requests: Annotated[list[RequestSeenPublic], Field(description="The page")]
 
 
 # ---- leads --------------------------------------------------------------------------------
@@ -558,9 +583,9 @@ class LeadsQuery(Body):
 
 
 class LeadsPublic(Public):
-    perPage: int
-    count: int
-    leads: list[LeadPublic]
+    perPage: Annotated[int, Field(description="The page size served")]
+    count: Annotated[int, Field(description="How many match, over every page")]
+    leads: Annotated[list[LeadPublic], Field(description="The page")]
 
 
 class ErasedPublic(Public):
@@ -569,5 +594,5 @@ class ErasedPublic(Public):
 
 
 class ErasurePublic(Public):
-    success: Literal[True]
-    erased: ErasedPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    erased: Annotated[ErasedPublic, Field(description="What was erased")]

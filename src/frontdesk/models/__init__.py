@@ -9,6 +9,14 @@ field the server sends and does not declare fails a test.
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, with_config
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, with_config
 
 closed = with_config(ConfigDict(extra="forbid"))
+
+# Fields many shapes share, described once.
+ProjectRef = Annotated[str, Field(description="Id of its project (24 hex)")]
+SameAsId = Annotated[str, Field(description="Same as _id")]
+Time = Annotated[str, Field(description="ISO 8601 UTC, to the millisecond")]
+Attributes = Annotated[dict[str, Any], Field(description="Free-form JSON object")]

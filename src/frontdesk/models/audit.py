@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, closed
 from frontdesk.storage.audit import AuditEventRecord
 
 SUSPICIOUS_BURST = "suspicious_burst"
@@ -17,8 +17,8 @@ SUSPICIOUS_BURST = "suspicious_burst"
 @closed
 class AuditEventPublic(TypedDict):
     _id: Annotated[str, Field(description="Event id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    id_project: str
+    id: SameAsId
+    id_project: ProjectRef
     type: Annotated[str, Field(description="What happened, e.g. signin.failed, key.rotated")]
     at: Annotated[str, Field(description="ISO 8601 UTC, its first occurrence")]
     actor: Annotated[str | None, Field(description="Who did it")]
@@ -29,7 +29,7 @@ class AuditEventPublic(TypedDict):
     flags: Annotated[list[str], Field(description="suspicious_burst: during a burst")]
     occurrences: Annotated[int, Field(description="Events this row summarises")]
     lastAt: Annotated[str, Field(description="ISO 8601 UTC, its last occurrence")]
-    details: dict[str, Any]
+    details: Annotated[dict[str, Any], Field(description="What else it records, by type")]
 
 
 def present_event(row: AuditEventRecord) -> AuditEventPublic:

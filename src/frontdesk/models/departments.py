@@ -8,22 +8,22 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.storage.departments import DepartmentRecord
 
 
 @closed
 class DepartmentPublic(TypedDict):
     _id: Annotated[str, Field(description="Department id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    id_project: str
-    name: str
+    id: SameAsId
+    id_project: ProjectRef
+    name: Annotated[str, Field(description="Its name, as visitors may see it")]
     default: Annotated[bool, Field(description="The project's default department")]
     routing: Annotated[str, Field(description="assigned, pooled or fixed")]
     agents: Annotated[list[str], Field(description="Account ids of its agents")]
     status: Annotated[Literal[1], Field(description="Always 1 (active), as Tiledesk says")]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    updatedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    createdAt: Time
+    updatedAt: Time
 
 
 def present_department(row: DepartmentRecord) -> DepartmentPublic:

@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.storage.invitations import InvitationRecord
 
 InvitationStatus = Literal["pending", "expired", "unsent", "accepted", "withdrawn", "replaced"]
@@ -17,16 +17,16 @@ InvitationStatus = Literal["pending", "expired", "unsent", "accepted", "withdraw
 @closed
 class InvitationPublic(TypedDict):
     _id: Annotated[str, Field(description="Invitation id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    id_project: str
-    email: str
+    id: SameAsId
+    id_project: ProjectRef
+    email: Annotated[str, Field(description="The address invited")]
     role: Annotated[str, Field(description="The role it grants: owner, admin or agent")]
     status: Annotated[
         InvitationStatus, Field(description="unsent: from before tokens, invite again")
     ]
     invitedBy: Annotated[str, Field(description="Account id of the admin")]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    expiresAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    createdAt: Time
+    expiresAt: Annotated[str, Field(description="ISO 8601 UTC: its link stops working then")]
 
 
 def present_invitation(row: InvitationRecord, now: int) -> InvitationPublic:

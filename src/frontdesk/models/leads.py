@@ -8,8 +8,11 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.storage.leads import LeadRecord
+
+_CONTACT = "As the visitor, its token or an agent last gave it"
+_SHOWN = "As the visitor or its token gave it; null when an agent typed it"
 
 
 @closed
@@ -17,37 +20,41 @@ class LeadPublic(TypedDict):
     """A contact: one per visitor of a project."""
 
     _id: Annotated[str, Field(description="Lead id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
+    id: SameAsId
     lead_id: Annotated[str, Field(description="The visitor id it belongs to")]
-    id_project: str
-    fullname: str | None
-    email: str | None
-    phone: str | None
-    attributes: dict[str, Any]
+    id_project: ProjectRef
+    fullname: Annotated[str | None, Field(description=_CONTACT)]
+    email: Annotated[str | None, Field(description=_CONTACT)]
+    phone: Annotated[str | None, Field(description=_CONTACT)]
+    attributes: Annotated[
+        dict[str, Any], Field(description="Free-form JSON; senderAuthInfo: how it signed in")
+    ]
     tags: Annotated[list[str], Field(description="Agents' tags")]
     isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
     provenance: Annotated[
         dict[str, Any], Field(description="Per contact field: who gave its value (source)")
     ]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    updatedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    createdAt: Time
+    updatedAt: Time
 
 
 @closed
 class LeadVisitorPublic(TypedDict):
     """A contact as its own visitor sees it: what it or its token gave, no agent's note."""
 
-    _id: str
-    id: str
-    lead_id: str
-    id_project: str
-    isAuthenticated: bool
-    createdAt: str
-    updatedAt: str
-    fullname: Annotated[str | None, Field(description="None when an agent typed it")]
-    email: Annotated[str | None, Field(description="None when an agent typed it")]
-    phone: Annotated[str | None, Field(description="None when an agent typed it")]
-    provenance: dict[str, Any]
+    _id: Annotated[str, Field(description="Lead id (24 hex)")]
+    id: SameAsId
+    lead_id: Annotated[str, Field(description="The visitor id it belongs to")]
+    id_project: ProjectRef
+    isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
+    createdAt: Time
+    updatedAt: Time
+    fullname: Annotated[str | None, Field(description=_SHOWN)]
+    email: Annotated[str | None, Field(description=_SHOWN)]
+    phone: Annotated[str | None, Field(description=_SHOWN)]
+    provenance: Annotated[
+        dict[str, Any], Field(description="Who gave each value shown (source)")
+    ]
     attributes: Annotated[dict[str, Any], Field(description="Its own senderAuthInfo only")]
 
 

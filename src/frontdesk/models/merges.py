@@ -8,21 +8,21 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, closed
 from frontdesk.storage.merges import MergeRecord
 
 
 @closed
 class MergePublic(TypedDict):
     _id: Annotated[str, Field(description="Merge id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    id_project: str
+    id: SameAsId
+    id_project: ProjectRef
     anonymousVisitor: Annotated[str, Field(description="Visitor id of the anonymous side")]
     anonymousLead: Annotated[str | None, Field(description="Its lead, if it had one")]
     visitor: Annotated[str, Field(description="Visitor id of the signed-in side")]
     lead: Annotated[str, Field(description="The surviving lead")]
     requests: Annotated[list[str], Field(description="Conversations it moved")]
-    description: str
+    description: Annotated[str, Field(description="What it did, in words")]
     mergedAt: Annotated[str, Field(description="ISO 8601 UTC")]
     revertedAt: Annotated[str | None, Field(description="ISO 8601 UTC")]
     revertedBy: Annotated[str | None, Field(description="Account id of the admin")]

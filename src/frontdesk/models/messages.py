@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.models.requests import RequestPublic, RequestVisitorPublic
 from frontdesk.storage.messages import MessageRecord
 
@@ -16,21 +16,21 @@ from frontdesk.storage.messages import MessageRecord
 @closed
 class MessagePublic(TypedDict):
     _id: Annotated[str, Field(description="Message id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    id_project: str
+    id: SameAsId
+    id_project: ProjectRef
     recipient: Annotated[str, Field(description="The request_id of its conversation")]
     sender: Annotated[str, Field(description="Account id of an agent, or a visitor id")]
     senderKind: Annotated[
         Literal["visitor", "agent"], Field(description="The side it is drawn on")
     ]
-    senderFullname: str
-    text: str
+    senderFullname: Annotated[str, Field(description="The sender's name, as shown")]
+    text: Annotated[str, Field(description="What was written")]
     type: Annotated[str, Field(description="text, image, file, frame or html")]
-    attributes: dict[str, Any]
+    attributes: Annotated[dict[str, Any], Field(description="The sender's JSON object")]
     metadata: Annotated[Any, Field(description="The sender's JSON object, or null")]
     status: Annotated[int, Field(description="150: sent")]
     channel_type: Annotated[Literal["group"], Field(description="Always group")]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    createdAt: Time
     updatedAt: Annotated[str, Field(description="Same as createdAt: messages do not change")]
 
 
@@ -38,7 +38,10 @@ class MessagePublic(TypedDict):
 class MessageSentPublic(MessagePublic):
     """A message just sent, with its conversation as the sender may see it."""
 
-    request: RequestPublic | RequestVisitorPublic
+    request: Annotated[
+        RequestPublic | RequestVisitorPublic,
+        Field(description="Its conversation after it, as the sender may see it"),
+    ]
 
 
 def present_message(row: MessageRecord) -> MessagePublic:

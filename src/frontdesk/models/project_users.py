@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, NotRequired, cast
+from typing import Annotated, NotRequired, cast
 
 from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.auth.principals import AGENT_ROLES
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import Attributes, ProjectRef, SameAsId, Time, closed
 from frontdesk.models.users import UserPublic, present_user
 from frontdesk.storage.project_users import AgentMemberRecord, ProjectUserRecord
 from frontdesk.storage.users import UserProfileRecord
@@ -20,14 +20,14 @@ class ProjectUserPublic(TypedDict):
     """A member of a project: an agent (owner, admin, agent) or a visitor (guest, user)."""
 
     _id: Annotated[str, Field(description="Membership id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    id_project: str
+    id: SameAsId
+    id_project: ProjectRef
     role: Annotated[str, Field(description="owner, admin, agent; guest or user for visitors")]
     isAuthenticated: Annotated[bool, Field(description="False only for anonymous visitors")]
     user_available: Annotated[bool, Field(description="An agent taking conversations")]
-    attributes: dict[str, Any]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    updatedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    attributes: Attributes
+    createdAt: Time
+    updatedAt: Time
     id_user: NotRequired[
         Annotated[UserPublic | str, Field(description="Agents: the account (or its id)")]
     ]

@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import SameAsId, Time, closed
 from frontdesk.storage.projects import ProjectRecord
 
 
@@ -17,11 +17,11 @@ class ProjectPublic(TypedDict):
     """A project and its settings document."""
 
     _id: Annotated[str, Field(description="Project id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    name: str
+    id: SameAsId
+    name: Annotated[str, Field(description="Its name, as agents see it")]
     createdBy: Annotated[str | None, Field(description="Account id of its creator")]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    updatedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    createdAt: Time
+    updatedAt: Time
     activeOperatingHours: Annotated[
         bool, Field(description="Whether operatingHours decide when the project is open")
     ]

@@ -9,7 +9,7 @@ from typing_extensions import TypedDict
 
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.models.leads import (
     OWN_ATTRIBUTES,
     LeadPublic,
@@ -26,63 +26,91 @@ class ChannelPublic(TypedDict):
     name: Annotated[str, Field(description="chat21 unless the first message named another")]
 
 
+_REQUESTER = Field(description="The visitor's membership in the project")
+
+
 @closed
 class RequestSnapshotPublic(TypedDict):
     """Tiledesk's copy of who the conversation is with."""
 
-    requester: ProjectUserPublic
-    lead: LeadPublic | None
+    requester: Annotated[ProjectUserPublic, _REQUESTER]
+    lead: Annotated[LeadPublic | None, Field(description="The visitor's contact")]
 
 
 @closed
 class RequestVisitorSnapshotPublic(TypedDict):
-    requester: ProjectUserPublic
-    lead: LeadVisitorPublic | None
+    """Who the conversation is with, as its visitor sees it."""
+
+    requester: Annotated[ProjectUserPublic, _REQUESTER]
+    lead: Annotated[LeadVisitorPublic | None, Field(description="The visitor's own contact")]
 
 
-_TIME = Field(description="ISO 8601 UTC")
-_STATUS = Field(
+# Fields both views share, described once.
+_Id = Annotated[str, Field(description="Stored id (24 hex)")]
+_RequestId = Annotated[str, Field(description="support-group-<project id>-<32 hex>")]
+_RequesterId = Annotated[str, Field(description="The requester's visitor id")]
+_FirstText = Annotated[str, Field(description="The text of its first message")]
+_LastText = Annotated[str, Field(description="The text of its latest message")]
+_Status = Annotated[int, Field(
     description="100 unassigned, 150 abandoned, 200 assigned, 300 parked, 1000 closed"
-)
+)]
+_Participants = Annotated[list[str], Field(description="Account ids of its agents")]
+_SameParticipants = Annotated[list[str], Field(description="Same as participants")]
+_Bots = Annotated[list[str], Field(description="Always empty: no bots")]
+_HasBot = Annotated[bool, Field(description="Always false: no bots")]
+_Department = Annotated[str | None, Field(description="Its department's id")]
+_SameDepartment = Annotated[str | None, Field(description="Same as department")]
+_Authenticated = Annotated[bool, Field(description="Its visitor signed in with a token")]
+_Channel = Annotated[ChannelPublic, Field(description="Where the conversation came from")]
+_SourcePage = Annotated[str | None, Field(description="Page the first message was sent from")]
+_Language = Annotated[str | None, Field(description="The visitor's language, as sent")]
+_UserAgent = Annotated[str | None, Field(description="The visitor's browser, as sent")]
+_Rating = Annotated[int | None, Field(description="0 to 5, given by the visitor")]
+_RatingMessage = Annotated[str | None, Field(description="The visitor's words with its rating")]
+_ClosedAt = Annotated[str | None, Field(description="ISO 8601 UTC; null while open")]
+_ClosedBy = Annotated[str | None, Field(description="Who closed it")]
 
 
 @closed
 class RequestPublic(TypedDict):
     """A conversation, its requester (the visitor's membership) and its lead (contact)."""
 
-    _id: Annotated[str, Field(description="Stored id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
-    request_id: Annotated[str, Field(description="support-group-<project id>-<32 hex>")]
-    id_project: str
-    requester: ProjectUserPublic
-    requester_id: Annotated[str, Field(description="The requester's visitor id")]
-    lead: LeadPublic | None
-    first_text: Annotated[str, Field(description="The text of its first message")]
-    last_text: Annotated[str, Field(description="The text of its latest message")]
-    status: Annotated[int, _STATUS]
-    participants: Annotated[list[str], Field(description="Account ids of its agents")]
-    participantsAgents: Annotated[list[str], Field(description="Same as participants")]
-    participantsBots: Annotated[list[str], Field(description="Always empty: no bots")]
-    hasBot: Annotated[bool, Field(description="Always false: no bots")]
-    department: Annotated[str | None, Field(description="Department id")]
-    departmentid: Annotated[str | None, Field(description="Same as department")]
-    attributes: dict[str, Any]
+    _id: _Id
+    id: SameAsId
+    request_id: _RequestId
+    id_project: ProjectRef
+    requester: Annotated[ProjectUserPublic, _REQUESTER]
+    requester_id: _RequesterId
+    lead: Annotated[LeadPublic | None, Field(description="The visitor's contact")]
+    first_text: _FirstText
+    last_text: _LastText
+    status: _Status
+    participants: _Participants
+    participantsAgents: _SameParticipants
+    participantsBots: _Bots
+    hasBot: _HasBot
+    department: _Department
+    departmentid: _SameDepartment
+    attributes: Annotated[dict[str, Any], Field(
+        description="Free-form JSON written by the visitor and agents; senderAuthInfo: how "
+        "the visitor signed in"
+    )]
     visitorAttributeKeys: Annotated[
         list[str], Field(description="Attribute keys whose value the visitor wrote")
     ]
     tags: Annotated[list[Any], Field(description="Agents' tags: names or {tag, color}")]
-    isAuthenticated: Annotated[bool, Field(description="Its visitor signed in with a token")]
-    channel: ChannelPublic
-    sourcePage: str | None
-    language: str | None
-    userAgent: str | None
-    rating: Annotated[int | None, Field(description="0 to 5, given by the visitor")]
-    rating_message: str | None
-    closed_at: Annotated[str | None, _TIME]
-    closed_by: Annotated[str | None, Field(description="Who closed it")]
-    snapshot: RequestSnapshotPublic
-    createdAt: Annotated[str, _TIME]
-    updatedAt: Annotated[str, _TIME]
+    isAuthenticated: _Authenticated
+    channel: _Channel
+    sourcePage: _SourcePage
+    language: _Language
+    userAgent: _UserAgent
+    rating: _Rating
+    rating_message: _RatingMessage
+    closed_at: _ClosedAt
+    closed_by: _ClosedBy
+    snapshot: Annotated[RequestSnapshotPublic, Field(description="Requester and lead again")]
+    createdAt: Time
+    updatedAt: Time
 
 
 @closed
@@ -90,35 +118,39 @@ class RequestVisitorPublic(TypedDict):
     """A conversation as its visitor sees it: no tags, and of the attributes only those the
     visitor wrote and its own senderAuthInfo."""
 
-    _id: str
-    id: str
-    request_id: str
-    id_project: str
-    requester: ProjectUserPublic
-    requester_id: str
-    lead: LeadVisitorPublic | None
-    first_text: str
-    last_text: str
-    status: Annotated[int, _STATUS]
-    participants: list[str]
-    participantsAgents: list[str]
-    participantsBots: list[str]
-    hasBot: bool
-    department: str | None
-    departmentid: str | None
-    attributes: dict[str, Any]
-    isAuthenticated: bool
-    channel: ChannelPublic
-    sourcePage: str | None
-    language: str | None
-    userAgent: str | None
-    rating: int | None
-    rating_message: str | None
-    closed_at: Annotated[str | None, _TIME]
-    closed_by: str | None
-    snapshot: RequestVisitorSnapshotPublic
-    createdAt: Annotated[str, _TIME]
-    updatedAt: Annotated[str, _TIME]
+    _id: _Id
+    id: SameAsId
+    request_id: _RequestId
+    id_project: ProjectRef
+    requester: Annotated[ProjectUserPublic, _REQUESTER]
+    requester_id: _RequesterId
+    lead: Annotated[LeadVisitorPublic | None, Field(description="The visitor's own contact")]
+    first_text: _FirstText
+    last_text: _LastText
+    status: _Status
+    participants: _Participants
+    participantsAgents: _SameParticipants
+    participantsBots: _Bots
+    hasBot: _HasBot
+    department: _Department
+    departmentid: _SameDepartment
+    attributes: Annotated[dict[str, Any], Field(
+        description="The attributes the visitor wrote, and its own senderAuthInfo"
+    )]
+    isAuthenticated: _Authenticated
+    channel: _Channel
+    sourcePage: _SourcePage
+    language: _Language
+    userAgent: _UserAgent
+    rating: _Rating
+    rating_message: _RatingMessage
+    closed_at: _ClosedAt
+    closed_by: _ClosedBy
+    snapshot: Annotated[
+        RequestVisitorSnapshotPublic, Field(description="Requester and lead again")
+    ]
+    createdAt: Time
+    updatedAt: Time
 
 
 RequestSeenPublic = RequestPublic | RequestVisitorPublic

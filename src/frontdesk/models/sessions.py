@@ -16,7 +16,7 @@ from frontdesk.storage.sessions import SessionRecord
 class SessionPublic(TypedDict):
     jti: Annotated[str, Field(description="Session id")]
     kind: Annotated[str, Field(description="guest (anonymous) or userexternal (token)")]
-    isAuthenticated: bool
+    isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
     signInProvider: Annotated[str | None, Field(description="From the customer token")]
     kid: Annotated[str | None, Field(description="Key that verified the customer token")]
     issuedAt: Annotated[str, Field(description="ISO 8601 UTC")]

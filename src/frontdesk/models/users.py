@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import SameAsId, Time, closed
 from frontdesk.storage.users import UserProfileRecord
 
 
@@ -17,12 +17,12 @@ class UserPublic(TypedDict):
     """An agent account (never its password hash)."""
 
     _id: Annotated[str, Field(description="Account id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
+    id: SameAsId
     email: Annotated[str, Field(description="Sign-in address")]
-    firstname: str
-    lastname: str
+    firstname: Annotated[str, Field(description="First name, may be empty")]
+    lastname: Annotated[str, Field(description="Last name, may be empty")]
     fullName: Annotated[str, Field(description="First and last name, trimmed")]
-    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    createdAt: Time
 
 
 def present_user(row: UserProfileRecord) -> UserPublic:
