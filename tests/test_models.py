@@ -204,3 +204,17 @@ def _undescribed(document: dict[str, Any]) -> set[str]:
 def test_every_field_of_every_answer_is_described(client: Any) -> None:
     document = client.get("/openapi.json").json()
     assert _undescribed(document) == set()
+
+
+def test_error_answers_are_exactly_the_declared_error_shape(make: Factory) -> None:
+    project = make.project()
+    missing = make.client.get(f"/{project.id}/requests/support-group-{project.id}-{'0' * 32}",
+                              headers=project.owner.headers)
+    invalid = make.client.post(f"/{project.id}/departments", json={"name": ""},
+                               headers=project.owner.headers)
+    assert (missing.status_code, invalid.status_code) == (404, 422)
+    adapter = TypeAdapter(s.ErrorPublic)
+    for answer in (missing.json(), invalid.json()):
+        adapter.validate_python(answer)
+        with pytest.raises(ValidationError, match="undeclared"):
+            adapter.validate_python({**answer, "undeclared": 1})

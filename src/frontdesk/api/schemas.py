@@ -192,7 +192,7 @@ class HealthPublic(Public):
     database: Annotated[Literal["sqlite", "postgresql"], Field(description="Which database serves")]
 
 
-class ErrorPublic(BaseModel):
+class ErrorPublic(Public):
     success: Annotated[Literal[False], Field(description="Always false")]
     code: Annotated[str, Field(description="Stable error code, e.g. request_not_found")]
     message: Annotated[str, Field(description="What went wrong, for people")]
