@@ -21,7 +21,7 @@ import orjson
 
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.errors import ValidationFailed
-from frontdesk.models.audit import present_event
+from frontdesk.models.audit import AuditPublic, present_event
 from frontdesk.services import Services
 from frontdesk.storage import audit
 from frontdesk.storage.database import Queries
@@ -151,7 +151,7 @@ async def list_audit(
     subject: str | None,
     before: str | None,
     limit: int,
-) -> dict[str, Any]:
+) -> AuditPublic:
     """Newest first; ``before`` is the id of the last event of the previous page.
 
     ``suspiciousBurst`` says whether a burst of failed sign-ins is under way now.

@@ -17,7 +17,7 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
-from frontdesk.models.leads import LeadPublic, present_lead
+from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
 from frontdesk.models.messages import present_message
 from frontdesk.models.project_users import present_project_user
 from frontdesk.models.requests import present_request
@@ -192,7 +192,7 @@ async def list_leads(
     text: str | None,
     page: int,
     limit: int,
-) -> dict[str, Any]:
+) -> LeadsPublic:
     rows, total = await leads.list_leads(
         services.db,
         access.project["id"],
@@ -232,7 +232,7 @@ async def check_update_lead(
     return present_lead(lead)
 
 
-async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
+async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> ErasurePublic:
     """Erase a contact and everything of it: conversations, messages, sessions, membership,
     merge records, and the anonymous contacts that were merged into it. Audited.
 

@@ -6,13 +6,11 @@ SessionRevoked event goes out after the commit so open WebSockets close.
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.leads import access_lead
 from frontdesk.errors import NotFound
-from frontdesk.models.sessions import SessionPublic, present_session
+from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic, present_session
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import sessions
@@ -31,7 +29,7 @@ async def list_sessions(
 
 async def do_revoke_sessions(
     services: Services, access: ProjectAccess, lead_id: str, *, jti: str | None
-) -> dict[str, Any]:
+) -> SessionsRevokedPublic:
     """Revoke one live session (``jti``) of the contact, or all of them (None).
 
     Raises NotFound(session_not_found) when ``jti`` is not a live session of this contact.

@@ -22,7 +22,7 @@ async def list_sessions(call: Call) -> list[s.SessionPublic]:
 @router.route("DELETE", "/{pid}/leads/{lid}/sessions",
               summary="Sign the contact out of the widget everywhere (admins)",
               response=s.SessionsRevokedPublic, min_role="admin")
-async def revoke_all_sessions(call: Call) -> dict[str, Any]:
+async def revoke_all_sessions(call: Call) -> s.SessionsRevokedPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await sessions.do_revoke_sessions(call.services, access, call.params["lid"], jti=None)
@@ -31,7 +31,7 @@ async def revoke_all_sessions(call: Call) -> dict[str, Any]:
 @router.route("DELETE", "/{pid}/leads/{lid}/sessions/{jti}",
               summary="End one of the contact's sessions (admins)",
               response=s.SessionsRevokedPublic, min_role="admin")
-async def revoke_session(call: Call) -> dict[str, Any]:
+async def revoke_session(call: Call) -> s.SessionsRevokedPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await sessions.do_revoke_sessions(call.services, access, call.params["lid"],

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import leads
 from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
@@ -15,7 +13,7 @@ router = Router("leads")
 
 @router.route("GET", "/{pid}/leads", summary="Contacts (search, verified/anonymous filter)",
               query=s.LeadsQuery, response=s.LeadsPublic)
-async def list_leads(call: Call) -> dict[str, Any]:
+async def list_leads(call: Call) -> s.LeadsPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     q: s.LeadsQuery = call.query
     return await leads.list_leads(call.services, access, authenticated=q.authenticated,
@@ -41,7 +39,7 @@ async def update_lead(call: Call) -> s.LeadPublic:
 @router.route("DELETE", "/{pid}/leads/{lid}",
               summary="Erase a contact and all its conversations (admins)",
               response=s.ErasurePublic, min_role="admin")
-async def erase_lead(call: Call) -> dict[str, Any]:
+async def erase_lead(call: Call) -> s.ErasurePublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await leads.do_erase_lead(call.services, access, call.params["lid"])

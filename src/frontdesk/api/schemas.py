@@ -25,23 +25,40 @@ from typing_extensions import TypedDict
 
 from frontdesk.jsonutil import dumpb, json_depth
 from frontdesk.models import closed
-from frontdesk.models.audit import AuditEventPublic
+from frontdesk.models.audit import AuditEventPublic, AuditPublic
 from frontdesk.models.departments import DepartmentPublic
 from frontdesk.models.invitations import InvitationPublic
 from frontdesk.models.keys import KeyPublic
-from frontdesk.models.leads import LeadPublic
+from frontdesk.models.leads import ErasedPublic, ErasurePublic, LeadPublic, LeadsPublic
 from frontdesk.models.merges import MergePublic
 from frontdesk.models.messages import MessagePublic, MessageSentPublic
 from frontdesk.models.project_users import ProjectUserPublic
 from frontdesk.models.projects import ProjectPublic
 from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
-from frontdesk.models.sessions import SessionPublic
+from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
 from frontdesk.models.users import UserPublic
 
 __all__ = [
-    "AuditEventPublic", "DepartmentPublic", "InvitationPublic", "KeyPublic", "LeadPublic",
-    "MergePublic", "MessagePublic", "MessageSentPublic", "ProjectPublic", "ProjectUserPublic",
-    "RequestPublic", "RequestSeenPublic", "RequestVisitorPublic", "SessionPublic", "UserPublic",
+    "AuditEventPublic",
+    "AuditPublic",
+    "DepartmentPublic",
+    "ErasedPublic",
+    "ErasurePublic",
+    "InvitationPublic",
+    "KeyPublic",
+    "LeadPublic",
+    "LeadsPublic",
+    "MergePublic",
+    "MessagePublic",
+    "MessageSentPublic",
+    "ProjectPublic",
+    "ProjectUserPublic",
+    "RequestPublic",
+    "RequestSeenPublic",
+    "RequestVisitorPublic",
+    "SessionPublic",
+    "SessionsRevokedPublic",
+    "UserPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -383,19 +400,6 @@ class AuditQuery(Body):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
-class AuditPublic(Public):
-    events: Annotated[list[AuditEventPublic], Field(description="Newest first")]
-    suspiciousBurst: Annotated[
-        bool, Field(description="Failed sign-ins are above the burst threshold now")
-    ]
-    next: Annotated[
-        str | None, Field(description="Pass as before= for the next page; null on the last")
-    ]
-
-
-class SessionsRevokedPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
-    revoked: Annotated[list[str], Field(description="The session ids ended")]
 
 
 class ExportedSessionPublic(Public):
@@ -580,19 +584,3 @@ class LeadsQuery(Body):
     limit: Annotated[int, Field(ge=1, le=100)] = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
-
-
-class LeadsPublic(Public):
-    perPage: Annotated[int, Field(description="The page size served")]
-    count: Annotated[int, Field(description="How many match, over every page")]
-    leads: Annotated[list[LeadPublic], Field(description="The page")]
-
-
-class ErasedPublic(Public):
-    lead: Annotated[str, Field(description="The lead erased")]
-    requests: Annotated[int, Field(description="How many conversations were erased with it")]
-
-
-class ErasurePublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
-    erased: Annotated[ErasedPublic, Field(description="What was erased")]

@@ -32,6 +32,19 @@ class AuditEventPublic(TypedDict):
     details: Annotated[dict[str, Any], Field(description="What else it records, by type")]
 
 
+@closed
+class AuditPublic(TypedDict):
+    """A page of the audit log."""
+
+    events: Annotated[list[AuditEventPublic], Field(description="Newest first")]
+    suspiciousBurst: Annotated[
+        bool, Field(description="Failed sign-ins are above the burst threshold now")
+    ]
+    next: Annotated[
+        str | None, Field(description="Pass as before= for the next page; null on the last")
+    ]
+
+
 def present_event(row: AuditEventRecord) -> AuditEventPublic:
     return {
         "_id": row["id"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -56,6 +56,27 @@ class LeadVisitorPublic(TypedDict):
         dict[str, Any], Field(description="Who gave each value shown (source)")
     ]
     attributes: Annotated[dict[str, Any], Field(description="Its own senderAuthInfo only")]
+
+
+@closed
+class LeadsPublic(TypedDict):
+    """A page of contacts, most recently active first."""
+
+    perPage: Annotated[int, Field(description="The page size served")]
+    count: Annotated[int, Field(description="How many match, over every page")]
+    leads: Annotated[list[LeadPublic], Field(description="The page")]
+
+
+@closed
+class ErasedPublic(TypedDict):
+    lead: Annotated[str, Field(description="The lead erased")]
+    requests: Annotated[int, Field(description="How many conversations were erased with it")]
+
+
+@closed
+class ErasurePublic(TypedDict):
+    success: Annotated[Literal[True], Field(description="Always true")]
+    erased: Annotated[ErasedPublic, Field(description="What was erased")]
 
 
 def present_lead(row: LeadRecord) -> LeadPublic:

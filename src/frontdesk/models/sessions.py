@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -21,6 +21,12 @@ class SessionPublic(TypedDict):
     kid: Annotated[str | None, Field(description="Key that verified the customer token")]
     issuedAt: Annotated[str, Field(description="ISO 8601 UTC")]
     expiresAt: Annotated[str, Field(description="ISO 8601 UTC")]
+
+
+@closed
+class SessionsRevokedPublic(TypedDict):
+    success: Annotated[Literal[True], Field(description="Always true")]
+    revoked: Annotated[list[str], Field(description="The session ids ended")]
 
 
 def present_session(row: SessionRecord) -> SessionPublic:
