@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
 
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
@@ -22,7 +21,13 @@ from frontdesk.actions.team import notify_member_changed
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
-from frontdesk.models.invitations import InvitationPublic, present_invitation
+from frontdesk.models.invitations import (
+    InvitationAcceptedPublic,
+    InvitationPublic,
+    InvitationWithdrawnPublic,
+    InvitePublic,
+    present_invitation,
+)
 from frontdesk.services import Services
 from frontdesk.storage import invitations, project_users
 
@@ -46,7 +51,7 @@ def accept_url(services: Services, token: str) -> str:
 
 async def check_invite(
     services: Services, access: ProjectAccess, *, email: str, role: str
-) -> dict[str, Any]:
+) -> InvitePublic:
     """Issue an invitation for ``email`` with ``role``; an older pending one for the same
     address is replaced, so only the newest link works.
 
@@ -115,7 +120,7 @@ async def list_invitations(
 
 async def check_withdraw(
     services: Services, access: ProjectAccess, invitation_id: str
-) -> dict[str, Any]:
+) -> InvitationWithdrawnPublic:
     """Withdraw a pending invitation: its token stops working at once.
 
     Raises NotFound(invitation_not_found) for an unknown or no longer pending invitation,
@@ -144,7 +149,7 @@ async def check_withdraw(
     return {"success": True, "invitation": present_invitation(row, now)}
 
 
-async def check_accept(services: Services, agent: Agent, token: str) -> dict[str, Any]:
+async def check_accept(services: Services, agent: Agent, token: str) -> InvitationAcceptedPublic:
     """Make ``agent`` a member with the invited role, consuming the token.
 
     Raises NotFound(invitation_invalid) for a token that is unknown, used, withdrawn or

@@ -27,7 +27,12 @@ from frontdesk.jsonutil import dumpb, json_depth
 from frontdesk.models import closed
 from frontdesk.models.audit import AuditEventPublic, AuditPublic
 from frontdesk.models.departments import DepartmentPublic
-from frontdesk.models.invitations import InvitationPublic
+from frontdesk.models.invitations import (
+    InvitationAcceptedPublic,
+    InvitationPublic,
+    InvitationWithdrawnPublic,
+    InvitePublic,
+)
 from frontdesk.models.keys import KeyPublic
 from frontdesk.models.leads import ErasedPublic, ErasurePublic, LeadPublic, LeadsPublic
 from frontdesk.models.merges import MergePublic
@@ -39,26 +44,11 @@ from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
 from frontdesk.models.users import UserPublic
 
 __all__ = [
-    "AuditEventPublic",
-    "AuditPublic",
-    "DepartmentPublic",
-    "ErasedPublic",
-    "ErasurePublic",
-    "InvitationPublic",
-    "KeyPublic",
-    "LeadPublic",
-    "LeadsPublic",
-    "MergePublic",
-    "MessagePublic",
-    "MessageSentPublic",
-    "ProjectPublic",
-    "ProjectUserPublic",
-    "RequestPublic",
-    "RequestSeenPublic",
-    "RequestVisitorPublic",
-    "SessionPublic",
-    "SessionsRevokedPublic",
-    "UserPublic",
+    "AuditEventPublic", "AuditPublic", "DepartmentPublic", "ErasedPublic", "ErasurePublic",
+    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic", "InvitePublic",
+    "KeyPublic", "LeadPublic", "LeadsPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
+    "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
+    "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "UserPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -315,32 +305,8 @@ class InviteCreate(Body):
     role: AgentRoleName = "agent"
 
 
-class InvitePublic(Public):
-    """Tiledesk's invite answer, plus the invitation and, this once, its accept link."""
-
-    success: Annotated[Literal[True], Field(description="Always true")]
-    pending: Annotated[bool, Field(description="Always true: it waits for its acceptance")]
-    email: Annotated[str, Field(description="The address invited")]
-    role: Annotated[str, Field(description="The role it grants")]
-    invitation: Annotated[InvitationPublic, Field(description="The invitation as admins list it")]
-    token: Annotated[str, Field(description="Its single-use token, shown this once")]
-    acceptUrl: Annotated[str, Field(description="The link that accepts it, shown this once")]
-
-
 class InvitationAccept(Body):
     token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class InvitationAcceptedPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
-    id_project: Annotated[str, Field(description="The project joined")]
-    role: Annotated[str, Field(description="The role granted")]
-    project_user: Annotated[ProjectUserPublic, Field(description="The new membership")]
-
-
-class InvitationWithdrawnPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
-    invitation: Annotated[InvitationPublic, Field(description="The invitation, now withdrawn")]
 
 
 # ---- keys ---------------------------------------------------------------------------------
@@ -398,8 +364,6 @@ class AuditQuery(Body):
     subject: Annotated[str, StringConstraints(max_length=200)] | None = None
     before: ObjectId | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-
-
 
 
 class ExportedSessionPublic(Public):
