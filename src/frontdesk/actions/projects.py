@@ -11,7 +11,13 @@ from frontdesk.actions.access import ProjectAccess, load_project
 from frontdesk.auth.policy import POLICY_KEYS
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import ValidationFailed
-from frontdesk.models.projects import ProjectPublic, present_project
+from frontdesk.models.projects import (
+    IsOpenPublic,
+    MembershipPublic,
+    ProjectPublic,
+    WidgetConfigPublic,
+    present_project,
+)
 from frontdesk.realtime.events import AccessChanged
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users, projects
@@ -63,7 +69,7 @@ async def do_create_project(services: Services, agent: Agent, name: str) -> Proj
     return present_project(row, role="owner")
 
 
-async def list_projects_of(services: Services, agent: Agent) -> list[dict[str, Any]]:
+async def list_projects_of(services: Services, agent: Agent) -> list[MembershipPublic]:
     """Memberships in Tiledesk's shape: ``{id_project: {...}, role, user_available, …}``."""
     rows = await projects.projects_of_user(services.db, agent.user_id)
     return [
@@ -146,12 +152,12 @@ def is_open(project: ProjectRecord, now: float) -> bool:
     return any(span["start"] <= minute < span["end"] for span in hours.get(day, []))
 
 
-async def check_is_open(services: Services, project_id: str) -> dict[str, Any]:
+async def check_is_open(services: Services, project_id: str) -> IsOpenPublic:
     project = await load_project(services, project_id)
     return {"isopen": is_open(project, services.clock.now())}
 
 
-async def public_widget_config(services: Services, project_id: str) -> dict[str, Any]:
+async def public_widget_config(services: Services, project_id: str) -> WidgetConfigPublic:
     """What the widget needs before anyone signs in; nothing secret."""
     project = await load_project(services, project_id)
     settings = project["settings"]

@@ -8,7 +8,11 @@ from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
-from frontdesk.models.project_users import ProjectUserPublic, present_project_user
+from frontdesk.models.project_users import (
+    AvailableAgentPublic,
+    ProjectUserPublic,
+    present_project_user,
+)
 from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
 from frontdesk.storage import project_users, users
@@ -21,7 +25,7 @@ async def list_team(services: Services, access: ProjectAccess) -> list[ProjectUs
     return [present_project_user(r) for r in rows]
 
 
-async def list_available(services: Services, project_id: str) -> list[dict[str, Any]]:
+async def list_available(services: Services, project_id: str) -> list[AvailableAgentPublic]:
     rows = await project_users.list_agents(services.db, project_id, available_only=True)
     return [
         {

@@ -37,18 +37,28 @@ from frontdesk.models.keys import KeyPublic
 from frontdesk.models.leads import ErasedPublic, ErasurePublic, LeadPublic, LeadsPublic
 from frontdesk.models.merges import MergePublic
 from frontdesk.models.messages import MessagePublic, MessageSentPublic
-from frontdesk.models.project_users import ProjectUserPublic
-from frontdesk.models.projects import ProjectPublic
+from frontdesk.models.project_users import AvailableAgentPublic, ProjectUserPublic
+from frontdesk.models.projects import (
+    IsOpenPublic,
+    MembershipPublic,
+    ProjectPublic,
+    WidgetAgentPublic,
+    WidgetConfigPublic,
+    WidgetDepartmentPublic,
+    WidgetProjectPublic,
+)
 from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
 from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
 from frontdesk.models.users import UserPublic
 
 __all__ = [
-    "AuditEventPublic", "AuditPublic", "DepartmentPublic", "ErasedPublic", "ErasurePublic",
-    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic", "InvitePublic",
-    "KeyPublic", "LeadPublic", "LeadsPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
-    "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
-    "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "UserPublic",
+    "AuditEventPublic", "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasedPublic",
+    "ErasurePublic", "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
+    "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadPublic", "LeadsPublic", "MembershipPublic",
+    "MergePublic", "MessagePublic", "MessageSentPublic", "ProjectPublic", "ProjectUserPublic",
+    "RequestPublic", "RequestSeenPublic", "RequestVisitorPublic", "SessionPublic",
+    "SessionsRevokedPublic", "UserPublic", "WidgetAgentPublic", "WidgetConfigPublic",
+    "WidgetDepartmentPublic", "WidgetProjectPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -234,60 +244,6 @@ class ProjectUpdate(Body):
     settings: ProjectSettingsUpdate | None = None
     activeOperatingHours: bool | None = None
     operatingHours: JsonObject | None = None
-
-
-class MembershipPublic(Public):
-    """One of the caller's projects, with its role there."""
-
-    id_: str = Field(alias="_id", description="Membership id")
-    id_project: Annotated[ProjectPublic, Field(description="The project")]
-    role: Annotated[str, Field(description="The caller's role there")]
-    user_available: Annotated[
-        bool, Field(description="Whether the caller takes conversations there")
-    ]
-
-
-class IsOpenPublic(Public):
-    isopen: Annotated[bool, Field(description="Whether it is within its opening hours now")]
-
-
-class AvailableAgentPublic(Public):
-    id: Annotated[str, Field(description="Account id")]
-    firstname: Annotated[str, Field(description="First name")]
-    lastname: Annotated[str, Field(description="Last name")]
-    fullName: Annotated[str, Field(description="First and last name, trimmed")]
-
-
-class WidgetProjectPublic(Public):
-    id_: str = Field(alias="_id", description="Project id (24 hex)")
-    id: Annotated[str, Field(description="Same as _id")]
-    name: Annotated[str, Field(description="The project's name")]
-    widget: Annotated[dict[str, Any], Field(description="The widget's appearance settings")]
-    allowAnonymous: Annotated[bool, Field(description="Whether visitors may chat without a token")]
-    activeOperatingHours: Annotated[bool, Field(description="Whether opening hours apply")]
-
-
-class WidgetAgentPublic(Public):
-    id: Annotated[str, Field(description="Account id")]
-    firstname: Annotated[str, Field(description="First name")]
-    lastname: Annotated[str, Field(description="Last name")]
-
-
-class WidgetDepartmentPublic(Public):
-    id_: str = Field(alias="_id", description="Department id (24 hex)")
-    name: Annotated[str, Field(description="Its name")]
-    default: Annotated[bool, Field(description="The project's default department")]
-
-
-class WidgetConfigPublic(Public):
-    project: Annotated[
-        WidgetProjectPublic, Field(description="What the widget shows of the project")
-    ]
-    isopen: Annotated[bool, Field(description="Whether it is within its opening hours now")]
-    user_available: Annotated[list[WidgetAgentPublic], Field(description="Agents available now")]
-    departments: Annotated[
-        list[WidgetDepartmentPublic], Field(description="Departments a visitor may choose")
-    ]
 
 
 # ---- team ---------------------------------------------------------------------------------

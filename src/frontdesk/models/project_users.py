@@ -40,6 +40,14 @@ class ProjectUserPublic(TypedDict):
     email: NotRequired[Annotated[str | None, Field(description="Visitors: as they gave it")]]
 
 
+@closed
+class AvailableAgentPublic(TypedDict):
+    id: Annotated[str, Field(description="Account id")]
+    firstname: Annotated[str, Field(description="First name")]
+    lastname: Annotated[str, Field(description="Last name")]
+    fullName: Annotated[str, Field(description="First and last name, trimmed")]
+
+
 def present_project_user(
     row: ProjectUserRecord, user: UserProfileRecord | None = None
 ) -> ProjectUserPublic:

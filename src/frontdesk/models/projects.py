@@ -33,6 +33,59 @@ class ProjectPublic(TypedDict):
     ]
 
 
+@closed
+class MembershipPublic(TypedDict):
+    """One of the caller's projects, with its role there."""
+
+    _id: Annotated[str, Field(description="Membership id")]
+    id_project: Annotated[ProjectPublic, Field(description="The project")]
+    role: Annotated[str, Field(description="The caller's role there")]
+    user_available: Annotated[
+        bool, Field(description="Whether the caller takes conversations there")
+    ]
+
+
+@closed
+class IsOpenPublic(TypedDict):
+    isopen: Annotated[bool, Field(description="Whether it is within its opening hours now")]
+
+
+@closed
+class WidgetProjectPublic(TypedDict):
+    _id: Annotated[str, Field(description="Project id (24 hex)")]
+    id: Annotated[str, Field(description="Same as _id")]
+    name: Annotated[str, Field(description="The project's name")]
+    widget: Annotated[dict[str, Any], Field(description="The widget's appearance settings")]
+    allowAnonymous: Annotated[bool, Field(description="Whether visitors may chat without a token")]
+    activeOperatingHours: Annotated[bool, Field(description="Whether opening hours apply")]
+
+
+@closed
+class WidgetAgentPublic(TypedDict):
+    id: Annotated[str, Field(description="Account id")]
+    firstname: Annotated[str, Field(description="First name")]
+    lastname: Annotated[str, Field(description="Last name")]
+
+
+@closed
+class WidgetDepartmentPublic(TypedDict):
+    _id: Annotated[str, Field(description="Department id (24 hex)")]
+    name: Annotated[str, Field(description="Its name")]
+    default: Annotated[bool, Field(description="The project's default department")]
+
+
+@closed
+class WidgetConfigPublic(TypedDict):
+    project: Annotated[
+        WidgetProjectPublic, Field(description="What the widget shows of the project")
+    ]
+    isopen: Annotated[bool, Field(description="Whether it is within its opening hours now")]
+    user_available: Annotated[list[WidgetAgentPublic], Field(description="Agents available now")]
+    departments: Annotated[
+        list[WidgetDepartmentPublic], Field(description="Departments a visitor may choose")
+    ]
+
+
 def present_project(row: ProjectRecord, *, role: str | None = None) -> ProjectPublic:
     settings = row["settings"]
     body: ProjectPublic = {
