@@ -20,7 +20,7 @@ ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header n
     "POST", "/auth/signup", summary="Create an agent account", auth="none",
     body=s.SignupCreate, response=s.SignupPublic, allowed=("public",),
 )
-async def signup(call: Call) -> dict[str, Any]:
+async def signup(call: Call) -> s.SignupPublic:
     b: s.SignupCreate = call.body
     user = await accounts.do_signup(
         call.services, email=b.email, password=b.password, firstname=b.firstname,
@@ -33,7 +33,7 @@ async def signup(call: Call) -> dict[str, Any]:
     "POST", "/auth/signin", summary="Sign an agent in with email and password", auth="none",
     body=s.SigninCreate, response=s.SigninPublic, allowed=("public",), extra_statuses=(401,),
 )
-async def signin(call: Call) -> dict[str, Any]:
+async def signin(call: Call) -> s.SigninPublic:
     b: s.SigninCreate = call.body
     signed = await accounts.do_signin(call.services, email=b.email, password=b.password)
     return {"success": True, "token": signed.token, "user": signed.user}

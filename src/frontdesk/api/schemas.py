@@ -49,7 +49,7 @@ from frontdesk.models.projects import (
 )
 from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
 from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
-from frontdesk.models.users import UserPublic
+from frontdesk.models.users import SigninPublic, SignupPublic, UserPublic
 
 __all__ = [
     "AuditEventPublic", "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasedPublic",
@@ -57,8 +57,8 @@ __all__ = [
     "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadPublic", "LeadsPublic", "MembershipPublic",
     "MergePublic", "MessagePublic", "MessageSentPublic", "ProjectPublic", "ProjectUserPublic",
     "RequestPublic", "RequestSeenPublic", "RequestVisitorPublic", "SessionPublic",
-    "SessionsRevokedPublic", "UserPublic", "WidgetAgentPublic", "WidgetConfigPublic",
-    "WidgetDepartmentPublic", "WidgetProjectPublic",
+    "SessionsRevokedPublic", "SigninPublic", "SignupPublic", "UserPublic", "WidgetAgentPublic",
+    "WidgetConfigPublic", "WidgetDepartmentPublic", "WidgetProjectPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -142,19 +142,6 @@ class AnonymousSigninCreate(Body):
     lastname: Name | None = None
     email: Email | None = None
     attributes: Attributes = Field(default_factory=dict)
-
-
-class SignupPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
-    user: Annotated[
-        UserPublic, Field(description="The account (a new id even when the email had one)")
-    ]
-
-
-class SigninPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
-    token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
-    user: Annotated[UserPublic, Field(description="The agent's account")]
 
 
 @with_config(ConfigDict(extra="allow"))

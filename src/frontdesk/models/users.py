@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -23,6 +23,21 @@ class UserPublic(TypedDict):
     lastname: Annotated[str, Field(description="Last name, may be empty")]
     fullName: Annotated[str, Field(description="First and last name, trimmed")]
     createdAt: Time
+
+
+@closed
+class SignupPublic(TypedDict):
+    success: Annotated[Literal[True], Field(description="Always true")]
+    user: Annotated[
+        UserPublic, Field(description="The account (a new id even when the email had one)")
+    ]
+
+
+@closed
+class SigninPublic(TypedDict):
+    success: Annotated[Literal[True], Field(description="Always true")]
+    token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
+    user: Annotated[UserPublic, Field(description="The agent's account")]
 
 
 def present_user(row: UserProfileRecord) -> UserPublic:
