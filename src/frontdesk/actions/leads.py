@@ -17,6 +17,7 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
+from frontdesk.models.exports import ExportedRequestPublic, LeadExportPublic
 from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
 from frontdesk.models.messages import present_message
 from frontdesk.models.project_users import present_project_user
@@ -306,7 +307,7 @@ async def _erase_visitor(
         await project_users.delete_project_user(tx, member["id"])
 
 
-async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
+async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -> LeadExportPublic:
     """Everything stored about one contact, as one JSON document (the right of access)."""
     lead = await access_lead(services, access, lead_id)
     project_id = access.project["id"]
@@ -314,7 +315,7 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
         services.db, project_id, requests.RequestFilter(lead_ref=lead["id"]),
         limit=_EXPORT_MAX_REQUESTS, offset=0,
     )
-    conversations = []
+    conversations: list[ExportedRequestPublic] = []
     for row in rows:
         history = await messages.list_messages(
             services.db, row["request_id"], limit=_EXPORT_MAX_MESSAGES

@@ -12,15 +12,13 @@ anonymous session is revoked: its proof is spent.
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.leads import access_lead, do_find_or_create_lead, save_lead
 from frontdesk.auth.principals import AuthenticatedVisitor
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, Unauthorized
-from frontdesk.models.merges import MergePublic, present_merge
+from frontdesk.models.merges import MergeOutcomePublic, MergePublic, present_merge
 from frontdesk.realtime.events import AccessChanged, SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import leads, merges, requests, sessions
@@ -28,13 +26,13 @@ from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 
 
-def _refused(code: str) -> dict[str, Any]:
+def _refused(code: str) -> MergeOutcomePublic:
     return {"merged": False, "code": code}
 
 
 async def do_merge_anonymous(
     services: Services, tx: Transaction, visitor: AuthenticatedVisitor, anonymous_token: str
-) -> dict[str, Any]:
+) -> MergeOutcomePublic:
     """Merge the anonymous visitor that ``anonymous_token`` proves into ``visitor``'s contact.
 
     Precondition: ``visitor`` was just verified from a customer token, within ``tx``. An

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import leads, merges, sessions
 from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
@@ -58,7 +56,7 @@ async def revert_merge(call: Call) -> s.MergePublic:
 @router.route("GET", "/{pid}/leads/{lid}/export",
               summary="Everything stored about a contact, as JSON (admins)",
               response=s.LeadExportPublic, min_role="admin")
-async def export_lead(call: Call) -> dict[str, Any]:
+async def export_lead(call: Call) -> s.LeadExportPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await leads.export_lead(call.services, access, call.params["lid"])

@@ -27,6 +27,12 @@ from frontdesk.jsonutil import dumpb, json_depth
 from frontdesk.models import closed
 from frontdesk.models.audit import AuditEventPublic, AuditPublic
 from frontdesk.models.departments import DepartmentPublic
+from frontdesk.models.exports import (
+    ExportedMergePublic,
+    ExportedRequestPublic,
+    ExportedSessionPublic,
+    LeadExportPublic,
+)
 from frontdesk.models.invitations import (
     InvitationAcceptedPublic,
     InvitationPublic,
@@ -35,7 +41,7 @@ from frontdesk.models.invitations import (
 )
 from frontdesk.models.keys import KeyPublic
 from frontdesk.models.leads import ErasedPublic, ErasurePublic, LeadPublic, LeadsPublic
-from frontdesk.models.merges import MergePublic
+from frontdesk.models.merges import MergeOutcomePublic, MergePublic
 from frontdesk.models.messages import MessagePublic, MessageSentPublic
 from frontdesk.models.project_users import AvailableAgentPublic, ProjectUserPublic
 from frontdesk.models.projects import (
@@ -53,12 +59,14 @@ from frontdesk.models.users import SigninPublic, SignupPublic, UserPublic
 
 __all__ = [
     "AuditEventPublic", "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasedPublic",
-    "ErasurePublic", "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
-    "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadPublic", "LeadsPublic", "MembershipPublic",
-    "MergePublic", "MessagePublic", "MessageSentPublic", "ProjectPublic", "ProjectUserPublic",
-    "RequestPublic", "RequestSeenPublic", "RequestVisitorPublic", "SessionPublic",
-    "SessionsRevokedPublic", "SigninPublic", "SignupPublic", "UserPublic", "WidgetAgentPublic",
-    "WidgetConfigPublic", "WidgetDepartmentPublic", "WidgetProjectPublic",
+    "ErasurePublic", "ExportedMergePublic", "ExportedRequestPublic", "ExportedSessionPublic",
+    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic", "InvitePublic",
+    "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic", "LeadsPublic",
+    "MembershipPublic", "MergeOutcomePublic", "MergePublic", "MessagePublic", "MessageSentPublic",
+    "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
+    "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "SigninPublic",
+    "SignupPublic", "UserPublic", "WidgetAgentPublic", "WidgetConfigPublic",
+    "WidgetDepartmentPublic", "WidgetProjectPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -161,18 +169,6 @@ class VisitorPublic(TypedDict):
     attributes: Annotated[dict[str, Any], Field(description="The visitor's own JSON object")]
     isAuthenticated: Annotated[bool, Field(description="False for an anonymous visitor")]
 
-
-@closed
-class MergeOutcomePublic(TypedDict):
-    """Whether a sign-in merged the browser's anonymous visitor, and why not."""
-
-    merged: Annotated[
-        bool, Field(description="Whether the anonymous visitor's conversations were merged")
-    ]
-    code: NotRequired[Annotated[str, Field(description="Why nothing was merged")]]
-    _id: NotRequired[Annotated[str, Field(description="The merge id")]]
-    requests: NotRequired[Annotated[list[str], Field(description="Conversations moved")]]
-    from_: NotRequired[Annotated[str, Field(alias="from", description="Anonymous visitor id")]]
 
 
 class VisitorSigninPublic(Public):
@@ -309,45 +305,8 @@ class AuditQuery(Body):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
-class ExportedSessionPublic(Public):
-    jti: Annotated[str, Field(description="Session id")]
-    kind: Annotated[str, Field(description="guest or userexternal")]
-    authInfo: Annotated[dict[str, Any], Field(description="How it signed in")]
-    issuedAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    expiresAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    revokedAt: Annotated[str | None, Field(description="ISO 8601 UTC; null while live")]
 
 
-class ExportedMergePublic(Public):
-    id_: str = Field(alias="_id", description="Merge id (24 hex)")
-    from_: str = Field(alias="from", description="Anonymous visitor id")
-    into: Annotated[str, Field(description="Signed-in visitor id")]
-    requests: Annotated[list[str], Field(description="Conversations it moved")]
-    mergedAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    revertedAt: Annotated[str | None, Field(description="ISO 8601 UTC")]
-    anonymousErasedAt: Annotated[str | None, Field(description="ISO 8601 UTC")]
-
-
-@closed
-class ExportedRequestPublic(RequestPublic):
-    messages: Annotated[list[MessagePublic], Field(description="Every message, oldest first")]
-
-
-class LeadExportPublic(Public):
-    """Everything stored about a contact (its right of access)."""
-
-    exportedAt: Annotated[str, Field(description="ISO 8601 UTC")]
-    lead: Annotated[LeadPublic, Field(description="The contact")]
-    membership: Annotated[
-        ProjectUserPublic | None, Field(description="Its visitor's membership, if any")
-    ]
-    requests: Annotated[
-        list[ExportedRequestPublic], Field(description="Its conversations with their messages")
-    ]
-    sessions: Annotated[
-        list[ExportedSessionPublic], Field(description="Every session of its visitor")
-    ]
-    merges: Annotated[list[ExportedMergePublic], Field(description="Merges into or out of it")]
 
 
 class CustomTokenSigninCreate(Body):

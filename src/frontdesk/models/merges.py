@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NotRequired
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -30,6 +30,20 @@ class MergePublic(TypedDict):
         str | None, Field(description="When the anonymous contact was erased: then it cannot "
                           "be reverted")
     ]
+
+
+# Functional form: "from" is a keyword in Python, and the key Tiledesk clients read.
+MergeOutcomePublic = TypedDict("MergeOutcomePublic", {
+    "merged": Annotated[
+        bool, Field(description="Whether the anonymous visitor's conversations were merged")
+    ],
+    "code": NotRequired[Annotated[str, Field(description="Why nothing was merged")]],
+    "_id": NotRequired[Annotated[str, Field(description="The merge id")]],
+    "from": NotRequired[Annotated[str, Field(description="Anonymous visitor id")]],
+    "requests": NotRequired[Annotated[list[str], Field(description="Conversations moved")]],
+})
+MergeOutcomePublic.__doc__ = "Whether a sign-in merged the anonymous visitor, and why not."
+closed(MergeOutcomePublic)
 
 
 def present_merge(row: MergeRecord) -> MergePublic:
