@@ -26,6 +26,9 @@ from frontdesk.settings import Settings
 PG_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Every server a test starts checks its answers and events against the closed public models:
+# in-process apps through make_settings, ``frontdesk serve`` subprocesses through this.
+os.environ["FRONTDESK_CHECK_RESPONSES"] = "true"
 
 
 def _reachable(host: str, port: int) -> bool:

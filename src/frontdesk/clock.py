@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Protocol
+from typing import Protocol, overload
 
 
 class Clock(Protocol):
@@ -27,6 +27,14 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.current += seconds
+
+
+@overload
+def iso(ms: int) -> str: ...
+
+
+@overload
+def iso(ms: int | None) -> str | None: ...
 
 
 def iso(ms: int | None) -> str | None:

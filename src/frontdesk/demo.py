@@ -17,6 +17,7 @@ from frontdesk.auth.principals import Agent
 from frontdesk.services import Services
 from frontdesk.storage import project_users, users
 from frontdesk.storage import projects as project_rows
+from frontdesk.storage.users import UserRecord
 
 DEMO_EMAIL = "agent@demo.frontdesk.test"
 
@@ -53,17 +54,17 @@ async def ensure_demo(services: Services) -> DemoInfo:
     return info
 
 
-async def _demo_user(services: Services, password: str) -> dict[str, str]:
+async def _demo_user(services: Services, password: str) -> UserRecord:
     """The demo agent, created, or given a new password if it exists from an older demo."""
     existing = await users.get_user_by_email(services.db, DEMO_EMAIL)
     if existing is None:
-        return dict(await accounts.do_create_account(
+        return await accounts.do_create_account(
             services, email=DEMO_EMAIL, password=password, firstname="Demo", lastname="Agent"
-        ))
+        )
     async with services.db.transaction() as tx:
         await tx.execute("UPDATE users SET password_hash = $2 WHERE id = $1", existing["id"],
                          await services.passwords.hash(password))
-    return dict(existing)
+    return existing
 
 
 def banner(info: DemoInfo, base_url: str) -> str:

@@ -17,7 +17,7 @@ from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock
 from frontdesk.ids import IdGenerator
 from frontdesk.realtime.broker import Broker
-from frontdesk.realtime.events import Event, SessionRevoked
+from frontdesk.realtime.events import Event, SessionRevoked, check_event
 from frontdesk.settings import Settings
 from frontdesk.storage.database import Database, Transaction
 
@@ -60,6 +60,8 @@ class Services:
 
     def publish_on_commit(self, tx: Transaction, event: Event) -> None:
         """Send ``event`` to the broker once ``tx`` has committed, never before."""
+        if self.settings.check_responses:
+            check_event(event)
 
         async def send() -> None:
             if isinstance(event, SessionRevoked):

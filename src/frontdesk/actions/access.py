@@ -27,7 +27,11 @@ from frontdesk.errors import Forbidden, NotFound, Unauthorized
 from frontdesk.ids import is_object_id
 from frontdesk.services import Services
 from frontdesk.storage import project_users, projects, requests, sessions, users
-from frontdesk.storage.database import Row
+from frontdesk.storage.project_users import ProjectUserRecord
+from frontdesk.storage.projects import ProjectRecord
+from frontdesk.storage.requests import RequestRecord
+from frontdesk.storage.sessions import SessionRecord
+from frontdesk.storage.users import UserRecord
 
 
 def parse_authorization(header: str | None) -> tuple[str, str] | None:
@@ -119,14 +123,14 @@ async def check_session_live(services: Services, principal: Principal) -> None:
         await _live_user(services, principal.user_id)
 
 
-async def _live_session(services: Services, jti: str) -> Row:
+async def _live_session(services: Services, jti: str) -> SessionRecord:
     session = await sessions.get_session(services.db, jti)
     if session is None or session["revoked_at"] is not None:
         raise Unauthorized("this session has been signed out", code="session_revoked")
     return session
 
 
-async def _live_user(services: Services, user_id: str) -> Row:
+async def _live_user(services: Services, user_id: str) -> UserRecord:
     user = await users.get_user(services.db, user_id)
     if user is None:
         raise Unauthorized("this account no longer exists", code="session_revoked")
@@ -168,9 +172,10 @@ def require_agent(principal: Principal | None) -> Agent:
 
 @dataclass(frozen=True)
 class ProjectAccess:
-    project: Row
+    project: ProjectRecord
     principal: Principal
-    membership: Row | None  # the agent's or visitor's project_user; None for a new visitor
+    # The agent's or visitor's project_user; None for a new visitor.
+    membership: ProjectUserRecord | None
 
     @property
     def role(self) -> str:
@@ -185,7 +190,7 @@ class ProjectAccess:
         return self.principal
 
 
-async def load_project(services: Services, project_id: str) -> Row:
+async def load_project(services: Services, project_id: str) -> ProjectRecord:
     project = await projects.get_project(services.db, project_id) if is_object_id(
         project_id
     ) else None
@@ -230,7 +235,7 @@ async def access_project(
 
 async def access_request(
     services: Services, access: ProjectAccess, request_id: str
-) -> Row:
+) -> RequestRecord:
     """The request with its requester and lead, if the caller may see it.
 
     Agents of the project see all of its requests; a visitor sees only those it started.

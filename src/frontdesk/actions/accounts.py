@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from frontdesk.actions import audit
 from frontdesk.actions.credentials import check_credentials, normalise_email
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.errors import Conflict
-from frontdesk.presenters import present_user
+from frontdesk.models.users import UserPublic, present_user
 from frontdesk.services import Services
 from frontdesk.storage import sessions, users
-from frontdesk.storage.database import Row
+from frontdesk.storage.users import UserRecord
 
 
 @dataclass(frozen=True)
 class SignedIn:
     token: str
-    user: dict[str, Any]
+    user: UserPublic
 
 
 async def do_signup(
     services: Services, *, email: str, password: str, firstname: str, lastname: str
-) -> Row:
+) -> UserRecord:
     """Create an agent account; the public sign-up, which tells nobody who has an account.
 
     An email that already has an account gets the same answer as a new one (an account that
@@ -38,7 +37,7 @@ async def do_signup(
 
 async def do_create_account(
     services: Services, *, email: str, password: str, firstname: str, lastname: str
-) -> Row:
+) -> UserRecord:
     """Create an agent account for an operator (command line, demo), who may be told why not.
 
     Raises Conflict(email_taken) when the email already has an account.
@@ -53,7 +52,7 @@ async def do_create_account(
 
 async def _insert_account(
     services: Services, *, email: str, password: str, firstname: str, lastname: str
-) -> tuple[Row, bool]:
+) -> tuple[UserRecord, bool]:
     """The account as it was (or would have been) written, and whether it was written.
 
     Both outcomes hash the password and run the same insert, so they take the same time.
@@ -72,9 +71,10 @@ async def _insert_account(
             lastname=lastname,
             now=now,
         )
-    row: Row = {
+    row: UserRecord = {
         "id": user_id,
         "email": email,
+        "password_hash": password_hash,
         "firstname": firstname,
         "lastname": lastname,
         "created_at": now,

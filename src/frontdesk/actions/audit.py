@@ -20,11 +20,11 @@ from typing import Any, Literal
 import orjson
 
 from frontdesk.actions.access import ProjectAccess
-from frontdesk.clock import iso
 from frontdesk.errors import ValidationFailed
+from frontdesk.models.audit import AuditPublic, present_event
 from frontdesk.services import Services
 from frontdesk.storage import audit
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 
 EventType = Literal[
     "signin.anonymous",
@@ -45,7 +45,6 @@ EventType = Literal[
     "invitation.withdrawn",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
-SUSPICIOUS_BURST = "suspicious_burst"
 MAX_FIELD_LENGTH = 200
 MAX_DETAILS_BYTES = 1024
 # Control characters (NUL among them) and lone surrogates: PostgreSQL text refuses NUL and
@@ -152,7 +151,7 @@ async def list_audit(
     subject: str | None,
     before: str | None,
     limit: int,
-) -> dict[str, Any]:
+) -> AuditPublic:
     """Newest first; ``before`` is the id of the last event of the previous page.
 
     ``suspiciousBurst`` says whether a burst of failed sign-ins is under way now.
@@ -179,22 +178,3 @@ async def burst_under_way(services: Services, project_id: str) -> bool:
     failures = await audit.count_since(services.db, project_id, SIGNIN_FAILED, since)
     threshold = services.settings.audit_burst_threshold
     return threshold > 0 and failures >= threshold
-
-
-def present_event(row: Row) -> dict[str, Any]:
-    return {
-        "_id": row["id"],
-        "id": row["id"],
-        "id_project": row["project_id"],
-        "type": row["type"],
-        "at": iso(row["at"]),
-        "actor": row["actor"],
-        "subject": row["subject"],
-        "kid": row["kid"],
-        "code": row["code"],
-        "ip": row["ip"],
-        "flags": [SUSPICIOUS_BURST] if row["suspicious"] else [],
-        "occurrences": row["occurrences"],
-        "lastAt": iso(row["last_at"] if row["last_at"] is not None else row["at"]),
-        "details": row["details"],
-    }

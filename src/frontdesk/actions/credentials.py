@@ -5,7 +5,7 @@ from __future__ import annotations
 from frontdesk.errors import Unauthorized
 from frontdesk.services import Services
 from frontdesk.storage import users
-from frontdesk.storage.database import Row
+from frontdesk.storage.users import UserRecord
 
 
 def normalise_email(email: str) -> str:
@@ -14,7 +14,7 @@ def normalise_email(email: str) -> str:
 
 async def check_credentials(
     services: Services, *, email: str, password: str, ip: str, remember: bool = False
-) -> Row:
+) -> UserRecord:
     """The agent account these credentials prove.
 
     Raises, in this order: RateLimited(too_many_failed_signins) while the address ``ip`` or
@@ -40,7 +40,7 @@ async def check_credentials(
 
 async def _user_if_password_matches(
     services: Services, email: str, password: str, *, remember: bool
-) -> Row:
+) -> UserRecord:
     user = await users.get_user_by_email(services.db, email)
     if remember and user is not None and services.basic_cache.matches(
         email, password, user["id"], user["password_hash"]

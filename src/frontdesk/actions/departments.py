@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
-from frontdesk.presenters import present_department
+from frontdesk.models.departments import DepartmentPublic, present_department
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users
-from frontdesk.storage.database import Row
+from frontdesk.storage.departments import DepartmentRecord
 
 
-async def access_department(services: Services, project_id: str, department_id: str) -> Row:
+async def access_department(
+    services: Services, project_id: str, department_id: str
+) -> DepartmentRecord:
     row = (
         await departments.get_department(services.db, project_id, department_id)
         if is_object_id(department_id)
@@ -24,7 +24,7 @@ async def access_department(services: Services, project_id: str, department_id: 
     return row
 
 
-async def list_departments(services: Services, project_id: str) -> list[dict[str, Any]]:
+async def list_departments(services: Services, project_id: str) -> list[DepartmentPublic]:
     rows = await departments.list_departments(services.db, project_id)
     return [present_department(r) for r in rows]
 
@@ -42,7 +42,7 @@ async def _check_agents(services: Services, project_id: str, agents: list[str]) 
 
 async def check_create_department(
     services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str]
-) -> dict[str, Any]:
+) -> DepartmentPublic:
     project_id = access.project["id"]
     await _check_agents(services, project_id, agents)
     department_id = services.ids.object_id()
@@ -70,7 +70,7 @@ async def check_update_department(
     name: str | None,
     routing: str | None,
     agents: list[str] | None,
-) -> dict[str, Any]:
+) -> DepartmentPublic:
     project_id = access.project["id"]
     row = await access_department(services, project_id, department_id)
     if agents is not None:
@@ -91,7 +91,7 @@ async def check_update_department(
 
 async def check_delete_department(
     services: Services, access: ProjectAccess, department_id: str
-) -> dict[str, Any]:
+) -> DepartmentPublic:
     row = await access_department(services, access.project["id"], department_id)
     if row["is_default"]:
         raise Conflict("the default department cannot be deleted", code="default_department")

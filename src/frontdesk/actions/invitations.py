@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
 
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
@@ -21,11 +20,16 @@ from frontdesk.actions.credentials import normalise_email
 from frontdesk.actions.team import notify_member_changed
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
-from frontdesk.clock import iso
 from frontdesk.errors import Conflict, Forbidden, NotFound
+from frontdesk.models.invitations import (
+    InvitationAcceptedPublic,
+    InvitationPublic,
+    InvitationWithdrawnPublic,
+    InvitePublic,
+    present_invitation,
+)
 from frontdesk.services import Services
 from frontdesk.storage import invitations, project_users
-from frontdesk.storage.database import Row
 
 _TOKEN_BYTES = 32
 
@@ -47,7 +51,7 @@ def accept_url(services: Services, token: str) -> str:
 
 async def check_invite(
     services: Services, access: ProjectAccess, *, email: str, role: str
-) -> dict[str, Any]:
+) -> InvitePublic:
     """Issue an invitation for ``email`` with ``role``; an older pending one for the same
     address is replaced, so only the newest link works.
 
@@ -105,7 +109,9 @@ async def check_invite(
     }
 
 
-async def list_invitations(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
+async def list_invitations(
+    services: Services, access: ProjectAccess
+) -> list[InvitationPublic]:
     """The project's pending invitations, expired ones included, oldest first; no tokens."""
     rows = await invitations.pending_of_project(services.db, access.project["id"])
     now = services.now_ms()
@@ -114,7 +120,7 @@ async def list_invitations(services: Services, access: ProjectAccess) -> list[di
 
 async def check_withdraw(
     services: Services, access: ProjectAccess, invitation_id: str
-) -> dict[str, Any]:
+) -> InvitationWithdrawnPublic:
     """Withdraw a pending invitation: its token stops working at once.
 
     Raises NotFound(invitation_not_found) for an unknown or no longer pending invitation,
@@ -143,7 +149,7 @@ async def check_withdraw(
     return {"success": True, "invitation": present_invitation(row, now)}
 
 
-async def check_accept(services: Services, agent: Agent, token: str) -> dict[str, Any]:
+async def check_accept(services: Services, agent: Agent, token: str) -> InvitationAcceptedPublic:
     """Make ``agent`` a member with the invited role, consuming the token.
 
     Raises NotFound(invitation_invalid) for a token that is unknown, used, withdrawn or
@@ -183,22 +189,3 @@ async def check_accept(services: Services, agent: Agent, token: str) -> dict[str
         member = await notify_member_changed(services, tx, project_id, member_id)
     return {"success": True, "id_project": project_id, "role": row["role"],
             "project_user": member}
-
-
-def present_invitation(row: Row, now: int) -> dict[str, Any]:
-    status = row["status"]
-    if status == "pending" and row["token_hash"] is None:
-        status = "unsent"  # carried over from before tokens: invite again to issue one
-    elif status == "pending" and row["expires_at"] <= now:
-        status = "expired"
-    return {
-        "_id": row["id"],
-        "id": row["id"],
-        "id_project": row["project_id"],
-        "email": row["email"],
-        "role": row["role"],
-        "status": status,
-        "invitedBy": row["invited_by"],
-        "createdAt": iso(row["created_at"]),
-        "expiresAt": iso(row["expires_at"]),
-    }

@@ -28,9 +28,12 @@ from frontdesk.auth.public_keys import (
 )
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
+from frontdesk.models.keys import KeyPublic, present_key
 from frontdesk.services import Services
 from frontdesk.storage import keys
-from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage.database import Transaction
+from frontdesk.storage.keys import KeyRecord
+from frontdesk.storage.projects import ProjectRecord
 
 HMAC_KIND = "hmac"
 JWKS_KIND = "jwks"
@@ -48,7 +51,7 @@ def _actor(access: ProjectAccess) -> str:
     return access.agent.user_id
 
 
-def grace_period(services: Services, project: dict[str, Any]) -> int:
+def grace_period(services: Services, project: ProjectRecord) -> int:
     configured = project["settings"].get("key_grace_period")
     return int(configured) if configured is not None else services.settings.key_grace_period
 
@@ -120,7 +123,7 @@ async def do_add_jwks(
     jwks: dict[str, Any] | None,
     url: str | None,
     label: str,
-) -> list[dict[str, Any]]:
+) -> list[KeyPublic]:
     """Register a pasted JWKS (each of its keys becomes a public key, kid from the JWK) or a
     JWKS URL (fetched now to check it, then cached and refetched as it rotates).
 
@@ -169,7 +172,7 @@ async def do_add_jwks(
 
 async def do_retire_key(
     services: Services, access: ProjectAccess, kid: str, *, grace_seconds: int | None
-) -> dict[str, Any]:
+) -> KeyPublic:
     """Retire a key: it verifies for ``grace_seconds`` more (None: the project's grace period;
     0: stops at once). Raises NotFound(unknown_kid)."""
     project_id = access.project["id"]
@@ -189,7 +192,7 @@ async def do_retire_key(
     return present_key(row, now)
 
 
-async def do_list_keys(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
+async def do_list_keys(services: Services, access: ProjectAccess) -> list[KeyPublic]:
     now = services.now_ms()
     return [present_key(k, now) for k in await keys.all_keys(services.db, access.project["id"])]
 
@@ -241,9 +244,9 @@ async def verification_keys(
         return found
     for source in (r for r in rows if r["kind"] == JWKS_KIND):
         try:
-            fetched = await services.jwks.keys(
-                source["jwks_url"], project_id=project_id, want_kid=kid
-            )
+            url = source["jwks_url"]
+            assert url is not None  # a JWKS source is its URL
+            fetched = await services.jwks.keys(url, project_id=project_id, want_kid=kid)
         except ServiceUnavailable:
             if kid is None:
                 continue
@@ -252,31 +255,11 @@ async def verification_keys(
     return found
 
 
-def _stored_key(services: Services, project_id: str, row: Row) -> VerificationKey:
-    if row["kind"] == HMAC_KIND:
-        secret = services.secret_box.open(row["secret_enc"],
-                                          context=_context(project_id, row["kid"]))
+def _stored_key(services: Services, project_id: str, row: KeyRecord) -> VerificationKey:
+    kind, sealed, pem = row["kind"], row["secret_enc"], row["public_key"]
+    if kind == "hmac":
+        assert sealed is not None  # a shared key is its sealed secret
+        secret = services.secret_box.open(sealed, context=_context(project_id, row["kid"]))
         return VerificationKey(kid=row["kid"], kind="hmac", material=secret)
-    return verification_key(row["kid"], row["kind"], row["public_key"])
-
-
-def present_key(row: Row, now: int) -> dict[str, Any]:
-    """A key without its secret (a public key's PEM is public)."""
-    if row["retired_at"] is None:
-        state = "active"
-    elif row["verify_until"] is not None and row["verify_until"] > now:
-        state = "grace"
-    else:
-        state = "retired"
-    return {
-        "kid": row["kid"],
-        "kind": row["kind"],
-        "label": row["label"],
-        "algorithms": list(ALGORITHMS_BY_KIND.get(row["kind"], ("RS256", "ES256"))),
-        "state": state,
-        "publicKey": row["public_key"],
-        "jwksUrl": row["jwks_url"],
-        "createdAt": iso(row["created_at"]),
-        "retiredAt": iso(row["retired_at"]),
-        "verifyUntil": iso(row["verify_until"]),
-    }
+    assert kind != "jwks" and pem is not None  # JWKS sources are read apart
+    return verification_key(row["kid"], kind, pem)

@@ -17,19 +17,21 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
-from frontdesk.presenters import (
-    present_lead,
-    present_message,
-    present_project_user,
-    present_request,
-)
+from frontdesk.models.exports import ExportedRequestPublic, LeadExportPublic
+from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
+from frontdesk.models.messages import present_message
+from frontdesk.models.project_users import present_project_user
+from frontdesk.models.requests import present_request
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
-from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage.database import Transaction
+from frontdesk.storage.leads import LeadRecord
+from frontdesk.storage.merges import MergeRecord
 
 Source = Literal["token", "visitor", "agent", "system"]
-LEAD_FIELDS = ("fullname", "email", "phone")
+LeadField = Literal["fullname", "email", "phone"]
+LEAD_FIELDS: tuple[LeadField, ...] = ("fullname", "email", "phone")
 _EXPORT_MAX_REQUESTS = 10_000
 _EXPORT_MAX_MESSAGES = 100_000
 
@@ -43,7 +45,7 @@ def _mark(provenance: dict[str, Any], field: str, source: Source, now: int) -> N
     provenance[field] = {"source": source, "at": iso(now)}
 
 
-def _is_verified(lead: Row, field: str) -> bool:
+def _is_verified(lead: LeadRecord, field: LeadField) -> bool:
     return bool(lead["provenance"].get(field, {}).get("source") == "token")
 
 
@@ -60,8 +62,10 @@ async def do_refresh_verified_lead(
     if lead is None:
         return
     now = services.now_ms()
-    verified = {"fullname": _fullname(profile), "email": profile.get("email"),
-                "phone": profile.get("phone")}
+    verified: dict[LeadField, str | None] = {
+        "fullname": _fullname(profile), "email": profile.get("email"),
+        "phone": profile.get("phone"),
+    }
     for field, value in verified.items():
         if value:
             lead[field] = value
@@ -77,7 +81,7 @@ async def do_find_or_create_lead(
     *,
     self_reported: dict[str, str],
     auth_info: dict[str, Any],
-) -> Row:
+) -> LeadRecord:
     """The visitor's lead, created if none, with the latest senderAuthInfo.
 
     ``self_reported`` holds what the visitor typed (fullname, email); it fills only fields
@@ -96,12 +100,17 @@ async def do_find_or_create_lead(
             "attributes": {},
             "tags": [],
             "provenance": {},
+            "is_authenticated": int(visitor.is_authenticated),
+            "created_at": now,
+            "updated_at": now,
         }
         is_new = True
     else:
         is_new = False
     token_source: Source = "token" if visitor.is_authenticated else "visitor"
-    token_values = {"fullname": visitor.fullname or None, "email": visitor.email}
+    token_values: dict[LeadField, str | None] = {
+        "fullname": visitor.fullname or None, "email": visitor.email,
+    }
     if visitor.is_authenticated:
         phone = visitor.auth_info.get("authVar", {}).get("token", {}).get("phone")
         token_values["phone"] = phone if isinstance(phone, str) else None
@@ -114,7 +123,8 @@ async def do_find_or_create_lead(
             if not visitor.is_authenticated and value.startswith("guest#"):
                 source = "system"
             _mark(lead["provenance"], field, source, now)
-    for field, value in self_reported.items():
+    for field in LEAD_FIELDS:
+        value = self_reported.get(field)
         if value and not _is_verified(lead, field) and lead[field] != value:
             lead[field] = value
             _mark(lead["provenance"], field, "visitor", now)
@@ -144,7 +154,9 @@ async def do_find_or_create_lead(
     return lead
 
 
-async def save_lead(tx: Transaction, lead: Row, *, is_authenticated: bool, now: int) -> None:
+async def save_lead(
+    tx: Transaction, lead: LeadRecord, *, is_authenticated: bool, now: int
+) -> None:
     await leads.update_lead(
         tx,
         lead["id"],
@@ -160,7 +172,7 @@ async def save_lead(tx: Transaction, lead: Row, *, is_authenticated: bool, now: 
     lead["updated_at"] = now
 
 
-async def access_lead(services: Services, access: ProjectAccess, lead_id: str) -> Row:
+async def access_lead(services: Services, access: ProjectAccess, lead_id: str) -> LeadRecord:
     lead = (
         await leads.get_lead(services.db, access.project["id"], lead_id)
         if is_object_id(lead_id)
@@ -181,7 +193,7 @@ async def list_leads(
     text: str | None,
     page: int,
     limit: int,
-) -> dict[str, Any]:
+) -> LeadsPublic:
     rows, total = await leads.list_leads(
         services.db,
         access.project["id"],
@@ -195,7 +207,7 @@ async def list_leads(
 
 async def check_update_lead(
     services: Services, access: ProjectAccess, lead_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> LeadPublic:
     """Apply an agent's edit. Verified fields are refused with ValidationFailed(verified_field)."""
     lead = await access_lead(services, access, lead_id)
     now = services.now_ms()
@@ -221,7 +233,7 @@ async def check_update_lead(
     return present_lead(lead)
 
 
-async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
+async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> ErasurePublic:
     """Erase a contact and everything of it: conversations, messages, sessions, membership,
     merge records, and the anonymous contacts that were merged into it. Audited.
 
@@ -238,7 +250,9 @@ async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str)
     return {"success": True, "erased": {"lead": lead["id"], "requests": len(erased)}}
 
 
-async def do_erase(services: Services, tx: Transaction, project_id: str, lead: Row) -> list[str]:
+async def do_erase(
+    services: Services, tx: Transaction, project_id: str, lead: LeadRecord
+) -> list[str]:
     """Erase ``lead`` within ``tx``; the ids of the conversations erased with it.
 
     A live merge joins an anonymous contact to the surviving one. Erasing the surviving contact
@@ -267,7 +281,7 @@ async def do_erase(services: Services, tx: Transaction, project_id: str, lead: R
     return request_ids
 
 
-async def _hand_over(tx: Transaction, project_id: str, merge: Row, *, now: int) -> None:
+async def _hand_over(tx: Transaction, project_id: str, merge: MergeRecord, *, now: int) -> None:
     """Make the surviving contact's membership the requester of the conversations a live merge
     moved, so they outlive the anonymous visitor's membership; the merge says so."""
     member = await project_users.get_membership(tx, project_id, merge["visitor_id"])
@@ -293,7 +307,7 @@ async def _erase_visitor(
         await project_users.delete_project_user(tx, member["id"])
 
 
-async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -> dict[str, Any]:
+async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -> LeadExportPublic:
     """Everything stored about one contact, as one JSON document (the right of access)."""
     lead = await access_lead(services, access, lead_id)
     project_id = access.project["id"]
@@ -301,7 +315,7 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
         services.db, project_id, requests.RequestFilter(lead_ref=lead["id"]),
         limit=_EXPORT_MAX_REQUESTS, offset=0,
     )
-    conversations = []
+    conversations: list[ExportedRequestPublic] = []
     for row in rows:
         history = await messages.list_messages(
             services.db, row["request_id"], limit=_EXPORT_MAX_MESSAGES

@@ -12,27 +12,27 @@ anonymous session is revoked: its proof is spent.
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.leads import access_lead, do_find_or_create_lead, save_lead
 from frontdesk.auth.principals import AuthenticatedVisitor
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, Unauthorized
+from frontdesk.models.merges import MergeOutcomePublic, MergePublic, present_merge
 from frontdesk.realtime.events import AccessChanged, SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import leads, merges, requests, sessions
-from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage.database import Transaction
+from frontdesk.storage.leads import LeadRecord
 
 
-def _refused(code: str) -> dict[str, Any]:
+def _refused(code: str) -> MergeOutcomePublic:
     return {"merged": False, "code": code}
 
 
 async def do_merge_anonymous(
     services: Services, tx: Transaction, visitor: AuthenticatedVisitor, anonymous_token: str
-) -> dict[str, Any]:
+) -> MergeOutcomePublic:
     """Merge the anonymous visitor that ``anonymous_token`` proves into ``visitor``'s contact.
 
     Precondition: ``visitor`` was just verified from a customer token, within ``tx``. An
@@ -90,7 +90,7 @@ async def do_merge_anonymous(
 
 async def list_merges_of_lead(
     services: Services, access: ProjectAccess, lead_id: str
-) -> list[dict[str, Any]]:
+) -> list[MergePublic]:
     lead = await access_lead(services, access, lead_id)
     rows = await merges.merges_of_lead(services.db, access.project["id"], lead["id"])
     return [present_merge(r) for r in rows]
@@ -98,7 +98,7 @@ async def list_merges_of_lead(
 
 async def do_revert_merge(
     services: Services, access: ProjectAccess, merge_id: str
-) -> dict[str, Any]:
+) -> MergePublic:
     """Move the merged conversations back to the anonymous contact (admins); the signed-in
     visitor's open sockets are re-checked and lose them too.
 
@@ -149,27 +149,9 @@ async def do_revert_merge(
     return present_merge(reverted)
 
 
-def _drop_mark(lead: Row, merge_id: str) -> None:
+def _drop_mark(lead: LeadRecord, merge_id: str) -> None:
     kept = [m for m in lead["attributes"].get("mergedFrom", []) if m.get("merge") != merge_id]
     if kept:
         lead["attributes"]["mergedFrom"] = kept
     else:
         lead["attributes"].pop("mergedFrom", None)
-
-
-def present_merge(row: Row) -> dict[str, Any]:
-    return {
-        "_id": row["id"],
-        "id": row["id"],
-        "id_project": row["project_id"],
-        "anonymousVisitor": row["anonymous_visitor_id"],
-        "anonymousLead": row["anonymous_lead_ref"],
-        "visitor": row["visitor_id"],
-        "lead": row["lead_ref"],
-        "requests": row["request_ids"],
-        "description": f"merged from anonymous visitor {row['anonymous_visitor_id']}",
-        "mergedAt": iso(row["merged_at"]),
-        "revertedAt": iso(row["reverted_at"]),
-        "revertedBy": row["reverted_by"],
-        "anonymousErasedAt": iso(row["anonymous_erased_at"]),  # then it cannot be reverted
-    }

@@ -17,12 +17,13 @@ from frontdesk.auth.principals import Agent
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.ids import parse_request_id
-from frontdesk.presenters import present_message, present_request
+from frontdesk.models.messages import MessagePublic, present_message
+from frontdesk.models.requests import RequestPublic, present_request
 from frontdesk.realtime.events import MessageCreated
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, requests
-from frontdesk.storage.database import Row
+from frontdesk.storage.messages import MessageRecord, SenderKind
 
 SENT = 150
 
@@ -55,8 +56,9 @@ def _self_reported(incoming: IncomingMessage) -> dict[str, str]:
 
 async def check_post_message(
     services: Services, access: ProjectAccess, request_id: str, incoming: IncomingMessage
-) -> dict[str, Any]:
+) -> tuple[MessagePublic, RequestPublic]:
     """Store a message; a visitor's first message to an unknown id opens the conversation.
+    Returns the message and its conversation as they are after it.
 
     Raises BadRequest(invalid_request_id) for a malformed id or another project's,
     Forbidden(not_your_request) for another visitor's conversation, NotFound when an agent
@@ -103,13 +105,13 @@ async def check_post_message(
             row = await reopen_for_visitor(services, tx, row)
         # The side a message is drawn on comes from who the server knows sent it, never
         # from the display name (a customer token may say "Support Team").
-        sender_kind = "agent" if isinstance(principal, Agent) else "visitor"
+        sender_kind: SenderKind = "agent" if isinstance(principal, Agent) else "visitor"
         sender = principal.id
         if principal.is_authenticated:
             fullname = principal.display_name
         else:
             fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
-        message: Row = {
+        message: MessageRecord = {
             "id": services.ids.object_id(),
             "project_id": project_id,
             "request_id": request_id,
@@ -123,24 +125,21 @@ async def check_post_message(
             "status": SENT,
             "created_at": now,
         }
-        await messages.insert_message(tx, now=now, **{
-            k: v for k, v in message.items() if k != "created_at"
-        })
+        await messages.insert_message(tx, message)
         await requests.update_request(tx, row["id"], now=now, last_text=incoming.text)
         row["last_text"], row["updated_at"] = incoming.text, now
         notify_request(services, tx, row, "UPDATE")
         body = present_message(message)
         services.publish_on_commit(
             tx,
-            MessageCreated(
+            MessageCreated.model_construct(
                 project_id=project_id,
                 request_id=request_id,
                 requester_user_id=row["requester_user_id"],
                 message=body,
             ),
         )
-    body["request"] = present_request(row)
-    return body
+    return body, present_request(row)
 
 
 async def list_messages(
@@ -152,7 +151,7 @@ async def list_messages(
     after: str | None,
     before: str | None,
     latest: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[MessagePublic]:
     """Messages oldest first; ``after``/``before`` are message ids (exclusive cursors);
     ``latest`` without a cursor gives the newest ``limit`` messages."""
     await access_request(services, access, request_id)

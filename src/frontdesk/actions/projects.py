@@ -11,10 +11,17 @@ from frontdesk.actions.access import ProjectAccess, load_project
 from frontdesk.auth.policy import POLICY_KEYS
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import ValidationFailed
-from frontdesk.presenters import present_project
+from frontdesk.models.projects import (
+    IsOpenPublic,
+    MembershipPublic,
+    ProjectPublic,
+    WidgetConfigPublic,
+    present_project,
+)
 from frontdesk.realtime.events import AccessChanged
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users, projects
+from frontdesk.storage.projects import ProjectRecord
 
 # Policy keys that decide whether a visitor already signed in may still use the project.
 _ACCESS_KEYS = ("allow_anonymous", "allowed_origins")
@@ -27,7 +34,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-async def do_create_project(services: Services, agent: Agent, name: str) -> dict[str, Any]:
+async def do_create_project(services: Services, agent: Agent, name: str) -> ProjectPublic:
     now = services.now_ms()
     project_id = services.ids.object_id()
     async with services.db.transaction() as tx:
@@ -62,7 +69,7 @@ async def do_create_project(services: Services, agent: Agent, name: str) -> dict
     return present_project(row, role="owner")
 
 
-async def list_projects_of(services: Services, agent: Agent) -> list[dict[str, Any]]:
+async def list_projects_of(services: Services, agent: Agent) -> list[MembershipPublic]:
     """Memberships in Tiledesk's shape: ``{id_project: {...}, role, user_available, …}``."""
     rows = await projects.projects_of_user(services.db, agent.user_id)
     return [
@@ -78,7 +85,7 @@ async def list_projects_of(services: Services, agent: Agent) -> list[dict[str, A
 
 async def do_update_project(
     services: Services, access: ProjectAccess, *, name: str | None, settings: dict[str, Any]
-) -> dict[str, Any]:
+) -> ProjectPublic:
     project = access.project
     merged = {**project["settings"], **settings}
     if "operating_hours" in settings:
@@ -134,7 +141,7 @@ def _is_hhmm(value: Any) -> bool:
     return hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60
 
 
-def is_open(project: dict[str, Any], now: float) -> bool:
+def is_open(project: ProjectRecord, now: float) -> bool:
     settings = project["settings"]
     if not settings.get("active_operating_hours"):
         return True
@@ -145,12 +152,12 @@ def is_open(project: dict[str, Any], now: float) -> bool:
     return any(span["start"] <= minute < span["end"] for span in hours.get(day, []))
 
 
-async def check_is_open(services: Services, project_id: str) -> dict[str, Any]:
+async def check_is_open(services: Services, project_id: str) -> IsOpenPublic:
     project = await load_project(services, project_id)
     return {"isopen": is_open(project, services.clock.now())}
 
 
-async def public_widget_config(services: Services, project_id: str) -> dict[str, Any]:
+async def public_widget_config(services: Services, project_id: str) -> WidgetConfigPublic:
     """What the widget needs before anyone signs in; nothing secret."""
     project = await load_project(services, project_id)
     settings = project["settings"]

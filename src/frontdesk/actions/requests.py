@@ -17,13 +17,14 @@ from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
-from frontdesk.presenters import present_request
+from frontdesk.models.requests import RequestPublic, present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import departments, project_users, requests
-from frontdesk.storage.database import Row, Transaction
-from frontdesk.storage.requests import RequestFilter
+from frontdesk.storage.database import Transaction
+from frontdesk.storage.departments import DepartmentRecord
+from frontdesk.storage.requests import RequestFilter, RequestRecord
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class NewRequest:
 
 async def do_create_request(
     services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
-) -> Row:
+) -> RequestRecord:
     """Create the request, and the visitor's lead if it has none; route it to an agent.
 
     Precondition: the caller is a visitor of this project and the request id is unused.
@@ -53,7 +54,9 @@ async def do_create_request(
     assert isinstance(visitor, Visitor)
     project_id = access.project["id"]
     if new.department_id is not None:
-        department: Row | None = await access_department(services, project_id, new.department_id)
+        department: DepartmentRecord | None = await access_department(
+            services, project_id, new.department_id
+        )
     else:
         department = await departments.get_default_department(tx, project_id)
     member = await project_users.get_membership(tx, project_id, visitor.visitor_id)
@@ -100,11 +103,13 @@ async def do_create_request(
     return row
 
 
-def notify_request(services: Services, tx: Transaction, row: Row, method: str) -> dict[str, Any]:
+def notify_request(
+    services: Services, tx: Transaction, row: RequestRecord, method: str
+) -> RequestPublic:
     body = present_request(row)
     services.publish_on_commit(
         tx,
-        RequestChanged(
+        RequestChanged.model_construct(
             project_id=row["project_id"],
             method="CREATE" if method == "CREATE" else "UPDATE",
             request_id=row["request_id"],
@@ -117,7 +122,7 @@ def notify_request(services: Services, tx: Transaction, row: Row, method: str) -
 
 async def _change(
     services: Services, access: ProjectAccess, request_id: str, **fields: Any
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Apply column changes to a visible request and announce the result."""
     project_id = access.project["id"]
     async with services.db.transaction() as tx:
@@ -187,13 +192,15 @@ def request_filter(
     )
 
 
-async def get_request(services: Services, access: ProjectAccess, request_id: str) -> dict[str, Any]:
+async def get_request(
+    services: Services, access: ProjectAccess, request_id: str
+) -> RequestPublic:
     return present_request(await access_request(services, access, request_id))
 
 
 async def check_assign(
     services: Services, access: ProjectAccess, request_id: str, assignee: str | None
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Assign to ``assignee`` (an agent user id of the project), or to the caller (take)."""
     row = await access_request(services, access, request_id)
     agent_id = assignee or access.agent.user_id
@@ -207,7 +214,7 @@ async def check_assign(
 
 async def check_route(
     services: Services, access: ProjectAccess, request_id: str, department_id: str | None
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Route again (Tiledesk's ``/agent`` and ``/departments``): pick an available agent."""
     row = await access_request(services, access, request_id)
     if row["status"] == RequestStatus.CLOSED:
@@ -229,7 +236,7 @@ async def check_route(
 
 async def check_route_waiting(
     services: Services, access: ProjectAccess, request_id: str, department_id: str
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Tiledesk's ``assign`` to a department: route the conversation there if it is still
     waiting; one already assigned, served or closed is answered unchanged."""
     row = await access_request(services, access, request_id)
@@ -240,7 +247,7 @@ async def check_route_waiting(
 
 async def check_set_participants(
     services: Services, access: ProjectAccess, request_id: str, participants: list[str]
-) -> dict[str, Any]:
+) -> RequestPublic:
     row = await access_request(services, access, request_id)
     for agent_id in participants:
         await _require_agent_member(services, access.project["id"], agent_id)
@@ -251,7 +258,7 @@ async def check_set_participants(
 
 async def check_add_participant(
     services: Services, access: ProjectAccess, request_id: str, agent_id: str
-) -> dict[str, Any]:
+) -> RequestPublic:
     row = await access_request(services, access, request_id)
     return await check_set_participants(
         services, access, request_id, [*row["participants"], agent_id]
@@ -260,7 +267,7 @@ async def check_add_participant(
 
 async def check_remove_participant(
     services: Services, access: ProjectAccess, request_id: str, agent_id: str
-) -> dict[str, Any]:
+) -> RequestPublic:
     row = await access_request(services, access, request_id)
     if agent_id not in row["participants"]:
         raise NotFound(f"{agent_id!r} is not a participant", code="participant_not_found")
@@ -279,7 +286,7 @@ async def _require_agent_member(services: Services, project_id: str, user_id: st
 
 async def check_close(
     services: Services, access: ProjectAccess, request_id: str
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Close (agents any request of the project; visitors, through closeg, their own)."""
     row = await access_request(services, access, request_id)
     if row["status"] == RequestStatus.CLOSED:
@@ -297,7 +304,7 @@ async def check_close(
 
 async def check_reopen(
     services: Services, access: ProjectAccess, request_id: str
-) -> dict[str, Any]:
+) -> RequestPublic:
     row = await access_request(services, access, request_id)
     if row["status"] != RequestStatus.CLOSED:
         return present_request(row)
@@ -313,7 +320,7 @@ async def check_reopen(
 
 async def check_rate(
     services: Services, access: ProjectAccess, request_id: str, rating: int, message: str | None
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Only the visitor who started the conversation rates it."""
     row = await access_request(services, access, request_id)
     principal = access.principal
@@ -324,7 +331,7 @@ async def check_rate(
 
 async def check_patch(
     services: Services, access: ProjectAccess, request_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> RequestPublic:
     """Agents' edits of tags and attributes (senderAuthInfo is never writable)."""
     row = await access_request(services, access, request_id)
     fields: dict[str, Any] = {}
@@ -340,7 +347,7 @@ async def check_patch(
 
 async def check_patch_attributes(
     services: Services, access: ProjectAccess, request_id: str, attributes: dict[str, Any]
-) -> dict[str, Any]:
+) -> RequestPublic:
     row = await access_request(services, access, request_id)
     return await _change(
         services, access, request_id, attributes=_merge_attributes(row, attributes),
@@ -348,7 +355,9 @@ async def check_patch_attributes(
     )
 
 
-def _visitor_keys(access: ProjectAccess, row: Row, incoming: dict[str, Any]) -> list[str]:
+def _visitor_keys(
+    access: ProjectAccess, row: RequestRecord, incoming: dict[str, Any]
+) -> list[str]:
     """The attribute keys whose value the visitor wrote, once the caller wrote ``incoming``.
 
     Only these are in the visitor's view: an agent's value is the agent's note, even on a
@@ -366,7 +375,7 @@ MAX_STORED_ATTRIBUTES = 200
 MAX_STORED_ATTRIBUTE_BYTES = 64 * 1024
 
 
-def _merge_attributes(row: Row, incoming: dict[str, Any]) -> dict[str, Any]:
+def _merge_attributes(row: RequestRecord, incoming: dict[str, Any]) -> dict[str, Any]:
     """The request's attributes with ``incoming`` merged in; senderAuthInfo stays the server's.
 
     Raises ValidationFailed(attributes_too_large) when the merged result passes the limits.
@@ -382,7 +391,9 @@ def _merge_attributes(row: Row, incoming: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-async def reopen_for_visitor(services: Services, tx: Transaction, row: Row) -> Row:
+async def reopen_for_visitor(
+    services: Services, tx: Transaction, row: RequestRecord
+) -> RequestRecord:
     """A visitor writing into a closed conversation reopens it and queues it again."""
     await requests.update_request(
         tx,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import project_users, requests
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
+from frontdesk.storage.departments import DepartmentRecord
 
 
-async def pick_agent(q: Queries, project_id: str, department: Row | None) -> str | None:
+async def pick_agent(
+    q: Queries, project_id: str, department: DepartmentRecord | None
+) -> str | None:
     """The least busy available agent of the department, or None (the request then waits).
 
     A ``pooled`` department never assigns: its agents take conversations from the queue.

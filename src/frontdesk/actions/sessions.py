@@ -6,22 +6,19 @@ SessionRevoked event goes out after the commit so open WebSockets close.
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.leads import access_lead
-from frontdesk.clock import iso
 from frontdesk.errors import NotFound
+from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic, present_session
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import sessions
-from frontdesk.storage.database import Row
 
 
 async def list_sessions(
     services: Services, access: ProjectAccess, lead_id: str
-) -> list[dict[str, Any]]:
+) -> list[SessionPublic]:
     """The contact's live sessions, oldest first."""
     lead = await access_lead(services, access, lead_id)
     rows = await sessions.live_sessions_of(
@@ -32,7 +29,7 @@ async def list_sessions(
 
 async def do_revoke_sessions(
     services: Services, access: ProjectAccess, lead_id: str, *, jti: str | None
-) -> dict[str, Any]:
+) -> SessionsRevokedPublic:
     """Revoke one live session (``jti``) of the contact, or all of them (None).
 
     Raises NotFound(session_not_found) when ``jti`` is not a live session of this contact.
@@ -53,16 +50,3 @@ async def do_revoke_sessions(
             details={"sessions": targets, "all": jti is None},
         ))
     return {"success": True, "revoked": targets}
-
-
-def present_session(row: Row) -> dict[str, Any]:
-    auth_info = row["auth_info"] or {}
-    return {
-        "jti": row["jti"],
-        "kind": row["kind"],
-        "isAuthenticated": row["kind"] == "userexternal",
-        "signInProvider": auth_info.get("authVar", {}).get("sign_in_provider"),
-        "kid": auth_info.get("kid"),
-        "issuedAt": iso(row["issued_at"]),
-        "expiresAt": iso(row["expires_at"]),
-    }

@@ -12,20 +12,18 @@ socket's send queue holds; ``complete: false`` tells the client to page the rest
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from frontdesk import jsonutil
 from frontdesk.actions.access import ProjectAccess, access_project, access_request
 from frontdesk.auth.principals import Caller, Principal
 from frontdesk.errors import NotFound, ValidationFailed
-from frontdesk.presenters import (
-    present_message,
-    present_project_user,
-    present_request,
-    request_view_for,
-)
-from frontdesk.realtime.events import MessagesRead, TypingChanged
+from frontdesk.models.messages import MessagePublic, present_message
+from frontdesk.models.project_users import present_project_user
+from frontdesk.models.requests import present_request, request_view_for
+from frontdesk.realtime.events import MessagesRead, TypingChanged, WireObject
 from frontdesk.realtime.topics import Topic
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
@@ -47,15 +45,18 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Snapshot:
-    objects: list[dict[str, Any]]
+    objects: Sequence[WireObject]
     complete: bool  # False when the page left out some of what was asked for
 
 
-def _fit(objects: list[dict[str, Any]], budget: int, *, keep: str) -> list[dict[str, Any]]:
+_Object = TypeVar("_Object", bound=WireObject)
+
+
+def _fit(objects: list[_Object], budget: int, *, keep: str) -> list[_Object]:
     """The longest run of ``objects`` from the ``keep`` end ("first" or "last") whose JSON
     fits in ``budget`` bytes; at least one object, so a client always makes progress."""
     ordered = objects if keep == "first" else objects[::-1]
-    fitted: list[dict[str, Any]] = []
+    fitted: list[_Object] = []
     used = 0
     for obj in ordered:
         used += len(jsonutil.dumpb(obj)) + 1  # the comma between list items
@@ -152,7 +153,7 @@ async def _messages_snapshot(
         key = (cursor.since, "")  # inclusive of that millisecond: may repeat, never misses
     # The oldest missed messages first and without a gap, so the client resumes again (or
     # pages over REST) after the last one it received. Reading stops once a page is full.
-    missed: list[dict[str, Any]] = []
+    missed: list[MessagePublic] = []
     read_all = False
     while not read_all and len(missed) <= REPLAY_LIMIT and _json_size(missed) <= budget:
         rows = await messages.list_messages(services.db, request_id, limit=200, after=key)
@@ -164,7 +165,7 @@ async def _messages_snapshot(
     return Snapshot(page, complete=read_all and len(page) == len(missed))
 
 
-def _json_size(objects: list[dict[str, Any]]) -> int:
+def _json_size(objects: Sequence[WireObject]) -> int:
     return len(jsonutil.dumpb(objects))
 
 

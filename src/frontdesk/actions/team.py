@@ -8,19 +8,24 @@ from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
-from frontdesk.presenters import present_project_user
+from frontdesk.models.project_users import (
+    AvailableAgentPublic,
+    ProjectUserPublic,
+    present_project_user,
+)
 from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
 from frontdesk.storage import project_users, users
-from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage.database import Transaction
+from frontdesk.storage.project_users import ProjectUserRecord
 
 
-async def list_team(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
+async def list_team(services: Services, access: ProjectAccess) -> list[ProjectUserPublic]:
     rows = await project_users.list_agents(services.db, access.project["id"])
     return [present_project_user(r) for r in rows]
 
 
-async def list_available(services: Services, project_id: str) -> list[dict[str, Any]]:
+async def list_available(services: Services, project_id: str) -> list[AvailableAgentPublic]:
     rows = await project_users.list_agents(services.db, project_id, available_only=True)
     return [
         {
@@ -35,7 +40,7 @@ async def list_available(services: Services, project_id: str) -> list[dict[str, 
 
 async def access_project_user_by_user(
     services: Services, access: ProjectAccess, user_id: str
-) -> list[dict[str, Any]]:
+) -> list[ProjectUserPublic]:
     """Tiledesk's ``GET /:pid/project_users/users/:uid``: a one-element array.
 
     Agents may look up anyone of the project; a visitor only itself.
@@ -48,7 +53,7 @@ async def access_project_user_by_user(
     return [await _present(services, row)]
 
 
-async def _present(services: Services, row: Row) -> dict[str, Any]:
+async def _present(services: Services, row: ProjectUserRecord) -> ProjectUserPublic:
     user = await users.get_user(services.db, row["user_id"]) if row["role"] in (
         "owner", "admin", "agent"
     ) else None
@@ -57,14 +62,14 @@ async def _present(services: Services, row: Row) -> dict[str, Any]:
 
 async def do_update_own_membership(
     services: Services, access: ProjectAccess, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> ProjectUserPublic:
     assert access.membership is not None
     return await _update(services, access, access.membership, changes)
 
 
 async def check_update_project_user(
     services: Services, access: ProjectAccess, project_user_id: str, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> ProjectUserPublic:
     """Admins change roles and anyone's availability; agents only their own availability."""
     target = await _team_member(services, access, project_user_id)
     is_self = access.membership is not None and target["id"] == access.membership["id"]
@@ -84,8 +89,8 @@ async def check_update_project_user(
 
 
 async def _update(
-    services: Services, access: ProjectAccess, target: Row, changes: dict[str, Any]
-) -> dict[str, Any]:
+    services: Services, access: ProjectAccess, target: ProjectUserRecord, changes: dict[str, Any]
+) -> ProjectUserPublic:
     async with services.db.transaction() as tx:
         await project_users.update_project_user(
             tx,
@@ -106,7 +111,7 @@ async def _update(
 
 async def notify_member_changed(
     services: Services, tx: Transaction, project_id: str, project_user_id: str
-) -> dict[str, Any]:
+) -> ProjectUserPublic:
     """The member as the API shows it, announced to the project's sockets after the commit."""
     row = await project_users.get_project_user(tx, project_id, project_user_id)
     assert row is not None
@@ -114,7 +119,9 @@ async def notify_member_changed(
     body = present_project_user(row, user)
     services.publish_on_commit(
         tx,
-        ProjectUserChanged(project_id=project_id, project_user_id=row["id"], project_user=body),
+        ProjectUserChanged.model_construct(
+            project_id=project_id, project_user_id=row["id"], project_user=body
+        ),
     )
     return body
 
@@ -142,7 +149,9 @@ async def check_remove_member(
     return {"success": True, "removed": target["id"]}
 
 
-async def _team_member(services: Services, access: ProjectAccess, project_user_id: str) -> Row:
+async def _team_member(
+    services: Services, access: ProjectAccess, project_user_id: str
+) -> ProjectUserRecord:
     target = await project_users.get_project_user(
         services.db, access.project["id"], project_user_id
     )

@@ -36,6 +36,7 @@ from frontdesk.errors import (
     ServiceUnavailable,
     Unauthorized,
 )
+from frontdesk.models.merges import MergeOutcomePublic
 from frontdesk.services import Services
 from frontdesk.storage import project_users, sessions, used_tokens
 from frontdesk.storage.database import Transaction
@@ -50,7 +51,7 @@ _FOREVER = 10 * 365 * 24 * 3600
 class VisitorSession:
     token: str
     user: dict[str, Any]
-    merge: dict[str, Any] | None = None
+    merge: MergeOutcomePublic | None = None
 
 
 @dataclass(frozen=True)

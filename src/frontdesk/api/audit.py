@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import audit
 from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
@@ -15,7 +13,7 @@ router = Router("audit")
 @router.route("GET", "/{pid}/audit",
               summary="Identity events, newest first (filters: type, subject; cursor: before)",
               query=s.AuditQuery, response=s.AuditPublic, min_role="admin")
-async def list_audit(call: Call) -> dict[str, Any]:
+async def list_audit(call: Call) -> s.AuditPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     q: s.AuditQuery = call.query

@@ -10,7 +10,7 @@ from frontdesk.actions.access import parse_authorization, require_principal
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router, read_body
 from frontdesk.errors import BadRequest, Unauthorized
-from frontdesk.presenters import present_user
+from frontdesk.models.users import present_user
 
 router = Router("auth")
 ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header name)
@@ -20,7 +20,7 @@ ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header n
     "POST", "/auth/signup", summary="Create an agent account", auth="none",
     body=s.SignupCreate, response=s.SignupPublic, allowed=("public",), extra_statuses=(503,),
 )
-async def signup(call: Call) -> dict[str, Any]:
+async def signup(call: Call) -> s.SignupPublic:
     b: s.SignupCreate = call.body
     user = await accounts.do_signup(
         call.services, email=b.email, password=b.password, firstname=b.firstname,
@@ -34,7 +34,7 @@ async def signup(call: Call) -> dict[str, Any]:
     body=s.SigninCreate, response=s.SigninPublic, allowed=("public",),
     extra_statuses=(401, 429, 503),
 )
-async def signin(call: Call) -> dict[str, Any]:
+async def signin(call: Call) -> s.SigninPublic:
     b: s.SigninCreate = call.body
     signed = await accounts.do_signin(
         call.services, email=b.email, password=b.password, ip=call.client_ip

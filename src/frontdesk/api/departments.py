@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import departments
 from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
-from frontdesk.presenters import present_department
+from frontdesk.models.departments import present_department
 
 router = Router("departments")
 
 
 @router.route("GET", "/{pid}/departments", summary="Departments",
               response=list[s.DepartmentPublic], allowed=("agent", "visitor"))
-async def list_departments(call: Call) -> list[dict[str, Any]]:
+async def list_departments(call: Call) -> list[s.DepartmentPublic]:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   visitors=True)
     return await departments.list_departments(call.services, access.project["id"])
@@ -23,14 +21,14 @@ async def list_departments(call: Call) -> list[dict[str, Any]]:
 
 @router.route("GET", "/{pid}/departments/allstatus", summary="Departments (Tiledesk alias)",
               response=list[s.DepartmentPublic])
-async def list_all_departments(call: Call) -> list[dict[str, Any]]:
+async def list_all_departments(call: Call) -> list[s.DepartmentPublic]:
     access = await access_project(call.services, call.principal, call.params["pid"])
     return await departments.list_departments(call.services, access.project["id"])
 
 
 @router.route("POST", "/{pid}/departments", summary="Create a department (admins)",
               body=s.DepartmentCreate, response=s.DepartmentPublic, min_role="admin")
-async def create_department(call: Call) -> dict[str, Any]:
+async def create_department(call: Call) -> s.DepartmentPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     b: s.DepartmentCreate = call.body
@@ -41,7 +39,7 @@ async def create_department(call: Call) -> dict[str, Any]:
 
 @router.route("GET", "/{pid}/departments/{did}", summary="A department",
               response=s.DepartmentPublic)
-async def get_department(call: Call) -> dict[str, Any]:
+async def get_department(call: Call) -> s.DepartmentPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     row = await departments.access_department(call.services, access.project["id"],
                                               call.params["did"])
@@ -50,7 +48,7 @@ async def get_department(call: Call) -> dict[str, Any]:
 
 @router.route("PUT", "/{pid}/departments/{did}", summary="Change a department (admins)",
               body=s.DepartmentUpdate, response=s.DepartmentPublic, min_role="admin")
-async def update_department(call: Call) -> dict[str, Any]:
+async def update_department(call: Call) -> s.DepartmentPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     b: s.DepartmentUpdate = call.body
@@ -62,7 +60,7 @@ async def update_department(call: Call) -> dict[str, Any]:
 
 @router.route("DELETE", "/{pid}/departments/{did}", summary="Delete a department (admins)",
               response=s.DepartmentPublic, min_role="admin")
-async def delete_department(call: Call) -> dict[str, Any]:
+async def delete_department(call: Call) -> s.DepartmentPublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await departments.check_delete_department(call.services, access, call.params["did"])

@@ -26,7 +26,7 @@ async def generate_key(call: Call) -> dict[str, Any]:
 
 @router.route("GET", "/{pid}/keys", summary="The project's keys, without their secrets",
               response=list[s.KeyPublic], min_role="admin")
-async def list_keys(call: Call) -> list[dict[str, Any]]:
+async def list_keys(call: Call) -> list[s.KeyPublic]:
     return await keys.do_list_keys(call.services, await _admin(call))
 
 
@@ -42,7 +42,7 @@ async def create_key(call: Call) -> dict[str, Any]:
 @router.route("POST", "/{pid}/keys/jwks",
               summary="Register a JWKS: pasted (its keys) or a URL (fetched and cached)",
               body=s.JwksCreate, response=list[s.KeyPublic], min_role="admin")
-async def add_jwks(call: Call) -> list[dict[str, Any]]:
+async def add_jwks(call: Call) -> list[s.KeyPublic]:
     b: s.JwksCreate = call.body
     return await keys.do_add_jwks(call.services, await _admin(call), jwks=b.jwks, url=b.url,
                                   label=b.label)
@@ -52,7 +52,7 @@ async def add_jwks(call: Call) -> list[dict[str, Any]]:
               summary="Retire a key; ?grace=<seconds> keeps it verifying (default: the "
               "project's grace period; 0: at once)",
               query=s.KeyRetireQuery, response=s.KeyPublic, min_role="admin")
-async def retire_key(call: Call) -> dict[str, Any]:
+async def retire_key(call: Call) -> s.KeyPublic:
     q: s.KeyRetireQuery = call.query
     return await keys.do_retire_key(call.services, await _admin(call), call.params["kid"],
                                     grace_seconds=q.grace)

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from frontdesk.actions import leads
 from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
-from frontdesk.presenters import present_lead
+from frontdesk.models.leads import present_lead
 
 router = Router("leads")
 
 
 @router.route("GET", "/{pid}/leads", summary="Contacts (search, verified/anonymous filter)",
               query=s.LeadsQuery, response=s.LeadsPublic)
-async def list_leads(call: Call) -> dict[str, Any]:
+async def list_leads(call: Call) -> s.LeadsPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     q: s.LeadsQuery = call.query
     return await leads.list_leads(call.services, access, authenticated=q.authenticated,
@@ -24,14 +22,14 @@ async def list_leads(call: Call) -> dict[str, Any]:
 
 @router.route("GET", "/{pid}/leads/{lid}", summary="A contact (by _id or lead_id)",
               response=s.LeadPublic)
-async def get_lead(call: Call) -> dict[str, Any]:
+async def get_lead(call: Call) -> s.LeadPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     return present_lead(await leads.access_lead(call.services, access, call.params["lid"]))
 
 
 @router.route("PUT", "/{pid}/leads/{lid}", summary="Edit a contact's self-reported fields",
               body=s.LeadUpdate, response=s.LeadPublic)
-async def update_lead(call: Call) -> dict[str, Any]:
+async def update_lead(call: Call) -> s.LeadPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     b: s.LeadUpdate = call.body
     return await leads.check_update_lead(call.services, access, call.params["lid"],
@@ -41,7 +39,7 @@ async def update_lead(call: Call) -> dict[str, Any]:
 @router.route("DELETE", "/{pid}/leads/{lid}",
               summary="Erase a contact and all its conversations (admins)",
               response=s.ErasurePublic, min_role="admin")
-async def erase_lead(call: Call) -> dict[str, Any]:
+async def erase_lead(call: Call) -> s.ErasurePublic:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   min_role="admin")
     return await leads.do_erase_lead(call.services, access, call.params["lid"])

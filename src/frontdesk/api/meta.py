@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 
 router = Router("meta")
@@ -17,7 +18,7 @@ async def openapi_document(call: Call) -> dict[str, Any]:
 
 
 @router.route("GET", "/health", summary="Liveness and database reachability", auth="none",
-              response=dict[str, Any], allowed=("public",))
+              response=s.HealthPublic, allowed=("public",))
 async def health(call: Call) -> dict[str, Any]:
     await call.services.db.fetch_value("SELECT 1")
     return {"success": True, "status": "ok", "database": call.services.db.dialect}

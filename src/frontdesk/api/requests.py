@@ -9,13 +9,13 @@ from frontdesk.actions.access import ProjectAccess, access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 from frontdesk.auth.principals import Visitor
-from frontdesk.presenters import request_view_for
+from frontdesk.models.requests import request_view_for
 
 router = Router("requests")
 BOTH = ("agent", "visitor")
 
 
-def _seen_by(call: Call, request: dict[str, Any]) -> dict[str, Any]:
+def _seen_by(call: Call, request: s.RequestPublic) -> s.RequestSeenPublic:
     """A request as the caller may see it (a visitor: without agents' notes)."""
     return request_view_for(call.principal, request)
 
@@ -46,17 +46,17 @@ async def list_my_requests(call: Call) -> dict[str, Any]:
 
 
 @router.route("GET", "/{pid}/requests/{rid}", summary="A conversation",
-              response=s.RequestPublic, allowed=BOTH)
-async def get_request(call: Call) -> dict[str, Any]:
+              response=s.RequestSeenPublic, allowed=BOTH)
+async def get_request(call: Call) -> s.RequestSeenPublic:
     access = await _access(call, visitors=True)
     return _seen_by(call, await requests.get_request(call.services, access, call.params["rid"]))
 
 
 @router.route("POST", "/{pid}/requests/{rid}/messages",
               summary="Send a message (the visitor's first one opens the conversation)",
-              body=s.MessageCreate, response=s.MessagePublic, allowed=BOTH,
+              body=s.MessageCreate, response=s.MessageSentPublic, allowed=BOTH,
               extra_statuses=(429,))
-async def post_message(call: Call) -> dict[str, Any]:
+async def post_message(call: Call) -> s.MessageSentPublic:
     access = await _access(call, visitors=True)
     if isinstance(call.principal, Visitor):
         call.services.limits.check_visitor_message(call.client_ip, access.project["id"])
@@ -67,16 +67,16 @@ async def post_message(call: Call) -> dict[str, Any]:
         language=b.language, user_agent=b.userAgent or call.request.headers.get("user-agent"),
         channel=str((b.channel or {}).get("name", "chat21"))[:50],
     )
-    message = await messages.check_post_message(call.services, access, call.params["rid"],
-                                                incoming)
-    return {**message, "request": _seen_by(call, message["request"])}
+    message, request = await messages.check_post_message(call.services, access,
+                                                         call.params["rid"], incoming)
+    return {**message, "request": _seen_by(call, request)}
 
 
 @router.route("GET", "/{pid}/requests/{rid}/messages",
               summary="Messages, oldest first (cursor: after / before a message id; latest=true: "
               "the newest page)",
               query=s.MessagesQuery, response=list[s.MessagePublic], allowed=BOTH)
-async def list_messages(call: Call) -> list[dict[str, Any]]:
+async def list_messages(call: Call) -> list[s.MessagePublic]:
     access = await _access(call, visitors=True)
     q: s.MessagesQuery = call.query
     return await messages.list_messages(call.services, access, call.params["rid"],
@@ -86,7 +86,7 @@ async def list_messages(call: Call) -> list[dict[str, Any]]:
 
 @router.route("PATCH", "/{pid}/requests/{rid}", summary="Edit tags and attributes",
               body=s.RequestPatch, response=s.RequestPublic)
-async def patch_request(call: Call) -> dict[str, Any]:
+async def patch_request(call: Call) -> s.RequestPublic:
     access = await _access(call)
     b: s.RequestPatch = call.body
     changes = b.model_dump(exclude_none=True)
@@ -95,8 +95,8 @@ async def patch_request(call: Call) -> dict[str, Any]:
 
 @router.route("PATCH", "/{pid}/requests/{rid}/attributes",
               summary="Merge attributes (senderAuthInfo is never writable)",
-              body=s.AttributesUpdate, response=s.RequestPublic, allowed=BOTH)
-async def patch_attributes(call: Call) -> dict[str, Any]:
+              body=s.AttributesUpdate, response=s.RequestSeenPublic, allowed=BOTH)
+async def patch_attributes(call: Call) -> s.RequestSeenPublic:
     access = await _access(call, visitors=True)
     b: s.AttributesUpdate = call.body
     return _seen_by(call, await requests.check_patch_attributes(
@@ -107,7 +107,7 @@ async def patch_attributes(call: Call) -> dict[str, Any]:
               summary="Assign to an agent (default: the caller takes it); with only a "
               "departmentid, route a waiting conversation to that department",
               body=s.AssignUpdate, response=s.RequestPublic)
-async def assign_request(call: Call) -> dict[str, Any]:
+async def assign_request(call: Call) -> s.RequestPublic:
     access = await _access(call)
     b: s.AssignUpdate = call.body
     if b.assignee is None and b.departmentid is not None:
@@ -119,7 +119,7 @@ async def assign_request(call: Call) -> dict[str, Any]:
 @router.route("PUT", "/{pid}/requests/{rid}/agent",
               summary="Route again to an available agent of its department",
               response=s.RequestPublic)
-async def route_to_agent(call: Call) -> dict[str, Any]:
+async def route_to_agent(call: Call) -> s.RequestPublic:
     access = await _access(call)
     return await requests.check_route(call.services, access, call.params["rid"], None)
 
@@ -127,7 +127,7 @@ async def route_to_agent(call: Call) -> dict[str, Any]:
 @router.route("PUT", "/{pid}/requests/{rid}/departments",
               summary="Move to a department and route again", body=s.RouteUpdate,
               response=s.RequestPublic)
-async def route_to_department(call: Call) -> dict[str, Any]:
+async def route_to_department(call: Call) -> s.RequestPublic:
     access = await _access(call)
     b: s.RouteUpdate = call.body
     return await requests.check_route(call.services, access, call.params["rid"], b.departmentid)
@@ -135,7 +135,7 @@ async def route_to_department(call: Call) -> dict[str, Any]:
 
 @router.route("PUT", "/{pid}/requests/{rid}/participants", summary="Set the participants",
               body=s.ParticipantsUpdate, response=s.RequestPublic)
-async def set_participants(call: Call) -> dict[str, Any]:
+async def set_participants(call: Call) -> s.RequestPublic:
     access = await _access(call)
     b: s.ParticipantsUpdate = call.body
     return await requests.check_set_participants(call.services, access, call.params["rid"],
@@ -144,7 +144,7 @@ async def set_participants(call: Call) -> dict[str, Any]:
 
 @router.route("POST", "/{pid}/requests/{rid}/participants", summary="Add a participant",
               body=s.ParticipantCreate, response=s.RequestPublic)
-async def add_participant(call: Call) -> dict[str, Any]:
+async def add_participant(call: Call) -> s.RequestPublic:
     access = await _access(call)
     b: s.ParticipantCreate = call.body
     return await requests.check_add_participant(call.services, access, call.params["rid"],
@@ -153,7 +153,7 @@ async def add_participant(call: Call) -> dict[str, Any]:
 
 @router.route("DELETE", "/{pid}/requests/{rid}/participants/{uid}",
               summary="Remove a participant", response=s.RequestPublic)
-async def remove_participant(call: Call) -> dict[str, Any]:
+async def remove_participant(call: Call) -> s.RequestPublic:
     access = await _access(call)
     return await requests.check_remove_participant(call.services, access, call.params["rid"],
                                                    call.params["uid"])
@@ -161,30 +161,30 @@ async def remove_participant(call: Call) -> dict[str, Any]:
 
 @router.route("PUT", "/{pid}/requests/{rid}/close", summary="Close a conversation",
               response=s.RequestPublic)
-async def close_request(call: Call) -> dict[str, Any]:
+async def close_request(call: Call) -> s.RequestPublic:
     access = await _access(call)
     return await requests.check_close(call.services, access, call.params["rid"])
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/closeg",
-              summary="Close your own conversation (visitors)", response=s.RequestPublic,
+              summary="Close your own conversation (visitors)", response=s.RequestSeenPublic,
               allowed=BOTH)
-async def close_own_request(call: Call) -> dict[str, Any]:
+async def close_own_request(call: Call) -> s.RequestSeenPublic:
     access = await _access(call, visitors=True)
     return _seen_by(call, await requests.check_close(call.services, access, call.params["rid"]))
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/reopen", summary="Reopen a closed conversation",
               response=s.RequestPublic)
-async def reopen_request(call: Call) -> dict[str, Any]:
+async def reopen_request(call: Call) -> s.RequestPublic:
     access = await _access(call)
     return await requests.check_reopen(call.services, access, call.params["rid"])
 
 
 @router.route("PATCH", "/{pid}/requests/{rid}/rating",
               summary="Rate a conversation (its visitor)", body=s.RatingUpdate,
-              response=s.RequestPublic, allowed=("visitor",))
-async def rate_request(call: Call) -> dict[str, Any]:
+              response=s.RequestSeenPublic, allowed=("visitor",))
+async def rate_request(call: Call) -> s.RequestSeenPublic:
     access = await _access(call, visitors=True)
     b: s.RatingUpdate = call.body
     return _seen_by(call, await requests.check_rate(call.services, access, call.params["rid"],

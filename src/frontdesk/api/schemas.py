@@ -1,10 +1,14 @@
 """Request bodies, query strings and responses, named as families (``LeadUpdate``,
 ``LeadPublic``, ``LeadsPublic``). The OpenAPI document is generated from these models, and the
-same models validate what comes in (and, in tests, what goes out)."""
+same models validate what comes in (and, in tests, what goes out).
+
+The public shape of each entity lives in ``frontdesk.models`` with its presenter and is named
+here too; the envelopes around them (pages, sign-in answers…) are declared below. Every one is
+closed: a field not declared here is an error when answers are checked."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
     AfterValidator,
@@ -14,10 +18,56 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    with_config,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from frontdesk.jsonutil import dumpb, json_depth
+from frontdesk.models import closed
+from frontdesk.models.audit import AuditEventPublic, AuditPublic
+from frontdesk.models.departments import DepartmentPublic
+from frontdesk.models.exports import (
+    ExportedMergePublic,
+    ExportedRequestPublic,
+    ExportedSessionPublic,
+    LeadExportPublic,
+)
+from frontdesk.models.invitations import (
+    InvitationAcceptedPublic,
+    InvitationPublic,
+    InvitationWithdrawnPublic,
+    InvitePublic,
+)
+from frontdesk.models.keys import KeyPublic
+from frontdesk.models.leads import ErasedPublic, ErasurePublic, LeadPublic, LeadsPublic
+from frontdesk.models.merges import MergeOutcomePublic, MergePublic
+from frontdesk.models.messages import MessagePublic, MessageSentPublic
+from frontdesk.models.project_users import AvailableAgentPublic, ProjectUserPublic
+from frontdesk.models.projects import (
+    IsOpenPublic,
+    MembershipPublic,
+    ProjectPublic,
+    WidgetAgentPublic,
+    WidgetConfigPublic,
+    WidgetDepartmentPublic,
+    WidgetProjectPublic,
+)
+from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
+from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
+from frontdesk.models.users import SigninPublic, SignupPublic, UserPublic
+
+__all__ = [
+    "AuditEventPublic", "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasedPublic",
+    "ErasurePublic", "ExportedMergePublic", "ExportedRequestPublic", "ExportedSessionPublic",
+    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic", "InvitePublic",
+    "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic", "LeadsPublic",
+    "MembershipPublic", "MergeOutcomePublic", "MergePublic", "MessagePublic", "MessageSentPublic",
+    "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
+    "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "SigninPublic",
+    "SignupPublic", "UserPublic", "WidgetAgentPublic", "WidgetConfigPublic",
+    "WidgetDepartmentPublic", "WidgetProjectPublic",
+]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
 # settings, …); docs/limits.md lists them with the error each one gives.
@@ -74,9 +124,9 @@ class Body(BaseModel):
 
 
 class Public(BaseModel):
-    """Outgoing JSON: the documented fields, and more may follow."""
+    """Outgoing JSON: exactly the declared fields."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 # ---- auth ---------------------------------------------------------------------------------
@@ -102,45 +152,54 @@ class AnonymousSigninCreate(Body):
     attributes: Attributes = Field(default_factory=dict)
 
 
-class UserPublic(Public):
-    id_: str = Field(alias="_id")
-    email: str | None = None
-    firstname: str = ""
-    lastname: str = ""
-    fullName: str = ""
+@with_config(ConfigDict(extra="allow"))
+class VisitorPublic(TypedDict):
+    """A visitor as its sign-in returns it. Beside these fields, a customer token's own claims
+    (all but iss, aud, exp, iat, nbf) are echoed as they were signed."""
 
+    _id: Annotated[str, Field(description="The visitor id")]
+    id: Annotated[str, Field(description="Same as _id")]
+    firstname: Annotated[str, Field(description="As the visitor or its token gave it")]
+    lastname: Annotated[str, Field(description="As the visitor or its token gave it")]
+    fullName: Annotated[str, Field(description="First and last name, trimmed")]
+    email: Annotated[
+        NotRequired[str], Field(description="From the token or the sign-in, when given")
+    ]
+    phone: Annotated[NotRequired[str], Field(description="From the token, when given")]
+    attributes: Annotated[dict[str, Any], Field(description="The visitor's own JSON object")]
+    isAuthenticated: Annotated[bool, Field(description="False for an anonymous visitor")]
 
-class SignupPublic(Public):
-    success: Literal[True]
-    user: UserPublic
-
-
-class SigninPublic(Public):
-    success: Literal[True]
-    token: str
-    user: UserPublic
-
-
-class VisitorPublic(UserPublic):
-    isAuthenticated: bool
-    attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class VisitorSigninPublic(Public):
-    success: Literal[True]
-    token: str
-    user: VisitorPublic
+    success: Annotated[Literal[True], Field(description="Always true")]
+    token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
+    user: Annotated[VisitorPublic, Field(description="The visitor")]
+    merge: Annotated[MergeOutcomePublic | None, Field(
+        description="Sign-in with a customer token and an anonymous session's proof only"
+    )] = None
 
 
 class SuccessPublic(Public):
-    success: bool
+    success: Annotated[bool, Field(description="Whether it was done")]
+    revoked: Annotated[bool | None, Field(description="Logout: whether a session ended")] = None
+    removed: Annotated[str | None, Field(description="The membership removed")] = None
 
 
-class ErrorPublic(BaseModel):
-    success: Literal[False]
-    code: str
-    message: str
-    details: list[dict[str, Any]] | None = None
+class HealthPublic(Public):
+    success: Annotated[Literal[True], Field(description="Always true")]
+    status: Annotated[Literal["ok"], Field(description="Always ok: the database answered")]
+    database: Annotated[Literal["sqlite", "postgresql"], Field(description="Which database serves")]
+
+
+class ErrorPublic(Public):
+    success: Annotated[Literal[False], Field(description="Always false")]
+    code: Annotated[str, Field(description="Stable error code, e.g. request_not_found")]
+    message: Annotated[str, Field(description="What went wrong, for people")]
+    details: Annotated[
+        list[dict[str, Any]] | None,
+        Field(description="Per field: where (loc), what (msg) and its type"),
+    ] = None
 
 
 # ---- projects -----------------------------------------------------------------------------
@@ -170,39 +229,6 @@ class ProjectUpdate(Body):
     operatingHours: JsonObject | None = None
 
 
-class ProjectPublic(Public):
-    id_: str = Field(alias="_id")
-    name: str
-    settings: dict[str, Any]
-    widget: dict[str, Any]
-    activeOperatingHours: bool
-    operatingHours: dict[str, Any]
-
-
-class MembershipPublic(Public):
-    id_: str = Field(alias="_id")
-    id_project: ProjectPublic
-    role: str
-    user_available: bool
-
-
-class IsOpenPublic(Public):
-    isopen: bool
-
-
-class AvailableAgentPublic(Public):
-    id: str
-    firstname: str
-    lastname: str
-
-
-class WidgetConfigPublic(Public):
-    project: dict[str, Any]
-    isopen: bool
-    user_available: list[AvailableAgentPublic]
-    departments: list[dict[str, Any]]
-
-
 # ---- team ---------------------------------------------------------------------------------
 
 
@@ -218,69 +244,23 @@ class InviteCreate(Body):
     role: AgentRoleName = "agent"
 
 
-class ProjectUserPublic(Public):
-    id_: str = Field(alias="_id")
-    id_project: str
-    role: str
-    isAuthenticated: bool
-    user_available: bool
-
-
-class InvitationPublic(Public):
-    """A pending invitation as admins see it; its token is never part of it."""
-
-    id_: str = Field(alias="_id")
-    id_project: str
-    email: str
-    role: str
-    status: Literal["pending", "expired", "unsent", "accepted", "withdrawn", "replaced"]
-    invitedBy: str
-    createdAt: str
-    expiresAt: str
-
-
-class InvitePublic(Public):
-    """Tiledesk's invite answer, plus the invitation and, this once, its accept link."""
-
-    success: Literal[True]
-    pending: bool
-    email: str
-    role: str
-    invitation: InvitationPublic
-    token: str
-    acceptUrl: str
-
-
 class InvitationAccept(Body):
     token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-
-
-class InvitationAcceptedPublic(Public):
-    success: Literal[True]
-    id_project: str
-    role: str
-    project_user: ProjectUserPublic
-
-
-class InvitationWithdrawnPublic(Public):
-    success: Literal[True]
-    invitation: InvitationPublic
 
 
 # ---- keys ---------------------------------------------------------------------------------
 
 
-class KeyPublic(Public):
-    kid: str
-    kind: str
-    state: Literal["active", "grace", "retired"]
-
-
 class GeneratedKeyPublic(Public):
-    jwtSecret: str
-    kid: str
-    alg: str
-    keys: list[KeyPublic]
+    """A new shared secret (shown this once) and every key of the project."""
+
+    jwtSecret: Annotated[str, Field(description="The new shared secret, shown this once")]
+    kid: Annotated[str, Field(description="Its key id")]
+    kind: Annotated[str, Field(description="hmac")]
+    alg: Annotated[str, Field(description="The algorithm to sign with")]
+    algorithms: Annotated[list[str], Field(description="Algorithms it verifies")]
+    createdAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    keys: Annotated[list[KeyPublic], Field(description="Every key of the project")]
 
 
 class KeyCreate(Body):
@@ -290,9 +270,12 @@ class KeyCreate(Body):
     label: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
+@closed
 class CreatedKeyPublic(KeyPublic):
-    jwtSecret: str | None = None
-    algorithms: list[str]
+    """A key just added; a shared secret is shown this once."""
+
+    alg: Annotated[str | None, Field(description="The algorithm it signs with")]
+    jwtSecret: NotRequired[Annotated[str, Field(description="Shared keys only")]]
 
 
 class JwksCreate(Body):
@@ -322,57 +305,8 @@ class AuditQuery(Body):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
-class AuditEventPublic(Public):
-    id_: str = Field(alias="_id")
-    type: str
-    at: str
-    actor: str | None
-    subject: str | None
-    kid: str | None
-    code: str | None
-    flags: list[str]
-    occurrences: int
-    lastAt: str
-    details: dict[str, Any]
 
 
-class AuditPublic(Public):
-    events: list[AuditEventPublic]
-    suspiciousBurst: bool
-    next: str | None
-
-
-class SessionPublic(Public):
-    jti: str
-    kind: str
-    isAuthenticated: bool
-    issuedAt: str
-    expiresAt: str
-
-
-class SessionsRevokedPublic(Public):
-    success: Literal[True]
-    revoked: list[str]
-
-
-class MergePublic(Public):
-    id_: str = Field(alias="_id")
-    anonymousVisitor: str
-    visitor: str
-    lead: str
-    requests: list[str]
-    description: str
-    mergedAt: str
-    revertedAt: str | None
-    anonymousErasedAt: str | None
-
-
-class LeadExportPublic(Public):
-    exportedAt: str
-    lead: dict[str, Any]
-    requests: list[dict[str, Any]]
-    sessions: list[dict[str, Any]]
-    merges: list[dict[str, Any]]
 
 
 class CustomTokenSigninCreate(Body):
@@ -392,14 +326,6 @@ class DepartmentUpdate(Body):
     name: ProjectName | None = None
     routing: Literal["assigned", "pooled", "fixed"] | None = None
     agents: Annotated[list[ObjectId], Field(max_length=500)] | None = None
-
-
-class DepartmentPublic(Public):
-    id_: str = Field(alias="_id")
-    id_project: str
-    name: str
-    default: bool
-    routing: str
 
 
 # ---- requests and messages ----------------------------------------------------------------
@@ -500,46 +426,12 @@ class MessagesQuery(Body):
     latest: bool = False
 
 
-class LeadPublic(Public):
-    id_: str = Field(alias="_id")
-    lead_id: str
-    id_project: str
-    fullname: str | None
-    email: str | None
-    attributes: dict[str, Any]
-    isAuthenticated: bool
-    provenance: dict[str, Any]
-
-
-class RequestPublic(Public):
-    id_: str = Field(alias="_id")
-    request_id: str
-    id_project: str
-    requester: ProjectUserPublic
-    lead: LeadPublic | None
-    status: int
-    participants: list[str]
-    attributes: dict[str, Any]
-    snapshot: dict[str, Any]
-    first_text: str
-
-
 class RequestsPublic(Public):
-    perPage: int
-    count: int
-    requests: list[RequestPublic]
+    """A page of conversations, newest activity first (a visitor sees its own view)."""
 
-
-class MessagePublic(Public):
-    id_: str = Field(alias="_id")
-    sender: str
-    senderKind: Literal["visitor", "agent"]
-    senderFullname: str
-    recipient: str
-    text: str
-    type: str
-    attributes: dict[str, Any]
-    createdAt: str
+    perPage: Annotated[int, Field(description="The page size served")]
+    count: Annotated[int, Field(description="How many match, over every page")]
+    requests: Annotated[list[RequestSeenPublic], Field(description="The page")]
 
 
 # ---- leads --------------------------------------------------------------------------------
@@ -558,14 +450,3 @@ class LeadsQuery(Body):
     limit: Annotated[int, Field(ge=1, le=100)] = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
-
-
-class LeadsPublic(Public):
-    perPage: int
-    count: int
-    leads: list[LeadPublic]
-
-
-class ErasurePublic(Public):
-    success: Literal[True]
-    erased: dict[str, Any]

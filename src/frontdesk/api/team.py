@@ -14,7 +14,7 @@ router = Router("team")
 
 @router.route("GET", "/{pid}/project_users", summary="The project's agents",
               response=list[s.ProjectUserPublic])
-async def list_team(call: Call) -> list[dict[str, Any]]:
+async def list_team(call: Call) -> list[s.ProjectUserPublic]:
     access = await access_project(call.services, call.principal, call.params["pid"])
     return await team.list_team(call.services, access)
 
@@ -22,7 +22,7 @@ async def list_team(call: Call) -> list[dict[str, Any]]:
 @router.route("GET", "/{pid}/project_users/users/{uid}",
               summary="A user's membership (agents: anyone; visitors: themselves)",
               response=list[s.ProjectUserPublic], allowed=("agent", "visitor"))
-async def get_project_user_by_user(call: Call) -> list[dict[str, Any]]:
+async def get_project_user_by_user(call: Call) -> list[s.ProjectUserPublic]:
     access = await access_project(call.services, call.principal, call.params["pid"],
                                   visitors=True)
     return await team.access_project_user_by_user(call.services, access, call.params["uid"])
@@ -30,7 +30,7 @@ async def get_project_user_by_user(call: Call) -> list[dict[str, Any]]:
 
 @router.route("PUT", "/{pid}/project_users", summary="Update your own membership (availability)",
               body=s.ProjectUserUpdate, response=s.ProjectUserPublic)
-async def update_own_membership(call: Call) -> dict[str, Any]:
+async def update_own_membership(call: Call) -> s.ProjectUserPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     b: s.ProjectUserUpdate = call.body
     changes = b.model_dump(exclude_none=True, exclude={"role"})
@@ -40,7 +40,7 @@ async def update_own_membership(call: Call) -> dict[str, Any]:
 @router.route("PUT", "/{pid}/project_users/{puid}",
               summary="Update a member (admins: role and anyone; agents: themselves)",
               body=s.ProjectUserUpdate, response=s.ProjectUserPublic)
-async def update_project_user(call: Call) -> dict[str, Any]:
+async def update_project_user(call: Call) -> s.ProjectUserPublic:
     access = await access_project(call.services, call.principal, call.params["pid"])
     b: s.ProjectUserUpdate = call.body
     return await team.check_update_project_user(

@@ -1,15 +1,27 @@
 """Realtime events: closed, typed models built by the action that changed the data.
 
 Actions register them with ``tx.on_commit`` so nothing leaves before the database commit.
+Payloads are the public shapes REST answers use (``frontdesk.models``). Actions build events
+with ``model_construct``: the payloads come from the presenters, and validating them again on
+every message would cost the hot path; the test suite validates every published event
+(``check_event`` under ``settings.check_responses``).
 Each event knows the topics it is published on (docs/realtime.md). ``TypingChanged`` and
 ``MessagesRead`` are ephemeral: nothing is stored, so they are published at once.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from frontdesk.models.messages import MessagePublic
+from frontdesk.models.project_users import ProjectUserPublic
+from frontdesk.models.requests import RequestPublic, RequestVisitorPublic
+
+# What a publish frame carries: the public shape of a request, a message or a member.
+WireObject = RequestPublic | RequestVisitorPublic | MessagePublic | ProjectUserPublic
 
 
 class _Event(BaseModel):
@@ -28,7 +40,7 @@ class RequestChanged(_Event):
     method: Literal["CREATE", "UPDATE"]
     request_id: str
     requester_user_id: str
-    request: dict[str, Any]
+    request: RequestPublic
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/requests", f"/{self.project_id}/requests/{self.request_id}"]
@@ -39,7 +51,7 @@ class MessageCreated(_Event):
     method: Literal["CREATE"] = "CREATE"
     request_id: str
     requester_user_id: str
-    message: dict[str, Any]
+    message: MessagePublic
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/requests/{self.request_id}/messages"]
@@ -51,7 +63,7 @@ class ProjectUserChanged(_Event):
     type: Literal["project_user"] = "project_user"
     method: Literal["CREATE", "UPDATE"] = "UPDATE"
     project_user_id: str
-    project_user: dict[str, Any]
+    project_user: ProjectUserPublic
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/project_users/{self.project_user_id}"]
@@ -140,3 +152,18 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 # Events that take access away: a process must not miss them, so one that could not be
 # published is published again once Redis answers (see ``redis_broker``).
 ACCESS_EVENTS = (SessionRevoked, MembershipRevoked, AccessChanged)
+
+
+_WIRE_OBJECTS: TypeAdapter[list[WireObject]] = TypeAdapter(list[WireObject])
+
+
+def check_wire_objects(objects: Sequence[WireObject]) -> None:
+    """Validate what a publish frame carries (a subscription's snapshot); ValidationError if
+    an object is none of the public shapes."""
+    _WIRE_OBJECTS.validate_python(list(objects))
+
+
+def check_event(event: Event) -> None:
+    """Validate ``event`` against its declared model; ValidationError if it breaks it."""
+    # The attributes as set, not a dump: a dump would drop the keys a payload must not have.
+    EVENT_ADAPTER.validate_python(vars(event))

@@ -70,7 +70,7 @@ from frontdesk.errors import (
     RateLimited,
     Unauthorized,
 )
-from frontdesk.presenters import visitor_view_of_request
+from frontdesk.models.requests import visitor_view_of_request
 from frontdesk.realtime import protocol
 from frontdesk.realtime.connection import Connection
 from frontdesk.realtime.events import (
@@ -83,6 +83,8 @@ from frontdesk.realtime.events import (
     RequestChanged,
     SessionRevoked,
     TypingChanged,
+    WireObject,
+    check_wire_objects,
 )
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import TokenBucket
@@ -289,6 +291,8 @@ class Hub:
         held = conn.release_held(topic.name)
         if conn.is_closed() or topic.name not in conn.topics:
             return  # closed, or revoked meanwhile (the revocation sent the error)
+        if self.services.settings.check_responses:
+            check_wire_objects(snapshot.objects)
         if snapshot.objects:
             conn.send(protocol.publish_frame(topic.name, "CREATE", snapshot.objects))
         conn.send(
@@ -436,11 +440,12 @@ class Hub:
 
     def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
         object_id: str | None = None
+        body: WireObject
         if isinstance(event, RequestChanged):
             body = event.request
         elif isinstance(event, MessageCreated):
             body = event.message
-            object_id = str(body.get("_id"))
+            object_id = event.message["_id"]
         else:
             body = event.project_user
         for topic_name in event.topics():
@@ -453,7 +458,7 @@ class Hub:
                 if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
                     if visitor_frame is None:  # only agents hear agents' notes
                         visitor_frame = protocol.publish_frame(
-                            topic_name, event.method, [visitor_view_of_request(body)]
+                            topic_name, event.method, [visitor_view_of_request(event.request)]
                         )
                     conn.hold_or_send(topic_name, visitor_frame, object_id)
                 else:

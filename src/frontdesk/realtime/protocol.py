@@ -8,6 +8,7 @@ Server frames are built here and serialised once per topic, however many sockets
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Annotated, Any, Literal
@@ -141,7 +142,7 @@ def _frame(action: str, payload: dict[str, Any]) -> str:
     return jsonutil.dumps({"action": action, "payload": payload})
 
 
-def publish_frame(topic: str, method: str, objects: list[dict[str, Any]]) -> str:
+def publish_frame(topic: str, method: str, objects: Sequence[Mapping[str, Any]]) -> str:
     return _frame("publish", {"topic": topic, "method": method, "message": objects})
 
 

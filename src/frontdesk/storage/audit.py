@@ -6,10 +6,28 @@ A row stands for ``occurrences`` events of one kind, the first at ``at``, the la
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode_all, encode
+
+
+class AuditEventRecord(TypedDict):
+    """A row of ``audit_events``; ``details`` decoded."""
+
+    id: str
+    project_id: str
+    type: str
+    at: int
+    last_at: int | None
+    occurrences: int
+    actor: str | None
+    subject: str | None
+    kid: str | None
+    code: str | None
+    ip: str | None
+    suspicious: int
+    details: dict[str, Any]
 
 _JSON = ("details",)
 
@@ -105,7 +123,7 @@ async def list_events(
     subject: str | None,
     before: tuple[int, str] | None,
     limit: int,
-) -> list[Row]:
+) -> list[AuditEventRecord]:
     where = ["project_id = $1"]
     args: list[Any] = [project_id]
     if type is not None:
@@ -124,14 +142,14 @@ async def list_events(
         f" ORDER BY at DESC, id DESC LIMIT ${len(args)}",
         *args,
     )
-    return decode_all(rows, _JSON)
+    return cast("list[AuditEventRecord]", decode_all(rows, _JSON))
 
 
-async def get_event(q: Queries, project_id: str, id: str) -> Row | None:
+async def get_event(q: Queries, project_id: str, id: str) -> AuditEventRecord | None:
     rows = decode_all(
         await q.fetch_all(
             "SELECT * FROM audit_events WHERE project_id = $1 AND id = $2", project_id, id
         ),
         _JSON,
     )
-    return rows[0] if rows else None
+    return cast("AuditEventRecord | None", rows[0] if rows else None)

@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from typing import TypedDict, cast
+
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode
+
+
+class DepartmentRecord(TypedDict):
+    """A row of ``departments``; ``agents`` decoded."""
+
+    id: str
+    project_id: str
+    name: str
+    is_default: int
+    routing: str
+    agents: list[str]
+    created_at: int
+    updated_at: int
 
 _JSON = ("agents",)
 
@@ -32,26 +47,28 @@ async def insert_department(
     )
 
 
-async def list_departments(q: Queries, project_id: str) -> list[Row]:
+async def list_departments(q: Queries, project_id: str) -> list[DepartmentRecord]:
     rows = await q.fetch_all(
         "SELECT * FROM departments WHERE project_id = $1 ORDER BY is_default DESC, created_at",
         project_id,
     )
-    return decode_all(rows, _JSON)
+    return cast("list[DepartmentRecord]", decode_all(rows, _JSON))
 
 
-async def get_department(q: Queries, project_id: str, department_id: str) -> Row | None:
+async def get_department(
+    q: Queries, project_id: str, department_id: str
+) -> DepartmentRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM departments WHERE project_id = $1 AND id = $2", project_id, department_id
     )
-    return decode(row, _JSON)
+    return cast("DepartmentRecord | None", decode(row, _JSON))
 
 
-async def get_default_department(q: Queries, project_id: str) -> Row | None:
+async def get_default_department(q: Queries, project_id: str) -> DepartmentRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM departments WHERE project_id = $1 AND is_default = 1", project_id
     )
-    return decode(row, _JSON)
+    return cast("DepartmentRecord | None", decode(row, _JSON))
 
 
 async def update_department(

@@ -7,7 +7,25 @@ project has at most one pending invitation per address.
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from typing import Literal, TypedDict, cast
+
+from frontdesk.storage.database import Queries
+
+
+class InvitationRecord(TypedDict):
+    """A row of ``invitations``."""
+
+    id: str
+    project_id: str
+    email: str
+    role: str
+    invited_by: str
+    token_hash: str | None
+    status: Literal["pending", "accepted", "withdrawn", "replaced"]
+    created_at: int
+    expires_at: int
+    closed_at: int | None
+    closed_by: str | None
 
 
 async def insert_invitation(
@@ -39,30 +57,36 @@ async def insert_invitation(
     return count == 1
 
 
-async def get_invitation(q: Queries, project_id: str, invitation_id: str) -> Row | None:
-    return await q.fetch_one(
+async def get_invitation(
+    q: Queries, project_id: str, invitation_id: str
+) -> InvitationRecord | None:
+    row = await q.fetch_one(
         "SELECT * FROM invitations WHERE project_id = $1 AND id = $2", project_id, invitation_id
     )
+    return cast("InvitationRecord | None", row)
 
 
-async def get_by_token_hash(q: Queries, token_hash: str) -> Row | None:
-    return await q.fetch_one("SELECT * FROM invitations WHERE token_hash = $1", token_hash)
+async def get_by_token_hash(q: Queries, token_hash: str) -> InvitationRecord | None:
+    row = await q.fetch_one("SELECT * FROM invitations WHERE token_hash = $1", token_hash)
+    return cast("InvitationRecord | None", row)
 
 
-async def pending_of_project(q: Queries, project_id: str) -> list[Row]:
-    return await q.fetch_all(
+async def pending_of_project(q: Queries, project_id: str) -> list[InvitationRecord]:
+    rows = await q.fetch_all(
         "SELECT * FROM invitations WHERE project_id = $1 AND status = 'pending'"
         " ORDER BY created_at, id",
         project_id,
     )
+    return cast("list[InvitationRecord]", rows)
 
 
-async def pending_for_email(q: Queries, project_id: str, email: str) -> list[Row]:
-    return await q.fetch_all(
+async def pending_for_email(q: Queries, project_id: str, email: str) -> list[InvitationRecord]:
+    rows = await q.fetch_all(
         "SELECT * FROM invitations WHERE project_id = $1 AND email = $2 AND status = 'pending'",
         project_id,
         email,
     )
+    return cast("list[InvitationRecord]", rows)
 
 
 async def close_invitation(

@@ -3,7 +3,25 @@
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from typing import Literal, TypedDict, cast
+
+from frontdesk.storage.database import Queries
+
+
+class KeyRecord(TypedDict):
+    """A row of ``project_keys``."""
+
+    project_id: str
+    kid: str
+    kind: Literal["hmac", "rsa", "ec", "jwks"]
+    alg: str | None
+    label: str
+    secret_enc: str | None
+    public_key: str | None
+    jwks_url: str | None
+    created_at: int
+    retired_at: int | None
+    verify_until: int | None
 
 
 async def insert_key(
@@ -37,28 +55,31 @@ async def insert_key(
     return inserted == 1
 
 
-async def get_key(q: Queries, project_id: str, kid: str) -> Row | None:
-    return await q.fetch_one(
+async def get_key(q: Queries, project_id: str, kid: str) -> KeyRecord | None:
+    row = await q.fetch_one(
         "SELECT * FROM project_keys WHERE project_id = $1 AND kid = $2", project_id, kid
     )
+    return cast("KeyRecord | None", row)
 
 
-async def live_keys(q: Queries, project_id: str, now: int) -> list[Row]:
+async def live_keys(q: Queries, project_id: str, now: int) -> list[KeyRecord]:
     """Keys that verify tokens now: not retired, or retired with grace left."""
-    return await q.fetch_all(
+    rows = await q.fetch_all(
         "SELECT * FROM project_keys WHERE project_id = $1"
         " AND (retired_at IS NULL OR verify_until > $2)"
         " ORDER BY created_at DESC, kid",
         project_id,
         now,
     )
+    return cast("list[KeyRecord]", rows)
 
 
-async def all_keys(q: Queries, project_id: str) -> list[Row]:
-    return await q.fetch_all(
+async def all_keys(q: Queries, project_id: str) -> list[KeyRecord]:
+    rows = await q.fetch_all(
         "SELECT * FROM project_keys WHERE project_id = $1 ORDER BY created_at DESC, kid",
         project_id,
     )
+    return cast("list[KeyRecord]", rows)
 
 
 async def retire_active_keys(

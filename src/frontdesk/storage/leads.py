@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
+
+
+class LeadRecord(TypedDict):
+    """A row of ``leads``; JSON columns decoded."""
+
+    id: str
+    project_id: str
+    lead_id: str
+    fullname: str | None
+    email: str | None
+    phone: str | None
+    attributes: dict[str, Any]
+    tags: list[str]
+    provenance: dict[str, Any]
+    is_authenticated: int
+    created_at: int
+    updated_at: int
 
 _JSON = ("attributes", "tags", "provenance")
 
@@ -44,16 +61,16 @@ async def insert_lead(
     return inserted == 1
 
 
-async def get_lead_by_visitor(q: Queries, project_id: str, lead_id: str) -> Row | None:
+async def get_lead_by_visitor(q: Queries, project_id: str, lead_id: str) -> LeadRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM leads WHERE project_id = $1 AND lead_id = $2", project_id, lead_id
     )
-    return decode(row, _JSON)
+    return cast("LeadRecord | None", decode(row, _JSON))
 
 
-async def get_lead(q: Queries, project_id: str, id: str) -> Row | None:
+async def get_lead(q: Queries, project_id: str, id: str) -> LeadRecord | None:
     row = await q.fetch_one("SELECT * FROM leads WHERE project_id = $1 AND id = $2", project_id, id)
-    return decode(row, _JSON)
+    return cast("LeadRecord | None", decode(row, _JSON))
 
 
 async def update_lead(
@@ -92,7 +109,7 @@ async def list_leads(
     text: str | None,
     limit: int,
     offset: int,
-) -> tuple[list[Row], int]:
+) -> tuple[list[LeadRecord], int]:
     where = ["project_id = $1"]
     args: list[Any] = [project_id]
     if authenticated is not None:
@@ -114,7 +131,7 @@ async def list_leads(
         f" LIMIT ${len(args) - 1} OFFSET ${len(args)}",
         *args,
     )
-    return decode_all(rows, _JSON), int(total)
+    return cast("list[LeadRecord]", decode_all(rows, _JSON)), int(total)
 
 
 async def delete_lead(q: Queries, id: str) -> None:

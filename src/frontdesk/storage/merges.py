@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from typing import Any, TypedDict, cast
+
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode
+
+
+class MergeRecord(TypedDict):
+    """A row of ``merges``; ``request_ids`` decoded."""
+
+    id: str
+    project_id: str
+    anonymous_visitor_id: str
+    anonymous_lead_ref: str | None
+    visitor_id: str
+    lead_ref: str
+    request_ids: list[str]
+    merged_at: int
+    reverted_at: int | None
+    reverted_by: str | None
+    anonymous_erased_at: int | None
+
+
+class MergedConversationRecord(TypedDict):
+    """What a merge moves of a conversation."""
+
+    id: str
+    request_id: str
+    lead_ref: str | None
+    attributes: dict[str, Any]
 
 _JSON = ("request_ids",)
 
@@ -34,14 +61,14 @@ async def insert_merge(
     )
 
 
-async def get_merge(q: Queries, project_id: str, id: str) -> Row | None:
+async def get_merge(q: Queries, project_id: str, id: str) -> MergeRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM merges WHERE project_id = $1 AND id = $2", project_id, id
     )
-    return decode(row, _JSON)
+    return cast("MergeRecord | None", decode(row, _JSON))
 
 
-async def merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> list[Row]:
+async def merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> list[MergeRecord]:
     """Merges into or out of a lead, oldest first."""
     rows = await q.fetch_all(
         "SELECT * FROM merges WHERE project_id = $1 AND (lead_ref = $2 OR anonymous_lead_ref = $2)"
@@ -49,7 +76,7 @@ async def merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> list[Row
         project_id,
         lead_ref,
     )
-    return decode_all(rows, _JSON)
+    return cast("list[MergeRecord]", decode_all(rows, _JSON))
 
 
 async def mark_reverted(q: Queries, id: str, *, now: int, by: str) -> int:
@@ -103,7 +130,9 @@ async def hand_over_conversations(
         )
 
 
-async def conversations_of(q: Queries, project_id: str, requester_user_id: str) -> list[Row]:
+async def conversations_of(
+    q: Queries, project_id: str, requester_user_id: str
+) -> list[MergedConversationRecord]:
     """The conversations a visitor started, with their lead and attributes."""
     rows = await q.fetch_all(
         "SELECT id, request_id, lead_ref, attributes FROM requests"
@@ -111,10 +140,12 @@ async def conversations_of(q: Queries, project_id: str, requester_user_id: str) 
         project_id,
         requester_user_id,
     )
-    return decode_all(rows, ("attributes",))
+    return cast("list[MergedConversationRecord]", decode_all(rows, ("attributes",)))
 
 
-async def conversations_by_ids(q: Queries, project_id: str, request_ids: list[str]) -> list[Row]:
+async def conversations_by_ids(
+    q: Queries, project_id: str, request_ids: list[str]
+) -> list[MergedConversationRecord]:
     rows = []
     for request_id in request_ids:
         row = await q.fetch_one(
@@ -125,4 +156,4 @@ async def conversations_by_ids(q: Queries, project_id: str, request_ids: list[st
         )
         if row is not None:
             rows.append(row)
-    return decode_all(rows, ("attributes",))
+    return cast("list[MergedConversationRecord]", decode_all(rows, ("attributes",)))

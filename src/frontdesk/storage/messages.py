@@ -2,54 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode
+
+SenderKind = Literal["visitor", "agent"]
+
+
+class MessageRecord(TypedDict):
+    """A row of ``messages``; JSON columns decoded."""
+
+    id: str
+    project_id: str
+    request_id: str
+    sender: str
+    sender_kind: SenderKind
+    sender_fullname: str
+    text: str
+    type: str
+    attributes: dict[str, Any]
+    metadata: Any
+    status: int
+    created_at: int
 
 _JSON = ("attributes", "metadata")
 
 
-async def insert_message(
-    q: Queries,
-    *,
-    id: str,
-    project_id: str,
-    request_id: str,
-    sender: str,
-    sender_kind: str,
-    sender_fullname: str,
-    text: str,
-    type: str,
-    attributes: dict[str, Any],
-    metadata: Any,
-    status: int,
-    now: int,
-) -> None:
+async def insert_message(q: Queries, message: MessageRecord) -> None:
     await q.execute(
         "INSERT INTO messages (id, project_id, request_id, sender, sender_kind, sender_fullname,"
         " text, type, attributes, metadata, status, created_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        id,
-        project_id,
-        request_id,
-        sender,
-        sender_kind,
-        sender_fullname,
-        text,
-        type,
-        encode(attributes),
-        None if metadata is None else encode(metadata),
-        status,
-        now,
+        message["id"],
+        message["project_id"],
+        message["request_id"],
+        message["sender"],
+        message["sender_kind"],
+        message["sender_fullname"],
+        message["text"],
+        message["type"],
+        encode(message["attributes"]),
+        None if message["metadata"] is None else encode(message["metadata"]),
+        message["status"],
+        message["created_at"],
     )
 
 
-async def get_message(q: Queries, request_id: str, message_id: str) -> Row | None:
+async def get_message(q: Queries, request_id: str, message_id: str) -> MessageRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM messages WHERE request_id = $1 AND id = $2", request_id, message_id
     )
-    return decode(row, _JSON)
+    return cast("MessageRecord | None", decode(row, _JSON))
 
 
 async def list_messages(
@@ -60,7 +64,7 @@ async def list_messages(
     after: tuple[int, str] | None = None,
     before: tuple[int, str] | None = None,
     latest: bool = False,
-) -> list[Row]:
+) -> list[MessageRecord]:
     """Messages oldest first. ``after``/``before`` are (created_at, id) cursors, exclusive.
 
     With ``before``, the newest ``limit`` messages older than it (for scrolling back); with
@@ -101,7 +105,7 @@ async def list_messages(
             request_id,
             limit,
         )
-    return decode_all(rows, _JSON)
+    return cast("list[MessageRecord]", decode_all(rows, _JSON))
 
 
 async def delete_messages_of_requests(q: Queries, request_ids: list[str]) -> None:

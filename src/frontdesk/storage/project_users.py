@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode
+
+
+class ProjectUserRecord(TypedDict):
+    """A row of ``project_users``: an agent's or a visitor's membership."""
+
+    id: str
+    project_id: str
+    user_id: str
+    role: str
+    user_available: int
+    max_assigned_chat: int | None
+    profile: dict[str, Any]
+    attributes: dict[str, Any]
+    invited_by: str | None
+    created_at: int
+    updated_at: int
+
+
+class AgentMemberRecord(ProjectUserRecord):
+    """An agent's membership joined with its account."""
+
+    user_email: str
+    user_firstname: str
+    user_lastname: str
 
 _JSON = ("profile", "attributes")
 
@@ -39,14 +63,14 @@ async def insert_project_user(
     )
 
 
-async def get_membership(q: Queries, project_id: str, user_id: str) -> Row | None:
+async def get_membership(q: Queries, project_id: str, user_id: str) -> ProjectUserRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM project_users WHERE project_id = $1 AND user_id = $2", project_id, user_id
     )
-    return decode(row, _JSON)
+    return cast("ProjectUserRecord | None", decode(row, _JSON))
 
 
-async def get_member_by_email(q: Queries, project_id: str, email: str) -> Row | None:
+async def get_member_by_email(q: Queries, project_id: str, email: str) -> ProjectUserRecord | None:
     """The membership of the agent account with ``email``, if it is in the project."""
     row = await q.fetch_one(
         "SELECT pu.* FROM project_users pu JOIN users u ON u.id = pu.user_id"
@@ -54,19 +78,23 @@ async def get_member_by_email(q: Queries, project_id: str, email: str) -> Row | 
         project_id,
         email,
     )
-    return decode(row, _JSON)
+    return cast("ProjectUserRecord | None", decode(row, _JSON))
 
 
-async def get_project_user(q: Queries, project_id: str, project_user_id: str) -> Row | None:
+async def get_project_user(
+    q: Queries, project_id: str, project_user_id: str
+) -> ProjectUserRecord | None:
     row = await q.fetch_one(
         "SELECT * FROM project_users WHERE project_id = $1 AND id = $2",
         project_id,
         project_user_id,
     )
-    return decode(row, _JSON)
+    return cast("ProjectUserRecord | None", decode(row, _JSON))
 
 
-async def list_agents(q: Queries, project_id: str, *, available_only: bool = False) -> list[Row]:
+async def list_agents(
+    q: Queries, project_id: str, *, available_only: bool = False
+) -> list[AgentMemberRecord]:
     sql = (
         "SELECT pu.*, u.email AS user_email, u.firstname AS user_firstname,"
         " u.lastname AS user_lastname"
@@ -76,7 +104,7 @@ async def list_agents(q: Queries, project_id: str, *, available_only: bool = Fal
     if available_only:
         sql += " AND pu.user_available = 1"
     rows = await q.fetch_all(sql + " ORDER BY pu.created_at", project_id)
-    return decode_all(rows, _JSON)
+    return cast("list[AgentMemberRecord]", decode_all(rows, _JSON))
 
 
 async def update_project_user(

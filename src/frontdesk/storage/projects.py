@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode
+
+
+class ProjectRecord(TypedDict):
+    """A row of ``projects``; ``settings`` decoded."""
+
+    id: str
+    name: str
+    settings: dict[str, Any]
+    created_by: str | None
+    created_at: int
+    updated_at: int
+
+
+class ProjectMembershipRecord(ProjectRecord):
+    """A project with the membership of the agent it was listed for."""
+
+    member_role: str
+    project_user_id: str
+    member_available: int
 
 _JSON = ("settings",)
 
@@ -24,8 +43,9 @@ async def insert_project(
     )
 
 
-async def get_project(q: Queries, project_id: str) -> Row | None:
-    return decode(await q.fetch_one("SELECT * FROM projects WHERE id = $1", project_id), _JSON)
+async def get_project(q: Queries, project_id: str) -> ProjectRecord | None:
+    row = await q.fetch_one("SELECT * FROM projects WHERE id = $1", project_id)
+    return cast("ProjectRecord | None", decode(row, _JSON))
 
 
 async def update_project(
@@ -40,7 +60,7 @@ async def update_project(
     )
 
 
-async def projects_of_user(q: Queries, user_id: str) -> list[Row]:
+async def projects_of_user(q: Queries, user_id: str) -> list[ProjectMembershipRecord]:
     rows = await q.fetch_all(
         "SELECT p.*, pu.role AS member_role, pu.id AS project_user_id,"
         " pu.user_available AS member_available"
@@ -49,4 +69,4 @@ async def projects_of_user(q: Queries, user_id: str) -> list[Row]:
         " ORDER BY p.created_at",
         user_id,
     )
-    return decode_all(rows, _JSON)
+    return cast("list[ProjectMembershipRecord]", decode_all(rows, _JSON))

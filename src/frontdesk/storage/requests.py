@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = (
@@ -18,6 +19,42 @@ _JSON = (
     "requester_attributes",
 )
 _LEAD_JSON = ("attributes", "tags", "provenance")
+
+
+class RequestRecord(TypedDict):
+    """A row of ``requests`` joined with its requester's membership and its lead."""
+
+    id: str
+    project_id: str
+    request_id: str
+    requester_id: str
+    requester_user_id: str
+    lead_ref: str | None
+    department_id: str | None
+    status: int
+    participants: list[str]
+    assignee: str | None
+    first_text: str
+    last_text: str
+    attributes: dict[str, Any]
+    visitor_attribute_keys: list[str]
+    tags: list[Any]
+    is_authenticated: int
+    channel: str
+    source_page: str | None
+    language: str | None
+    user_agent: str | None
+    rating: int | None
+    rating_message: str | None
+    closed_at: int | None
+    closed_by: str | None
+    created_at: int
+    updated_at: int
+    requester_role: str
+    requester_profile: dict[str, Any]
+    requester_attributes: dict[str, Any]
+    requester_created_at: int
+    lead: LeadRecord | None
 
 _SELECT = (
     "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"
@@ -109,16 +146,16 @@ async def insert_request(
     return inserted == 1
 
 
-async def get_request(q: Queries, project_id: str, request_id: str) -> Row | None:
+async def get_request(q: Queries, project_id: str, request_id: str) -> RequestRecord | None:
     row = await q.fetch_one(
         _SELECT + " WHERE r.project_id = $1 AND r.request_id = $2", project_id, request_id
     )
-    return _split(row)
+    return cast("RequestRecord | None", _split(row))
 
 
 async def list_requests(
     q: Queries, project_id: str, filt: RequestFilter, *, limit: int, offset: int
-) -> tuple[list[Row], int]:
+) -> tuple[list[RequestRecord], int]:
     where = ["r.project_id = $1"]
     args: list[Any] = [project_id]
 
@@ -165,7 +202,8 @@ async def list_requests(
         f" LIMIT {arg(limit)} OFFSET {arg(offset)}",
         *args,
     )
-    return [r for r in map(_split, rows) if r is not None], int(total)
+    return [cast(RequestRecord, _split(r)) for r in rows], int(total)
+
 
 
 async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> None:

@@ -3,16 +3,26 @@ which anonymous contacts have been idle since a cutoff."""
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from typing import Any, TypedDict, cast
+
+from frontdesk.storage.database import Queries
+from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.rows import decode_all
 
 
-async def all_projects(q: Queries) -> list[Row]:
-    return decode_all(await q.fetch_all("SELECT id, settings FROM projects ORDER BY id"),
-                      ("settings",))
+class RetentionPolicyRecord(TypedDict):
+    """A project's id and settings, all the retention job reads of it."""
+
+    id: str
+    settings: dict[str, Any]
 
 
-async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list[Row]:
+async def all_projects(q: Queries) -> list[RetentionPolicyRecord]:
+    rows = await q.fetch_all("SELECT id, settings FROM projects ORDER BY id")
+    return cast("list[RetentionPolicyRecord]", decode_all(rows, ("settings",)))
+
+
+async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list[LeadRecord]:
     """Anonymous leads untouched since ``cutoff``, with no conversation active since then.
 
     An anonymous lead a live merge joined to an authenticated contact is not one of them: it
@@ -27,4 +37,4 @@ async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list
         project_id,
         cutoff,
     )
-    return decode_all(rows, ("attributes", "tags", "provenance"))
+    return cast("list[LeadRecord]", decode_all(rows, ("attributes", "tags", "provenance")))

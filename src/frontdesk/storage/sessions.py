@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode, decode_all, encode
+
+
+class SessionRecord(TypedDict):
+    """A row of ``sessions``; ``auth_info`` decoded."""
+
+    jti: str
+    project_id: str | None
+    subject_id: str
+    kind: str
+    auth_info: dict[str, Any]
+    issued_at: int
+    expires_at: int
+    revoked_at: int | None
+    revoked_reason: str | None
 
 _JSON = ("auth_info",)
 
@@ -34,8 +48,9 @@ async def insert_session(
     )
 
 
-async def get_session(q: Queries, jti: str) -> Row | None:
-    return decode(await q.fetch_one("SELECT * FROM sessions WHERE jti = $1", jti), _JSON)
+async def get_session(q: Queries, jti: str) -> SessionRecord | None:
+    row = await q.fetch_one("SELECT * FROM sessions WHERE jti = $1", jti)
+    return cast("SessionRecord | None", decode(row, _JSON))
 
 
 async def revoke_session(q: Queries, jti: str, *, now: int, reason: str) -> int:
@@ -52,7 +67,9 @@ async def extend_session(q: Queries, jti: str, *, expires_at: int) -> None:
     await q.execute("UPDATE sessions SET expires_at = $2 WHERE jti = $1", jti, expires_at)
 
 
-async def live_sessions_of(q: Queries, project_id: str, subject_id: str, now: int) -> list[Row]:
+async def live_sessions_of(
+    q: Queries, project_id: str, subject_id: str, now: int
+) -> list[SessionRecord]:
     rows = await q.fetch_all(
         "SELECT * FROM sessions WHERE project_id = $1 AND subject_id = $2"
         " AND revoked_at IS NULL AND expires_at > $3 ORDER BY issued_at",
@@ -60,7 +77,7 @@ async def live_sessions_of(q: Queries, project_id: str, subject_id: str, now: in
         subject_id,
         now,
     )
-    return decode_all(rows, _JSON)
+    return cast("list[SessionRecord]", decode_all(rows, _JSON))
 
 
 async def delete_sessions_of(q: Queries, project_id: str, subject_id: str) -> None:
@@ -69,11 +86,11 @@ async def delete_sessions_of(q: Queries, project_id: str, subject_id: str) -> No
     )
 
 
-async def all_sessions_of(q: Queries, project_id: str, subject_id: str) -> list[Row]:
+async def all_sessions_of(q: Queries, project_id: str, subject_id: str) -> list[SessionRecord]:
     """Every session of a visitor, revoked and expired ones included (for an export)."""
     rows = await q.fetch_all(
         "SELECT * FROM sessions WHERE project_id = $1 AND subject_id = $2 ORDER BY issued_at",
         project_id,
         subject_id,
     )
-    return decode_all(rows, _JSON)
+    return cast("list[SessionRecord]", decode_all(rows, _JSON))

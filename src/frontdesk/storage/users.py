@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from typing import TypedDict, cast
+
+from frontdesk.storage.database import Queries
+
+
+class UserProfileRecord(TypedDict):
+    """What every view of an agent account shows."""
+
+    id: str
+    email: str
+    firstname: str
+    lastname: str
+    created_at: int
+
+
+class UserRecord(UserProfileRecord):
+    """A row of ``users``."""
+
+    password_hash: str
+    updated_at: int
 
 
 async def insert_user_if_new(
@@ -22,9 +41,11 @@ async def insert_user_if_new(
     return count == 1
 
 
-async def get_user_by_email(q: Queries, email: str) -> Row | None:
-    return await q.fetch_one("SELECT * FROM users WHERE email = $1", email)
+async def get_user_by_email(q: Queries, email: str) -> UserRecord | None:
+    row = await q.fetch_one("SELECT * FROM users WHERE email = $1", email)
+    return cast("UserRecord | None", row)
 
 
-async def get_user(q: Queries, user_id: str) -> Row | None:
-    return await q.fetch_one("SELECT * FROM users WHERE id = $1", user_id)
+async def get_user(q: Queries, user_id: str) -> UserRecord | None:
+    row = await q.fetch_one("SELECT * FROM users WHERE id = $1", user_id)
+    return cast("UserRecord | None", row)
