@@ -124,6 +124,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": settings.ws_max_frame_bytes,
         "timeout_keep_alive": settings.http_keep_alive_timeout,
         "proxy_headers": False,
+        "access_log": False,  # the app writes one line per request (observability.access)
     }
 
 

@@ -179,6 +179,7 @@ class Hub:
 
     def _refuse_flood(self, conn: Connection) -> None:
         # Refused before parsing, so a flood costs the server as little as possible.
+        self.services.metrics.refused("websocket", "rate_limited")
         if conn.frame_budget.refused >= self._frame_burst:
             conn.close(CloseCode.RATE_LIMITED, "rate_limited")
             return
@@ -262,6 +263,8 @@ class Hub:
         conn.send(protocol.authenticated_frame(_profile(principal)))
 
     def _refuse(self, conn: Connection, error: FrontdeskError) -> None:
+        if isinstance(error, RateLimited):
+            self.services.metrics.refused("websocket", error.code)
         conn.send(protocol.error_frame(error))
         conn.close(error.ws_close_code, error.code)
 
