@@ -27,6 +27,7 @@ class Readiness:
     def __init__(self, db: Database, redis_url: str, timeout: float) -> None:
         self._db = db
         self._timeout = timeout
+        self._states: dict[str, str] = {}
         # A client of its own, without retries: readiness must say how Redis is now.
         self._redis = (
             redis.Redis.from_url(
@@ -47,9 +48,19 @@ class Readiness:
         try:
             await asyncio.wait_for(question, self._timeout)
         except Exception as exc:  # any failure is "not ready"; the log says which
-            log.warning("readiness: %s did not answer: %s", name, type(exc).__name__)
+            self._note(name, UNREACHABLE, type(exc).__name__)
             return UNREACHABLE
+        self._note(name, OK, "")
         return OK
+
+    def _note(self, name: str, state: str, why: str) -> None:
+        # Logged when it changes, not on every probe: a balancer asks every few seconds.
+        if self._states.get(name, OK) != state:
+            if state == OK:
+                log.warning("readiness: %s answers again", name)
+            else:
+                log.warning("readiness: %s did not answer (%s)", name, why)
+        self._states[name] = state
 
     async def close(self) -> None:
         if self._redis is not None:
