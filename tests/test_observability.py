@@ -21,7 +21,9 @@ from starlette.testclient import TestClient
 from websockets.asyncio.client import connect
 
 from frontdesk.app import create_app
+from frontdesk.errors import ConfigurationError
 from frontdesk.realtime.broker import InMemoryBroker
+from frontdesk.settings import Settings
 from tests.conftest import REDIS_URL, Factory, make_settings, sign_customer_token
 from tests.live import free_port, live_server
 from tests.realtime.live_api import TIMEOUT, Api, Session, Socket, open_socket
@@ -247,6 +249,33 @@ def test_metrics_parse_and_label_by_route_template_only(app_factory: Any) -> Non
     for secret in (project.id, rid, visitor.token.split(" ")[-1], project.owner.email,
                    "someone@example.com", project.owner.token.split(" ")[-1]):
         assert secret not in r.text
+
+
+def test_metrics_count_websocket_refusals(app_factory: Any) -> None:
+    client = app_factory(metrics=True, ws_sockets_per_session=1)
+    make = Factory(client)
+    visitor = make.visitor(make.project())
+    with client.websocket_connect("/ws?token=" + visitor.token) as first:
+        assert first.receive_json()["action"] == "authenticated"
+        with client.websocket_connect("/ws?token=" + visitor.token) as second:
+            assert second.receive_json()["payload"]["code"] == "too_many_sockets"
+        families = _families(client.get("/metrics").text)
+    assert _value(families, "frontdesk_rate_limit_refusals", "frontdesk_rate_limit_refusals_total",
+                  transport="websocket", code="too_many_sockets") == 1
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"FRONTDESK_LOG_FORMAT": "xml"},
+        {"FRONTDESK_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"},
+        {"FRONTDESK_READY_TIMEOUT": "0"},
+    ],
+)
+def test_bad_observability_settings_fail_fast(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env(env)
+    assert next(iter(env)) in info.value.message
 
 
 @pytest.mark.postgres

@@ -62,10 +62,12 @@ class Metrics:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        if method not in _METHODS:  # a client's own verb would be a new series each
+            method = "other"
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:
-            labels = (method if method in _METHODS else "other", route, str(status))
+            labels = (method, route, str(status))
             children = (self._requests.labels(*labels), self._durations.labels(*labels))
             self._children[key] = children
         children[0].inc()
