@@ -29,9 +29,9 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "frontdesk_request_id", default=None
 )
 
-# The WebSocket library's own frame dumps: "< TEXT '…'" received, "> TEXT '…'" sent.
-_FRAME_DUMPS = frozenset({"< %s", "> %s"})
-
+# The WebSocket library's debug dumps of frames ("< TEXT '…'" received, "> TEXT '…'" sent:
+# message texts, tokens in authenticate frames) and of handshake headers (cookies).
+_WEBSOCKET_DUMPS = frozenset({"< %s", "> %s", "< %s: %s", "> %s: %s"})
 
 
 class _TextFormatter(logging.Formatter):
@@ -67,9 +67,9 @@ class _JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
-class DropFrameDumps(logging.Filter):
+class DropWebSocketDumps(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.levelno == logging.DEBUG and record.msg in _FRAME_DUMPS)
+        return not (record.levelno == logging.DEBUG and record.msg in _WEBSOCKET_DUMPS)
 
 
 def configure_logging(level: str, log_format: str) -> None:
@@ -84,7 +84,7 @@ def configure_logging(level: str, log_format: str) -> None:
         raise ConfigurationError("FRONTDESK_LOG_LEVEL must be debug, info, warning or error")
     handler = _StreamHandler()
     handler.setFormatter(_JsonFormatter() if log_format == "json" else _TextFormatter())
-    handler.addFilter(DropFrameDumps())
+    handler.addFilter(DropWebSocketDumps())
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _StreamHandler)]:
         root.removeHandler(old)
