@@ -268,6 +268,7 @@ def test_metrics_count_websocket_refusals(app_factory: Any) -> None:
     "env",
     [
         {"FRONTDESK_LOG_FORMAT": "xml"},
+        {"FRONTDESK_LOG_LEVEL": "chatty"},
         {"FRONTDESK_TRUSTED_PROXIES": "10.0.0.0/8, proxy.internal"},
         {"FRONTDESK_READY_TIMEOUT": "0"},
     ],

@@ -303,6 +303,10 @@ class Settings:
             )
 
         parse_trusted_proxies(self.trusted_proxies)  # raises for an entry that is no address
+        if self.log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
+            raise ConfigurationError(
+                "FRONTDESK_LOG_LEVEL must be debug, info, warning, error or critical"
+            )
         if self.log_format not in ("text", "json"):
             raise ConfigurationError("FRONTDESK_LOG_FORMAT must be text or json")
         if self.http_max_connections_per_ip < 0:
