@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from frontdesk.api.meta import metrics_routes
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
 from frontdesk.api.table import all_endpoints
@@ -27,9 +28,13 @@ from frontdesk.clock import Clock, SystemClock
 from frontdesk.dashboard import dashboard_routes
 from frontdesk.demo import banner, ensure_demo
 from frontdesk.demo_site import demo_site_routes
-from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound
+from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound, RateLimited
 from frontdesk.extras import import_extra
 from frontdesk.ids import IdGenerator, RandomIds
+from frontdesk.observability.access import RequestObserver
+from frontdesk.observability.metrics import CountingBroker, Metrics
+from frontdesk.observability.proxies import parse_trusted_proxies
+from frontdesk.observability.readiness import Readiness
 from frontdesk.realtime.broker import Broker, InMemoryBroker
 from frontdesk.realtime.hub import Hub
 from frontdesk.services import Services
@@ -63,6 +68,8 @@ class _TrailingSlash:
 
 async def _frontdesk_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, FrontdeskError)
+    if isinstance(exc, RateLimited):
+        request.app.state.metrics.refused("http", exc.code)
     return error_response(exc)
 
 
@@ -110,6 +117,7 @@ def create_app(
     settings = settings.with_secret()
     clock = clock or SystemClock()
     endpoints = all_endpoints()
+    metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -129,13 +137,16 @@ def create_app(
                 queue=settings.password_hash_queue,
             ),
             secret_box=SecretBox(settings.secret),
-            broker=broker or _broker_for(settings),
+            broker=CountingBroker(broker or _broker_for(settings), metrics),
+            metrics=metrics,
         )
         app.state.services = services
         await services.broker.start()
         hub = Hub(services)
         app.state.hub = hub
         await hub.start()
+        metrics.watch(websockets=lambda: hub.connection_count, db=db)
+        app.state.readiness = Readiness(db, settings.redis_url, settings.ready_timeout)
         if settings.demo:
             info = await ensure_demo(services)
             app.state.demo = info
@@ -144,6 +155,7 @@ def create_app(
             yield {}
         finally:
             await hub.close()
+            await app.state.readiness.close()
             await services.broker.close()
             await db.close()
             services.passwords.close()
@@ -153,17 +165,26 @@ def create_app(
     routes += widget_routes() + websocket_routes()
     if settings.demo:
         routes += demo_site_routes()
+    if settings.metrics:
+        routes += metrics_routes()
     app = Starlette(
         routes=routes + (extra_routes or []),
         lifespan=lifespan,
         middleware=[
             Middleware(_TrailingSlash),
+            # Inside _TrailingSlash, which copies the scope: the router names the route it
+            # matched in the scope this layer sees.
+            Middleware(
+                RequestObserver,
+                trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+                metrics=metrics if settings.metrics else None,
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
                 allow_headers=["Authorization", "Content-Type", "X-Frontdesk-Anonymous-Token"],
-                expose_headers=["Retry-After"],
+                expose_headers=["Retry-After", "X-Request-ID"],
                 max_age=600,
             ),
         ],
@@ -174,6 +195,7 @@ def create_app(
         },
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.endpoints = endpoints
     app.state.openapi = build_openapi(endpoints, settings.base_url)
     return app

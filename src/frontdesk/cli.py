@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -170,9 +169,10 @@ def _serve(settings: Settings, workers: int) -> int:
     import uvicorn
 
     check_workers(settings, workers)
+    from frontdesk.observability.logs import configure_logging
     from frontdesk.server import raise_open_file_limit, uvicorn_options
 
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     raise_open_file_limit(settings)
     # The app, in this process or a worker, reads its settings from the environment as this
     # command did; only the command-line options have to be added there. The secret never is:
@@ -186,6 +186,7 @@ def _serve(settings: Settings, workers: int) -> int:
         port=settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=None,  # every process logs through configure_logging, in one format
         **uvicorn_options(settings),
     )
     return 0

@@ -139,6 +139,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout_keep_alive": settings.http_keep_alive_timeout,
         "timeout_graceful_shutdown": settings.shutdown_timeout,
         "proxy_headers": False,
+        "access_log": False,  # the app writes one line per request (observability.access)
     }
 
 

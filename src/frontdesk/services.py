@@ -16,6 +16,7 @@ from frontdesk.auth.session_cache import SessionCache
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock
 from frontdesk.ids import IdGenerator
+from frontdesk.observability.metrics import Metrics
 from frontdesk.realtime.broker import Broker
 from frontdesk.realtime.events import Event, SessionRevoked, check_event
 from frontdesk.settings import Settings
@@ -32,6 +33,7 @@ class Services:
     passwords: Passwords
     secret_box: SecretBox
     broker: Broker
+    metrics: Metrics = field(default_factory=Metrics)
     # Per-process state built from the settings and the clock.
     limits: RateLimits = field(init=False)
     jwks: JwksCache = field(init=False)

@@ -27,6 +27,7 @@ from pydantic_settings import (
 )
 
 from frontdesk.errors import ConfigurationError
+from frontdesk.observability.proxies import parse_trusted_proxies
 
 _ENV_PREFIX = "FRONTDESK_"
 _MIN_SECRET_LENGTH = 32
@@ -236,6 +237,23 @@ class Settings(BaseSettings):
         "Wrong passwords per minute for one account email, from any address, before 429"
         " too_many_failed_signins (0: unlimited).",
     )
+    trusted_proxies: str = _setting(
+        "",
+        "Comma-separated addresses and CIDRs of the reverse proxies in front of the server;"
+        " only they may pass on a request's client address and X-Request-ID (empty: none).",
+    )
+    log_format: str = _setting(
+        "text", "Log line format: text (LEVEL logger message) or json (one object a line)."
+    )
+    metrics: bool = _setting(
+        False, "Serve Prometheus metrics at GET /metrics (off: 404). Each process serves its own."
+    )
+    metrics_token: str = _setting(
+        "", "Bearer token GET /metrics requires (empty: none; then keep /metrics off the proxy)."
+    )
+    ready_timeout: float = _setting(
+        2.0, "Seconds GET /ready waits for the database and for Redis before answering 503."
+    )
     basic_auth_cache_seconds: int = _setting(
         300,
         "Seconds a verified HTTP Basic email and password is remembered per process, so a"
@@ -323,6 +341,7 @@ class Settings(BaseSettings):
             "http_max_connections",
             "password_hash_concurrency",
             "shutdown_timeout",
+            "ready_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
@@ -334,6 +353,13 @@ class Settings(BaseSettings):
                 " or a subscribe would overflow the queue it is sent through"
             )
 
+        parse_trusted_proxies(self.trusted_proxies)  # raises for an entry that is no address
+        if self.log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
+            raise ConfigurationError(
+                "FRONTDESK_LOG_LEVEL must be debug, info, warning, error or critical"
+            )
+        if self.log_format not in ("text", "json"):
+            raise ConfigurationError("FRONTDESK_LOG_FORMAT must be text or json")
         if self.http_max_connections_per_ip < 0:
             raise ConfigurationError("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP must not be negative")
 

@@ -211,6 +211,7 @@ def _invitation_for_caller(w: World, who: str) -> Call:
 CALLS: dict[str, Builder] = {
     "openapi_document": lambda w, who: Call("/openapi.json"),
     "health": lambda w, who: Call("/health"),
+    "ready": lambda w, who: Call("/ready"),
     "signup": lambda w, who: Call(
         "/auth/signup",
         {"email": f"new-{uuid.uuid4().hex[:8]}@example.com", "password": "long enough pw"},

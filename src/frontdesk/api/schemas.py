@@ -188,8 +188,16 @@ class SuccessPublic(Public):
 
 class HealthPublic(Public):
     success: Annotated[Literal[True], Field(description="Always true")]
-    status: Annotated[Literal["ok"], Field(description="Always ok: the database answered")]
-    database: Annotated[Literal["sqlite", "postgresql"], Field(description="Which database serves")]
+    status: Annotated[Literal["ok"], Field(description="Always ok: the process answers")]
+
+
+class ReadyPublic(Public):
+    success: Annotated[Literal[True], Field(description="Always true")]
+    status: Annotated[Literal["ready"], Field(description="Always ready: every check answered")]
+    checks: Annotated[
+        dict[str, str],
+        Field(description="Each dependency checked (database, redis when configured): ok"),
+    ]
 
 
 class ErrorPublic(Public):

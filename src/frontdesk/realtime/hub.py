@@ -117,6 +117,11 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
 
+    @property
+    def connection_count(self) -> int:
+        """Open sockets of this process (the metrics' gauge)."""
+        return len(self._connections)
+
     async def start(self) -> None:
         self.services.broker.subscribe(self.on_event)
         self.services.broker.watch_link(self._on_broker_link)
@@ -177,6 +182,7 @@ class Hub:
 
     def _refuse_flood(self, conn: Connection) -> None:
         # Refused before parsing, so a flood costs the server as little as possible.
+        self.services.metrics.refused("websocket", "rate_limited")
         if conn.frame_budget.refused >= self._frame_burst:
             conn.close(CloseCode.RATE_LIMITED, "rate_limited")
             return
@@ -260,6 +266,8 @@ class Hub:
         conn.send(protocol.authenticated_frame(_profile(principal)))
 
     def _refuse(self, conn: Connection, error: FrontdeskError) -> None:
+        if isinstance(error, RateLimited):
+            self.services.metrics.refused("websocket", error.code)
         conn.send(protocol.error_frame(error))
         conn.close(error.ws_close_code, error.code)
 
