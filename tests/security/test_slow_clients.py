@@ -8,7 +8,6 @@ tests stay quick; the attack clients speak raw TCP, and a separate client measur
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import socket
@@ -25,6 +24,7 @@ import httpx
 import pytest
 
 from frontdesk.server import MAX_PIPELINED_REQUESTS
+from tests.health_probe import health_latencies, p99
 from tests.live import free_port
 from tests.realtime.live_api import Api, open_socket
 
@@ -114,45 +114,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         _stop(running)
 
 
-def _health_latencies(url: str, seconds: float) -> list[float]:
-    """Seconds each ``GET /health`` took, one after another over ``seconds``, on one
-    kept-alive connection; a failed or refused call counts as its whole timeout.
-
-    Measured from a process of its own, so that the attack threads of this one do not delay
-    the measuring client.
-    """
-    measured = subprocess.run(
-        [sys.executable, "-c", f"from {__name__} import measure_health; measure_health()",
-         url, str(seconds)],
-        cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=seconds + 30,
-        check=True,
-    )
-    latencies: list[float] = json.loads(measured.stdout)
-    return latencies
-
-
-def measure_health() -> None:
-    """Print the latencies of ``GET <argv[1]>/health`` over ``argv[2]`` seconds as JSON."""
-    url, seconds = sys.argv[1], float(sys.argv[2])
-    latencies = []
-    end = time.monotonic() + seconds
-    with httpx.Client(base_url=url, timeout=2) as client:
-        while time.monotonic() < end:
-            started = time.perf_counter()
-            try:
-                ok = client.get("/health").status_code == 200
-            except httpx.TransportError:
-                ok = False
-            latencies.append(time.perf_counter() - started if ok else 2.0)
-            time.sleep(0.01)
-    print(json.dumps(latencies))
-
-
-def _p99(latencies: list[float]) -> float:
-    ordered = sorted(latencies)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-
-
 def _read_until_closed(sock: socket.socket, timeout: float) -> bytes:
     """Everything the server sends until it closes, within ``timeout`` seconds."""
     sock.settimeout(timeout)
@@ -227,12 +188,12 @@ def _assert_cut_off(rounds: list[EndlessRound]) -> None:
 def test_an_endless_header_is_cut_off_while_health_stays_fast(server: Server) -> None:
     rss_before = server.rss_kib()
     with _endless_header_attack(server.port) as rounds:
-        latencies = _health_latencies(server.url, seconds=5)
+        latencies = health_latencies(server.url, seconds=5)
     grown_kib = server.rss_kib() - rss_before
 
     _assert_cut_off(rounds)
     assert grown_kib < 32 * 1024, f"server grew {grown_kib} KiB"
-    assert _p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
+    assert p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
 
 
 def test_oversized_headers_are_answered_431_with_a_json_error(server: Server) -> None:
@@ -301,7 +262,7 @@ def test_trickling_connections_are_closed_at_the_header_deadline_beside_an_endle
     trickler.start()
     try:
         with _endless_header_attack(server.port) as rounds:  # both attacks at once
-            latencies = _health_latencies(server.url, seconds=HEADER_TIMEOUT + 2)
+            latencies = health_latencies(server.url, seconds=HEADER_TIMEOUT + 2)
         trickler.join(timeout=HEADER_TIMEOUT + 4)
     finally:
         stop.set()
@@ -316,7 +277,7 @@ def test_trickling_connections_are_closed_at_the_header_deadline_beside_an_endle
     assert len(timed_out) == count
     assert all(b'"code":"request_timeout"' in a for a in timed_out)
     _assert_cut_off(rounds)
-    assert _p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
+    assert p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
 
 
 def test_a_connection_that_never_sends_is_closed_at_the_header_deadline(
@@ -384,7 +345,7 @@ def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Serv
             sock.connect(("127.0.0.1", server.port))
             sock.sendall(flood)
             socks.append(sock)
-        latencies = _health_latencies(server.url, seconds=3)
+        latencies = health_latencies(server.url, seconds=3)
         grown_kib = server.rss_kib() - rss_before
         answers = [_read_until_closed(sock, timeout=10) for sock in socks]
     finally:
@@ -392,7 +353,7 @@ def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Serv
             sock.close()
 
     assert grown_kib < 32 * 1024, f"server grew {grown_kib} KiB"
-    assert _p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
+    assert p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
     for answer in answers:
         assert not answer.endswith(b"<still open>")
         assert MAX_PIPELINED_REQUESTS < answer.count(b"HTTP/1.1 200 OK") < 10_000
