@@ -23,6 +23,7 @@ from frontdesk.api.websocket import keep_tokens_out_of_server_logs, websocket_ro
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
+from frontdesk.client_address import ClientAddressMiddleware, TrustedProxies
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.dashboard import dashboard_routes
 from frontdesk.demo import banner, ensure_demo
@@ -142,6 +143,7 @@ def create_app(
         finally:
             await hub.close()
             await services.broker.close()
+            await services.limits.close()
             await db.close()
             services.passwords.close()
 
@@ -154,6 +156,7 @@ def create_app(
         routes=routes + (extra_routes or []),
         lifespan=lifespan,
         middleware=[
+            Middleware(ClientAddressMiddleware, TrustedProxies.parse(settings.trusted_proxies)),
             Middleware(_TrailingSlash),
             Middleware(
                 CORSMiddleware,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from frontdesk.client_address import TrustedProxies
 from frontdesk.errors import ConfigurationError
 
 _MIN_SECRET_LENGTH = 32
@@ -216,6 +217,11 @@ class Settings:
         "Seconds a verified HTTP Basic email and password is remembered per process, so a"
         " client re-sending it skips Argon2id (0: verify every call).",
     )
+    trusted_proxies: str = _setting(
+        "",
+        "Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For or"
+        " Forwarded header names the client (empty: the direct peer is the client).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -283,6 +289,7 @@ class Settings:
                 " or a subscribe would overflow the queue it is sent through"
             )
 
+        TrustedProxies.parse(self.trusted_proxies)
         if self.http_max_connections_per_ip < 0:
             raise ConfigurationError("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP must not be negative")
 

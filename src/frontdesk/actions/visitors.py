@@ -84,7 +84,7 @@ async def do_signin_anonymously(
     policy = policy_of(project)
     check_origin(policy, context.origin)
     check_anonymous_allowed(policy)
-    services.limits.check_anonymous_signin(context.ip or "unknown", project_id)
+    await services.limits.check_anonymous_signin(context.ip or "unknown", project_id)
     visitor_id = services.ids.visitor_uuid()
     profile = {
         "firstname": firstname or f"guest#{visitor_id[:4]}",
@@ -174,7 +174,7 @@ async def _record_failure(
         details={"provider": "custom", "alg": _header_alg(token)},
     )
     try:
-        services.limits.check_failed_signin(context.ip or "unknown", project_id)
+        await services.limits.check_failed_signin(context.ip or "unknown", project_id)
     except RateLimited as limited:
         event = replace(event, code=limited.code)
         await audit.record_failed_signin(services, project_id, event)
