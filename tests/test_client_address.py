@@ -144,6 +144,25 @@ def test_the_forwarded_address_is_limited_and_audited(behind_proxy: Any) -> None
     r = make.client.get(f"/{project.id}/audit?type=signin.anonymous",
                         headers=project.owner.headers)
     assert sorted(e["ip"] for e in r.json()["events"]) == ["198.51.100.10", "198.51.100.9"]
+    services = make.client.app.state.services  # type: ignore[attr-defined]
+    sessions = make.client.portal.call(  # type: ignore[union-attr]
+        services.db.fetch_all, "SELECT ip FROM sessions WHERE kind = 'guest'"
+    )
+    assert sorted(row["ip"] for row in sessions) == ["198.51.100.10", "198.51.100.9"]
+
+
+def test_an_agent_session_records_the_forwarded_address(behind_proxy: Any) -> None:
+    make = Factory(behind_proxy())
+    agent = make.agent()
+    r = make.client.post("/auth/signin", json={"email": agent.email, "password": agent.password},
+                         headers={"X-Forwarded-For": "198.51.100.20, 10.0.0.2"})
+    assert r.status_code == 200
+    services = make.client.app.state.services  # type: ignore[attr-defined]
+    sessions = make.client.portal.call(  # type: ignore[union-attr]
+        services.db.fetch_all, "SELECT ip FROM sessions WHERE kind = 'agent'"
+    )
+    # make.agent() signed in through the proxy without a forwarded address: the proxy's own.
+    assert sorted(row["ip"] for row in sessions) == ["10.0.0.1", "198.51.100.20"]
 
 
 def test_sockets_are_counted_per_forwarded_address(behind_proxy: Any) -> None:

@@ -15,6 +15,7 @@ import pytest
 from frontdesk.actions.limits import RateLimits
 from frontdesk.errors import RateLimited
 from frontdesk.settings import Settings
+from frontdesk.storage.database import open_database
 from tests.conftest import REDIS_URL, Factory, LimitsTime, require_service
 from tests.live import free_port
 from tests.realtime.live_api import TIMEOUT, Api, Session
@@ -126,6 +127,8 @@ def test_limits_are_shared_by_the_processes_of_one_redis() -> None:
 
 @pytest.fixture
 def two_processes(tmp_path: Path, pg_schema: str) -> Iterator[tuple[str, str]]:
+    """Two ``frontdesk serve`` processes on one database and one Redis, trusting 127.0.0.1
+    (the test) as their proxy, five anonymous sign-ins a minute per client address."""
     require_service("Redis", "127.0.0.1", 6379)
     env = {
         "database_url": pg_schema,
@@ -142,7 +145,9 @@ def two_processes(tmp_path: Path, pg_schema: str) -> Iterator[tuple[str, str]]:
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_a_client_address_is_limited_across_processes(two_processes: tuple[str, str]) -> None:
+def test_a_client_address_is_limited_across_processes(
+    two_processes: tuple[str, str], pg_schema: str
+) -> None:
     first, second = two_processes
     owner, project_id = asyncio.run(_owner_and_project(first))
 
@@ -164,6 +169,17 @@ def test_a_client_address_is_limited_across_processes(two_processes: tuple[str, 
                       headers={"Authorization": owner.token})
     events = audit.json()["events"]
     assert sorted(event["ip"] for event in events) == ["203.0.113.7"] * 5 + ["203.0.113.8"]
+    recorded = asyncio.run(_session_addresses(pg_schema))
+    assert sorted(recorded) == ["203.0.113.7"] * 5 + ["203.0.113.8"]
+
+
+async def _session_addresses(database_url: str) -> list[str]:
+    db = await open_database(database_url)
+    try:
+        rows = await db.fetch_all("SELECT ip FROM sessions WHERE kind = 'guest'")
+    finally:
+        await db.close()
+    return [row["ip"] for row in rows]
 
 
 async def _owner_and_project(url: str) -> tuple[Session, str]:

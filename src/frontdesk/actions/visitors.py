@@ -112,7 +112,7 @@ async def do_signin_anonymously(
             attributes=strip_reserved(attributes),
             now=now,
         )
-        await _insert_session(tx, claims, kind="guest", auth_info=auth_info)
+        await _insert_session(tx, claims, kind="guest", auth_info=auth_info, ip=context.ip)
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "signin.anonymous", actor=visitor_id, subject=visitor_id, ip=context.ip,
         ))
@@ -249,7 +249,9 @@ async def do_signin_authenticated(
         await do_refresh_verified_lead(
             services, tx, verified.project_id, verified.visitor_id, profile, auth_info
         )
-        await _insert_session(tx, session_claims, kind="userexternal", auth_info=auth_info)
+        await _insert_session(
+            tx, session_claims, kind="userexternal", auth_info=auth_info, ip=context.ip
+        )
         await audit.record(services, tx, verified.project_id, audit.AuditEvent(
             "signin.custom", actor=verified.visitor_id, subject=verified.visitor_id,
             kid=verified.kid, ip=context.ip, details={"alg": verified.alg},
@@ -336,7 +338,8 @@ async def do_refresh_session(
 
 
 async def _insert_session(
-    tx: Transaction, claims: SessionClaims, *, kind: Subject, auth_info: dict[str, Any]
+    tx: Transaction, claims: SessionClaims, *, kind: Subject, auth_info: dict[str, Any],
+    ip: str | None,
 ) -> None:
     await sessions.insert_session(
         tx,
@@ -347,6 +350,7 @@ async def _insert_session(
         auth_info=auth_info,
         issued_at=claims.issued_at * 1000,
         expires_at=claims.expires_at * 1000,
+        ip=ip,
     )
 
 
