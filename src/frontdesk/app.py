@@ -96,6 +96,12 @@ def _broker_for(settings: Settings) -> Broker:
     return InMemoryBroker()
 
 
+def _client_address_step(settings: Settings) -> list[Middleware]:
+    # Without trusted proxies the direct peer is the client, as the server reports it.
+    trusted = TrustedProxies.parse(settings.trusted_proxies)
+    return [Middleware(ClientAddressMiddleware, trusted)] if trusted else []
+
+
 def create_app(
     settings: Settings,
     *,
@@ -156,7 +162,7 @@ def create_app(
         routes=routes + (extra_routes or []),
         lifespan=lifespan,
         middleware=[
-            Middleware(ClientAddressMiddleware, TrustedProxies.parse(settings.trusted_proxies)),
+            *_client_address_step(settings),
             Middleware(_TrailingSlash),
             Middleware(
                 CORSMiddleware,

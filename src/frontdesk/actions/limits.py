@@ -35,6 +35,26 @@ log = logging.getLogger("frontdesk.limits")
 _WINDOW = 60
 _REDIS_TIMEOUT = 1.0  # seconds: a limit check must not hang on an unreachable Redis
 _OUTAGE_LOG_INTERVAL = 60.0
+_SWEEP_INTERVAL = 10.0
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """``limits``' in-memory storage, sweeping out expired entries at most every ten seconds.
+
+    The library starts a sweep after every operation that finds the previous one done, and a
+    sweep hops to a worker thread once per key: with 10,000 keys and 1,000 checks a second
+    that kept half a core busy sweeping, against 6% when sweeping every ten seconds. Checks
+    ignore expired entries whether swept or not, so a rarer sweep only holds memory longer:
+    at most what the limits allow in ten seconds.
+    """
+
+    _last_sweep = -_SWEEP_INTERVAL
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
+        now = time.monotonic()
+        if now - self._last_sweep >= _SWEEP_INTERVAL:
+            self._last_sweep = now
+            await super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
 class RedisCounters:
@@ -60,7 +80,7 @@ class Counters:
     the storage fails."""
 
     def __init__(self, storage: Storage | None) -> None:
-        self._memory = MemoryStorage()
+        self._memory = SweptMemoryStorage()
         self._storage = storage or self._memory
         self._last_outage_log = -_OUTAGE_LOG_INTERVAL
 

@@ -19,8 +19,9 @@ import itertools
 import math
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+
+from frontdesk.actions.limits import SweptMemoryStorage
 
 _unbudgeted = itertools.count()
 
@@ -32,7 +33,7 @@ class FrameBudgets:
         window = max(1, math.ceil(burst / rate))
         self._frames = RateLimitItemPerSecond(burst, window, namespace="frames")
         self._refusals = RateLimitItemPerSecond(burst - 1, window, namespace="refusals")
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = MovingWindowRateLimiter(SweptMemoryStorage())
 
     async def take(self, key: str) -> bool:
         """Spend one frame of ``key``'s budget; False when there is none left."""
