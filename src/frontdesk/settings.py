@@ -38,7 +38,9 @@ class Settings:
         "", "Database URL. Empty: SQLite file in the data dir. postgresql://… selects PostgreSQL."
     )
     redis_url: str = _setting(
-        "", "Redis URL for realtime events across processes. Empty: in-memory, one process."
+        "",
+        "Redis URL for realtime events and rate limits shared across processes. Empty:"
+        " in-memory, one process.",
     )
     redis_channel: str = _setting(
         "frontdesk:events", "Redis pub/sub channel the processes of one deployment share."
@@ -139,7 +141,7 @@ class Settings:
     ws_sockets_per_address: int = _setting(
         100,
         "Open WebSockets one client address may have per server process (more: close 4429;"
-        " 0: unlimited, e.g. behind a proxy that hides client addresses).",
+        " 0: unlimited).",
     )
     failed_signin_rate_per_ip: int = _setting(
         10,
@@ -192,7 +194,7 @@ class Settings:
     http_max_connections_per_ip: int = _setting(
         200,
         "Open connections from one client IP address per server process (0: no limit); more"
-        " are answered 429 and closed.",
+        " are answered 429 and closed. A trusted proxy's connections are not counted.",
     )
     password_hash_concurrency: int = _setting(
         2, "Password hashes (Argon2id) run at once per process, off the event loop."
