@@ -47,6 +47,23 @@ def test_a_limit_allows_its_rate_in_any_moving_minute(limits_time: LimitsTime) -
     assert asyncio.run(scenario()) == [True, True, True, False, True, True, True, False]
 
 
+def test_an_ipv6_client_is_counted_by_its_64_block() -> None:
+    limits = RateLimits(Settings(signin_rate_per_ip=2, signin_rate_per_project=0))
+
+    async def answers() -> list[bool]:
+        seen = []
+        for ip in ("2001:db8:0:1::1", "2001:db8:0:1:ffff::2", "2001:db8:0:1::3",
+                   "2001:db8:0:2::1", "198.51.100.1"):
+            try:
+                await limits.check_anonymous_signin(ip, "p")
+                seen.append(True)
+            except RateLimited:
+                seen.append(False)
+        return seen
+
+    assert asyncio.run(answers()) == [True, True, False, True, True]
+
+
 def test_the_memory_storage_sweeps_once_for_many_checks() -> None:
     storage = SweptMemoryStorage()
     limiter = MovingWindowRateLimiter(storage)
@@ -139,6 +156,26 @@ def test_limits_are_shared_by_the_processes_of_one_redis() -> None:
         return seen
 
     assert asyncio.run(answers()) == [True, True, True, False]
+
+
+def test_a_served_process_ignores_forwarding_headers_from_an_untrusted_peer(
+    tmp_path: Path,
+) -> None:
+    # The test calls from 127.0.0.1, which is not trusted here: neither frontdesk nor uvicorn
+    # may take the client's address from the header it sends.
+    settings = {"trusted_proxies": "192.0.2.1", "signin_rate_per_ip": "2"}
+    with served(tmp_path, **settings) as server:
+        owner, project_id = asyncio.run(_owner_and_project(server.url))
+        answers = [
+            httpx.post(server.url + "/auth/signinAnonymously", json={"id_project": project_id},
+                       headers={"X-Forwarded-For": f"203.0.113.{n}",
+                                "Forwarded": f"for=203.0.113.{n}"}).status_code
+            for n in range(3)
+        ]
+        assert answers == [200, 200, 429]
+        audit = httpx.get(server.url + f"/{project_id}/audit?type=signin.anonymous",
+                          headers={"Authorization": owner.token}).json()["events"]
+        assert [event["ip"] for event in audit] == ["127.0.0.1", "127.0.0.1"]
 
 
 # Two processes sharing PostgreSQL and Redis, behind a trusted proxy

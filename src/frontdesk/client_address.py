@@ -214,9 +214,3 @@ class ClientAddressMiddleware:
             scope[PEER] = peer
         await self.app(scope, receive, send)
 
-
-def forwarded_by_trusted_proxy(scope: Scope, trusted: TrustedProxies) -> bool:
-    """Whether the direct peer of ``scope`` is a trusted proxy (so its other headers, such as
-    ``X-Request-ID``, may be believed too)."""
-    peer = scope.get(PEER, scope.get("client"))
-    return bool(peer) and trusted.trusts_host(peer[0])

@@ -16,6 +16,7 @@ every visitor.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -191,17 +192,17 @@ class RateLimits:
 
     async def check_anonymous_signin(self, ip: str, project_id: str) -> None:
         """Raises RateLimited(rate_limited) with Retry-After past either limit."""
-        _check("anonymous sign-ins", await self.signin_per_ip.hit(ip))
+        _check("anonymous sign-ins", await self.signin_per_ip.hit(_address_key(ip)))
         _check("anonymous sign-ins", await self.signin_per_project.hit(project_id))
 
     async def check_visitor_message(self, ip: str, project_id: str) -> None:
-        _check("messages", await self.message_per_ip.hit(ip))
+        _check("messages", await self.message_per_ip.hit(_address_key(ip)))
         _check("messages", await self.message_per_project.hit(project_id))
 
     async def check_failed_signin(self, ip: str, project_id: str) -> None:
         """Counts one refused customer-token sign-in; RateLimited(rate_limited) with
         Retry-After past either limit (valid tokens are never counted here)."""
-        _check("failed sign-ins", await self.failed_signin_per_ip.hit(ip))
+        _check("failed sign-ins", await self.failed_signin_per_ip.hit(_address_key(ip)))
         _check("failed sign-ins", await self.failed_signin_per_project.hit(project_id))
 
     async def take_password_attempt(self, ip: str, email: str) -> None:
@@ -213,16 +214,27 @@ class RateLimits:
         attempt back when the password was right, so only failures count.
         """
         # The address first: a flood refused there never adds an account to the counters.
-        _check("failed sign-ins", await self.failed_password_per_ip.take(ip),
+        _check("failed sign-ins", await self.failed_password_per_ip.take(_address_key(ip)),
                code="too_many_failed_signins")
         by_account = await self.failed_password_per_account.take(_account_key(email))
         if by_account:
-            await self.failed_password_per_ip.give_back(ip)
+            await self.failed_password_per_ip.give_back(_address_key(ip))
         _check("failed sign-ins", by_account, code="too_many_failed_signins")
 
     async def return_password_attempt(self, ip: str, email: str) -> None:
-        await self.failed_password_per_ip.give_back(ip)
+        await self.failed_password_per_ip.give_back(_address_key(ip))
         await self.failed_password_per_account.give_back(_account_key(email))
+
+
+def _address_key(ip: str) -> str:
+    """What one client address is counted under: itself, or for IPv6 its /64, since a single
+    IPv6 host is usually handed a whole /64 and can pick any address in it."""
+    if ":" not in ip:
+        return ip
+    try:
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    except ValueError:
+        return ip
 
 
 def _account_key(email: str) -> str:
