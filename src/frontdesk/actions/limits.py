@@ -8,9 +8,9 @@ Password attempts are counted in fixed one-minute windows instead, because an at
 spent before the hash is checked and given back when the password was right, and a moving
 window cannot give back.
 
-When Redis does not answer, the limits are counted in this process's memory until it does
-(logged at most once a minute): an outage must neither let every attempt through nor refuse
-every visitor.
+When Redis does not answer, the limits are counted in this process's memory, and Redis is
+tried again five seconds later (logged at most once a minute): an outage must neither let
+every attempt through, nor refuse or stall every visitor.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from frontdesk.settings import Settings
 
 log = logging.getLogger("frontdesk.limits")
 
-_WINDOW = 60
 _REDIS_TIMEOUT = 1.0  # seconds: a limit check must not hang on an unreachable Redis
 _OUTAGE_LOG_INTERVAL = 60.0
+_RETRY_AFTER_OUTAGE = 5.0  # seconds of counting in memory before Redis is tried again
 _SWEEP_INTERVAL = 10.0
 
 
@@ -76,62 +76,85 @@ class RedisCounters:
         await self.pool.aclose()
 
 
+class _Windows:
+    """The moving and fixed window strategies on one storage."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.moving = MovingWindowRateLimiter(storage)
+        self.fixed = FixedWindowRateLimiter(storage)
+
+    async def hit(self, item: RateLimitItem, key: str) -> float:
+        if await self.moving.hit(item, key):
+            return 0.0
+        stats = await self.moving.get_window_stats(item, key)
+        return max(stats.reset_time - time.time(), 1.0)
+
+    async def take(self, item: RateLimitItem, key: str) -> float:
+        if await self.fixed.hit(item, key):
+            return 0.0
+        # The refused attempt was counted too: uncount it, so a refusal spends nothing.
+        await _uncount(self.storage, item, key)
+        return max(await self.storage.get_expiry(item.key_for(key)) - time.time(), 1.0)
+
+    async def give_back(self, item: RateLimitItem, key: str) -> None:
+        await _uncount(self.storage, item, key)
+
+
 class Counters:
     """Moving and fixed windows on one storage, with this process's memory standing in while
-    the storage fails."""
+    the storage fails: for ``_RETRY_AFTER_OUTAGE`` seconds after each failure, so an
+    unreachable Redis delays no more than one check in that time."""
 
     def __init__(self, storage: Storage | None) -> None:
-        self._memory = SweptMemoryStorage()
-        self._storage = storage or self._memory
+        self._memory = _Windows(SweptMemoryStorage())
+        self._shared = _Windows(storage) if storage is not None else None
+        self._failed_at = -_RETRY_AFTER_OUTAGE
         self._last_outage_log = -_OUTAGE_LOG_INTERVAL
 
     async def hit(self, item: RateLimitItem, key: str) -> float:
         """Count one action against ``key`` in a moving window: 0.0 when allowed, else the
         seconds until one is allowed again (nothing is counted then)."""
-        try:
-            return await _moving_hit(self._storage, item, key)
-        except StorageError as exc:
-            self._outage(exc)
-            return await _moving_hit(self._memory, item, key)
+        shared = self._available()
+        if shared is not None:
+            try:
+                return await shared.hit(item, key)
+            except StorageError as exc:
+                self._outage(exc)
+        return await self._memory.hit(item, key)
 
     async def take(self, item: RateLimitItem, key: str) -> float:
         """Count one action against ``key`` in a fixed window, as ``hit`` does."""
-        try:
-            return await _fixed_take(self._storage, item, key)
-        except StorageError as exc:
-            self._outage(exc)
-            return await _fixed_take(self._memory, item, key)
+        shared = self._available()
+        if shared is not None:
+            try:
+                return await shared.take(item, key)
+            except StorageError as exc:
+                self._outage(exc)
+        return await self._memory.take(item, key)
 
     async def give_back(self, item: RateLimitItem, key: str) -> None:
         """Uncount one action ``take`` counted against ``key``."""
-        try:
-            await _uncount(self._storage, item, key)
-        except StorageError as exc:
-            self._outage(exc)
-            await _uncount(self._memory, item, key)
+        shared = self._available()
+        if shared is not None:
+            try:
+                await shared.give_back(item, key)
+                return
+            except StorageError as exc:
+                self._outage(exc)
+        await self._memory.give_back(item, key)
+
+    def _available(self) -> _Windows | None:
+        """The shared storage, unless it failed within the last ``_RETRY_AFTER_OUTAGE``."""
+        if time.monotonic() - self._failed_at < _RETRY_AFTER_OUTAGE:
+            return None
+        return self._shared
 
     def _outage(self, exc: StorageError) -> None:
-        now = time.monotonic()
+        now = self._failed_at = time.monotonic()
         if now - self._last_outage_log >= _OUTAGE_LOG_INTERVAL:
             self._last_outage_log = now
             log.warning("rate limits counted per process: Redis failed (%s)", exc.storage_error)
-
-
-async def _moving_hit(storage: Storage, item: RateLimitItem, key: str) -> float:
-    limiter = MovingWindowRateLimiter(storage)
-    if await limiter.hit(item, key):
-        return 0.0
-    stats = await limiter.get_window_stats(item, key)
-    return max(stats.reset_time - time.time(), 1.0)
-
-
-async def _fixed_take(storage: Storage, item: RateLimitItem, key: str) -> float:
-    limiter = FixedWindowRateLimiter(storage)
-    if await limiter.hit(item, key):
-        return 0.0
-    # The refused attempt was counted too: uncount it, so a refusal spends nothing.
-    await _uncount(storage, item, key)
-    return max(await storage.get_expiry(item.key_for(key)) - time.time(), 1.0)
 
 
 async def _uncount(storage: Storage, item: RateLimitItem, key: str) -> None:
