@@ -53,7 +53,8 @@ def test_an_ipv6_client_is_counted_by_its_64_block() -> None:
     async def answers() -> list[bool]:
         seen = []
         for ip in ("2001:db8:0:1::1", "2001:db8:0:1:ffff::2", "2001:db8:0:1::3",
-                   "2001:db8:0:2::1", "198.51.100.1"):
+                   "2001:db8:0:2::1", "198.51.100.1", "::ffff:198.51.100.2",
+                   "::ffff:198.51.100.3", "198.51.100.2", "198.51.100.2"):
             try:
                 await limits.check_anonymous_signin(ip, "p")
                 seen.append(True)
@@ -61,7 +62,8 @@ def test_an_ipv6_client_is_counted_by_its_64_block() -> None:
                 seen.append(False)
         return seen
 
-    assert asyncio.run(answers()) == [True, True, False, True, True]
+    # IPv4 clients seen as IPv4-mapped IPv6 addresses are counted apart, as IPv4.
+    assert asyncio.run(answers()) == [True, True, False, True, True, True, True, True, False]
 
 
 def test_the_memory_storage_sweeps_once_for_many_checks() -> None:

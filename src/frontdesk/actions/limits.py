@@ -255,9 +255,12 @@ def _address_key(ip: str) -> str:
     if ":" not in ip:
         return ip
     try:
-        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+        address = ipaddress.IPv6Address(ip)
     except ValueError:
         return ip
+    if address.ipv4_mapped is not None:  # an IPv4 client seen through a dual-stack socket
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 def _account_key(email: str) -> str:
