@@ -50,6 +50,8 @@ def test_an_untrusted_peer_is_the_client_whatever_it_sends() -> None:
     ("2001:db8:2::7", "2001:db8:2::7"),
     ("[2001:db8:2::7]:4711, 2001:db8:1::5", "2001:db8:2::7"),
     ("::ffff:198.51.100.9", "198.51.100.9"),
+    ("what the client wrote, 198.51.100.9", "198.51.100.9"),  # never read
+    ("unknown, 10.1.2.3", "10.1.2.3"),  # a proxy that did not know: the proxy stands in
 ])
 def test_x_forwarded_for_is_walked_from_the_right(chain: str, client: str) -> None:
     assert address("10.0.0.1", xff(chain)) == client

@@ -10,7 +10,8 @@ the entry to its left, and the first address that is not trusted is the client. 
 hop is trusted, the leftmost one stands in for the client; so it does when a trusted proxy
 hid the client behind an obfuscated identifier (RFC 7239 ``for=_hidden`` or ``for=unknown``),
 because what is written left of that entry came from the client unchecked. A header that
-cannot be parsed falls back to the direct peer.
+cannot be parsed, or an entry a trusted hop vouches for that is not an address, falls back to
+the direct peer; entries left of the client, written by the client, are never read.
 
 ``X-Forwarded-For`` (what nginx, Caddy, HAProxy, Traefik and Envoy send) is read when present,
 else ``Forwarded`` (RFC 7239). A proxy that writes only ``Forwarded`` must therefore drop an
@@ -25,6 +26,7 @@ the same value.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -37,6 +39,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The scope key under which the direct peer (host, port) is kept once ``client`` is rewritten.
 PEER = "frontdesk.peer"
 UNKNOWN = "unknown"
+_OBFUSCATED = re.compile(r"_[A-Za-z0-9._-]+")  # RFC 7239 obfnode
 
 
 class TrustedProxies:
@@ -111,14 +114,21 @@ def client_address(
     if chain is None:
         return str(peer_address)
     nearest = peer_address
-    for entry in reversed(chain):
+    for entry in reversed(chain):  # only what trusted hops vouch for is ever read
         address = parse_address(entry)
-        if address is None:  # obfuscated or unknown: nothing left of it can be believed
-            return str(nearest)
+        if address is None:
+            # Obfuscated or unknown: nothing left of it can be believed. Anything else is
+            # a malformed header.
+            return str(nearest if _is_obfuscated(entry) else peer_address)
         if not trusted.trusts(address):
             return str(address)
         nearest = address
     return str(nearest)
+
+
+def _is_obfuscated(node: str) -> bool:
+    """An RFC 7239 obfuscated identifier (``_hidden``) or ``unknown``."""
+    return node.strip().lower() == UNKNOWN or _OBFUSCATED.fullmatch(node.strip()) is not None
 
 
 def _forwarded_chain(headers: Sequence[tuple[bytes, bytes]]) -> list[str] | None:
@@ -135,12 +145,9 @@ def _forwarded_chain(headers: Sequence[tuple[bytes, bytes]]) -> list[str] | None
 
 def _x_forwarded_for(raw: bytes) -> list[str] | None:
     try:
-        entries = [entry.strip() for entry in raw.decode("ascii").split(",")]
+        return raw.decode("ascii").split(",")
     except UnicodeDecodeError:
         return None
-    if not entries or any(parse_address(entry) is None for entry in entries):
-        return None
-    return entries
 
 
 def _rfc7239_for(raw: bytes) -> list[str] | None:
