@@ -25,6 +25,7 @@ the same value.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -75,6 +76,7 @@ class TrustedProxies:
         return address is not None and self.trusts(address)
 
 
+@functools.lru_cache(maxsize=4096)  # the same proxies and clients come back request after request
 def parse_address(text: str) -> IPAddress | None:
     """An IP address written alone, with a port, or in brackets; None for anything else.
 
