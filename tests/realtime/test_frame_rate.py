@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
-from frontdesk.realtime.rate_limit import FrameBudgets
-from tests.conftest import Factory, LimitsTime
+from frontdesk.actions.limits import RateLimits
+from frontdesk.realtime.rate_limit import FrameBudgets, session_key
+from frontdesk.settings import Settings
+from tests.conftest import REDIS_URL, Factory, LimitsTime, require_service
 from tests.realtime.wsclient import signed_in
 
 PING = json.dumps({"action": "heartbeat", "payload": {"message": {"text": "ping"}}})
@@ -77,3 +81,28 @@ def test_a_refused_typing_frame_reaches_nobody(app_factory: Any) -> None:
         widget.send("typing", topic=topic, typing=False)
         assert widget.expect("error")["code"] == "rate_limited"
         dashboard.nothing_more()
+
+
+@pytest.mark.redis
+def test_a_sessions_budget_holds_across_processes_sharing_redis() -> None:
+    require_service("Redis", "127.0.0.1", 6379)
+    settings = Settings(redis_url=REDIS_URL, redis_channel=f"t:{uuid.uuid4().hex}")
+
+    async def frames_let_through() -> tuple[int, int]:
+        limits = RateLimits(settings)
+        # Two processes' budgets of 8 frames in any 8 s, counted in Redis 2 at a time.
+        processes = [
+            FrameBudgets(1, 8, limits.shared_storage, namespace=settings.redis_channel)
+            for _ in range(2)
+        ]
+        session = session_key("jti-1")
+        taken = [await processes[n % 2].take(session) for n in range(16)]
+        alone = [await processes[0].take(session_key("jti-2")) for _ in range(8)]
+        await limits.close()
+        return sum(taken), sum(alone)
+
+    together, alone = asyncio.run(frames_let_through())
+    # Each process alone would let 8 through (16 in all); shared, the budget of 8 holds, give
+    # or take the batch each process has not counted in Redis yet.
+    assert 8 <= together <= 8 + 2 * 2
+    assert alone == 8  # another session of the same process has its own budget

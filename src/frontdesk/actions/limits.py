@@ -209,6 +209,11 @@ class RateLimits:
             "password-account", settings.failed_passwords_per_account
         )
 
+    @property
+    def shared_storage(self) -> Storage | None:
+        """The Redis storage every process counts in; None without Redis."""
+        return self._redis.storage if self._redis is not None else None
+
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.close()

@@ -9,7 +9,8 @@ Limits, each ending in a named close code (``protocol.CloseCode``):
 
 - a client frame may be at most ``ws_max_frame_bytes`` (default 64 KiB): close 1009;
 - a session may send ``ws_frame_burst`` frames at once and ``ws_frame_rate`` a second (default
-  40 and 20), over all its sockets together in this process (``realtime.rate_limit``); a
+  40 and 20), over all its sockets together, across processes when Redis is configured
+  (``realtime.rate_limit``); a
   frame beyond that is refused with an error frame ``rate_limited``, and a client refused
   ``ws_frame_burst`` times within one window of its budget is closed with 4429;
 - a session may hold ``ws_sockets_per_session`` sockets and a client address
@@ -110,8 +111,11 @@ class Hub:
         self._connections: set[Connection] = set()
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
-        self._limits = SocketLimits(settings)
-        self._frame_budgets = FrameBudgets(self._frame_rate, self._frame_burst)
+        self._frame_budgets = FrameBudgets(
+            self._frame_rate, self._frame_burst, services.limits.shared_storage,
+            namespace=settings.redis_channel,
+        )
+        self._limits = SocketLimits(settings, self._frame_budgets)
         self._sweeper: asyncio.Task[None] | None = None
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0

@@ -14,12 +14,13 @@ from collections import Counter
 
 from frontdesk.errors import RateLimited
 from frontdesk.realtime.connection import Connection
-from frontdesk.realtime.rate_limit import session_key
+from frontdesk.realtime.rate_limit import FrameBudgets, session_key
 from frontdesk.settings import Settings
 
 
 class SocketLimits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, budgets: FrameBudgets) -> None:
+        self._budgets = budgets
         self._per_session = settings.ws_sockets_per_session
         self._per_address = settings.ws_sockets_per_address  # 0: unlimited
         self._sessions: Counter[str] = Counter()
@@ -55,8 +56,8 @@ class SocketLimits:
         if address is not None:
             _decrement(self._addresses, address)
         session = self._session_of.pop(conn, None)
-        if session is not None:
-            _decrement(self._sessions, session)
+        if session is not None and _decrement(self._sessions, session) == 0:
+            self._budgets.forget(session_key(session))
 
 
 def _decrement(counts: Counter[str], key: str) -> int:
