@@ -19,8 +19,9 @@ else ``Forwarded`` (RFC 7239). A proxy that writes only ``Forwarded`` must there
 
 ``ClientAddressMiddleware`` works this out once per HTTP request or WebSocket, writes it into
 the scope's ``client`` (so ``request.client`` and ``websocket.client`` are the client) and
-keeps the direct peer under ``PEER``: rate limits, audit events, sessions and logs all read
-the same value.
+keeps the direct peer under ``PEER``: rate limits, socket caps, audit events, sessions and the
+application's logs all read the same value. The app installs it only when some proxy is
+trusted; without, the peer is the client and ``PEER`` is absent.
 """
 
 from __future__ import annotations
