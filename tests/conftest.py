@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+import limits.aio.storage.memory
 import pytest
 from starlette.testclient import TestClient
 
+import frontdesk.actions.limits
 from frontdesk.app import create_app
 from frontdesk.clock import Clock
 from frontdesk.settings import Settings
@@ -269,3 +271,28 @@ def client(app_factory: Any) -> TestClient:
 @pytest.fixture
 def make(client: TestClient) -> Factory:
     return Factory(client)
+
+
+class LimitsTime:
+    """The wall clock the ``limits`` library counts windows by, moved forward on demand (it
+    reads ``time.time()`` and takes no clock)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def limits_time(monkeypatch: pytest.MonkeyPatch) -> LimitsTime:
+    shifted = LimitsTime()
+    monkeypatch.setattr(limits.aio.storage.memory, "time", shifted)
+    monkeypatch.setattr(frontdesk.actions.limits, "time", shifted)
+    return shifted

@@ -24,6 +24,7 @@ from frontdesk.api.websocket import keep_tokens_out_of_server_logs, websocket_ro
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
+from frontdesk.client_address import ClientAddressMiddleware, TrustedProxies
 from frontdesk.clock import Clock, SystemClock
 from frontdesk.dashboard import dashboard_routes
 from frontdesk.demo import banner, ensure_demo
@@ -33,7 +34,6 @@ from frontdesk.extras import import_extra
 from frontdesk.ids import IdGenerator, RandomIds
 from frontdesk.observability.access import RequestObserver
 from frontdesk.observability.metrics import CountingBroker, Metrics
-from frontdesk.observability.proxies import parse_trusted_proxies
 from frontdesk.observability.readiness import Readiness
 from frontdesk.realtime.broker import Broker, InMemoryBroker
 from frontdesk.realtime.hub import Hub
@@ -105,6 +105,11 @@ def _broker_for(settings: Settings) -> Broker:
     return InMemoryBroker()
 
 
+def _client_address_step(trusted: TrustedProxies) -> list[Middleware]:
+    # Without trusted proxies the direct peer is the client, as the server reports it.
+    return [Middleware(ClientAddressMiddleware, trusted)] if trusted else []
+
+
 def create_app(
     settings: Settings,
     *,
@@ -157,6 +162,7 @@ def create_app(
             await hub.close()
             await app.state.readiness.close()
             await services.broker.close()
+            await services.limits.close()
             await db.close()
             services.passwords.close()
 
@@ -167,16 +173,18 @@ def create_app(
         routes += demo_site_routes()
     if settings.metrics:
         routes += metrics_routes()
+    trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
     app = Starlette(
         routes=routes + (extra_routes or []),
         lifespan=lifespan,
         middleware=[
+            *_client_address_step(trusted_proxies),
             Middleware(_TrailingSlash),
             # Inside _TrailingSlash, which copies the scope: the router names the route it
             # matched in the scope this layer sees.
             Middleware(
                 RequestObserver,
-                trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+                trusted_proxies=trusted_proxies,
                 metrics=metrics if settings.metrics else None,
             ),
             Middleware(

@@ -20,7 +20,9 @@ protocol, so a server reached without a proxy in front is safe from slow and end
   waiting ones are answered and the connection closed, nothing more read;
 - open connections: past ``http_max_connections`` (HTTP and WebSocket alike) a new connection
   is answered 503 ``too_many_connections`` and closed at once, before anything is read; past
-  ``http_max_connections_per_ip`` from one address, 429 ``too_many_connections_per_address``.
+  ``http_max_connections_per_ip`` from one address, 429 ``too_many_connections_per_address``
+  (connections from a trusted proxy, ``trusted_proxies``, are not counted per address: the
+  client is not known before the headers are read, and the proxy carries many).
 
 A WebSocket upgrade goes through this protocol too: its headers obey the same limits, and the
 timers stop when the connection is handed to the WebSocket protocol.
@@ -50,6 +52,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
+from frontdesk.client_address import TrustedProxies
 from frontdesk.errors import (
     FrontdeskError,
     HeadersTooLarge,
@@ -84,6 +87,7 @@ class ConnectionLimits:
     body_idle_timeout: float
     max_connections: int
     max_connections_per_ip: int
+    trusted_proxies: TrustedProxies
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionLimits:
@@ -93,6 +97,7 @@ class ConnectionLimits:
             body_idle_timeout=settings.http_body_idle_timeout,
             max_connections=settings.http_max_connections,
             max_connections_per_ip=settings.http_max_connections_per_ip,
+            trusted_proxies=TrustedProxies.parse(settings.trusted_proxies),
         )
 
 
@@ -207,7 +212,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 code="too_many_connections",
             )
         per_ip = self.guard.max_connections_per_ip
-        if per_ip and self.client is not None and len(self.connections) > per_ip:
+        if (
+            per_ip and self.client is not None and len(self.connections) > per_ip
+            # A trusted proxy carries many clients; its connections count against the total.
+            and not self.guard.trusted_proxies.trusts_host(self.client[0])
+        ):
             address = self.client[0]
             same = sum(
                 1 for other in self.connections

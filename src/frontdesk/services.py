@@ -41,7 +41,7 @@ class Services:
     basic_cache: BasicCredentialCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limits = RateLimits(self.settings, self.clock)
+        self.limits = RateLimits(self.settings)
         self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)
         self.basic_cache = BasicCredentialCache(
             self.clock, self.settings.secret, ttl=self.settings.basic_auth_cache_seconds

@@ -26,8 +26,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from frontdesk.client_address import TrustedProxies
 from frontdesk.errors import ConfigurationError
-from frontdesk.observability.proxies import parse_trusted_proxies
 
 _ENV_PREFIX = "FRONTDESK_"
 _MIN_SECRET_LENGTH = 32
@@ -61,7 +61,9 @@ class Settings(BaseSettings):
         "", "Database URL. Empty: SQLite file in the data dir. postgresql://… selects PostgreSQL."
     )
     redis_url: str = _setting(
-        "", "Redis URL for realtime events across processes. Empty: in-memory, one process."
+        "",
+        "Redis URL for realtime events and rate limits shared across processes. Empty:"
+        " in-memory, one process.",
     )
     redis_channel: str = _setting(
         "frontdesk:events", "Redis pub/sub channel the processes of one deployment share."
@@ -162,7 +164,7 @@ class Settings(BaseSettings):
     ws_sockets_per_address: int = _setting(
         100,
         "Open WebSockets one client address may have per server process (more: close 4429;"
-        " 0: unlimited, e.g. behind a proxy that hides client addresses).",
+        " 0: unlimited).",
     )
     failed_signin_rate_per_ip: int = _setting(
         10,
@@ -215,7 +217,7 @@ class Settings(BaseSettings):
     http_max_connections_per_ip: int = _setting(
         200,
         "Open connections from one client IP address per server process (0: no limit); more"
-        " are answered 429 and closed.",
+        " are answered 429 and closed. A trusted proxy's connections are not counted.",
     )
     password_hash_concurrency: int = _setting(
         max(1, (os.cpu_count() or 2) // 2),
@@ -353,7 +355,7 @@ class Settings(BaseSettings):
                 " or a subscribe would overflow the queue it is sent through"
             )
 
-        parse_trusted_proxies(self.trusted_proxies)  # raises for an entry that is no address
+        TrustedProxies.parse(self.trusted_proxies)
         if self.log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
             raise ConfigurationError(
                 "FRONTDESK_LOG_LEVEL must be debug, info, warning, error or critical"

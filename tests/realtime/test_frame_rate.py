@@ -2,35 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
-from frontdesk.realtime.rate_limit import TokenBucket
-from tests.conftest import Factory
+from frontdesk.actions.limits import RateLimits
+from frontdesk.realtime.rate_limit import FrameBudgets, session_key
+from frontdesk.settings import Settings
+from tests.conftest import REDIS_URL, Factory, LimitsTime, require_service
 from tests.realtime.wsclient import signed_in
 
 PING = json.dumps({"action": "heartbeat", "payload": {"message": {"text": "ping"}}})
 
 
-def test_the_bucket_allows_a_burst_then_the_rate() -> None:
-    bucket = TokenBucket(rate=2, burst=3, now=0.0)
-    assert [bucket.take(0.0) for _ in range(4)] == [True, True, True, False]
-    assert bucket.take(0.5)  # one token back after half a second at 2/s
-    assert not bucket.take(0.5)
-    assert [bucket.take(10.0) for _ in range(4)] == [True, True, True, False]  # never over burst
+def test_the_budget_allows_a_burst_then_the_rate(limits_time: LimitsTime) -> None:
+    budgets = FrameBudgets(rate=2, burst=4)  # four in any two seconds
+
+    async def taken(count: int, key: str = "s") -> list[bool]:
+        return [await budgets.take(key) for _ in range(count)]
+
+    async def scenario() -> list[list[bool]]:
+        seen = [await taken(5), await taken(1, "another")]
+        limits_time.advance(2)
+        seen.append(await taken(5))  # never more than the burst saved up
+        return seen
+
+    assert asyncio.run(scenario()) == [[True] * 4 + [False], [True], [True] * 4 + [False]]
 
 
-def test_refusals_count_until_the_client_calms_down() -> None:
-    bucket = TokenBucket(rate=1, burst=2, now=0.0)
-    bucket.take(0.0), bucket.take(0.0)
-    assert not bucket.take(0.0) and not bucket.take(0.5)
-    assert bucket.refused == 2
-    assert bucket.take(1.0)  # one token back, but not full: the count stands
-    assert bucket.refused == 2
-    assert bucket.take(5.0)  # full again: forgiven
-    assert bucket.refused == 0
+def test_refusals_count_until_the_client_calms_down(limits_time: LimitsTime) -> None:
+    budgets = FrameBudgets(rate=1, burst=3)
+
+    async def scenario() -> list[bool]:
+        first = [await budgets.tolerate_refusal("s") for _ in range(2)]
+        limits_time.advance(3)  # a whole window without refusals: forgiven
+        again = [await budgets.tolerate_refusal("s") for _ in range(3)]
+        return first + again
+
+    assert asyncio.run(scenario()) == [True, True, True, True, False]
 
 
 def test_frames_past_the_burst_are_refused_then_the_socket_is_closed(app_factory: Any) -> None:
@@ -68,3 +81,28 @@ def test_a_refused_typing_frame_reaches_nobody(app_factory: Any) -> None:
         widget.send("typing", topic=topic, typing=False)
         assert widget.expect("error")["code"] == "rate_limited"
         dashboard.nothing_more()
+
+
+@pytest.mark.redis
+def test_a_sessions_budget_holds_across_processes_sharing_redis() -> None:
+    require_service("Redis", "127.0.0.1", 6379)
+    settings = Settings(redis_url=REDIS_URL, redis_channel=f"t:{uuid.uuid4().hex}")
+
+    async def frames_let_through() -> tuple[int, int]:
+        limits = RateLimits(settings)
+        # Two processes' budgets of 8 frames in any 8 s, counted in Redis 2 at a time.
+        processes = [
+            FrameBudgets(1, 8, limits.shared_storage, namespace=settings.redis_channel)
+            for _ in range(2)
+        ]
+        session = session_key("jti-1")
+        taken = [await processes[n % 2].take(session) for n in range(16)]
+        alone = [await processes[0].take(session_key("jti-2")) for _ in range(8)]
+        await limits.close()
+        return sum(taken), sum(alone)
+
+    together, alone = asyncio.run(frames_let_through())
+    # Each process alone would let 8 through (16 in all); shared, the budget of 8 holds, give
+    # or take the batch each process has not counted in Redis yet.
+    assert 8 <= together <= 8 + 2 * 2
+    assert alone == 8  # another session of the same process has its own budget

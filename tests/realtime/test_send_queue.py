@@ -9,7 +9,7 @@ from typing import Any
 
 from frontdesk.realtime.connection import Connection, frame_bytes
 from frontdesk.realtime.protocol import CloseCode
-from frontdesk.realtime.rate_limit import TokenBucket
+from frontdesk.realtime.rate_limit import socket_key
 
 
 class _StalledWebSocket:
@@ -34,7 +34,7 @@ def _connection(ws: _StalledWebSocket, *, frames: int, queue_bytes: int) -> Conn
         socket,
         queue_limit=frames,
         queue_bytes=queue_bytes,
-        frame_budget=TokenBucket(1, 1, 0.0),
+        budget_key=socket_key(),
         now=0.0,
         on_close=lambda conn: None,
     )

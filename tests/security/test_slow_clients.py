@@ -432,6 +432,24 @@ def test_connections_past_the_caps_are_refused_until_some_close(tmp_path: Path) 
         _stop(capped)
 
 
+def test_a_trusted_proxy_is_not_capped_per_address(tmp_path: Path) -> None:
+    capped = _serve(
+        tmp_path,
+        FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP="3",
+        FRONTDESK_HTTP_HEADER_TIMEOUT="60",  # the held connections stay open
+        FRONTDESK_TRUSTED_PROXIES="127.0.0.4",
+    )
+    held = HeldConnections()
+    try:
+        held.open(capped.port, 3, "127.0.0.4")  # the proxy carries many clients
+        held.open(capped.port, 3, "127.0.0.5")
+        assert _answer_from(capped.port, "127.0.0.4")[0] == b"HTTP/1.1 200 OK"
+        assert _answer_from(capped.port, "127.0.0.5")[0].startswith(b"HTTP/1.1 429 ")
+    finally:
+        held.close(len(held.socks))
+        _stop(capped)
+
+
 def _open_file_limit(pid: int) -> tuple[int, int]:
     for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
         if line.startswith("Max open files"):

@@ -107,6 +107,7 @@ async def do_signin(services: Services, *, email: str, password: str, ip: str) -
             auth_info={},
             issued_at=claims.issued_at * 1000,
             expires_at=claims.expires_at * 1000,
+            ip=ip,
         )
     return SignedIn(token="JWT " + token, user=present_user(user))
 

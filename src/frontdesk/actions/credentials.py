@@ -26,15 +26,15 @@ async def check_credentials(
     unchanged.
     """
     email = normalise_email(email)
-    services.limits.take_password_attempt(ip, email)
+    await services.limits.take_password_attempt(ip, email)
     try:
         user = await _user_if_password_matches(services, email, password, remember=remember)
     except Unauthorized:
         raise  # a wrong password keeps the attempt it took
     except BaseException:
-        services.limits.return_password_attempt(ip, email)  # never judged: busy, gone
+        await services.limits.return_password_attempt(ip, email)  # never judged: busy, gone
         raise
-    services.limits.return_password_attempt(ip, email)
+    await services.limits.return_password_attempt(ip, email)
     return user
 
 

@@ -85,7 +85,7 @@ async def do_signin_anonymously(
     policy = policy_of(project)
     check_origin(policy, context.origin)
     check_anonymous_allowed(policy)
-    services.limits.check_anonymous_signin(context.ip or "unknown", project_id)
+    await services.limits.check_anonymous_signin(context.ip or "unknown", project_id)
     visitor_id = services.ids.visitor_uuid()
     profile = {
         "firstname": firstname or f"guest#{visitor_id[:4]}",
@@ -113,7 +113,7 @@ async def do_signin_anonymously(
             attributes=strip_reserved(attributes),
             now=now,
         )
-        await _insert_session(tx, claims, kind="guest", auth_info=auth_info)
+        await _insert_session(tx, claims, kind="guest", auth_info=auth_info, ip=context.ip)
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "signin.anonymous", actor=visitor_id, subject=visitor_id, ip=context.ip,
         ))
@@ -175,7 +175,7 @@ async def _record_failure(
         details={"provider": "custom", "alg": _header_alg(token)},
     )
     try:
-        services.limits.check_failed_signin(context.ip or "unknown", project_id)
+        await services.limits.check_failed_signin(context.ip or "unknown", project_id)
     except RateLimited as limited:
         event = replace(event, code=limited.code)
         await audit.record_failed_signin(services, project_id, event)
@@ -250,7 +250,9 @@ async def do_signin_authenticated(
         await do_refresh_verified_lead(
             services, tx, verified.project_id, verified.visitor_id, profile, auth_info
         )
-        await _insert_session(tx, session_claims, kind="userexternal", auth_info=auth_info)
+        await _insert_session(
+            tx, session_claims, kind="userexternal", auth_info=auth_info, ip=context.ip
+        )
         await audit.record(services, tx, verified.project_id, audit.AuditEvent(
             "signin.custom", actor=verified.visitor_id, subject=verified.visitor_id,
             kid=verified.kid, ip=context.ip, details={"alg": verified.alg},
@@ -337,7 +339,8 @@ async def do_refresh_session(
 
 
 async def _insert_session(
-    tx: Transaction, claims: SessionClaims, *, kind: Subject, auth_info: dict[str, Any]
+    tx: Transaction, claims: SessionClaims, *, kind: Subject, auth_info: dict[str, Any],
+    ip: str | None,
 ) -> None:
     await sessions.insert_session(
         tx,
@@ -348,6 +351,7 @@ async def _insert_session(
         auth_info=auth_info,
         issued_at=claims.issued_at * 1000,
         expires_at=claims.expires_at * 1000,
+        ip=ip,
     )
 
 

@@ -59,7 +59,7 @@ async def get_request(call: Call) -> s.RequestSeenPublic:
 async def post_message(call: Call) -> s.MessageSentPublic:
     access = await _access(call, visitors=True)
     if isinstance(call.principal, Visitor):
-        call.services.limits.check_visitor_message(call.client_ip, access.project["id"])
+        await call.services.limits.check_visitor_message(call.client_ip, access.project["id"])
     b: s.MessageCreate = call.body
     incoming = messages.IncomingMessage(
         text=b.text, type=b.type, sender_fullname=b.senderFullname, attributes=b.attributes,

@@ -40,7 +40,8 @@ class Call:
 
 
 def client_ip(request: Request) -> str:
-    """The address limits are counted against: the direct peer."""
+    """The address limits, audit events and sessions record: the client's, as
+    ``client_address.ClientAddressMiddleware`` worked it out."""
     return request.client.host if request.client else "unknown"
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from frontdesk.client_address import PEER, TrustedProxies
 from frontdesk.observability.logs import ACCESS_LOGGER, ACCESS_MESSAGE, request_id
 from frontdesk.observability.metrics import Metrics
-from frontdesk.observability.proxies import Network, peer_is_trusted
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -33,7 +33,7 @@ _LONGEST_LOGGED_PATH = 200
 
 class RequestObserver:
     def __init__(
-        self, app: ASGIApp, *, trusted_proxies: tuple[Network, ...], metrics: Metrics | None
+        self, app: ASGIApp, *, trusted_proxies: TrustedProxies, metrics: Metrics | None
     ) -> None:
         """``metrics``: where requests are counted; None when metrics are off."""
         self.app = app
@@ -48,7 +48,10 @@ class RequestObserver:
         started = time.perf_counter()
         peer = scope.get("client")
         client = peer[0] if peer else "-"
-        rid = self._request_id(scope, client)
+        # The direct peer decides whether an X-Request-ID is believed; ``client`` is already
+        # the forwarded client when a trusted proxy named one (frontdesk.client_address).
+        direct = scope.get(PEER) or peer
+        rid = self._request_id(scope, direct[0] if direct else "")
         token = request_id.set(rid)
         status = 0
         header = (_HEADER, rid.encode("ascii"))
@@ -77,11 +80,11 @@ class RequestObserver:
             request_id.reset(token)
             self._record(scope, kind, status, time.perf_counter() - started, client, rid)
 
-    def _request_id(self, scope: Scope, client: str) -> str:
+    def _request_id(self, scope: Scope, peer: str) -> str:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         for name, value in headers:
             if name == _HEADER:
-                if _SANE_ID.fullmatch(value) and peer_is_trusted(self._trusted, client):
+                if _SANE_ID.fullmatch(value) and peer and self._trusted.trusts_host(peer):
                     return value.decode("ascii")
                 break
         return secrets.token_hex(16)

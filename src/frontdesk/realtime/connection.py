@@ -24,7 +24,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from frontdesk.auth.principals import Principal
 from frontdesk.realtime.protocol import CloseCode
-from frontdesk.realtime.rate_limit import TokenBucket
 
 log = logging.getLogger("frontdesk.realtime")
 
@@ -55,7 +54,7 @@ class Connection:
         *,
         queue_limit: int,
         queue_bytes: int,
-        frame_budget: TokenBucket,
+        budget_key: str,
         now: float,
         on_close: Callable[[Connection], None],
     ) -> None:
@@ -74,7 +73,9 @@ class Connection:
         # How often this socket's agent was removed from each project, so a subscribe whose
         # access check raced a removal notices it.
         self.revocations: dict[str, int] = {}
-        self.frame_budget = frame_budget
+        # Whose frame budget this socket spends (realtime.rate_limit): its own, then its
+        # session's once authenticated.
+        self.budget_key = budget_key
         self.opened_at = now
         self.last_seen = now
         self.closed: _Close | None = None

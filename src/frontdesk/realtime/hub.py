@@ -9,9 +9,10 @@ Limits, each ending in a named close code (``protocol.CloseCode``):
 
 - a client frame may be at most ``ws_max_frame_bytes`` (default 64 KiB): close 1009;
 - a session may send ``ws_frame_burst`` frames at once and ``ws_frame_rate`` a second (default
-  40 and 20), over all its sockets together; a frame beyond that is refused with an error
-  frame ``rate_limited``, and a client refused ``ws_frame_burst`` times before its budget
-  refills is closed with 4429;
+  40 and 20), over all its sockets together, across processes when Redis is configured
+  (``realtime.rate_limit``); a
+  frame beyond that is refused with an error frame ``rate_limited``, and a client refused
+  ``ws_frame_burst`` times within one window of its budget is closed with 4429;
 - a session may hold ``ws_sockets_per_session`` sockets and a client address
   ``ws_sockets_per_address`` (``realtime.socket_limits``): one more is closed with 4429
   ``too_many_sockets``;
@@ -87,7 +88,7 @@ from frontdesk.realtime.events import (
     check_wire_objects,
 )
 from frontdesk.realtime.protocol import CloseCode
-from frontdesk.realtime.rate_limit import TokenBucket
+from frontdesk.realtime.rate_limit import FrameBudgets, socket_key
 from frontdesk.realtime.socket_limits import SocketLimits
 from frontdesk.realtime.topics import Topic, parse_topic
 from frontdesk.services import Services
@@ -112,7 +113,11 @@ class Hub:
         self._connections: set[Connection] = set()
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
-        self._limits = SocketLimits(settings)
+        self._frame_budgets = FrameBudgets(
+            self._frame_rate, self._frame_burst, services.limits.shared_storage,
+            namespace=settings.redis_channel,
+        )
+        self._limits = SocketLimits(settings, self._frame_budgets)
         self._sweeper: asyncio.Task[None] | None = None
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
@@ -143,7 +148,7 @@ class Hub:
             websocket,
             queue_limit=self._queue_limit,
             queue_bytes=self.services.settings.ws_send_queue_bytes,
-            frame_budget=TokenBucket(self._frame_rate, self._frame_burst, now),
+            budget_key=socket_key(),
             now=now,
             on_close=self._forget,
         )
@@ -171,8 +176,8 @@ class Hub:
             if conn.is_closed():
                 continue  # closing: drain until the client answers the close
             text = message.get("text")
-            if not conn.frame_budget.take(conn.last_seen):
-                self._refuse_flood(conn)
+            if not await self._frame_budgets.take(conn.budget_key):
+                await self._refuse_flood(conn)
             elif text is None:
                 conn.close(CloseCode.UNSUPPORTED_DATA, "binary_frame")
             elif len(text) > self._max_frame or len(text.encode()) > self._max_frame:
@@ -180,10 +185,10 @@ class Hub:
             else:
                 await self._handle(conn, text)
 
-    def _refuse_flood(self, conn: Connection) -> None:
+    async def _refuse_flood(self, conn: Connection) -> None:
         # Refused before parsing, so a flood costs the server as little as possible.
         self.services.metrics.refused("websocket", "rate_limited")
-        if conn.frame_budget.refused >= self._frame_burst:
+        if not await self._frame_budgets.tolerate_refusal(conn.budget_key):
             conn.close(CloseCode.RATE_LIMITED, "rate_limited")
             return
         conn.send(
@@ -256,7 +261,7 @@ class Hub:
             return
         if conn.is_closed():
             return
-        refused = self._limits.admit_session(conn, conn.jti, time.monotonic())
+        refused = self._limits.admit_session(conn, conn.jti)
         if refused is not None:
             self._refuse(conn, refused)
             return

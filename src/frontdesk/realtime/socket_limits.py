@@ -14,19 +14,17 @@ from collections import Counter
 
 from frontdesk.errors import RateLimited
 from frontdesk.realtime.connection import Connection
-from frontdesk.realtime.rate_limit import TokenBucket
+from frontdesk.realtime.rate_limit import FrameBudgets, session_key
 from frontdesk.settings import Settings
 
 
 class SocketLimits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, budgets: FrameBudgets) -> None:
+        self._budgets = budgets
         self._per_session = settings.ws_sockets_per_session
         self._per_address = settings.ws_sockets_per_address  # 0: unlimited
-        self._rate = settings.ws_frame_rate
-        self._burst = settings.ws_frame_burst
         self._sessions: Counter[str] = Counter()
         self._addresses: Counter[str] = Counter()
-        self._budgets: dict[str, TokenBucket] = {}
         self._session_of: dict[Connection, str] = {}
         self._address_of: dict[Connection, str] = {}
 
@@ -40,7 +38,7 @@ class SocketLimits:
         self._address_of[conn] = address
         return None
 
-    def admit_session(self, conn: Connection, session: str, now: float) -> RateLimited | None:
+    def admit_session(self, conn: Connection, session: str) -> RateLimited | None:
         """Count ``conn`` against its (verified) session and let it spend that session's
         frame budget from now on; the refusal when the session has too many sockets."""
         if conn in self._session_of:
@@ -49,10 +47,7 @@ class SocketLimits:
             return _too_many(f"at most {self._per_session} open sockets per session")
         self._sessions[session] += 1
         self._session_of[conn] = session
-        budget = self._budgets.get(session)
-        if budget is None:
-            budget = self._budgets[session] = TokenBucket(self._rate, self._burst, now)
-        conn.frame_budget = budget
+        conn.budget_key = session_key(session)
         return None
 
     def release(self, conn: Connection) -> None:
@@ -62,7 +57,7 @@ class SocketLimits:
             _decrement(self._addresses, address)
         session = self._session_of.pop(conn, None)
         if session is not None and _decrement(self._sessions, session) == 0:
-            del self._budgets[session]
+            self._budgets.forget(session_key(session))
 
 
 def _decrement(counts: Counter[str], key: str) -> int:

@@ -34,10 +34,11 @@ async def insert_session(
     auth_info: dict[str, Any],
     issued_at: int,
     expires_at: int,
+    ip: str | None,
 ) -> None:
     await q.execute(
         "INSERT INTO sessions (jti, project_id, subject_id, kind, auth_info, issued_at,"
-        " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        " expires_at, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         jti,
         project_id,
         subject_id,
@@ -45,6 +46,7 @@ async def insert_session(
         encode(auth_info),
         issued_at,
         expires_at,
+        ip,
     )
 
 
