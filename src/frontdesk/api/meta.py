@@ -9,14 +9,14 @@ from frontdesk.api.routing import Call, Router
 router = Router("meta")
 
 
-@router.route("GET", "/openapi.json", summary="This API's OpenAPI document", auth="none",
+@router.route("GET", "/openapi.json", summary="This API's OpenAPI document",
               response=dict[str, Any], allowed=("public",))
 async def openapi_document(call: Call) -> dict[str, Any]:
     document: dict[str, Any] = call.request.app.state.openapi
     return document
 
 
-@router.route("GET", "/health", summary="Liveness and database reachability", auth="none",
+@router.route("GET", "/health", summary="Liveness and database reachability",
               response=dict[str, Any], allowed=("public",))
 async def health(call: Call) -> dict[str, Any]:
     await call.services.db.fetch_value("SELECT 1")

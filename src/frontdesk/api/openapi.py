@@ -100,8 +100,6 @@ def _operation(endpoint: Endpoint, components: dict[str, Any]) -> dict[str, Any]
         }
     if endpoint.auth == "required":
         operation["security"] = [{"jwt": []}, {"basic": []}]
-    elif endpoint.auth == "optional":
-        operation["security"] = [{"jwt": []}, {"basic": []}, {}]
     return operation
 
 
