@@ -49,7 +49,8 @@ JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_object)]
 
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$"),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 ShortText = Annotated[str, StringConstraints(max_length=2000)]
