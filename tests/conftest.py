@@ -91,6 +91,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "message_rate_per_project": 0,
         "failed_signin_rate_per_ip": 0,
         "failed_signin_rate_per_project": 0,
+        "failed_passwords_per_ip": 0,
+        "failed_passwords_per_account": 0,
     }
     values.update(overrides)
     return Settings(**values)

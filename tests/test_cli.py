@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import jwt
+import pytest
 
+from tests.conftest import REDIS_URL, require_service
 from tests.live import free_port
 
 
@@ -86,6 +88,25 @@ def test_bad_configuration_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "FRONTDESK_SECRET" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("FRONTDESK_HTTP_MAX_HEADER_BYTES", "0"),
+        ("FRONTDESK_HTTP_HEADER_TIMEOUT", "0"),
+        ("FRONTDESK_HTTP_BODY_IDLE_TIMEOUT", "-1"),
+        ("FRONTDESK_HTTP_KEEP_ALIVE_TIMEOUT", "0"),
+        ("FRONTDESK_HTTP_MAX_CONNECTIONS", "0"),
+        ("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP", "-1"),
+        ("FRONTDESK_HTTP_HEADER_TIMEOUT", "soon"),
+    ],
+)
+def test_serve_refuses_connection_limits_that_cannot_work(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    result = _frontdesk("serve", env=_env(tmp_path, **{variable: value}))
+    assert result.returncode == 2 and variable in result.stderr
+
+
 def test_sign_token_produces_a_customer_token(tmp_path: Path) -> None:
     result = _frontdesk(
         "sign-token",
@@ -125,3 +146,74 @@ def test_several_workers_without_redis_are_refused(tmp_path: Path) -> None:
         raise AssertionError("serve --workers 2 started without FRONTDESK_REDIS_URL") from None
     assert proc.returncode == 2
     assert "--workers 2 needs FRONTDESK_REDIS_URL" in stderr
+
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree = [pid]
+    for process in tree:
+        tree.extend(child for child, parent in parents.items() if parent == process)
+    return tree
+
+
+def _worker_count(pid: int) -> int:
+    count = 0
+    for process in _process_tree(pid)[1:]:
+        try:
+            count += b"spawn_main" in Path(f"/proc/{process}/cmdline").read_bytes()
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.parametrize(
+    "workers", [1, pytest.param(2, marks=[pytest.mark.postgres, pytest.mark.redis])]
+)
+def test_serve_keeps_the_secret_out_of_the_process_environment(
+    tmp_path: Path, request: pytest.FixtureRequest, workers: int
+) -> None:
+    port = free_port()
+    env = _env(tmp_path, FRONTDESK_PORT=str(port), FRONTDESK_LOG_LEVEL="warning",
+               FRONTDESK_HTTP_MAX_HEADER_BYTES="4096")
+    if workers > 1:  # several processes share their events through Redis
+        require_service("Redis", "127.0.0.1", 6379)
+        env["FRONTDESK_DATABASE_URL"] = request.getfixturevalue("pg_schema")
+        env["FRONTDESK_REDIS_URL"] = REDIS_URL
+        env["FRONTDESK_REDIS_CHANNEL"] = f"frontdesk-test:{port}"
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "frontdesk", "serve", "--workers", str(workers)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        healthy = False
+        while not (healthy and _worker_count(proc.pid) >= (workers if workers > 1 else 0)):
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            try:
+                healthy = httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
+            except httpx.TransportError:
+                time.sleep(0.2)
+        # The secret was generated at first start and kept in the data dir, not the environment.
+        secret = (tmp_path / "data" / "secret.key").read_text().strip().encode()
+        environments = {pid: Path(f"/proc/{pid}/environ").read_bytes()
+                        for pid in _process_tree(proc.pid)}
+        assert len(environments) >= 1 + (workers if workers > 1 else 0)
+        assert all(secret not in environ for environ in environments.values())
+        assert all(b"FRONTDESK_SECRET=" not in environ for environ in environments.values())
+        # The serving processes still read the rest of their settings from the environment.
+        for _ in range(4):  # new connections, so that more than one worker is likely asked
+            r = httpx.get(f"http://127.0.0.1:{port}/health", headers={"X-Big": "a" * 5000})
+            assert (r.status_code, r.json()["code"]) == (431, "headers_too_large")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

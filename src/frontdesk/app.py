@@ -139,6 +139,8 @@ def create_app(
             passwords=Passwords(
                 memory_kib=settings.password_hash_memory_kib,
                 time_cost=settings.password_hash_time_cost,
+                concurrency=settings.password_hash_concurrency,
+                queue=settings.password_hash_queue,
             ),
             secret_box=SecretBox(settings.secret),
             broker=broker or _broker_for(settings),
@@ -158,6 +160,7 @@ def create_app(
             await hub.close()
             await services.broker.close()
             await db.close()
+            services.passwords.close()
 
     # Pages first, so no /{pid}/… API pattern can claim a dashboard path.
     routes: list[BaseRoute] = dashboard_routes() + [to_route(e) for e in endpoints]

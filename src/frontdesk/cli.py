@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 import time
@@ -158,20 +157,22 @@ def _serve(settings: Settings, workers: int) -> int:
     import uvicorn
 
     check_workers(settings, workers)
+    from frontdesk.server import raise_open_file_limit, uvicorn_options
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
-    # Workers re-create the app from the environment, so the settings travel there.
-    for field in dataclasses.fields(settings):
-        os.environ["FRONTDESK_" + field.name.upper()] = str(getattr(settings, field.name))
+    raise_open_file_limit(settings)
+    # The app, in this process or a worker, reads its settings from the environment as this
+    # command did; only the command-line options have to be added there. The secret never is:
+    # it stays where the operator put it (environment or data dir), and the app reads it there.
+    for name in ("host", "port", "demo"):
+        os.environ["FRONTDESK_" + name.upper()] = str(getattr(settings, name))
     uvicorn.run(
         "frontdesk.asgi:app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=workers,
-        ws="websockets-sansio",
-        ws_max_size=settings.ws_max_frame_bytes,
         log_level=settings.log_level,
-        proxy_headers=False,
+        **uvicorn_options(settings),
     )
     return 0

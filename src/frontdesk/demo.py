@@ -62,7 +62,7 @@ async def _demo_user(services: Services, password: str) -> dict[str, str]:
         ))
     async with services.db.transaction() as tx:
         await tx.execute("UPDATE users SET password_hash = $2 WHERE id = $1", existing["id"],
-                         services.passwords.hash(password))
+                         await services.passwords.hash(password))
     return dict(existing)
 
 

@@ -11,7 +11,9 @@
     ├── Conflict                   409 conflict
     ├── PayloadTooLarge            413 payload_too_large     (close 1009)
     ├── RateLimited                429 rate_limited          (close 4429)
-    └── ServiceUnavailable         503 unavailable
+    ├── ServiceUnavailable         503 unavailable
+    ├── RequestTimeout             408 request_timeout       (HTTP connections only)
+    └── HeadersTooLarge            431 headers_too_large     (HTTP connections only)
 
 Every subclass keeps its status; ``code`` is refined per raise site (``token_expired``,
 ``bad_signature``, …) so a client can tell failures apart without parsing the message.
@@ -108,3 +110,13 @@ class RateLimited(FrontdeskError):
 class ServiceUnavailable(FrontdeskError):
     status = 503
     default_code = "unavailable"
+
+
+class RequestTimeout(FrontdeskError):
+    status = 408
+    default_code = "request_timeout"
+
+
+class HeadersTooLarge(FrontdeskError):
+    status = 431
+    default_code = "headers_too_large"

@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass, field
 
 from frontdesk.actions.limits import RateLimits
+from frontdesk.auth.basic_cache import BasicCredentialCache
 from frontdesk.auth.jwks_fetch import fetch_jwks
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
@@ -35,10 +36,14 @@ class Services:
     limits: RateLimits = field(init=False)
     jwks: JwksCache = field(init=False)
     session_cache: SessionCache = field(init=False)
+    basic_cache: BasicCredentialCache = field(init=False)
 
     def __post_init__(self) -> None:
         self.limits = RateLimits(self.settings, self.clock)
         self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)
+        self.basic_cache = BasicCredentialCache(
+            self.clock, self.settings.secret, ttl=self.settings.basic_auth_cache_seconds
+        )
         self.broker.subscribe(self._evict_revoked)
         self.broker.watch_link(self._on_broker_link)
         self.jwks = JwksCache(

@@ -167,6 +167,57 @@ class Settings:
     jwks_fetches_total: int = _setting(
         32, "JWKS URLs fetched at the same time in one process; more answer from the cache."
     )
+    http_max_header_bytes: int = _setting(
+        16 * 1024, "Largest request line plus headers of an HTTP request, bytes (larger: 431)."
+    )
+    http_header_timeout: float = _setting(
+        10.0,
+        "Seconds a client has to send a request's headers, from connecting or from its first"
+        " byte (late: 408, closed).",
+    )
+    http_body_idle_timeout: float = _setting(
+        30.0,
+        "Seconds a request body may stall (then 408, closed), or a client leave its answers"
+        " unread (then dropped).",
+    )
+    http_keep_alive_timeout: int = _setting(
+        5, "Seconds an idle kept-alive HTTP connection stays open between requests."
+    )
+    http_max_connections: int = _setting(
+        1000,
+        "Open connections (HTTP and WebSocket) per server process; more are answered 503 and"
+        " closed. Keep it below the open-file limit (ulimit -n).",
+    )
+    http_max_connections_per_ip: int = _setting(
+        200,
+        "Open connections from one client IP address per server process (0: no limit); more"
+        " are answered 429 and closed.",
+    )
+    password_hash_concurrency: int = _setting(
+        max(1, (os.cpu_count() or 2) // 2),
+        "Password hashes (Argon2id) run at once per process, off the event loop (default: half"
+        " the CPU cores, so the event loop keeps one to itself).",
+    )
+    password_hash_queue: int = _setting(
+        16,
+        "Password checks that may wait for a hashing slot; more at once are refused with 503"
+        " password_checks_busy.",
+    )
+    failed_passwords_per_ip: int = _setting(
+        10,
+        "Wrong passwords (sign-in or HTTP Basic) per minute from one IP address before 429"
+        " too_many_failed_signins (0: unlimited).",
+    )
+    failed_passwords_per_account: int = _setting(
+        30,
+        "Wrong passwords per minute for one account email, from any address, before 429"
+        " too_many_failed_signins (0: unlimited).",
+    )
+    basic_auth_cache_seconds: int = _setting(
+        300,
+        "Seconds a verified HTTP Basic email and password is remembered per process, so a"
+        " client re-sending it skips Argon2id (0: verify every call).",
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -217,6 +268,12 @@ class Settings:
             "jwks_fetch_timeout",
             "jwks_fetches_per_project",
             "jwks_fetches_total",
+            "http_max_header_bytes",
+            "http_header_timeout",
+            "http_body_idle_timeout",
+            "http_keep_alive_timeout",
+            "http_max_connections",
+            "password_hash_concurrency",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
@@ -227,6 +284,9 @@ class Settings:
                 "FRONTDESK_WS_SNAPSHOT_BYTES must not exceed FRONTDESK_WS_SEND_QUEUE_BYTES,"
                 " or a subscribe would overflow the queue it is sent through"
             )
+
+        if self.http_max_connections_per_ip < 0:
+            raise ConfigurationError("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP must not be negative")
 
     @property
     def effective_database_url(self) -> str:

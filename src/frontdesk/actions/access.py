@@ -12,6 +12,7 @@ import binascii
 import dataclasses
 from dataclasses import dataclass
 
+from frontdesk.actions.credentials import check_credentials
 from frontdesk.auth.permissions import can_see_request, role_at_least
 from frontdesk.auth.policy import check_anonymous_allowed, check_origin, policy_of
 from frontdesk.auth.principals import (
@@ -40,12 +41,13 @@ def parse_authorization(header: str | None) -> tuple[str, str] | None:
 
 
 async def authenticate(
-    services: Services, header: str | None, *, origin: str | None = None
+    services: Services, header: str | None, *, origin: str | None = None, ip: str = "unknown"
 ) -> Principal | None:
     """The principal an Authorization header proves, None without one; Unauthorized if bad.
 
     A visitor carries the call's ``origin``, which ``access_project`` checks against the
-    project's allowed origins.
+    project's allowed origins. HTTP Basic counts failed passwords against the caller's
+    address ``ip`` and raises as ``accounts.check_credentials`` does.
     """
     parsed = parse_authorization(header)
     if parsed is None:
@@ -54,7 +56,7 @@ async def authenticate(
     if scheme in ("jwt", "bearer"):
         return await authenticate_session_token(services, credentials, origin=origin)
     if scheme == "basic":
-        return await _authenticate_basic(services, credentials)
+        return await _authenticate_basic(services, credentials, ip)
     raise Unauthorized(
         "use the Authorization schemes JWT, Bearer or Basic", code="unsupported_auth_scheme"
     )
@@ -131,7 +133,7 @@ async def _live_user(services: Services, user_id: str) -> Row:
     return user
 
 
-async def _authenticate_basic(services: Services, credentials: str) -> Agent:
+async def _authenticate_basic(services: Services, credentials: str, ip: str) -> Agent:
     try:
         decoded = base64.b64decode(credentials, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
@@ -139,10 +141,9 @@ async def _authenticate_basic(services: Services, credentials: str) -> Agent:
     email, sep, password = decoded.partition(":")
     if not sep or "\x00" in decoded:
         raise Unauthorized("Basic credentials must be email:password", code="malformed_token")
-    user = await users.get_user_by_email(services.db, email.strip().lower())
-    if not services.passwords.verify(user["password_hash"] if user else None, password):
-        raise Unauthorized("wrong email or password", code="bad_credentials")
-    assert user is not None
+    user = await check_credentials(
+        services, email=email, password=password, ip=ip, remember=True
+    )
     return Agent(
         user_id=user["id"],
         email=user["email"],

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.actions import audit
+from frontdesk.actions.credentials import check_credentials, normalise_email
 from frontdesk.auth.principals import Agent, Principal
-from frontdesk.errors import Conflict, Unauthorized
+from frontdesk.errors import Conflict
 from frontdesk.presenters import present_user
 from frontdesk.services import Services
 from frontdesk.storage import sessions, users
@@ -18,10 +19,6 @@ from frontdesk.storage.database import Row
 class SignedIn:
     token: str
     user: dict[str, Any]
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 async def do_signup(
@@ -62,7 +59,7 @@ async def _insert_account(
     Both outcomes hash the password and run the same insert, so they take the same time.
     """
     email = normalise_email(email)
-    password_hash = services.passwords.hash(password)
+    password_hash = await services.passwords.hash(password)
     now = services.now_ms()
     user_id = services.ids.object_id()
     async with services.db.transaction() as tx:
@@ -86,15 +83,9 @@ async def _insert_account(
     return row, created
 
 
-async def do_signin(services: Services, *, email: str, password: str) -> SignedIn:
-    """A session for the agent; Unauthorized(bad_credentials) for any mismatch.
-
-    Unknown emails cost the same password-hash work as known ones.
-    """
-    user = await users.get_user_by_email(services.db, normalise_email(email))
-    if not services.passwords.verify(user["password_hash"] if user else None, password):
-        raise Unauthorized("wrong email or password", code="bad_credentials")
-    assert user is not None
+async def do_signin(services: Services, *, email: str, password: str, ip: str) -> SignedIn:
+    """A session for the agent; raises as ``check_credentials`` does."""
+    user = await check_credentials(services, email=email, password=password, ip=ip)
     token, claims = services.tokens.issue(
         sub="user",
         subject_id=user["id"],

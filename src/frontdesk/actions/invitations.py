@@ -17,7 +17,7 @@ from typing import Any
 
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
-from frontdesk.actions.accounts import normalise_email
+from frontdesk.actions.credentials import normalise_email
 from frontdesk.actions.team import notify_member_changed
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent

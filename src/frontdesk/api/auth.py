@@ -18,7 +18,7 @@ ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header n
 
 @router.route(
     "POST", "/auth/signup", summary="Create an agent account", body=s.SignupCreate,
-    response=s.SignupPublic, allowed=("public",),
+    response=s.SignupPublic, allowed=("public",), extra_statuses=(503,),
 )
 async def signup(call: Call) -> dict[str, Any]:
     b: s.SignupCreate = call.body
@@ -31,11 +31,14 @@ async def signup(call: Call) -> dict[str, Any]:
 
 @router.route(
     "POST", "/auth/signin", summary="Sign an agent in with email and password",
-    body=s.SigninCreate, response=s.SigninPublic, allowed=("public",), extra_statuses=(401,),
+    body=s.SigninCreate, response=s.SigninPublic, allowed=("public",),
+    extra_statuses=(401, 429, 503),
 )
 async def signin(call: Call) -> dict[str, Any]:
     b: s.SigninCreate = call.body
-    signed = await accounts.do_signin(call.services, email=b.email, password=b.password)
+    signed = await accounts.do_signin(
+        call.services, email=b.email, password=b.password, ip=call.client_ip
+    )
     return {"success": True, "token": signed.token, "user": signed.user}
 
 

@@ -160,13 +160,14 @@ def _operation(
         responses["401"] = {"description": "Not signed in or bad token", "content": error}
     if endpoint.auth != "none" or 403 in endpoint.extra_statuses:
         responses["403"] = {"description": "Not allowed", "content": error}
-    if 429 in endpoint.extra_statuses:
+    # HTTP Basic works on every signed-in endpoint, with its failure limit and hashing queue.
+    if endpoint.auth != "none" or 429 in endpoint.extra_statuses:
         responses["429"] = {
             "description": "Too many requests: retry after the Retry-After header's seconds",
             "headers": {"Retry-After": {"schema": {"type": "integer"}}},
             "content": error,
         }
-    if 503 in endpoint.extra_statuses:
+    if endpoint.auth != "none" or 503 in endpoint.extra_statuses:
         responses["503"] = {"description": "A service it depends on is unavailable",
                             "content": error}
     if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):

@@ -57,7 +57,7 @@ class Call:
 
     @property
     def client_ip(self) -> str:
-        return self.request.client.host if self.request.client else "unknown"
+        return client_ip(self.request)
 
     @property
     def access(self) -> ProjectAccess:
@@ -76,6 +76,11 @@ class Call:
         """The calling agent (endpoints that only agents may call)."""
         assert isinstance(self.principal, Agent), "only agent-only endpoints have an agent"
         return self.principal
+
+
+def client_ip(request: Request) -> str:
+    """The address limits are counted against: the direct peer."""
+    return request.client.host if request.client else "unknown"
 
 
 Handler = Callable[[Call], Awaitable[Any]]
@@ -261,7 +266,7 @@ def to_route(endpoint: Endpoint) -> Route:
         if endpoint.auth != "none":
             principal = await authenticate(
                 services, request.headers.get("authorization"),
-                origin=request.headers.get("origin"),
+                origin=request.headers.get("origin"), ip=client_ip(request),
             )
         admitted = await endpoint.admit(services, principal, params)
         query = None

@@ -27,6 +27,10 @@ async def applied(db: Database) -> set[str]:
 async def migrate(db: Database) -> list[str]:
     """Apply every migration not yet recorded; returns the names applied now."""
     async with db.transaction() as tx:
+        # CREATE TABLE IF NOT EXISTS is not safe against itself in PostgreSQL: two processes
+        # racing here both try to create the table's row type. Take turns from the start.
+        if tx.dialect == "postgresql":
+            await tx.execute("SELECT pg_advisory_xact_lock($1)", _PG_LOCK_ID)
         await tx.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"
