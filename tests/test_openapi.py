@@ -193,6 +193,7 @@ def test_inputs_declare_the_limits_the_server_enforces(make: Factory) -> None:
     attributes = body["properties"]["attributes"]
     assert attributes["maxProperties"] == 100 and "maxLength" not in attributes
     assert attributes["propertyNames"] == {"pattern": NUL_FREE}
+    assert "8 levels and 16384 bytes" in attributes["description"]
 
     # The server refuses what the document rules out.
     project = make.project()

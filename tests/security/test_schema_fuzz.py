@@ -165,6 +165,10 @@ def test_following_links_gets_documented_answers(make: Factory, caller: str) -> 
     Links.run(settings=hypothesis.settings(
         FUZZ_SETTINGS, max_examples=STATEFUL_SCENARIOS, stateful_step_count=8,
     ))
-    # The links led somewhere: many operations answered 200, not only the entry points.
-    print("FOLLOWED", sorted(followed))
-    assert len(followed) > 5, followed
+    # The links led somewhere: operations that take an id only an answer names got a 200.
+    endpoints = make.client.app.state.endpoints  # type: ignore[attr-defined]
+    by_link = {e.operation_id for e in endpoints
+               if set(_PATH_PARAMS.findall(e.path)) - {"pid", "rid"}}
+    if caller == "agent":
+        assert len(followed & by_link) >= 2, followed
+    assert len(followed) >= 4, followed

@@ -45,7 +45,12 @@ def check_json_object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_object)]
+JsonObject = Annotated[
+    dict[str, Any],
+    AfterValidator(check_json_object),
+    Field(description=f"A JSON object of at most {MAX_OBJECT_DEPTH} levels and "
+          f"{MAX_OBJECT_BYTES} bytes as JSON"),
+]
 
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 Email = Annotated[
