@@ -22,7 +22,8 @@ _PARAM_RE = re.compile(r"{(\w+)}")
 _REF = "#/components/schemas/{model}"
 # Every string the server accepts: PostgreSQL text cannot hold NUL, so none is stored.
 NUL_FREE = r"^[^\x00]*$"
-_PRINTABLE = r"^[\x21-\x7e]{1,200}$"
+# A JWK's kid may be any 1 to 200 characters; a path segment cannot carry a slash.
+_KID = r"^[^\x00/]{1,200}$"
 
 _PATH_PARAMS: dict[str, tuple[str, str]] = {
     "pid": ("Project id (24 hex)", OBJECT_ID_RE.pattern),
@@ -33,7 +34,7 @@ _PATH_PARAMS: dict[str, tuple[str, str]] = {
     "lid": ("Lead _id or the visitor's lead_id", VISITOR_ID_RE.pattern),
     "iid": ("Invitation id", OBJECT_ID_RE.pattern),
     "mid": ("Merge id", OBJECT_ID_RE.pattern),
-    "kid": ("Key id", _PRINTABLE),
+    "kid": ("Key id", _KID),
     "jti": ("Session id (the jti of its token)", r"^[0-9a-f]{32}$"),
 }
 
