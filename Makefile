@@ -4,29 +4,51 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench soak install browser node clean
+.PHONY: run test check bench soak install browser nginx node clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+# make run installs the server with only the extras its settings ask for: postgres when
+# FRONTDESK_DATABASE_URL is a PostgreSQL URL, redis when FRONTDESK_REDIS_URL is set.
+comma := ,
+empty :=
+space := $(empty) $(empty)
+RUN_EXTRAS := $(strip $(if $(filter postgres%,$(FRONTDESK_DATABASE_URL)),postgres) \
+                      $(if $(FRONTDESK_REDIS_URL),redis))
+RUN_STAMP := $(VENV)/.installed-run$(if $(RUN_EXTRAS),-$(subst $(space),-,$(RUN_EXTRAS)))
+
+$(VENV)/bin/pip:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/pip
+	$(BIN)/pip install --quiet -e '.$(if $(RUN_EXTRAS),[$(subst $(space),$(comma),$(RUN_EXTRAS))])'
+	touch $(RUN_STAMP)
 
 install: $(STAMP)
 
 ## make run: set everything up and serve on SQLite with a demo project
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/frontdesk migrate
 	$(BIN)/frontdesk serve --demo
 
-## make test: set everything up (Python packages, Chromium, Node clients) and run the whole suite
-test: $(STAMP) browser node
+## make test: set everything up (Python packages, Chromium, nginx, Node clients) and run the
+## whole suite
+test: $(STAMP) browser nginx node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -q && apt-get install -y -q chromium) >/dev/null; }
+
+# The deployment tests run Debian's nginx in front of frontdesk with deploy/nginx.conf.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  echo "installing Debian's nginx for the deployment tests"; \
+	  (apt-get update -q && apt-get install -y -q nginx) >/dev/null; }
 
 node:
 	cd tests/compat && (test -d node_modules || npm ci --silent --no-audit --no-fund)

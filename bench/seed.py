@@ -22,8 +22,8 @@ import orjson
 from frontdesk.auth.sender_auth_info import anonymous_auth_info
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import SystemClock
+from frontdesk.statuses import RequestStatus
 
-CLOSED = 1000
 _DAY_MS = 86_400_000
 _COLUMNS = {
     "project_users": ("id", "project_id", "user_id", "role", "profile", "created_at", "updated_at"),
@@ -159,7 +159,11 @@ class Seeder:
                 member, lead, ref = oid(), oid(), oid()
                 rid = f"support-group-{project_id}-{rid_hex}"
                 created = now - rng.randrange(90 * _DAY_MS)
-                status = rng.choice((100, 200)) if rng.random() < open_share else CLOSED
+                status = (
+                    rng.choice((RequestStatus.UNASSIGNED, RequestStatus.ASSIGNED))
+                    if rng.random() < open_share
+                    else RequestStatus.CLOSED
+                )
                 name = f"guest#{visitor[:4]}"
                 members.append(
                     (

@@ -42,9 +42,7 @@ class LiveServer:
 def live_server(settings: Settings, **app_kwargs: Any) -> Iterator[LiveServer]:
     """Serve ``create_app(settings)`` with uvicorn in a background thread until the block ends."""
     port = settings.port if settings.port != 8000 else free_port()
-    import dataclasses
-
-    settings = dataclasses.replace(settings, port=port, public_url=f"http://127.0.0.1:{port}")
+    settings = settings.replace(port=port, public_url=f"http://127.0.0.1:{port}")
     app = create_app(settings, **app_kwargs)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from frontdesk.errors import ConfigurationError
 from frontdesk.settings import Settings, describe
@@ -63,3 +65,73 @@ def test_every_setting_is_documented() -> None:
         "FRONTDESK_SECRET",
         "FRONTDESK_CLOCK_SKEW_LEEWAY",
     } <= {r[0] for r in rows}
+
+
+SECRET = "s3cr3t-" + "q" * 40
+DB_PASSWORD = "db-pa55word"
+REDIS_PASSWORD = "redis-pa55word"
+
+
+def _settings_with_secrets(tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "FRONTDESK_DATA_DIR": str(tmp_path),
+            "FRONTDESK_SECRET": SECRET,
+            "FRONTDESK_DATABASE_URL": f"postgresql://frontdesk:{DB_PASSWORD}@db.internal:5432/fd",
+            "FRONTDESK_REDIS_URL": f"redis://:{REDIS_PASSWORD}@cache.internal:6379/0",
+        }
+    )
+
+
+def test_repr_and_str_hide_the_secret_and_url_passwords(tmp_path: Path) -> None:
+    s = _settings_with_secrets(tmp_path)
+    assert s.secret == SECRET
+    assert DB_PASSWORD in s.effective_database_url
+    for shown in (repr(s), str(s), f"{s}", f"{s!r}"):
+        assert SECRET not in shown
+        assert DB_PASSWORD not in shown and REDIS_PASSWORD not in shown
+        assert "db.internal:5432/fd" in shown and "cache.internal:6379" in shown
+
+
+def test_logging_the_settings_never_shows_the_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = _settings_with_secrets(tmp_path)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("frontdesk.test").info("settings %s / %r", s, s)
+        logging.getLogger("frontdesk.test").info("settings %s", s.replace(port=9001))
+    assert "port=9001" in caplog.text
+    assert SECRET not in caplog.text
+    assert DB_PASSWORD not in caplog.text and REDIS_PASSWORD not in caplog.text
+
+
+def test_a_bad_secret_is_not_echoed_in_the_error() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env({"FRONTDESK_SECRET": "changeme"})
+    assert "changeme" not in info.value.message
+    with pytest.raises(ValidationError) as refused:
+        Settings(secret=[SECRET])
+    assert SECRET not in str(refused.value)
+
+
+def test_settings_are_frozen_and_replace_checks_values(tmp_path: Path) -> None:
+    s = Settings.from_env({"FRONTDESK_DATA_DIR": str(tmp_path)})
+    with pytest.raises(ValidationError):
+        s.port = 1  # type: ignore[misc]
+    assert s.replace(port=9002).port == 9002 and s.port == 8000
+    with pytest.raises(ConfigurationError) as info:
+        s.replace(port=0)
+    assert info.value.message == "FRONTDESK_PORT must be positive"
+
+
+def test_constructing_settings_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONTDESK_PORT", "9003")
+    assert Settings().port == 8000
+    assert Settings.from_env().port == 9003
+    assert Settings.from_env(port=9004).port == 9004
+
+
+def test_describe_keeps_defaults_and_help() -> None:
+    rows = {name: (default, help_text) for name, default, help_text in describe()}
+    assert rows["FRONTDESK_PORT"] == ("8000", "TCP port the HTTP server listens on.")
+    assert rows["FRONTDESK_DATA_DIR"][0] == "data"

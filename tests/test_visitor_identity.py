@@ -1,4 +1,4 @@
-"""Visitor identity (SPEC 2): anonymous and authenticated sign-in, refresh, logout, attacks."""
+"""Visitor identity: anonymous and authenticated sign-in, refresh, logout, attacks."""
 
 from __future__ import annotations
 

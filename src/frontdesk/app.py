@@ -28,10 +28,10 @@ from frontdesk.dashboard import dashboard_routes
 from frontdesk.demo import banner, ensure_demo
 from frontdesk.demo_site import demo_site_routes
 from frontdesk.errors import FrontdeskError, MethodNotAllowed, NotFound
+from frontdesk.extras import import_extra
 from frontdesk.ids import IdGenerator, RandomIds
 from frontdesk.realtime.broker import Broker, InMemoryBroker
 from frontdesk.realtime.hub import Hub
-from frontdesk.realtime.redis_broker import RedisBroker
 from frontdesk.services import Services
 from frontdesk.settings import Settings
 from frontdesk.storage.database import open_database
@@ -104,6 +104,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _broker_for(settings: Settings) -> Broker:
     if settings.redis_url:
+        import_extra("redis", extra="redis", wanted_by="FRONTDESK_REDIS_URL")
+        from frontdesk.realtime.redis_broker import RedisBroker
+
         return RedisBroker(
             settings.redis_url,
             settings.redis_channel,

@@ -1,4 +1,5 @@
-"""The ``frontdesk`` command: serve, migrate, retention, create-agent, sign-token, settings."""
+"""The ``frontdesk`` command: serve, migrate, retention, backup, create-agent, sign-token,
+settings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -31,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "retention", help="erase anonymous contacts idle past their project's retention rule"
     )
     commands.add_parser("settings", help="list the settings and their environment variables")
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database to FILE while the server runs (PostgreSQL:"
+        " use pg_dump)"
+    )
+    backup.add_argument("file", type=Path)
 
     agent = commands.add_parser("create-agent", help="create an agent account")
     agent.add_argument("email")
@@ -65,6 +72,12 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "sign-token":
         print(sign_customer_token(args))
+        return 0
+    if args.command == "backup":
+        from frontdesk.storage.backup import backup_database
+
+        pages = backup_database(Settings.from_env().effective_database_url, args.file)
+        print(f"backed up {pages} pages to {args.file}")
         return 0
     overrides: dict[str, Any] = {}
     if args.command == "serve":

@@ -24,6 +24,13 @@ protocol, so a server reached without a proxy in front is safe from slow and end
 
 A WebSocket upgrade goes through this protocol too: its headers obey the same limits, and the
 timers stop when the connection is handed to the WebSocket protocol.
+
+Stopping (SIGTERM) is graceful: the process stops listening, answers every request it has
+accepted — one whose bytes are still on their way on a fresh connection too, for
+``SHUTDOWN_IDLE_GRACE`` seconds, since a proxy sends its request right after connecting — with
+``Connection: close``, waits at most ``shutdown_timeout`` seconds for them, and closes its
+WebSockets with 1001 ``server_shutdown`` (``GoingAwayWebSocketProtocol``), which clients take
+as "reconnect (to another process) and resume".
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from typing import Any
 import orjson
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 
 from frontdesk.errors import (
@@ -49,6 +57,7 @@ from frontdesk.errors import (
     RequestTimeout,
     ServiceUnavailable,
 )
+from frontdesk.realtime.protocol import CloseCode
 from frontdesk.settings import Settings
 
 logger = logging.getLogger("frontdesk.server")
@@ -57,6 +66,11 @@ logger = logging.getLogger("frontdesk.server")
 # it the queued ones are answered and the connection closed: each waiting request holds its
 # parsed headers, so one read of tiny pipelined requests would otherwise queue thousands.
 MAX_PIPELINED_REQUESTS = 16
+
+# Seconds an idle connection is kept once the process is stopping: a request already sent on
+# it (a proxy connects and sends at once) is answered instead of the connection closed under it,
+# which a proxy reports as 502 without trying another process for a POST.
+SHUTDOWN_IDLE_GRACE = 1.0
 
 # Descriptors a serving process needs besides its client connections: database and Redis
 # connections, the listening socket, log and data files, the event loop's own.
@@ -120,9 +134,10 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """
     return {
         "http": GuardedHttpProtocol,
-        "ws": "websockets-sansio",
+        "ws": GoingAwayWebSocketProtocol,
         "ws_max_size": settings.ws_max_frame_bytes,
         "timeout_keep_alive": settings.http_keep_alive_timeout,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
         "proxy_headers": False,
     }
 
@@ -172,6 +187,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.body_timer: TimerHandle | None = None
         self.send_timer: TimerHandle | None = None
         self.unsent = 0
+        self.stopping = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -254,6 +270,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.refused = True  # answered by data_received once the parser returns
             return
         super().on_headers_complete()
+        if self.stopping and self.cycle is not None:
+            self.cycle.keep_alive = False  # answered, then closed: the process is stopping
         upgrading = self.parser.should_upgrade() and self._should_upgrade()
         if not upgrading and self._expects_body():
             self._start_body_timer()
@@ -272,6 +290,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.reading_headers = True
         self.header_bytes = 0
         super().on_message_complete()
+
+    def shutdown(self) -> None:
+        """The server is stopping: answer what was sent on this connection, then close it."""
+        self.stopping = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+        elif self.header_bytes == 0:
+            self.loop.call_later(SHUTDOWN_IDLE_GRACE, self._close_if_idle)
+        # else a request's headers are arriving: on_headers_complete marks it the last one
+
+    def _close_if_idle(self) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and self.header_bytes == 0 and not self.transport.is_closing():
+            self.transport.close()
 
     def _should_upgrade(self) -> bool:
         return not (self.refused or self.pipeline_full) and super()._should_upgrade()
@@ -370,4 +402,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._stop_header_timer()
         self._stop_body_timer()
         self.transport.write(error_response(error, self.server_state.default_headers))
+        self.transport.close()
+
+
+class GoingAwayWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol, closing with 1001 ``server_shutdown`` when the process
+    stops (uvicorn's own says 1012): the code the hub uses for the same thing, on which the
+    widget and dashboard reconnect and resume."""
+
+    def shutdown(self) -> None:
+        if self.close_sent or not self.handshake_complete:
+            super().shutdown()
+            return
+        self.stop_keepalive()
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": CloseCode.GOING_AWAY})
+        self.conn.send_close(CloseCode.GOING_AWAY, "server_shutdown")
+        self.transport.write(b"".join(self.conn.data_to_send()))
         self.transport.close()

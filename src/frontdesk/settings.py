@@ -2,34 +2,57 @@
 
 Every setting has an environment variable (``FRONTDESK_`` + its upper-case name), a default and
 a help text; ``frontdesk settings`` prints the table. Nothing here is read at import time:
-``Settings.from_env()`` is called by the command line or by tests.
+``Settings.from_env()`` is called by the command line or by tests; ``Settings(...)`` takes
+values as given and reads no environment.
+
+The secret, and the password of a database or Redis URL, never appear in ``repr()``, ``str()``
+or a log line of the settings.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from frontdesk.errors import ConfigurationError
 
+_ENV_PREFIX = "FRONTDESK_"
 _MIN_SECRET_LENGTH = 32
 _PLACEHOLDER_SECRETS = {"changeme", "secret", "nil", "null", "none", "development", "frontdesk"}
+_SECRET_SETTINGS = frozenset({"secret"})
+_URL_SETTINGS = frozenset({"database_url", "redis_url"})
+_HIDDEN = "**********"
 
 
 def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+    """One row of the table: its default and the help text ``frontdesk settings`` shows."""
+    return Field(default=default, description=help)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=_ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,  # a refused value may be a secret
+    )
+
     host: str = _setting("127.0.0.1", "Address the HTTP server listens on.")
     port: int = _setting(8000, "TCP port the HTTP server listens on.")
-    data_dir: Path = _setting(  # noqa: RUF009 (Path is immutable)
+    data_dir: Path = _setting(
         Path("data"),
         "Folder for the SQLite file and the generated secret.",
     )
@@ -218,6 +241,23 @@ class Settings:
         "Seconds a verified HTTP Basic email and password is remembered per process, so a"
         " client re-sending it skips Argon2id (0: verify every call).",
     )
+    shutdown_timeout: float = _setting(
+        30.0,
+        "Seconds a stopping process (SIGTERM) waits for the requests it accepted to be"
+        " answered before cancelling them.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment is read by from_env only, from the mapping it is given.
+        return (init_settings,)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -225,18 +265,26 @@ class Settings:
 
         Raises ConfigurationError when a value cannot be parsed or is unsafe.
         """
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            raw = env.get("FRONTDESK_" + f.name.upper())
-            if raw is not None and raw != "":
-                values[f.name] = _parse(f.name, f.type, raw)
+        values = dict(_EnvironmentSource(cls, os.environ if environ is None else environ)())
         values.update(overrides)
-        settings = cls(**values)
-        settings.validate()
-        return settings
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise _configuration_error(error, values) from None
 
-    def validate(self) -> None:
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with ``changes`` applied, checked as from_env checks."""
+        return type(self)(**{**self._values(), **changes})
+
+    def _values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_values(self) -> Settings:
+        self._check()
+        return self
+
+    def _check(self) -> None:
         weak = self.secret.lower() in _PLACEHOLDER_SECRETS or len(self.secret) < _MIN_SECRET_LENGTH
         if self.secret and weak:
             raise ConfigurationError(
@@ -274,6 +322,7 @@ class Settings:
             "http_keep_alive_timeout",
             "http_max_connections",
             "password_hash_concurrency",
+            "shutdown_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
@@ -287,6 +336,15 @@ class Settings:
 
         if self.http_max_connections_per_ip < 0:
             raise ConfigurationError("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP must not be negative")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name in _SECRET_SETTINGS and value:
+                yield name, _HIDDEN
+            elif name in _URL_SETTINGS and value:
+                yield name, _without_password(value)
+            else:
+                yield name, value
 
     @property
     def effective_database_url(self) -> str:
@@ -313,33 +371,45 @@ class Settings:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(stored + "\n")
-        return dataclasses.replace(self, secret=stored)
+        return self.replace(secret=stored)
 
 
 def describe() -> list[tuple[str, str, str]]:
     """(variable, default, help) for every setting, for ``frontdesk settings`` and the docs."""
-    rows = []
-    for f in dataclasses.fields(Settings):
-        rows.append((f"FRONTDESK_{f.name.upper()}", str(f.default), f.metadata["help"]))
-    return rows
+    return [
+        (_ENV_PREFIX + name.upper(), str(field.default), field.description or "")
+        for name, field in Settings.model_fields.items()
+    ]
 
 
-def _parse(name: str, type_name: Any, raw: str) -> Any:
-    kind = str(type_name)
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind == "bool":
-            if raw.lower() in {"1", "true", "yes", "on"}:
-                return True
-            if raw.lower() in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(raw)
-        if kind == "Path":
-            return Path(raw)
-    except ValueError:
-        message = f"FRONTDESK_{name.upper()}={raw!r} is not a valid {kind}"
-        raise ConfigurationError(message) from None
-    return raw
+class _EnvironmentSource(EnvSettingsSource):
+    """The ``FRONTDESK_*`` variables of one mapping: ``os.environ`` or the one a test gives."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._environ.items() if value != ""}
+
+
+def _configuration_error(error: ValidationError, values: Mapping[str, Any]) -> ConfigurationError:
+    first = error.errors()[0]
+    name = str(first["loc"][0]) if first["loc"] else ""
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return ConfigurationError(f"unknown setting {name!r}")
+    kind = getattr(field.annotation, "__name__", str(field.annotation))
+    shown = _HIDDEN if name in _SECRET_SETTINGS | _URL_SETTINGS else repr(values.get(name))
+    return ConfigurationError(f"{_ENV_PREFIX}{name.upper()}={shown} is not a valid {kind}")
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:" if parts.username else ":"
+    return urlunsplit(parts._replace(netloc=f"{user}{_HIDDEN}@{host}"))

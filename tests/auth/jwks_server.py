@@ -7,7 +7,6 @@ import http.server
 import json
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -141,7 +140,3 @@ def jwks_host(tmp_path: Path, document: dict[str, Any]) -> Iterator[tuple[JwksHo
         yield host, str(ca_file)
     finally:
         host.close()
-
-
-def elapsed_since(start: float) -> float:
-    return time.monotonic() - start

@@ -126,14 +126,3 @@ async def do_logout(services: Services, principal: Principal) -> bool:
                 details={"sessions": [jti], "reason": "logout"},
             ))
     return bool(revoked)
-
-
-def agent_profile(agent: Agent) -> dict[str, Any]:
-    return {
-        "_id": agent.user_id,
-        "id": agent.user_id,
-        "email": agent.email,
-        "firstname": agent.firstname,
-        "lastname": agent.lastname,
-        "fullName": agent.fullname,
-    }

@@ -7,7 +7,6 @@ from typing import Any
 
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.requests import (
-    CLOSED,
     NewRequest,
     do_create_request,
     notify_request,
@@ -21,6 +20,7 @@ from frontdesk.ids import parse_request_id
 from frontdesk.presenters import present_message, present_request
 from frontdesk.realtime.events import MessageCreated
 from frontdesk.services import Services
+from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, requests
 from frontdesk.storage.database import Row
 
@@ -97,19 +97,17 @@ async def check_post_message(
             )
         elif not can_see_request(principal, row):
             raise Forbidden("this conversation belongs to someone else", code="not_your_request")
-        elif row["status"] == CLOSED:
+        elif row["status"] == RequestStatus.CLOSED:
             if isinstance(principal, Agent):
                 raise Conflict("reopen the conversation to write in it", code="request_closed")
             row = await reopen_for_visitor(services, tx, row)
         # The side a message is drawn on comes from who the server knows sent it, never
         # from the display name (a customer token may say "Support Team").
         sender_kind = "agent" if isinstance(principal, Agent) else "visitor"
-        if isinstance(principal, Agent):
-            sender, fullname = principal.user_id, principal.fullname or principal.email
-        elif principal.is_authenticated:
-            sender, fullname = principal.visitor_id, principal.fullname or principal.visitor_id
+        sender = principal.id
+        if principal.is_authenticated:
+            fullname = principal.display_name
         else:
-            sender = principal.visitor_id
             fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
         message: Row = {
             "id": services.ids.object_id(),

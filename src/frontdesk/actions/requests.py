@@ -12,7 +12,7 @@ from typing import Any
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
-from frontdesk.actions.routing import ASSIGNED, UNASSIGNED, pick_agent, status_for
+from frontdesk.actions.routing import pick_agent, status_for
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -20,12 +20,10 @@ from frontdesk.jsonutil import dumpb
 from frontdesk.presenters import present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
+from frontdesk.statuses import RequestStatus
 from frontdesk.storage import departments, project_users, requests
 from frontdesk.storage.database import Row, Transaction
 from frontdesk.storage.requests import RequestFilter
-
-CLOSED = 1000
-STATUSES = (50, 100, 150, 200, 300, 1000)
 
 
 @dataclass(frozen=True)
@@ -150,8 +148,7 @@ async def list_my_requests(
     services: Services, access: ProjectAccess, *, page: int, limit: int, status: str | None
 ) -> dict[str, Any]:
     principal = access.principal
-    user_id = principal.user_id if isinstance(principal, Agent) else principal.visitor_id
-    filt = RequestFilter(visible_to=user_id, **_status_filter(status))
+    filt = RequestFilter(visible_to=principal.id, **_status_filter(status))
     return await list_requests(services, access, filt, page=page, limit=limit)
 
 
@@ -159,14 +156,14 @@ def _status_filter(status: str | None) -> dict[str, Any]:
     if status is None or status == "all":
         return {}
     if status == "open":
-        return {"max_status": CLOSED}
+        return {"max_status": RequestStatus.CLOSED}
     try:
         values = tuple(int(s) for s in status.split(","))
     except ValueError:
         raise ValidationFailed(
             "status is all, open, or comma-separated codes", code="invalid_status"
         ) from None
-    unknown = [v for v in values if v not in STATUSES]
+    unknown = [v for v in values if v not in {s.value for s in RequestStatus}]
     if unknown:
         raise ValidationFailed(f"unknown status codes {unknown}", code="invalid_status")
     return {"statuses": values}
@@ -201,9 +198,11 @@ async def check_assign(
     row = await access_request(services, access, request_id)
     agent_id = assignee or access.agent.user_id
     await _require_agent_member(services, access.project["id"], agent_id)
-    if row["status"] == CLOSED:
+    if row["status"] == RequestStatus.CLOSED:
         raise Conflict("reopen the conversation before assigning it", code="request_closed")
-    return await _change(services, access, request_id, participants=[agent_id], status=200)
+    return await _change(
+        services, access, request_id, participants=[agent_id], status=RequestStatus.ASSIGNED
+    )
 
 
 async def check_route(
@@ -211,7 +210,7 @@ async def check_route(
 ) -> dict[str, Any]:
     """Route again (Tiledesk's ``/agent`` and ``/departments``): pick an available agent."""
     row = await access_request(services, access, request_id)
-    if row["status"] == CLOSED:
+    if row["status"] == RequestStatus.CLOSED:
         raise Conflict("reopen the conversation before routing it", code="request_closed")
     project_id = access.project["id"]
     dept_id = department_id or row["department_id"]
@@ -234,7 +233,7 @@ async def check_route_waiting(
     """Tiledesk's ``assign`` to a department: route the conversation there if it is still
     waiting; one already assigned, served or closed is answered unchanged."""
     row = await access_request(services, access, request_id)
-    if row["status"] >= ASSIGNED:
+    if row["status"] >= RequestStatus.ASSIGNED:
         return present_request(row)
     return await check_route(services, access, request_id, department_id)
 
@@ -246,7 +245,7 @@ async def check_set_participants(
     for agent_id in participants:
         await _require_agent_member(services, access.project["id"], agent_id)
     unique = list(dict.fromkeys(participants))
-    status = row["status"] if row["status"] == CLOSED else status_for(unique)
+    status = row["status"] if row["status"] == RequestStatus.CLOSED else status_for(unique)
     return await _change(services, access, request_id, participants=unique, status=status)
 
 
@@ -283,18 +282,14 @@ async def check_close(
 ) -> dict[str, Any]:
     """Close (agents any request of the project; visitors, through closeg, their own)."""
     row = await access_request(services, access, request_id)
-    if row["status"] == CLOSED:
+    if row["status"] == RequestStatus.CLOSED:
         return present_request(row)
-    closed_by = (
-        access.principal.user_id
-        if isinstance(access.principal, Agent)
-        else access.principal.visitor_id
-    )
+    closed_by = access.principal.id
     return await _change(
         services,
         access,
         request_id,
-        status=CLOSED,
+        status=RequestStatus.CLOSED,
         closed_at=services.now_ms(),
         closed_by=closed_by,
     )
@@ -304,7 +299,7 @@ async def check_reopen(
     services: Services, access: ProjectAccess, request_id: str
 ) -> dict[str, Any]:
     row = await access_request(services, access, request_id)
-    if row["status"] != CLOSED:
+    if row["status"] != RequestStatus.CLOSED:
         return present_request(row)
     return await _change(
         services,
@@ -393,7 +388,7 @@ async def reopen_for_visitor(services: Services, tx: Transaction, row: Row) -> R
         tx,
         row["id"],
         now=services.now_ms(),
-        status=status_for(row["participants"]) if row["participants"] else UNASSIGNED,
+        status=status_for(row["participants"]),
         closed_at=None,
         closed_by=None,
     )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+from frontdesk.statuses import RequestStatus
 from frontdesk.storage import project_users, requests
 from frontdesk.storage.database import Queries, Row
-
-ASSIGNED = 200
-UNASSIGNED = 100
 
 
 async def pick_agent(q: Queries, project_id: str, department: Row | None) -> str | None:
@@ -35,5 +33,5 @@ async def pick_agent(q: Queries, project_id: str, department: Row | None) -> str
     return str(best["user_id"])
 
 
-def status_for(participants: list[str]) -> int:
-    return ASSIGNED if participants else UNASSIGNED
+def status_for(participants: list[str]) -> RequestStatus:
+    return RequestStatus.ASSIGNED if participants else RequestStatus.UNASSIGNED

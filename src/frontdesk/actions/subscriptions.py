@@ -17,8 +17,7 @@ from typing import Any
 
 from frontdesk import jsonutil
 from frontdesk.actions.access import ProjectAccess, access_project, access_request
-from frontdesk.actions.requests import CLOSED
-from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.principals import Caller, Principal
 from frontdesk.errors import NotFound, ValidationFailed
 from frontdesk.presenters import (
     present_message,
@@ -29,6 +28,7 @@ from frontdesk.presenters import (
 from frontdesk.realtime.events import MessagesRead, TypingChanged
 from frontdesk.realtime.topics import Topic
 from frontdesk.services import Services
+from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, project_users, requests, users
 from frontdesk.storage.requests import RequestFilter
 
@@ -120,7 +120,7 @@ async def _requests_snapshot(
     filt = (
         RequestFilter(updated_since=cursor.since)
         if cursor.since is not None
-        else RequestFilter(max_status=CLOSED)
+        else RequestFilter(max_status=RequestStatus.CLOSED)
     )
     rows, total = await requests.list_requests(
         services.db, project_id, filt, limit=SNAPSHOT_LIMIT, offset=0
@@ -168,10 +168,8 @@ def _json_size(objects: list[dict[str, Any]]) -> int:
     return len(jsonutil.dumpb(objects))
 
 
-def _who(principal: Principal) -> tuple[str, str]:
-    if isinstance(principal, Agent):
-        return principal.user_id, principal.fullname or principal.email
-    return principal.visitor_id, principal.fullname or principal.visitor_id
+def _who(principal: Caller) -> tuple[str, str]:
+    return principal.id, principal.display_name
 
 
 async def notify_typing(

@@ -34,7 +34,6 @@ ALGORITHMS_BY_KIND: dict[str, tuple[str, ...]] = {
     "ec": ("ES256",),
 }
 ACCEPTED_ALGORITHMS = tuple(alg for algs in ALGORITHMS_BY_KIND.values() for alg in algs)
-HMAC_ALGORITHMS = ALGORITHMS_BY_KIND["hmac"]
 REQUIRED_SUBJECT = "userexternal"
 _AUDIENCE_RE = re.compile(r"/projects/([0-9a-f]{24})/?$")
 MAX_TOKEN_LENGTH = 8192

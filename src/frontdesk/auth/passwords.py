@@ -21,7 +21,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from frontdesk.errors import ServiceUnavailable
 
-MIN_PASSWORD_LENGTH = 8
 BUSY_RETRY_AFTER_SECONDS = 1
 
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """senderAuthInfo: how a visitor was authenticated, derived only from a verified token.
 
-Shape (SPEC 2.5): ``{"authType": "USER", "authVar": {"uid", "sign_in_provider", "token"},
+Shape (docs/identity.md): ``{"authType": "USER", "authVar": {"uid", "sign_in_provider", "token"},
 "verified", "verifiedAt", "kid", "alg"}``. Built at sign-in, kept on the session, copied onto
 every request the session creates and onto the visitor's lead.
 """

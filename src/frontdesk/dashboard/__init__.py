@@ -13,6 +13,8 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from frontdesk.statuses import serve_status_module
+
 _HERE = Path(__file__).resolve().parent
 _SHELL = _HERE / "templates" / "index.html"
 
@@ -41,6 +43,7 @@ def dashboard_routes() -> list[BaseRoute]:
     """Routes to mount before the API's, so no ``/{pid}/…`` pattern can claim a page path."""
     return [
         Route("/dashboard", _to_shell),
+        Route("/dashboard/static/js/status.js", serve_status_module, methods=["GET", "HEAD"]),
         Mount("/dashboard/static", StaticFiles(directory=_HERE / "static"), name="dashboard"),
         Route("/dashboard/{page:path}", _shell, methods=["GET", "HEAD"]),
     ]

@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.principals import Principal
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import TokenBucket
 
@@ -29,6 +30,11 @@ log = logging.getLogger("frontdesk.realtime")
 
 # How long a close frame may wait behind a client that does not read before it is abandoned.
 CLOSE_TIMEOUT = 30.0
+
+# How long the ids of messages a replay sent are remembered, so that their live events, when
+# they come later than the replay, are not sent again. An event leaves right after its commit:
+# this is far longer than one can take to cross the broker.
+REPLAYED_MEMORY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,10 @@ class Connection:
         self.topics: set[str] = set()
         # Live frames held per topic while that topic's replay is being read and sent.
         self.held: dict[str, list[tuple[str, str | None]]] = {}
+        # Ids of messages a replay sent per topic, and until when (monotonic) they are kept:
+        # a message committed before the replay was read may have its live event still on
+        # the way, and each message is sent once (its id is created once, never re-sent live).
+        self.replayed: dict[str, tuple[set[str], float]] = {}
         # How often this socket's agent was removed from each project, so a subscribe whose
         # access check raced a removal notices it.
         self.revocations: dict[str, int] = {}
@@ -82,11 +92,7 @@ class Connection:
     def user_id(self) -> str | None:
         if self.principal is None:
             return None
-        return (
-            self.principal.user_id
-            if isinstance(self.principal, Agent)
-            else (self.principal.visitor_id)
-        )
+        return self.principal.id
 
     def send(self, frame: str) -> bool:
         """Queue ``frame``; False (and the socket closing as too slow) when the queue is full."""
@@ -99,6 +105,8 @@ class Connection:
         return True
 
     def hold_or_send(self, topic: str, frame: str, object_id: str | None) -> None:
+        if object_id is not None and self._replayed_already(topic, object_id):
+            return
         held = self.held.get(topic)
         if held is None:
             self.send(frame)
@@ -111,6 +119,28 @@ class Connection:
         held = self.held.pop(topic, [])
         self._pending_bytes -= sum(frame_bytes(frame) for frame, _ in held)
         return held
+
+    def remember_replayed(self, topic: str, object_ids: set[str]) -> None:
+        """Drop the live frames of ``object_ids`` that come after their replay on ``topic``."""
+        if object_ids:
+            self.replayed[topic] = (object_ids, time.monotonic() + REPLAYED_MEMORY_SECONDS)
+        else:
+            self.replayed.pop(topic, None)
+
+    def _replayed_already(self, topic: str, object_id: str) -> bool:
+        remembered = self.replayed.get(topic)
+        if remembered is None:
+            return False
+        ids, until = remembered
+        if until <= time.monotonic():
+            del self.replayed[topic]
+            return False
+        if object_id not in ids:
+            return False
+        ids.discard(object_id)  # its one live event came: nothing more to drop for it
+        if not ids:
+            del self.replayed[topic]
+        return True
 
     @property
     def pending_bytes(self) -> int:

@@ -1,7 +1,7 @@
 """Realtime events: closed, typed models built by the action that changed the data.
 
 Actions register them with ``tx.on_commit`` so nothing leaves before the database commit.
-Each event knows the topics it is published on (SPEC section 4). ``TypingChanged`` and
+Each event knows the topics it is published on (docs/realtime.md). ``TypingChanged`` and
 ``MessagesRead`` are ephemeral: nothing is stored, so they are published at once.
 """
 

@@ -115,10 +115,6 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
 
-    @property
-    def connection_count(self) -> int:
-        return len(self._connections)
-
     async def start(self) -> None:
         self.services.broker.subscribe(self.on_event)
         self.services.broker.watch_link(self._on_broker_link)
@@ -277,7 +273,8 @@ class Hub:
         if conn.revocations.get(topic.project_id, 0) != revocations:
             raise _membership_revoked()
         # Listen first and hold live frames, then read the snapshot: an event committed in
-        # between is in the snapshot, held, or both (then sent once) — never lost.
+        # between is in the snapshot, held, or both (then sent once) — never lost. A message
+        # in the snapshot whose event comes after it is sent once too (``remember_replayed``).
         newly = topic.name not in conn.topics
         conn.topics.add(topic.name)
         self._by_topic.setdefault(topic.name, set()).add(conn)
@@ -299,10 +296,15 @@ class Hub:
                 topic.name, replayed=len(snapshot.objects), complete=snapshot.complete
             )
         )
-        sent = {o.get("_id") for o in snapshot.objects} if topic.kind == "messages" else set()
+        sent = {str(o["_id"]) for o in snapshot.objects} if topic.kind == "messages" else set()
         for frame, object_id in held:
             if object_id is None or object_id not in sent:
                 conn.send(frame)
+            else:
+                sent.discard(object_id)
+        # The live events of the other replayed messages may still be on their way (the
+        # broker delivers after the commit, Redis later still): they are not sent again.
+        conn.remember_replayed(topic.name, sent)
 
     async def _access_topic(self, principal: Principal, topic: Topic) -> ProjectAccess:
         # An access change handled while this check awaited the database did not see this
@@ -317,6 +319,7 @@ class Hub:
 
     def _unsubscribe(self, conn: Connection, topic_name: str) -> None:
         conn.topics.discard(topic_name)
+        conn.replayed.pop(topic_name, None)
         subscribers = self._by_topic.get(topic_name)
         if subscribers is not None:
             subscribers.discard(conn)

@@ -43,10 +43,6 @@ class _Frame(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _Empty(_Frame):
-    pass
-
-
 class AuthenticatePayload(_Frame):
     token: Annotated[str, Field(min_length=1, max_length=8192)]
 

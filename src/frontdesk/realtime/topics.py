@@ -1,4 +1,4 @@
-"""The four topic shapes of SPEC section 4, parsed once so nothing downstream splits strings.
+"""The four topic shapes of docs/realtime.md, parsed once so nothing downstream splits strings.
 
 /<pid>/requests                       new and changed requests of a project
 /<pid>/requests/<rid>                 one request's changes

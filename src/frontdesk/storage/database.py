@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlparse
 
+from frontdesk.extras import import_extra
+
 Row = dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
 CommitHook = Callable[[], Awaitable[None] | None]
@@ -214,8 +216,7 @@ class PostgresDatabase(_PostgresQueries):
     async def connect(
         cls, url: str, *, schema: str | None = None, min_size: int = 2, max_size: int = 10
     ) -> PostgresDatabase:
-        import asyncpg
-
+        asyncpg = import_extra("asyncpg", extra="postgres", wanted_by="FRONTDESK_DATABASE_URL")
         settings = {"search_path": schema} if schema else {}
         pool = await asyncpg.create_pool(
             url, min_size=min_size, max_size=max_size, server_settings=settings
@@ -238,11 +239,16 @@ async def open_database(url: str, *, schema: str | None = None) -> Database:
     """Open the database a URL names: ``sqlite:///path`` or ``postgresql://…``."""
     if url.startswith(("postgresql:", "postgres:")):
         return await PostgresDatabase.connect(url, schema=schema)
+    return SQLiteDatabase(sqlite_path(url))
+
+
+def sqlite_path(url: str) -> str:
+    """The file a ``sqlite:`` URL names (``:memory:`` when it names none)."""
     parsed = urlparse(url)
     path = parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
-    return SQLiteDatabase(path or ":memory:")
+    return path or ":memory:"
 
 
 Database = SQLiteDatabase | PostgresDatabase

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row
 from frontdesk.storage.rows import decode, encode, like_pattern
 
@@ -45,7 +46,7 @@ def _split(row: Row | None) -> Row | None:
 @dataclass(frozen=True)
 class RequestFilter:
     statuses: tuple[int, ...] | None = None
-    max_status: int | None = None  # exclusive upper bound, e.g. 1000 for "open"
+    max_status: int | None = None  # exclusive upper bound, e.g. CLOSED for "open"
     participant: str | None = None
     requester_user_id: str | None = None
     visible_to: str | None = None  # a visitor: requests it started or attached to its contact
@@ -223,7 +224,8 @@ async def count_open_assigned(q: Queries, project_id: str, agents: list[str]) ->
     placeholders = ", ".join(f"${i + 2}" for i in range(len(agents)))
     rows = await q.fetch_all(
         "SELECT assignee, COUNT(*) AS open_count FROM requests"  # noqa: S608 (placeholders only)
-        f" WHERE project_id = $1 AND status = 200 AND assignee IN ({placeholders})"
+        f" WHERE project_id = $1 AND status = {RequestStatus.ASSIGNED:d}"
+        f" AND assignee IN ({placeholders})"
         " GROUP BY assignee",
         project_id,
         *agents,

@@ -69,22 +69,6 @@ async def delete_sessions_of(q: Queries, project_id: str, subject_id: str) -> No
     )
 
 
-async def revoke_sessions_of(
-    q: Queries, project_id: str, subject_id: str, *, now: int, reason: str
-) -> list[str]:
-    """Revoke every live session of a visitor; the jtis revoked."""
-    rows = await q.fetch_all(
-        "SELECT jti FROM sessions WHERE project_id = $1 AND subject_id = $2"
-        " AND revoked_at IS NULL AND expires_at > $3",
-        project_id,
-        subject_id,
-        now,
-    )
-    for row in rows:
-        await revoke_session(q, row["jti"], now=now, reason=reason)
-    return [r["jti"] for r in rows]
-
-
 async def all_sessions_of(q: Queries, project_id: str, subject_id: str) -> list[Row]:
     """Every session of a visitor, revoked and expired ones included (for an export)."""
     rows = await q.fetch_all(

@@ -56,7 +56,3 @@ export function agentName(member) {
   return user.fullName || [user.firstname, user.lastname].filter(Boolean).join(" ") || user.email;
 }
 
-export const STATUS_LABELS = {
-  50: "Temporary", 100: "Unassigned", 150: "Abandoned", 200: "Assigned", 300: "Served",
-  1000: "Closed",
-};

@@ -1,10 +1,10 @@
 // Who a visitor is and how we know: avatar with the shield, fields marked verified or
-// self-reported (from lead.provenance), and the senderAuthInfo record (SPEC 2.5).
+// self-reported (from lead.provenance), and the senderAuthInfo record (docs/identity.md).
 
 import { h, icon } from "./dom.js";
 import { ago, dateTime } from "./format.js";
 
-export const SHIELD_TIP =
+const SHIELD_TIP =
   "Authenticated visitor: identity verified by a token your backend signed with this project's secret";
 
 const PALETTE_SIZE = 8; // .avatar-c0 … .avatar-c7 in the stylesheet

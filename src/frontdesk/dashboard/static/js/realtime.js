@@ -1,4 +1,4 @@
-// The realtime protocol of SPEC section 4, as the dashboard consumes it: one socket per tab,
+// The realtime protocol of docs/realtime.md, as the dashboard consumes it: one socket per tab,
 // topic subscriptions, heartbeats answered, reconnection with back-off. Whenever the socket is
 // down the registered pollers run instead, and once it is back they run once more, so a page
 // never misses what happened in between.

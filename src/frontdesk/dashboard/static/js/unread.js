@@ -2,6 +2,7 @@
 // "Seen" marks live in localStorage per project and agent, so they survive reloads.
 
 import { get } from "./api.js";
+import { RequestStatus } from "./status.js";
 
 export class UnreadTracker {
   constructor(pid, userId) {
@@ -31,7 +32,7 @@ export class UnreadTracker {
 
   async count(request) {
     const rid = request.request_id;
-    if (request.status === 1000) {
+    if (request.status === RequestStatus.CLOSED) {
       this.counts.delete(rid);
       return 0;
     }

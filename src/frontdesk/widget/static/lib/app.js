@@ -4,9 +4,10 @@
 import { Api } from "./api.js";
 import { LiveUpdates } from "./live.js";
 import { VisitorStorage } from "./storage.js";
+import { RequestStatus } from "./status.js";
 import { WidgetView } from "./view.js";
 
-const CLOSED = 1000;
+const { CLOSED } = RequestStatus;
 const TYPING_EVERY_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 const TYPING_SHOWN_MS = 6000;

@@ -3,8 +3,9 @@
 
 import { ApiError, del, get, put } from "../api.js";
 import { h, icon, replace } from "../dom.js";
-import { STATUS_LABELS, relativeTime } from "../format.js";
+import { relativeTime } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
+import { STATUS_LABELS, statusClass } from "../status.js";
 import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
 
 const EDITABLE = [["fullname", "Name", "text"], ["email", "Email", "email"], ["phone", "Phone", "tel"]];
@@ -55,7 +56,7 @@ export function contactView(container, ctx, leadId) {
     return h("ul", { class: "simple-list" }, state.requests.map((request) => h("li", {},
       h("a", { href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`, "data-link": true, class: "simple-row" },
         h("span", { class: "simple-main" }, request.first_text || "(no text)"),
-        h("span", { class: `status status-${request.status}` }, STATUS_LABELS[request.status] || String(request.status)),
+        h("span", { class: statusClass(request.status) }, STATUS_LABELS[request.status] || String(request.status)),
         h("span", { class: "muted" }, relativeTime(request.updatedAt))))));
   }
 

@@ -6,14 +6,15 @@ import { debounce, h, icon, replace } from "../dom.js";
 import { personName, relativeTime } from "../format.js";
 import { avatar } from "../identity.js";
 import { itemsOf } from "../realtime.js";
+import { RequestStatus } from "../status.js";
 import { UnreadTracker } from "../unread.js";
 import { openThread } from "./thread.js";
 
 const TABS = [
-  { key: "unassigned", label: "Unassigned", query: { status: "100" } },
+  { key: "unassigned", label: "Unassigned", query: { status: String(RequestStatus.UNASSIGNED) } },
   { key: "mine", label: "Mine", query: { status: "open", mine: "true" } },
   { key: "open", label: "All open", query: { status: "open" } },
-  { key: "closed", label: "Closed", query: { status: "1000" } },
+  { key: "closed", label: "Closed", query: { status: String(RequestStatus.CLOSED) } },
 ];
 const FILTERS = [["all", "Everyone", undefined], ["verified", "Authenticated", "true"],
   ["anonymous", "Anonymous", "false"]];
@@ -60,7 +61,7 @@ export function conversationsView(container, ctx, initialRid) {
     const authenticated = Boolean(requester.isAuthenticated);
     const name = personName(request.lead, requester);
     const count = unread.counts.get(request.request_id) || 0;
-    const waiting = request.status === 100;
+    const waiting = request.status === RequestStatus.UNASSIGNED;
     return h("a", {
       href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`,
       "data-link": true, role: "listitem",

@@ -3,9 +3,10 @@
 
 import { ApiError, get, post, put } from "../api.js";
 import { h, icon, replace } from "../dom.js";
-import { STATUS_LABELS, agentName, clock, dateTime, personName } from "../format.js";
+import { agentName, clock, dateTime, personName } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
+import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
@@ -55,7 +56,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   function renderHeader() {
     const request = state.request;
     const requester = request.requester || {};
-    const closed = request.status === 1000;
+    const closed = request.status === RequestStatus.CLOSED;
     const mine = (request.participants || []).includes(ctx.me && ctx.me._id);
     const assignees = (request.participants || []).map(memberName);
     const assign = h("select", { class: "select", "aria-label": "Assign to", disabled: closed,
@@ -69,7 +70,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
       h("div", { class: "thread-title" },
         h("h2", {}, personName(request.lead, requester)),
         h("div", { class: "thread-meta" },
-          h("span", { class: `status status-${request.status}`, dataset: { status: String(request.status) } },
+          h("span", { class: statusClass(request.status), dataset: { status: String(request.status) } },
             STATUS_LABELS[request.status] || String(request.status)),
           h("span", {}, assignees.length ? `Assigned to ${assignees.join(", ")}` : "Nobody assigned"))),
       h("div", { class: "thread-actions" },

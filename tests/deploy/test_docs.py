@@ -1,0 +1,23 @@
+"""The operator's guide covers every setting and the README leads to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from frontdesk.settings import describe
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_deployment_guide_lists_every_setting() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    missing = [name for name, _, _ in describe() if f"`{name}`" not in guide]
+    assert missing == [], "add these to docs/deploy.md's table (from `frontdesk settings`)"
+
+
+def test_the_readme_links_the_deployment_guide_and_its_files_exist() -> None:
+    assert "(docs/deploy.md)" in (ROOT / "README.md").read_text()
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    for shipped in ("nginx.conf", "Caddyfile", "frontdesk.service"):
+        assert f"(../deploy/{shipped})" in guide
+        assert (ROOT / "deploy" / shipped).is_file()
