@@ -53,7 +53,8 @@ def test_unknown_routes_wrong_methods_malformed_json(make: Factory) -> None:
     assert r.status_code == 404 and r.json()["code"] == "route_not_found"
     _assert_error_shape(r)
     r = make.client.delete("/auth/signin")
-    assert r.status_code == 405
+    assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+    assert r.headers["allow"] == "POST"
     _assert_error_shape(r)
     r = make.client.post(
         "/auth/signin", content=b"[1, 2", headers={"Content-Type": "application/json"}
@@ -61,6 +62,35 @@ def test_unknown_routes_wrong_methods_malformed_json(make: Factory) -> None:
     assert r.status_code == 400 and r.json()["code"] == "malformed_json"
     r = make.client.post("/auth/signin", json=[1, 2])
     assert r.status_code == 422
+
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def test_a_wrong_method_is_told_every_method_the_path_takes(make: Factory) -> None:
+    """405 names in ``Allow`` all the methods of the path, each of which is then not a 405;
+    a path served by several routes (one per method) gets all of them, not the first's."""
+    doc = make.client.get("/openapi.json").json()
+    checked = 0
+    for template, operations in doc["paths"].items():
+        path = re.sub(r"{(\w+)}", lambda m: _FAKE[m.group(1)], template)
+        documented = {method.upper() for method in operations}
+        wrong = next((m for m in _METHODS if m not in documented), None)
+        if wrong is None:
+            continue
+        r = make.client.request(wrong, path)
+        if r.status_code != 405:  # another route (e.g. /{pid}/requests/{rid}) takes it
+            continue
+        _assert_error_shape(r)
+        allowed = set(r.headers["allow"].split(", "))
+        assert documented <= allowed, (template, allowed)
+        assert ("HEAD" in allowed) == ("GET" in allowed), (template, allowed)
+        for method in allowed - {"HEAD"}:
+            assert make.client.request(method, path).status_code != 405, (method, template)
+        checked += 1
+    assert checked > 20
+    r = make.client.post(f"/{_FAKE['pid']}/departments/{_FAKE['did']}")
+    assert r.headers["allow"] == "GET, HEAD, PUT, DELETE"
 
 
 def test_oversized_body_is_refused_before_parsing(make: Factory) -> None:

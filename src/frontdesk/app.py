@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.api.meta import metrics_routes
@@ -79,12 +79,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return error_response(NotFound(f"no route {request.method} {request.url.path}",
                                        code="route_not_found"))
     if exc.status_code == 405:
+        allow = ", ".join(_methods_of(request))
         return error_response(MethodNotAllowed(
-            f"{request.method} is not allowed on {request.url.path}"))
+            f"{request.method} is not allowed on {request.url.path}; use {allow}",
+            headers={"Allow": allow}))
     error = FrontdeskError(str(exc.detail), code="http_error")
     response = error_response(error)
     response.status_code = exc.status_code
     return response
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods_of(request: Request) -> list[str]:
+    """Every method some route serves on the request's path (Starlette's own 405 names only
+    those of the first route that matched the path)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    return sorted(methods, key=lambda m: (*_METHOD_ORDER, m).index(m))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -16,7 +16,7 @@ from typing import Protocol
 # Always applied with fullmatch: ``$`` alone would also accept a trailing newline.
 OBJECT_ID_RE = re.compile(r"^[0-9a-f]{24}$")
 REQUEST_ID_RE = re.compile(r"^support-group-([0-9a-f]{24})-([0-9A-Za-z]{32})$")
-_VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9._:@|+-]{1,128}$")
+VISITOR_ID_RE = re.compile(r"^[A-Za-z0-9._:@|+-]{1,128}$")
 
 
 class IdGenerator(Protocol):
@@ -61,4 +61,4 @@ def new_request_id(project_id: str) -> str:
 
 def is_visitor_id(value: str) -> bool:
     """Visitor ids are UUIDs for anonymous visitors, the customer's own id otherwise."""
-    return bool(_VISITOR_ID_RE.fullmatch(value))
+    return bool(VISITOR_ID_RE.fullmatch(value))

@@ -8,7 +8,9 @@ exercised.
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from frontdesk.api.routing import Endpoint
+from frontdesk.api.table import all_endpoints
 from frontdesk.auth.principals import ROLE_RANK
 from frontdesk.realtime.topics import TopicKind
 from tests.conftest import Agent, Factory, Project, Visitor, sign_customer_token
@@ -357,6 +360,49 @@ def test_every_caller_gets_the_answer_the_route_table_promises(make: Factory) ->
                 mismatches.append(f"{endpoint.method} {endpoint.path} as {who}: an agent's"
                                   f" note reached the visitor: {response.text}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_a_refused_caller_is_refused_before_its_input_is_read(make: Factory) -> None:
+    """The route table checks the caller before the body: whoever may not call an endpoint
+    gets its 401/403 even for a body that is not JSON, and nothing is written."""
+    world = build_world(make)
+    endpoints: list[Endpoint] = make.client.app.state.endpoints  # type: ignore[attr-defined]
+    mismatches = []
+    checked = 0
+    for endpoint in endpoints:
+        if endpoint.body is None or endpoint.auth == "none":
+            continue
+        path = re.sub(r"{(\w+)}", lambda m: _PLACEHOLDERS[m.group(1)](world), endpoint.path)
+        for who in PRINCIPALS:
+            want = expected_status(endpoint, who)
+            if want == 200:
+                continue
+            response = world.client.request(
+                endpoint.method, path, content=b"{not json",
+                headers={**world.headers_of[who], "Content-Type": "application/json"},
+            )
+            checked += 1
+            if response.status_code != want:
+                mismatches.append(f"{endpoint.method} {endpoint.path} as {who}: got "
+                                  f"{response.status_code} {response.json().get('code')}")
+    assert checked > 50
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_handlers_leave_the_caller_check_to_the_route_table() -> None:
+    for endpoint in all_endpoints():
+        source = inspect.getsource(endpoint.handler)
+        assert not _INLINE_CHECK.search(source), f"{endpoint.operation_id} checks its caller"
+
+
+_INLINE_CHECK = re.compile(r"\b(access_project|require_agent|require_principal|role_at_least)\(")
+_PLACEHOLDERS: dict[str, Callable[[World], str]] = {
+    "pid": lambda w: w.a.id,
+    "rid": lambda w: f"support-group-{w.a.id}-{uuid.uuid4().hex}",
+    "did": lambda w: "0" * 24,
+    "puid": lambda w: "0" * 24,
+    "lid": lambda w: "0" * 24,
+}
 
 
 # ---- visitor against visitor, project against project --------------------------------------

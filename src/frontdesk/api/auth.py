@@ -6,7 +6,7 @@ from typing import Any
 
 from frontdesk import jsonutil
 from frontdesk.actions import accounts, visitors
-from frontdesk.actions.access import parse_authorization, require_principal
+from frontdesk.actions.access import parse_authorization
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router, read_body
 from frontdesk.errors import BadRequest, Unauthorized
@@ -17,8 +17,8 @@ ANONYMOUS_TOKEN_HEADER = "x-frontdesk-anonymous-token"  # noqa: S105 (a header n
 
 
 @router.route(
-    "POST", "/auth/signup", summary="Create an agent account", auth="none",
-    body=s.SignupCreate, response=s.SignupPublic, allowed=("public",), extra_statuses=(503,),
+    "POST", "/auth/signup", summary="Create an agent account", body=s.SignupCreate,
+    response=s.SignupPublic, allowed=("public",), extra_statuses=(503,),
 )
 async def signup(call: Call) -> s.SignupPublic:
     b: s.SignupCreate = call.body
@@ -30,7 +30,7 @@ async def signup(call: Call) -> s.SignupPublic:
 
 
 @router.route(
-    "POST", "/auth/signin", summary="Sign an agent in with email and password", auth="none",
+    "POST", "/auth/signin", summary="Sign an agent in with email and password",
     body=s.SigninCreate, response=s.SigninPublic, allowed=("public",),
     extra_statuses=(401, 429, 503),
 )
@@ -44,7 +44,7 @@ async def signin(call: Call) -> s.SigninPublic:
 
 @router.route(
     "POST", "/auth/signinAnonymously", summary="Start an anonymous visitor session",
-    auth="none", body=s.AnonymousSigninCreate, response=s.VisitorSigninPublic,
+    body=s.AnonymousSigninCreate, response=s.VisitorSigninPublic,
     allowed=("public",), extra_statuses=(403, 429),
 )
 async def signin_anonymously(call: Call) -> dict[str, Any]:
@@ -59,7 +59,7 @@ async def signin_anonymously(call: Call) -> dict[str, Any]:
 @router.route(
     "POST", "/auth/signinWithCustomToken",
     summary="Exchange a customer-signed JWT (or refresh a visitor session token)",
-    auth="none", response=s.VisitorSigninPublic, allowed=("public",),
+    response=s.VisitorSigninPublic, allowed=("public",),
     extra_statuses=(401, 403, 429, 503),
 )
 async def signin_with_custom_token(call: Call) -> dict[str, Any]:
@@ -96,8 +96,8 @@ async def _context(call: Call, *, with_anonymous_proof: bool = False) -> visitor
 
 @router.route(
     "POST", "/auth/logout", summary="Revoke the calling session",
-    response=s.SuccessPublic, allowed=("agent", "visitor"), min_role=None,
+    response=s.SuccessPublic, allowed=("agent", "visitor"),
 )
 async def logout(call: Call) -> dict[str, Any]:
-    revoked = await accounts.do_logout(call.services, require_principal(call.principal))
+    revoked = await accounts.do_logout(call.services, call.caller)
     return {"success": True, "revoked": revoked}

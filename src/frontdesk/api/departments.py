@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from frontdesk.actions import departments
-from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 from frontdesk.models.departments import present_department
@@ -14,34 +13,28 @@ router = Router("departments")
 @router.route("GET", "/{pid}/departments", summary="Departments",
               response=list[s.DepartmentPublic], allowed=("agent", "visitor"))
 async def list_departments(call: Call) -> list[s.DepartmentPublic]:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  visitors=True)
-    return await departments.list_departments(call.services, access.project["id"])
+    return await departments.list_departments(call.services, call.access.project["id"])
 
 
 @router.route("GET", "/{pid}/departments/allstatus", summary="Departments (Tiledesk alias)",
               response=list[s.DepartmentPublic])
 async def list_all_departments(call: Call) -> list[s.DepartmentPublic]:
-    access = await access_project(call.services, call.principal, call.params["pid"])
-    return await departments.list_departments(call.services, access.project["id"])
+    return await departments.list_departments(call.services, call.access.project["id"])
 
 
 @router.route("POST", "/{pid}/departments", summary="Create a department (admins)",
               body=s.DepartmentCreate, response=s.DepartmentPublic, min_role="admin")
 async def create_department(call: Call) -> s.DepartmentPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
     b: s.DepartmentCreate = call.body
     return await departments.check_create_department(
-        call.services, access, name=b.name, routing=_routing(b.routing), agents=b.agents
+        call.services, call.access, name=b.name, routing=_routing(b.routing), agents=b.agents
     )
 
 
 @router.route("GET", "/{pid}/departments/{did}", summary="A department",
               response=s.DepartmentPublic)
 async def get_department(call: Call) -> s.DepartmentPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"])
-    row = await departments.access_department(call.services, access.project["id"],
+    row = await departments.access_department(call.services, call.access.project["id"],
                                               call.params["did"])
     return present_department(row)
 
@@ -49,11 +42,9 @@ async def get_department(call: Call) -> s.DepartmentPublic:
 @router.route("PUT", "/{pid}/departments/{did}", summary="Change a department (admins)",
               body=s.DepartmentUpdate, response=s.DepartmentPublic, min_role="admin")
 async def update_department(call: Call) -> s.DepartmentPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
     b: s.DepartmentUpdate = call.body
     return await departments.check_update_department(
-        call.services, access, call.params["did"], name=b.name,
+        call.services, call.access, call.params["did"], name=b.name,
         routing=_routing(b.routing) if b.routing else None, agents=b.agents,
     )
 
@@ -61,9 +52,7 @@ async def update_department(call: Call) -> s.DepartmentPublic:
 @router.route("DELETE", "/{pid}/departments/{did}", summary="Delete a department (admins)",
               response=s.DepartmentPublic, min_role="admin")
 async def delete_department(call: Call) -> s.DepartmentPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await departments.check_delete_department(call.services, access, call.params["did"])
+    return await departments.check_delete_department(call.services, call.access, call.params["did"])
 
 
 def _routing(value: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from frontdesk.actions import leads, merges, sessions
-from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 
@@ -13,26 +12,22 @@ router = Router("identity")
 @router.route("GET", "/{pid}/leads/{lid}/sessions", summary="A contact's live widget sessions",
               response=list[s.SessionPublic])
 async def list_sessions(call: Call) -> list[s.SessionPublic]:
-    access = await access_project(call.services, call.principal, call.params["pid"])
-    return await sessions.list_sessions(call.services, access, call.params["lid"])
+    return await sessions.list_sessions(call.services, call.access, call.params["lid"])
 
 
 @router.route("DELETE", "/{pid}/leads/{lid}/sessions",
               summary="Sign the contact out of the widget everywhere (admins)",
               response=s.SessionsRevokedPublic, min_role="admin")
 async def revoke_all_sessions(call: Call) -> s.SessionsRevokedPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await sessions.do_revoke_sessions(call.services, access, call.params["lid"], jti=None)
+    return await sessions.do_revoke_sessions(call.services, call.access, call.params["lid"],
+                                             jti=None)
 
 
 @router.route("DELETE", "/{pid}/leads/{lid}/sessions/{jti}",
               summary="End one of the contact's sessions (admins)",
               response=s.SessionsRevokedPublic, min_role="admin")
 async def revoke_session(call: Call) -> s.SessionsRevokedPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await sessions.do_revoke_sessions(call.services, access, call.params["lid"],
+    return await sessions.do_revoke_sessions(call.services, call.access, call.params["lid"],
                                              jti=call.params["jti"])
 
 
@@ -40,23 +35,18 @@ async def revoke_session(call: Call) -> s.SessionsRevokedPublic:
               summary="Anonymous visitors merged into (or out of) this contact",
               response=list[s.MergePublic])
 async def list_merges(call: Call) -> list[s.MergePublic]:
-    access = await access_project(call.services, call.principal, call.params["pid"])
-    return await merges.list_merges_of_lead(call.services, access, call.params["lid"])
+    return await merges.list_merges_of_lead(call.services, call.access, call.params["lid"])
 
 
 @router.route("POST", "/{pid}/merges/{mid}/revert",
               summary="Undo a merge: the conversations go back to the anonymous contact",
               response=s.MergePublic, min_role="admin")
 async def revert_merge(call: Call) -> s.MergePublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await merges.do_revert_merge(call.services, access, call.params["mid"])
+    return await merges.do_revert_merge(call.services, call.access, call.params["mid"])
 
 
 @router.route("GET", "/{pid}/leads/{lid}/export",
               summary="Everything stored about a contact, as JSON (admins)",
               response=s.LeadExportPublic, min_role="admin")
 async def export_lead(call: Call) -> s.LeadExportPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await leads.export_lead(call.services, access, call.params["lid"])
+    return await leads.export_lead(call.services, call.access, call.params["lid"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from frontdesk.actions import invitations
-from frontdesk.actions.access import access_project, require_agent
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 
@@ -14,33 +13,27 @@ router = Router("team")
               summary="Invite an agent by email (admins); the answer holds the accept link once",
               body=s.InviteCreate, response=s.InvitePublic, min_role="admin")
 async def invite(call: Call) -> s.InvitePublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
     b: s.InviteCreate = call.body
-    return await invitations.check_invite(call.services, access, email=b.email, role=b.role)
+    return await invitations.check_invite(call.services, call.access, email=b.email, role=b.role)
 
 
 @router.route("GET", "/{pid}/invitations", summary="Pending invitations, without tokens (admins)",
               response=list[s.InvitationPublic], min_role="admin")
 async def list_invitations(call: Call) -> list[s.InvitationPublic]:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await invitations.list_invitations(call.services, access)
+    return await invitations.list_invitations(call.services, call.access)
 
 
 @router.route("DELETE", "/{pid}/invitations/{iid}",
               summary="Withdraw a pending invitation (admins)",
               response=s.InvitationWithdrawnPublic, min_role="admin")
 async def withdraw_invitation(call: Call) -> s.InvitationWithdrawnPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await invitations.check_withdraw(call.services, access, call.params["iid"])
+    return await invitations.check_withdraw(call.services, call.access, call.params["iid"])
 
 
 @router.route("POST", "/auth/invitations/accept",
               summary="Join a project with an invitation's token (the signed-in agent)",
               body=s.InvitationAccept, response=s.InvitationAcceptedPublic, min_role=None)
 async def accept_invitation(call: Call) -> s.InvitationAcceptedPublic:
-    agent = require_agent(call.principal)
+    agent = call.agent
     b: s.InvitationAccept = call.body
     return await invitations.check_accept(call.services, agent, b.token)

@@ -5,29 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from frontdesk.actions import keys
-from frontdesk.actions.access import ProjectAccess, access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 
 router = Router("keys")
 
 
-async def _admin(call: Call) -> ProjectAccess:
-    return await access_project(call.services, call.principal, call.params["pid"],
-                                min_role="admin")
-
-
 @router.route("POST", "/{pid}/keys/generate",
               summary="Generate (rotate) the project secret; shown only in this answer",
               response=s.GeneratedKeyPublic, min_role="admin")
 async def generate_key(call: Call) -> dict[str, Any]:
-    return await keys.do_generate_key(call.services, await _admin(call))
+    return await keys.do_generate_key(call.services, call.access)
 
 
 @router.route("GET", "/{pid}/keys", summary="The project's keys, without their secrets",
               response=list[s.KeyPublic], min_role="admin")
 async def list_keys(call: Call) -> list[s.KeyPublic]:
-    return await keys.do_list_keys(call.services, await _admin(call))
+    return await keys.do_list_keys(call.services, call.access)
 
 
 @router.route("POST", "/{pid}/keys",
@@ -35,7 +29,7 @@ async def list_keys(call: Call) -> list[s.KeyPublic]:
               body=s.KeyCreate, response=s.CreatedKeyPublic, min_role="admin")
 async def create_key(call: Call) -> dict[str, Any]:
     b: s.KeyCreate = call.body
-    return await keys.do_create_key(call.services, await _admin(call), kind=b.kind, kid=b.kid,
+    return await keys.do_create_key(call.services, call.access, kind=b.kind, kid=b.kid,
                                     public_key=b.publicKey, label=b.label)
 
 
@@ -44,7 +38,7 @@ async def create_key(call: Call) -> dict[str, Any]:
               body=s.JwksCreate, response=list[s.KeyPublic], min_role="admin")
 async def add_jwks(call: Call) -> list[s.KeyPublic]:
     b: s.JwksCreate = call.body
-    return await keys.do_add_jwks(call.services, await _admin(call), jwks=b.jwks, url=b.url,
+    return await keys.do_add_jwks(call.services, call.access, jwks=b.jwks, url=b.url,
                                   label=b.label)
 
 
@@ -54,5 +48,5 @@ async def add_jwks(call: Call) -> list[s.KeyPublic]:
               query=s.KeyRetireQuery, response=s.KeyPublic, min_role="admin")
 async def retire_key(call: Call) -> s.KeyPublic:
     q: s.KeyRetireQuery = call.query
-    return await keys.do_retire_key(call.services, await _admin(call), call.params["kid"],
+    return await keys.do_retire_key(call.services, call.access, call.params["kid"],
                                     grace_seconds=q.grace)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from frontdesk.actions import leads
-from frontdesk.actions.access import access_project
 from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, Router
 from frontdesk.models.leads import present_lead
@@ -14,25 +13,22 @@ router = Router("leads")
 @router.route("GET", "/{pid}/leads", summary="Contacts (search, verified/anonymous filter)",
               query=s.LeadsQuery, response=s.LeadsPublic)
 async def list_leads(call: Call) -> s.LeadsPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"])
     q: s.LeadsQuery = call.query
-    return await leads.list_leads(call.services, access, authenticated=q.authenticated,
+    return await leads.list_leads(call.services, call.access, authenticated=q.authenticated,
                                   text=q.text, page=q.page, limit=q.limit)
 
 
 @router.route("GET", "/{pid}/leads/{lid}", summary="A contact (by _id or lead_id)",
               response=s.LeadPublic)
 async def get_lead(call: Call) -> s.LeadPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"])
-    return present_lead(await leads.access_lead(call.services, access, call.params["lid"]))
+    return present_lead(await leads.access_lead(call.services, call.access, call.params["lid"]))
 
 
 @router.route("PUT", "/{pid}/leads/{lid}", summary="Edit a contact's self-reported fields",
               body=s.LeadUpdate, response=s.LeadPublic)
 async def update_lead(call: Call) -> s.LeadPublic:
-    access = await access_project(call.services, call.principal, call.params["pid"])
     b: s.LeadUpdate = call.body
-    return await leads.check_update_lead(call.services, access, call.params["lid"],
+    return await leads.check_update_lead(call.services, call.access, call.params["lid"],
                                          b.model_dump(exclude_unset=True))
 
 
@@ -40,6 +36,4 @@ async def update_lead(call: Call) -> s.LeadPublic:
               summary="Erase a contact and all its conversations (admins)",
               response=s.ErasurePublic, min_role="admin")
 async def erase_lead(call: Call) -> s.ErasurePublic:
-    access = await access_project(call.services, call.principal, call.params["pid"],
-                                  min_role="admin")
-    return await leads.do_erase_lead(call.services, access, call.params["lid"])
+    return await leads.do_erase_lead(call.services, call.access, call.params["lid"])

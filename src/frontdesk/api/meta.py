@@ -18,7 +18,7 @@ from frontdesk.observability.readiness import OK
 router = Router("meta")
 
 
-@router.route("GET", "/openapi.json", summary="This API's OpenAPI document", auth="none",
+@router.route("GET", "/openapi.json", summary="This API's OpenAPI document",
               response=dict[str, Any], allowed=("public",))
 async def openapi_document(call: Call) -> dict[str, Any]:
     document: dict[str, Any] = call.request.app.state.openapi
@@ -26,7 +26,7 @@ async def openapi_document(call: Call) -> dict[str, Any]:
 
 
 @router.route("GET", "/health", summary="Liveness: the process answers (nothing else is asked)",
-              auth="none", response=s.HealthPublic, allowed=("public",))
+              response=s.HealthPublic, allowed=("public",))
 async def health(call: Call) -> dict[str, Any]:
     return {"success": True, "status": "ok"}
 
@@ -34,7 +34,7 @@ async def health(call: Call) -> dict[str, Any]:
 @router.route("GET", "/ready",
               summary="Readiness: 200 when the database (and Redis, if configured) answer,"
               " else 503 not_ready naming each check in details",
-              auth="none", response=s.ReadyPublic, allowed=("public",), extra_statuses=(503,))
+              response=s.ReadyPublic, allowed=("public",), extra_statuses=(503,))
 async def ready(call: Call) -> dict[str, Any] | Response:
     checks: dict[str, str] = await call.request.app.state.readiness.check()
     if all(state == OK for state in checks.values()):

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from frontdesk.actions import messages, requests
-from frontdesk.actions.access import ProjectAccess, access_project
 from frontdesk.api import schemas as s
-from frontdesk.api.routing import Call, Router
+from frontdesk.api.routing import Call, CallerKind, Router
 from frontdesk.auth.principals import Visitor
 from frontdesk.models.requests import request_view_for
 
 router = Router("requests")
-BOTH = ("agent", "visitor")
+BOTH: tuple[CallerKind, ...] = ("agent", "visitor")
 
 
 def _seen_by(call: Call, request: s.RequestPublic) -> s.RequestSeenPublic:
@@ -20,27 +19,21 @@ def _seen_by(call: Call, request: s.RequestPublic) -> s.RequestSeenPublic:
     return request_view_for(call.principal, request)
 
 
-async def _access(call: Call, *, visitors: bool = False) -> ProjectAccess:
-    return await access_project(call.services, call.principal, call.params["pid"],
-                                visitors=visitors)
-
-
 @router.route("GET", "/{pid}/requests", summary="Conversations (filters: status, mine, text, "
               "authenticated, lead)", query=s.RequestsQuery, response=s.RequestsPublic)
 async def list_requests(call: Call) -> dict[str, Any]:
-    access = await _access(call)
     q: s.RequestsQuery = call.query
-    filt = requests.request_filter(access, status=q.status, mine=q.mine,
+    filt = requests.request_filter(call.access, status=q.status, mine=q.mine,
                                    authenticated=q.authenticated, text=q.text, lead=q.lead)
-    return await requests.list_requests(call.services, access, filt, page=q.page, limit=q.limit)
+    return await requests.list_requests(call.services, call.access, filt, page=q.page,
+                                        limit=q.limit)
 
 
 @router.route("GET", "/{pid}/requests/me", summary="The caller's own conversations",
               query=s.MyRequestsQuery, response=s.RequestsPublic, allowed=BOTH)
 async def list_my_requests(call: Call) -> dict[str, Any]:
-    access = await _access(call, visitors=True)
     q: s.MyRequestsQuery = call.query
-    page = await requests.list_my_requests(call.services, access, page=q.page, limit=q.limit,
+    page = await requests.list_my_requests(call.services, call.access, page=q.page, limit=q.limit,
                                            status=q.status)
     return {**page, "requests": [_seen_by(call, r) for r in page["requests"]]}
 
@@ -48,8 +41,8 @@ async def list_my_requests(call: Call) -> dict[str, Any]:
 @router.route("GET", "/{pid}/requests/{rid}", summary="A conversation",
               response=s.RequestSeenPublic, allowed=BOTH)
 async def get_request(call: Call) -> s.RequestSeenPublic:
-    access = await _access(call, visitors=True)
-    return _seen_by(call, await requests.get_request(call.services, access, call.params["rid"]))
+    request = await requests.get_request(call.services, call.access, call.params["rid"])
+    return _seen_by(call, request)
 
 
 @router.route("POST", "/{pid}/requests/{rid}/messages",
@@ -57,9 +50,10 @@ async def get_request(call: Call) -> s.RequestSeenPublic:
               body=s.MessageCreate, response=s.MessageSentPublic, allowed=BOTH,
               extra_statuses=(429,))
 async def post_message(call: Call) -> s.MessageSentPublic:
-    access = await _access(call, visitors=True)
     if isinstance(call.principal, Visitor):
-        await call.services.limits.check_visitor_message(call.client_ip, access.project["id"])
+        await call.services.limits.check_visitor_message(
+            call.client_ip, call.access.project["id"]
+        )
     b: s.MessageCreate = call.body
     incoming = messages.IncomingMessage(
         text=b.text, type=b.type, sender_fullname=b.senderFullname, attributes=b.attributes,
@@ -67,8 +61,9 @@ async def post_message(call: Call) -> s.MessageSentPublic:
         language=b.language, user_agent=b.userAgent or call.request.headers.get("user-agent"),
         channel=str((b.channel or {}).get("name", "chat21"))[:50],
     )
-    message, request = await messages.check_post_message(call.services, access,
-                                                         call.params["rid"], incoming)
+    message, request = await messages.check_post_message(
+        call.services, call.access, call.params["rid"], incoming
+    )
     return {**message, "request": _seen_by(call, request)}
 
 
@@ -77,9 +72,8 @@ async def post_message(call: Call) -> s.MessageSentPublic:
               "the newest page)",
               query=s.MessagesQuery, response=list[s.MessagePublic], allowed=BOTH)
 async def list_messages(call: Call) -> list[s.MessagePublic]:
-    access = await _access(call, visitors=True)
     q: s.MessagesQuery = call.query
-    return await messages.list_messages(call.services, access, call.params["rid"],
+    return await messages.list_messages(call.services, call.access, call.params["rid"],
                                         limit=q.limit, after=q.after, before=q.before,
                                         latest=q.latest)
 
@@ -87,20 +81,18 @@ async def list_messages(call: Call) -> list[s.MessagePublic]:
 @router.route("PATCH", "/{pid}/requests/{rid}", summary="Edit tags and attributes",
               body=s.RequestPatch, response=s.RequestPublic)
 async def patch_request(call: Call) -> s.RequestPublic:
-    access = await _access(call)
     b: s.RequestPatch = call.body
     changes = b.model_dump(exclude_none=True)
-    return await requests.check_patch(call.services, access, call.params["rid"], changes)
+    return await requests.check_patch(call.services, call.access, call.params["rid"], changes)
 
 
 @router.route("PATCH", "/{pid}/requests/{rid}/attributes",
               summary="Merge attributes (senderAuthInfo is never writable)",
               body=s.AttributesUpdate, response=s.RequestSeenPublic, allowed=BOTH)
 async def patch_attributes(call: Call) -> s.RequestSeenPublic:
-    access = await _access(call, visitors=True)
     b: s.AttributesUpdate = call.body
     return _seen_by(call, await requests.check_patch_attributes(
-        call.services, access, call.params["rid"], b.root))
+        call.services, call.access, call.params["rid"], b.root))
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/assign",
@@ -108,84 +100,76 @@ async def patch_attributes(call: Call) -> s.RequestSeenPublic:
               "departmentid, route a waiting conversation to that department",
               body=s.AssignUpdate, response=s.RequestPublic)
 async def assign_request(call: Call) -> s.RequestPublic:
-    access = await _access(call)
     b: s.AssignUpdate = call.body
     if b.assignee is None and b.departmentid is not None:
-        return await requests.check_route_waiting(call.services, access, call.params["rid"],
+        return await requests.check_route_waiting(call.services, call.access, call.params["rid"],
                                                   b.departmentid)
-    return await requests.check_assign(call.services, access, call.params["rid"], b.assignee)
+    return await requests.check_assign(call.services, call.access, call.params["rid"], b.assignee)
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/agent",
               summary="Route again to an available agent of its department",
               response=s.RequestPublic)
 async def route_to_agent(call: Call) -> s.RequestPublic:
-    access = await _access(call)
-    return await requests.check_route(call.services, access, call.params["rid"], None)
+    return await requests.check_route(call.services, call.access, call.params["rid"], None)
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/departments",
               summary="Move to a department and route again", body=s.RouteUpdate,
               response=s.RequestPublic)
 async def route_to_department(call: Call) -> s.RequestPublic:
-    access = await _access(call)
     b: s.RouteUpdate = call.body
-    return await requests.check_route(call.services, access, call.params["rid"], b.departmentid)
+    return await requests.check_route(call.services, call.access, call.params["rid"],
+                                      b.departmentid)
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/participants", summary="Set the participants",
               body=s.ParticipantsUpdate, response=s.RequestPublic)
 async def set_participants(call: Call) -> s.RequestPublic:
-    access = await _access(call)
     b: s.ParticipantsUpdate = call.body
-    return await requests.check_set_participants(call.services, access, call.params["rid"],
+    return await requests.check_set_participants(call.services, call.access, call.params["rid"],
                                                  b.root)
 
 
 @router.route("POST", "/{pid}/requests/{rid}/participants", summary="Add a participant",
               body=s.ParticipantCreate, response=s.RequestPublic)
 async def add_participant(call: Call) -> s.RequestPublic:
-    access = await _access(call)
     b: s.ParticipantCreate = call.body
-    return await requests.check_add_participant(call.services, access, call.params["rid"],
+    return await requests.check_add_participant(call.services, call.access, call.params["rid"],
                                                 b.member)
 
 
 @router.route("DELETE", "/{pid}/requests/{rid}/participants/{uid}",
               summary="Remove a participant", response=s.RequestPublic)
 async def remove_participant(call: Call) -> s.RequestPublic:
-    access = await _access(call)
-    return await requests.check_remove_participant(call.services, access, call.params["rid"],
+    return await requests.check_remove_participant(call.services, call.access, call.params["rid"],
                                                    call.params["uid"])
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/close", summary="Close a conversation",
               response=s.RequestPublic)
 async def close_request(call: Call) -> s.RequestPublic:
-    access = await _access(call)
-    return await requests.check_close(call.services, access, call.params["rid"])
+    return await requests.check_close(call.services, call.access, call.params["rid"])
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/closeg",
               summary="Close your own conversation (visitors)", response=s.RequestSeenPublic,
               allowed=BOTH)
 async def close_own_request(call: Call) -> s.RequestSeenPublic:
-    access = await _access(call, visitors=True)
-    return _seen_by(call, await requests.check_close(call.services, access, call.params["rid"]))
+    closed = await requests.check_close(call.services, call.access, call.params["rid"])
+    return _seen_by(call, closed)
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/reopen", summary="Reopen a closed conversation",
               response=s.RequestPublic)
 async def reopen_request(call: Call) -> s.RequestPublic:
-    access = await _access(call)
-    return await requests.check_reopen(call.services, access, call.params["rid"])
+    return await requests.check_reopen(call.services, call.access, call.params["rid"])
 
 
 @router.route("PATCH", "/{pid}/requests/{rid}/rating",
               summary="Rate a conversation (its visitor)", body=s.RatingUpdate,
               response=s.RequestSeenPublic, allowed=("visitor",))
 async def rate_request(call: Call) -> s.RequestSeenPublic:
-    access = await _access(call, visitors=True)
     b: s.RatingUpdate = call.body
-    return _seen_by(call, await requests.check_rate(call.services, access, call.params["rid"],
+    return _seen_by(call, await requests.check_rate(call.services, call.access, call.params["rid"],
                                                     b.rating, b.rating_message))

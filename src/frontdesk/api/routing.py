@@ -1,14 +1,16 @@
-"""The route table: each endpoint declares its method, path, auth, body, query and response.
+"""The route table: each endpoint declares its method, path, callers, body, query and response.
 
 From this one table come the Starlette routes, the OpenAPI document and the tests that walk
-every endpoint. A handler receives a ``Call`` with everything already parsed and validated.
+every endpoint. Who may call an endpoint is declared here and enforced here, once, before its
+handler runs: the handler receives a ``Call`` with the caller already checked (``call.access``
+under a project, ``call.agent`` / ``call.caller`` elsewhere) and the input parsed and validated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -16,27 +18,64 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from frontdesk import jsonutil
-from frontdesk.actions.access import authenticate
-from frontdesk.auth.principals import Principal
-from frontdesk.errors import FrontdeskError, NotFound, PayloadTooLarge, ValidationFailed
+from frontdesk.actions.access import (
+    ProjectAccess,
+    access_project,
+    authenticate,
+    require_agent,
+    require_principal,
+)
+from frontdesk.auth.principals import Agent, AgentRole, Principal
+from frontdesk.errors import (
+    Forbidden,
+    FrontdeskError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
 from frontdesk.ids import is_object_id
 from frontdesk.services import Services
 
-AuthMode = Literal["none", "optional", "required"]
+AuthMode = Literal["none", "required"]
+# Who may get a 200: agents (members of the path's project with at least ``min_role``),
+# visitors (of the path's project, as its policy allows), or anyone ("public").
+CallerKind = Literal["agent", "visitor", "public"]
+CALLER_KINDS: tuple[CallerKind, ...] = get_args(CallerKind)
 
 
 @dataclass
 class Call:
+    """One call of an endpoint, its caller already admitted by the route table."""
+
     request: Request
     services: Services
     principal: Principal | None
     params: dict[str, str]
     body: Any
     query: Any
+    admitted: ProjectAccess | None = None
 
     @property
     def client_ip(self) -> str:
         return client_ip(self.request)
+
+    @property
+    def access(self) -> ProjectAccess:
+        """The caller's checked access to the path's project (endpoints under ``{pid}``)."""
+        assert self.admitted is not None, "only endpoints under a project carry an access"
+        return self.admitted
+
+    @property
+    def caller(self) -> Principal:
+        """The signed-in caller (endpoints that are not public)."""
+        assert self.principal is not None, "public endpoints have no caller"
+        return self.principal
+
+    @property
+    def agent(self) -> Agent:
+        """The calling agent (endpoints that only agents may call)."""
+        assert isinstance(self.principal, Agent), "only agent-only endpoints have an agent"
+        return self.principal
 
 
 def client_ip(request: Request) -> str:
@@ -59,14 +98,51 @@ class Endpoint:
     body: Any = None
     query: type[BaseModel] | None = None
     response: Any = None
-    # Who may get a 200 here: "agent" (with min_role), "visitor", "public".
-    allowed: tuple[str, ...] = ("agent",)
-    min_role: str | None = None
+    allowed: tuple[CallerKind, ...] = ("agent",)
+    min_role: AgentRole | None = None
     extra_statuses: tuple[int, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # The table must not declare a rule it cannot enforce.
+        where = f"{self.method} {self.path}"
+        if not self.allowed or not set(self.allowed) <= set(CALLER_KINDS):
+            raise ValueError(f"{where}: allowed must name some of {CALLER_KINDS}")
+        if ("public" in self.allowed) != (self.auth == "none"):
+            raise ValueError(f"{where}: public endpoints, and only they, take no credentials")
+        if "public" in self.allowed and len(self.allowed) > 1:
+            raise ValueError(f"{where}: a public endpoint admits everyone; name no one else")
+        if self.min_role is not None and ("agent" not in self.allowed or not self.in_project):
+            raise ValueError(f"{where}: min_role needs agents and a {{pid}} in the path")
 
     @property
     def operation_id(self) -> str:
         return self.handler.__name__
+
+    @property
+    def in_project(self) -> bool:
+        return "{pid}" in self.path
+
+    async def admit(
+        self, services: Services, principal: Principal | None, params: Mapping[str, str]
+    ) -> ProjectAccess | None:
+        """Check the caller against this endpoint's declaration; its project access if any.
+
+        Raises Unauthorized (no caller where one is needed) or Forbidden: ``agents_only``,
+        ``visitors_only``, and those of ``access_project`` (``not_a_member``,
+        ``insufficient_role``, ``wrong_project``, the project's visitor policy).
+        """
+        if self.auth == "none":
+            return None
+        caller = require_principal(principal)
+        if isinstance(caller, Agent) and "agent" not in self.allowed:
+            raise Forbidden("only the project's visitors may do this", code="visitors_only")
+        if self.in_project:
+            return await access_project(services, caller, params["pid"],
+                                        min_role=self.min_role,
+                                        visitors="visitor" in self.allowed)
+        if "visitor" not in self.allowed:
+            require_agent(caller)
+        return None
 
 
 class Router:
@@ -82,14 +158,17 @@ class Router:
         path: str,
         *,
         summary: str,
-        auth: AuthMode = "required",
         body: Any = None,
         query: type[BaseModel] | None = None,
         response: Any = None,
-        allowed: tuple[str, ...] = ("agent",),
-        min_role: str | None = "agent",
+        allowed: tuple[CallerKind, ...] = ("agent",),
+        min_role: AgentRole | None = "agent",
         extra_statuses: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
+        """Declare an endpoint. ``min_role`` (agents' least role in the path's project)
+        applies only under ``{pid}``; elsewhere agents need no membership."""
+        in_project = "{pid}" in path
+
         def register(handler: Handler) -> Handler:
             self.endpoints.append(
                 Endpoint(
@@ -98,12 +177,12 @@ class Router:
                     handler=handler,
                     summary=summary,
                     tag=self.tag,
-                    auth=auth,
+                    auth="none" if "public" in allowed else "required",
                     body=body,
                     query=query,
                     response=response,
                     allowed=allowed,
-                    min_role=min_role if "agent" in allowed else None,
+                    min_role=min_role if "agent" in allowed and in_project else None,
                     extra_statuses=extra_statuses,
                 )
             )
@@ -190,6 +269,7 @@ def to_route(endpoint: Endpoint) -> Route:
                 services, request.headers.get("authorization"),
                 origin=request.headers.get("origin"), ip=client_ip(request),
             )
+        admitted = await endpoint.admit(services, principal, params)
         query = None
         if endpoint.query is not None:
             query = validate(endpoint.query, dict(request.query_params), "query")
@@ -197,7 +277,7 @@ def to_route(endpoint: Endpoint) -> Route:
         if endpoint.body is not None:
             raw = await read_body(request, services.settings.max_body_bytes)
             body = validate(endpoint.body, jsonutil.parse_body(raw), "body")
-        call = Call(request, services, principal, params, body, query)
+        call = Call(request, services, principal, params, body, query, admitted)
         result = await endpoint.handler(call)
         if isinstance(result, Response):
             return result

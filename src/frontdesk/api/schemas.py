@@ -95,11 +95,17 @@ def check_json_object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-JsonObject = Annotated[dict[str, Any], AfterValidator(check_json_object)]
+JsonObject = Annotated[
+    dict[str, Any],
+    AfterValidator(check_json_object),
+    Field(description=f"A JSON object of at most {MAX_OBJECT_DEPTH} levels and "
+          f"{MAX_OBJECT_BYTES} bytes as JSON"),
+]
 
 ObjectId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{24}$")]
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s\x00]+@[^@\s\x00]+$"),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 ShortText = Annotated[str, StringConstraints(max_length=2000)]
