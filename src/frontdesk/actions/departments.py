@@ -10,12 +10,15 @@ from frontdesk.ids import is_object_id
 from frontdesk.presenters import present_department
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users
-from frontdesk.storage.database import Row
+from frontdesk.storage.database import Queries, Row
 
 
-async def access_department(services: Services, project_id: str, department_id: str) -> Row:
+async def access_department(
+    services: Services, project_id: str, department_id: str, *, tx: Queries | None = None
+) -> Row:
+    """The department; read within ``tx`` when a command decides on it."""
     row = (
-        await departments.get_department(services.db, project_id, department_id)
+        await departments.get_department(tx or services.db, project_id, department_id)
         if is_object_id(department_id)
         else None
     )

@@ -12,7 +12,7 @@ from frontdesk.presenters import present_project_user
 from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
 from frontdesk.storage import project_users, users
-from frontdesk.storage.database import Row, Transaction
+from frontdesk.storage.database import Queries, Row, Transaction
 
 
 async def list_team(services: Services, access: ProjectAccess) -> list[dict[str, Any]]:
@@ -59,49 +59,49 @@ async def do_update_own_membership(
     services: Services, access: ProjectAccess, changes: dict[str, Any]
 ) -> dict[str, Any]:
     assert access.membership is not None
-    return await _update(services, access, access.membership, changes)
+    async with services.db.transaction() as tx:
+        own = await _team_member(tx, access, access.membership["id"], lock=True)
+        return await _update(services, tx, access, own, changes)
 
 
 async def check_update_project_user(
     services: Services, access: ProjectAccess, project_user_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     """Admins change roles and anyone's availability; agents only their own availability."""
-    target = await _team_member(services, access, project_user_id)
-    is_self = access.membership is not None and target["id"] == access.membership["id"]
     new_role = changes.get("role")
-    if (new_role is not None or not is_self) and not can_manage_member(
-        access.role, target["role"], new_role
-    ):
-        raise Forbidden("you may not change this member", code="insufficient_role")
-    if (
-        new_role is not None
-        and target["role"] == "owner"
-        and new_role != "owner"
-        and await project_users.count_owners(services.db, access.project["id"]) <= 1
-    ):
-        raise Conflict("a project keeps at least one owner", code="last_owner")
-    return await _update(services, access, target, changes)
+    async with services.db.transaction() as tx:
+        owners = await project_users.lock_owners(tx, access.project["id"]) if new_role else 0
+        target = await _team_member(tx, access, project_user_id, lock=True)
+        is_self = access.membership is not None and target["id"] == access.membership["id"]
+        if (new_role is not None or not is_self) and not can_manage_member(
+            access.role, target["role"], new_role
+        ):
+            raise Forbidden("you may not change this member", code="insufficient_role")
+        if new_role is not None and target["role"] == "owner" and new_role != "owner" and (
+            owners <= 1
+        ):
+            raise Conflict("a project keeps at least one owner", code="last_owner")
+        return await _update(services, tx, access, target, changes)
 
 
 async def _update(
-    services: Services, access: ProjectAccess, target: Row, changes: dict[str, Any]
+    services: Services, tx: Transaction, access: ProjectAccess, target: Row, changes: dict[str, Any]
 ) -> dict[str, Any]:
-    async with services.db.transaction() as tx:
-        await project_users.update_project_user(
-            tx,
-            target["id"],
-            now=services.now_ms(),
-            role=changes.get("role"),
-            user_available=changes.get("user_available"),
-            max_assigned_chat=changes.get("max_assigned_chat"),
-            attributes=(
-                {**target["attributes"], **changes["attributes"]}
-                if changes.get("attributes") is not None
-                else None
-            ),
-        )
-        body = await notify_member_changed(services, tx, access.project["id"], target["id"])
-    return body
+    """Apply ``changes`` to ``target``, read locked within ``tx``, and announce it."""
+    await project_users.update_project_user(
+        tx,
+        target["id"],
+        now=services.now_ms(),
+        role=changes.get("role"),
+        user_available=changes.get("user_available"),
+        max_assigned_chat=changes.get("max_assigned_chat"),
+        attributes=(
+            {**target["attributes"], **changes["attributes"]}
+            if changes.get("attributes") is not None
+            else None
+        ),
+    )
+    return await notify_member_changed(services, tx, access.project["id"], target["id"])
 
 
 async def notify_member_changed(
@@ -127,14 +127,13 @@ async def check_remove_member(
     Raises Forbidden(insufficient_role), Conflict(last_owner), NotFound(project_user_not_found).
     A role change needs no such event: every agent role may subscribe to every topic.
     """
-    target = await _team_member(services, access, project_user_id)
-    if not can_manage_member(access.role, target["role"], None):
-        raise Forbidden("you may not remove this member", code="insufficient_role")
-    if target["role"] == "owner" and await project_users.count_owners(
-        services.db, access.project["id"]
-    ) <= 1:
-        raise Conflict("a project keeps at least one owner", code="last_owner")
     async with services.db.transaction() as tx:
+        owners = await project_users.lock_owners(tx, access.project["id"])
+        target = await _team_member(tx, access, project_user_id, lock=True)
+        if not can_manage_member(access.role, target["role"], None):
+            raise Forbidden("you may not remove this member", code="insufficient_role")
+        if target["role"] == "owner" and owners <= 1:
+            raise Conflict("a project keeps at least one owner", code="last_owner")
         await project_users.delete_project_user(tx, target["id"])
         services.publish_on_commit(
             tx, MembershipRevoked(project_id=access.project["id"], user_id=target["user_id"])
@@ -142,9 +141,11 @@ async def check_remove_member(
     return {"success": True, "removed": target["id"]}
 
 
-async def _team_member(services: Services, access: ProjectAccess, project_user_id: str) -> Row:
+async def _team_member(
+    q: Queries, access: ProjectAccess, project_user_id: str, *, lock: bool = False
+) -> Row:
     target = await project_users.get_project_user(
-        services.db, access.project["id"], project_user_id
+        q, access.project["id"], project_user_id, lock=lock
     )
     if target is None or target["role"] not in ("owner", "admin", "agent"):
         raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")

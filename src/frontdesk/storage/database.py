@@ -48,6 +48,14 @@ class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
 
 
+def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
+    """The clause that makes a SELECT lock the rows it reads of ``alias`` until the
+    transaction ends: ``FOR UPDATE OF alias`` on PostgreSQL, nothing on SQLite, where a write
+    transaction (``BEGIN IMMEDIATE``) already shuts every other writer out until it ends.
+    Nothing either when ``lock`` is false."""
+    return f" FOR UPDATE OF {alias}" if lock and q.dialect == "postgresql" else ""
+
+
 async def _run_hooks(hooks: list[CommitHook]) -> None:
     for hook in hooks:
         result = hook()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 _JSON = ("request_ids",)
+_CONVERSATIONS = "SELECT id, request_id, lead_ref, attributes FROM requests r"
 
 
 async def insert_merge(
@@ -34,9 +35,11 @@ async def insert_merge(
     )
 
 
-async def get_merge(q: Queries, project_id: str, id: str) -> Row | None:
+async def get_merge(q: Queries, project_id: str, id: str, *, lock: bool = False) -> Row | None:
     row = await q.fetch_one(
-        "SELECT * FROM merges WHERE project_id = $1 AND id = $2", project_id, id
+        "SELECT * FROM merges m WHERE project_id = $1 AND id = $2" + row_lock(q, "m", lock),  # noqa: S608
+        project_id,
+        id,
     )
     return decode(row, _JSON)
 
@@ -103,23 +106,27 @@ async def hand_over_conversations(
         )
 
 
-async def conversations_of(q: Queries, project_id: str, requester_user_id: str) -> list[Row]:
-    """The conversations a visitor started, with their lead and attributes."""
+async def conversations_of(
+    q: Queries, project_id: str, requester_user_id: str, *, lock: bool = False
+) -> list[Row]:
+    """The conversations a visitor started, with their lead and attributes; with ``lock``,
+    locked until the transaction ends."""
     rows = await q.fetch_all(
-        "SELECT id, request_id, lead_ref, attributes FROM requests"
-        " WHERE project_id = $1 AND requester_user_id = $2 ORDER BY created_at",
+        _CONVERSATIONS + " WHERE project_id = $1 AND requester_user_id = $2 ORDER BY created_at"
+        + row_lock(q, "r", lock),
         project_id,
         requester_user_id,
     )
     return decode_all(rows, ("attributes",))
 
 
-async def conversations_by_ids(q: Queries, project_id: str, request_ids: list[str]) -> list[Row]:
+async def conversations_by_ids(
+    q: Queries, project_id: str, request_ids: list[str], *, lock: bool = False
+) -> list[Row]:
     rows = []
     for request_id in request_ids:
         row = await q.fetch_one(
-            "SELECT id, request_id, lead_ref, attributes FROM requests"
-            " WHERE project_id = $1 AND request_id = $2",
+            _CONVERSATIONS + " WHERE project_id = $1 AND request_id = $2" + row_lock(q, "r", lock),
             project_id,
             request_id,
         )

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 _JSON = ("profile", "attributes")
+
+
+_INSERT = (
+    "INSERT INTO project_users (id, project_id, user_id, role, user_available, profile,"
+    " attributes, invited_by, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+)
+_PROJECT_USER = "SELECT * FROM project_users pu WHERE project_id = $1 AND id = $2"
+_OWNERS = "SELECT id FROM project_users pu WHERE project_id = $1 AND role = 'owner' ORDER BY id"
+_MEMBERSHIP = "SELECT * FROM project_users pu WHERE project_id = $1 AND user_id = $2"
 
 
 async def insert_project_user(
@@ -22,11 +32,12 @@ async def insert_project_user(
     attributes: dict[str, Any] | None = None,
     user_available: bool = True,
     invited_by: str | None = None,
-) -> None:
-    await q.execute(
-        "INSERT INTO project_users (id, project_id, user_id, role, user_available, profile,"
-        " attributes, invited_by, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    if_absent: bool = False,
+) -> bool:
+    """Insert the membership; True if inserted. With ``if_absent`` an existing membership of
+    the user (one a concurrent transaction just committed) is left alone and False returned."""
+    inserted = await q.execute(
+        _INSERT + " ON CONFLICT (project_id, user_id) DO NOTHING" if if_absent else _INSERT,
         id,
         project_id,
         user_id,
@@ -37,11 +48,16 @@ async def insert_project_user(
         invited_by,
         now,
     )
+    return inserted == 1
 
 
-async def get_membership(q: Queries, project_id: str, user_id: str) -> Row | None:
+async def get_membership(
+    q: Queries, project_id: str, user_id: str, *, lock: bool = False
+) -> Row | None:
     row = await q.fetch_one(
-        "SELECT * FROM project_users WHERE project_id = $1 AND user_id = $2", project_id, user_id
+        _MEMBERSHIP + row_lock(q, "pu", lock),
+        project_id,
+        user_id,
     )
     return decode(row, _JSON)
 
@@ -57,9 +73,11 @@ async def get_member_by_email(q: Queries, project_id: str, email: str) -> Row | 
     return decode(row, _JSON)
 
 
-async def get_project_user(q: Queries, project_id: str, project_user_id: str) -> Row | None:
+async def get_project_user(
+    q: Queries, project_id: str, project_user_id: str, *, lock: bool = False
+) -> Row | None:
     row = await q.fetch_one(
-        "SELECT * FROM project_users WHERE project_id = $1 AND id = $2",
+        _PROJECT_USER + row_lock(q, "pu", lock),
         project_id,
         project_user_id,
     )
@@ -113,10 +131,11 @@ async def delete_project_user(q: Queries, project_user_id: str) -> None:
     await q.execute("DELETE FROM project_users WHERE id = $1", project_user_id)
 
 
-async def count_owners(q: Queries, project_id: str) -> int:
-    return int(
-        await q.fetch_value(
-            "SELECT COUNT(*) FROM project_users WHERE project_id = $1 AND role = 'owner'",
-            project_id,
-        )
-    )
+async def lock_owners(q: Queries, project_id: str) -> int:
+    """Lock the project's owner memberships until the transaction ends; how many there are.
+
+    Taken before any other membership row, in id order, by every command that could take the
+    last owner away, so two of them cannot each see another owner left (nor deadlock).
+    """
+    rows = await q.fetch_all(_OWNERS + row_lock(q, "pu"), project_id)
+    return len(rows)
