@@ -335,7 +335,11 @@ async def do_refresh_session(
     profile = {k: claims.raw[k] for k in PROFILE_CLAIMS if k in claims.raw}
     fresh, fresh_claims = services.tokens.reissue(claims, ttl=services.settings.visitor_token_ttl)
     async with services.db.transaction() as tx:
-        await sessions.extend_session(tx, claims.jti, expires_at=fresh_claims.expires_at * 1000)
+        # The session may have been signed out since it was read: extending it decides.
+        if not await sessions.extend_session(
+            tx, claims.jti, expires_at=fresh_claims.expires_at * 1000
+        ):
+            raise Unauthorized("this session has been signed out", code="session_revoked")
     return VisitorSession(
         "JWT " + fresh,
         _user_json(claims.subject_id, profile, member["attributes"], role=member["role"]),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 _JSON = ("agents",)
+_DEPARTMENT = "SELECT * FROM departments d WHERE project_id = $1 AND id = $2"
 
 
 async def insert_department(
@@ -40,10 +41,10 @@ async def list_departments(q: Queries, project_id: str) -> list[Row]:
     return decode_all(rows, _JSON)
 
 
-async def get_department(q: Queries, project_id: str, department_id: str) -> Row | None:
-    row = await q.fetch_one(
-        "SELECT * FROM departments WHERE project_id = $1 AND id = $2", project_id, department_id
-    )
+async def get_department(
+    q: Queries, project_id: str, department_id: str, *, lock: bool = False
+) -> Row | None:
+    row = await q.fetch_one(_DEPARTMENT + row_lock(q, "d", lock), project_id, department_id)
     return decode(row, _JSON)
 
 

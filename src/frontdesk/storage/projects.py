@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 _JSON = ("settings",)
+_PROJECT = "SELECT * FROM projects p WHERE id = $1"
 
 
 async def insert_project(
@@ -24,8 +25,10 @@ async def insert_project(
     )
 
 
-async def get_project(q: Queries, project_id: str) -> Row | None:
-    return decode(await q.fetch_one("SELECT * FROM projects WHERE id = $1", project_id), _JSON)
+async def get_project(q: Queries, project_id: str, *, lock: bool = False) -> Row | None:
+    """The project; with ``lock``, locked until the transaction ends (its settings, and the
+    commands that must not run side by side in one project: key rotation)."""
+    return decode(await q.fetch_one(_PROJECT + row_lock(q, "p", lock), project_id), _JSON)
 
 
 async def update_project(
