@@ -133,8 +133,9 @@ async def do_find_or_create_lead(
             is_authenticated=visitor.is_authenticated,
             now=now,
         )
-        if not inserted:  # a concurrent transaction created it first (the insert waited for
-            # its commit): update that one instead
+        if not inserted:
+            # A concurrent transaction created it first (the insert waited for its commit):
+            # update that one instead.
             return await do_find_or_create_lead(
                 services, tx, visitor, self_reported=self_reported, auth_info=auth_info
             )

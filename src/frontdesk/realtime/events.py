@@ -30,8 +30,8 @@ class RequestChanged(_Event):
     requester_user_id: str
     request: dict[str, Any]
     # The request's version once this change committed: it grows in commit order, so a
-    # process that hears an older version after a newer one drops it (see the hub).
-    version: int = 0
+    # process that hears an older version after a newer one drops it (realtime/versions.py).
+    version: int
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/requests", f"/{self.project_id}/requests/{self.request_id}"]
