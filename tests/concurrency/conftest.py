@@ -2,7 +2,8 @@
 
 Two ``frontdesk serve`` processes share the database (SQLite or PostgreSQL) and Redis, and
 clients are spread over both, so competing commands run in different processes on different
-connections. The servers live for a module; every test makes its own agent and project.
+connections. The servers live for the package; every test makes its own agent and project,
+and no server may log an unexpected error.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def _pg_schema() -> Iterator[str]:
         asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     Cluster
 ]:
@@ -104,6 +105,9 @@ def _two_servers(backend: str, tmp_path: Path, database_url: str) -> Iterator[Cl
     # The first server migrates the schema before the second starts.
     with served(tmp_path / "a", **env) as first, served(tmp_path / "b", **env) as second:
         yield Cluster(backend, [first.url, second.url])
+    for server in (first, second):  # an unexpected failure answers 500 and is logged
+        log = server.log.read_text()
+        assert "Traceback" not in log, log[-5000:]
 
 
 class Api:
