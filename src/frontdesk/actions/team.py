@@ -11,7 +11,7 @@ from frontdesk.errors import Conflict, Forbidden, NotFound
 from frontdesk.presenters import present_project_user
 from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
-from frontdesk.storage import project_users, users
+from frontdesk.storage import project_users, projects, users
 from frontdesk.storage.database import Queries, Row, Transaction
 
 
@@ -70,7 +70,8 @@ async def check_update_project_user(
     """Admins change roles and anyone's availability; agents only their own availability."""
     new_role = changes.get("role")
     async with services.db.transaction() as tx:
-        owners = await project_users.lock_owners(tx, access.project["id"]) if new_role else 0
+        if new_role is not None:
+            await _take_turns_on_roles(tx, access)
         target = await _team_member(tx, access, project_user_id, lock=True)
         is_self = access.membership is not None and target["id"] == access.membership["id"]
         if (new_role is not None or not is_self) and not can_manage_member(
@@ -78,7 +79,7 @@ async def check_update_project_user(
         ):
             raise Forbidden("you may not change this member", code="insufficient_role")
         if new_role is not None and target["role"] == "owner" and new_role != "owner" and (
-            owners <= 1
+            await project_users.count_owners(tx, access.project["id"]) <= 1
         ):
             raise Conflict("a project keeps at least one owner", code="last_owner")
         return await _update(services, tx, access, target, changes)
@@ -128,17 +129,26 @@ async def check_remove_member(
     A role change needs no such event: every agent role may subscribe to every topic.
     """
     async with services.db.transaction() as tx:
-        owners = await project_users.lock_owners(tx, access.project["id"])
+        await _take_turns_on_roles(tx, access)
         target = await _team_member(tx, access, project_user_id, lock=True)
         if not can_manage_member(access.role, target["role"], None):
             raise Forbidden("you may not remove this member", code="insufficient_role")
-        if target["role"] == "owner" and owners <= 1:
+        if target["role"] == "owner" and await project_users.count_owners(
+            tx, access.project["id"]
+        ) <= 1:
             raise Conflict("a project keeps at least one owner", code="last_owner")
         await project_users.delete_project_user(tx, target["id"])
         services.publish_on_commit(
             tx, MembershipRevoked(project_id=access.project["id"], user_id=target["user_id"])
         )
     return {"success": True, "removed": target["id"]}
+
+
+async def _take_turns_on_roles(tx: Transaction, access: ProjectAccess) -> None:
+    """Lock the project row: role changes and removals of one project then run one at a time,
+    so two of them cannot each count another owner left. One lock, taken first, cannot
+    deadlock."""
+    await projects.get_project(tx, access.project["id"], lock=True)
 
 
 async def _team_member(

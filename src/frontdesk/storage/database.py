@@ -50,10 +50,14 @@ class Transaction(Queries, Protocol):
 
 def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
     """The clause that makes a SELECT lock the rows it reads of ``alias`` until the
-    transaction ends: ``FOR UPDATE OF alias`` on PostgreSQL, nothing on SQLite, where a write
-    transaction (``BEGIN IMMEDIATE``) already shuts every other writer out until it ends.
-    Nothing either when ``lock`` is false."""
-    return f" FOR UPDATE OF {alias}" if lock and q.dialect == "postgresql" else ""
+    transaction ends, against every other locking read and update of them.
+
+    On PostgreSQL ``FOR NO KEY UPDATE``: keys are never changed, and unlike ``FOR UPDATE`` it
+    lets other transactions insert rows that refer to the locked one (a message into a locked
+    project). Nothing on SQLite, where a write transaction (``BEGIN IMMEDIATE``) already shuts
+    every other writer out until it ends; nothing either when ``lock`` is false.
+    """
+    return f" FOR NO KEY UPDATE OF {alias}" if lock and q.dialect == "postgresql" else ""
 
 
 async def _run_hooks(hooks: list[CommitHook]) -> None:

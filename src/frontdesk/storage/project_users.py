@@ -16,7 +16,7 @@ _INSERT = (
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
 )
 _PROJECT_USER = "SELECT * FROM project_users pu WHERE project_id = $1 AND id = $2"
-_OWNERS = "SELECT id FROM project_users pu WHERE project_id = $1 AND role = 'owner' ORDER BY id"
+_OWNERS = "SELECT COUNT(*) FROM project_users WHERE project_id = $1 AND role = 'owner'"
 _MEMBERSHIP = "SELECT * FROM project_users pu WHERE project_id = $1 AND user_id = $2"
 
 
@@ -131,11 +131,5 @@ async def delete_project_user(q: Queries, project_user_id: str) -> None:
     await q.execute("DELETE FROM project_users WHERE id = $1", project_user_id)
 
 
-async def lock_owners(q: Queries, project_id: str) -> int:
-    """Lock the project's owner memberships until the transaction ends; how many there are.
-
-    Taken before any other membership row, in id order, by every command that could take the
-    last owner away, so two of them cannot each see another owner left (nor deadlock).
-    """
-    rows = await q.fetch_all(_OWNERS + row_lock(q, "pu"), project_id)
-    return len(rows)
+async def count_owners(q: Queries, project_id: str) -> int:
+    return int(await q.fetch_value(_OWNERS, project_id))
