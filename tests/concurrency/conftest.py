@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +55,16 @@ class Cluster:
                 )
                 for url in self.urls
             ]
-            yield Api(clients)
+            yield Api(clients, self.urls)
+
+    def run(self, scenario: Callable[[Api], Awaitable[None]]) -> None:
+        """Run ``scenario`` with an Api over this cluster's servers."""
+
+        async def main() -> None:
+            async with self.api() as api:
+                await scenario(api)
+
+        asyncio.run(main())
 
 
 def _pg_schema() -> Iterator[str]:
@@ -113,8 +122,9 @@ def _two_servers(backend: str, tmp_path: Path, database_url: str) -> Iterator[Cl
 class Api:
     """REST calls spread round-robin over the cluster's servers."""
 
-    def __init__(self, clients: list[httpx.AsyncClient]) -> None:
+    def __init__(self, clients: list[httpx.AsyncClient], urls: list[str]) -> None:
         self.clients = clients
+        self.urls = urls
         self._next = itertools.cycle(range(len(clients)))
 
     async def raw(self, method: str, path: str, token: str | None = None, **kw: Any) -> (
