@@ -33,3 +33,25 @@ async def _first_messages_at_once(api: Api) -> None:
     )
     assert sorted(m["text"] for m in history) == sorted(texts)
 
+
+
+def test_concurrent_new_conversations_never_take_an_agent_past_its_maximum(
+    cluster: Cluster,
+) -> None:
+    cluster.run(_routing_at_once)
+
+
+async def _routing_at_once(api: Api) -> None:
+    owner = await api.agent()
+    project_id = await api.project(owner)
+    team = await api.call("GET", f"/{project_id}/project_users", owner.token)
+    await api.call("PUT", f"/{project_id}/project_users/{team[0]['_id']}", owner.token,
+                   json={"max_assigned_chat": 2})
+    visitors = await asyncio.gather(*(api.visitor(project_id) for _ in range(12)))
+    await asyncio.gather(*(
+        api.send(v, project_id, f"support-group-{project_id}-{uuid.uuid4().hex}", "hello")
+        for v in visitors
+    ))
+    listed = await api.call("GET", f"/{project_id}/requests?limit=100", owner.token)
+    statuses = sorted(r["status"] for r in listed["requests"])
+    assert statuses == [100] * 10 + [200] * 2  # two assigned, the others wait
