@@ -276,6 +276,24 @@ def test_tags_and_attributes_by_agents(make: Factory) -> None:
     assert r.status_code == 403
 
 
+def test_tags_are_added_by_name_once(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    url = f"/{project.id}/requests/{rid}/tag"
+    owner = project.owner.headers
+    r = make.client.put(url, json=[{"tag": "vip", "color": "#f00"}], headers=owner)
+    assert r.status_code == 200, r.text
+    r = make.client.put(url, json=["refund", {"tag": "vip", "color": "#0f0"}], headers=owner)
+    assert r.json()["tags"] == [{"tag": "vip", "color": "#f00"}, "refund"]  # vip kept as it was
+    assert make.client.put(url, json=["x"], headers=visitor.headers).status_code == 403
+    r = make.client.put(url, json=[f"t{i}" for i in range(49)], headers=owner)
+    assert (r.status_code, r.json()["code"]) == (422, "too_many_tags")
+    tags = make.client.get(f"/{project.id}/requests/{rid}", headers=owner).json()["tags"]
+    assert tags == [{"tag": "vip", "color": "#f00"}, "refund"]  # nothing half-written
+
+
 def test_visitor_cannot_read_or_write_anothers_request(make: Factory) -> None:
     project = make.project()
     alice, mallory = make.visitor(project), make.visitor(project)

@@ -269,6 +269,7 @@ CALLS: dict[str, Builder] = {
     "list_messages": lambda w, who: _rid(w, who, "/messages"),
     "patch_request": lambda w, who: Call(_rid(w, who).path, {"tags": ["vip"]}),
     "patch_attributes": lambda w, who: Call(_rid(w, who, "/attributes").path, {"plan": "pro"}),
+    "add_tags": lambda w, who: Call(_rid(w, who, "/tag").path, [{"tag": "vip"}]),
     "assign_request": lambda w, who: Call(_rid(w, who, "/assign").path, {}),
     "route_to_agent": lambda w, who: _rid(w, who, "/agent"),
     "route_to_department": lambda w, who: Call(_rid(w, who, "/departments").path, {}),

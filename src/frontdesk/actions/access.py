@@ -27,6 +27,7 @@ from frontdesk.errors import Forbidden, NotFound, Unauthorized
 from frontdesk.ids import is_object_id
 from frontdesk.services import Services
 from frontdesk.storage import project_users, projects, requests, sessions, users
+from frontdesk.storage.database import Transaction
 from frontdesk.storage.project_users import ProjectUserRecord
 from frontdesk.storage.projects import ProjectRecord
 from frontdesk.storage.requests import RequestRecord
@@ -234,14 +235,23 @@ async def access_project(
 
 
 async def access_request(
-    services: Services, access: ProjectAccess, request_id: str
+    services: Services,
+    access: ProjectAccess,
+    request_id: str,
+    *,
+    tx: Transaction | None = None,
+    lock: bool = False,
 ) -> RequestRecord:
     """The request with its requester and lead, if the caller may see it.
 
     Agents of the project see all of its requests; a visitor sees only those it started.
+    A command passes its transaction and ``lock``: the row it decides on is then the one it
+    changes, locked against every other writer until the commit.
     Raises NotFound when it does not exist in this project, Forbidden for another's.
     """
-    row = await requests.get_request(services.db, access.project["id"], request_id)
+    row = await requests.get_request(
+        tx or services.db, access.project["id"], request_id, lock=lock
+    )
     if row is None:
         raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
     if can_see_request(access.principal, row):

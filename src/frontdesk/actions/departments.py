@@ -8,14 +8,22 @@ from frontdesk.ids import is_object_id
 from frontdesk.models.departments import DepartmentPublic, present_department
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users
+from frontdesk.storage.database import Queries
 from frontdesk.storage.departments import DepartmentRecord
 
 
 async def access_department(
-    services: Services, project_id: str, department_id: str
+    services: Services,
+    project_id: str,
+    department_id: str,
+    *,
+    tx: Queries | None = None,
+    lock: bool = False,
 ) -> DepartmentRecord:
+    """The department; read within ``tx`` when a command decides on it, locked with ``lock``.
+    Raises NotFound(department_not_found)."""
     row = (
-        await departments.get_department(services.db, project_id, department_id)
+        await departments.get_department(tx or services.db, project_id, department_id, lock=lock)
         if is_object_id(department_id)
         else None
     )
@@ -29,8 +37,8 @@ async def list_departments(services: Services, project_id: str) -> list[Departme
     return [present_department(r) for r in rows]
 
 
-async def _check_agents(services: Services, project_id: str, agents: list[str]) -> None:
-    team = {a["user_id"] for a in await project_users.list_agents(services.db, project_id)}
+async def _check_agents(q: Queries, project_id: str, agents: list[str]) -> None:
+    team = {a["user_id"] for a in await project_users.list_agents(q, project_id)}
     unknown = [a for a in agents if a not in team]
     if unknown:
         raise ValidationFailed(
@@ -44,9 +52,9 @@ async def check_create_department(
     services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str]
 ) -> DepartmentPublic:
     project_id = access.project["id"]
-    await _check_agents(services, project_id, agents)
     department_id = services.ids.object_id()
     async with services.db.transaction() as tx:
+        await _check_agents(tx, project_id, agents)
         await departments.insert_department(
             tx,
             id=department_id,
@@ -72,10 +80,10 @@ async def check_update_department(
     agents: list[str] | None,
 ) -> DepartmentPublic:
     project_id = access.project["id"]
-    row = await access_department(services, project_id, department_id)
-    if agents is not None:
-        await _check_agents(services, project_id, agents)
     async with services.db.transaction() as tx:
+        row = await access_department(services, project_id, department_id, tx=tx, lock=True)
+        if agents is not None:
+            await _check_agents(tx, project_id, agents)
         await departments.update_department(
             tx,
             row["id"],
@@ -92,9 +100,11 @@ async def check_update_department(
 async def check_delete_department(
     services: Services, access: ProjectAccess, department_id: str
 ) -> DepartmentPublic:
-    row = await access_department(services, access.project["id"], department_id)
-    if row["is_default"]:
-        raise Conflict("the default department cannot be deleted", code="default_department")
     async with services.db.transaction() as tx:
+        row = await access_department(
+            services, access.project["id"], department_id, tx=tx, lock=True
+        )
+        if row["is_default"]:
+            raise Conflict("the default department cannot be deleted", code="default_department")
         await departments.delete_department(tx, row["id"])
     return present_department(row)

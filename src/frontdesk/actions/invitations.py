@@ -178,10 +178,11 @@ async def check_accept(services: Services, agent: Agent, token: str) -> Invitati
             raise NotFound("this invitation link is not valid (used, withdrawn or unknown)",
                            code="invitation_invalid")
         member_id = services.ids.object_id()
-        await project_users.insert_project_user(
+        if not await project_users.insert_project_user(
             tx, id=member_id, project_id=project_id, user_id=agent.user_id, role=row["role"],
-            invited_by=row["invited_by"], now=now,
-        )
+            invited_by=row["invited_by"], now=now, if_absent=True,
+        ):  # a concurrent acceptance of another invitation made the agent a member
+            raise Conflict("you are already in this project", code="already_member")
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "invitation.accepted", actor=agent.user_id, subject=row["id"],
             details={"email": row["email"], "role": row["role"], "project_user": member_id},

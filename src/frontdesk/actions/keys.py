@@ -30,7 +30,7 @@ from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from frontdesk.models.keys import KeyPublic, present_key
 from frontdesk.services import Services
-from frontdesk.storage import keys
+from frontdesk.storage import keys, projects
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.keys import KeyRecord
 from frontdesk.storage.projects import ProjectRecord
@@ -60,8 +60,11 @@ async def do_generate_key(services: Services, access: ProjectAccess) -> dict[str
     """A new shared secret; the active ones keep verifying for the grace period."""
     project_id = access.project["id"]
     now = services.now_ms()
-    grace_ms = grace_period(services, access.project) * 1000
     async with services.db.transaction() as tx:
+        # Rotations of one project take turns: the second retires the key the first made.
+        project = await projects.get_project(tx, project_id, lock=True)
+        assert project is not None
+        grace_ms = grace_period(services, project) * 1000
         retired = await keys.retire_active_keys(
             tx, project_id, kind=HMAC_KIND, now=now, verify_until=now + grace_ms
         )

@@ -58,7 +58,7 @@ async def do_refresh_verified_lead(
     auth_info: dict[str, Any],
 ) -> None:
     """Bring an existing lead up to date with a newly verified token (no lead: nothing to do)."""
-    lead = await leads.get_lead_by_visitor(tx, project_id, visitor_id)
+    lead = await leads.get_lead_by_visitor(tx, project_id, visitor_id, lock=True)
     if lead is None:
         return
     now = services.now_ms()
@@ -85,10 +85,10 @@ async def do_find_or_create_lead(
     """The visitor's lead, created if none, with the latest senderAuthInfo.
 
     ``self_reported`` holds what the visitor typed (fullname, email); it fills only fields
-    that are not verified.
+    that are not verified. The lead is read locked: it is written from what was read.
     """
     now = services.now_ms()
-    lead = await leads.get_lead_by_visitor(tx, visitor.project_id, visitor.visitor_id)
+    lead = await leads.get_lead_by_visitor(tx, visitor.project_id, visitor.visitor_id, lock=True)
     if lead is None:
         lead = {
             "id": services.ids.object_id(),
@@ -143,7 +143,9 @@ async def do_find_or_create_lead(
             is_authenticated=visitor.is_authenticated,
             now=now,
         )
-        if not inserted:  # another transaction created it first: update that one instead
+        if not inserted:
+            # A concurrent transaction created it first (the insert waited for its commit):
+            # update that one instead.
             return await do_find_or_create_lead(
                 services, tx, visitor, self_reported=self_reported, auth_info=auth_info
             )
@@ -172,14 +174,23 @@ async def save_lead(
     lead["updated_at"] = now
 
 
-async def access_lead(services: Services, access: ProjectAccess, lead_id: str) -> LeadRecord:
-    lead = (
-        await leads.get_lead(services.db, access.project["id"], lead_id)
-        if is_object_id(lead_id)
-        else None
-    )
+async def access_lead(
+    services: Services,
+    access: ProjectAccess,
+    lead_id: str,
+    *,
+    tx: Transaction | None = None,
+    lock: bool = False,
+) -> LeadRecord:
+    """The contact, by ``_id`` or by visitor id; a command passes its transaction and
+    ``lock`` to read it locked until the commit. Raises NotFound(lead_not_found)."""
+    q = tx or services.db
+    project_id = access.project["id"]
+    lead = await leads.get_lead(q, project_id, lead_id, lock=lock) if is_object_id(
+        lead_id
+    ) else None
     if lead is None:
-        lead = await leads.get_lead_by_visitor(services.db, access.project["id"], lead_id)
+        lead = await leads.get_lead_by_visitor(q, project_id, lead_id, lock=lock)
     if lead is None:
         raise NotFound(f"no contact {lead_id!r} in this project", code="lead_not_found")
     return lead
@@ -209,8 +220,15 @@ async def check_update_lead(
     services: Services, access: ProjectAccess, lead_id: str, changes: dict[str, Any]
 ) -> LeadPublic:
     """Apply an agent's edit. Verified fields are refused with ValidationFailed(verified_field)."""
-    lead = await access_lead(services, access, lead_id)
-    now = services.now_ms()
+    async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx, lock=True)
+        now = services.now_ms()
+        _apply_agent_edit(lead, changes, now=now)
+        await save_lead(tx, lead, is_authenticated=False, now=now)
+    return present_lead(lead)
+
+
+def _apply_agent_edit(lead: LeadRecord, changes: dict[str, Any], *, now: int) -> None:
     for field in LEAD_FIELDS:
         if field in changes and changes[field] != lead[field]:
             if _is_verified(lead, field):
@@ -228,9 +246,6 @@ async def check_update_lead(
             lead["attributes"]["senderAuthInfo"] = kept
     if changes.get("tags") is not None:
         lead["tags"] = changes["tags"]
-    async with services.db.transaction() as tx:
-        await save_lead(tx, lead, is_authenticated=False, now=now)
-    return present_lead(lead)
 
 
 async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> ErasurePublic:
@@ -239,9 +254,9 @@ async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str)
 
     An anonymous contact emptied by a live merge keeps nothing of its own but its contact
     record: see ``do_erase`` for what stays with the surviving contact."""
-    lead = await access_lead(services, access, lead_id)
     project_id = access.project["id"]
     async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx, lock=True)
         erased = await do_erase(services, tx, project_id, lead)
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "lead.erased", actor=access.agent.user_id, subject=lead["lead_id"],

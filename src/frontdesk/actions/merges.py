@@ -49,20 +49,21 @@ async def do_merge_anonymous(
         return _refused("not_anonymous")
     if claims.project_id != visitor.project_id:
         return _refused("wrong_project")
-    session = await sessions.get_session(tx, claims.jti)
-    if session is None or session["revoked_at"] is not None:
+    now = services.now_ms()
+    # Spending the proof is the first write: the update locks the session row, so of two
+    # sign-ins presenting it at once the second waits, then finds it spent and merges nothing.
+    if not await sessions.revoke_session(tx, claims.jti, now=now, reason="merged"):
         return _refused("session_revoked")
     project_id = visitor.project_id
     anonymous_id = claims.subject_id
-    now = services.now_ms()
     merge_id = services.ids.object_id()
     mark = {"merge": merge_id, "visitor": anonymous_id, "at": iso(now)}
-    anonymous_lead = await leads.get_lead_by_visitor(tx, project_id, anonymous_id)
+    anonymous_lead = await leads.get_lead_by_visitor(tx, project_id, anonymous_id, lock=True)
     target = await do_find_or_create_lead(
         services, tx, visitor, self_reported={}, auth_info=visitor.auth_info
     )
     moved = []
-    for conversation in await merges.conversations_of(tx, project_id, anonymous_id):
+    for conversation in await merges.conversations_of(tx, project_id, anonymous_id, lock=True):
         attributes = {**conversation["attributes"], "mergedFrom": mark}
         await requests.update_request(tx, conversation["id"], now=now, lead_ref=target["id"],
                                       attributes=attributes)
@@ -79,7 +80,6 @@ async def do_merge_anonymous(
         anonymous_lead_ref=anonymous_lead["id"] if anonymous_lead else None,
         visitor_id=visitor.visitor_id, lead_ref=target["id"], request_ids=moved, now=now,
     )
-    await sessions.revoke_session(tx, claims.jti, now=now, reason="merged")
     services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=claims.jti))
     await audit.record(services, tx, project_id, audit.AuditEvent(
         "merge", actor=visitor.visitor_id, subject=merge_id,
@@ -108,26 +108,29 @@ async def do_revert_merge(
     project_id = access.project["id"]
     now = services.now_ms()
     async with services.db.transaction() as tx:
-        merge = await merges.get_merge(tx, project_id, merge_id)
+        merge = await merges.get_merge(tx, project_id, merge_id, lock=True)
         if merge is None:
             raise NotFound(f"no merge {merge_id!r} in this project", code="merge_not_found")
         if merge["reverted_at"] is not None:
             raise Conflict("this merge was already reverted", code="merge_reverted")
         anonymous_lead = None
         if merge["anonymous_lead_ref"] is not None:
-            anonymous_lead = await leads.get_lead(tx, project_id, merge["anonymous_lead_ref"])
+            anonymous_lead = await leads.get_lead(
+                tx, project_id, merge["anonymous_lead_ref"], lock=True
+            )
             if anonymous_lead is None:
                 raise Conflict("the anonymous contact was erased since",
                                code="anonymous_contact_erased")
-        for conversation in await merges.conversations_by_ids(tx, project_id,
-                                                              merge["request_ids"]):
+        for conversation in await merges.conversations_by_ids(
+            tx, project_id, merge["request_ids"], lock=True
+        ):
             if conversation["lead_ref"] != merge["lead_ref"] or anonymous_lead is None:
                 continue
             attributes = dict(conversation["attributes"])
             attributes.pop("mergedFrom", None)
             await requests.update_request(tx, conversation["id"], now=now,
                                           lead_ref=anonymous_lead["id"], attributes=attributes)
-        target = await leads.get_lead(tx, project_id, merge["lead_ref"])
+        target = await leads.get_lead(tx, project_id, merge["lead_ref"], lock=True)
         if target is not None:
             _drop_mark(target, merge_id)
             await save_lead(tx, target, is_authenticated=True, now=now)

@@ -74,7 +74,7 @@ async def check_post_message(
     principal = access.principal
     now = services.now_ms()
     async with services.db.transaction() as tx:
-        row = await requests.get_request(tx, project_id, request_id)
+        row = await requests.get_request(tx, project_id, request_id, lock=True)
         if row is None:
             if isinstance(principal, Agent):
                 raise NotFound(
@@ -126,8 +126,8 @@ async def check_post_message(
             "created_at": now,
         }
         await messages.insert_message(tx, message)
-        await requests.update_request(tx, row["id"], now=now, last_text=incoming.text)
-        row["last_text"], row["updated_at"] = incoming.text, now
+        version = await requests.update_request(tx, row["id"], now=now, last_text=incoming.text)
+        row["last_text"], row["updated_at"], row["version"] = incoming.text, now, version
         notify_request(services, tx, row, "UPDATE")
         body = present_message(message)
         services.publish_on_commit(

@@ -86,15 +86,16 @@ async def list_projects_of(services: Services, agent: Agent) -> list[MembershipP
 async def do_update_project(
     services: Services, access: ProjectAccess, *, name: str | None, settings: dict[str, Any]
 ) -> ProjectPublic:
-    project = access.project
-    merged = {**project["settings"], **settings}
-    if "operating_hours" in settings:
-        validate_operating_hours(merged["operating_hours"])
-    changed = {
-        k: merged[k] for k in (*POLICY_KEYS, "key_grace_period")
-        if k in settings and project["settings"].get(k) != merged[k]
-    }
     async with services.db.transaction() as tx:
+        project = await projects.get_project(tx, access.project["id"], lock=True)
+        assert project is not None  # projects are never deleted
+        merged = {**project["settings"], **settings}
+        if "operating_hours" in settings:
+            validate_operating_hours(merged["operating_hours"])
+        changed = {
+            k: merged[k] for k in (*POLICY_KEYS, "key_grace_period")
+            if k in settings and project["settings"].get(k) != merged[k]
+        }
         await projects.update_project(
             tx, project["id"], name=name or project["name"], settings=merged,
             now=services.now_ms(),

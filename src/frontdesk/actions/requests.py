@@ -55,7 +55,7 @@ async def do_create_request(
     project_id = access.project["id"]
     if new.department_id is not None:
         department: DepartmentRecord | None = await access_department(
-            services, project_id, new.department_id
+            services, project_id, new.department_id, tx=tx
         )
     else:
         department = await departments.get_default_department(tx, project_id)
@@ -94,7 +94,9 @@ async def do_create_request(
         user_agent=new.user_agent,
         now=services.now_ms(),
     )
-    row = await requests.get_request(tx, project_id, new.request_id)
+    # Created, or created by a concurrent first message that committed first (the insert
+    # waited for it): either way the row is read locked, for the message that follows.
+    row = await requests.get_request(tx, project_id, new.request_id, lock=True)
     assert row is not None
     if created:
         notify_request(services, tx, row, "CREATE")
@@ -115,24 +117,20 @@ def notify_request(
             request_id=row["request_id"],
             requester_user_id=row["requester_user_id"],
             request=body,
+            version=row["version"],
         ),
     )
     return body
 
 
 async def _change(
-    services: Services, access: ProjectAccess, request_id: str, **fields: Any
+    services: Services, tx: Transaction, row: RequestRecord, **fields: Any
 ) -> RequestPublic:
-    """Apply column changes to a visible request and announce the result."""
-    project_id = access.project["id"]
-    async with services.db.transaction() as tx:
-        row = await requests.get_request(tx, project_id, request_id)
-        if row is None:
-            raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
-        await requests.update_request(tx, row["id"], now=services.now_ms(), **fields)
-        updated = await requests.get_request(tx, project_id, request_id)
-        assert updated is not None
-        return notify_request(services, tx, updated, "UPDATE")
+    """Apply column changes to ``row`` (read locked within ``tx``) and announce the result."""
+    await requests.update_request(tx, row["id"], now=services.now_ms(), **fields)
+    updated = await requests.get_request(tx, row["project_id"], row["request_id"])
+    assert updated is not None
+    return notify_request(services, tx, updated, "UPDATE")
 
 
 async def list_requests(
@@ -202,32 +200,40 @@ async def check_assign(
     services: Services, access: ProjectAccess, request_id: str, assignee: str | None
 ) -> RequestPublic:
     """Assign to ``assignee`` (an agent user id of the project), or to the caller (take)."""
-    row = await access_request(services, access, request_id)
     agent_id = assignee or access.agent.user_id
-    await _require_agent_member(services, access.project["id"], agent_id)
-    if row["status"] == RequestStatus.CLOSED:
-        raise Conflict("reopen the conversation before assigning it", code="request_closed")
-    return await _change(
-        services, access, request_id, participants=[agent_id], status=RequestStatus.ASSIGNED
-    )
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        await _require_agent_member(tx, access.project["id"], agent_id)
+        if row["status"] == RequestStatus.CLOSED:
+            raise Conflict("reopen the conversation before assigning it", code="request_closed")
+        return await _change(
+            services, tx, row, participants=[agent_id], status=RequestStatus.ASSIGNED
+        )
 
 
 async def check_route(
     services: Services, access: ProjectAccess, request_id: str, department_id: str | None
 ) -> RequestPublic:
     """Route again (Tiledesk's ``/agent`` and ``/departments``): pick an available agent."""
-    row = await access_request(services, access, request_id)
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        return await _route(services, tx, row, department_id)
+
+
+async def _route(
+    services: Services, tx: Transaction, row: RequestRecord, department_id: str | None
+) -> RequestPublic:
     if row["status"] == RequestStatus.CLOSED:
         raise Conflict("reopen the conversation before routing it", code="request_closed")
-    project_id = access.project["id"]
+    project_id = row["project_id"]
     dept_id = department_id or row["department_id"]
-    department = await access_department(services, project_id, dept_id) if dept_id else None
-    agent = await pick_agent(services.db, project_id, department)
+    department = await access_department(services, project_id, dept_id, tx=tx) if dept_id else None
+    agent = await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
     return await _change(
         services,
-        access,
-        request_id,
+        tx,
+        row,
         participants=participants,
         status=status_for(participants),
         department_id=department["id"] if department else None,
@@ -239,45 +245,52 @@ async def check_route_waiting(
 ) -> RequestPublic:
     """Tiledesk's ``assign`` to a department: route the conversation there if it is still
     waiting; one already assigned, served or closed is answered unchanged."""
-    row = await access_request(services, access, request_id)
-    if row["status"] >= RequestStatus.ASSIGNED:
-        return present_request(row)
-    return await check_route(services, access, request_id, department_id)
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        if row["status"] >= RequestStatus.ASSIGNED:
+            return present_request(row)
+        return await _route(services, tx, row, department_id)
 
 
 async def check_set_participants(
     services: Services, access: ProjectAccess, request_id: str, participants: list[str]
 ) -> RequestPublic:
-    row = await access_request(services, access, request_id)
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        return await _set_participants(services, tx, row, participants)
+
+
+async def _set_participants(
+    services: Services, tx: Transaction, row: RequestRecord, participants: list[str]
+) -> RequestPublic:
     for agent_id in participants:
-        await _require_agent_member(services, access.project["id"], agent_id)
+        await _require_agent_member(tx, row["project_id"], agent_id)
     unique = list(dict.fromkeys(participants))
     status = row["status"] if row["status"] == RequestStatus.CLOSED else status_for(unique)
-    return await _change(services, access, request_id, participants=unique, status=status)
+    return await _change(services, tx, row, participants=unique, status=status)
 
 
 async def check_add_participant(
     services: Services, access: ProjectAccess, request_id: str, agent_id: str
 ) -> RequestPublic:
-    row = await access_request(services, access, request_id)
-    return await check_set_participants(
-        services, access, request_id, [*row["participants"], agent_id]
-    )
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        return await _set_participants(services, tx, row, [*row["participants"], agent_id])
 
 
 async def check_remove_participant(
     services: Services, access: ProjectAccess, request_id: str, agent_id: str
 ) -> RequestPublic:
-    row = await access_request(services, access, request_id)
-    if agent_id not in row["participants"]:
-        raise NotFound(f"{agent_id!r} is not a participant", code="participant_not_found")
-    return await check_set_participants(
-        services, access, request_id, [p for p in row["participants"] if p != agent_id]
-    )
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        if agent_id not in row["participants"]:
+            raise NotFound(f"{agent_id!r} is not a participant", code="participant_not_found")
+        kept = [p for p in row["participants"] if p != agent_id]
+        return await _set_participants(services, tx, row, kept)
 
 
-async def _require_agent_member(services: Services, project_id: str, user_id: str) -> None:
-    member = await project_users.get_membership(services.db, project_id, user_id)
+async def _require_agent_member(tx: Transaction, project_id: str, user_id: str) -> None:
+    member = await project_users.get_membership(tx, project_id, user_id)
     if member is None or member["role"] not in ("owner", "admin", "agent"):
         raise ValidationFailed(
             f"{user_id!r} is not an agent of this project", code="unknown_agent"
@@ -288,71 +301,111 @@ async def check_close(
     services: Services, access: ProjectAccess, request_id: str
 ) -> RequestPublic:
     """Close (agents any request of the project; visitors, through closeg, their own)."""
-    row = await access_request(services, access, request_id)
-    if row["status"] == RequestStatus.CLOSED:
-        return present_request(row)
-    closed_by = access.principal.id
-    return await _change(
-        services,
-        access,
-        request_id,
-        status=RequestStatus.CLOSED,
-        closed_at=services.now_ms(),
-        closed_by=closed_by,
+    closed_by = (
+        access.principal.user_id
+        if isinstance(access.principal, Agent)
+        else access.principal.visitor_id
     )
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        if row["status"] == RequestStatus.CLOSED:
+            return present_request(row)
+        return await _change(
+            services,
+            tx,
+            row,
+            status=RequestStatus.CLOSED,
+            closed_at=services.now_ms(),
+            closed_by=closed_by,
+        )
 
 
 async def check_reopen(
     services: Services, access: ProjectAccess, request_id: str
 ) -> RequestPublic:
-    row = await access_request(services, access, request_id)
-    if row["status"] != RequestStatus.CLOSED:
-        return present_request(row)
-    return await _change(
-        services,
-        access,
-        request_id,
-        status=status_for(row["participants"]),
-        closed_at=None,
-        closed_by=None,
-    )
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        if row["status"] != RequestStatus.CLOSED:
+            return present_request(row)
+        return await _change(
+            services,
+            tx,
+            row,
+            status=status_for(row["participants"]),
+            closed_at=None,
+            closed_by=None,
+        )
 
 
 async def check_rate(
     services: Services, access: ProjectAccess, request_id: str, rating: int, message: str | None
 ) -> RequestPublic:
     """Only the visitor who started the conversation rates it."""
-    row = await access_request(services, access, request_id)
     principal = access.principal
-    if isinstance(principal, Agent) or row["requester_user_id"] != principal.visitor_id:
-        raise Forbidden("only the visitor of this conversation rates it", code="requester_only")
-    return await _change(services, access, request_id, rating=rating, rating_message=message)
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        if isinstance(principal, Agent) or row["requester_user_id"] != principal.visitor_id:
+            raise Forbidden(
+                "only the visitor of this conversation rates it", code="requester_only"
+            )
+        return await _change(services, tx, row, rating=rating, rating_message=message)
 
 
 async def check_patch(
     services: Services, access: ProjectAccess, request_id: str, changes: dict[str, Any]
 ) -> RequestPublic:
     """Agents' edits of tags and attributes (senderAuthInfo is never writable)."""
-    row = await access_request(services, access, request_id)
-    fields: dict[str, Any] = {}
-    if changes.get("tags") is not None:
-        fields["tags"] = changes["tags"]
-    if changes.get("attributes") is not None:
-        fields["attributes"] = _merge_attributes(row, changes["attributes"])
-        fields["visitor_attribute_keys"] = _visitor_keys(access, row, changes["attributes"])
-    if not fields:
-        return present_request(row)
-    return await _change(services, access, request_id, **fields)
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        fields: dict[str, Any] = {}
+        if changes.get("tags") is not None:
+            fields["tags"] = changes["tags"]
+        if changes.get("attributes") is not None:
+            fields["attributes"] = _merge_attributes(row, changes["attributes"])
+            fields["visitor_attribute_keys"] = _visitor_keys(access, row, changes["attributes"])
+        if not fields:
+            return present_request(row)
+        return await _change(services, tx, row, **fields)
 
 
 async def check_patch_attributes(
     services: Services, access: ProjectAccess, request_id: str, attributes: dict[str, Any]
 ) -> RequestPublic:
-    row = await access_request(services, access, request_id)
-    return await _change(
-        services, access, request_id, attributes=_merge_attributes(row, attributes),
-        visitor_attribute_keys=_visitor_keys(access, row, attributes),
-    )
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        return await _change(
+            services, tx, row, attributes=_merge_attributes(row, attributes),
+            visitor_attribute_keys=_visitor_keys(access, row, attributes),
+        )
+
+
+async def check_add_tags(
+    services: Services, access: ProjectAccess, request_id: str, tags: list[Any]
+) -> RequestPublic:
+    """Add ``tags`` (names or ``{tag, color}``) to the conversation's; a tag already there by
+    name is kept as it is. Raises ValidationFailed(too_many_tags) past MAX_STORED_TAGS."""
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        present = {_tag_name(t) for t in row["tags"]}
+        added = []
+        for tag in tags:
+            if _tag_name(tag) not in present:
+                present.add(_tag_name(tag))
+                added.append(tag)
+        if not added:
+            return present_request(row)
+        if len(present) > MAX_STORED_TAGS:
+            raise ValidationFailed(
+                f"a conversation keeps at most {MAX_STORED_TAGS} tags", code="too_many_tags"
+            )
+        return await _change(services, tx, row, tags=[*row["tags"], *added])
+
+
+MAX_STORED_TAGS = 50
+
+
+def _tag_name(tag: Any) -> str:
+    return str(tag["tag"]) if isinstance(tag, dict) else str(tag)
 
 
 def _visitor_keys(
@@ -394,7 +447,9 @@ def _merge_attributes(row: RequestRecord, incoming: dict[str, Any]) -> dict[str,
 async def reopen_for_visitor(
     services: Services, tx: Transaction, row: RequestRecord
 ) -> RequestRecord:
-    """A visitor writing into a closed conversation reopens it and queues it again."""
+    """A visitor writing into a closed conversation reopens it and queues it again.
+
+    Precondition: ``row`` was read locked within ``tx``."""
     await requests.update_request(
         tx,
         row["id"],

@@ -14,7 +14,9 @@ async def pick_agent(
     """The least busy available agent of the department, or None (the request then waits).
 
     A ``pooled`` department never assigns: its agents take conversations from the queue.
-    An agent at its ``max_assigned_chat`` is skipped.
+    An agent at its ``max_assigned_chat`` is skipped. Within a transaction the agent chosen
+    is locked and its load counted again under the lock, so concurrent routings cannot take it
+    past its maximum: the later one sees the earlier one's conversation and looks further.
     """
     if department is not None and department["routing"] == "pooled":
         return None
@@ -30,10 +32,15 @@ async def pick_agent(
         for c in candidates
         if c["max_assigned_chat"] is None or load.get(c["user_id"], 0) < c["max_assigned_chat"]
     ]
-    if not eligible:
-        return None
-    best = min(eligible, key=lambda c: (load.get(c["user_id"], 0), c["created_at"]))
-    return str(best["user_id"])
+    for agent in sorted(eligible, key=lambda c: (load.get(c["user_id"], 0), c["created_at"])):
+        limit = agent["max_assigned_chat"]
+        if limit is None:
+            return str(agent["user_id"])
+        await project_users.get_membership(q, project_id, agent["user_id"], lock=True)
+        now = await requests.count_open_assigned(q, project_id, [agent["user_id"]])
+        if now.get(agent["user_id"], 0) < limit:
+            return str(agent["user_id"])
+    return None
 
 
 def status_for(participants: list[str]) -> RequestStatus:

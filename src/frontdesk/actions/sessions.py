@@ -34,10 +34,10 @@ async def do_revoke_sessions(
 
     Raises NotFound(session_not_found) when ``jti`` is not a live session of this contact.
     """
-    lead = await access_lead(services, access, lead_id)
     project_id = access.project["id"]
     now = services.now_ms()
     async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx)
         live = await sessions.live_sessions_of(tx, project_id, lead["lead_id"], now)
         targets = [s["jti"] for s in live if jti is None or s["jti"] == jti]
         if jti is not None and not targets:

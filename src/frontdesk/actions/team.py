@@ -15,8 +15,8 @@ from frontdesk.models.project_users import (
 )
 from frontdesk.realtime.events import MembershipRevoked, ProjectUserChanged
 from frontdesk.services import Services
-from frontdesk.storage import project_users, users
-from frontdesk.storage.database import Transaction
+from frontdesk.storage import project_users, projects, users
+from frontdesk.storage.database import Queries, Transaction
 from frontdesk.storage.project_users import ProjectUserRecord
 
 
@@ -64,49 +64,54 @@ async def do_update_own_membership(
     services: Services, access: ProjectAccess, changes: dict[str, Any]
 ) -> ProjectUserPublic:
     assert access.membership is not None
-    return await _update(services, access, access.membership, changes)
+    async with services.db.transaction() as tx:
+        own = await _team_member(tx, access, access.membership["id"], lock=True)
+        return await _update(services, tx, access, own, changes)
 
 
 async def check_update_project_user(
     services: Services, access: ProjectAccess, project_user_id: str, changes: dict[str, Any]
 ) -> ProjectUserPublic:
     """Admins change roles and anyone's availability; agents only their own availability."""
-    target = await _team_member(services, access, project_user_id)
-    is_self = access.membership is not None and target["id"] == access.membership["id"]
     new_role = changes.get("role")
-    if (new_role is not None or not is_self) and not can_manage_member(
-        access.role, target["role"], new_role
-    ):
-        raise Forbidden("you may not change this member", code="insufficient_role")
-    if (
-        new_role is not None
-        and target["role"] == "owner"
-        and new_role != "owner"
-        and await project_users.count_owners(services.db, access.project["id"]) <= 1
-    ):
-        raise Conflict("a project keeps at least one owner", code="last_owner")
-    return await _update(services, access, target, changes)
+    async with services.db.transaction() as tx:
+        if new_role is not None:
+            await _take_turns_on_roles(tx, access)
+        target = await _team_member(tx, access, project_user_id, lock=True)
+        is_self = access.membership is not None and target["id"] == access.membership["id"]
+        if (new_role is not None or not is_self) and not can_manage_member(
+            access.role, target["role"], new_role
+        ):
+            raise Forbidden("you may not change this member", code="insufficient_role")
+        if new_role is not None and target["role"] == "owner" and new_role != "owner" and (
+            await project_users.count_owners(tx, access.project["id"]) <= 1
+        ):
+            raise Conflict("a project keeps at least one owner", code="last_owner")
+        return await _update(services, tx, access, target, changes)
 
 
 async def _update(
-    services: Services, access: ProjectAccess, target: ProjectUserRecord, changes: dict[str, Any]
+    services: Services,
+    tx: Transaction,
+    access: ProjectAccess,
+    target: ProjectUserRecord,
+    changes: dict[str, Any],
 ) -> ProjectUserPublic:
-    async with services.db.transaction() as tx:
-        await project_users.update_project_user(
-            tx,
-            target["id"],
-            now=services.now_ms(),
-            role=changes.get("role"),
-            user_available=changes.get("user_available"),
-            max_assigned_chat=changes.get("max_assigned_chat"),
-            attributes=(
-                {**target["attributes"], **changes["attributes"]}
-                if changes.get("attributes") is not None
-                else None
-            ),
-        )
-        body = await notify_member_changed(services, tx, access.project["id"], target["id"])
-    return body
+    """Apply ``changes`` to ``target``, read locked within ``tx``, and announce it."""
+    await project_users.update_project_user(
+        tx,
+        target["id"],
+        now=services.now_ms(),
+        role=changes.get("role"),
+        user_available=changes.get("user_available"),
+        max_assigned_chat=changes.get("max_assigned_chat"),
+        attributes=(
+            {**target["attributes"], **changes["attributes"]}
+            if changes.get("attributes") is not None
+            else None
+        ),
+    )
+    return await notify_member_changed(services, tx, access.project["id"], target["id"])
 
 
 async def notify_member_changed(
@@ -134,14 +139,15 @@ async def check_remove_member(
     Raises Forbidden(insufficient_role), Conflict(last_owner), NotFound(project_user_not_found).
     A role change needs no such event: every agent role may subscribe to every topic.
     """
-    target = await _team_member(services, access, project_user_id)
-    if not can_manage_member(access.role, target["role"], None):
-        raise Forbidden("you may not remove this member", code="insufficient_role")
-    if target["role"] == "owner" and await project_users.count_owners(
-        services.db, access.project["id"]
-    ) <= 1:
-        raise Conflict("a project keeps at least one owner", code="last_owner")
     async with services.db.transaction() as tx:
+        await _take_turns_on_roles(tx, access)
+        target = await _team_member(tx, access, project_user_id, lock=True)
+        if not can_manage_member(access.role, target["role"], None):
+            raise Forbidden("you may not remove this member", code="insufficient_role")
+        if target["role"] == "owner" and await project_users.count_owners(
+            tx, access.project["id"]
+        ) <= 1:
+            raise Conflict("a project keeps at least one owner", code="last_owner")
         await project_users.delete_project_user(tx, target["id"])
         services.publish_on_commit(
             tx, MembershipRevoked(project_id=access.project["id"], user_id=target["user_id"])
@@ -149,11 +155,18 @@ async def check_remove_member(
     return {"success": True, "removed": target["id"]}
 
 
+async def _take_turns_on_roles(tx: Transaction, access: ProjectAccess) -> None:
+    """Lock the project row: role changes and removals of one project then run one at a time,
+    so two of them cannot each count another owner left. One lock, taken first, cannot
+    deadlock."""
+    await projects.get_project(tx, access.project["id"], lock=True)
+
+
 async def _team_member(
-    services: Services, access: ProjectAccess, project_user_id: str
+    q: Queries, access: ProjectAccess, project_user_id: str, *, lock: bool = False
 ) -> ProjectUserRecord:
     target = await project_users.get_project_user(
-        services.db, access.project["id"], project_user_id
+        q, access.project["id"], project_user_id, lock=lock
     )
     if target is None or target["role"] not in ("owner", "admin", "agent"):
         raise NotFound(f"no team member {project_user_id!r}", code="project_user_not_found")

@@ -226,24 +226,31 @@ async def do_signin_authenticated(
     async with services.db.transaction() as tx:
         if policy.single_use_tokens:
             await _spend_jti(services, tx, verified, policy)
-        member = await project_users.get_membership(tx, verified.project_id, verified.visitor_id)
-        if member is None:
-            await project_users.insert_project_user(
-                tx,
-                id=services.ids.object_id(),
-                project_id=verified.project_id,
-                user_id=verified.visitor_id,
-                role="user",
-                profile=profile,
-                attributes=strip_reserved(attributes),
-                now=now,
+        member = await project_users.get_membership(
+            tx, verified.project_id, verified.visitor_id, lock=True
+        )
+        created = member is None and await project_users.insert_project_user(
+            tx,
+            id=services.ids.object_id(),
+            project_id=verified.project_id,
+            user_id=verified.visitor_id,
+            role="user",
+            profile=profile,
+            attributes=strip_reserved(attributes),
+            now=now,
+            if_absent=True,
+        )
+        if not created:
+            # A member already, or made one by a concurrent first sign-in that just committed.
+            member = member or await project_users.get_membership(
+                tx, verified.project_id, verified.visitor_id, lock=True
             )
-        elif member["role"] != "user":
-            raise Conflict(
-                "this _id already belongs to another kind of user in this project",
-                code="identity_conflict",
-            )
-        else:
+            assert member is not None
+            if member["role"] != "user":
+                raise Conflict(
+                    "this _id already belongs to another kind of user in this project",
+                    code="identity_conflict",
+                )
             await project_users.update_project_user(
                 tx, member["id"], now=now, profile=profile, attributes=strip_reserved(attributes)
             )
@@ -331,7 +338,11 @@ async def do_refresh_session(
     profile = {k: claims.raw[k] for k in PROFILE_CLAIMS if k in claims.raw}
     fresh, fresh_claims = services.tokens.reissue(claims, ttl=services.settings.visitor_token_ttl)
     async with services.db.transaction() as tx:
-        await sessions.extend_session(tx, claims.jti, expires_at=fresh_claims.expires_at * 1000)
+        # The session may have been signed out since it was read: extending it decides.
+        if not await sessions.extend_session(
+            tx, claims.jti, expires_at=fresh_claims.expires_at * 1000
+        ):
+            raise Unauthorized("this session has been signed out", code="session_revoked")
     return VisitorSession(
         "JWT " + fresh,
         _user_json(claims.subject_id, profile, member["attributes"], role=member["role"]),

@@ -95,6 +95,14 @@ async def patch_attributes(call: Call) -> s.RequestSeenPublic:
         call.services, call.access, call.params["rid"], b.root))
 
 
+@router.route("PUT", "/{pid}/requests/{rid}/tag", summary="Add tags", body=s.TagsAdd,
+              response=s.RequestPublic)
+async def add_tags(call: Call) -> s.RequestPublic:
+    b: s.TagsAdd = call.body
+    tags = [t if isinstance(t, str) else t.model_dump(exclude_none=True) for t in b.root]
+    return await requests.check_add_tags(call.services, call.access, call.params["rid"], tags)
+
+
 @router.route("PUT", "/{pid}/requests/{rid}/assign",
               summary="Assign to an agent (default: the caller takes it); with only a "
               "departmentid, route a waiting conversation to that department",

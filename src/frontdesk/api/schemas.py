@@ -402,6 +402,10 @@ class AttributesUpdate(RootModel[Attributes]):
     pass
 
 
+class TagsAdd(RootModel[Annotated[list[Tag], Field(min_length=1, max_length=50)]]):
+    """Tags to add (Tiledesk's tag endpoint); one already there by name is kept as it is."""
+
+
 MAX_PAGE = 100
 
 

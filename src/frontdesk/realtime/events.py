@@ -41,6 +41,9 @@ class RequestChanged(_Event):
     request_id: str
     requester_user_id: str
     request: RequestPublic
+    # The request's version once this change committed: it grows in commit order, so a
+    # process that hears an older version after a newer one drops it (realtime/versions.py).
+    version: int
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/requests", f"/{self.project_id}/requests/{self.request_id}"]

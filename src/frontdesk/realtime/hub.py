@@ -91,6 +91,7 @@ from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import FrameBudgets, socket_key
 from frontdesk.realtime.socket_limits import SocketLimits
 from frontdesk.realtime.topics import Topic, parse_topic
+from frontdesk.realtime.versions import LatestVersions
 from frontdesk.services import Services
 
 log = logging.getLogger("frontdesk.realtime")
@@ -121,6 +122,7 @@ class Hub:
         self._sweeper: asyncio.Task[None] | None = None
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
+        self._request_versions = LatestVersions()
 
     @property
     def connection_count(self) -> int:
@@ -374,6 +376,9 @@ class Hub:
                 await self._access_changed(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
+            elif isinstance(event, RequestChanged):
+                if not self._request_versions.is_stale(event.request_id, event.version):
+                    self._fan_out(event)
             else:
                 self._fan_out(event)
         except Exception:

@@ -50,6 +50,18 @@ class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
 
 
+def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
+    """The clause that makes a SELECT lock the rows it reads of ``alias`` until the
+    transaction ends, against every other locking read and update of them.
+
+    On PostgreSQL ``FOR NO KEY UPDATE``: keys are never changed, and unlike ``FOR UPDATE`` it
+    lets other transactions insert rows that refer to the locked one (a message into a locked
+    project). Nothing on SQLite, where a write transaction (``BEGIN IMMEDIATE``) already shuts
+    every other writer out until it ends; nothing either when ``lock`` is false.
+    """
+    return f" FOR NO KEY UPDATE OF {alias}" if lock and q.dialect == "postgresql" else ""
+
+
 async def _run_hooks(hooks: list[CommitHook]) -> None:
     for hook in hooks:
         result = hook()

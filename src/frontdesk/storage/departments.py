@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict, cast
 
-from frontdesk.storage.database import Queries
+from frontdesk.storage.database import Queries, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 
@@ -21,6 +21,7 @@ class DepartmentRecord(TypedDict):
     updated_at: int
 
 _JSON = ("agents",)
+_DEPARTMENT = "SELECT * FROM departments d WHERE project_id = $1 AND id = $2"
 
 
 async def insert_department(
@@ -56,11 +57,9 @@ async def list_departments(q: Queries, project_id: str) -> list[DepartmentRecord
 
 
 async def get_department(
-    q: Queries, project_id: str, department_id: str
+    q: Queries, project_id: str, department_id: str, *, lock: bool = False
 ) -> DepartmentRecord | None:
-    row = await q.fetch_one(
-        "SELECT * FROM departments WHERE project_id = $1 AND id = $2", project_id, department_id
-    )
+    row = await q.fetch_one(_DEPARTMENT + row_lock(q, "d", lock), project_id, department_id)
     return cast("DepartmentRecord | None", decode(row, _JSON))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries
+from frontdesk.storage.database import Queries, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
 
 
@@ -61,15 +61,28 @@ async def insert_lead(
     return inserted == 1
 
 
-async def get_lead_by_visitor(q: Queries, project_id: str, lead_id: str) -> LeadRecord | None:
+async def get_lead_by_visitor(
+    q: Queries, project_id: str, lead_id: str, *, lock: bool = False
+) -> LeadRecord | None:
+    """The visitor's lead; with ``lock``, locked against other writers until the transaction
+    ends."""
     row = await q.fetch_one(
-        "SELECT * FROM leads WHERE project_id = $1 AND lead_id = $2", project_id, lead_id
+        "SELECT * FROM leads l WHERE project_id = $1 AND lead_id = $2" + row_lock(q, "l", lock),  # noqa: S608
+        project_id,
+        lead_id,
     )
     return cast("LeadRecord | None", decode(row, _JSON))
 
 
-async def get_lead(q: Queries, project_id: str, id: str) -> LeadRecord | None:
-    row = await q.fetch_one("SELECT * FROM leads WHERE project_id = $1 AND id = $2", project_id, id)
+async def get_lead(
+    q: Queries, project_id: str, id: str, *, lock: bool = False
+) -> LeadRecord | None:
+    row = await q.fetch_one(
+        "SELECT * FROM leads l WHERE project_id = $1 AND id = $2"  # noqa: S608
+        + row_lock(q, "l", lock),
+        project_id,
+        id,
+    )
     return cast("LeadRecord | None", decode(row, _JSON))
 
 

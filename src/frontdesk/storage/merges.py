@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries
+from frontdesk.storage.database import Queries, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 
@@ -33,6 +33,7 @@ class MergedConversationRecord(TypedDict):
     attributes: dict[str, Any]
 
 _JSON = ("request_ids",)
+_CONVERSATIONS = "SELECT id, request_id, lead_ref, attributes FROM requests r"
 
 
 async def insert_merge(
@@ -61,9 +62,14 @@ async def insert_merge(
     )
 
 
-async def get_merge(q: Queries, project_id: str, id: str) -> MergeRecord | None:
+async def get_merge(
+    q: Queries, project_id: str, id: str, *, lock: bool = False
+) -> MergeRecord | None:
     row = await q.fetch_one(
-        "SELECT * FROM merges WHERE project_id = $1 AND id = $2", project_id, id
+        "SELECT * FROM merges m WHERE project_id = $1 AND id = $2"  # noqa: S608
+        + row_lock(q, "m", lock),
+        project_id,
+        id,
     )
     return cast("MergeRecord | None", decode(row, _JSON))
 
@@ -131,12 +137,13 @@ async def hand_over_conversations(
 
 
 async def conversations_of(
-    q: Queries, project_id: str, requester_user_id: str
+    q: Queries, project_id: str, requester_user_id: str, *, lock: bool = False
 ) -> list[MergedConversationRecord]:
-    """The conversations a visitor started, with their lead and attributes."""
+    """The conversations a visitor started, with their lead and attributes; with ``lock``,
+    locked until the transaction ends."""
     rows = await q.fetch_all(
-        "SELECT id, request_id, lead_ref, attributes FROM requests"
-        " WHERE project_id = $1 AND requester_user_id = $2 ORDER BY created_at",
+        _CONVERSATIONS + " WHERE project_id = $1 AND requester_user_id = $2 ORDER BY created_at"
+        + row_lock(q, "r", lock),
         project_id,
         requester_user_id,
     )
@@ -144,13 +151,12 @@ async def conversations_of(
 
 
 async def conversations_by_ids(
-    q: Queries, project_id: str, request_ids: list[str]
+    q: Queries, project_id: str, request_ids: list[str], *, lock: bool = False
 ) -> list[MergedConversationRecord]:
     rows = []
     for request_id in request_ids:
         row = await q.fetch_one(
-            "SELECT id, request_id, lead_ref, attributes FROM requests"
-            " WHERE project_id = $1 AND request_id = $2",
+            _CONVERSATIONS + " WHERE project_id = $1 AND request_id = $2" + row_lock(q, "r", lock),
             project_id,
             request_id,
         )

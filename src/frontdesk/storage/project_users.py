@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries
+from frontdesk.storage.database import Queries, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 
@@ -34,6 +34,16 @@ class AgentMemberRecord(ProjectUserRecord):
 _JSON = ("profile", "attributes")
 
 
+_INSERT = (
+    "INSERT INTO project_users (id, project_id, user_id, role, user_available, profile,"
+    " attributes, invited_by, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+)
+_PROJECT_USER = "SELECT * FROM project_users pu WHERE project_id = $1 AND id = $2"
+_OWNERS = "SELECT COUNT(*) FROM project_users WHERE project_id = $1 AND role = 'owner'"
+_MEMBERSHIP = "SELECT * FROM project_users pu WHERE project_id = $1 AND user_id = $2"
+
+
 async def insert_project_user(
     q: Queries,
     *,
@@ -46,11 +56,12 @@ async def insert_project_user(
     attributes: dict[str, Any] | None = None,
     user_available: bool = True,
     invited_by: str | None = None,
-) -> None:
-    await q.execute(
-        "INSERT INTO project_users (id, project_id, user_id, role, user_available, profile,"
-        " attributes, invited_by, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    if_absent: bool = False,
+) -> bool:
+    """Insert the membership; True if inserted. With ``if_absent`` an existing membership of
+    the user (one a concurrent transaction just committed) is left alone and False returned."""
+    inserted = await q.execute(
+        _INSERT + " ON CONFLICT (project_id, user_id) DO NOTHING" if if_absent else _INSERT,
         id,
         project_id,
         user_id,
@@ -61,11 +72,16 @@ async def insert_project_user(
         invited_by,
         now,
     )
+    return inserted == 1
 
 
-async def get_membership(q: Queries, project_id: str, user_id: str) -> ProjectUserRecord | None:
+async def get_membership(
+    q: Queries, project_id: str, user_id: str, *, lock: bool = False
+) -> ProjectUserRecord | None:
     row = await q.fetch_one(
-        "SELECT * FROM project_users WHERE project_id = $1 AND user_id = $2", project_id, user_id
+        _MEMBERSHIP + row_lock(q, "pu", lock),
+        project_id,
+        user_id,
     )
     return cast("ProjectUserRecord | None", decode(row, _JSON))
 
@@ -82,10 +98,10 @@ async def get_member_by_email(q: Queries, project_id: str, email: str) -> Projec
 
 
 async def get_project_user(
-    q: Queries, project_id: str, project_user_id: str
+    q: Queries, project_id: str, project_user_id: str, *, lock: bool = False
 ) -> ProjectUserRecord | None:
     row = await q.fetch_one(
-        "SELECT * FROM project_users WHERE project_id = $1 AND id = $2",
+        _PROJECT_USER + row_lock(q, "pu", lock),
         project_id,
         project_user_id,
     )
@@ -142,9 +158,4 @@ async def delete_project_user(q: Queries, project_user_id: str) -> None:
 
 
 async def count_owners(q: Queries, project_id: str) -> int:
-    return int(
-        await q.fetch_value(
-            "SELECT COUNT(*) FROM project_users WHERE project_id = $1 AND role = 'owner'",
-            project_id,
-        )
-    )
+    return int(await q.fetch_value(_OWNERS, project_id))

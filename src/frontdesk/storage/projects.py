@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries
+from frontdesk.storage.database import Queries, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 
@@ -27,6 +27,7 @@ class ProjectMembershipRecord(ProjectRecord):
     member_available: int
 
 _JSON = ("settings",)
+_PROJECT = "SELECT * FROM projects p WHERE id = $1"
 
 
 async def insert_project(
@@ -43,8 +44,10 @@ async def insert_project(
     )
 
 
-async def get_project(q: Queries, project_id: str) -> ProjectRecord | None:
-    row = await q.fetch_one("SELECT * FROM projects WHERE id = $1", project_id)
+async def get_project(q: Queries, project_id: str, *, lock: bool = False) -> ProjectRecord | None:
+    """The project; with ``lock``, locked until the transaction ends (its settings, and the
+    commands that must not run side by side in one project: key rotation)."""
+    row = await q.fetch_one(_PROJECT + row_lock(q, "p", lock), project_id)
     return cast("ProjectRecord | None", decode(row, _JSON))
 
 

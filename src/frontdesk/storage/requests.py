@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage.database import Queries, Row
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.rows import decode, encode, like_pattern
 
@@ -50,6 +50,8 @@ class RequestRecord(TypedDict):
     closed_by: str | None
     created_at: int
     updated_at: int
+    # Grows by one with every change, in commit order (realtime events carry it).
+    version: int
     requester_role: str
     requester_profile: dict[str, Any]
     requester_attributes: dict[str, Any]
@@ -146,9 +148,15 @@ async def insert_request(
     return inserted == 1
 
 
-async def get_request(q: Queries, project_id: str, request_id: str) -> RequestRecord | None:
+async def get_request(
+    q: Queries, project_id: str, request_id: str, *, lock: bool = False
+) -> RequestRecord | None:
+    """The joined request; with ``lock`` (inside a transaction) its requests row stays locked
+    against other writers until the transaction ends (the joined rows are not locked)."""
     row = await q.fetch_one(
-        _SELECT + " WHERE r.project_id = $1 AND r.request_id = $2", project_id, request_id
+        f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2{row_lock(q, 'r', lock)}",
+        project_id,
+        request_id,
     )
     return cast("RequestRecord | None", _split(row))
 
@@ -206,8 +214,13 @@ async def list_requests(
 
 
 
-async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> None:
-    """Set the given columns (JSON columns are encoded) and ``updated_at``."""
+async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int:
+    """Set the given columns (JSON columns are encoded) and ``updated_at``; the request's new
+    version.
+
+    Every update adds one to ``version``: the row is locked from this update to the commit, so
+    versions count a conversation's changes in commit order (events carry it).
+    """
     assignments = []
     args: list[Any] = [id]
     for column, value in fields.items():
@@ -222,7 +235,12 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> Non
         assignments.append(f"{column} = ${len(args)}")
     args.append(now)
     assignments.append(f"updated_at = ${len(args)}")
-    await q.execute(f"UPDATE requests SET {', '.join(assignments)} WHERE id = $1", *args)  # noqa: S608
+    assignments.append("version = version + 1")
+    version = await q.fetch_value(
+        f"UPDATE requests SET {', '.join(assignments)} WHERE id = $1 RETURNING version",  # noqa: S608
+        *args,
+    )
+    return int(version)
 
 
 _UPDATABLE = frozenset(

@@ -65,8 +65,14 @@ async def revoke_session(q: Queries, jti: str, *, now: int, reason: str) -> int:
     )
 
 
-async def extend_session(q: Queries, jti: str, *, expires_at: int) -> None:
-    await q.execute("UPDATE sessions SET expires_at = $2 WHERE jti = $1", jti, expires_at)
+async def extend_session(q: Queries, jti: str, *, expires_at: int) -> bool:
+    """Extend a live session; False when it was revoked (or is unknown)."""
+    changed = await q.execute(
+        "UPDATE sessions SET expires_at = $2 WHERE jti = $1 AND revoked_at IS NULL",
+        jti,
+        expires_at,
+    )
+    return changed == 1
 
 
 async def live_sessions_of(
