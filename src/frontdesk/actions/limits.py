@@ -22,13 +22,13 @@ import math
 import time
 from typing import Any
 
-import redis.asyncio
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from frontdesk.errors import RateLimited
+from frontdesk.extras import import_extra
 from frontdesk.settings import Settings
 
 log = logging.getLogger("frontdesk.limits")
@@ -62,7 +62,8 @@ class RedisCounters:
     """The ``limits`` storage on ``redis_url``, over a connection pool this owns."""
 
     def __init__(self, redis_url: str) -> None:
-        self.pool = redis.asyncio.ConnectionPool.from_url(
+        redis = import_extra("redis.asyncio", extra="redis", wanted_by="FRONTDESK_REDIS_URL")
+        self.pool = redis.ConnectionPool.from_url(
             redis_url, socket_timeout=_REDIS_TIMEOUT, socket_connect_timeout=_REDIS_TIMEOUT
         )
         # The scheme picks the storage class; the pool says where Redis is (redis://,

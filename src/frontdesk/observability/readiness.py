@@ -10,9 +10,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
+from typing import Any
 
-import redis.asyncio as redis
-
+from frontdesk.extras import import_extra
 from frontdesk.storage.database import Database
 
 log = logging.getLogger("frontdesk.readiness")
@@ -29,13 +29,12 @@ class Readiness:
         self._timeout = timeout
         self._states: dict[str, str] = {}
         # A client of its own, without retries: readiness must say how Redis is now.
-        self._redis = (
-            redis.Redis.from_url(
+        self._redis: Any = None
+        if redis_url:
+            redis = import_extra("redis.asyncio", extra="redis", wanted_by="FRONTDESK_REDIS_URL")
+            self._redis = redis.Redis.from_url(
                 redis_url, socket_connect_timeout=timeout, socket_timeout=timeout, retry=None,
             )
-            if redis_url
-            else None
-        )
 
     async def check(self) -> dict[str, str]:
         """``{"database": "ok" | "unreachable", "redis": …}``, Redis only when configured."""
