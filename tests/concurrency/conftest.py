@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, REDIS_URL, require_service, sign_customer_token
+from tests.conftest import PG_URL, require_service, sign_customer_token
 from tests.realtime.live_api import Session
-from tests.realtime.served import served
+from tests.realtime.served import shared_env, two_served
 
 TIMEOUT = 30.0
 _ENV = {
@@ -93,7 +93,6 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 ]:
     """Two server processes sharing one database (a SQLite file or a PostgreSQL schema) and
     Redis: competing commands run in different processes, on different connections."""
-    require_service("Redis", "127.0.0.1", 6379)
     tmp_path: Path = tmp_path_factory.mktemp("cluster")
     if request.param == "sqlite":
         yield from _two_servers(request.param, tmp_path, f"sqlite:///{tmp_path / 'fd.db'}")
@@ -103,16 +102,8 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def _two_servers(backend: str, tmp_path: Path, database_url: str) -> Iterator[Cluster]:
-    env = {
-        **_ENV,
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "redis_channel": "frontdesk-test:" + uuid.uuid4().hex,
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
     # The first server migrates the schema before the second starts.
-    with served(tmp_path / "a", **env) as first, served(tmp_path / "b", **env) as second:
+    with two_served(tmp_path, shared_env(database_url, **_ENV)) as (first, second):
         yield Cluster(backend, [first.url, second.url])
     for server in (first, second):  # an unexpected failure answers 500 and is logged
         log = server.log.read_text()
