@@ -18,7 +18,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import REDIS_URL
-from tests.realtime.live_api import Api, Session, Socket, open_socket
+from tests.realtime.live_api import Api, Session, Socket, open_socket, two_apis
 from tests.realtime.served import process_env, serving, shared_env, two_served
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -59,11 +59,7 @@ def test_a_reverted_merge_reaches_the_visitors_socket_on_another_process(
 
 
 async def _merge_reverted(servers: Servers) -> None:
-    async with (
-        httpx.AsyncClient(base_url=servers.url_a, timeout=10) as a,
-        httpx.AsyncClient(base_url=servers.url_b, timeout=10) as b,
-    ):
-        api_a, api_b = Api(a), Api(b)
+    async with two_apis(servers.url_a, servers.url_b) as (api_a, api_b):
         owner = await api_b.agent()
         pid = await api_b.project(owner)
         key = await api_b.call("POST", f"/{pid}/keys/generate", owner.token)
@@ -75,7 +71,7 @@ async def _merge_reverted(servers: Servers) -> None:
              "iat": int(time.time()), "exp": int(time.time()) + 600},
             key["jwtSecret"], algorithm="HS256", headers={"kid": key["kid"]},
         )
-        signed_in = await a.post("/auth/signinWithCustomToken", headers={
+        signed_in = await api_a.http.post("/auth/signinWithCustomToken", headers={
             "Authorization": "JWT " + customer, "X-Frontdesk-Anonymous-Token": anonymous.token,
         })
         assert signed_in.status_code == 200, signed_in.text
@@ -108,11 +104,7 @@ def test_requiring_authenticated_visitors_closes_anonymous_sockets_on_every_proc
 
 
 async def _policy_switched(servers: Servers) -> None:
-    async with (
-        httpx.AsyncClient(base_url=servers.url_a, timeout=10) as a,
-        httpx.AsyncClient(base_url=servers.url_b, timeout=10) as b,
-    ):
-        api_a, api_b = Api(a), Api(b)
+    async with two_apis(servers.url_a, servers.url_b) as (api_a, api_b):
         owner = await api_b.agent()
         pid = await api_b.project(owner)
         sockets = []

@@ -7,11 +7,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.realtime.live_api import Api, open_socket
+from tests.realtime.live_api import open_socket, two_apis
 from tests.realtime.served import shared_env, two_served
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -28,11 +27,7 @@ def test_events_cross_server_processes(two_servers: tuple[str, str]) -> None:
 
 
 async def _cross(url_a: str, url_b: str) -> None:
-    async with (
-        httpx.AsyncClient(base_url=url_a, timeout=10) as a,
-        httpx.AsyncClient(base_url=url_b, timeout=10) as b,
-    ):
-        api_a, api_b = Api(a), Api(b)
+    async with two_apis(url_a, url_b) as (api_a, api_b):
         owner = await api_b.agent()
         pid = await api_b.project(owner)
         dashboard = await open_socket(url_b, owner.token)  # the agent is on process B
@@ -70,11 +65,7 @@ def test_removing_an_agent_through_one_process_reaches_its_socket_on_another(
 
 
 async def _removal_crosses(url_a: str, url_b: str) -> None:
-    async with (
-        httpx.AsyncClient(base_url=url_a, timeout=10) as a,
-        httpx.AsyncClient(base_url=url_b, timeout=10) as b,
-    ):
-        api_a, api_b = Api(a), Api(b)
+    async with two_apis(url_a, url_b) as (api_a, api_b):
         owner, member = await api_b.agent(), await api_a.agent()
         pid = await api_b.project(owner)
         invited = await api_b.call(
