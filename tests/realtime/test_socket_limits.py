@@ -35,6 +35,18 @@ async def _refused(url: str, token: str) -> tuple[str, int, str]:
         return error["code"], closed.rcvd.code, closed.rcvd.reason
 
 
+async def _open_once_room(url: str, token: str) -> Socket:
+    """A socket opened as soon as the server has room for it again (it counts a closed one
+    until it sees the disconnect)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            return await open_socket(url, token)
+        except (AssertionError, ConnectionClosed):
+            assert time.monotonic() < deadline, "no room after a socket closed"
+            await asyncio.sleep(0.1)
+
+
 def test_one_session_holds_at_most_its_cap_of_sockets(tmp_path: Path) -> None:
     with live_server(_settings(tmp_path, ws_sockets_per_session=3)) as server:
         asyncio.run(_session_cap(server.url))
@@ -54,14 +66,7 @@ async def _session_cap(url: str) -> None:
         others = [await open_socket(url, other.token) for _ in range(3)]
         # Closing one makes room again (counted until the server sees the disconnect).
         await sockets.pop().ws.close()
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                sockets.append(await open_socket(url, chat.visitor.token))
-                break
-            except (AssertionError, ConnectionClosed):
-                assert time.monotonic() < deadline, "no room after a socket closed"
-                await asyncio.sleep(0.1)
+        sockets.append(await _open_once_room(url, chat.visitor.token))
         for socket in sockets + others:
             await socket.ws.close()
 
@@ -83,14 +88,7 @@ async def _address_cap(url: str) -> None:
             "too_many_sockets", 4429, "too_many_sockets"
         )
         await sockets[0].ws.close()
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                sockets[0] = await open_socket(url, visitors[4].token)
-                break
-            except (AssertionError, ConnectionClosed):
-                assert time.monotonic() < deadline, "no room after a socket closed"
-                await asyncio.sleep(0.1)
+        sockets[0] = await _open_once_room(url, visitors[4].token)
         for socket in sockets:
             await socket.ws.close()
 
