@@ -11,7 +11,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,18 +258,13 @@ class Factory:
 
 @pytest.fixture
 def app_factory(tmp_path: Path, database_url: str) -> Iterator[Any]:
-    clients: list[TestClient] = []
+    with ExitStack() as running:
 
-    def build(clock: Clock | None = None, **overrides: Any) -> TestClient:
-        app = create_app(make_settings(tmp_path, database_url, **overrides), clock=clock)
-        client = TestClient(app, raise_server_exceptions=True)
-        client.__enter__()
-        clients.append(client)
-        return client
+        def build(clock: Clock | None = None, **overrides: Any) -> TestClient:
+            app = create_app(make_settings(tmp_path, database_url, **overrides), clock=clock)
+            return running.enter_context(TestClient(app, raise_server_exceptions=True))
 
-    yield build
-    for client in clients:
-        client.__exit__(None, None, None)
+        yield build
 
 
 @pytest.fixture
