@@ -20,7 +20,7 @@ from frontdesk.settings import Settings
 from frontdesk.storage.database import open_database
 from tests.conftest import REDIS_URL, Factory, LimitsTime, require_service
 from tests.live import free_port
-from tests.realtime.live_api import TIMEOUT, Api, Session
+from tests.realtime.live_api import Session, api_on
 from tests.realtime.served import served, shared_env, two_served
 
 
@@ -232,7 +232,6 @@ async def _session_addresses(database_url: str) -> list[str]:
 
 
 async def _owner_and_project(url: str) -> tuple[Session, str]:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         owner = await api.agent()
         return owner, await api.project(owner)

@@ -77,6 +77,13 @@ class Api:
 
 
 @asynccontextmanager
+async def api_on(url: str, timeout: float = TIMEOUT) -> AsyncIterator[Api]:
+    """An Api on the server at ``url``, its client closed with the block."""
+    async with httpx.AsyncClient(base_url=url, timeout=timeout) as http:
+        yield Api(http)
+
+
+@asynccontextmanager
 async def two_apis(url_a: str, url_b: str) -> AsyncIterator[tuple[Api, Api]]:
     """An Api on each of two servers, their clients closed with the block."""
     async with (

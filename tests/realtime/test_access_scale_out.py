@@ -18,7 +18,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import REDIS_URL
-from tests.realtime.live_api import Api, Session, Socket, open_socket, two_apis
+from tests.realtime.live_api import Api, Session, Socket, api_on, open_socket, two_apis
 from tests.realtime.served import process_env, serving, shared_env, two_served
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -184,8 +184,7 @@ def test_two_workers_over_redis_share_sign_outs(tmp_path: Path, pg_schema: str) 
 
 
 async def _workers_share_sign_outs(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        api = Api(http)
+    async with api_on(url, timeout=10) as api:
         owner = await api.agent()
         pid = await api.project(owner)
         for _ in range(6):  # new connections each, accepted by either worker

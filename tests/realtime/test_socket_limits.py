@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import make_settings
 from tests.live import live_server
-from tests.realtime.live_api import TIMEOUT, Api, Socket, open_socket
+from tests.realtime.live_api import TIMEOUT, Socket, api_on, open_socket
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Any:
@@ -53,8 +52,7 @@ def test_one_session_holds_at_most_its_cap_of_sockets(tmp_path: Path) -> None:
 
 
 async def _session_cap(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         chat = await api.conversation("hello")
         sockets = [await open_socket(url, chat.visitor.token) for _ in range(3)]
         assert await _refused(url, chat.visitor.token) == (
@@ -78,8 +76,7 @@ def test_one_address_holds_at_most_its_cap_of_sockets(tmp_path: Path) -> None:
 
 
 async def _address_cap(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         chat = await api.conversation("hello")
         visitors = [await api.visitor(chat.project_id) for _ in range(5)]
         sockets = [await open_socket(url, v.token) for v in visitors[:4]]
@@ -105,8 +102,7 @@ def test_the_sockets_of_one_visitor_share_one_frame_budget(tmp_path: Path) -> No
 
 
 async def _typing_flood(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         chat = await api.conversation("hello")
         agent = await open_socket(url, chat.owner.token)
         await agent.subscribe(chat.messages_topic)

@@ -17,12 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from frontdesk.server import MAX_PIPELINED_REQUESTS
 from tests.health_probe import health_latencies, p99
-from tests.realtime.live_api import Api, open_socket
+from tests.realtime.live_api import api_on, open_socket
 from tests.realtime.served import CHEAP_HASHING, Served, process_env, start
 
 HEADER_TIMEOUT = 2.0
@@ -318,8 +317,7 @@ def test_a_websocket_outlives_the_header_deadline(server: Served) -> None:
 
 
 async def _websocket_outlives_deadline(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        api = Api(http)
+    async with api_on(url, timeout=10) as api:
         owner = await api.agent()
         project_id = await api.project(owner)
         dashboard = await open_socket(url, owner.token)
