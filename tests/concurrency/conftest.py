@@ -27,7 +27,6 @@ from tests.realtime.served import shared_env, two_served
 
 TIMEOUT = 30.0
 _ENV = {
-    "secret": "test-secret-" + "c" * 40,
     "check_responses": "true",
     "signin_rate_per_ip": "0",
     "signin_rate_per_project": "0",

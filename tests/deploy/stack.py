@@ -168,7 +168,6 @@ def deployment(tmp_path: Path, pg_schema: str, **settings: str) -> Iterator[Stac
     require_nginx()
     env = process_env(shared_env(
         pg_schema,
-        secret="test-secret-" + "d" * 40,
         # nginx connects from the loopback address: the one proxy to trust.
         trusted_proxies="127.0.0.1",
         http_max_connections_per_ip="0",

@@ -150,7 +150,7 @@ def served(tmp_path: Path, **env: str) -> Iterator[Served]:
     environment = process_env({
         "FRONTDESK_DATA_DIR": str(tmp_path / "data"),
         "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}",
-        "FRONTDESK_SECRET": "test-secret-" + "z" * 40,
+        "FRONTDESK_SECRET": TEST_SECRET,
         **CHEAP_HASHING,
         "FRONTDESK_LOG_LEVEL": "warning",
         **variables(env),
