@@ -11,6 +11,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
+@contextmanager
+def new_pg_schema() -> Iterator[str]:
     """A fresh PostgreSQL schema, dropped afterwards; yields a database URL selecting it."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     import asyncio
@@ -69,8 +70,17 @@ def pg_schema() -> Iterator[str]:
             await conn.close()
 
     asyncio.run(run(f"CREATE SCHEMA {schema}"))
-    yield f"{PG_URL}?search_path={schema}"
-    asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+    try:
+        yield f"{PG_URL}?search_path={schema}"
+    finally:
+        asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards; yields a database URL selecting it."""
+    with new_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -248,18 +258,13 @@ class Factory:
 
 @pytest.fixture
 def app_factory(tmp_path: Path, database_url: str) -> Iterator[Any]:
-    clients: list[TestClient] = []
+    with ExitStack() as running:
 
-    def build(clock: Clock | None = None, **overrides: Any) -> TestClient:
-        app = create_app(make_settings(tmp_path, database_url, **overrides), clock=clock)
-        client = TestClient(app, raise_server_exceptions=True)
-        client.__enter__()
-        clients.append(client)
-        return client
+        def build(clock: Clock | None = None, **overrides: Any) -> TestClient:
+            app = create_app(make_settings(tmp_path, database_url, **overrides), clock=clock)
+            return running.enter_context(TestClient(app, raise_server_exceptions=True))
 
-    yield build
-    for client in clients:
-        client.__exit__(None, None, None)
+        yield build
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import REDIS_URL, require_service
 from tests.live import free_port
+from tests.realtime.served import serving
 
 
 def _frontdesk(
@@ -181,39 +182,28 @@ def test_serve_keeps_the_secret_out_of_the_process_environment(
     tmp_path: Path, request: pytest.FixtureRequest, workers: int
 ) -> None:
     port = free_port()
-    env = _env(tmp_path, FRONTDESK_PORT=str(port), FRONTDESK_LOG_LEVEL="warning",
-               FRONTDESK_HTTP_MAX_HEADER_BYTES="4096")
+    env = _env(tmp_path, FRONTDESK_LOG_LEVEL="warning", FRONTDESK_HTTP_MAX_HEADER_BYTES="4096")
     if workers > 1:  # several processes share their events through Redis
         require_service("Redis", "127.0.0.1", 6379)
         env["FRONTDESK_DATABASE_URL"] = request.getfixturevalue("pg_schema")
         env["FRONTDESK_REDIS_URL"] = REDIS_URL
         env["FRONTDESK_REDIS_CHANNEL"] = f"frontdesk-test:{port}"
-    with (tmp_path / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk", "serve", "--workers", str(workers)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    try:
+    log = tmp_path / "serve.log"
+    with serving(env, log, "--workers", str(workers), port=port, probe="/health",
+                 timeout=60) as server:
         deadline = time.monotonic() + 60
-        healthy = False
-        while not (healthy and _worker_count(proc.pid) >= (workers if workers > 1 else 0)):
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-            try:
-                healthy = httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
-            except httpx.TransportError:
-                time.sleep(0.2)
+        while _worker_count(server.pid) < (workers if workers > 1 else 0):
+            assert server.process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
         # The secret was generated at first start and kept in the data dir, not the environment.
         secret = (tmp_path / "data" / "secret.key").read_text().strip().encode()
         environments = {pid: Path(f"/proc/{pid}/environ").read_bytes()
-                        for pid in _process_tree(proc.pid)}
+                        for pid in _process_tree(server.pid)}
         assert len(environments) >= 1 + (workers if workers > 1 else 0)
         assert all(secret not in environ for environ in environments.values())
         assert all(b"FRONTDESK_SECRET=" not in environ for environ in environments.values())
         # The serving processes still read the rest of their settings from the environment.
         for _ in range(4):  # new connections, so that more than one worker is likely asked
-            r = httpx.get(f"http://127.0.0.1:{port}/health", headers={"X-Big": "a" * 5000})
+            r = httpx.get(server.url + "/health", headers={"X-Big": "a" * 5000})
             assert (r.status_code, r.json()["code"]) == (431, "headers_too_large")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)

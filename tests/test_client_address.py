@@ -4,6 +4,7 @@ right, believed only from a trusted peer."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -117,19 +118,16 @@ def test_a_bad_trusted_proxies_setting_fails_at_start() -> None:
 @pytest.fixture
 def behind_proxy(tmp_path: Path, database_url: str) -> Iterator[Any]:
     """A client calling through a proxy at 10.0.0.1 that frontdesk trusts."""
-    clients: list[TestClient] = []
+    with ExitStack() as running:
 
-    def build(**overrides: Any) -> TestClient:
-        settings = make_settings(tmp_path, database_url, trusted_proxies="10.0.0.0/8",
-                                 **overrides)
-        client = TestClient(create_app(settings), client=("10.0.0.1", 40000))
-        client.__enter__()
-        clients.append(client)
-        return client
+        def build(**overrides: Any) -> TestClient:
+            settings = make_settings(tmp_path, database_url, trusted_proxies="10.0.0.0/8",
+                                     **overrides)
+            return running.enter_context(
+                TestClient(create_app(settings), client=("10.0.0.1", 40000))
+            )
 
-    yield build
-    for client in clients:
-        client.__exit__(None, None, None)
+        yield build
 
 
 def test_the_forwarded_address_is_limited_and_audited(behind_proxy: Any) -> None:

@@ -83,14 +83,19 @@ def test_export_holds_the_contacts_data(make: Factory) -> None:
     assert denied.status_code == 403
 
 
-def test_retention_erases_idle_anonymous_contacts_only(app_factory: Any) -> None:
+def _retaining_30_days(app_factory: Any) -> tuple[FakeClock, Factory, Project]:
+    """A fake clock, and an app on it with a project that keeps anonymous contacts 30 days."""
     clock = FakeClock()
-    client = app_factory(clock=clock, agent_token_ttl=90 * DAY)
-    make = Factory(client)
+    make = Factory(app_factory(clock=clock, agent_token_ttl=90 * DAY))
     project = make.project()
     r = make.client.put(f"/projects/{project.id}", headers=project.owner.headers,
                         json={"settings": {"anonymous_retention_days": 30}})
     assert r.status_code == 200
+    return clock, make, project
+
+
+def test_retention_erases_idle_anonymous_contacts_only(app_factory: Any) -> None:
+    clock, make, project = _retaining_30_days(app_factory)
     idle = make.visitor(project)
     idle_rid = converse(make, project, idle)
     known = make.visitor(project, authenticated=True,
@@ -101,7 +106,7 @@ def test_retention_erases_idle_anonymous_contacts_only(app_factory: Any) -> None
     converse(make, project, active)
     clock.advance(11 * DAY)  # idle: 31 days; active: 11 days
 
-    counts = client.portal.call(do_apply_retention, client.app.state.services)
+    counts = make.client.portal.call(do_apply_retention, make.client.app.state.services)
     assert counts["leads"] == 1 and counts["requests"] == 1
     owner = project.owner.headers
     assert make.client.get(f"/{project.id}/requests/{idle_rid}", headers=owner
@@ -191,13 +196,7 @@ def test_erasing_the_emptied_anonymous_contact_keeps_the_merged_history(make: Fa
 
 
 def test_retention_leaves_an_anonymous_contact_a_live_merge_joined(app_factory: Any) -> None:
-    clock = FakeClock()
-    client = app_factory(clock=clock, agent_token_ttl=90 * DAY)
-    make = Factory(client)
-    project = make.project()
-    r = make.client.put(f"/projects/{project.id}", headers=project.owner.headers,
-                        json={"settings": {"anonymous_retention_days": 30}})
-    assert r.status_code == 200
+    clock, make, project = _retaining_30_days(app_factory)
     anonymous = make.visitor(project)
     rid = converse(make, project, anonymous)
     jo, merge_id = merge_into_customer(make, project, anonymous, "jo",
@@ -206,7 +205,7 @@ def test_retention_leaves_an_anonymous_contact_a_live_merge_joined(app_factory: 
     converse(make, project, bystander)
     clock.advance(31 * DAY)
 
-    counts = client.portal.call(do_apply_retention, client.app.state.services)
+    counts = make.client.portal.call(do_apply_retention, make.client.app.state.services)
     assert (counts["leads"], counts["requests"]) == (1, 1)
     owner = project.owner.headers
     assert make.client.get(f"/{project.id}/leads/{bystander.id}", headers=owner

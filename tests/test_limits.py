@@ -20,8 +20,8 @@ from frontdesk.settings import Settings
 from frontdesk.storage.database import open_database
 from tests.conftest import REDIS_URL, Factory, LimitsTime, require_service
 from tests.live import free_port
-from tests.realtime.live_api import TIMEOUT, Api, Session
-from tests.realtime.served import served
+from tests.realtime.live_api import Session, api_on
+from tests.realtime.served import served, shared_env, two_served
 
 
 def test_a_limit_allows_its_rate_in_any_moving_minute(limits_time: LimitsTime) -> None:
@@ -187,17 +187,8 @@ def test_a_served_process_ignores_forwarding_headers_from_an_untrusted_peer(
 def two_processes(tmp_path: Path, pg_schema: str) -> Iterator[tuple[str, str]]:
     """Two ``frontdesk serve`` processes on one database and one Redis, trusting 127.0.0.1
     (the test) as their proxy, five anonymous sign-ins a minute per client address."""
-    require_service("Redis", "127.0.0.1", 6379)
-    env = {
-        "database_url": pg_schema,
-        "redis_url": REDIS_URL,
-        "redis_channel": "frontdesk-test:" + uuid.uuid4().hex,
-        "trusted_proxies": "127.0.0.1",
-        "signin_rate_per_ip": "5",
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with served(tmp_path / "a", **env) as first, served(tmp_path / "b", **env) as second:
+    env = shared_env(pg_schema, trusted_proxies="127.0.0.1", signin_rate_per_ip="5")
+    with two_served(tmp_path, env) as (first, second):
         yield first.url, second.url
 
 
@@ -241,7 +232,6 @@ async def _session_addresses(database_url: str) -> list[str]:
 
 
 async def _owner_and_project(url: str) -> tuple[Session, str]:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         owner = await api.agent()
         return owner, await api.project(owner)

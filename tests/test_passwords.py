@@ -7,6 +7,7 @@ import asyncio
 import base64
 import threading
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +52,13 @@ def clock() -> FakeClock:
 def build(
     tmp_path: Path, database_url: str, clock: FakeClock
 ) -> Iterator[Any]:
-    clients: list[TestClient] = []
+    with ExitStack() as running:
 
-    def start(**overrides: Any) -> TestClient:
-        app = create_app(make_settings(tmp_path, database_url, **overrides), clock=clock)
-        client = TestClient(PeerFromHeader(app))
-        client.__enter__()
-        clients.append(client)
-        return client
+        def start(**overrides: Any) -> TestClient:
+            app = create_app(make_settings(tmp_path, database_url, **overrides), clock=clock)
+            return running.enter_context(TestClient(PeerFromHeader(app)))
 
-    yield start
-    for client in clients:
-        client.__exit__(None, None, None)
+        yield start
 
 
 @pytest.fixture

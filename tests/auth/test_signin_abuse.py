@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import REDIS_URL, Factory, Project, make_settings, require_service
+from tests.conftest import Factory, Project, make_settings
 from tests.live import LiveServer, live_server
-from tests.realtime.test_scale_out import _serve as serve_process
+from tests.realtime.served import shared_env, two_served
 from tests.security.conftest import raw_jwt
 
 SIGN_IN = "/auth/signinWithCustomToken"
@@ -188,19 +187,8 @@ def test_concurrent_refusals_count_on_one_row(make: Factory, server: LiveServer)
 def test_a_flood_across_two_server_processes_stays_two_rows(
     tmp_path: Path, pg_schema: str
 ) -> None:
-    require_service("Redis", "127.0.0.1", 6379)
-    env = {
-        "FRONTDESK_DATABASE_URL": pg_schema,
-        "FRONTDESK_REDIS_URL": REDIS_URL,
-        "FRONTDESK_REDIS_CHANNEL": "frontdesk-test:" + uuid.uuid4().hex,
-        "FRONTDESK_SECRET": "test-secret-" + "y" * 40,
-        "FRONTDESK_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
-        "FRONTDESK_LOG_LEVEL": "warning",
-    }
-    first, url_a = serve_process(tmp_path, "a", env)  # migrates the schema
-    second, url_b = serve_process(tmp_path, "b", env)
-    try:
+    with two_served(tmp_path, shared_env(pg_schema)) as (first, second):
+        url_a, url_b = first.url, second.url
         with httpx.Client(base_url=url_a, timeout=30) as http:
             make = Factory(http)  # type: ignore[arg-type]
             project = make.project()
@@ -221,7 +209,3 @@ def test_a_flood_across_two_server_processes_stays_two_rows(
             assert refused == 10 and statuses.count(429) == 90
             rows = sorted((e["code"], e["occurrences"]) for e in _failures(make, project))
             assert rows == [("bad_signature", refused), ("rate_limited", 100 - refused)]
-    finally:
-        for process in (second, first):
-            process.terminate()
-            process.wait(timeout=10)

@@ -86,6 +86,17 @@ def authenticated_visitor(api: httpx.Client, demo: Demo, **claims: Any) -> RestV
     return RestVisitor(api, demo.project_id, r.json()["token"], r.json()["user"]["_id"])
 
 
+def sign_in_merging(
+    api: httpx.Client, demo: Demo, anonymous: RestVisitor, **claims: Any
+) -> httpx.Response:
+    """The customer of ``claims`` signs in from ``anonymous``'s widget, merging it."""
+    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, **claims)
+    merged = api.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert merged.json()["merge"]["merged"] is True
+    return merged
+
+
 def has_websocket(server: LiveServer) -> bool:
     return any(getattr(route, "path", None) == "/ws" for route in server.app.routes)
 
@@ -488,11 +499,7 @@ def test_contact_sessions_merges_and_the_audit_log(
 ) -> None:
     anonymous = anonymous_visitor(api, demo)
     anonymous.open_conversation("asked before logging in")
-    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, _id="kim",
-                                firstname="Kim", email="kim@shop.test")
-    merged = api.post("/auth/signinWithCustomToken", headers={
-        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
-    assert merged.json()["merge"]["merged"] is True
+    sign_in_merging(api, demo, anonymous, _id="kim", firstname="Kim", email="kim@shop.test")
     second = authenticated_visitor(api, demo, _id="kim", firstname="Kim", email="kim@shop.test")
     forged = sign_customer_token(demo.project_id, "guessed-" + "x" * 60, _id="kim")
     for _ in range(3):
@@ -533,11 +540,7 @@ def test_a_customer_named_support_team_is_drawn_as_the_visitor(
     # signed-in one); the side of each comes from the server's record, not from a name.
     anonymous = anonymous_visitor(api, demo)
     rid = anonymous.open_conversation("asked as a guest")
-    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, _id="lou",
-                                firstname="Support Team")
-    merged = api.post("/auth/signinWithCustomToken", headers={
-        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
-    assert merged.json()["merge"]["merged"] is True
+    merged = sign_in_merging(api, demo, anonymous, _id="lou", firstname="Support Team")
     customer = RestVisitor(api, demo.project_id, merged.json()["token"], "lou")
     customer.say(rid, "signed in now, still waiting")
     agent = api.post("/auth/signin", json={"email": demo.email, "password": demo.password})
@@ -561,11 +564,7 @@ def test_a_merge_whose_anonymous_contact_was_erased_stays_on_the_contact(
 ) -> None:
     anonymous = anonymous_visitor(api, demo)
     anonymous.open_conversation("asked before the erasure")
-    token = sign_customer_token(demo.project_id, demo.secret, kid=demo.kid, _id="max",
-                                firstname="Max")
-    merged = api.post("/auth/signinWithCustomToken", headers={
-        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
-    assert merged.json()["merge"]["merged"] is True
+    sign_in_merging(api, demo, anonymous, _id="max", firstname="Max")
     agent = api.post("/auth/signin", json={"email": demo.email, "password": demo.password})
     erased = api.delete(f"/{demo.project_id}/leads/{anonymous.id}",
                         headers={"Authorization": agent.json()["token"]})

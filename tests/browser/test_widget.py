@@ -95,6 +95,16 @@ def start_conversation(page: Page, text: str) -> None:
     send(page, text)
 
 
+def demo_conversation(server: LiveServer, new_page: Any, text: str) -> Page:
+    """A desktop-sized page of the demo shop whose visitor opened the widget and started a
+    conversation with ``text``."""
+    page: Page = new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/demo/")
+    open_widget(page)
+    start_conversation(page, text)
+    return page
+
+
 def open_rid(page: Page) -> str:
     """The id of the conversation the visitor is in, as the server knows it."""
     rid: str = page.evaluate(
@@ -174,10 +184,7 @@ def test_live_reply_badge_untrusted_text_and_rating_on_a_phone(
 def test_demo_login_authenticates_and_logout_forgets_the_visitor(
     server: LiveServer, new_page: Any, agent: DemoAgent
 ) -> None:
-    page = new_page(viewport={"width": 1280, "height": 800})
-    page.goto(server.url + "/demo/")
-    open_widget(page)
-    start_conversation(page, "Just browsing, anonymously")
+    page = demo_conversation(server, new_page, "Just browsing, anonymously")
     anonymous = widget_user(page)
 
     page.get_by_role("button", name="Log in").click()
@@ -265,10 +272,7 @@ def test_after_logging_in_the_visitors_earlier_messages_stay_its_own(
 ) -> None:
     # The merged conversation holds messages of the anonymous id and of the customer's: both
     # are the visitor's (the server's senderKind), the agent's reply is not.
-    page = new_page(viewport={"width": 1280, "height": 800})
-    page.goto(server.url + "/demo/")
-    open_widget(page)
-    start_conversation(page, "Asked before logging in")
+    page = demo_conversation(server, new_page, "Asked before logging in")
     rid = open_rid(page)
     agent.reply(rid, "Happy to help")
     page.get_by_role("button", name="Log in").click()

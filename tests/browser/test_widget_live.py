@@ -16,7 +16,14 @@ from playwright.sync_api import Page, WebSocketRoute, expect
 from websockets.sync.client import connect
 
 from tests.browser.conftest import SocketFrames, screenshot
-from tests.browser.test_widget import DemoAgent, agent, open_rid, open_widget, start_conversation
+from tests.browser.test_widget import (
+    DemoAgent,
+    agent,
+    demo_conversation,
+    open_rid,
+    open_widget,
+    start_conversation,
+)
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -185,10 +192,7 @@ def test_where_no_socket_opens_the_widget_polls(
 def test_a_project_closed_to_anonymous_visitors_signs_the_open_widget_out(
     server: LiveServer, new_page: Any, agent: DemoAgent
 ) -> None:
-    page = new_page(viewport={"width": 1280, "height": 800})
-    page.goto(server.url + "/demo/")
-    open_widget(page)
-    start_conversation(page, "Is the shop open on Sunday?")
+    page = demo_conversation(server, new_page, "Is the shop open on Sunday?")
     expect_live(page)
     sockets: list[Any] = []
     page.on("websocket", lambda socket: sockets.append(socket))

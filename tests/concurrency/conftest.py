@@ -20,13 +20,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PG_URL, REDIS_URL, require_service, sign_customer_token
+from tests.conftest import new_pg_schema, sign_customer_token
+from tests.realtime import live_api
 from tests.realtime.live_api import Session
-from tests.realtime.served import served
+from tests.realtime.served import shared_env, two_served
 
 TIMEOUT = 30.0
 _ENV = {
-    "secret": "test-secret-" + "c" * 40,
     "check_responses": "true",
     "signin_rate_per_ip": "0",
     "signin_rate_per_project": "0",
@@ -67,59 +67,30 @@ class Cluster:
         asyncio.run(main())
 
 
-def _pg_schema() -> Iterator[str]:
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    import asyncpg
-
-    schema = "t_" + uuid.uuid4().hex[:16]
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(PG_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_URL}?search_path={schema}"
-    finally:
-        asyncio.run(run(f"DROP SCHEMA {schema} CASCADE"))
-
-
 @pytest.fixture(scope="package", params=["sqlite", "postgresql"])
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     Cluster
 ]:
     """Two server processes sharing one database (a SQLite file or a PostgreSQL schema) and
     Redis: competing commands run in different processes, on different connections."""
-    require_service("Redis", "127.0.0.1", 6379)
     tmp_path: Path = tmp_path_factory.mktemp("cluster")
     if request.param == "sqlite":
         yield from _two_servers(request.param, tmp_path, f"sqlite:///{tmp_path / 'fd.db'}")
     else:
-        for url in _pg_schema():
+        with new_pg_schema() as url:
             yield from _two_servers(request.param, tmp_path, url)
 
 
 def _two_servers(backend: str, tmp_path: Path, database_url: str) -> Iterator[Cluster]:
-    env = {
-        **_ENV,
-        "database_url": database_url,
-        "redis_url": REDIS_URL,
-        "redis_channel": "frontdesk-test:" + uuid.uuid4().hex,
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
     # The first server migrates the schema before the second starts.
-    with served(tmp_path / "a", **env) as first, served(tmp_path / "b", **env) as second:
+    with two_served(tmp_path, shared_env(database_url, **_ENV)) as (first, second):
         yield Cluster(backend, [first.url, second.url])
     for server in (first, second):  # an unexpected failure answers 500 and is logged
         log = server.log.read_text()
         assert "Traceback" not in log, log[-5000:]
 
 
-class Api:
+class Api(live_api.Api):
     """REST calls spread round-robin over the cluster's servers."""
 
     def __init__(self, clients: list[httpx.AsyncClient], urls: list[str]) -> None:
@@ -140,24 +111,9 @@ class Api:
         assert r.status_code == 200, (method, path, r.status_code, r.text)
         return r.json()
 
-    async def agent(self) -> Session:
-        email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
-        creds = {"email": email, "password": "correct horse 1"}
-        await self.call("POST", "/auth/signup", json={**creds, "firstname": "Ada"})
-        body = await self.call("POST", "/auth/signin", json=creds)
-        return Session(body["token"], body["user"]["_id"], email)
-
-    async def project(self, owner: Session) -> str:
-        body = await self.call("POST", "/projects", owner.token, json={"name": "Acme"})
-        return str(body["_id"])
-
     async def secret(self, owner: Session, project_id: str) -> str:
         key = await self.call("POST", f"/{project_id}/keys/generate", owner.token)
         return str(key["jwtSecret"])
-
-    async def visitor(self, project_id: str) -> Session:
-        body = await self.call("POST", "/auth/signinAnonymously", json={"id_project": project_id})
-        return Session(body["token"], body["user"]["_id"])
 
     async def customer_signin(
         self, project_id: str, secret: str, customer_id: str, *, anonymous: str | None = None
@@ -166,11 +122,6 @@ class Api:
         headers = {"X-Frontdesk-Anonymous-Token": anonymous} if anonymous else {}
         return await self.raw(
             "POST", "/auth/signinWithCustomToken", "JWT " + token, headers=headers
-        )
-
-    async def send(self, session: Session, project_id: str, rid: str, text: str) -> Any:
-        return await self.call(
-            "POST", f"/{project_id}/requests/{rid}/messages", session.token, json={"text": text}
         )
 
 

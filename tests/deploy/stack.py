@@ -9,9 +9,7 @@ import re
 import signal
 import ssl
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +19,10 @@ import httpx
 import pytest
 import trustme
 
-from tests.conftest import IN_CI, REDIS_URL, require_service
+from tests.conftest import IN_CI
 from tests.live import free_port
+from tests.realtime.served import Served, process_env, shared_env
+from tests.realtime.served import start as start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX = "/usr/sbin/nginx"
@@ -46,42 +46,25 @@ class Process:
     port: int
     env: dict[str, str]
     log: Path
-    popen: subprocess.Popen[bytes] | None = None
+    served: Served | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "frontdesk", "serve", "--port", str(self.port)],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while True:  # wait for the port to answer, within a bound
-            if self.popen.poll() is not None:
-                raise RuntimeError(self.log.read_text())
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.popen.kill()
-                raise RuntimeError("server did not start:\n" + self.log.read_text())
-            time.sleep(0.1)
+        self.served = start_server(self.env, self.log, port=self.port, probe="/health", append=True)
 
     def terminate(self) -> int:
         """SIGTERM, as systemd and container runtimes stop a process; its exit status."""
-        assert self.popen is not None
-        self.popen.send_signal(signal.SIGTERM)
-        return self.popen.wait(timeout=60)
+        assert self.served is not None
+        self.served.process.send_signal(signal.SIGTERM)
+        return self.served.process.wait(timeout=60)
 
     def kill(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(timeout=10)
+        if self.served is not None and self.served.process.poll() is None:
+            self.served.process.kill()
+            self.served.process.wait(timeout=10)
 
 
 @dataclass
@@ -183,21 +166,13 @@ def deployment(tmp_path: Path, pg_schema: str, **settings: str) -> Iterator[Stac
     """nginx in front of two frontdesk processes on ``pg_schema`` and Redis; ``settings`` are
     FRONTDESK_* overrides (lower-case names) for both processes."""
     require_nginx()
-    require_service("Redis", "127.0.0.1", 6379)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")},
-        "FRONTDESK_DATABASE_URL": pg_schema,
-        "FRONTDESK_REDIS_URL": REDIS_URL,
-        "FRONTDESK_REDIS_CHANNEL": "frontdesk-test:" + uuid.uuid4().hex,
-        "FRONTDESK_SECRET": "test-secret-" + "d" * 40,
-        "FRONTDESK_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
-        "FRONTDESK_LOG_LEVEL": "warning",
+    env = process_env(shared_env(
+        pg_schema,
         # nginx connects from the loopback address: the one proxy to trust.
-        "FRONTDESK_TRUSTED_PROXIES": "127.0.0.1",
-        "FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP": "0",
-        **{"FRONTDESK_" + name.upper(): value for name, value in settings.items()},
-    }
+        trusted_proxies="127.0.0.1",
+        http_max_connections_per_ip="0",
+        **settings,
+    ), clean=True)
     authority = trustme.CA()
     issued = authority.issue_cert("127.0.0.1", "localhost")
     cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
@@ -226,9 +201,5 @@ def deployment(tmp_path: Path, pg_schema: str, **settings: str) -> Iterator[Stac
             yield Stack(url, f"http://127.0.0.1:{http_port}", processes, context, logs)
     finally:
         for process in processes:
-            if process.popen is not None and process.popen.poll() is None:
-                process.popen.terminate()
-                try:
-                    process.popen.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            if process.served is not None:
+                process.served.stop()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -72,6 +74,23 @@ class Api:
     async def send(self, session: Session, project_id: str, rid: str, text: str) -> Any:
         path = f"/{project_id}/requests/{rid}/messages"
         return await self.call("POST", path, session.token, json={"text": text})
+
+
+@asynccontextmanager
+async def api_on(url: str, timeout: float = TIMEOUT) -> AsyncIterator[Api]:
+    """An Api on the server at ``url``, its client closed with the block."""
+    async with httpx.AsyncClient(base_url=url, timeout=timeout) as http:
+        yield Api(http)
+
+
+@asynccontextmanager
+async def two_apis(url_a: str, url_b: str) -> AsyncIterator[tuple[Api, Api]]:
+    """An Api on each of two servers, their clients closed with the block."""
+    async with (
+        httpx.AsyncClient(base_url=url_a, timeout=TIMEOUT) as a,
+        httpx.AsyncClient(base_url=url_b, timeout=TIMEOUT) as b,
+    ):
+        yield Api(a), Api(b)
 
 
 class Socket:

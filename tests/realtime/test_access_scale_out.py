@@ -5,10 +5,6 @@ Redis subscription was down."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,10 +17,9 @@ import pytest
 import redis
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import REDIS_URL, require_service
-from tests.live import free_port
-from tests.realtime.live_api import Api, Session, Socket, open_socket
-from tests.realtime.test_scale_out import _serve
+from tests.conftest import REDIS_URL
+from tests.realtime.live_api import Api, Session, Socket, api_on, open_socket, two_apis
+from tests.realtime.served import process_env, serving, shared_env, two_served
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -42,28 +37,9 @@ class Servers:
 
 @pytest.fixture
 def servers(tmp_path: Path, pg_schema: str) -> Iterator[Servers]:
-    require_service("Redis", "127.0.0.1", 6379)
-    env = {
-        "FRONTDESK_DATABASE_URL": pg_schema,
-        "FRONTDESK_REDIS_URL": REDIS_URL,
-        "FRONTDESK_REDIS_CHANNEL": "frontdesk-test:" + uuid.uuid4().hex,
-        "FRONTDESK_REDIS_RESUBSCRIBE_DELAY": str(RESUBSCRIBE_DELAY),
-        "FRONTDESK_SECRET": "test-secret-" + "y" * 40,
-        "FRONTDESK_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
-        "FRONTDESK_LOG_LEVEL": "warning",
-    }
-    first, url_a = _serve(tmp_path, "a", env)  # migrates the schema
-    try:
-        second, url_b = _serve(tmp_path, "b", env)
-        try:
-            yield Servers(url_a, first.pid, url_b)
-        finally:
-            second.terminate()
-            second.wait(timeout=10)
-    finally:
-        first.terminate()
-        first.wait(timeout=10)
+    env = shared_env(pg_schema, redis_resubscribe_delay=str(RESUBSCRIBE_DELAY))
+    with two_served(tmp_path, env) as (first, second):
+        yield Servers(first.url, first.pid, second.url)
 
 
 async def _closed(socket: Socket, timeout: float = 10) -> tuple[int, str]:
@@ -83,11 +59,7 @@ def test_a_reverted_merge_reaches_the_visitors_socket_on_another_process(
 
 
 async def _merge_reverted(servers: Servers) -> None:
-    async with (
-        httpx.AsyncClient(base_url=servers.url_a, timeout=10) as a,
-        httpx.AsyncClient(base_url=servers.url_b, timeout=10) as b,
-    ):
-        api_a, api_b = Api(a), Api(b)
+    async with two_apis(servers.url_a, servers.url_b) as (api_a, api_b):
         owner = await api_b.agent()
         pid = await api_b.project(owner)
         key = await api_b.call("POST", f"/{pid}/keys/generate", owner.token)
@@ -99,7 +71,7 @@ async def _merge_reverted(servers: Servers) -> None:
              "iat": int(time.time()), "exp": int(time.time()) + 600},
             key["jwtSecret"], algorithm="HS256", headers={"kid": key["kid"]},
         )
-        signed_in = await a.post("/auth/signinWithCustomToken", headers={
+        signed_in = await api_a.http.post("/auth/signinWithCustomToken", headers={
             "Authorization": "JWT " + customer, "X-Frontdesk-Anonymous-Token": anonymous.token,
         })
         assert signed_in.status_code == 200, signed_in.text
@@ -132,11 +104,7 @@ def test_requiring_authenticated_visitors_closes_anonymous_sockets_on_every_proc
 
 
 async def _policy_switched(servers: Servers) -> None:
-    async with (
-        httpx.AsyncClient(base_url=servers.url_a, timeout=10) as a,
-        httpx.AsyncClient(base_url=servers.url_b, timeout=10) as b,
-    ):
-        api_a, api_b = Api(a), Api(b)
+    async with two_apis(servers.url_a, servers.url_b) as (api_a, api_b):
         owner = await api_b.agent()
         pid = await api_b.project(owner)
         sockets = []
@@ -207,44 +175,16 @@ async def _missed_sign_out(servers: Servers) -> None:
 def test_two_workers_over_redis_share_sign_outs(tmp_path: Path, pg_schema: str) -> None:
     """``serve --workers 2`` is allowed with Redis, and then a sign-out made on either worker
     closes sockets and refuses REST calls on both at once, session cache or not."""
-    require_service("Redis", "127.0.0.1", 6379)
-    port = free_port()
-    env = {
-        **os.environ,
+    env = process_env({
         "FRONTDESK_DATA_DIR": str(tmp_path / "data"),
-        "FRONTDESK_DATABASE_URL": pg_schema,
-        "FRONTDESK_REDIS_URL": REDIS_URL,
-        "FRONTDESK_REDIS_CHANNEL": "frontdesk-test:" + uuid.uuid4().hex,
-        "FRONTDESK_SECRET": "test-secret-" + "y" * 40,
-        "FRONTDESK_LOG_LEVEL": "warning",
-        "FRONTDESK_SIGNIN_RATE_PER_IP": "0",
-    }
-    with (tmp_path / "workers.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk", "serve", "--workers", "2", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, (tmp_path / "workers.log").read_text()
-            try:
-                if httpx.get(url + "/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, (tmp_path / "workers.log").read_text()
-            time.sleep(0.1)
-        asyncio.run(_workers_share_sign_outs(url))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
+        **shared_env(pg_schema, signin_rate_per_ip="0"),
+    })
+    with serving(env, tmp_path / "workers.log", "--workers", "2", start_new_session=True) as server:
+        asyncio.run(_workers_share_sign_outs(server.url))
 
 
 async def _workers_share_sign_outs(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        api = Api(http)
+    async with api_on(url, timeout=10) as api:
         owner = await api.agent()
         pid = await api.project(owner)
         for _ in range(6):  # new connections each, accepted by either worker

@@ -6,11 +6,9 @@ import asyncio
 import time
 from pathlib import Path
 
-import httpx
-
 from tests.conftest import make_settings
 from tests.live import live_server
-from tests.realtime.live_api import Api, open_socket
+from tests.realtime.live_api import api_on, open_socket
 from tests.realtime.rawsocket import RawSocket
 
 
@@ -21,8 +19,7 @@ def test_a_visitor_that_drops_its_socket_misses_nothing(tmp_path: Path) -> None:
 
 
 async def _drop_and_resume(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        api = Api(http)
+    async with api_on(url, timeout=10) as api:
         chat = await api.conversation("0")
         owner, pid, visitor, rid = chat.owner, chat.project_id, chat.visitor, chat.request_id
         topic = chat.messages_topic
@@ -69,8 +66,7 @@ def test_a_client_that_stops_reading_holds_up_nobody(tmp_path: Path) -> None:
 async def _stalled_reader(url: str) -> None:
     # Enough to overflow what the kernels buffer on loopback (4 MiB) behind a stalled reader.
     posts = 250
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        api = Api(http)
+    async with api_on(url, timeout=10) as api:
         chat = await api.conversation("help")
         owner, pid, visitor, rid = chat.owner, chat.project_id, chat.visitor, chat.request_id
         topic = chat.messages_topic

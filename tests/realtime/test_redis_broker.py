@@ -31,10 +31,7 @@ async def _round_trip() -> None:
     sender, receiver = RedisBroker(REDIS_URL, channel), RedisBroker(REDIS_URL, channel)
     got: asyncio.Queue[Event] = asyncio.Queue()
 
-    async def listen(event: Event) -> None:
-        await got.put(event)
-
-    receiver.subscribe(listen)
+    receiver.subscribe(got.put)
     await sender.start()
     await receiver.start()
     try:
@@ -70,14 +67,8 @@ async def _drop_and_return() -> None:
     links: asyncio.Queue[bool] = asyncio.Queue()
     got: asyncio.Queue[Event] = asyncio.Queue()
 
-    async def watch(linked: bool) -> None:
-        await links.put(linked)
-
-    async def listen(event: Event) -> None:
-        await got.put(event)
-
-    broker.watch_link(watch)
-    broker.subscribe(listen)
+    broker.watch_link(links.put)
+    broker.subscribe(got.put)
     await broker.start()
     admin = redis.Redis.from_url(REDIS_URL, decode_responses=True)
     try:
@@ -150,18 +141,9 @@ async def _outage() -> None:
     there: asyncio.Queue[Event] = asyncio.Queue()
     links: asyncio.Queue[bool] = asyncio.Queue()
 
-    async def watch(linked: bool) -> None:
-        await links.put(linked)
-
-    async def hear_here(event: Event) -> None:
-        await here.put(event)
-
-    async def hear_there(event: Event) -> None:
-        await there.put(event)
-
-    cut_off.subscribe(hear_here)
-    cut_off.watch_link(watch)
-    other.subscribe(hear_there)
+    cut_off.subscribe(here.put)
+    cut_off.watch_link(links.put)
+    other.subscribe(there.put)
     await cut_off.start()
     await other.start()
     try:

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import make_settings
 from tests.live import live_server
-from tests.realtime.live_api import TIMEOUT, Api, Socket, open_socket
+from tests.realtime.live_api import TIMEOUT, Socket, api_on, open_socket
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Any:
@@ -35,14 +34,25 @@ async def _refused(url: str, token: str) -> tuple[str, int, str]:
         return error["code"], closed.rcvd.code, closed.rcvd.reason
 
 
+async def _open_once_room(url: str, token: str) -> Socket:
+    """A socket opened as soon as the server has room for it again (it counts a closed one
+    until it sees the disconnect)."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            return await open_socket(url, token)
+        except (AssertionError, ConnectionClosed):
+            assert time.monotonic() < deadline, "no room after a socket closed"
+            await asyncio.sleep(0.1)
+
+
 def test_one_session_holds_at_most_its_cap_of_sockets(tmp_path: Path) -> None:
     with live_server(_settings(tmp_path, ws_sockets_per_session=3)) as server:
         asyncio.run(_session_cap(server.url))
 
 
 async def _session_cap(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         chat = await api.conversation("hello")
         sockets = [await open_socket(url, chat.visitor.token) for _ in range(3)]
         assert await _refused(url, chat.visitor.token) == (
@@ -54,14 +64,7 @@ async def _session_cap(url: str) -> None:
         others = [await open_socket(url, other.token) for _ in range(3)]
         # Closing one makes room again (counted until the server sees the disconnect).
         await sockets.pop().ws.close()
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                sockets.append(await open_socket(url, chat.visitor.token))
-                break
-            except (AssertionError, ConnectionClosed):
-                assert time.monotonic() < deadline, "no room after a socket closed"
-                await asyncio.sleep(0.1)
+        sockets.append(await _open_once_room(url, chat.visitor.token))
         for socket in sockets + others:
             await socket.ws.close()
 
@@ -73,8 +76,7 @@ def test_one_address_holds_at_most_its_cap_of_sockets(tmp_path: Path) -> None:
 
 
 async def _address_cap(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         chat = await api.conversation("hello")
         visitors = [await api.visitor(chat.project_id) for _ in range(5)]
         sockets = [await open_socket(url, v.token) for v in visitors[:4]]
@@ -83,14 +85,7 @@ async def _address_cap(url: str) -> None:
             "too_many_sockets", 4429, "too_many_sockets"
         )
         await sockets[0].ws.close()
-        deadline = time.monotonic() + TIMEOUT
-        while True:
-            try:
-                sockets[0] = await open_socket(url, visitors[4].token)
-                break
-            except (AssertionError, ConnectionClosed):
-                assert time.monotonic() < deadline, "no room after a socket closed"
-                await asyncio.sleep(0.1)
+        sockets[0] = await _open_once_room(url, visitors[4].token)
         for socket in sockets:
             await socket.ws.close()
 
@@ -107,8 +102,7 @@ def test_the_sockets_of_one_visitor_share_one_frame_budget(tmp_path: Path) -> No
 
 
 async def _typing_flood(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
         chat = await api.conversation("hello")
         agent = await open_socket(url, chat.owner.token)
         await agent.subscribe(chat.messages_topic)

@@ -10,12 +10,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import make_settings
 from tests.live import live_server
-from tests.realtime.live_api import Api, Session, open_socket
+from tests.realtime.live_api import Api, Session, open_socket, two_apis
 from tests.realtime.test_scale_out import two_servers  # noqa: F401 (a fixture)
 
 NOTE = "agents-only-note-9d41"
@@ -42,11 +41,7 @@ def _assert_visitor_view(request: dict[str, Any]) -> None:
 
 
 async def _notes_stay_with_agents(visitor_url: str, agent_url: str) -> None:
-    async with (
-        httpx.AsyncClient(base_url=visitor_url, timeout=10) as v,
-        httpx.AsyncClient(base_url=agent_url, timeout=10) as a,
-    ):
-        widget_api, dashboard_api = Api(v), Api(a)
+    async with two_apis(visitor_url, agent_url) as (widget_api, dashboard_api):
         owner = await dashboard_api.agent()
         pid = await dashboard_api.project(owner)
         visitor = await widget_api.visitor(pid)

@@ -8,10 +8,9 @@ import contextlib
 import time
 from pathlib import Path
 
-import httpx
 from websockets.exceptions import InvalidState
 
-from tests.realtime.live_api import TIMEOUT, Api, Conversation, open_socket
+from tests.realtime.live_api import TIMEOUT, Conversation, api_on, open_socket
 from tests.realtime.rawsocket import RawSocket
 from tests.realtime.served import Served, served
 
@@ -23,8 +22,7 @@ MIB = 1024 * 1024
 
 
 async def _long_conversation(url: str) -> Conversation:
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        api = Api(http)
+    async with api_on(url, timeout=30) as api:
         chat = await api.conversation("hello")
         gate = asyncio.Semaphore(8)
 

@@ -4,9 +4,6 @@ Argon2id costs: other clients' calls stay fast."""
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,7 +15,7 @@ import httpx
 import pytest
 
 from tests.health_probe import health_latencies, p99
-from tests.live import free_port
+from tests.realtime.served import TEST_SECRET, process_env, serving
 
 FLOOD_CLIENTS = 12
 SAMPLING_SECONDS = 3  # about 250 calls, each measured from a process of its own
@@ -26,39 +23,14 @@ P99_LIMIT_SECONDS = 0.050  # the acceptance criterion
 
 
 def _serve(tmp_path: Path, **env: str) -> Iterator[str]:
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)],
-            env={
-                **os.environ,
-                "FRONTDESK_DATA_DIR": str(tmp_path / "data"),
-                "FRONTDESK_SECRET": "test-secret-" + "z" * 40,
-                "FRONTDESK_LOG_LEVEL": "warning",
-                **env,
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(log_path.read_text())
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start:\n" + log_path.read_text())
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    environment = process_env({
+        "FRONTDESK_DATA_DIR": str(tmp_path / "data"),
+        "FRONTDESK_SECRET": TEST_SECRET,
+        "FRONTDESK_LOG_LEVEL": "warning",
+        **env,
+    })
+    with serving(environment, tmp_path / "server.log", probe="/health") as server:
+        yield server.url
 
 
 @pytest.fixture

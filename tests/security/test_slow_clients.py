@@ -8,11 +8,8 @@ tests stay quick; the attack clients speak raw TCP, and a separate client measur
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,13 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
 from frontdesk.server import MAX_PIPELINED_REQUESTS
 from tests.health_probe import health_latencies, p99
-from tests.live import free_port
-from tests.realtime.live_api import Api, open_socket
+from tests.realtime.live_api import api_on, open_socket
+from tests.realtime.served import CHEAP_HASHING, Served, process_env, start
 
 HEADER_TIMEOUT = 2.0
 BODY_IDLE_TIMEOUT = 2.0
@@ -36,71 +32,28 @@ HEALTH_P99_SECONDS = 0.050  # the acceptance criterion
 REQUEST_PREFIX = b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\nX-Slow: "
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        raise AssertionError("no VmRSS")
-
-
 def _serve(
     directory: Path, open_files: tuple[int, int] | None = None, **settings: str
-) -> Server:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTDESK_")}
-    env.update({
+) -> Served:
+    env = process_env({
         "FRONTDESK_DATA_DIR": str(directory / "data"),
-        "FRONTDESK_PORT": str(port),
         "FRONTDESK_LOG_LEVEL": "warning",
-        "FRONTDESK_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
+        **CHEAP_HASHING,
         **settings,
-    })
-    log = directory / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "frontdesk", "serve"], env=env, stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files))
-            if open_files else None,
-        )
-    server = Server(process, port, log)
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(log.read_text())
-        try:
-            if httpx.get(server.url + "/health", timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("server did not start:\n" + log.read_text())
-        time.sleep(0.1)
+    }, clean=True)
+    return start(
+        env, directory / "server.log", probe="/health",
+        preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files))
+        if open_files else None,
+    )
 
 
-def _stop(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
+def _rss_kib(server: Served) -> int:
+    return server.rss_bytes() // 1024
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     running = _serve(
         tmp_path_factory.mktemp("slow-clients"),
         FRONTDESK_HTTP_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
@@ -111,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         yield running
     finally:
-        _stop(running)
+        running.stop()
 
 
 def _read_until_closed(sock: socket.socket, timeout: float) -> bytes:
@@ -185,18 +138,18 @@ def _assert_cut_off(rounds: list[EndlessRound]) -> None:
     assert any(b'"code":"headers_too_large"' in r.answer for r in rounds)
 
 
-def test_an_endless_header_is_cut_off_while_health_stays_fast(server: Server) -> None:
-    rss_before = server.rss_kib()
+def test_an_endless_header_is_cut_off_while_health_stays_fast(server: Served) -> None:
+    rss_before = _rss_kib(server)
     with _endless_header_attack(server.port) as rounds:
         latencies = health_latencies(server.url, seconds=5)
-    grown_kib = server.rss_kib() - rss_before
+    grown_kib = _rss_kib(server) - rss_before
 
     _assert_cut_off(rounds)
     assert grown_kib < 32 * 1024, f"server grew {grown_kib} KiB"
     assert p99(latencies) < HEALTH_P99_SECONDS, sorted(latencies)[-5:]
 
 
-def test_oversized_headers_are_answered_431_with_a_json_error(server: Server) -> None:
+def test_oversized_headers_are_answered_431_with_a_json_error(server: Served) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(REQUEST_PREFIX + b"a" * (MAX_HEADER_BYTES + 1) + b"\r\n\r\n")
         answer = _read_until_closed(sock, timeout=5)
@@ -222,7 +175,7 @@ def test_oversized_headers_are_answered_431_with_a_json_error(server: Server) ->
 
 
 def test_trickling_connections_are_closed_at_the_header_deadline_beside_an_endless_header(
-    server: Server,
+    server: Served,
 ) -> None:
     request = REQUEST_PREFIX + b"a" * 1000
     count = 100
@@ -281,7 +234,7 @@ def test_trickling_connections_are_closed_at_the_header_deadline_beside_an_endle
 
 
 def test_a_connection_that_never_sends_is_closed_at_the_header_deadline(
-    server: Server,
+    server: Served,
 ) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         opened = time.monotonic()
@@ -292,7 +245,7 @@ def test_a_connection_that_never_sends_is_closed_at_the_header_deadline(
 
 
 def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(
-    server: Server,
+    server: Served,
 ) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n")
@@ -306,7 +259,7 @@ def test_an_idle_kept_alive_connection_is_closed_after_the_keep_alive_timeout(
     assert KEEP_ALIVE_TIMEOUT - 0.5 < idle < KEEP_ALIVE_TIMEOUT + 2
 
 
-def test_a_stalled_body_is_answered_408_and_closed(server: Server) -> None:
+def test_a_stalled_body_is_answered_408_and_closed(server: Served) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
         sock.sendall(
             b"POST /auth/signin HTTP/1.1\r\nHost: frontdesk.test\r\n"
@@ -322,7 +275,7 @@ def test_a_stalled_body_is_answered_408_and_closed(server: Server) -> None:
     assert BODY_IDLE_TIMEOUT - 0.5 < waited < BODY_IDLE_TIMEOUT + 3
 
 
-def test_a_client_that_stops_reading_its_answers_is_dropped(server: Server) -> None:
+def test_a_client_that_stops_reading_its_answers_is_dropped(server: Served) -> None:
     pipelined = 100  # about 12 MB of answers, more than the socket buffers hold
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -334,9 +287,9 @@ def test_a_client_that_stops_reading_its_answers_is_dropped(server: Server) -> N
     assert received.count(b"HTTP/1.1 200 OK") < pipelined
 
 
-def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Server) -> None:
+def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Served) -> None:
     flood = b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n" * 10_000  # ~460 KB
-    rss_before = server.rss_kib()
+    rss_before = _rss_kib(server)
     socks = []
     try:
         for _ in range(10):
@@ -346,7 +299,7 @@ def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Serv
             sock.sendall(flood)
             socks.append(sock)
         latencies = health_latencies(server.url, seconds=3)
-        grown_kib = server.rss_kib() - rss_before
+        grown_kib = _rss_kib(server) - rss_before
         answers = [_read_until_closed(sock, timeout=10) for sock in socks]
     finally:
         for sock in socks:
@@ -359,13 +312,12 @@ def test_a_flood_of_pipelined_requests_is_cut_at_the_pipeline_limit(server: Serv
         assert MAX_PIPELINED_REQUESTS < answer.count(b"HTTP/1.1 200 OK") < 10_000
 
 
-def test_a_websocket_outlives_the_header_deadline(server: Server) -> None:
+def test_a_websocket_outlives_the_header_deadline(server: Served) -> None:
     asyncio.run(_websocket_outlives_deadline(server.url))
 
 
 async def _websocket_outlives_deadline(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-        api = Api(http)
+    async with api_on(url, timeout=10) as api:
         owner = await api.agent()
         project_id = await api.project(owner)
         dashboard = await open_socket(url, owner.token)
@@ -429,7 +381,7 @@ def test_connections_past_the_caps_are_refused_until_some_close(tmp_path: Path) 
         assert status == b"HTTP/1.1 200 OK"
     finally:
         held.close(len(held.socks))
-        _stop(capped)
+        capped.stop()
 
 
 def test_a_trusted_proxy_is_not_capped_per_address(tmp_path: Path) -> None:
@@ -447,7 +399,7 @@ def test_a_trusted_proxy_is_not_capped_per_address(tmp_path: Path) -> None:
         assert _answer_from(capped.port, "127.0.0.5")[0].startswith(b"HTTP/1.1 429 ")
     finally:
         held.close(len(held.socks))
-        _stop(capped)
+        capped.stop()
 
 
 def _open_file_limit(pid: int) -> tuple[int, int]:
@@ -466,12 +418,12 @@ def test_serve_raises_a_low_open_file_limit_to_fit_the_connection_cap(tmp_path: 
     try:
         soft, _ = _open_file_limit(server.process.pid)
     finally:
-        _stop(server)
+        server.stop()
     assert soft >= 1000 + 100
     assert "open-file limit" not in server.log.read_text()
 
 
 def test_serve_warns_when_the_open_file_limit_cannot_fit_the_cap(tmp_path: Path) -> None:
     server = _serve(tmp_path, open_files=(256, 256), FRONTDESK_HTTP_MAX_CONNECTIONS="1000")
-    _stop(server)
+    server.stop()
     assert "open-file limit (256) is below FRONTDESK_HTTP_MAX_CONNECTIONS" in server.log.read_text()
