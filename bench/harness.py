@@ -26,13 +26,16 @@ from typing import Any
 
 Request = tuple[str, str, str | None, str | None]  # method, path, Authorization, JSON body
 
-# All load comes from one loopback address, which the per-IP abuse limits would throttle
-# within a second: benchmarks measure the server's cost with the limits off.
+# All load comes from one loopback address, which the per-IP abuse limits and connection caps
+# would throttle within a second: benchmarks measure the server's cost with them off.
 UNLIMITED = {
     "FRONTDESK_SIGNIN_RATE_PER_IP": "0",
     "FRONTDESK_SIGNIN_RATE_PER_PROJECT": "0",
     "FRONTDESK_MESSAGE_RATE_PER_IP": "0",
     "FRONTDESK_MESSAGE_RATE_PER_PROJECT": "0",
+    "FRONTDESK_HTTP_MAX_CONNECTIONS": "20000",
+    "FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP": "0",
+    "FRONTDESK_WS_SOCKETS_PER_ADDRESS": "0",
 }
 
 

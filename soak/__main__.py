@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from bench.harness import UNLIMITED
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
@@ -93,10 +94,7 @@ def start_server(database_url: str, data_dir: Path, port: int) -> subprocess.Pop
         "FRONTDESK_PASSWORD_HASH_TIME_COST": "1",
         # Every soak client comes from 127.0.0.1 far faster than any visitor: the per-IP and
         # per-project abuse limits would answer most of the traffic with 429.
-        "FRONTDESK_SIGNIN_RATE_PER_IP": "0",
-        "FRONTDESK_SIGNIN_RATE_PER_PROJECT": "0",
-        "FRONTDESK_MESSAGE_RATE_PER_IP": "0",
-        "FRONTDESK_MESSAGE_RATE_PER_PROJECT": "0",
+        **UNLIMITED,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "frontdesk", "serve"], env=env, stdout=subprocess.DEVNULL
