@@ -24,7 +24,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from frontdesk.jsonutil import dumpb, json_depth
-from frontdesk.models import closed
+from frontdesk.models import AlwaysTrue, SameAsId, closed
 from frontdesk.models.audit import AuditEventPublic, AuditPublic
 from frontdesk.models.departments import DepartmentPublic
 from frontdesk.models.exports import (
@@ -164,7 +164,7 @@ class VisitorPublic(TypedDict):
     (all but iss, aud, exp, iat, nbf) are echoed as they were signed."""
 
     _id: Annotated[str, Field(description="The visitor id")]
-    id: Annotated[str, Field(description="Same as _id")]
+    id: SameAsId
     firstname: Annotated[str, Field(description="As the visitor or its token gave it")]
     lastname: Annotated[str, Field(description="As the visitor or its token gave it")]
     fullName: Annotated[str, Field(description="First and last name, trimmed")]
@@ -178,7 +178,7 @@ class VisitorPublic(TypedDict):
 
 
 class VisitorSigninPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
     user: Annotated[VisitorPublic, Field(description="The visitor")]
     merge: Annotated[MergeOutcomePublic | None, Field(
@@ -193,12 +193,12 @@ class SuccessPublic(Public):
 
 
 class HealthPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     status: Annotated[Literal["ok"], Field(description="Always ok: the process answers")]
 
 
 class ReadyPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     status: Annotated[Literal["ready"], Field(description="Always ready: every check answered")]
     checks: Annotated[
         dict[str, str],
