@@ -24,7 +24,8 @@ class LeadRecord(TypedDict):
     created_at: int
     updated_at: int
 
-_JSON = ("attributes", "tags", "provenance")
+# Its JSON columns, also decoded where a lead is read joined (requests) or filtered (retention).
+LEAD_JSON = ("attributes", "tags", "provenance")
 
 
 async def insert_lead(
@@ -71,7 +72,7 @@ async def get_lead_by_visitor(
         "SELECT * FROM leads l WHERE project_id = $1 AND lead_id = $2" + row_lock(q, "l", lock),  # noqa: S608
         project_id,
         lead_id,
-        json=_JSON,
+        json=LEAD_JSON,
     )
 
 
@@ -84,7 +85,7 @@ async def get_lead(
         + row_lock(q, "l", lock),
         project_id,
         id,
-        json=_JSON,
+        json=LEAD_JSON,
     )
 
 
@@ -146,7 +147,7 @@ async def list_leads(
         f"SELECT * FROM leads WHERE {clause} ORDER BY updated_at DESC, id DESC"  # noqa: S608
         f" LIMIT ${len(args) - 1} OFFSET ${len(args)}",
         *args,
-        json=_JSON,
+        json=LEAD_JSON,
     )
     return rows, int(total)
 

@@ -7,7 +7,7 @@ from typing import Any, TypedDict, cast
 
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
-from frontdesk.storage.leads import LeadRecord
+from frontdesk.storage.leads import LEAD_JSON, LeadRecord
 from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = (
@@ -18,7 +18,6 @@ _JSON = (
     "requester_profile",
     "requester_attributes",
 )
-_LEAD_JSON = ("attributes", "tags", "provenance")
 
 
 class RequestRecord(TypedDict):
@@ -78,7 +77,7 @@ def _split(row: Row | None) -> Row | None:
     if row is None:
         return None
     lead = {k[len("lead__") :]: row.pop(k) for k in list(row) if k.startswith("lead__")}
-    row["lead"] = decode(lead, _LEAD_JSON) if lead.get("id") else None
+    row["lead"] = decode(lead, LEAD_JSON) if lead.get("id") else None
     return decode(row, _JSON)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.leads import LeadRecord
+from frontdesk.storage.leads import LEAD_JSON, LeadRecord
 from frontdesk.storage.rows import fetch_records
 
 
@@ -39,5 +39,5 @@ async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list
         " AND m.reverted_at IS NULL) ORDER BY l.updated_at",
         project_id,
         cutoff,
-        json=("attributes", "tags", "provenance"),
+        json=LEAD_JSON,
     )
