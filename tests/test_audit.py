@@ -25,6 +25,7 @@ def test_signins_failures_and_rotations_are_recorded(make: Factory) -> None:
     events = audit(make, project)["events"]
     summary = [(e["type"], e["subject"], e["code"]) for e in events]
     assert summary[0][0] == "key.rotated"
+    assert events[0]["details"]["retired"] == [project.kid]  # the key the rotation retired
     assert ("signin.failed", "frank", "token_expired") in summary
     assert ("signin.custom", "frank", None) in summary
     assert ("signin.anonymous", anonymous.id, None) in summary

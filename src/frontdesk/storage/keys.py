@@ -90,14 +90,8 @@ async def retire_active_keys(
 ) -> list[str]:
     """Retire every active key of ``kind``; the kids retired."""
     rows = await q.fetch_all(
-        "SELECT kid FROM project_keys WHERE project_id = $1 AND kind = $2"
-        " AND retired_at IS NULL",
-        project_id,
-        kind,
-    )
-    await q.execute(
         "UPDATE project_keys SET retired_at = $3, verify_until = $4"
-        " WHERE project_id = $1 AND kind = $2 AND retired_at IS NULL",
+        " WHERE project_id = $1 AND kind = $2 AND retired_at IS NULL RETURNING kid",
         project_id,
         kind,
         now,
