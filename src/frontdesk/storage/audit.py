@@ -19,7 +19,7 @@ class AuditEventRecord(TypedDict):
     project_id: str
     type: str
     at: int
-    last_at: int | None
+    last_at: int  # = at on insert; migration m0009 filled it in for older rows
     occurrences: int
     actor: str | None
     subject: str | None
