@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 from typing import Any
 
+from frontdesk.clock import FakeClock
 from tests.conftest import Factory, sign_customer_token
 
 
@@ -25,6 +28,7 @@ def test_signins_failures_and_rotations_are_recorded(make: Factory) -> None:
     events = audit(make, project)["events"]
     summary = [(e["type"], e["subject"], e["code"]) for e in events]
     assert summary[0][0] == "key.rotated"
+    assert events[0]["details"]["retired"] == [project.kid]  # the key the rotation retired
     assert ("signin.failed", "frank", "token_expired") in summary
     assert ("signin.custom", "frank", None) in summary
     assert ("signin.anonymous", anonymous.id, None) in summary
@@ -46,7 +50,8 @@ def test_audit_filters_and_pages(make: Factory) -> None:
 
 
 def test_a_burst_of_failed_signins_is_flagged(app_factory: Any) -> None:
-    make = Factory(app_factory(audit_burst_threshold=3, audit_burst_window=300))
+    clock = FakeClock(time.time())
+    make = Factory(app_factory(clock=clock, audit_burst_threshold=3, audit_burst_window=300))
     project = make.project()
     forged = sign_customer_token(project.id, "guessed-" + "x" * 60, _id="mallory")
     codes = []
@@ -54,13 +59,18 @@ def test_a_burst_of_failed_signins_is_flagged(app_factory: Any) -> None:
         r = make.client.post("/auth/signinWithCustomToken",
                              headers={"Authorization": "JWT " + forged})
         codes.append(r.json()["code"])
+        clock.advance(10)
     assert codes == ["bad_signature"] * 3
     listing = audit(make, project, "?type=signin.failed")
     assert listing["suspiciousBurst"] is True
-    # The three repeats of one refusal from one address are one row that counts them.
+    # The three repeats of one refusal from one address are one row that counts them, from
+    # the first (at) to the last (lastAt).
     assert [(e["flags"], e["occurrences"]) for e in listing["events"]] == [
         (["suspicious_burst"], 3)
     ]
+    [row] = listing["events"]
+    first, last = (datetime.fromisoformat(row[k]) for k in ("at", "lastAt"))
+    assert (last - first).total_seconds() == 20
 
 
 def test_the_audit_log_is_for_admins_of_the_project(make: Factory) -> None:

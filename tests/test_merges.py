@@ -133,6 +133,7 @@ def test_an_admin_can_revert_a_merge(make: Factory) -> None:
                          headers=project.owner.headers)
     assert r.status_code == 200, r.text
     assert r.json()["revertedAt"] is not None
+    assert r.json()["revertedBy"] == project.owner.id
     back = request(make, project, rid)
     assert back["lead"]["lead_id"] == anonymous.id
     assert "mergedFrom" not in back["attributes"]

@@ -2,9 +2,10 @@
 ``LeadPublic``, ``LeadsPublic``). The OpenAPI document is generated from these models, and the
 same models validate what comes in (and, in tests, what goes out).
 
-The public shape of each entity lives in ``frontdesk.models`` with its presenter and is named
-here too; the envelopes around them (pages, sign-in answers…) are declared below. Every one is
-closed: a field not declared here is an error when answers are checked."""
+The public shape of each entity lives in ``frontdesk.models`` with its presenter; those an
+endpoint declares are named here too (the shapes nested inside them are not). The envelopes
+around them (pages, sign-in answers…) are declared below. Every one is closed: a field not
+declared here is an error when answers are checked."""
 
 from __future__ import annotations
 
@@ -24,15 +25,10 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from frontdesk.jsonutil import dumpb, json_depth
-from frontdesk.models import closed
-from frontdesk.models.audit import AuditEventPublic, AuditPublic
+from frontdesk.models import AlwaysTrue, SameAsId, closed
+from frontdesk.models.audit import AuditPublic
 from frontdesk.models.departments import DepartmentPublic
-from frontdesk.models.exports import (
-    ExportedMergePublic,
-    ExportedRequestPublic,
-    ExportedSessionPublic,
-    LeadExportPublic,
-)
+from frontdesk.models.exports import LeadExportPublic
 from frontdesk.models.invitations import (
     InvitationAcceptedPublic,
     InvitationPublic,
@@ -40,7 +36,7 @@ from frontdesk.models.invitations import (
     InvitePublic,
 )
 from frontdesk.models.keys import KeyPublic
-from frontdesk.models.leads import ErasedPublic, ErasurePublic, LeadPublic, LeadsPublic
+from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic
 from frontdesk.models.merges import MergeOutcomePublic, MergePublic
 from frontdesk.models.messages import MessagePublic, MessageSentPublic
 from frontdesk.models.project_users import AvailableAgentPublic, ProjectUserPublic
@@ -48,25 +44,20 @@ from frontdesk.models.projects import (
     IsOpenPublic,
     MembershipPublic,
     ProjectPublic,
-    WidgetAgentPublic,
     WidgetConfigPublic,
-    WidgetDepartmentPublic,
-    WidgetProjectPublic,
 )
 from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
 from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
-from frontdesk.models.users import SigninPublic, SignupPublic, UserPublic
+from frontdesk.models.users import SigninPublic, SignupPublic
 
 __all__ = [
-    "AuditEventPublic", "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasedPublic",
-    "ErasurePublic", "ExportedMergePublic", "ExportedRequestPublic", "ExportedSessionPublic",
-    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic", "InvitePublic",
-    "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic", "LeadsPublic",
-    "MembershipPublic", "MergeOutcomePublic", "MergePublic", "MessagePublic", "MessageSentPublic",
+    "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasurePublic",
+    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
+    "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic",
+    "LeadsPublic", "MembershipPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
     "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
     "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "SigninPublic",
-    "SignupPublic", "UserPublic", "WidgetAgentPublic", "WidgetConfigPublic",
-    "WidgetDepartmentPublic", "WidgetProjectPublic",
+    "SignupPublic", "WidgetConfigPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -164,7 +155,7 @@ class VisitorPublic(TypedDict):
     (all but iss, aud, exp, iat, nbf) are echoed as they were signed."""
 
     _id: Annotated[str, Field(description="The visitor id")]
-    id: Annotated[str, Field(description="Same as _id")]
+    id: SameAsId
     firstname: Annotated[str, Field(description="As the visitor or its token gave it")]
     lastname: Annotated[str, Field(description="As the visitor or its token gave it")]
     fullName: Annotated[str, Field(description="First and last name, trimmed")]
@@ -176,9 +167,8 @@ class VisitorPublic(TypedDict):
     isAuthenticated: Annotated[bool, Field(description="False for an anonymous visitor")]
 
 
-
 class VisitorSigninPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
     user: Annotated[VisitorPublic, Field(description="The visitor")]
     merge: Annotated[MergeOutcomePublic | None, Field(
@@ -193,12 +183,12 @@ class SuccessPublic(Public):
 
 
 class HealthPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     status: Annotated[Literal["ok"], Field(description="Always ok: the process answers")]
 
 
 class ReadyPublic(Public):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     status: Annotated[Literal["ready"], Field(description="Always ready: every check answered")]
     checks: Annotated[
         dict[str, str],
@@ -317,10 +307,6 @@ class AuditQuery(Body):
     subject: Annotated[str, StringConstraints(max_length=200)] | None = None
     before: ObjectId | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
-
-
-
-
 
 
 class CustomTokenSigninCreate(Body):

@@ -9,7 +9,7 @@ field the server sends and does not declare fails a test.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, with_config
 
@@ -20,3 +20,4 @@ ProjectRef = Annotated[str, Field(description="Id of its project (24 hex)")]
 SameAsId = Annotated[str, Field(description="Same as _id")]
 Time = Annotated[str, Field(description="ISO 8601 UTC, to the millisecond")]
 Attributes = Annotated[dict[str, Any], Field(description="Free-form JSON object")]
+AlwaysTrue = Annotated[Literal[True], Field(description="Always true")]

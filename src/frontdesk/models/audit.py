@@ -59,6 +59,6 @@ def present_event(row: AuditEventRecord) -> AuditEventPublic:
         "ip": row["ip"],
         "flags": [SUSPICIOUS_BURST] if row["suspicious"] else [],
         "occurrences": row["occurrences"],
-        "lastAt": iso(row["last_at"] if row["last_at"] is not None else row["at"]),
+        "lastAt": iso(row["last_at"]),
         "details": row["details"],
     }

@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import ProjectRef, SameAsId, Time, closed
+from frontdesk.models import AlwaysTrue, ProjectRef, SameAsId, Time, closed
 from frontdesk.models.project_users import ProjectUserPublic
 from frontdesk.storage.invitations import InvitationRecord
 
@@ -34,7 +34,7 @@ class InvitationPublic(TypedDict):
 class InvitePublic(TypedDict):
     """Tiledesk's invite answer, plus the invitation and, this once, its accept link."""
 
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     pending: Annotated[bool, Field(description="Always true: it waits for its acceptance")]
     email: Annotated[str, Field(description="The address invited")]
     role: Annotated[str, Field(description="The role it grants")]
@@ -45,7 +45,7 @@ class InvitePublic(TypedDict):
 
 @closed
 class InvitationAcceptedPublic(TypedDict):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     id_project: Annotated[str, Field(description="The project joined")]
     role: Annotated[str, Field(description="The role granted")]
     project_user: Annotated[ProjectUserPublic, Field(description="The new membership")]
@@ -53,7 +53,7 @@ class InvitationAcceptedPublic(TypedDict):
 
 @closed
 class InvitationWithdrawnPublic(TypedDict):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     invitation: Annotated[InvitationPublic, Field(description="The invitation, now withdrawn")]
 
 

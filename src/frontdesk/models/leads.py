@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import ProjectRef, SameAsId, Time, closed
+from frontdesk.models import AlwaysTrue, ProjectRef, SameAsId, Time, closed
 from frontdesk.storage.leads import LeadRecord
 
 _CONTACT = "As the visitor, its token or an agent last gave it"
 _SHOWN = "As the visitor or its token gave it; null when an agent typed it"
 
 
-@closed
-class LeadPublic(TypedDict):
-    """A contact: one per visitor of a project."""
+class _LeadShown(TypedDict):
+    """The fields both views of a contact show, with the same meaning."""
 
     _id: Annotated[str, Field(description="Lead id (24 hex)")]
     id: SameAsId
     lead_id: Annotated[str, Field(description="The visitor id it belongs to")]
     id_project: ProjectRef
+    isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
+    createdAt: Time
+    updatedAt: Time
+
+
+@closed
+class LeadPublic(_LeadShown):
+    """A contact: one per visitor of a project."""
+
     fullname: Annotated[str | None, Field(description=_CONTACT)]
     email: Annotated[str | None, Field(description=_CONTACT)]
     phone: Annotated[str | None, Field(description=_CONTACT)]
@@ -30,25 +38,15 @@ class LeadPublic(TypedDict):
         dict[str, Any], Field(description="Free-form JSON; senderAuthInfo: how it signed in")
     ]
     tags: Annotated[list[str], Field(description="Agents' tags")]
-    isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
     provenance: Annotated[
         dict[str, Any], Field(description="Per contact field: who gave its value (source)")
     ]
-    createdAt: Time
-    updatedAt: Time
 
 
 @closed
-class LeadVisitorPublic(TypedDict):
+class LeadVisitorPublic(_LeadShown):
     """A contact as its own visitor sees it: what it or its token gave, no agent's note."""
 
-    _id: Annotated[str, Field(description="Lead id (24 hex)")]
-    id: SameAsId
-    lead_id: Annotated[str, Field(description="The visitor id it belongs to")]
-    id_project: ProjectRef
-    isAuthenticated: Annotated[bool, Field(description="Signed in with a customer token")]
-    createdAt: Time
-    updatedAt: Time
     fullname: Annotated[str | None, Field(description=_SHOWN)]
     email: Annotated[str | None, Field(description=_SHOWN)]
     phone: Annotated[str | None, Field(description=_SHOWN)]
@@ -75,7 +73,7 @@ class ErasedPublic(TypedDict):
 
 @closed
 class ErasurePublic(TypedDict):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     erased: Annotated[ErasedPublic, Field(description="What was erased")]
 
 

@@ -9,7 +9,7 @@ from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
 from frontdesk.models import ProjectRef, SameAsId, Time, closed
-from frontdesk.models.requests import RequestPublic, RequestVisitorPublic
+from frontdesk.models.requests import RequestSeenPublic
 from frontdesk.storage.messages import MessageRecord
 
 
@@ -39,8 +39,7 @@ class MessageSentPublic(MessagePublic):
     """A message just sent, with its conversation as the sender may see it."""
 
     request: Annotated[
-        RequestPublic | RequestVisitorPublic,
-        Field(description="Its conversation after it, as the sender may see it"),
+        RequestSeenPublic, Field(description="Its conversation after it, as the sender may see it")
     ]
 
 

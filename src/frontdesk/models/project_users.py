@@ -10,6 +10,7 @@ from typing_extensions import TypedDict
 from frontdesk.auth.principals import AGENT_ROLES
 from frontdesk.clock import iso
 from frontdesk.models import Attributes, ProjectRef, SameAsId, Time, closed
+from frontdesk.models.projects import WidgetAgentPublic
 from frontdesk.models.users import UserPublic, present_user
 from frontdesk.storage.project_users import AgentMemberRecord, ProjectUserRecord
 from frontdesk.storage.users import UserProfileRecord
@@ -41,10 +42,7 @@ class ProjectUserPublic(TypedDict):
 
 
 @closed
-class AvailableAgentPublic(TypedDict):
-    id: Annotated[str, Field(description="Account id")]
-    firstname: Annotated[str, Field(description="First name")]
-    lastname: Annotated[str, Field(description="Last name")]
+class AvailableAgentPublic(WidgetAgentPublic):  # an agent the widget lists, with its full name
     fullName: Annotated[str, Field(description="First and last name, trimmed")]
 
 

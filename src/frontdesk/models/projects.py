@@ -53,7 +53,7 @@ class IsOpenPublic(TypedDict):
 @closed
 class WidgetProjectPublic(TypedDict):
     _id: Annotated[str, Field(description="Project id (24 hex)")]
-    id: Annotated[str, Field(description="Same as _id")]
+    id: SameAsId
     name: Annotated[str, Field(description="The project's name")]
     widget: Annotated[dict[str, Any], Field(description="The widget's appearance settings")]
     allowAnonymous: Annotated[bool, Field(description="Whether visitors may chat without a token")]

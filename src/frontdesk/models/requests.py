@@ -45,52 +45,46 @@ class RequestVisitorSnapshotPublic(TypedDict):
     lead: Annotated[LeadVisitorPublic | None, Field(description="The visitor's own contact")]
 
 
-# Fields both views share, described once.
-_Id = Annotated[str, Field(description="Stored id (24 hex)")]
-_RequestId = Annotated[str, Field(description="support-group-<project id>-<32 hex>")]
-_RequesterId = Annotated[str, Field(description="The requester's visitor id")]
-_FirstText = Annotated[str, Field(description="The text of its first message")]
-_LastText = Annotated[str, Field(description="The text of its latest message")]
-_Status = Annotated[int, Field(
-    description="100 unassigned, 150 abandoned, 200 assigned, 300 parked, 1000 closed"
-)]
-_Participants = Annotated[list[str], Field(description="Account ids of its agents")]
-_SameParticipants = Annotated[list[str], Field(description="Same as participants")]
-_Bots = Annotated[list[str], Field(description="Always empty: no bots")]
-_HasBot = Annotated[bool, Field(description="Always false: no bots")]
-_Department = Annotated[str | None, Field(description="Its department's id")]
-_SameDepartment = Annotated[str | None, Field(description="Same as department")]
-_Authenticated = Annotated[bool, Field(description="Its visitor signed in with a token")]
-_Channel = Annotated[ChannelPublic, Field(description="Where the conversation came from")]
-_SourcePage = Annotated[str | None, Field(description="Page the first message was sent from")]
-_Language = Annotated[str | None, Field(description="The visitor's language, as sent")]
-_UserAgent = Annotated[str | None, Field(description="The visitor's browser, as sent")]
-_Rating = Annotated[int | None, Field(description="0 to 5, given by the visitor")]
-_RatingMessage = Annotated[str | None, Field(description="The visitor's words with its rating")]
-_ClosedAt = Annotated[str | None, Field(description="ISO 8601 UTC; null while open")]
-_ClosedBy = Annotated[str | None, Field(description="Who closed it")]
+class _RequestShown(TypedDict):
+    """The fields both views of a conversation show, with the same meaning."""
+
+    _id: Annotated[str, Field(description="Stored id (24 hex)")]
+    id: SameAsId
+    request_id: Annotated[str, Field(description="support-group-<project id>-<32 hex>")]
+    id_project: ProjectRef
+    requester: Annotated[ProjectUserPublic, _REQUESTER]
+    requester_id: Annotated[str, Field(description="The requester's visitor id")]
+    first_text: Annotated[str, Field(description="The text of its first message")]
+    last_text: Annotated[str, Field(description="The text of its latest message")]
+    status: Annotated[int, Field(
+        description="100 unassigned, 150 abandoned, 200 assigned, 300 parked, 1000 closed"
+    )]
+    participants: Annotated[list[str], Field(description="Account ids of its agents")]
+    participantsAgents: Annotated[list[str], Field(description="Same as participants")]
+    participantsBots: Annotated[list[str], Field(description="Always empty: no bots")]
+    hasBot: Annotated[bool, Field(description="Always false: no bots")]
+    department: Annotated[str | None, Field(description="Its department's id")]
+    departmentid: Annotated[str | None, Field(description="Same as department")]
+    isAuthenticated: Annotated[bool, Field(description="Its visitor signed in with a token")]
+    channel: Annotated[ChannelPublic, Field(description="Where the conversation came from")]
+    sourcePage: Annotated[str | None, Field(description="Page the first message was sent from")]
+    language: Annotated[str | None, Field(description="The visitor's language, as sent")]
+    userAgent: Annotated[str | None, Field(description="The visitor's browser, as sent")]
+    rating: Annotated[int | None, Field(description="0 to 5, given by the visitor")]
+    rating_message: Annotated[
+        str | None, Field(description="The visitor's words with its rating")
+    ]
+    closed_at: Annotated[str | None, Field(description="ISO 8601 UTC; null while open")]
+    closed_by: Annotated[str | None, Field(description="Who closed it")]
+    createdAt: Time
+    updatedAt: Time
 
 
 @closed
-class RequestPublic(TypedDict):
+class RequestPublic(_RequestShown):
     """A conversation, its requester (the visitor's membership) and its lead (contact)."""
 
-    _id: _Id
-    id: SameAsId
-    request_id: _RequestId
-    id_project: ProjectRef
-    requester: Annotated[ProjectUserPublic, _REQUESTER]
-    requester_id: _RequesterId
     lead: Annotated[LeadPublic | None, Field(description="The visitor's contact")]
-    first_text: _FirstText
-    last_text: _LastText
-    status: _Status
-    participants: _Participants
-    participantsAgents: _SameParticipants
-    participantsBots: _Bots
-    hasBot: _HasBot
-    department: _Department
-    departmentid: _SameDepartment
     attributes: Annotated[dict[str, Any], Field(
         description="Free-form JSON written by the visitor and agents; senderAuthInfo: how "
         "the visitor signed in"
@@ -99,58 +93,21 @@ class RequestPublic(TypedDict):
         list[str], Field(description="Attribute keys whose value the visitor wrote")
     ]
     tags: Annotated[list[Any], Field(description="Agents' tags: names or {tag, color}")]
-    isAuthenticated: _Authenticated
-    channel: _Channel
-    sourcePage: _SourcePage
-    language: _Language
-    userAgent: _UserAgent
-    rating: _Rating
-    rating_message: _RatingMessage
-    closed_at: _ClosedAt
-    closed_by: _ClosedBy
     snapshot: Annotated[RequestSnapshotPublic, Field(description="Requester and lead again")]
-    createdAt: Time
-    updatedAt: Time
 
 
 @closed
-class RequestVisitorPublic(TypedDict):
+class RequestVisitorPublic(_RequestShown):
     """A conversation as its visitor sees it: no tags, and of the attributes only those the
     visitor wrote and its own senderAuthInfo."""
 
-    _id: _Id
-    id: SameAsId
-    request_id: _RequestId
-    id_project: ProjectRef
-    requester: Annotated[ProjectUserPublic, _REQUESTER]
-    requester_id: _RequesterId
     lead: Annotated[LeadVisitorPublic | None, Field(description="The visitor's own contact")]
-    first_text: _FirstText
-    last_text: _LastText
-    status: _Status
-    participants: _Participants
-    participantsAgents: _SameParticipants
-    participantsBots: _Bots
-    hasBot: _HasBot
-    department: _Department
-    departmentid: _SameDepartment
     attributes: Annotated[dict[str, Any], Field(
         description="The attributes the visitor wrote, and its own senderAuthInfo"
     )]
-    isAuthenticated: _Authenticated
-    channel: _Channel
-    sourcePage: _SourcePage
-    language: _Language
-    userAgent: _UserAgent
-    rating: _Rating
-    rating_message: _RatingMessage
-    closed_at: _ClosedAt
-    closed_by: _ClosedBy
     snapshot: Annotated[
         RequestVisitorSnapshotPublic, Field(description="Requester and lead again")
     ]
-    createdAt: Time
-    updatedAt: Time
 
 
 RequestSeenPublic = RequestPublic | RequestVisitorPublic

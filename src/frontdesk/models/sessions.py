@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import closed
+from frontdesk.models import AlwaysTrue, closed
 from frontdesk.storage.sessions import SessionRecord
 
 
@@ -25,7 +25,7 @@ class SessionPublic(TypedDict):
 
 @closed
 class SessionsRevokedPublic(TypedDict):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     revoked: Annotated[list[str], Field(description="The session ids ended")]
 
 

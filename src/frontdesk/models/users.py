@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import SameAsId, Time, closed
+from frontdesk.models import AlwaysTrue, SameAsId, Time, closed
 from frontdesk.storage.users import UserProfileRecord
 
 
@@ -27,7 +27,7 @@ class UserPublic(TypedDict):
 
 @closed
 class SignupPublic(TypedDict):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     user: Annotated[
         UserPublic, Field(description="The account (a new id even when the email had one)")
     ]
@@ -35,7 +35,7 @@ class SignupPublic(TypedDict):
 
 @closed
 class SigninPublic(TypedDict):
-    success: Annotated[Literal[True], Field(description="Always true")]
+    success: AlwaysTrue
     token: Annotated[str, Field(description="Session token: send it as Authorization: JWT <token>")]
     user: Annotated[UserPublic, Field(description="The agent's account")]
 

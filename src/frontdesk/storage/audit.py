@@ -6,10 +6,10 @@ A row stands for ``occurrences`` events of one kind, the first at ``at``, the la
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.rows import decode_all, encode
+from frontdesk.storage.rows import encode, fetch_record, fetch_records
 
 
 class AuditEventRecord(TypedDict):
@@ -19,7 +19,7 @@ class AuditEventRecord(TypedDict):
     project_id: str
     type: str
     at: int
-    last_at: int | None
+    last_at: int  # = at on insert; migration m0009 filled it in for older rows
     occurrences: int
     actor: str | None
     subject: str | None
@@ -137,19 +137,21 @@ async def list_events(
         n = len(args)
         where.append(f"(at < ${n - 1} OR (at = ${n - 1} AND id < ${n}))")
     args.append(limit)
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, AuditEventRecord,
         f"SELECT * FROM audit_events WHERE {' AND '.join(where)}"  # noqa: S608
         f" ORDER BY at DESC, id DESC LIMIT ${len(args)}",
         *args,
+        json=_JSON,
     )
-    return cast("list[AuditEventRecord]", decode_all(rows, _JSON))
 
 
 async def get_event(q: Queries, project_id: str, id: str) -> AuditEventRecord | None:
-    rows = decode_all(
-        await q.fetch_all(
-            "SELECT * FROM audit_events WHERE project_id = $1 AND id = $2", project_id, id
-        ),
-        _JSON,
+    return await fetch_record(
+        q,
+        AuditEventRecord,
+        "SELECT * FROM audit_events WHERE project_id = $1 AND id = $2",
+        project_id,
+        id,
+        json=_JSON,
     )
-    return cast("AuditEventRecord | None", rows[0] if rows else None)

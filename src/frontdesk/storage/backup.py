@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from frontdesk.errors import ConfigurationError
-from frontdesk.storage.database import sqlite_path
+from frontdesk.storage.database import is_postgresql, sqlite_path
 
 
 def backup_database(database_url: str, destination: Path) -> int:
@@ -24,7 +24,7 @@ def backup_database(database_url: str, destination: Path) -> int:
     Raises ConfigurationError for a PostgreSQL URL, a database file that does not exist, or a
     copy that fails SQLite's integrity check.
     """
-    if database_url.startswith(("postgresql:", "postgres:")):
+    if is_postgresql(database_url):
         raise ConfigurationError(
             "the database is PostgreSQL: back it up with pg_dump (pg_dump --format=custom"
             " --file=FILE DATABASE_URL) and restore with pg_restore"

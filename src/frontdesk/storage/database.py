@@ -249,9 +249,14 @@ class PostgresDatabase(_PostgresQueries):
 
 async def open_database(url: str, *, schema: str | None = None) -> Database:
     """Open the database a URL names: ``sqlite:///path`` or ``postgresql://…``."""
-    if url.startswith(("postgresql:", "postgres:")):
+    if is_postgresql(url):
         return await PostgresDatabase.connect(url, schema=schema)
     return SQLiteDatabase(sqlite_path(url))
+
+
+def is_postgresql(url: str) -> bool:
+    """Whether a database URL names PostgreSQL (else it names a SQLite file)."""
+    return url.startswith(("postgresql:", "postgres:"))
 
 
 def sqlite_path(url: str) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypedDict, cast
+from typing import TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import decode, decode_all, encode
+from frontdesk.storage.rows import encode, fetch_record, fetch_records
 
 
 class DepartmentRecord(TypedDict):
@@ -49,25 +49,30 @@ async def insert_department(
 
 
 async def list_departments(q: Queries, project_id: str) -> list[DepartmentRecord]:
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, DepartmentRecord,
         "SELECT * FROM departments WHERE project_id = $1 ORDER BY is_default DESC, created_at",
         project_id,
+        json=_JSON,
     )
-    return cast("list[DepartmentRecord]", decode_all(rows, _JSON))
 
 
 async def get_department(
     q: Queries, project_id: str, department_id: str, *, lock: bool = False
 ) -> DepartmentRecord | None:
-    row = await q.fetch_one(_DEPARTMENT + row_lock(q, "d", lock), project_id, department_id)
-    return cast("DepartmentRecord | None", decode(row, _JSON))
+    return await fetch_record(
+        q, DepartmentRecord, _DEPARTMENT + row_lock(q, "d", lock), project_id, department_id,
+        json=_JSON,
+    )
 
 
 async def get_default_department(q: Queries, project_id: str) -> DepartmentRecord | None:
-    row = await q.fetch_one(
-        "SELECT * FROM departments WHERE project_id = $1 AND is_default = 1", project_id
+    return await fetch_record(
+        q, DepartmentRecord,
+        "SELECT * FROM departments WHERE project_id = $1 AND is_default = 1",
+        project_id,
+        json=_JSON,
     )
-    return cast("DepartmentRecord | None", decode(row, _JSON))
 
 
 async def update_department(

@@ -7,9 +7,10 @@ project has at most one pending invitation per address.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, cast
+from typing import Literal, TypedDict
 
 from frontdesk.storage.database import Queries
+from frontdesk.storage.rows import fetch_record, fetch_records
 
 
 class InvitationRecord(TypedDict):
@@ -60,33 +61,36 @@ async def insert_invitation(
 async def get_invitation(
     q: Queries, project_id: str, invitation_id: str
 ) -> InvitationRecord | None:
-    row = await q.fetch_one(
-        "SELECT * FROM invitations WHERE project_id = $1 AND id = $2", project_id, invitation_id
+    return await fetch_record(
+        q, InvitationRecord,
+        "SELECT * FROM invitations WHERE project_id = $1 AND id = $2",
+        project_id,
+        invitation_id,
     )
-    return cast("InvitationRecord | None", row)
 
 
 async def get_by_token_hash(q: Queries, token_hash: str) -> InvitationRecord | None:
-    row = await q.fetch_one("SELECT * FROM invitations WHERE token_hash = $1", token_hash)
-    return cast("InvitationRecord | None", row)
+    return await fetch_record(
+        q, InvitationRecord, "SELECT * FROM invitations WHERE token_hash = $1", token_hash
+    )
 
 
 async def pending_of_project(q: Queries, project_id: str) -> list[InvitationRecord]:
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, InvitationRecord,
         "SELECT * FROM invitations WHERE project_id = $1 AND status = 'pending'"
         " ORDER BY created_at, id",
         project_id,
     )
-    return cast("list[InvitationRecord]", rows)
 
 
 async def pending_for_email(q: Queries, project_id: str, email: str) -> list[InvitationRecord]:
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, InvitationRecord,
         "SELECT * FROM invitations WHERE project_id = $1 AND email = $2 AND status = 'pending'",
         project_id,
         email,
     )
-    return cast("list[InvitationRecord]", rows)
 
 
 async def close_invitation(

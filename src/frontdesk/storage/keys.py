@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict, cast
+from typing import Literal, TypedDict
 
 from frontdesk.storage.database import Queries
+from frontdesk.storage.rows import fetch_record, fetch_records
 
 
 class KeyRecord(TypedDict):
@@ -56,30 +57,32 @@ async def insert_key(
 
 
 async def get_key(q: Queries, project_id: str, kid: str) -> KeyRecord | None:
-    row = await q.fetch_one(
-        "SELECT * FROM project_keys WHERE project_id = $1 AND kid = $2", project_id, kid
+    return await fetch_record(
+        q, KeyRecord,
+        "SELECT * FROM project_keys WHERE project_id = $1 AND kid = $2",
+        project_id,
+        kid,
     )
-    return cast("KeyRecord | None", row)
 
 
 async def live_keys(q: Queries, project_id: str, now: int) -> list[KeyRecord]:
     """Keys that verify tokens now: not retired, or retired with grace left."""
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, KeyRecord,
         "SELECT * FROM project_keys WHERE project_id = $1"
         " AND (retired_at IS NULL OR verify_until > $2)"
         " ORDER BY created_at DESC, kid",
         project_id,
         now,
     )
-    return cast("list[KeyRecord]", rows)
 
 
 async def all_keys(q: Queries, project_id: str) -> list[KeyRecord]:
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, KeyRecord,
         "SELECT * FROM project_keys WHERE project_id = $1 ORDER BY created_at DESC, kid",
         project_id,
     )
-    return cast("list[KeyRecord]", rows)
 
 
 async def retire_active_keys(
@@ -87,14 +90,8 @@ async def retire_active_keys(
 ) -> list[str]:
     """Retire every active key of ``kind``; the kids retired."""
     rows = await q.fetch_all(
-        "SELECT kid FROM project_keys WHERE project_id = $1 AND kind = $2"
-        " AND retired_at IS NULL",
-        project_id,
-        kind,
-    )
-    await q.execute(
         "UPDATE project_keys SET retired_at = $3, verify_until = $4"
-        " WHERE project_id = $1 AND kind = $2 AND retired_at IS NULL",
+        " WHERE project_id = $1 AND kind = $2 AND retired_at IS NULL RETURNING kid",
         project_id,
         kind,
         now,

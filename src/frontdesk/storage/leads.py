@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
+from frontdesk.storage.rows import encode, fetch_record, fetch_records, like_pattern
 
 
 class LeadRecord(TypedDict):
@@ -24,7 +24,8 @@ class LeadRecord(TypedDict):
     created_at: int
     updated_at: int
 
-_JSON = ("attributes", "tags", "provenance")
+# Its JSON columns, also decoded where a lead is read joined (requests) or filtered (retention).
+LEAD_JSON = ("attributes", "tags", "provenance")
 
 
 async def insert_lead(
@@ -66,24 +67,26 @@ async def get_lead_by_visitor(
 ) -> LeadRecord | None:
     """The visitor's lead; with ``lock``, locked against other writers until the transaction
     ends."""
-    row = await q.fetch_one(
+    return await fetch_record(
+        q, LeadRecord,
         "SELECT * FROM leads l WHERE project_id = $1 AND lead_id = $2" + row_lock(q, "l", lock),  # noqa: S608
         project_id,
         lead_id,
+        json=LEAD_JSON,
     )
-    return cast("LeadRecord | None", decode(row, _JSON))
 
 
 async def get_lead(
     q: Queries, project_id: str, id: str, *, lock: bool = False
 ) -> LeadRecord | None:
-    row = await q.fetch_one(
+    return await fetch_record(
+        q, LeadRecord,
         "SELECT * FROM leads l WHERE project_id = $1 AND id = $2"  # noqa: S608
         + row_lock(q, "l", lock),
         project_id,
         id,
+        json=LEAD_JSON,
     )
-    return cast("LeadRecord | None", decode(row, _JSON))
 
 
 async def update_lead(
@@ -139,12 +142,14 @@ async def list_leads(
     clause = " AND ".join(where)
     total = await q.fetch_value(f"SELECT COUNT(*) FROM leads WHERE {clause}", *args)  # noqa: S608
     args += [limit, offset]
-    rows = await q.fetch_all(
+    rows = await fetch_records(
+        q, LeadRecord,
         f"SELECT * FROM leads WHERE {clause} ORDER BY updated_at DESC, id DESC"  # noqa: S608
         f" LIMIT ${len(args) - 1} OFFSET ${len(args)}",
         *args,
+        json=LEAD_JSON,
     )
-    return cast("list[LeadRecord]", decode_all(rows, _JSON)), int(total)
+    return rows, int(total)
 
 
 async def delete_lead(q: Queries, id: str) -> None:

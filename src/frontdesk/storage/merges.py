@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import decode, decode_all, encode
+from frontdesk.storage.rows import encode, fetch_record, fetch_records
 
 
 class MergeRecord(TypedDict):
@@ -65,24 +65,26 @@ async def insert_merge(
 async def get_merge(
     q: Queries, project_id: str, id: str, *, lock: bool = False
 ) -> MergeRecord | None:
-    row = await q.fetch_one(
+    return await fetch_record(
+        q, MergeRecord,
         "SELECT * FROM merges m WHERE project_id = $1 AND id = $2"  # noqa: S608
         + row_lock(q, "m", lock),
         project_id,
         id,
+        json=_JSON,
     )
-    return cast("MergeRecord | None", decode(row, _JSON))
 
 
 async def merges_of_lead(q: Queries, project_id: str, lead_ref: str) -> list[MergeRecord]:
     """Merges into or out of a lead, oldest first."""
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, MergeRecord,
         "SELECT * FROM merges WHERE project_id = $1 AND (lead_ref = $2 OR anonymous_lead_ref = $2)"
         " ORDER BY merged_at, id",
         project_id,
         lead_ref,
+        json=_JSON,
     )
-    return cast("list[MergeRecord]", decode_all(rows, _JSON))
 
 
 async def mark_reverted(q: Queries, id: str, *, now: int, by: str) -> int:
@@ -141,13 +143,14 @@ async def conversations_of(
 ) -> list[MergedConversationRecord]:
     """The conversations a visitor started, with their lead and attributes; with ``lock``,
     locked until the transaction ends."""
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, MergedConversationRecord,
         _CONVERSATIONS + " WHERE project_id = $1 AND requester_user_id = $2 ORDER BY created_at"
         + row_lock(q, "r", lock),
         project_id,
         requester_user_id,
+        json=("attributes",),
     )
-    return cast("list[MergedConversationRecord]", decode_all(rows, ("attributes",)))
 
 
 async def conversations_by_ids(
@@ -155,11 +158,13 @@ async def conversations_by_ids(
 ) -> list[MergedConversationRecord]:
     rows = []
     for request_id in request_ids:
-        row = await q.fetch_one(
+        row = await fetch_record(
+            q, MergedConversationRecord,
             _CONVERSATIONS + " WHERE project_id = $1 AND request_id = $2" + row_lock(q, "r", lock),
             project_id,
             request_id,
+            json=("attributes",),
         )
         if row is not None:
             rows.append(row)
-    return cast("list[MergedConversationRecord]", decode_all(rows, ("attributes",)))
+    return rows

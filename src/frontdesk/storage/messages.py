@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict, cast
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.rows import decode, decode_all, encode
+from frontdesk.storage.rows import decode_all, encode, fetch_record
 
 SenderKind = Literal["visitor", "agent"]
 
@@ -50,10 +50,13 @@ async def insert_message(q: Queries, message: MessageRecord) -> None:
 
 
 async def get_message(q: Queries, request_id: str, message_id: str) -> MessageRecord | None:
-    row = await q.fetch_one(
-        "SELECT * FROM messages WHERE request_id = $1 AND id = $2", request_id, message_id
+    return await fetch_record(
+        q, MessageRecord,
+        "SELECT * FROM messages WHERE request_id = $1 AND id = $2",
+        request_id,
+        message_id,
+        json=_JSON,
     )
-    return cast("MessageRecord | None", decode(row, _JSON))
 
 
 async def list_messages(

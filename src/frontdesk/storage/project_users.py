@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import decode, decode_all, encode
+from frontdesk.storage.rows import encode, fetch_record, fetch_records
 
 
 class ProjectUserRecord(TypedDict):
@@ -78,34 +78,37 @@ async def insert_project_user(
 async def get_membership(
     q: Queries, project_id: str, user_id: str, *, lock: bool = False
 ) -> ProjectUserRecord | None:
-    row = await q.fetch_one(
+    return await fetch_record(
+        q, ProjectUserRecord,
         _MEMBERSHIP + row_lock(q, "pu", lock),
         project_id,
         user_id,
+        json=_JSON,
     )
-    return cast("ProjectUserRecord | None", decode(row, _JSON))
 
 
 async def get_member_by_email(q: Queries, project_id: str, email: str) -> ProjectUserRecord | None:
     """The membership of the agent account with ``email``, if it is in the project."""
-    row = await q.fetch_one(
+    return await fetch_record(
+        q, ProjectUserRecord,
         "SELECT pu.* FROM project_users pu JOIN users u ON u.id = pu.user_id"
         " WHERE pu.project_id = $1 AND u.email = $2",
         project_id,
         email,
+        json=_JSON,
     )
-    return cast("ProjectUserRecord | None", decode(row, _JSON))
 
 
 async def get_project_user(
     q: Queries, project_id: str, project_user_id: str, *, lock: bool = False
 ) -> ProjectUserRecord | None:
-    row = await q.fetch_one(
+    return await fetch_record(
+        q, ProjectUserRecord,
         _PROJECT_USER + row_lock(q, "pu", lock),
         project_id,
         project_user_id,
+        json=_JSON,
     )
-    return cast("ProjectUserRecord | None", decode(row, _JSON))
 
 
 async def list_agents(
@@ -119,8 +122,9 @@ async def list_agents(
     )
     if available_only:
         sql += " AND pu.user_available = 1"
-    rows = await q.fetch_all(sql + " ORDER BY pu.created_at", project_id)
-    return cast("list[AgentMemberRecord]", decode_all(rows, _JSON))
+    return await fetch_records(
+        q, AgentMemberRecord, sql + " ORDER BY pu.created_at", project_id, json=_JSON
+    )
 
 
 async def update_project_user(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import decode, decode_all, encode
+from frontdesk.storage.rows import encode, fetch_record, fetch_records
 
 
 class ProjectRecord(TypedDict):
@@ -47,8 +47,9 @@ async def insert_project(
 async def get_project(q: Queries, project_id: str, *, lock: bool = False) -> ProjectRecord | None:
     """The project; with ``lock``, locked until the transaction ends (its settings, and the
     commands that must not run side by side in one project: key rotation)."""
-    row = await q.fetch_one(_PROJECT + row_lock(q, "p", lock), project_id)
-    return cast("ProjectRecord | None", decode(row, _JSON))
+    return await fetch_record(
+        q, ProjectRecord, _PROJECT + row_lock(q, "p", lock), project_id, json=_JSON
+    )
 
 
 async def update_project(
@@ -64,12 +65,13 @@ async def update_project(
 
 
 async def projects_of_user(q: Queries, user_id: str) -> list[ProjectMembershipRecord]:
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, ProjectMembershipRecord,
         "SELECT p.*, pu.role AS member_role, pu.id AS project_user_id,"
         " pu.user_available AS member_available"
         " FROM project_users pu JOIN projects p ON p.id = pu.project_id"
         " WHERE pu.user_id = $1 AND pu.role IN ('owner', 'admin', 'agent')"
         " ORDER BY p.created_at",
         user_id,
+        json=_JSON,
     )
-    return cast("list[ProjectMembershipRecord]", decode_all(rows, _JSON))

@@ -7,7 +7,7 @@ from typing import Any, TypedDict, cast
 
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
-from frontdesk.storage.leads import LeadRecord
+from frontdesk.storage.leads import LEAD_JSON, LeadRecord
 from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = (
@@ -18,7 +18,6 @@ _JSON = (
     "requester_profile",
     "requester_attributes",
 )
-_LEAD_JSON = ("attributes", "tags", "provenance")
 
 
 class RequestRecord(TypedDict):
@@ -58,16 +57,13 @@ class RequestRecord(TypedDict):
     requester_created_at: int
     lead: LeadRecord | None
 
+# Every column of LeadRecord, prefixed so that _split can move them into row["lead"].
+_LEAD_COLUMNS = ", ".join(f"l.{column} AS lead__{column}" for column in LeadRecord.__annotations__)
 _SELECT = (
-    "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"
-    " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at,"
-    " l.id AS lead__id, l.project_id AS lead__project_id, l.lead_id AS lead__lead_id,"
-    " l.fullname AS lead__fullname,"
-    " l.email AS lead__email, l.phone AS lead__phone, l.attributes AS lead__attributes,"
-    " l.tags AS lead__tags, l.provenance AS lead__provenance,"
-    " l.is_authenticated AS lead__is_authenticated, l.created_at AS lead__created_at,"
-    " l.updated_at AS lead__updated_at"
-    " FROM requests r"
+    "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"  # noqa: S608
+    " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at, "
+    + _LEAD_COLUMNS
+    + " FROM requests r"
     " JOIN project_users pu ON pu.id = r.requester_id"
     " LEFT JOIN leads l ON l.id = r.lead_ref"
 )
@@ -78,7 +74,7 @@ def _split(row: Row | None) -> Row | None:
     if row is None:
         return None
     lead = {k[len("lead__") :]: row.pop(k) for k in list(row) if k.startswith("lead__")}
-    row["lead"] = decode(lead, _LEAD_JSON) if lead.get("id") else None
+    row["lead"] = decode(lead, LEAD_JSON) if lead.get("id") else None
     return decode(row, _JSON)
 
 

@@ -3,11 +3,11 @@ which anonymous contacts have been idle since a cutoff."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.leads import LeadRecord
-from frontdesk.storage.rows import decode_all
+from frontdesk.storage.leads import LEAD_JSON, LeadRecord
+from frontdesk.storage.rows import fetch_records
 
 
 class RetentionPolicyRecord(TypedDict):
@@ -18,8 +18,10 @@ class RetentionPolicyRecord(TypedDict):
 
 
 async def all_projects(q: Queries) -> list[RetentionPolicyRecord]:
-    rows = await q.fetch_all("SELECT id, settings FROM projects ORDER BY id")
-    return cast("list[RetentionPolicyRecord]", decode_all(rows, ("settings",)))
+    return await fetch_records(
+        q, RetentionPolicyRecord, "SELECT id, settings FROM projects ORDER BY id",
+        json=("settings",),
+    )
 
 
 async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list[LeadRecord]:
@@ -28,7 +30,8 @@ async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list
     An anonymous lead a live merge joined to an authenticated contact is not one of them: it
     is part of that person now, and is erased with it.
     """
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, LeadRecord,
         "SELECT * FROM leads l WHERE l.project_id = $1 AND l.is_authenticated = 0"
         " AND l.updated_at < $2 AND NOT EXISTS (SELECT 1 FROM requests r"
         " WHERE r.lead_ref = l.id AND r.updated_at >= $2) AND NOT EXISTS (SELECT 1 FROM"
@@ -36,5 +39,5 @@ async def idle_anonymous_leads(q: Queries, project_id: str, cutoff: int) -> list
         " AND m.reverted_at IS NULL) ORDER BY l.updated_at",
         project_id,
         cutoff,
+        json=LEAD_JSON,
     )
-    return cast("list[LeadRecord]", decode_all(rows, ("attributes", "tags", "provenance")))

@@ -1,12 +1,14 @@
-"""Row helpers shared by the storage modules: JSON columns in and out."""
+"""Row helpers shared by the storage modules: JSON columns in and out, rows as records."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from frontdesk import jsonutil
-from frontdesk.storage.database import Row
+from frontdesk.storage.database import Queries, Row
+
+R = TypeVar("R")
 
 
 def decode(row: Row | None, json_columns: Iterable[str]) -> Row | None:
@@ -33,3 +35,17 @@ def like_pattern(text: str) -> str:
 
 def encode(value: Any) -> str:
     return jsonutil.dumps(value)
+
+
+async def fetch_record(
+    q: Queries, record: type[R], sql: str, *args: Any, json: Iterable[str] = ()
+) -> R | None:
+    """The row ``sql`` selects, its ``json`` columns decoded, typed as ``record``."""
+    return cast("R | None", decode(await q.fetch_one(sql, *args), json))
+
+
+async def fetch_records(
+    q: Queries, record: type[R], sql: str, *args: Any, json: Iterable[str] = ()
+) -> list[R]:
+    """The rows ``sql`` selects, their ``json`` columns decoded, typed as ``record``."""
+    return cast("list[R]", decode_all(await q.fetch_all(sql, *args), json))

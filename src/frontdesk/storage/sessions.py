@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.rows import decode, decode_all, encode
+from frontdesk.storage.rows import encode, fetch_record, fetch_records
 
 
 class SessionRecord(TypedDict):
@@ -51,8 +51,9 @@ async def insert_session(
 
 
 async def get_session(q: Queries, jti: str) -> SessionRecord | None:
-    row = await q.fetch_one("SELECT * FROM sessions WHERE jti = $1", jti)
-    return cast("SessionRecord | None", decode(row, _JSON))
+    return await fetch_record(
+        q, SessionRecord, "SELECT * FROM sessions WHERE jti = $1", jti, json=_JSON
+    )
 
 
 async def revoke_session(q: Queries, jti: str, *, now: int, reason: str) -> int:
@@ -78,14 +79,15 @@ async def extend_session(q: Queries, jti: str, *, expires_at: int) -> bool:
 async def live_sessions_of(
     q: Queries, project_id: str, subject_id: str, now: int
 ) -> list[SessionRecord]:
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, SessionRecord,
         "SELECT * FROM sessions WHERE project_id = $1 AND subject_id = $2"
         " AND revoked_at IS NULL AND expires_at > $3 ORDER BY issued_at",
         project_id,
         subject_id,
         now,
+        json=_JSON,
     )
-    return cast("list[SessionRecord]", decode_all(rows, _JSON))
 
 
 async def delete_sessions_of(q: Queries, project_id: str, subject_id: str) -> None:
@@ -96,9 +98,10 @@ async def delete_sessions_of(q: Queries, project_id: str, subject_id: str) -> No
 
 async def all_sessions_of(q: Queries, project_id: str, subject_id: str) -> list[SessionRecord]:
     """Every session of a visitor, revoked and expired ones included (for an export)."""
-    rows = await q.fetch_all(
+    return await fetch_records(
+        q, SessionRecord,
         "SELECT * FROM sessions WHERE project_id = $1 AND subject_id = $2 ORDER BY issued_at",
         project_id,
         subject_id,
+        json=_JSON,
     )
-    return cast("list[SessionRecord]", decode_all(rows, _JSON))

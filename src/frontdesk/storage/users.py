@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypedDict, cast
+from typing import TypedDict
 
 from frontdesk.storage.database import Queries
+from frontdesk.storage.rows import fetch_record
 
 
 class UserProfileRecord(TypedDict):
@@ -42,10 +43,8 @@ async def insert_user_if_new(
 
 
 async def get_user_by_email(q: Queries, email: str) -> UserRecord | None:
-    row = await q.fetch_one("SELECT * FROM users WHERE email = $1", email)
-    return cast("UserRecord | None", row)
+    return await fetch_record(q, UserRecord, "SELECT * FROM users WHERE email = $1", email)
 
 
 async def get_user(q: Queries, user_id: str) -> UserRecord | None:
-    row = await q.fetch_one("SELECT * FROM users WHERE id = $1", user_id)
-    return cast("UserRecord | None", row)
+    return await fetch_record(q, UserRecord, "SELECT * FROM users WHERE id = $1", user_id)
