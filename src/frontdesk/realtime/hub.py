@@ -73,7 +73,7 @@ from frontdesk.errors import (
 )
 from frontdesk.models.requests import visitor_view_of_request
 from frontdesk.realtime import protocol
-from frontdesk.realtime.connection import Connection
+from frontdesk.realtime.connection import Connection, frame_bytes
 from frontdesk.realtime.events import (
     AccessChanged,
     Event,
@@ -182,7 +182,7 @@ class Hub:
                 await self._refuse_flood(conn)
             elif text is None:
                 conn.close(CloseCode.UNSUPPORTED_DATA, "binary_frame")
-            elif len(text) > self._max_frame or len(text.encode()) > self._max_frame:
+            elif frame_bytes(text) > self._max_frame:
                 conn.close(CloseCode.FRAME_TOO_LARGE, "frame_too_large")
             else:
                 await self._handle(conn, text)
