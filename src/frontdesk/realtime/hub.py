@@ -115,7 +115,7 @@ class Hub:
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
         self._frame_budgets = FrameBudgets(
-            self._frame_rate, self._frame_burst, services.limits.shared_storage,
+            self._frame_rate, self._frame_burst, services.limits.counters,
             namespace=settings.redis_channel,
         )
         self._limits = SocketLimits(settings, self._frame_budgets)

@@ -9,7 +9,8 @@ calms down for a window starts again from zero.
 Every frame is checked against a budget in this process's memory: a Redis round trip per
 frame costs about 50 times the in-memory check (some 370 µs against 7 µs on loopback), paid
 by exactly the clients that flood. When Redis shares the HTTP limits, a session's frames are
-also counted there, a quarter of the burst at a time: a session whose sockets on all
+also counted there, through the same counters (``actions.limits.Counters``, which stop asking
+a failing Redis for a few seconds), a quarter of the burst at a time: a session whose sockets on all
 processes together overspend its budget is refused on every process for a window. Between
 two batches a process may let through up to a quarter of the burst more than the shared
 budget, so the sockets of one session get at most the burst plus a quarter of it per process.
@@ -22,28 +23,26 @@ import math
 import time
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
 
-from frontdesk.actions.limits import SweptMemoryStorage
+from frontdesk.actions.limits import Counters, SweptMemoryStorage
 
 _unbudgeted = itertools.count()
 _SESSION = "session:"
 
 
 class FrameBudgets:
-    """The budgets of every socket and session of this process, by key; with ``shared`` (the
-    Redis storage of the HTTP limits) a session's frames are also counted across processes."""
+    """The budgets of every socket and session of this process, by key; with ``counters`` that
+    share Redis (the HTTP limits') a session's frames are also counted across processes."""
 
     def __init__(
-        self, rate: float, burst: int, shared: Storage | None = None, namespace: str = ""
+        self, rate: float, burst: int, counters: Counters | None = None, namespace: str = ""
     ) -> None:
         self._window = max(1, math.ceil(burst / rate))
         self._frames = RateLimitItemPerSecond(burst, self._window, namespace="frames")
         self._refusals = RateLimitItemPerSecond(burst - 1, self._window, namespace="refusals")
         self._limiter = MovingWindowRateLimiter(SweptMemoryStorage())
-        self._shared = MovingWindowRateLimiter(shared) if shared is not None else None
+        self._shared = counters if counters is not None and counters.shared else None
         self._shared_frames = RateLimitItemPerSecond(
             burst, self._window, namespace=f"{namespace}:frames"
         )
@@ -74,11 +73,8 @@ class FrameBudgets:
             self._unshared[key] = unshared
             return
         self._unshared.pop(key, None)
-        try:
-            within = await self._shared.hit(self._shared_frames, key, cost=unshared)
-        except StorageError:
-            return  # Redis is away: the budget of this process still holds
-        if not within:
+        # While Redis is away, only the budget of this process holds.
+        if not await self._shared.hit_shared(self._shared_frames, key, cost=unshared):
             self._over_until[key] = time.monotonic() + self._window
 
     async def tolerate_refusal(self, key: str) -> bool:
