@@ -10,6 +10,7 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
+from frontdesk.realtime import hub as hub_module
 from frontdesk.realtime.hub import Hub
 from frontdesk.services import Services
 from frontdesk.storage import sessions
@@ -165,3 +166,29 @@ def test_a_re_check_closes_sockets_whose_session_ended_unheard(
 def _jti(token: str) -> str:
     claims = jwt.decode(token.split(" ")[-1], options={"verify_signature": False})
     return str(claims["jti"])
+
+
+def test_a_re_check_that_fails_closes_that_socket_and_checks_the_others(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make.project()
+    broken, anonymous = make.visitor(project), make.visitor(project)
+    check = hub_module.check_session_live
+
+    async def failing_for_one(services: Services, principal: Any) -> None:
+        if principal.id == broken.id:
+            raise RuntimeError("the database went away for this one")
+        await check(services, principal)
+
+    monkeypatch.setattr(hub_module, "check_session_live", failing_for_one)
+    with (
+        signed_in(make.client, broken.token) as broken_socket,
+        signed_in(make.client, anonymous.token) as anonymous_socket,
+    ):
+        r = make.client.put(f"/projects/{project.id}", headers=project.owner.headers,
+                            json={"settings": {"allow_anonymous": False}})
+        assert r.status_code == 200, r.text
+
+        assert broken_socket.closed() == (1011, "internal_error")
+        assert anonymous_socket.expect("error")["code"] == "anonymous_not_allowed"
+        assert anonymous_socket.closed() == (4403, "anonymous_not_allowed")

@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -402,20 +403,17 @@ class Hub:
         conn.send(protocol.error_frame(error, topic_name))
 
     async def _access_changed(self, event: AccessChanged) -> None:
-        self._access_epoch += 1
-        for conn in list(self._connections):
-            principal = conn.principal
-            if principal is None or isinstance(principal, Agent) or conn.is_closed():
-                continue  # agents' access changes with their membership (MembershipRevoked)
-            if principal.project_id != event.project_id:
-                continue
+        def scope(conn: Connection, principal: Principal) -> set[str] | None:
+            if isinstance(principal, Agent) or principal.project_id != event.project_id:
+                return None  # agents' access changes with their membership (MembershipRevoked)
             if event.visitor_ids and principal.visitor_id not in event.visitor_ids:
-                continue
-            names = {
+                return None
+            return {
                 name for name in conn.topics
                 if not event.request_ids or parse_topic(name).request_id in event.request_ids
             }
-            await self._recheck(conn, principal, names)
+
+        await self._recheck_sockets(scope)
 
     async def _on_broker_link(self, linked: bool) -> None:
         if linked:
@@ -424,13 +422,24 @@ class Hub:
     async def recheck_all(self) -> None:
         """Check every socket again against the database: its session, its visitor's access
         to its project and each of its topics. For when events may have been missed."""
+        await self._recheck_sockets(lambda conn, _principal: set(conn.topics))
+
+    async def _recheck_sockets(
+        self, scope: Callable[[Connection, Principal], set[str] | None]
+    ) -> None:
+        """``_recheck`` each open, authenticated socket with the topics ``scope`` names for it
+        (None: leave it alone). A socket whose check fails unexpectedly is closed, and the
+        others are still checked."""
         self._access_epoch += 1
         for conn in list(self._connections):
             principal = conn.principal
             if principal is None or conn.is_closed():
                 continue
+            names = scope(conn, principal)
+            if names is None:
+                continue
             try:
-                await self._recheck(conn, principal, set(conn.topics))
+                await self._recheck(conn, principal, names)
             except Exception:
                 log.exception("could not re-check a socket; closing it")
                 conn.close(CloseCode.INTERNAL_ERROR, "internal_error")
