@@ -150,6 +150,12 @@ class Counters:
         """Whether these counters have a shared storage (Redis) besides this process's memory."""
         return self._shared is not None
 
+    async def hit_local(self, item: RateLimitItem, key: str) -> bool:
+        """Count one action against ``key`` in this process's memory alone, in a moving window:
+        False when that is over ``item``'s limit. For limits checked too often for a round
+        trip each (the WebSocket frame budgets)."""
+        return await self._memory.moving.hit(item, key)
+
     async def hit_shared(self, item: RateLimitItem, key: str, cost: int = 1) -> bool:
         """Count ``cost`` actions against ``key`` in the shared storage's moving window alone,
         for a caller that counts in its own memory first; False when that is over ``item``'s
