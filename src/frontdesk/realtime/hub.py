@@ -316,15 +316,12 @@ class Hub:
                 topic.name, replayed=len(snapshot.objects), complete=snapshot.complete
             )
         )
+        # A replayed message's live event, held or still on its way (the broker delivers after
+        # the commit, Redis later still), is not sent again.
         sent = {str(o["_id"]) for o in snapshot.objects} if topic.kind == "messages" else set()
-        for frame, object_id in held:
-            if object_id is None or object_id not in sent:
-                conn.send(frame)
-            else:
-                sent.discard(object_id)
-        # The live events of the other replayed messages may still be on their way (the
-        # broker delivers after the commit, Redis later still): they are not sent again.
         conn.remember_replayed(topic.name, sent)
+        for frame, object_id in held:
+            conn.hold_or_send(topic.name, frame, object_id)
 
     async def _access_topic(self, principal: Principal, topic: Topic) -> ProjectAccess:
         # An access change handled while this check awaited the database did not see this
