@@ -10,6 +10,9 @@ import jwt
 import pytest
 from starlette.testclient import TestClient
 
+from frontdesk.errors import Forbidden
+from frontdesk.realtime import hub as hub_module
+from frontdesk.realtime.events import AccessChanged, MembershipRevoked
 from frontdesk.realtime.hub import Hub
 from frontdesk.services import Services
 from frontdesk.storage import sessions
@@ -165,3 +168,99 @@ def test_a_re_check_closes_sockets_whose_session_ended_unheard(
 def _jti(token: str) -> str:
     claims = jwt.decode(token.split(" ")[-1], options={"verify_signature": False})
     return str(claims["jti"])
+
+
+def test_a_re_check_that_fails_closes_that_socket_and_checks_the_others(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make.project()
+    broken, anonymous = make.visitor(project), make.visitor(project)
+    check = hub_module.check_session_live
+
+    async def failing_for_one(services: Services, principal: Any) -> None:
+        if principal.id == broken.id:
+            raise RuntimeError("the database went away for this one")
+        await check(services, principal)
+
+    monkeypatch.setattr(hub_module, "check_session_live", failing_for_one)
+    with (
+        signed_in(make.client, broken.token) as broken_socket,
+        signed_in(make.client, anonymous.token) as anonymous_socket,
+    ):
+        r = make.client.put(f"/projects/{project.id}", headers=project.owner.headers,
+                            json={"settings": {"allow_anonymous": False}})
+        assert r.status_code == 200, r.text
+
+        assert broken_socket.closed() == (1011, "internal_error")
+        assert anonymous_socket.expect("error")["code"] == "anonymous_not_allowed"
+        assert anonymous_socket.closed() == (4403, "anonymous_not_allowed")
+
+
+def _racing_access_check(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: Any, then: Any = None
+) -> list[int]:
+    """Make the hub's access check of a subscribe run ``meanwhile()`` (as an event handled
+    while the check awaited the database) after its first answer, and call ``then()`` instead
+    of checking on later calls; the number of calls, as a list of one int."""
+    check = hub_module.access_topic
+    calls = [0]
+
+    async def racing(services: Services, principal: Any, topic: Any) -> Any:
+        calls[0] += 1
+        if calls[0] > 1 and then is not None:
+            then()
+        access = await check(services, principal, topic)
+        if calls[0] == 1:
+            await meanwhile()
+        return access
+
+    monkeypatch.setattr(hub_module, "access_topic", racing)
+    return calls
+
+
+def test_a_subscribe_whose_check_raced_an_access_change_checks_again(
+    make: Factory, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "hello").status_code == 200
+    hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
+
+    async def policy_changed() -> None:
+        await hub.on_event(AccessChanged(project_id=project.id, reason="policy_changed"))
+
+    def refused() -> None:
+        raise Forbidden("anonymous visitors are not allowed", code="anonymous_not_allowed")
+
+    calls = _racing_access_check(monkeypatch, policy_changed, refused)
+    with signed_in(make.client, visitor.token) as socket:
+        topic = f"/{project.id}/requests/{rid}/messages"
+        socket.send("subscribe", topic=topic)
+        # The first answer came before the change: the check is made again, and refuses.
+        error = socket.expect("error")
+        assert (error["code"], error["topic"]) == ("anonymous_not_allowed", topic)
+        assert calls == [2]
+        socket.nothing_more()
+
+
+def test_a_subscribe_whose_check_raced_the_agents_removal_is_refused(
+    make: Factory, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make.project()
+    member = make.member(project)
+    hub: Hub = client.app.state.hub  # type: ignore[attr-defined]
+
+    async def removed() -> None:
+        await hub.on_event(MembershipRevoked(project_id=project.id, user_id=member.id))
+
+    _racing_access_check(monkeypatch, removed)
+    with signed_in(make.client, member.token) as socket:
+        topic = f"/{project.id}/requests"
+        socket.send("subscribe", topic=topic)
+        error = socket.expect("error")
+        assert (error["code"], error["topic"]) == ("membership_revoked", topic)
+        socket.nothing_more()
+        visitor = make.visitor(project)
+        visitor.send(visitor.new_request_id(), "hi")
+        socket.nothing_more()  # not subscribed after all

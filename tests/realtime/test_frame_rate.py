@@ -8,9 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
+from limits.aio.storage import MemoryStorage
+from limits.errors import StorageError
 from starlette.testclient import TestClient
 
-from frontdesk.actions.limits import RateLimits
+from frontdesk.actions.limits import Counters, RateLimits
 from frontdesk.realtime.rate_limit import FrameBudgets, session_key
 from frontdesk.settings import Settings
 from tests.conftest import REDIS_URL, Factory, LimitsTime, require_service
@@ -92,7 +94,7 @@ def test_a_sessions_budget_holds_across_processes_sharing_redis() -> None:
         limits = RateLimits(settings)
         # Two processes' budgets of 8 frames in any 8 s, counted in Redis 2 at a time.
         processes = [
-            FrameBudgets(1, 8, limits.shared_storage, namespace=settings.redis_channel)
+            FrameBudgets(1, 8, limits.counters, namespace=settings.redis_channel)
             for _ in range(2)
         ]
         session = session_key("jti-1")
@@ -106,3 +108,28 @@ def test_a_sessions_budget_holds_across_processes_sharing_redis() -> None:
     # or take the batch each process has not counted in Redis yet.
     assert 8 <= together <= 8 + 2 * 2
     assert alone == 8  # another session of the same process has its own budget
+
+
+class _FailingStorage(MemoryStorage):
+    """A shared storage that is away: every count fails, as an unreachable Redis does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    async def acquire_entry(self, *args: Any, **kwargs: Any) -> bool:
+        self.attempts += 1
+        raise StorageError(ConnectionError("Redis is away"))
+
+
+def test_a_failing_shared_storage_is_not_asked_for_every_batch() -> None:
+    storage = _FailingStorage()
+    budgets = FrameBudgets(1, 8, Counters(storage), namespace="t")  # batches of 2
+
+    async def taken() -> list[bool]:
+        return [await budgets.take(session_key("jti")) for _ in range(9)]
+
+    # This process's budget still holds; the storage was tried once, then left alone for a
+    # few seconds instead of holding up every other frame with a round trip that fails.
+    assert asyncio.run(taken()) == [True] * 8 + [False]
+    assert storage.attempts == 1

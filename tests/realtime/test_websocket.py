@@ -212,6 +212,18 @@ def test_a_frame_over_the_limit_closes_with_1009(app_factory: Any) -> None:
         assert socket.closed() == (1009, "frame_too_large")
 
 
+def test_the_frame_limit_counts_utf8_bytes_not_characters(app_factory: Any) -> None:
+    client: TestClient = app_factory(ws_max_frame_bytes=1024)
+    agent = Factory(client).agent()
+    frame = json.dumps(
+        {"action": "subscribe", "payload": {"topic": "/" + "é" * 600}}, ensure_ascii=False
+    )
+    assert len(frame) <= 1024 < len(frame.encode())
+    with signed_in(client, agent.token) as socket:
+        socket.session.send_text(frame)
+        assert socket.closed() == (1009, "frame_too_large")
+
+
 def test_binary_frames_close_with_1003(make: Factory) -> None:
     agent = make.agent()
     with signed_in(make.client, agent.token) as socket:

@@ -145,6 +145,30 @@ class Counters:
                 self._outage(exc)
         await self._memory.give_back(item, key)
 
+    @property
+    def shared(self) -> bool:
+        """Whether these counters have a shared storage (Redis) besides this process's memory."""
+        return self._shared is not None
+
+    async def hit_local(self, item: RateLimitItem, key: str) -> bool:
+        """Count one action against ``key`` in this process's memory alone, in a moving window:
+        False when that is over ``item``'s limit. For limits checked too often for a round
+        trip each (the WebSocket frame budgets)."""
+        return await self._memory.moving.hit(item, key)
+
+    async def hit_shared(self, item: RateLimitItem, key: str, cost: int = 1) -> bool:
+        """Count ``cost`` actions against ``key`` in the shared storage's moving window alone,
+        for a caller that counts in its own memory first; False when that is over ``item``'s
+        limit, True when it is not or while the shared storage is failing (nothing counted)."""
+        shared = self._available()
+        if shared is None:
+            return True
+        try:
+            return await shared.moving.hit(item, key, cost=cost)
+        except StorageError as exc:
+            self._outage(exc)
+            return True
+
     def _available(self) -> _Windows | None:
         """The shared storage, unless it failed within the last ``_RETRY_AFTER_OUTAGE``."""
         if time.monotonic() - self._failed_at < _RETRY_AFTER_OUTAGE:
@@ -209,11 +233,6 @@ class RateLimits:
         self.failed_password_per_account = limit(
             "password-account", settings.failed_passwords_per_account
         )
-
-    @property
-    def shared_storage(self) -> Storage | None:
-        """The Redis storage every process counts in; None without Redis."""
-        return self._redis.storage if self._redis is not None else None
 
     async def close(self) -> None:
         if self._redis is not None:

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from frontdesk import jsonutil
 from frontdesk.actions.access import ProjectAccess, access_project, access_request
-from frontdesk.auth.principals import Caller, Principal
+from frontdesk.auth.principals import Principal
 from frontdesk.errors import NotFound, ValidationFailed
 from frontdesk.models.messages import MessagePublic, present_message
 from frontdesk.models.project_users import present_project_user
@@ -169,10 +169,6 @@ def _json_size(objects: Sequence[WireObject]) -> int:
     return len(jsonutil.dumpb(objects))
 
 
-def _who(principal: Caller) -> tuple[str, str]:
-    return principal.id, principal.display_name
-
-
 async def notify_typing(
     services: Services, principal: Principal, topic: Topic, typing: bool
 ) -> None:
@@ -182,13 +178,12 @@ async def notify_typing(
     subscribers of a conversation signal in it).
     """
     assert topic.request_id is not None
-    user_id, fullname = _who(principal)
     await services.broker.publish(
         TypingChanged(
             project_id=topic.project_id,
             request_id=topic.request_id,
-            user_id=user_id,
-            fullname=fullname,
+            user_id=principal.id,
+            fullname=principal.display_name,
             typing=typing,
         )
     )
@@ -205,12 +200,11 @@ async def check_mark_read(
     assert topic.request_id is not None
     if await messages.get_message(services.db, topic.request_id, message_id) is None:
         raise NotFound("no such message in this conversation", code="message_not_found")
-    user_id, _ = _who(principal)
     await services.broker.publish(
         MessagesRead(
             project_id=topic.project_id,
             request_id=topic.request_id,
-            user_id=user_id,
+            user_id=principal.id,
             message_id=message_id,
             read_at=services.now_ms(),
         )

@@ -99,9 +99,10 @@ class Connection:
         """Queue ``frame``; False (and the socket closing as too slow) when the queue is full."""
         if self.closed is not None:
             return False
-        if not self._room_for(frame, len(self._queue)):
+        size = frame_bytes(frame)
+        if not self._room_for(size, len(self._queue)):
             return False
-        self._pending_bytes += frame_bytes(frame)
+        self._pending_bytes += size
         self._enqueue(frame)
         return True
 
@@ -111,8 +112,10 @@ class Connection:
         held = self.held.get(topic)
         if held is None:
             self.send(frame)
-        elif self._room_for(frame, len(held)):
-            self._pending_bytes += frame_bytes(frame)
+            return
+        size = frame_bytes(frame)
+        if self._room_for(size, len(held)):
+            self._pending_bytes += size
             held.append((frame, object_id))
 
     def release_held(self, topic: str) -> list[tuple[str, str | None]]:
@@ -147,11 +150,10 @@ class Connection:
     def pending_bytes(self) -> int:
         return self._pending_bytes
 
-    def _room_for(self, frame: str, waiting: int) -> bool:
-        # Full: closed as too slow, without flushing (the point is to drop what it holds).
-        if waiting < self._queue_limit and (
-            self._pending_bytes + frame_bytes(frame) <= self._queue_bytes
-        ):
+    def _room_for(self, size: int, waiting: int) -> bool:
+        """Whether one more frame of ``size`` bytes fits after ``waiting`` others. Full: closed
+        as too slow, without flushing (the point is to drop what it holds)."""
+        if waiting < self._queue_limit and self._pending_bytes + size <= self._queue_bytes:
             return True
         self.close(CloseCode.SLOW_CONSUMER, "slow_consumer", flush=False)
         return False

@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -73,7 +74,7 @@ from frontdesk.errors import (
 )
 from frontdesk.models.requests import visitor_view_of_request
 from frontdesk.realtime import protocol
-from frontdesk.realtime.connection import Connection
+from frontdesk.realtime.connection import Connection, frame_bytes
 from frontdesk.realtime.events import (
     AccessChanged,
     Event,
@@ -115,7 +116,7 @@ class Hub:
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
         self._frame_budgets = FrameBudgets(
-            self._frame_rate, self._frame_burst, services.limits.shared_storage,
+            self._frame_rate, self._frame_burst, services.limits.counters,
             namespace=settings.redis_channel,
         )
         self._limits = SocketLimits(settings, self._frame_budgets)
@@ -182,7 +183,7 @@ class Hub:
                 await self._refuse_flood(conn)
             elif text is None:
                 conn.close(CloseCode.UNSUPPORTED_DATA, "binary_frame")
-            elif len(text) > self._max_frame or len(text.encode()) > self._max_frame:
+            elif frame_bytes(text) > self._max_frame:
                 conn.close(CloseCode.FRAME_TOO_LARGE, "frame_too_large")
             else:
                 await self._handle(conn, text)
@@ -315,15 +316,12 @@ class Hub:
                 topic.name, replayed=len(snapshot.objects), complete=snapshot.complete
             )
         )
+        # A replayed message's live event, held or still on its way (the broker delivers after
+        # the commit, Redis later still), is not sent again.
         sent = {str(o["_id"]) for o in snapshot.objects} if topic.kind == "messages" else set()
-        for frame, object_id in held:
-            if object_id is None or object_id not in sent:
-                conn.send(frame)
-            else:
-                sent.discard(object_id)
-        # The live events of the other replayed messages may still be on their way (the
-        # broker delivers after the commit, Redis later still): they are not sent again.
         conn.remember_replayed(topic.name, sent)
+        for frame, object_id in held:
+            conn.hold_or_send(topic.name, frame, object_id)
 
     async def _access_topic(self, principal: Principal, topic: Topic) -> ProjectAccess:
         # An access change handled while this check awaited the database did not see this
@@ -402,20 +400,17 @@ class Hub:
         conn.send(protocol.error_frame(error, topic_name))
 
     async def _access_changed(self, event: AccessChanged) -> None:
-        self._access_epoch += 1
-        for conn in list(self._connections):
-            principal = conn.principal
-            if principal is None or isinstance(principal, Agent) or conn.is_closed():
-                continue  # agents' access changes with their membership (MembershipRevoked)
-            if principal.project_id != event.project_id:
-                continue
+        def scope(conn: Connection, principal: Principal) -> set[str] | None:
+            if isinstance(principal, Agent) or principal.project_id != event.project_id:
+                return None  # agents' access changes with their membership (MembershipRevoked)
             if event.visitor_ids and principal.visitor_id not in event.visitor_ids:
-                continue
-            names = {
+                return None
+            return {
                 name for name in conn.topics
                 if not event.request_ids or parse_topic(name).request_id in event.request_ids
             }
-            await self._recheck(conn, principal, names)
+
+        await self._recheck_sockets(scope)
 
     async def _on_broker_link(self, linked: bool) -> None:
         if linked:
@@ -424,13 +419,24 @@ class Hub:
     async def recheck_all(self) -> None:
         """Check every socket again against the database: its session, its visitor's access
         to its project and each of its topics. For when events may have been missed."""
+        await self._recheck_sockets(lambda conn, _principal: set(conn.topics))
+
+    async def _recheck_sockets(
+        self, scope: Callable[[Connection, Principal], set[str] | None]
+    ) -> None:
+        """``_recheck`` each open, authenticated socket with the topics ``scope`` names for it
+        (None: leave it alone). A socket whose check fails unexpectedly is closed, and the
+        others are still checked."""
         self._access_epoch += 1
         for conn in list(self._connections):
             principal = conn.principal
             if principal is None or conn.is_closed():
                 continue
+            names = scope(conn, principal)
+            if names is None:
+                continue
             try:
-                await self._recheck(conn, principal, set(conn.topics))
+                await self._recheck(conn, principal, names)
             except Exception:
                 log.exception("could not re-check a socket; closing it")
                 conn.close(CloseCode.INTERNAL_ERROR, "internal_error")

@@ -1,7 +1,8 @@
 """The frame budget of WebSockets, so one client cannot flood the server with frames.
 
-Counted by the ``limits`` library in a moving window of ``burst / rate`` seconds (rounded up
-to whole seconds) holding at most ``burst`` frames: a client may send ``burst`` frames at once,
+Counted by the ``limits`` library, through the counters of the HTTP limits
+(``actions.limits.Counters``), in a moving window of ``burst / rate`` seconds (rounded up to
+whole seconds) holding at most ``burst`` frames: a client may send ``burst`` frames at once,
 then about ``rate`` a second for as long as it likes. Frames refused count in a window of
 their own: a client refused ``burst`` times within one window is to be closed, while one that
 calms down for a window starts again from zero.
@@ -9,10 +10,11 @@ calms down for a window starts again from zero.
 Every frame is checked against a budget in this process's memory: a Redis round trip per
 frame costs about 50 times the in-memory check (some 370 µs against 7 µs on loopback), paid
 by exactly the clients that flood. When Redis shares the HTTP limits, a session's frames are
-also counted there, a quarter of the burst at a time: a session whose sockets on all
-processes together overspend its budget is refused on every process for a window. Between
-two batches a process may let through up to a quarter of the burst more than the shared
-budget, so the sockets of one session get at most the burst plus a quarter of it per process.
+also counted there, a quarter of the burst at a time (and, as for the HTTP limits, Redis is
+left alone for a few seconds after it fails): a session whose sockets on all processes
+together overspend its budget is refused on every process for a window. Between two batches
+a process may let through up to a quarter of the burst more than the shared budget, so the
+sockets of one session get at most the burst plus a quarter of it per process.
 """
 
 from __future__ import annotations
@@ -22,28 +24,24 @@ import math
 import time
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
 
-from frontdesk.actions.limits import SweptMemoryStorage
+from frontdesk.actions.limits import Counters
 
 _unbudgeted = itertools.count()
 _SESSION = "session:"
 
 
 class FrameBudgets:
-    """The budgets of every socket and session of this process, by key; with ``shared`` (the
-    Redis storage of the HTTP limits) a session's frames are also counted across processes."""
+    """The budgets of every socket and session of this process, by key; with ``counters`` that
+    share Redis (the HTTP limits') a session's frames are also counted across processes."""
 
     def __init__(
-        self, rate: float, burst: int, shared: Storage | None = None, namespace: str = ""
+        self, rate: float, burst: int, counters: Counters | None = None, namespace: str = ""
     ) -> None:
         self._window = max(1, math.ceil(burst / rate))
         self._frames = RateLimitItemPerSecond(burst, self._window, namespace="frames")
         self._refusals = RateLimitItemPerSecond(burst - 1, self._window, namespace="refusals")
-        self._limiter = MovingWindowRateLimiter(SweptMemoryStorage())
-        self._shared = MovingWindowRateLimiter(shared) if shared is not None else None
+        self._counters = counters if counters is not None else Counters(None)
         self._shared_frames = RateLimitItemPerSecond(
             burst, self._window, namespace=f"{namespace}:frames"
         )
@@ -53,14 +51,14 @@ class FrameBudgets:
 
     async def take(self, key: str) -> bool:
         """Spend one frame of ``key``'s budget; False when there is none left."""
-        if self._shared is None or not key.startswith(_SESSION):
-            return await self._limiter.hit(self._frames, key)
+        if not self._counters.shared or not key.startswith(_SESSION):
+            return await self._counters.hit_local(self._frames, key)
         over_until = self._over_until.get(key)
         if over_until is not None:
             if time.monotonic() < over_until:
                 return False
             del self._over_until[key]
-        if not await self._limiter.hit(self._frames, key):
+        if not await self._counters.hit_local(self._frames, key):
             return False
         await self._count_shared(key)
         return True
@@ -68,23 +66,19 @@ class FrameBudgets:
     async def _count_shared(self, key: str) -> None:
         """Count the frames taken here in Redis, a batch at a time; a session over its budget
         across processes is refused here for a window."""
-        assert self._shared is not None
         unshared = self._unshared.get(key, 0) + 1
         if unshared < self._batch:
             self._unshared[key] = unshared
             return
         self._unshared.pop(key, None)
-        try:
-            within = await self._shared.hit(self._shared_frames, key, cost=unshared)
-        except StorageError:
-            return  # Redis is away: the budget of this process still holds
-        if not within:
+        # While Redis is away, only the budget of this process holds.
+        if not await self._counters.hit_shared(self._shared_frames, key, cost=unshared):
             self._over_until[key] = time.monotonic() + self._window
 
     async def tolerate_refusal(self, key: str) -> bool:
         """Count one refused frame of ``key``; False when it has been refused ``burst`` times
         within one window, and is to be closed."""
-        return await self._limiter.hit(self._refusals, key)
+        return await self._counters.hit_local(self._refusals, key)
 
     def forget(self, key: str) -> None:
         """Drop what is kept for ``key`` besides its counts (its last socket here closed)."""
