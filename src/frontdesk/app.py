@@ -146,6 +146,9 @@ def create_app(
         keep_tokens_out_of_server_logs()
         db = await open_database(settings.effective_database_url)
         await migrate(db)
+        events = broker or _broker_for(settings)
+        if settings.metrics:  # counted only where /metrics can show the count
+            events = CountingBroker(events, metrics)
         services = Services(
             settings=settings,
             db=db,
@@ -159,7 +162,7 @@ def create_app(
                 queue=settings.password_hash_queue,
             ),
             secret_box=SecretBox(settings.secret),
-            broker=CountingBroker(broker or _broker_for(settings), metrics),
+            broker=events,
             metrics=metrics,
         )
         app.state.services = services
