@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -225,5 +226,9 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.endpoints = endpoints
-    app.state.openapi = build_openapi(endpoints, settings.base_url)
+    # Built when first asked for: generating the schemas takes over a tenth of a second, which
+    # every process start (and every command or test that makes an app) would otherwise pay.
+    app.state.openapi = functools.cache(
+        functools.partial(build_openapi, endpoints, settings.base_url)
+    )
     return app
