@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -146,6 +147,9 @@ def create_app(
         keep_tokens_out_of_server_logs()
         db = await open_database(settings.effective_database_url)
         await migrate(db)
+        events = broker or _broker_for(settings)
+        if settings.metrics:  # counted only where /metrics can show the count
+            events = CountingBroker(events, metrics)
         services = Services(
             settings=settings,
             db=db,
@@ -159,7 +163,7 @@ def create_app(
                 queue=settings.password_hash_queue,
             ),
             secret_box=SecretBox(settings.secret),
-            broker=CountingBroker(broker or _broker_for(settings), metrics),
+            broker=events,
             metrics=metrics,
         )
         app.state.services = services
@@ -222,5 +226,9 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.endpoints = endpoints
-    app.state.openapi = build_openapi(endpoints, settings.base_url)
+    # Built when first asked for: generating the schemas takes over a tenth of a second, which
+    # every process start (and every command or test that makes an app) would otherwise pay.
+    app.state.openapi = functools.cache(
+        functools.partial(build_openapi, endpoints, settings.base_url)
+    )
     return app

@@ -79,6 +79,10 @@ SHUTDOWN_IDLE_GRACE = 1.0
 # connections, the listening socket, log and data files, the event loop's own.
 _FILES_BESIDES_CONNECTIONS = 128
 
+# What a connection's timer is watching (GuardedHttpProtocol.watching).
+_HEADERS = "headers"
+_BODY = "body"
+
 
 @dataclasses.dataclass(frozen=True)
 class ConnectionLimits:
@@ -189,8 +193,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.header_bytes = 0
         self.refused = False
         self.pipeline_full = False
-        self.header_timer: TimerHandle | None = None
-        self.body_timer: TimerHandle | None = None
+        # The header and body deadlines never overlap: one timer serves both, re-armed only
+        # when it would fire too late, so a request does not create and cancel timers.
+        self.watching: str | None = None  # _HEADERS, _BODY or nothing
+        self.deadline = 0.0
+        self.timer: TimerHandle | None = None
         self.send_timer: TimerHandle | None = None
         self.unsent = 0
         self.stopping = False
@@ -230,8 +237,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_header_timer()
-        self._stop_body_timer()
+        self._stop_timer()
         self._stop_send_timer()
         super().connection_lost(exc)
 
@@ -283,13 +289,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if self.stopping and self.cycle is not None:
             self.cycle.keep_alive = False  # answered, then closed: the process is stopping
         upgrading = self.parser.should_upgrade() and self._should_upgrade()
-        if not upgrading and self._expects_body():
+        if upgrading:
+            self._stop_timer()  # the connection is the WebSocket protocol's from here
+        elif self._expects_body():
             self._start_body_timer()
 
     def on_body(self, body: bytes) -> None:
         if self.refused or self.pipeline_full:
             return
-        if self.body_timer is not None:
+        if self.watching == _BODY:
             self._start_body_timer()
         super().on_body(body)
 
@@ -335,29 +343,49 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         )
 
     def _start_header_timer(self) -> None:
-        if self.header_timer is None:
-            self.header_timer = self.loop.call_later(
-                self.guard.header_timeout, self._header_timed_out
-            )
+        if self.watching != _HEADERS:  # from the first byte, not restarted by later ones
+            self._watch(_HEADERS, self.guard.header_timeout)
 
     def _stop_header_timer(self) -> None:
-        if self.header_timer is not None:
-            self.header_timer.cancel()
-            self.header_timer = None
+        if self.watching == _HEADERS:
+            self.watching = None
 
     def _start_body_timer(self) -> None:
-        self._stop_body_timer()
-        self.body_timer = self.loop.call_later(
-            self.guard.body_idle_timeout, self._body_timed_out
-        )
+        self._watch(_BODY, self.guard.body_idle_timeout)
 
     def _stop_body_timer(self) -> None:
-        if self.body_timer is not None:
-            self.body_timer.cancel()
-            self.body_timer = None
+        if self.watching == _BODY:
+            self.watching = None
+
+    def _watch(self, what: str, timeout: float) -> None:
+        self.watching = what
+        self.deadline = self.loop.time() + timeout
+        if self.timer is None or self.timer.when() > self.deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = self.loop.call_at(self.deadline, self._timer_fired)
+
+    def _stop_timer(self) -> None:
+        self.watching = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _timer_fired(self) -> None:
+        self.timer = None
+        watched = self.watching
+        if watched is None:
+            return
+        if self.loop.time() < self.deadline:  # moved on since the timer was set
+            self.timer = self.loop.call_at(self.deadline, self._timer_fired)
+            return
+        self.watching = None
+        if watched == _HEADERS:
+            self._header_timed_out()
+        else:
+            self._body_timed_out()
 
     def _header_timed_out(self) -> None:
-        self.header_timer = None
         if self.transport.is_closing() or not self.reading_headers:
             return
         if self.cycle is not None and not self.cycle.response_complete:
@@ -372,7 +400,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         ))
 
     def _body_timed_out(self) -> None:
-        self.body_timer = None
         if self.transport.is_closing():
             return
         cycle = self.cycle

@@ -33,7 +33,7 @@ class Services:
     passwords: Passwords
     secret_box: SecretBox
     broker: Broker
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics
     # Per-process state built from the settings and the clock.
     limits: RateLimits = field(init=False)
     jwks: JwksCache = field(init=False)

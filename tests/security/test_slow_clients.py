@@ -275,6 +275,46 @@ def test_a_stalled_body_is_answered_408_and_closed(server: Served) -> None:
     assert BODY_IDLE_TIMEOUT - 0.5 < waited < BODY_IDLE_TIMEOUT + 3
 
 
+def test_a_trickling_body_lives_while_it_moves_and_is_cut_when_it_stalls(
+    server: Served,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(
+            b"POST /auth/signin HTTP/1.1\r\nHost: frontdesk.test\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        until = time.monotonic() + HEADER_TIMEOUT + BODY_IDLE_TIMEOUT  # past both deadlines
+        while time.monotonic() < until:
+            sock.sendall(b" ")
+            time.sleep(BODY_IDLE_TIMEOUT / 4)
+        last_byte = time.monotonic()
+        answer = _read_until_closed(sock, timeout=BODY_IDLE_TIMEOUT + 8)
+        waited = time.monotonic() - last_byte
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert BODY_IDLE_TIMEOUT - 0.5 < waited < BODY_IDLE_TIMEOUT + 3
+
+
+def test_a_kept_alive_request_has_its_header_deadline_from_its_first_byte(
+    server: Served,
+) -> None:
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        for _ in range(3):  # answered requests leave no deadline running behind them
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\n\r\n")
+            sock.settimeout(5)
+            answer = b""
+            while not answer.endswith(b"}"):  # head and body may come in two reads
+                answer += sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200 ")
+            time.sleep(KEEP_ALIVE_TIMEOUT / 2)
+        sock.sendall(REQUEST_PREFIX)  # the next request's headers never end
+        started = time.monotonic()
+        answer = _read_until_closed(sock, timeout=HEADER_TIMEOUT + 8)
+        waited = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b'"code":"request_timeout"' in answer
+    assert HEADER_TIMEOUT - 0.5 < waited < HEADER_TIMEOUT + 3
+
+
 def test_a_client_that_stops_reading_its_answers_is_dropped(server: Served) -> None:
     pipelined = 100  # about 12 MB of answers, more than the socket buffers hold
     with socket.socket() as sock:

@@ -21,7 +21,7 @@ router = Router("meta")
 @router.route("GET", "/openapi.json", summary="This API's OpenAPI document",
               response=dict[str, Any], allowed=("public",))
 async def openapi_document(call: Call) -> dict[str, Any]:
-    document: dict[str, Any] = call.request.app.state.openapi
+    document: dict[str, Any] = call.request.app.state.openapi()
     return document
 
 

@@ -17,10 +17,7 @@ from typing import Any
 
 import orjson
 
-from frontdesk.errors import ConfigurationError
-
 ACCESS_LOGGER = "frontdesk.access"
-LOG_FORMATS = ("text", "json")
 # Arguments of an access line, in order (see access.RequestObserver).
 ACCESS_FIELDS = ("method", "route", "status", "duration_ms", "client", "request_id")
 ACCESS_MESSAGE = '%s %s %d %.1fms client=%s id=%s'
@@ -73,23 +70,16 @@ class DropWebSocketDumps(logging.Filter):
 
 
 def configure_logging(level: str, log_format: str) -> None:
-    """Send every logger's lines to stderr in ``log_format`` at ``level`` and above.
-
-    Raises ConfigurationError for an unknown format or level.
-    """
-    if log_format not in LOG_FORMATS:
-        raise ConfigurationError("FRONTDESK_LOG_FORMAT must be text or json")
-    numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        raise ConfigurationError("FRONTDESK_LOG_LEVEL must be debug, info, warning or error")
+    """Send every logger's lines to stderr in ``log_format`` at ``level`` and above: the
+    checked values of ``Settings.log_format`` and ``Settings.log_level``."""
     handler = _StreamHandler()
     handler.setFormatter(_JsonFormatter() if log_format == "json" else _TextFormatter())
     handler.addFilter(DropWebSocketDumps())
     root = logging.getLogger()
+    root.setLevel(level.upper())
     for old in [h for h in root.handlers if isinstance(h, _StreamHandler)]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(numeric)
     # uvicorn's loggers write through the root handler, in the same format.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
