@@ -170,7 +170,6 @@ def deployment(tmp_path: Path, pg_schema: str, **settings: str) -> Iterator[Stac
         pg_schema,
         # nginx connects from the loopback address: the one proxy to trust.
         trusted_proxies="127.0.0.1",
-        http_max_connections_per_ip="0",
         **settings,
     ), clean=True)
     authority = trustme.CA()

@@ -126,27 +126,19 @@ function teardown() {
   state.view = state.viewKey = state.shell = state.live = null;
 }
 
-async function signOut() {
-  try {
-    await post("/auth/logout");
-  } finally {
-    session.clear();
-    teardown();
-    navigate("/dashboard/signin");
-  }
-}
-
-// Signs out but stays on the page, e.g. to accept an invitation with another account.
-async function signOutHere() {
+async function endSession() {
   try {
     await post("/auth/logout");
   } catch {
     // The session is dropped here either way.
-  } finally {
-    session.clear();
-    route();
   }
+  session.clear();
+  teardown();
 }
+
+const signOut = () => endSession().then(() => navigate("/dashboard/signin"));
+// Signs out but stays on the page, e.g. to accept an invitation with another account.
+const signOutHere = () => endSession().then(route);
 
 window.addEventListener("popstate", route);
 window.addEventListener("frontdesk:signed-out", () => { teardown(); route(); });

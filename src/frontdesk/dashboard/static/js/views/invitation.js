@@ -4,6 +4,7 @@
 
 import { ApiError, post, session } from "../api.js";
 import { h, replace } from "../dom.js";
+import { signinCard } from "./signin.js";
 
 const REFUSALS = {
   invitation_invalid: "This invitation link is not valid any more: it was used, withdrawn or replaced. Ask for a new one.",
@@ -18,10 +19,7 @@ export function renderInvitation(root, { navigate, signOut }) {
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
 
   function card(...children) {
-    replace(root, h("div", { class: "signin-page" }, h("div", { class: "signin-card" },
-      h("div", { class: "brand brand-large" }, h("img", { src: "/dashboard/static/favicon.svg", alt: "" }),
-        h("span", {}, "frontdesk")),
-      h("h1", {}, "You are invited to a team"), ...children)));
+    replace(root, signinCard("You are invited to a team", ...children));
   }
 
   function fail(failure) {

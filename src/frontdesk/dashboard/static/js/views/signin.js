@@ -35,11 +35,17 @@ export function renderSignin(root, { navigate }) {
   h("label", { class: "form-field" }, h("span", {}, "Password"), password),
   error, submit);
 
-  replace(root, h("div", { class: "signin-page" },
+  replace(root, signinCard("Sign in to your inbox",
+    h("p", { class: "muted" }, "Answer your visitors, and know which of them are who they say."),
+    form));
+}
+
+// The card of the pages shown before an agent is in a project: sign-in and invitations.
+export function signinCard(title, ...children) {
+  return h("div", { class: "signin-page" },
     h("div", { class: "signin-card" },
       h("div", { class: "brand brand-large" }, h("img", { src: "/dashboard/static/favicon.svg", alt: "" }),
         h("span", {}, "frontdesk")),
-      h("h1", {}, "Sign in to your inbox"),
-      h("p", { class: "muted" }, "Answer your visitors, and know which of them are who they say."),
-      form)));
+      h("h1", {}, title),
+      ...children));
 }
