@@ -19,7 +19,6 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from frontdesk.settings import Settings
 from tests.deploy.stack import Stack, deployment
 from tests.realtime.live_api import Api, Session, Socket
 
@@ -93,13 +92,6 @@ async def _hear_request(dashboard: Socket, rid: str) -> None:
             return
 
 
-_TRUSTS_PROXIES = "trusted_proxies" in Settings.model_fields
-
-
-@pytest.mark.xfail(
-    not _TRUSTS_PROXIES, strict=True,
-    reason="needs FRONTDESK_TRUSTED_PROXIES and rate limits shared through Redis",
-)
 def test_the_per_address_limit_holds_across_processes_behind_the_proxy(
     tmp_path: Path, pg_schema: str
 ) -> None:
