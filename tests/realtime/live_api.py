@@ -33,8 +33,12 @@ class Conversation:
     request_id: str
 
     @property
+    def request_path(self) -> str:
+        return f"/{self.project_id}/requests/{self.request_id}"
+
+    @property
     def messages_topic(self) -> str:
-        return f"/{self.project_id}/requests/{self.request_id}/messages"
+        return self.request_path + "/messages"
 
 
 class Api:
