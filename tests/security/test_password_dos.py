@@ -78,7 +78,10 @@ def _flood_and_measure(url: str) -> tuple[float, Counter[str]]:
     for thread in flooders:
         thread.start()
     try:
-        time.sleep(0.5)  # the flood is under way
+        deadline = time.monotonic() + 30
+        while sum(answers.values()) < FLOOD_CLIENTS:  # the flood is under way
+            assert time.monotonic() < deadline, dict(answers)
+            time.sleep(0.05)
         latencies = health_latencies(url, SAMPLING_SECONDS)
     finally:
         stop.set()
