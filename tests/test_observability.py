@@ -22,7 +22,7 @@ from frontdesk.realtime.broker import InMemoryBroker
 from frontdesk.settings import Settings
 from tests.conftest import REDIS_URL, Factory, make_settings, sign_customer_token
 from tests.live import live_server
-from tests.realtime.live_api import TIMEOUT, Api, Session, Socket, open_socket
+from tests.realtime.live_api import TIMEOUT, Session, Socket, api_on, open_socket
 from tests.realtime.served import served
 from tests.relay import relay_to
 
@@ -300,8 +300,8 @@ async def _use_every_secret(url: str) -> dict[str, str]:
     password = "pw-" + uuid.uuid4().hex
     wrong_password = "wrong-" + uuid.uuid4().hex
     text = "text-" + uuid.uuid4().hex
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        api = Api(http)
+    async with api_on(url) as api:
+        http = api.http
         email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
         await api.call("POST", "/auth/signup", json={"email": email, "password": password})
         agent_token = (await api.call("POST", "/auth/signin",

@@ -18,7 +18,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import REDIS_URL
-from tests.realtime.live_api import Api, Session, Socket, api_on, open_socket, two_apis
+from tests.realtime.live_api import Session, Socket, api_on, open_socket, two_apis
 from tests.realtime.served import process_env, serving, shared_env, two_served
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -139,15 +139,10 @@ def test_a_sign_out_missed_while_redis_was_down_closes_the_socket_after_resubscr
 
 
 async def _missed_sign_out(servers: Servers) -> None:
-    async with httpx.AsyncClient(base_url=servers.url_b, timeout=10) as b:
-        api_b = Api(b)
-        owner = await api_b.agent()
-        pid = await api_b.project(owner)
-        visitor = await api_b.visitor(pid)
-        rid = f"support-group-{pid}-{uuid.uuid4().hex}"
-        await api_b.send(visitor, pid, rid, "hello")
-        widget = await open_socket(servers.url_a, visitor.token)  # on process A
-        await widget.subscribe(f"/{pid}/requests/{rid}/messages")
+    async with api_on(servers.url_b, timeout=10) as api_b:
+        chat = await api_b.conversation("hello")
+        widget = await open_socket(servers.url_a, chat.visitor.token)  # on process A
+        await widget.subscribe(chat.messages_topic)
 
         admin = redis.Redis.from_url(REDIS_URL, decode_responses=True)
         try:
@@ -159,7 +154,7 @@ async def _missed_sign_out(servers: Servers) -> None:
                 await asyncio.sleep(0.02)
 
             started = time.monotonic()
-            await api_b.call("POST", "/auth/logout", visitor.token)
+            await api_b.call("POST", "/auth/logout", chat.visitor.token)
             # The sign-out was published while A was not subscribed: A never hears it.
             assert not _pubsub_connections(admin, servers.pid_a)
             assert time.monotonic() - started < RESUBSCRIBE_DELAY
