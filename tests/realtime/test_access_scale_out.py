@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import jwt
 import pytest
 import redis
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, sign_customer_token
 from tests.realtime.live_api import Session, Socket, api_on, open_socket, two_apis
 from tests.realtime.served import process_env, serving, shared_env, two_served
 
@@ -66,11 +65,7 @@ async def _merge_reverted(servers: Servers) -> None:
         anonymous = await api_a.visitor(pid)
         rid = f"support-group-{pid}-{uuid.uuid4().hex}"
         await api_a.send(anonymous, pid, rid, "before signing in")
-        customer = jwt.encode(
-            {"_id": "alice", "sub": "userexternal", "aud": f"https://tiledesk.com/projects/{pid}",
-             "iat": int(time.time()), "exp": int(time.time()) + 600},
-            key["jwtSecret"], algorithm="HS256", headers={"kid": key["kid"]},
-        )
+        customer = sign_customer_token(pid, key["jwtSecret"], kid=key["kid"], _id="alice")
         signed_in = await api_a.http.post("/auth/signinWithCustomToken", headers={
             "Authorization": "JWT " + customer, "X-Frontdesk-Anonymous-Token": anonymous.token,
         })
