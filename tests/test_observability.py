@@ -20,6 +20,7 @@ from frontdesk.app import create_app
 from frontdesk.realtime.broker import InMemoryBroker
 from tests.conftest import REDIS_URL, Factory, make_settings, sign_customer_token
 from tests.live import live_server
+from tests.realtime import wsclient
 from tests.realtime.live_api import TIMEOUT, Session, Socket, api_on, open_socket
 from tests.realtime.served import served
 from tests.relay import relay_to
@@ -146,8 +147,7 @@ def test_metrics_parse_and_label_by_route_template_only(app_factory: Any) -> Non
         last = client.post("/auth/signinAnonymously", json={"id_project": project.id})
     assert (last.status_code, last.json()["code"]) == (429, "rate_limited")
 
-    with client.websocket_connect("/ws?token=" + visitor.token) as ws:
-        assert ws.receive_json()["action"] == "authenticated"
+    with wsclient.signed_in(client, visitor.token):
         r = client.get("/metrics")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain")
@@ -180,10 +180,9 @@ def test_metrics_count_websocket_refusals(app_factory: Any) -> None:
     client = app_factory(metrics=True, ws_sockets_per_session=1)
     make = Factory(client)
     visitor = make.visitor(make.project())
-    with client.websocket_connect("/ws?token=" + visitor.token) as first:
-        assert first.receive_json()["action"] == "authenticated"
-        with client.websocket_connect("/ws?token=" + visitor.token) as second:
-            assert second.receive_json()["payload"]["code"] == "too_many_sockets"
+    with wsclient.signed_in(client, visitor.token):
+        with wsclient.connect(client, visitor.token) as second:
+            assert second.expect("error")["code"] == "too_many_sockets"
         families = _families(client.get("/metrics").text)
     assert _value(families, "frontdesk_rate_limit_refusals", "frontdesk_rate_limit_refusals_total",
                   transport="websocket", code="too_many_sockets") == 1
