@@ -12,7 +12,6 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from tests.deploy.stack import Stack, deployment
-from tests.realtime.live_api import Api, Session, Socket
+from tests.realtime.live_api import Api, Session, Socket, socket_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -28,7 +27,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 async def open_socket(stack: Stack, token: str, source: str = "127.0.0.1") -> Socket:
     """A wss:// socket through the proxy, signed in with ``token``."""
     ws = await connect(
-        stack.ws_url + "?token=" + quote(token), ssl=stack.ssl_context,
+        socket_url(stack.url, token), ssl=stack.ssl_context,
         local_addr=(source, 0), open_timeout=10,
     )
     socket = Socket(ws)
