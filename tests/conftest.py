@@ -6,6 +6,7 @@ fresh schema each; where the server is missing they skip locally and fail when `
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import time
@@ -19,6 +20,7 @@ from typing import Any
 import jwt
 import limits.aio.storage.memory
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 import frontdesk.actions.limits
@@ -301,3 +303,23 @@ def limits_time(monkeypatch: pytest.MonkeyPatch) -> LimitsTime:
     monkeypatch.setattr(limits.aio.storage.memory, "time", shifted)
     monkeypatch.setattr(frontdesk.actions.limits, "time", shifted)
     return shifted
+
+
+def basic(email: str, password: str) -> dict[str, str]:
+    """HTTP Basic credentials as an Authorization header."""
+    token = base64.b64encode(f"{email}:{password}".encode()).decode()
+    return {"Authorization": "Basic " + token}
+
+
+@pytest.fixture
+def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every Argon2 verification the server runs, by the stored hash it checked against."""
+    seen: list[str] = []
+    real_verify = PasswordHasher.verify
+
+    def counting(self: PasswordHasher, stored: str | bytes, password: str | bytes) -> bool:
+        seen.append(stored if isinstance(stored, str) else stored.decode())
+        return real_verify(self, stored, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    return seen

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import statistics
 import time
 from typing import Any
 
-import pytest
-
-from tests.conftest import Factory
+from tests.conftest import Factory, basic
 
 
 def test_signup_never_returns_the_password(make: Factory) -> None:
@@ -65,41 +62,27 @@ def test_signin_failures_look_the_same(make: Factory) -> None:
 
 
 def test_failed_signin_does_the_same_hash_work_for_unknown_and_known_emails(
-    make: Factory, monkeypatch: pytest.MonkeyPatch
+    make: Factory, verifications: list[str]
 ) -> None:
     """An unknown email costs one Argon2 verification with the same parameters as a known one,
     so response time does not reveal which emails have accounts."""
     agent = make.agent()
-    passwords = make.client.app.state.services.passwords  # type: ignore[attr-defined]
-    real = passwords._hasher
-    verified_hashes: list[str] = []
-
-    class CountingHasher:
-        def hash(self, password: str) -> str:
-            return str(real.hash(password))
-
-        def verify(self, stored: str, password: str) -> bool:
-            verified_hashes.append(stored)
-            return bool(real.verify(stored, password))
-
-    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
+    before = len(verifications)
     for email in (agent.email, "ghost@nowhere.example"):
         r = make.client.post("/auth/signin", json={"email": email, "password": "wrong pass"})
         assert r.status_code == 401
-    known, unknown = verified_hashes
+    known, unknown = verifications[before:]
     assert known != unknown
     assert known.rsplit("$", 2)[0] == unknown.rsplit("$", 2)[0]  # same algorithm and costs
 
 
 def test_http_basic_works_for_agents(make: Factory) -> None:
     agent = make.agent()
-    creds = base64.b64encode(f"{agent.email}:{agent.password}".encode()).decode()
     r = make.client.post(
-        "/projects", json={"name": "Basic"}, headers={"Authorization": "Basic " + creds}
+        "/projects", json={"name": "Basic"}, headers=basic(agent.email, agent.password)
     )
     assert r.status_code == 200
-    bad = base64.b64encode(f"{agent.email}:wrong".encode()).decode()
-    r = make.client.get("/projects", headers={"Authorization": "Basic " + bad})
+    r = make.client.get("/projects", headers=basic(agent.email, "wrong"))
     assert r.status_code == 401 and r.json()["code"] == "bad_credentials"
     r = make.client.get("/projects", headers={"Authorization": "Basic !!!"})
     assert r.status_code == 401 and r.json()["code"] == "malformed_token"

@@ -23,6 +23,12 @@ def converse(make: Factory, project: Project, visitor: Visitor) -> str:
     return rid
 
 
+def assert_gone(make: Factory, path: str, headers: dict[str, str], code: str) -> None:
+    """``path`` answers 404 with ``code``: the object is gone, not the route."""
+    r = make.client.get(path, headers=headers)
+    assert (r.status_code, r.json()["code"]) == (404, code), r.text
+
+
 def test_erasure_removes_the_contact_and_everything_of_it(make: Factory) -> None:
     project = make.project()
     anonymous = make.visitor(project)
@@ -42,13 +48,12 @@ def test_erasure_removes_the_contact_and_everything_of_it(make: Factory) -> None
     assert r.json()["erased"]["requests"] == 2
     owner = project.owner.headers
     for rid in (earlier, later):
-        assert make.client.get(f"/{project.id}/requests/{rid}", headers=owner).status_code == 404
+        assert_gone(make, f"/{project.id}/requests/{rid}", owner, "request_not_found")
     assert make.client.get(f"/{project.id}/requests/{kept}", headers=owner).status_code == 200
     for visitor_id in ("gina", anonymous.id):
-        assert make.client.get(f"/{project.id}/leads/{visitor_id}", headers=owner
-                               ).status_code == 404
-        assert make.client.get(f"/{project.id}/project_users/users/{visitor_id}",
-                               headers=owner).status_code == 404
+        assert_gone(make, f"/{project.id}/leads/{visitor_id}", owner, "lead_not_found")
+        assert_gone(make, f"/{project.id}/project_users/users/{visitor_id}", owner,
+                    "project_user_not_found")
     gone = make.client.get(f"/{project.id}/requests/me", headers=visitor.headers)
     assert gone.json()["code"] == "session_revoked"
     erased = make.client.get(f"/{project.id}/audit?type=lead.erased", headers=owner)
@@ -109,8 +114,7 @@ def test_retention_erases_idle_anonymous_contacts_only(app_factory: Any) -> None
     counts = make.client.portal.call(do_apply_retention, make.client.app.state.services)
     assert counts["leads"] == 1 and counts["requests"] == 1
     owner = project.owner.headers
-    assert make.client.get(f"/{project.id}/requests/{idle_rid}", headers=owner
-                           ).status_code == 404
+    assert_gone(make, f"/{project.id}/requests/{idle_rid}", owner, "request_not_found")
     assert make.client.get(f"/{project.id}/leads/{active.id}", headers=owner).status_code == 200
     assert make.client.get(f"/{project.id}/leads/{known.id}", headers=owner).status_code == 200
     events = make.client.get(f"/{project.id}/audit?type=retention.erased",
@@ -173,10 +177,9 @@ def test_erasing_the_emptied_anonymous_contact_keeps_the_merged_history(make: Fa
     assert r.json()["erased"]["requests"] == 0
 
     # What was the anonymous visitor's own is gone…
-    assert make.client.get(f"/{project.id}/leads/{anonymous.id}", headers=owner
-                           ).status_code == 404
-    assert make.client.get(f"/{project.id}/project_users/users/{anonymous.id}", headers=owner
-                           ).status_code == 404
+    assert_gone(make, f"/{project.id}/leads/{anonymous.id}", owner, "lead_not_found")
+    assert_gone(make, f"/{project.id}/project_users/users/{anonymous.id}", owner,
+                "project_user_not_found")
     # …the history it brought belongs to the surviving contact and stays whole.
     assert_history_kept(make, project, ivy, "ivy", rid)
     assert make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": "still here"},
@@ -192,7 +195,7 @@ def test_erasing_the_emptied_anonymous_contact_keeps_the_merged_history(make: Fa
     # Erasing the customer afterwards erases the merged history with it.
     r = make.client.delete(f"/{project.id}/leads/ivy", headers=owner)
     assert r.status_code == 200 and r.json()["erased"]["requests"] == 1
-    assert make.client.get(f"/{project.id}/requests/{rid}", headers=owner).status_code == 404
+    assert_gone(make, f"/{project.id}/requests/{rid}", owner, "request_not_found")
 
 
 def test_retention_leaves_an_anonymous_contact_a_live_merge_joined(app_factory: Any) -> None:
@@ -208,8 +211,7 @@ def test_retention_leaves_an_anonymous_contact_a_live_merge_joined(app_factory: 
     counts = make.client.portal.call(do_apply_retention, make.client.app.state.services)
     assert (counts["leads"], counts["requests"]) == (1, 1)
     owner = project.owner.headers
-    assert make.client.get(f"/{project.id}/leads/{bystander.id}", headers=owner
-                           ).status_code == 404
+    assert_gone(make, f"/{project.id}/leads/{bystander.id}", owner, "lead_not_found")
     assert make.client.get(f"/{project.id}/leads/{anonymous.id}", headers=owner
                            ).status_code == 200
     assert_history_kept(make, project, jo, "jo", rid)

@@ -4,7 +4,6 @@ after one verification, hashing off the event loop with a bounded queue."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,7 +22,7 @@ from frontdesk.clock import FakeClock
 from frontdesk.errors import RateLimited, ServiceUnavailable
 from frontdesk.services import Services
 from frontdesk.settings import Settings
-from tests.conftest import Factory, LimitsTime, make_settings
+from tests.conftest import Factory, LimitsTime, basic, make_settings
 
 PEER_HEADER = "x-test-peer"
 
@@ -59,25 +57,6 @@ def build(
             return running.enter_context(TestClient(PeerFromHeader(app)))
 
         yield start
-
-
-@pytest.fixture
-def verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every Argon2 verification the server runs, by the stored hash it checked against."""
-    seen: list[str] = []
-    real_verify = PasswordHasher.verify
-
-    def counting(self: PasswordHasher, stored: str | bytes, password: str | bytes) -> bool:
-        seen.append(stored if isinstance(stored, str) else stored.decode())
-        return real_verify(self, stored, password)
-
-    monkeypatch.setattr(PasswordHasher, "verify", counting)
-    return seen
-
-
-def basic(email: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{email}:{password}".encode()).decode()
-    return {"Authorization": "Basic " + token}
 
 
 def services_of(client: TestClient) -> Services:

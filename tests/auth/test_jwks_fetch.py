@@ -225,7 +225,10 @@ def test_slow_urls_of_other_projects_do_not_delay_a_fetch(
                    for p in projects[:slow_projects]]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)  # every slow fetch is under way
+        deadline = time.monotonic() + 10
+        while any(jwks.fetches[f"/p{n}.json"] < 2 for n in range(slow_projects)):
+            assert time.monotonic() < deadline, jwks.fetches  # every slow fetch is under way
+            time.sleep(0.05)
         assert all(thread.is_alive() for thread in threads)
         start = time.monotonic()
         quick = _signin(_factory(server, timeout=6), projects[-1], "site-9")

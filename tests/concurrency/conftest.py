@@ -123,27 +123,3 @@ class Api(live_api.Api):
         return await self.raw(
             "POST", "/auth/signinWithCustomToken", "JWT " + token, headers=headers
         )
-
-
-@dataclass
-class Setting:
-    """An owner, its project and one visitor's open conversation."""
-
-    api: Api
-    owner: Session
-    project_id: str
-    visitor: Session
-    request_id: str
-
-    @property
-    def request_path(self) -> str:
-        return f"/{self.project_id}/requests/{self.request_id}"
-
-
-async def open_setting(api: Api) -> Setting:
-    owner = await api.agent()
-    project_id = await api.project(owner)
-    visitor = await api.visitor(project_id)
-    rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
-    await api.send(visitor, project_id, rid, "hello")
-    return Setting(api, owner, project_id, visitor, rid)

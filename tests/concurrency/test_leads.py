@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.concurrency.conftest import Api, Cluster, open_setting
+from tests.concurrency.conftest import Api, Cluster
 
 CLIENTS = 24
 
@@ -14,7 +14,7 @@ def test_concurrent_edits_of_different_lead_fields_all_survive(cluster: Cluster)
 
 
 async def _concurrent_edits_of_different_lead_fields_all_survive(api: Api) -> None:
-    s = await open_setting(api)
+    s = await api.conversation("hello")
     path = f"/{s.project_id}/leads/{s.visitor.user_id}"
     fields = {"fullname": "Grace Hopper", "email": "grace@example.com", "phone": "+1 555 0100"}
     edits = [api.call("PUT", path, s.owner.token, json={name: value})

@@ -15,12 +15,9 @@ def test_concurrent_merges_of_one_anonymous_session_make_one_merge(cluster: Clus
 
 
 async def _concurrent_merges_of_one_anonymous_session_make_one_merge(api: Api) -> None:
-    owner = await api.agent()
-    project_id = await api.project(owner)
+    chat = await api.conversation("before signing in")
+    owner, project_id, anonymous, rid = chat.owner, chat.project_id, chat.visitor, chat.request_id
     secret = await api.secret(owner, project_id)
-    anonymous = await api.visitor(project_id)
-    rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
-    await api.send(anonymous, project_id, rid, "before signing in")
     customer = "customer-" + uuid.uuid4().hex[:8]
     answers = await asyncio.gather(*(
         api.customer_signin(project_id, secret, customer, anonymous=anonymous.token)

@@ -8,7 +8,7 @@ import json
 import random
 from typing import Any
 
-from tests.concurrency.conftest import Api, Cluster, open_setting
+from tests.concurrency.conftest import Api, Cluster
 from tests.realtime.live_api import open_socket
 
 CLIENTS = 30
@@ -19,7 +19,7 @@ def test_concurrent_attribute_edits_of_different_keys_all_survive(cluster: Clust
 
 
 async def _concurrent_attribute_edits_of_different_keys_all_survive(api: Api) -> None:
-    s = await open_setting(api)
+    s = await api.conversation("hello")
     edits = []
     for i in range(CLIENTS):
         if i % 2:  # both endpoints that merge attributes
@@ -40,7 +40,7 @@ def test_concurrent_tag_additions_all_survive(cluster: Cluster) -> None:
 
 
 async def _concurrent_tag_additions_all_survive(api: Api) -> None:
-    s = await open_setting(api)
+    s = await api.conversation("hello")
     await asyncio.gather(*(
         api.call("PUT", s.request_path + "/tag", s.owner.token,
                  json=[{"tag": f"tag{i}", "color": "#43B1F2"}])
@@ -66,7 +66,7 @@ def test_concurrent_assign_close_reopen_end_in_one_consistent_state_announced_la
 
 
 async def _assign_close_reopen_at_once(api: Api) -> None:
-    s = await open_setting(api)
+    s = await api.conversation("hello")
     socket = await open_socket(api.urls[-1], s.owner.token)
     await socket.subscribe(f"/{s.project_id}/requests/{s.request_id}")
     verbs = [("PUT", "/assign", {}), ("PUT", "/close", None), ("PUT", "/reopen", None)]

@@ -81,10 +81,6 @@ class Stack:
         transport = httpx.AsyncHTTPTransport(verify=self.ssl_context, local_address=source)
         return httpx.AsyncClient(base_url=self.url, transport=transport, timeout=15)
 
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("https://", "wss://") + "/ws"
-
 
 def render_nginx_conf(
     tls_port: int, http_port: int, upstreams: list[int], cert: Path, key: Path, logs: Path

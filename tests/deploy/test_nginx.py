@@ -12,16 +12,14 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from frontdesk.settings import Settings
 from tests.deploy.stack import Stack, deployment
-from tests.realtime.live_api import Api, Session, Socket
+from tests.realtime.live_api import Api, Session, Socket, socket_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -29,7 +27,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 async def open_socket(stack: Stack, token: str, source: str = "127.0.0.1") -> Socket:
     """A wss:// socket through the proxy, signed in with ``token``."""
     ws = await connect(
-        stack.ws_url + "?token=" + quote(token), ssl=stack.ssl_context,
+        socket_url(stack.url, token), ssl=stack.ssl_context,
         local_addr=(source, 0), open_timeout=10,
     )
     socket = Socket(ws)
@@ -93,13 +91,6 @@ async def _hear_request(dashboard: Socket, rid: str) -> None:
             return
 
 
-_TRUSTS_PROXIES = "trusted_proxies" in Settings.model_fields
-
-
-@pytest.mark.xfail(
-    not _TRUSTS_PROXIES, strict=True,
-    reason="needs FRONTDESK_TRUSTED_PROXIES and rate limits shared through Redis",
-)
 def test_the_per_address_limit_holds_across_processes_behind_the_proxy(
     tmp_path: Path, pg_schema: str
 ) -> None:

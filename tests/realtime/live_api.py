@@ -33,8 +33,12 @@ class Conversation:
     request_id: str
 
     @property
+    def request_path(self) -> str:
+        return f"/{self.project_id}/requests/{self.request_id}"
+
+    @property
     def messages_topic(self) -> str:
-        return f"/{self.project_id}/requests/{self.request_id}/messages"
+        return self.request_path + "/messages"
 
 
 class Api:
@@ -127,9 +131,13 @@ class Socket:
         return objects
 
 
+def socket_url(base_url: str, token: str) -> str:
+    """The /ws URL of the server at ``base_url`` (ws:// or wss://), ``token`` in its query."""
+    return base_url.replace("http", "ws", 1) + "/ws?token=" + quote(token)
+
+
 async def open_socket(base_url: str, token: str) -> Socket:
-    url = base_url.replace("http://", "ws://") + "/ws?token=" + quote(token)
-    ws = await connect(url, open_timeout=TIMEOUT)
+    ws = await connect(socket_url(base_url, token), open_timeout=TIMEOUT)
     socket = Socket(ws)
     await socket.expect("authenticated")
     return socket

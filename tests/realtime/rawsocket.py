@@ -11,13 +11,14 @@ from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+from tests.realtime.live_api import socket_url
+
 
 class RawSocket:
     """A WebSocket client on a plain socket with a tiny receive buffer that it stops reading."""
 
     def __init__(self, url: str, token: str) -> None:
-        ws_url = url.replace("http://", "ws://") + "/ws?token=" + token.replace(" ", "%20")
-        self.protocol = ClientProtocol(parse_uri(ws_url))
+        self.protocol = ClientProtocol(parse_uri(socket_url(url, token)))
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.settimeout(10)

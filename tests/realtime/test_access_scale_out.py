@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import jwt
 import pytest
 import redis
 from websockets.exceptions import ConnectionClosed
 
-from tests.conftest import REDIS_URL
-from tests.realtime.live_api import Api, Session, Socket, api_on, open_socket, two_apis
+from tests.conftest import REDIS_URL, sign_customer_token
+from tests.realtime.live_api import Session, Socket, api_on, open_socket, two_apis
 from tests.realtime.served import process_env, serving, shared_env, two_served
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -66,11 +65,7 @@ async def _merge_reverted(servers: Servers) -> None:
         anonymous = await api_a.visitor(pid)
         rid = f"support-group-{pid}-{uuid.uuid4().hex}"
         await api_a.send(anonymous, pid, rid, "before signing in")
-        customer = jwt.encode(
-            {"_id": "alice", "sub": "userexternal", "aud": f"https://tiledesk.com/projects/{pid}",
-             "iat": int(time.time()), "exp": int(time.time()) + 600},
-            key["jwtSecret"], algorithm="HS256", headers={"kid": key["kid"]},
-        )
+        customer = sign_customer_token(pid, key["jwtSecret"], kid=key["kid"], _id="alice")
         signed_in = await api_a.http.post("/auth/signinWithCustomToken", headers={
             "Authorization": "JWT " + customer, "X-Frontdesk-Anonymous-Token": anonymous.token,
         })
@@ -139,15 +134,10 @@ def test_a_sign_out_missed_while_redis_was_down_closes_the_socket_after_resubscr
 
 
 async def _missed_sign_out(servers: Servers) -> None:
-    async with httpx.AsyncClient(base_url=servers.url_b, timeout=10) as b:
-        api_b = Api(b)
-        owner = await api_b.agent()
-        pid = await api_b.project(owner)
-        visitor = await api_b.visitor(pid)
-        rid = f"support-group-{pid}-{uuid.uuid4().hex}"
-        await api_b.send(visitor, pid, rid, "hello")
-        widget = await open_socket(servers.url_a, visitor.token)  # on process A
-        await widget.subscribe(f"/{pid}/requests/{rid}/messages")
+    async with api_on(servers.url_b, timeout=10) as api_b:
+        chat = await api_b.conversation("hello")
+        widget = await open_socket(servers.url_a, chat.visitor.token)  # on process A
+        await widget.subscribe(chat.messages_topic)
 
         admin = redis.Redis.from_url(REDIS_URL, decode_responses=True)
         try:
@@ -159,7 +149,7 @@ async def _missed_sign_out(servers: Servers) -> None:
                 await asyncio.sleep(0.02)
 
             started = time.monotonic()
-            await api_b.call("POST", "/auth/logout", visitor.token)
+            await api_b.call("POST", "/auth/logout", chat.visitor.token)
             # The sign-out was published while A was not subscribed: A never hears it.
             assert not _pubsub_connections(admin, servers.pid_a)
             assert time.monotonic() - started < RESUBSCRIBE_DELAY

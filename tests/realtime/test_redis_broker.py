@@ -17,6 +17,7 @@ from frontdesk.realtime.events import (
 )
 from frontdesk.realtime.redis_broker import RedisBroker, connection_name
 from tests.conftest import REDIS_URL, require_service
+from tests.relay import Relay, relay_to
 
 pytestmark = pytest.mark.redis
 
@@ -87,54 +88,16 @@ async def _drop_and_return() -> None:
         await broker.close()
 
 
-class _Cuttable:
-    """A TCP relay in front of Redis that the test can cut and restore, as a network would."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        await self._server.wait_closed()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 6379)
-        self._writers |= {writer, up_writer}
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except OSError:
-                pass
-            finally:
-                dst.transport.abort()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        self._writers -= {writer, up_writer}
-
-
 def test_access_events_published_while_redis_is_unreachable_reach_everyone_later() -> None:
     """Cut off from Redis, a process still closes its own sockets (local delivery), and its
     revocations reach the other processes once Redis answers again."""
     require_service("Redis", "127.0.0.1", 6379)
-    asyncio.run(_outage())
+    with relay_to("127.0.0.1", 6379) as relay:
+        asyncio.run(_outage(relay))
 
 
-async def _outage() -> None:
+async def _outage(relay: Relay) -> None:
     channel = "frontdesk-test:" + uuid.uuid4().hex
-    relay = _Cuttable()
-    await relay.start()
     cut_off = RedisBroker(f"redis://127.0.0.1:{relay.port}/0", channel, first_retry=0.2)
     other = RedisBroker(REDIS_URL, channel)
     here: asyncio.Queue[Event] = asyncio.Queue()
@@ -147,7 +110,7 @@ async def _outage() -> None:
     await cut_off.start()
     await other.start()
     try:
-        await relay.cut()
+        relay.stop()
         assert await asyncio.wait_for(links.get(), 10) is False
         revoked = SessionRevoked(jti="signed-out-during-the-outage")
         typing = TypingChanged(
@@ -158,7 +121,7 @@ async def _outage() -> None:
         assert [await asyncio.wait_for(here.get(), 10) for _ in range(2)] == [revoked, typing]
         assert there.empty()
 
-        await relay.start()  # the same port: Redis is reachable again
+        relay.start()  # the same port: Redis is reachable again
         assert await asyncio.wait_for(links.get(), 15) is True
         assert await asyncio.wait_for(there.get(), 5) == revoked
         assert await asyncio.wait_for(here.get(), 5) == revoked  # through Redis this time
@@ -167,4 +130,3 @@ async def _outage() -> None:
     finally:
         await cut_off.close()
         await other.close()
-        await relay.cut()

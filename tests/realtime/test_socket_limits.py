@@ -7,14 +7,13 @@ import asyncio
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import make_settings
 from tests.live import live_server
-from tests.realtime.live_api import TIMEOUT, Socket, api_on, open_socket
+from tests.realtime.live_api import TIMEOUT, Socket, api_on, open_socket, socket_url
 
 
 def _settings(tmp_path: Path, **overrides: Any) -> Any:
@@ -23,7 +22,7 @@ def _settings(tmp_path: Path, **overrides: Any) -> Any:
 
 async def _refused(url: str, token: str) -> tuple[str, int, str]:
     """Open a socket that the server refuses: (error code, close code, close reason)."""
-    ws = await connect(url.replace("http://", "ws://") + "/ws?token=" + quote(token))
+    ws = await connect(socket_url(url, token))
     socket = Socket(ws)
     error = await socket.expect("error")
     try:

@@ -6,9 +6,7 @@ import asyncio
 import time
 from pathlib import Path
 
-import httpx
-
-from tests.realtime.live_api import TIMEOUT, Api, open_socket
+from tests.realtime.live_api import TIMEOUT, api_on, open_socket
 from tests.realtime.served import served
 
 
@@ -27,8 +25,8 @@ def test_the_token_in_the_socket_url_is_blanked_in_the_server_log(tmp_path: Path
 
 
 async def _connect_with_token_in_url(url: str) -> str:
-    async with httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http:
-        owner = await Api(http).agent()
+    async with api_on(url) as api:
+        owner = await api.agent()
     socket = await open_socket(url, owner.token)
     await socket.ws.close()
     return owner.token

@@ -3,7 +3,6 @@ Argon2id costs: other clients' calls stay fast."""
 
 from __future__ import annotations
 
-import base64
 import threading
 import time
 import uuid
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import basic
 from tests.health_probe import health_latencies, p99
 from tests.realtime.served import TEST_SECRET, process_env, serving
 
@@ -48,14 +48,11 @@ def unlimited_server(tmp_path: Path) -> Iterator[str]:
                       FRONTDESK_FAILED_PASSWORDS_PER_ACCOUNT="0", FRONTDESK_PASSWORD_HASH_QUEUE="4")
 
 
-def _basic(email: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{email}:{password}".encode()).decode()
-
-
-def _flood(url: str, header: str, stop: threading.Event, answers: Counter[str]) -> None:
+def _flood(url: str, credentials: dict[str, str], stop: threading.Event,
+           answers: Counter[str]) -> None:
     with httpx.Client(base_url=url, timeout=30) as http:
         while not stop.is_set():
-            r = http.get("/projects", headers={"Authorization": header})
+            r = http.get("/projects", headers=credentials)
             answer = f"{r.status_code} {r.json().get('code', '')}"
             if r.status_code in (429, 503) and not r.headers.get("retry-after", "").isdigit():
                 answer += " without Retry-After"
@@ -72,13 +69,16 @@ def _flood_and_measure(url: str) -> tuple[float, Counter[str]]:
     stop = threading.Event()
     answers: Counter[str] = Counter()
     flooders = [
-        threading.Thread(target=_flood, args=(url, _basic(email, f"guess {n}"), stop, answers))
+        threading.Thread(target=_flood, args=(url, basic(email, f"guess {n}"), stop, answers))
         for n in range(FLOOD_CLIENTS)
     ]
     for thread in flooders:
         thread.start()
     try:
-        time.sleep(0.5)  # the flood is under way
+        deadline = time.monotonic() + 30
+        while sum(answers.values()) < FLOOD_CLIENTS:  # the flood is under way
+            assert time.monotonic() < deadline, dict(answers)
+            time.sleep(0.05)
         latencies = health_latencies(url, SAMPLING_SECONDS)
     finally:
         stop.set()

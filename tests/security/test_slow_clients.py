@@ -22,7 +22,7 @@ import pytest
 from frontdesk.server import MAX_PIPELINED_REQUESTS
 from tests.health_probe import health_latencies, p99
 from tests.realtime.live_api import api_on, open_socket
-from tests.realtime.served import CHEAP_HASHING, Served, process_env, start
+from tests.realtime.served import CHEAP_HASHING, Served, process_env, serving
 
 HEADER_TIMEOUT = 2.0
 BODY_IDLE_TIMEOUT = 2.0
@@ -32,20 +32,22 @@ HEALTH_P99_SECONDS = 0.050  # the acceptance criterion
 REQUEST_PREFIX = b"GET /health HTTP/1.1\r\nHost: frontdesk.test\r\nX-Slow: "
 
 
-def _serve(
+@contextmanager
+def _serving(
     directory: Path, open_files: tuple[int, int] | None = None, **settings: str
-) -> Served:
+) -> Iterator[Served]:
     env = process_env({
         "FRONTDESK_DATA_DIR": str(directory / "data"),
         "FRONTDESK_LOG_LEVEL": "warning",
         **CHEAP_HASHING,
         **settings,
     }, clean=True)
-    return start(
+    with serving(
         env, directory / "server.log", probe="/health",
         preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, open_files))
         if open_files else None,
-    )
+    ) as running:
+        yield running
 
 
 def _rss_kib(server: Served) -> int:
@@ -54,17 +56,14 @@ def _rss_kib(server: Served) -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    running = _serve(
+    with _serving(
         tmp_path_factory.mktemp("slow-clients"),
         FRONTDESK_HTTP_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
         FRONTDESK_HTTP_BODY_IDLE_TIMEOUT=str(BODY_IDLE_TIMEOUT),
         FRONTDESK_HTTP_KEEP_ALIVE_TIMEOUT=str(KEEP_ALIVE_TIMEOUT),
         FRONTDESK_HTTP_MAX_HEADER_BYTES=str(MAX_HEADER_BYTES),
-    )
-    try:
+    ) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _read_until_closed(sock: socket.socket, timeout: float) -> bytes:
@@ -382,6 +381,12 @@ class HeldConnections:
             sock.close()
         del self.socks[:count]
 
+    def __enter__(self) -> HeldConnections:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(len(self.socks))
+
 
 def _answer_from(port: int, source: str) -> tuple[bytes, bytes]:
     """(status line, body) of ``GET /health`` on a new connection from ``source``."""
@@ -393,14 +398,12 @@ def _answer_from(port: int, source: str) -> tuple[bytes, bytes]:
 
 
 def test_connections_past_the_caps_are_refused_until_some_close(tmp_path: Path) -> None:
-    capped = _serve(
+    with _serving(
         tmp_path,
         FRONTDESK_HTTP_MAX_CONNECTIONS="20",
         FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP="10",
         FRONTDESK_HTTP_HEADER_TIMEOUT="60",  # the held connections stay open
-    )
-    held = HeldConnections()
-    try:
+    ) as capped, HeldConnections() as held:
         held.open(capped.port, 10, "127.0.0.1")
         status, body = _answer_from(capped.port, "127.0.0.1")
         assert status.startswith(b"HTTP/1.1 429 ")
@@ -419,27 +422,19 @@ def test_connections_past_the_caps_are_refused_until_some_close(tmp_path: Path) 
             status = _answer_from(capped.port, "127.0.0.3")[0]
             time.sleep(0.05)
         assert status == b"HTTP/1.1 200 OK"
-    finally:
-        held.close(len(held.socks))
-        capped.stop()
 
 
 def test_a_trusted_proxy_is_not_capped_per_address(tmp_path: Path) -> None:
-    capped = _serve(
+    with _serving(
         tmp_path,
         FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP="3",
         FRONTDESK_HTTP_HEADER_TIMEOUT="60",  # the held connections stay open
         FRONTDESK_TRUSTED_PROXIES="127.0.0.4",
-    )
-    held = HeldConnections()
-    try:
+    ) as capped, HeldConnections() as held:
         held.open(capped.port, 3, "127.0.0.4")  # the proxy carries many clients
         held.open(capped.port, 3, "127.0.0.5")
         assert _answer_from(capped.port, "127.0.0.4")[0] == b"HTTP/1.1 200 OK"
         assert _answer_from(capped.port, "127.0.0.5")[0].startswith(b"HTTP/1.1 429 ")
-    finally:
-        held.close(len(held.socks))
-        capped.stop()
 
 
 def _open_file_limit(pid: int) -> tuple[int, int]:
@@ -454,16 +449,15 @@ def test_serve_raises_a_low_open_file_limit_to_fit_the_connection_cap(tmp_path: 
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard != resource.RLIM_INFINITY and hard < 2000:
         pytest.skip(f"the hard open-file limit here is {hard}")
-    server = _serve(tmp_path, open_files=(256, hard), FRONTDESK_HTTP_MAX_CONNECTIONS="1000")
-    try:
-        soft, _ = _open_file_limit(server.process.pid)
-    finally:
-        server.stop()
+    cap = {"FRONTDESK_HTTP_MAX_CONNECTIONS": "1000"}
+    with _serving(tmp_path, open_files=(256, hard), **cap) as server:
+        soft, _ = _open_file_limit(server.pid)
     assert soft >= 1000 + 100
     assert "open-file limit" not in server.log.read_text()
 
 
 def test_serve_warns_when_the_open_file_limit_cannot_fit_the_cap(tmp_path: Path) -> None:
-    server = _serve(tmp_path, open_files=(256, 256), FRONTDESK_HTTP_MAX_CONNECTIONS="1000")
-    server.stop()
+    cap = {"FRONTDESK_HTTP_MAX_CONNECTIONS": "1000"}
+    with _serving(tmp_path, open_files=(256, 256), **cap) as server:
+        pass  # the warning is written at start
     assert "open-file limit (256) is below FRONTDESK_HTTP_MAX_CONNECTIONS" in server.log.read_text()
