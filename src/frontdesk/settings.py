@@ -78,12 +78,14 @@ class Settings(BaseSettings):
         64 * 1024, "Largest WebSocket frame a client may send, bytes (larger: close 1009)."
     )
     ws_frame_rate: float = _setting(
-        20.0, "WebSocket frames a client may send per second, sustained (excess: rate_limited)."
+        20.0,
+        "WebSocket frames a session (all its sockets) may send per second, sustained"
+        " (excess: rate_limited).",
     )
     ws_frame_burst: int = _setting(
         40,
-        "WebSocket frames a client may send at once; refused this many more before it calms"
-        " down: closed with 4429.",
+        "WebSocket frames a session (all its sockets) may send at once; refused this many more"
+        " before it calms down: closed with 4429.",
     )
     secret: str = _setting(
         "", "Server signing secret (32+ chars). Empty: generated at first start, kept in data dir."
