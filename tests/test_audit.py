@@ -50,10 +50,14 @@ def test_a_burst_of_failed_signins_is_flagged(app_factory: Any) -> None:
     project = make.project()
     forged = sign_customer_token(project.id, "guessed-" + "x" * 60, _id="mallory")
     codes = []
-    for _ in range(3):
+    for attempt in range(3):
         r = make.client.post("/auth/signinWithCustomToken",
                              headers={"Authorization": "JWT " + forged})
         codes.append(r.json()["code"])
+        if attempt == 1:  # one short of the threshold: no burst yet
+            listing = audit(make, project, "?type=signin.failed")
+            assert listing["suspiciousBurst"] is False
+            assert [(e["flags"], e["occurrences"]) for e in listing["events"]] == [([], 2)]
     assert codes == ["bad_signature"] * 3
     listing = audit(make, project, "?type=signin.failed")
     assert listing["suspiciousBurst"] is True
