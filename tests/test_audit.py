@@ -30,6 +30,9 @@ def test_signins_failures_and_rotations_are_recorded(make: Factory) -> None:
     assert ("signin.anonymous", anonymous.id, None) in summary
     custom = next(e for e in events if e["type"] == "signin.custom")
     assert custom["kid"] == project.kid and custom["details"] == {"alg": "HS256"}
+    failed = next(e for e in events if e["type"] == "signin.failed")
+    assert failed["kid"] == project.kid
+    assert failed["details"] == {"provider": "custom", "alg": "HS256"}
     assert all(e["flags"] == [] for e in events)
 
 
