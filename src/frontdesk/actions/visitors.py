@@ -269,7 +269,7 @@ async def do_signin_authenticated(
                 auth_info=auth_info,
             )
             merge = await do_merge_anonymous(services, tx, visitor, context.anonymous_token)
-    user = {**{k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}}
+    user = {k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}
     return VisitorSession(
         "JWT " + token,
         _user_json(verified.visitor_id, profile, attributes, user, role="user"),
