@@ -34,6 +34,9 @@ def test_signins_failures_and_rotations_are_recorded(make: Factory) -> None:
     assert ("signin.anonymous", anonymous.id, None) in summary
     custom = next(e for e in events if e["type"] == "signin.custom")
     assert custom["kid"] == project.kid and custom["details"] == {"alg": "HS256"}
+    failed = next(e for e in events if e["type"] == "signin.failed")
+    assert failed["kid"] == project.kid
+    assert failed["details"] == {"provider": "custom", "alg": "HS256"}
     assert all(e["flags"] == [] for e in events)
 
 
@@ -55,10 +58,14 @@ def test_a_burst_of_failed_signins_is_flagged(app_factory: Any) -> None:
     project = make.project()
     forged = sign_customer_token(project.id, "guessed-" + "x" * 60, _id="mallory")
     codes = []
-    for _ in range(3):
+    for attempt in range(3):
         r = make.client.post("/auth/signinWithCustomToken",
                              headers={"Authorization": "JWT " + forged})
         codes.append(r.json()["code"])
+        if attempt == 1:  # one short of the threshold: no burst yet
+            listing = audit(make, project, "?type=signin.failed")
+            assert listing["suspiciousBurst"] is False
+            assert [(e["flags"], e["occurrences"]) for e in listing["events"]] == [([], 2)]
         clock.advance(10)
     assert codes == ["bad_signature"] * 3
     listing = audit(make, project, "?type=signin.failed")

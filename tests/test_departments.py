@@ -14,6 +14,7 @@ def test_department_lifecycle(make: Factory) -> None:
     assert r.status_code == 200
     dept = r.json()
     assert dept["name"] == "Billing" and dept["agents"] == [agent.id] and dept["default"] is False
+    assert make.client.get(f"{base}/{dept['_id']}", headers=owner).json() == dept  # as stored
     r = make.client.put(
         f"{base}/{dept['_id']}", json={"name": "Payments", "routing": "pooled"}, headers=owner
     )
@@ -21,6 +22,7 @@ def test_department_lifecycle(make: Factory) -> None:
     assert (
         make.client.get(f"{base}/{dept['_id']}", headers=agent.headers).json()["name"] == "Payments"
     )
+    assert make.client.get(f"{base}/{dept['_id']}", headers=owner).json() == r.json()  # as stored
     names = [d["name"] for d in make.client.get(f"{base}/allstatus", headers=agent.headers).json()]
     assert names == ["Default Department", "Payments"]
     assert make.client.delete(f"{base}/{dept['_id']}", headers=agent.headers).status_code == 403

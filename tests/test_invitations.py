@@ -125,6 +125,8 @@ def test_pending_invitations_are_listed_without_tokens_and_can_be_withdrawn(
     assert [(i["email"], i["role"], i["status"]) for i in listing.json()] == [
         (invitee.email, "admin", "pending"), ("boss@example.com", "owner", "pending"),
     ]
+    # Each invite answered with the invitation exactly as it was stored.
+    assert listing.json() == [invited["invitation"], owners_invite["invitation"]]
     assert invited["token"] not in listing.text and "token" not in listing.json()[0]
     assert_error(make.client.get(f"/{project.id}/invitations", headers=agent.headers), 403,
                  "insufficient_role")

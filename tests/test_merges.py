@@ -134,6 +134,9 @@ def test_an_admin_can_revert_a_merge(make: Factory) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["revertedAt"] is not None
     assert r.json()["revertedBy"] == project.owner.id
+    listed = make.client.get(f"/{project.id}/leads/{lead(make, project, 'dave')['_id']}/merges",
+                             headers=project.owner.headers).json()
+    assert listed == [r.json()]  # answered as it was stored
     back = request(make, project, rid)
     assert back["lead"]["lead_id"] == anonymous.id
     assert "mergedFrom" not in back["attributes"]

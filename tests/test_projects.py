@@ -52,6 +52,7 @@ def test_update_is_for_admins_and_merges_settings(make: Factory) -> None:
     assert body["name"] == "Renamed" and body["widget"] == {"title": "Hi!"}
     assert body["settings"]["allow_anonymous"] is True
     assert make.client.get(url, headers=agent.headers).json()["name"] == "Renamed"
+    assert make.client.get(url, headers=admin.headers).json() == body  # answered as stored
 
 
 def test_operating_hours_drive_isopen(make: Factory) -> None:

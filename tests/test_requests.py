@@ -550,3 +550,44 @@ def test_repeated_attribute_patches_cannot_grow_without_bound(make: Factory) -> 
     assert refused[0].json()["code"] == "attributes_too_large"
     stored = make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers).json()
     assert len(stored["attributes"]) <= 200
+
+
+def test_every_change_answers_the_conversation_as_a_later_read_shows_it(make: Factory) -> None:
+    """A change answers the conversation from what it wrote (the row is locked, so nothing
+    else changed it); that answer is the one a fresh read gives, field for field."""
+    project = make.project()
+    agent = make.member(project)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    visitor.send(rid, "help")
+    base = f"/{project.id}/requests/{rid}"
+    owner = project.owner.headers
+
+    def read(headers: dict[str, str]) -> Any:
+        return make.client.get(base, headers=headers).json()
+
+    changes = [
+        ("put", "/assign", {}),
+        ("put", "/participants", [agent.id, project.owner.id]),
+        ("delete", f"/participants/{agent.id}", None),
+        ("post", "/participants", {"member": agent.id}),
+        ("put", "/agent", None),
+        ("patch", "", {"tags": ["vip"], "attributes": {"order": 7}}),
+        ("patch", "/attributes", {"plan": "gold"}),
+        ("put", "/tag", ["refund"]),
+        ("put", "/close", None),
+        ("put", "/reopen", None),
+    ]
+    for method, path, body in changes:
+        r = make.client.request(method, base + path, json=body, headers=owner)
+        assert r.status_code == 200, (path, r.text)
+        assert r.json() == read(owner), path
+
+    r = make.client.patch(base + "/rating", json={"rating": 4}, headers=visitor.headers)
+    assert r.status_code == 200 and r.json() == read(visitor.headers)
+    make.client.put(base + "/close", headers=owner)
+    r = visitor.send(rid, "one more thing")  # reopens, then writes
+    assert r.status_code == 200 and r.json()["request"] == read(visitor.headers)
+    assert r.json()["request"]["status"] == 200 and r.json()["request"]["last_text"] == (
+        "one more thing"
+    )

@@ -320,3 +320,16 @@ def test_the_vetted_address_is_dialled_and_the_certificate_checked_for_the_url_h
         assert jwks.fetches == {"/jwks.json": 1}
     finally:
         jwks.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/k", "ftp://example.com/k", "https:///k", "https://user:pw@example.com/k"],
+)
+def test_the_fetch_itself_refuses_a_url_registration_would_refuse(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL stored before a check existed (or written around the API) is not fetched."""
+    _resolving(monkeypatch, {})  # any lookup would fail the test with a KeyError
+    with pytest.raises(JwksFetchError, match="JWKS URL"):
+        asyncio.run(fetch_jwks(url, FetchPolicy(deadline=5, max_bytes=65536)))

@@ -70,14 +70,14 @@ async def authenticate(
 async def authenticate_session_token(
     services: Services, token: str, *, origin: str | None = None
 ) -> Principal:
-    cached = services.session_cache.get(token)
-    if cached is not None:
-        return cached if isinstance(cached, Agent) else dataclasses.replace(cached, origin=origin)
-    principal, expires_at = await _verify_session_token(services, token)
-    services.session_cache.put(token, principal, expires_at)
-    return principal if isinstance(principal, Agent) else dataclasses.replace(
-        principal, origin=origin
-    )
+    principal = services.session_cache.get(token)
+    if principal is None:
+        principal, expires_at = await _verify_session_token(services, token)
+        services.session_cache.put(token, principal, expires_at)
+    # Cached without an origin: a visitor carries this call's.
+    if isinstance(principal, Agent) or principal.origin == origin:
+        return principal
+    return dataclasses.replace(principal, origin=origin)
 
 
 async def _verify_session_token(services: Services, token: str) -> tuple[Principal, int]:

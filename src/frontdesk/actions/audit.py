@@ -72,14 +72,13 @@ async def record_failed_signin(services: Services, project_id: str, event: Audit
     """Write a failed sign-in in its own transaction, or count it on the row of the same
     refusal from the same address begun within the burst window; True when the project's
     failures within the window reach the burst threshold."""
-    threshold = services.settings.audit_burst_threshold
     now = services.now_ms()
     since = now - services.settings.audit_burst_window * 1000
     event = sanitised(event)
     async with services.db.transaction() as tx:
         await audit.lock_summary(tx, project_id, SIGNIN_FAILED, event.code, event.ip)
         earlier = await audit.count_since(tx, project_id, SIGNIN_FAILED, since)
-        suspicious = threshold > 0 and earlier + 1 >= threshold
+        suspicious = _is_burst(services, earlier + 1)
         summary = await audit.find_summary(
             tx, project_id, SIGNIN_FAILED, code=event.code, ip=event.ip, since=since
         )
@@ -176,5 +175,10 @@ async def list_audit(
 async def burst_under_way(services: Services, project_id: str) -> bool:
     since = services.now_ms() - services.settings.audit_burst_window * 1000
     failures = await audit.count_since(services.db, project_id, SIGNIN_FAILED, since)
+    return _is_burst(services, failures)
+
+
+def _is_burst(services: Services, failures: int) -> bool:
+    """Whether ``failures`` within one burst window make a burst (a threshold of 0: never)."""
     threshold = services.settings.audit_burst_threshold
     return threshold > 0 and failures >= threshold

@@ -52,21 +52,24 @@ async def check_create_department(
     services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str]
 ) -> DepartmentPublic:
     project_id = access.project["id"]
-    department_id = services.ids.object_id()
+    now = services.now_ms()
+    row: DepartmentRecord = {
+        "id": services.ids.object_id(), "project_id": project_id, "name": name,
+        "is_default": 0, "routing": routing, "agents": agents, "created_at": now,
+        "updated_at": now,
+    }
     async with services.db.transaction() as tx:
         await _check_agents(tx, project_id, agents)
         await departments.insert_department(
             tx,
-            id=department_id,
+            id=row["id"],
             project_id=project_id,
             name=name,
             is_default=False,
             routing=routing,
             agents=agents,
-            now=services.now_ms(),
+            now=now,
         )
-        row = await departments.get_department(tx, project_id, department_id)
-    assert row is not None
     return present_department(row)
 
 
@@ -84,16 +87,22 @@ async def check_update_department(
         row = await access_department(services, project_id, department_id, tx=tx, lock=True)
         if agents is not None:
             await _check_agents(tx, project_id, agents)
+        # Locked since it was read: the department is now that row with what is written here.
+        updated: DepartmentRecord = {
+            **row,
+            "name": name or row["name"],
+            "routing": routing or row["routing"],
+            "agents": row["agents"] if agents is None else agents,
+            "updated_at": services.now_ms(),
+        }
         await departments.update_department(
             tx,
             row["id"],
-            name=name or row["name"],
-            routing=routing or row["routing"],
-            agents=row["agents"] if agents is None else agents,
-            now=services.now_ms(),
+            name=updated["name"],
+            routing=updated["routing"],
+            agents=updated["agents"],
+            now=updated["updated_at"],
         )
-        updated = await departments.get_department(tx, project_id, row["id"])
-    assert updated is not None
     return present_department(updated)
 
 

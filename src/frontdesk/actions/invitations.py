@@ -30,6 +30,7 @@ from frontdesk.models.invitations import (
 )
 from frontdesk.services import Services
 from frontdesk.storage import invitations, project_users
+from frontdesk.storage.invitations import InvitationRecord
 
 _TOKEN_BYTES = 32
 
@@ -66,7 +67,19 @@ async def check_invite(
     inviter = access.agent.user_id
     now = services.now_ms()
     token, token_hash = new_token()
-    invitation_id = services.ids.object_id()
+    invitation: InvitationRecord = {
+        "id": services.ids.object_id(),
+        "project_id": project_id,
+        "email": email,
+        "role": role,
+        "invited_by": inviter,
+        "token_hash": token_hash,
+        "status": "pending",
+        "created_at": now,
+        "expires_at": now + services.settings.invitation_ttl * 1000,
+        "closed_at": None,
+        "closed_by": None,
+    }
     async with services.db.transaction() as tx:
         if await project_users.get_member_by_email(tx, project_id, email) is not None:
             raise Conflict(f"{email} is already in this project", code="already_member")
@@ -76,34 +89,21 @@ async def check_invite(
                 tx, older["id"], status="replaced", now=now, by=inviter
             )
             replaced.append(older["id"])
-        inserted = await invitations.insert_invitation(
-            tx,
-            id=invitation_id,
-            project_id=project_id,
-            email=email,
-            role=role,
-            invited_by=inviter,
-            token_hash=token_hash,
-            now=now,
-            expires_at=now + services.settings.invitation_ttl * 1000,
-        )
-        if not inserted:
+        if not await invitations.insert_invitation(tx, invitation):
             raise Conflict(
                 f"another invitation for {email} was just issued; list them and try again",
                 code="invitation_in_progress",
             )
         await audit.record(services, tx, project_id, audit.AuditEvent(
-            "invitation.created", actor=inviter, subject=invitation_id,
+            "invitation.created", actor=inviter, subject=invitation["id"],
             details={"email": email, "role": role, "replaced": replaced},
         ))
-        row = await invitations.get_invitation(tx, project_id, invitation_id)
-    assert row is not None
     return {
         "success": True,
         "pending": True,
         "email": email,
         "role": role,
-        "invitation": present_invitation(row, now),
+        "invitation": present_invitation(invitation, now),
         "token": token,
         "acceptUrl": accept_url(services, token),
     }
@@ -144,9 +144,10 @@ async def check_withdraw(
             "invitation.withdrawn", actor=access.agent.user_id, subject=invitation_id,
             details={"email": row["email"], "role": row["role"]},
         ))
-        row = await invitations.get_invitation(tx, project_id, invitation_id)
-    assert row is not None
-    return {"success": True, "invitation": present_invitation(row, now)}
+    withdrawn: InvitationRecord = {
+        **row, "status": "withdrawn", "closed_at": now, "closed_by": access.agent.user_id
+    }
+    return {"success": True, "invitation": present_invitation(withdrawn, now)}
 
 
 async def check_accept(services: Services, agent: Agent, token: str) -> InvitationAcceptedPublic:

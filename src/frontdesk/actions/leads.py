@@ -149,8 +149,6 @@ async def do_find_or_create_lead(
             return await do_find_or_create_lead(
                 services, tx, visitor, self_reported=self_reported, auth_info=auth_info
             )
-        lead["is_authenticated"] = int(visitor.is_authenticated)
-        lead["created_at"] = lead["updated_at"] = now
     else:
         await save_lead(tx, lead, is_authenticated=visitor.is_authenticated, now=now)
     return lead

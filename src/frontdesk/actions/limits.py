@@ -20,7 +20,8 @@ import ipaddress
 import logging
 import math
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -37,6 +38,8 @@ _REDIS_TIMEOUT = 1.0  # seconds: a limit check must not hang on an unreachable R
 _OUTAGE_LOG_INTERVAL = 60.0
 _RETRY_AFTER_OUTAGE = 5.0  # seconds of counting in memory before Redis is tried again
 _SWEEP_INTERVAL = 10.0
+
+T = TypeVar("T")
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -68,9 +71,9 @@ class RedisCounters:
         )
         # The scheme picks the storage class; the pool says where Redis is (redis://,
         # rediss:// or unix://).
-        options: dict[str, Any] = {"connection_pool": self.pool}
         self.storage = RedisStorage(
-            "async+redis://", implementation="redispy", wrap_exceptions=True, **options
+            "async+redis://", implementation="redispy", wrap_exceptions=True,
+            connection_pool=self.pool,
         )
 
     async def close(self) -> None:
@@ -116,34 +119,25 @@ class Counters:
     async def hit(self, item: RateLimitItem, key: str) -> float:
         """Count one action against ``key`` in a moving window: 0.0 when allowed, else the
         seconds until one is allowed again (nothing is counted then)."""
-        shared = self._available()
-        if shared is not None:
-            try:
-                return await shared.hit(item, key)
-            except StorageError as exc:
-                self._outage(exc)
-        return await self._memory.hit(item, key)
+        return await self._run(lambda windows: windows.hit(item, key))
 
     async def take(self, item: RateLimitItem, key: str) -> float:
         """Count one action against ``key`` in a fixed window, as ``hit`` does."""
-        shared = self._available()
-        if shared is not None:
-            try:
-                return await shared.take(item, key)
-            except StorageError as exc:
-                self._outage(exc)
-        return await self._memory.take(item, key)
+        return await self._run(lambda windows: windows.take(item, key))
 
     async def give_back(self, item: RateLimitItem, key: str) -> None:
         """Uncount one action ``take`` counted against ``key``."""
+        await self._run(lambda windows: windows.give_back(item, key))
+
+    async def _run(self, step: Callable[[_Windows], Awaitable[T]]) -> T:
+        """``step`` on the shared storage, or in memory while it is failing."""
         shared = self._available()
         if shared is not None:
             try:
-                await shared.give_back(item, key)
-                return
+                return await step(shared)
             except StorageError as exc:
                 self._outage(exc)
-        await self._memory.give_back(item, key)
+        return await step(self._memory)
 
     @property
     def shared(self) -> bool:

@@ -121,15 +121,15 @@ async def do_revert_merge(
             if anonymous_lead is None:
                 raise Conflict("the anonymous contact was erased since",
                                code="anonymous_contact_erased")
-        for conversation in await merges.conversations_by_ids(
-            tx, project_id, merge["request_ids"], lock=True
-        ):
-            if conversation["lead_ref"] != merge["lead_ref"] or anonymous_lead is None:
-                continue
-            attributes = dict(conversation["attributes"])
-            attributes.pop("mergedFrom", None)
-            await requests.update_request(tx, conversation["id"], now=now,
-                                          lead_ref=anonymous_lead["id"], attributes=attributes)
+            for conversation in await merges.conversations_by_ids(
+                tx, project_id, merge["request_ids"], lock=True
+            ):
+                if conversation["lead_ref"] != merge["lead_ref"]:
+                    continue  # moved on since the merge: left where it is now
+                attributes = dict(conversation["attributes"])
+                attributes.pop("mergedFrom", None)
+                await requests.update_request(tx, conversation["id"], now=now,
+                                              lead_ref=anonymous_lead["id"], attributes=attributes)
         target = await leads.get_lead(tx, project_id, merge["lead_ref"], lock=True)
         if target is not None:
             _drop_mark(target, merge_id)
@@ -147,9 +147,8 @@ async def do_revert_merge(
             "merge.reverted", actor=access.agent.user_id, subject=merge_id,
             details={"from": merge["anonymous_visitor_id"], "into": merge["visitor_id"]},
         ))
-        reverted = await merges.get_merge(tx, project_id, merge_id)
-    assert reverted is not None
-    return present_merge(reverted)
+    # The merge row stayed locked since it was read: it is now what it was, reverted.
+    return present_merge({**merge, "reverted_at": now, "reverted_by": access.agent.user_id})
 
 
 def _drop_mark(lead: LeadRecord, merge_id: str) -> None:

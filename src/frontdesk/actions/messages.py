@@ -8,6 +8,7 @@ from typing import Any
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.requests import (
     NewRequest,
+    apply_changes,
     do_create_request,
     notify_request,
     reopen_for_visitor,
@@ -18,7 +19,7 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.ids import parse_request_id
 from frontdesk.models.messages import MessagePublic, present_message
-from frontdesk.models.requests import RequestPublic, present_request
+from frontdesk.models.requests import RequestPublic
 from frontdesk.realtime.events import MessageCreated
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
@@ -126,9 +127,8 @@ async def check_post_message(
             "created_at": now,
         }
         await messages.insert_message(tx, message)
-        version = await requests.update_request(tx, row["id"], now=now, last_text=incoming.text)
-        row["last_text"], row["updated_at"], row["version"] = incoming.text, now, version
-        notify_request(services, tx, row, "UPDATE")
+        row = await apply_changes(tx, row, now=now, last_text=incoming.text)
+        request = notify_request(services, tx, row, "UPDATE")
         body = present_message(message)
         services.publish_on_commit(
             tx,
@@ -139,7 +139,7 @@ async def check_post_message(
                 message=body,
             ),
         )
-    return body, present_request(row)
+    return body, request
 
 
 async def list_messages(

@@ -96,9 +96,13 @@ async def do_update_project(
             k: merged[k] for k in (*POLICY_KEYS, "key_grace_period")
             if k in settings and project["settings"].get(k) != merged[k]
         }
+        # Locked since it was read: the project is now that row with what is written here.
+        updated: ProjectRecord = {
+            **project, "name": name or project["name"], "settings": merged,
+            "updated_at": services.now_ms(),
+        }
         await projects.update_project(
-            tx, project["id"], name=name or project["name"], settings=merged,
-            now=services.now_ms(),
+            tx, project["id"], name=updated["name"], settings=merged, now=updated["updated_at"]
         )
         if changed:
             await audit.record(services, tx, project["id"], audit.AuditEvent(
@@ -109,9 +113,7 @@ async def do_update_project(
             services.publish_on_commit(
                 tx, AccessChanged(project_id=project["id"], reason="policy_changed")
             )
-        row = await projects.get_project(tx, project["id"])
-    assert row is not None
-    return present_project(row, role=access.role)
+    return present_project(updated, role=access.role)
 
 
 def validate_operating_hours(hours: dict[str, Any]) -> None:

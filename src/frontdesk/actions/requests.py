@@ -7,7 +7,7 @@ event after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.departments import access_department
@@ -123,13 +123,27 @@ def notify_request(
     return body
 
 
+async def apply_changes(
+    tx: Transaction, row: RequestRecord, *, now: int, **fields: Any
+) -> RequestRecord:
+    """Write column changes to ``row`` (read locked within ``tx``); the request as it is now.
+
+    The lock kept every other writer away since ``row`` was read, so the new state is ``row``
+    with the written columns, the version the update returned and ``assignee`` (which the
+    update derives from ``participants``): nothing is read again.
+    """
+    version = await requests.update_request(tx, row["id"], now=now, **fields)
+    updated = cast(RequestRecord, {**row, **fields, "updated_at": now, "version": version})
+    if "participants" in fields:
+        updated["assignee"] = fields["participants"][0] if fields["participants"] else None
+    return updated
+
+
 async def _change(
     services: Services, tx: Transaction, row: RequestRecord, **fields: Any
 ) -> RequestPublic:
     """Apply column changes to ``row`` (read locked within ``tx``) and announce the result."""
-    await requests.update_request(tx, row["id"], now=services.now_ms(), **fields)
-    updated = await requests.get_request(tx, row["project_id"], row["request_id"])
-    assert updated is not None
+    updated = await apply_changes(tx, row, now=services.now_ms(), **fields)
     return notify_request(services, tx, updated, "UPDATE")
 
 
@@ -450,14 +464,11 @@ async def reopen_for_visitor(
     """A visitor writing into a closed conversation reopens it and queues it again.
 
     Precondition: ``row`` was read locked within ``tx``."""
-    await requests.update_request(
+    return await apply_changes(
         tx,
-        row["id"],
+        row,
         now=services.now_ms(),
         status=status_for(row["participants"]),
         closed_at=None,
         closed_by=None,
     )
-    reopened = await requests.get_request(tx, row["project_id"], row["request_id"])
-    assert reopened is not None
-    return reopened

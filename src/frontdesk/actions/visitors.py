@@ -133,14 +133,14 @@ async def check_signin_with_token(
     (rate_limited, with Retry-After) instead.
     """
     context = context or SigninContext()
-    _, unverified = customer_tokens.unverified_parts(token)
+    header, unverified = customer_tokens.unverified_parts(token)
     if tokens.is_session_token(unverified):
         return await do_refresh_session(services, token, context)
     project_id = customer_tokens.audience_project(unverified)
     project = await load_project(services, project_id)
     kid: str | None = None
     try:
-        kid = customer_tokens.token_kid(token)
+        kid = customer_tokens.token_kid(header)
         policy = policy_of(project)
         check_origin(policy, context.origin)
         verified = customer_tokens.verify_customer_token(
@@ -153,26 +153,28 @@ async def check_signin_with_token(
         )
         return await do_signin_authenticated(services, verified, policy, context)
     except (Unauthorized, Forbidden, Conflict, ServiceUnavailable) as exc:
-        await _record_failure(services, project_id, token, kid, exc, context)
+        await _record_failure(services, project_id, header, unverified, kid, exc, context)
         raise
 
 
 async def _record_failure(
     services: Services,
     project_id: str,
-    token: str,
+    header: dict[str, Any],
+    unverified: dict[str, Any],
     kid: str | None,
     refusal: FrontdeskError,
     context: SigninContext,
 ) -> None:
-    """Audit a refused customer token; past the failed-sign-in limits, raise RateLimited
-    instead (audited as ``rate_limited``, so a flood adds to one row)."""
-    _, unverified = customer_tokens.unverified_parts(token)
+    """Audit a refused customer token (its unverified ``header`` and claims); past the
+    failed-sign-in limits, raise RateLimited instead (audited as ``rate_limited``, so a flood
+    adds to one row)."""
     claimed = unverified.get("_id", unverified.get("external_id"))
+    alg = header.get("alg")
     event = audit.AuditEvent(
         "signin.failed", subject=claimed if isinstance(claimed, str) else None,
         kid=kid, code=refusal.code, ip=context.ip,
-        details={"provider": "custom", "alg": _header_alg(token)},
+        details={"provider": "custom", "alg": alg if isinstance(alg, str) else None},
     )
     try:
         await services.limits.check_failed_signin(context.ip or "unknown", project_id)
@@ -181,12 +183,6 @@ async def _record_failure(
         await audit.record_failed_signin(services, project_id, event)
         raise limited from None
     await audit.record_failed_signin(services, project_id, event)
-
-
-def _header_alg(token: str) -> str | None:
-    header, _ = customer_tokens.unverified_parts(token)
-    alg = header.get("alg")
-    return alg if isinstance(alg, str) else None
 
 
 async def do_signin_authenticated(
@@ -273,7 +269,7 @@ async def do_signin_authenticated(
                 auth_info=auth_info,
             )
             merge = await do_merge_anonymous(services, tx, visitor, context.anonymous_token)
-    user = {**{k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}}
+    user = {k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}
     return VisitorSession(
         "JWT " + token,
         _user_json(verified.visitor_id, profile, attributes, user, role="user"),

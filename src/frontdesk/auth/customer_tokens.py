@@ -134,11 +134,10 @@ def audience_project(claims: dict[str, Any]) -> str:
     )
 
 
-def token_kid(token: str) -> str | None:
-    """The ``kid`` header, None without one; Unauthorized(unknown_kid) when it is not a string,
-    is longer than MAX_KID_LENGTH or holds a control character (no key is named so, and such a
-    value is never looked up)."""
-    header, _ = unverified_parts(token)
+def token_kid(header: dict[str, Any]) -> str | None:
+    """The ``kid`` of a token's ``header`` (from ``unverified_parts``), None without one;
+    Unauthorized(unknown_kid) when it is not a string, is longer than MAX_KID_LENGTH or holds
+    a control character (no key is named so, and such a value is never looked up)."""
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
         raise Unauthorized("the kid header must be a string", code="unknown_kid")
@@ -165,7 +164,7 @@ def verify_customer_token(
             f"algorithm {alg!r} is not accepted; sign with one of {', '.join(ACCEPTED_ALGORITHMS)}",
             code="unsupported_algorithm",
         )
-    candidates = _candidates(token_kid(token), alg, keys)
+    candidates = _candidates(token_kid(header), alg, keys)
     claims, used_kid = _decode_with_any(token, alg, candidates)
     _check_times(claims, now, leeway, policy)
     _check_storable(claims)

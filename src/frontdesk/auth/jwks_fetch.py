@@ -80,12 +80,25 @@ async def fetch_jwks(url: str, policy: FetchPolicy) -> bytes:
         raise JwksFetchError(f"{type(exc).__name__}: {exc}") from None
 
 
-async def _fetch(url: str, policy: FetchPolicy) -> bytes:
+def url_problem(url: str) -> str | None:
+    """Why ``url`` may not be fetched as it is written (not https, no host, credentials in
+    it); None when it may. Where it leads is checked when it is fetched."""
     parts = urlsplit(url)
     if parts.scheme != "https":
-        raise JwksFetchError("not an https URL")
-    if parts.username is not None or parts.password is not None or not parts.hostname:
-        raise JwksFetchError("the URL has credentials or no host")
+        return "a JWKS URL must use https"
+    if not parts.hostname:
+        return "the JWKS URL has no host"
+    if parts.username is not None or parts.password is not None:
+        return "a JWKS URL must not hold credentials"
+    return None
+
+
+async def _fetch(url: str, policy: FetchPolicy) -> bytes:
+    problem = url_problem(url)
+    if problem is not None:
+        raise JwksFetchError(problem)
+    parts = urlsplit(url)
+    assert parts.hostname is not None  # url_problem refuses a URL without one
     host, port = parts.hostname, parts.port or 443
     addresses = await _vetted_addresses(host, port, allow_private=policy.allow_private)
     reader, writer = await _connect(addresses, port, host, _tls_context(policy.ca_file))

@@ -14,14 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from frontdesk.auth.customer_tokens import ALGORITHMS_BY_KIND, KeyKind, VerificationKey
-from frontdesk.auth.jwks_fetch import FetchPolicy, JwksFetchError
+from frontdesk.auth.jwks_fetch import FetchPolicy, JwksFetchError, url_problem
 from frontdesk.clock import Clock
 from frontdesk.errors import ServiceUnavailable, ValidationFailed
 from frontdesk.settings import Settings
@@ -137,13 +136,9 @@ def verification_key(kid: str, kind: KeyKind, pem: str) -> VerificationKey:
 def check_jwks_url(url: str) -> str:
     """``url`` when it is an https URL with a host and no credentials; ValidationFailed
     (invalid_jwks_url) otherwise. Where it leads is checked when it is fetched."""
-    parsed = urlsplit(url)
-    if parsed.scheme != "https":
-        raise _invalid("a JWKS URL must use https", "invalid_jwks_url")
-    if not parsed.hostname:
-        raise _invalid("the JWKS URL has no host", "invalid_jwks_url")
-    if parsed.username is not None or parsed.password is not None:
-        raise _invalid("a JWKS URL must not hold credentials", "invalid_jwks_url")
+    problem = url_problem(url)
+    if problem is not None:
+        raise _invalid(problem, "invalid_jwks_url")
     return url
 
 

@@ -29,31 +29,24 @@ class InvitationRecord(TypedDict):
     closed_by: str | None
 
 
-async def insert_invitation(
-    q: Queries,
-    *,
-    id: str,
-    project_id: str,
-    email: str,
-    role: str,
-    invited_by: str,
-    token_hash: str,
-    now: int,
-    expires_at: int,
-) -> bool:
+async def insert_invitation(q: Queries, invitation: InvitationRecord) -> bool:
     """False when another pending invitation for the address was written meanwhile."""
     count = await q.execute(
         "INSERT INTO invitations (id, project_id, email, role, invited_by, token_hash, status,"
-        " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)"
+        " created_at, expires_at, closed_at, closed_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         " ON CONFLICT (project_id, email) WHERE status = 'pending' DO NOTHING",
-        id,
-        project_id,
-        email,
-        role,
-        invited_by,
-        token_hash,
-        now,
-        expires_at,
+        invitation["id"],
+        invitation["project_id"],
+        invitation["email"],
+        invitation["role"],
+        invitation["invited_by"],
+        invitation["token_hash"],
+        invitation["status"],
+        invitation["created_at"],
+        invitation["expires_at"],
+        invitation["closed_at"],
+        invitation["closed_by"],
     )
     return count == 1
 
