@@ -52,6 +52,15 @@ FUZZ_SETTINGS = hypothesis.settings(
 )
 
 
+@pytest.fixture
+def client(app_factory: Any) -> TestClient:
+    """A server that sends e-mail (to nowhere: the outbox keeps trying in the background), so
+    the e-mail endpoints answer what they answer in a deployment that has SMTP, not the 503
+    of one that has none."""
+    fuzzed: TestClient = app_factory(smtp_url="smtp://127.0.0.1:9", smtp_from="a@example.com")
+    return fuzzed
+
+
 def _send(client: TestClient, case: Any, headers: dict[str, str]) -> Any:
     kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
     return client.request(
