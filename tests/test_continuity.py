@@ -239,3 +239,19 @@ def test_two_processes_send_each_queued_email_once(
         mailbox.wait_for(address)
     time.sleep(0.5)  # anything sent twice would have arrived by now
     assert sorted(m["To"] for m in mailbox.messages) == sorted(addresses)
+
+
+def test_a_project_can_turn_reply_emails_off(
+    make: Factory, mailbox: Mailbox, clock: FakeClock
+) -> None:
+    project = make.project()
+    r = make.client.put(f"/projects/{project.id}", json={"settings": {"continuity_emails": False}},
+                        headers=project.owner.headers)
+    assert r.status_code == 200
+    visitor = proven_visitor(make, mailbox, project, "hal@example.com")
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "hello").status_code == 200
+    clock.advance(AWAY)
+    reply(make, project, rid, "Hello!")
+    settle(make)
+    assert replies_to(mailbox, "hal@example.com") == []

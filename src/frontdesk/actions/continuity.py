@@ -52,18 +52,16 @@ def _recipient(row: RequestRecord) -> tuple[str, str] | None:
 async def do_note_agent_reply(services: Services, tx: Transaction, row: RequestRecord) -> bool:
     """After an agent's message in ``row`` (within ``tx``): queue the reply e-mail if the
     visitor is away and has a proven address; True when one was queued by this call."""
-    if not services.mailer.configured:
-        return False
-    project = await load_project(services, row["project_id"])
-    if project["settings"].get("continuity_emails") is False:
-        return False
     recipient = _recipient(row)
-    if recipient is None:
-        return False
+    if not services.mailer.configured or recipient is None:
+        return False  # the common case, decided without a query
     address, visitor_id = recipient
     since = await _last_there(services, tx, row, visitor_id)
     away_ms = services.settings.continuity_away_minutes * 60_000
     if services.now_ms() - since < away_ms:
+        return False
+    project = await load_project(services, row["project_id"])
+    if project["settings"].get("continuity_emails") is False:
         return False
     return await do_enqueue(
         services, tx, project_id=row["project_id"], kind=REPLY_KIND, to=address,
