@@ -188,7 +188,7 @@ def create_app(
             await app.state.readiness.close()
             await services.broker.close()
             await services.limits.close()
-            await services.presence.close()
+            await services.visitor_presence.close()
             await db.close()
             services.passwords.close()
 

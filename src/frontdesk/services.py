@@ -21,7 +21,7 @@ from frontdesk.mail import Mailer, mailer_for
 from frontdesk.observability.metrics import Metrics
 from frontdesk.realtime.broker import Broker
 from frontdesk.realtime.events import Event, SessionRevoked, check_event
-from frontdesk.realtime.presence import Presence
+from frontdesk.realtime.visitor_presence import VisitorPresence
 from frontdesk.settings import Settings
 from frontdesk.storage.database import Database, Transaction
 
@@ -43,14 +43,14 @@ class Services:
     session_cache: SessionCache = field(init=False)
     basic_cache: BasicCredentialCache = field(init=False)
     mailer: Mailer = field(init=False)
-    presence: Presence = field(init=False)
+    visitor_presence: VisitorPresence = field(init=False)
     # Set when an e-mail is queued, so this process's outbox worker looks at once.
     outbox_wakeup: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.limits = RateLimits(self.settings)
         self.mailer = mailer_for(self.settings)
-        self.presence = Presence(
+        self.visitor_presence = VisitorPresence(
             self.clock, self.settings.redis_url, namespace=self.settings.redis_channel
         )
         self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)

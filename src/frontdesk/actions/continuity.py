@@ -78,7 +78,7 @@ async def _last_there(
     worst when the conversation started)."""
     seen = [row["created_at"]]
     for who in {visitor_id, row["requester_user_id"]}:
-        at = await services.presence.last_seen(row["project_id"], who)
+        at = await services.visitor_presence.last_seen(row["project_id"], who)
         if at is not None:
             seen.append(int(at * 1000))
     written = await messages.last_visitor_message_at(tx, row["request_id"])

@@ -124,7 +124,7 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
         self._request_versions = LatestVersions()
-        self._presence_tasks: set[asyncio.Task[None]] = set()
+        self._visitor_marks: set[asyncio.Task[None]] = set()
 
     @property
     def connection_count(self) -> int:
@@ -170,7 +170,7 @@ class Hub:
             self._forget(conn)
             if conn.principal is not None:
                 with contextlib.suppress(Exception):  # presence must not stop the cleanup
-                    await self._mark_present(conn.principal)
+                    await self._mark_visitor_present(conn.principal)
             self._connections.discard(conn)
             await conn.finish()
 
@@ -273,7 +273,7 @@ class Hub:
             self._refuse(conn, refused)
             return
         conn.principal = principal
-        await self._mark_present(principal)
+        await self._mark_visitor_present(principal)
         exp = unverified.get("exp")
         conn.expires_at = float(exp) if isinstance(exp, int) else None
         conn.send(protocol.authenticated_frame(_profile(principal)))
@@ -544,17 +544,17 @@ class Hub:
                     present.add((conn.principal.project_id, conn.principal.visitor_id))
         if present:
             # Visitors with a live socket: their e-mail continuity waits until they leave.
-            task = asyncio.create_task(self._mark_all_present(present))
-            self._presence_tasks.add(task)
-            task.add_done_callback(self._presence_tasks.discard)
+            task = asyncio.create_task(self._mark_visitors_present(present))
+            self._visitor_marks.add(task)
+            task.add_done_callback(self._visitor_marks.discard)
 
-    async def _mark_all_present(self, present: set[tuple[str, str]]) -> None:
+    async def _mark_visitors_present(self, present: set[tuple[str, str]]) -> None:
         for project_id, visitor_id in present:
-            await self.services.presence.touch(project_id, visitor_id)
+            await self.services.visitor_presence.touch(project_id, visitor_id)
 
-    async def _mark_present(self, principal: Principal) -> None:
+    async def _mark_visitor_present(self, principal: Principal) -> None:
         if not isinstance(principal, Agent):
-            await self.services.presence.touch(principal.project_id, principal.visitor_id)
+            await self.services.visitor_presence.touch(principal.project_id, principal.visitor_id)
 
 
 def _membership_revoked() -> Forbidden:

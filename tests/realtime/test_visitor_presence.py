@@ -1,4 +1,4 @@
-"""Presence: when a visitor last had a live connection, shared by processes through Redis."""
+"""Visitor presence: when a visitor last had a live connection, shared through Redis."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import uuid
 
 from frontdesk.clock import FakeClock
-from frontdesk.realtime.presence import Presence
+from frontdesk.realtime.visitor_presence import VisitorPresence
 from tests.conftest import REDIS_URL, require_service
 
 
@@ -16,7 +16,8 @@ def test_a_mark_made_by_one_process_is_seen_by_another() -> None:
     namespace = "test-presence-" + uuid.uuid4().hex
 
     async def run() -> tuple[float | None, float | None, float | None]:
-        here, there = Presence(clock, REDIS_URL, namespace), Presence(clock, REDIS_URL, namespace)
+        here = VisitorPresence(clock, REDIS_URL, namespace)
+        there = VisitorPresence(clock, REDIS_URL, namespace)
         try:
             before = await there.last_seen("p" * 24, "visitor-1")
             await here.touch("p" * 24, "visitor-1")
@@ -37,7 +38,7 @@ def test_without_redis_the_process_remembers() -> None:
     clock = FakeClock(1_900_000_000.0)
 
     async def run() -> float | None:
-        presence = Presence(clock)
+        presence = VisitorPresence(clock)
         await presence.touch("p" * 24, "visitor-1")
         return await presence.last_seen("p" * 24, "visitor-1")
 

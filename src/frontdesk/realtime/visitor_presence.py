@@ -1,4 +1,4 @@
-"""When each visitor last had a live connection, shared by every process through Redis.
+"""Visitor presence: when each visitor last had a live connection, shared through Redis.
 
 The hub marks a visitor present when its socket authenticates, at every heartbeat round
 while it stays open, and when it closes; so a visitor whose last mark is older than a few
@@ -15,14 +15,14 @@ from typing import Any
 from frontdesk.clock import Clock
 from frontdesk.extras import import_extra
 
-log = logging.getLogger("frontdesk.presence")
+log = logging.getLogger("frontdesk.visitor_presence")
 
 _KEEP_SECONDS = 30 * 24 * 3600
 _MEMORY_ENTRIES = 100_000
 _REDIS_TIMEOUT = 1.0
 
 
-class Presence:
+class VisitorPresence:
     def __init__(self, clock: Clock, redis_url: str = "", namespace: str = "frontdesk") -> None:
         self._clock = clock
         self._namespace = namespace
@@ -35,7 +35,7 @@ class Presence:
             )
 
     def _key(self, project_id: str, visitor_id: str) -> str:
-        return f"{self._namespace}:presence:{project_id}:{visitor_id}"
+        return f"{self._namespace}:visitor-seen:{project_id}:{visitor_id}"
 
     async def touch(self, project_id: str, visitor_id: str) -> None:
         """Record that the visitor has a live connection now."""
