@@ -234,3 +234,35 @@ def test_erasing_the_contact_erases_its_codes_and_emails(
         return repr(rows)
 
     assert "jo@example.com" not in mailing.client.portal.call(left)  # type: ignore[union-attr]
+
+
+def test_an_email_proof_answers_a_step_up_and_releases_a_held_conversation(
+    mailing: Factory, mailbox: Mailbox
+) -> None:
+    project = mailing.project()
+    owner = project.owner.headers
+    fees = mailing.client.post(f"/{project.id}/departments",
+                               json={"name": "Fees", "minTier": "email_verified"},
+                               headers=owner).json()
+    visitor = mailing.visitor(project)
+    asked_rid, held_rid = visitor.new_request_id(), visitor.new_request_id()
+    assert visitor.send(asked_rid, "a question").status_code == 200
+    assert visitor.send(held_rid, "about fees", departmentid=fees["_id"]).status_code == 200
+    assert mailing.client.get(f"/{project.id}/requests/{held_rid}", headers=owner
+                              ).status_code == 404
+    r = mailing.client.post(f"/{project.id}/requests/{asked_rid}/verification_requests",
+                            json={}, headers=owner)
+    assert r.status_code == 200 and r.json()["tier"] == "email_verified"
+    assert ask_code(visitor, "kim@example.com").status_code == 200
+    code = code_in(mailbox.wait_for("kim@example.com")[0])
+    r = confirm(visitor, "kim@example.com", code)
+    assert sorted(r.json()["requests"]) == sorted([asked_rid, held_rid])
+    asked = mailing.client.get(f"/{project.id}/requests/{asked_rid}", headers=owner).json()
+    assert asked["verificationRequest"]["status"] == "verified"
+    assert asked["tier"] == "email_verified"
+    held = mailing.client.get(f"/{project.id}/requests/{held_rid}", headers=owner)
+    assert held.status_code == 200 and held.json()["heldForTier"] is None
+    # An e-mail proof does not reach what needs a host-signed identity.
+    r = mailing.client.post(f"/{project.id}/requests/{asked_rid}/verification_requests",
+                            json={"tier": "authenticated"}, headers=owner)
+    assert r.status_code == 200 and r.json()["status"] == "pending"
