@@ -13,6 +13,7 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_dashboard import (
     DESKTOP,
     Demo,
+    anonymous_visitor,
     api,  # noqa: F401 (a fixture)
     authenticated_visitor,
     demo,  # noqa: F401 (a fixture)
@@ -119,8 +120,23 @@ def test_canned_responses_and_private_notes_in_the_dashboard(
     expect(toast).to_contain_text("Grace Hopper mentioned you in a private note")
     expect(toast).to_contain_text("@Demo can you call her back?")
     expect(page.locator(".message.note")).to_have_count(2)
+    expect(page.locator(".message.note .message-meta").last).to_contain_text("Grace Hopper")
     screenshot(page, "private-notes")
 
+    # An anonymous visitor's e-mail is not verified: left as written, and the agent is told.
+    anonymous = anonymous_visitor(api, demo, firstname="Sam", email="sam@example.com")
+    other = anonymous.open_conversation("hi")
+    page.goto(f"{server.url}/dashboard/{pid}/conversations/{other}")
+    reply = page.get_by_label("Reply")
+    reply.press_sequentially("/greet")
+    reply.press("Enter")
+    expect(reply).to_have_value(
+        "Hello Sam, Demo here. We will write to {{visitor.email|verified}}.")
+    expect(page.locator(".canned-hint")).to_contain_text("visitor.email|verified")
+    screenshot(page, "canned-unfilled")
+
+    page.goto(f"{server.url}/dashboard/{pid}/conversations/{rid}")
+    note = page.locator(".message.note")
     # Its author deletes its own note.
     note.first.get_by_role("button", name="Delete").click()
     expect(page.locator(".message.note")).to_have_count(1)

@@ -2,17 +2,19 @@
 // "Private note", with their author), written from the reply box in Note mode, deleted by their
 // author or an admin. The server never sends them to the visitor.
 
-import { del, post } from "../api.js";
+import { del, get, post } from "../api.js";
 import { h } from "../dom.js";
-import { clock } from "../format.js";
+import { agentName, clock } from "../format.js";
 
 export function notesOf(request) {
   return (request && request.notes) || [];
 }
 
-// The thread's note mode and note rendering. `base` is the conversation's API path.
-export function createNotes(ctx, { base, memberName, input, onRequest, onError }) {
+// The thread's note mode and note rendering. `base` is the conversation's API path, `team`
+// the project's members as loaded; `onNames` redraws once an author missing from it is known.
+export function createNotes(ctx, { base, team, input, onRequest, onError, onNames }) {
   let active = false;
+  const looked = new Map();
   const toggle = h("button", { class: "btn note-toggle", type: "button", "aria-pressed": "false",
     title: "Write a private note: only agents see it", onClick: () => setActive(!active) }, "Note");
   const defaultPlaceholder = input.placeholder;
@@ -24,6 +26,19 @@ export function createNotes(ctx, { base, memberName, input, onRequest, onError }
     input.classList.toggle("note-mode", on);
     input.placeholder = on ? "Private note for agents (@name notifies them)…" : defaultPlaceholder;
     input.focus();
+  }
+
+  function authorName(userId) {
+    const member = team.find((m) => m.id_user && m.id_user._id === userId);
+    if (member) return agentName(member);
+    if (!looked.has(userId)) {  // joined after the team was loaded
+      looked.set(userId, null);
+      get(`/${ctx.pid}/project_users/users/${encodeURIComponent(userId)}`).then(([found]) => {
+        if (found) looked.set(userId, agentName(found));
+        onNames();
+      }).catch(() => {});
+    }
+    return looked.get(userId) || "An agent";
   }
 
   async function remove(note) {
@@ -39,7 +54,7 @@ export function createNotes(ctx, { base, memberName, input, onRequest, onError }
     return h("div", { class: "message note", dataset: { noteId: note._id } },
       h("div", { class: "note-label" }, "Private note"),
       h("div", { class: "bubble note-bubble" }, note.text),
-      h("div", { class: "message-meta" }, `${memberName(note.createdBy)} · ${clock(note.createdAt)}`,
+      h("div", { class: "message-meta" }, `${authorName(note.createdBy)} · ${clock(note.createdAt)}`,
         mayDelete ? h("button", { class: "link-button note-delete", type: "button",
           onClick: () => remove(note) }, "Delete") : null));
   }

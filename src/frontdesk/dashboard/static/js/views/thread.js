@@ -32,7 +32,8 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     }, onInput: announceTyping });
   const sendButton = h("button", { class: "btn btn-primary", type: "submit", "aria-label": "Send" },
     icon("send"), h("span", {}, "Send"));
-  const notes = createNotes(ctx, { base, memberName, input, onRequest: requestChanged, onError: showError });
+  const notes = createNotes(ctx, { base, team, input, onRequest: requestChanged, onError: showError,
+    onNames: () => { if (state.request) renderMessages(); } });
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
     input, notes.toggle, sendButton);
   attachCannedPicker(composer, input, ctx, rid);
