@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from frontdesk.actions.notes import mentioned_agents
+from frontdesk.realtime.events import EVENT_ADAPTER, NoteMentioned, RequestChanged
 from frontdesk.storage.project_users import AgentMemberRecord
 from tests.conftest import Agent, Factory, Project, Visitor
 from tests.realtime.wsclient import signed_in
@@ -206,3 +207,19 @@ def test_a_mention_reaches_the_named_agents_own_socket_only(make: Factory) -> No
         # Writing one's own name notifies no one.
         _note(make, project, rid, named, f"@{local} note to self")
         target.nothing_more()
+
+
+
+def test_note_events_cross_processes_whole(make: Factory) -> None:
+    """Between processes events travel as JSON (Redis): the agents-only mark and a mention
+    arrive as they left."""
+    project, visitor, rid = _conversation(make)
+    request = _note(make, project, rid, project.owner, "hi @Ada").json()
+    changed = RequestChanged(project_id=project.id, method="UPDATE", request_id=rid,
+                             requester_user_id=visitor.id, request=request, version=2,
+                             agents_only=True)
+    mention = NoteMentioned(project_id=project.id, request_id=rid, project_user_id="e" * 24,
+                            user_id="c" * 24, by_user_id=project.owner.id, by_fullname="Ada",
+                            note=request["notes"][0])
+    for event in (changed, mention):
+        assert EVENT_ADAPTER.validate_json(EVENT_ADAPTER.dump_json(event)) == event
