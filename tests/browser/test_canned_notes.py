@@ -3,13 +3,14 @@ reply box), private notes drawn as notes in the thread, and an @mention's toast.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import SocketFrames, screenshot
 from tests.browser.test_dashboard import (
     DESKTOP,
     Demo,
@@ -83,6 +84,11 @@ def test_canned_responses_and_private_notes_in_the_dashboard(
     reply.press_sequentially("/")
     picker = page.locator(".canned-picker")
     expect(picker.locator(".canned-option")).to_have_count(2)
+    expect(picker.locator(".canned-option.is-active")).to_contain_text("Greeting")
+    reply.press("ArrowDown")
+    expect(picker.locator(".canned-option.is-active")).to_contain_text("Refund policy")
+    reply.press("ArrowDown")
+    expect(picker.locator(".canned-option.is-active")).to_contain_text("Greeting")
     reply.press_sequentially("gre")
     expect(picker.locator(".canned-option")).to_have_count(1)
     screenshot(page, "canned-picker")
@@ -141,3 +147,46 @@ def test_canned_responses_and_private_notes_in_the_dashboard(
     note.first.get_by_role("button", name="Delete").click()
     expect(page.locator(".message.note")).to_have_count(1)
     expect(page.locator(".message.note .bubble")).to_have_text(re.compile("call her back"))
+
+
+def test_the_visitor_hears_nothing_of_a_note_being_written(
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any,  # noqa: F811
+) -> None:
+    from websockets.sync.client import connect
+
+    jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane")
+    rid = jane.open_conversation("are you there?")
+    page = new_page(viewport=DESKTOP)
+    sign_in(page, server, demo)
+    expect(page.locator(".connection")).to_have_attribute("data-state", "live")
+    page.goto(f"{server.url}/dashboard/{demo.project_id}/conversations/{rid}")
+    expect(page.locator(".message .bubble")).to_have_text("are you there?")
+    topic = f"/{demo.project_id}/requests/{rid}"
+    with connect(server.url.replace("http", "ws") + "/ws") as socket:
+        frames = SocketFrames(socket)
+        frames.send("authenticate", token=jane.token)
+        frames.wait_for("authenticated")
+        for name in (topic, topic + "/messages"):
+            frames.send("subscribe", topic=name)
+            frames.wait_for("subscribed")
+
+        reply = page.get_by_label("Reply")
+        page.get_by_role("button", name="Note").click()
+        reply.press_sequentially(NOTE)
+        reply.press("Enter")
+        expect(page.locator(".message.note .bubble")).to_have_text(NOTE)
+        page.get_by_role("button", name="Note").click()
+        reply.press_sequentially("On it")
+        reply.press("Enter")
+
+        heard = []
+        while True:
+            frame = json.loads(socket.recv(timeout=10))
+            heard.append(frame)
+            if frame["action"] == "publish" and any(
+                item.get("text") == "On it" for item in frame["payload"]["message"]
+            ):
+                break
+        assert NOTE not in json.dumps(heard)
+        typing = [f["payload"]["typing"] for f in heard if f["action"] == "typing"]
+        assert typing == [True, False]  # the reply's alone, never the note's

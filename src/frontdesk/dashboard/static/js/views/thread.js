@@ -191,6 +191,10 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   }
 
   function announceTyping() {
+    if (notes.active) {  // the visitor is not told an agent is writing a private note
+      stopTyping();
+      return;
+    }
     clearTimeout(state.stopTypingTimer);
     state.stopTypingTimer = setTimeout(stopTyping, TYPING_SEND_EVERY_MS + 1000);
     const now = Date.now();
