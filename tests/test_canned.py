@@ -127,6 +127,17 @@ def test_placeholders_fill_from_the_contact_and_verified_only_from_a_signature(
         "unfilled": [],
     }
 
+    # A visitor who gave no name has only the server's made-up "guest#…": nothing to fill.
+    nameless = make.visitor(project)
+    rid3 = nameless.new_request_id()
+    assert nameless.send(rid3, "hi").status_code == 200
+    filled = _fill(make, project, project.owner, cid, rid3)
+    assert "guest#" not in filled["text"]
+    assert filled["text"].startswith("Hi {{visitor.firstname}} {{ visitor.lastname }} "
+                                     "({{visitor.fullname}}), Ada of Acme")
+    assert filled["unfilled"][:4] == ["visitor.firstname", "visitor.lastname",
+                                      "visitor.fullname", "visitor.email"]
+
     # Someone else's conversation or canned response: refused as reading them would be.
     other = make.project()
     assert make.client.get(f"/{other.id}/canned/{cid}/fill", params={"request_id": rid},

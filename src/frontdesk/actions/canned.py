@@ -17,7 +17,7 @@ written, so the agent sees what is missing before sending.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.auth.permissions import role_at_least
@@ -28,6 +28,7 @@ from frontdesk.services import Services
 from frontdesk.storage import canned
 from frontdesk.storage.canned import CannedRecord
 from frontdesk.storage.database import Queries
+from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.requests import RequestRecord
 
 MAX_OWN = 500  # responses an agent may author in one project
@@ -147,14 +148,18 @@ def _visitor_values(request: RequestRecord) -> tuple[dict[str, str | None], dict
     """(what is known of the visitor, what its verified token says) as placeholder values."""
     lead = request["lead"]
     profile = request["requester_profile"]
-    first, last = _split_name(lead["fullname"] if lead else None)
-    first = first or profile.get("firstname") or None
-    last = last or profile.get("lastname") or None
+    fullname = _given(lead, "fullname")
+    first, last = _split_name(fullname)
+    profile_first = _text(profile.get("firstname"))
+    if profile_first and profile_first.startswith(_DEFAULT_NAME):
+        profile_first = None
+    first = first or profile_first
+    last = last or _text(profile.get("lastname"))
     known: dict[str, str | None] = {
         "visitor.firstname": first,
         "visitor.lastname": last,
-        "visitor.fullname": (lead["fullname"] if lead else None) or _join(first, last),
-        "visitor.email": (lead["email"] if lead else None) or profile.get("email") or None,
+        "visitor.fullname": fullname or _join(first, last),
+        "visitor.email": _given(lead, "email") or _text(profile.get("email")),
     }
     auth: dict[str, Any] = (lead["attributes"] if lead else {}).get("senderAuthInfo") or {}
     claims: dict[str, Any] = {}
@@ -169,6 +174,18 @@ def _visitor_values(request: RequestRecord) -> tuple[dict[str, str | None], dict
         "visitor.email": _text(claims.get("email")),
     }
     return known, verified
+
+
+# The name an anonymous visitor gets when it gives none (``guest#`` and 4 characters of its id)
+# says nothing about the person: it never fills a placeholder.
+_DEFAULT_NAME = "guest#"
+
+
+def _given(lead: LeadRecord | None, field: Literal["fullname", "email"]) -> str | None:
+    """The contact's ``field`` unless the server made it up (provenance ``system``)."""
+    if lead is None or lead["provenance"].get(field, {}).get("source") == "system":
+        return None
+    return _text(lead[field])
 
 
 def _text(value: Any) -> str | None:
