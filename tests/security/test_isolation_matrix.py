@@ -81,6 +81,9 @@ class World:
         noted = self.client.patch(f"/{self.a.id}/requests/{rid}", headers=owner, json={
             "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE}})
         assert noted.status_code == 200, noted.text
+        noted = self.client.post(f"/{self.a.id}/requests/{rid}/notes", headers=owner,
+                                 json={"text": AGENT_NOTE})
+        assert noted.status_code == 200, noted.text
         if visitor.id in self.noted_leads:
             return
         noted = self.client.put(f"/{self.a.id}/leads/{visitor.id}", headers=owner, json={
@@ -199,6 +202,25 @@ def _fresh_merge(w: World, who: str) -> Call:
     return Call(f"/{w.a.id}/merges/{signed_in.json()['merge']['_id']}/revert")
 
 
+def _fresh_canned(w: World, who: str, suffix: str = "") -> Call:
+    """A canned response of the caller's own (the owner's, for callers who are no agents)."""
+    author = w.agents.get(who, w.a.owner)
+    created = w.client.post(f"/{w.a.id}/canned", json={"title": "Hi", "text": "Hello!"},
+                            headers=author.headers)
+    assert created.status_code == 200, created.text
+    return Call(f"/{w.a.id}/canned/{created.json()['_id']}{suffix}")
+
+
+def _fresh_note(w: World, who: str) -> Call:
+    """A note of the caller's own (the owner's, for callers who are no agents)."""
+    author = w.agents.get(who, w.a.owner)
+    rid = w.fresh_request(who)
+    added = w.client.post(f"/{w.a.id}/requests/{rid}/notes", json={"text": "mine"},
+                          headers=author.headers)
+    assert added.status_code == 200, added.text
+    return Call(f"/{w.a.id}/requests/{rid}/notes/{added.json()['notes'][-1]['_id']}")
+
+
 def _fresh_email() -> str:
     return f"x-{uuid.uuid4().hex[:8]}@example.com"
 
@@ -301,6 +323,16 @@ CALLS: dict[str, Builder] = {
     "revert_merge": _fresh_merge,
     "export_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/export"),
     "list_audit": lambda w, who: Call(f"/{w.a.id}/audit"),
+    "list_canned": lambda w, who: Call(f"/{w.a.id}/canned"),
+    "create_canned": lambda w, who: Call(f"/{w.a.id}/canned", {"text": "Hello!"}),
+    "get_canned": _fresh_canned,
+    "update_canned": lambda w, who: Call(_fresh_canned(w, who).path, {"title": "Hey"}),
+    "delete_canned": _fresh_canned,
+    "fill_canned": lambda w, who: _fresh_canned(
+        w, who, f"/fill?request_id={w.fresh_request(who)}"
+    ),
+    "add_note": lambda w, who: Call(_rid(w, who, "/notes").path, {"text": "see @Ada"}),
+    "delete_note": _fresh_note,
 }
 
 
@@ -403,6 +435,8 @@ _PLACEHOLDERS: dict[str, Callable[[World], str]] = {
     "did": lambda w: "0" * 24,
     "puid": lambda w: "0" * 24,
     "lid": lambda w: "0" * 24,
+    "cid": lambda w: "0" * 24,
+    "nid": lambda w: "0" * 24,
 }
 
 
@@ -538,8 +572,12 @@ def test_a_visitor_sees_only_what_is_meant_for_it(make: Factory, who: str) -> No
         "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE}, "phone": AGENT_NOTE,
     }).status_code == 200
 
+    assert make.client.post(f"{path}/notes", headers=owner,
+                            json={"text": AGENT_NOTE}).status_code == 200
+
     full = make.client.get(path, headers=owner).json()  # the agents see all of it
     assert full["tags"] == [AGENT_NOTE] and full["lead"]["phone"] == AGENT_NOTE
+    assert [n["text"] for n in full["notes"]] == [AGENT_NOTE]
     assert full["attributes"]["internalNote"] == full["attributes"]["cart"] == AGENT_NOTE
 
     seen = make.client.get(path, headers=visitor.headers).json()
@@ -568,6 +606,11 @@ def test_a_visitor_sees_only_what_is_meant_for_it(make: Factory, who: str) -> No
         assert_visitor_view(live["message"][0], {"page"})
         agents_frame = dashboard.expect("publish")
         assert agents_frame["message"][0]["tags"] == [AGENT_NOTE, "again"]
+        # A private note changes nothing the visitor sees: its socket hears nothing of it.
+        assert make.client.post(f"{path}/notes", headers=owner,
+                                json={"text": AGENT_NOTE}).status_code == 200
+        assert len(dashboard.expect("publish")["message"][0]["notes"]) == 2
+        widget.nothing_more()
 
 
 # ---- realtime: every caller against every topic kind ----------------------------------------

@@ -43,6 +43,7 @@ EventType = Literal[
     "invitation.created",
     "invitation.accepted",
     "invitation.withdrawn",
+    "note.deleted",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 MAX_FIELD_LENGTH = 200

@@ -21,7 +21,7 @@ from frontdesk.models.exports import ExportedRequestPublic, LeadExportPublic
 from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
 from frontdesk.models.messages import present_message
 from frontdesk.models.project_users import present_project_user
-from frontdesk.models.requests import present_request
+from frontdesk.models.requests import present_request_core
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
@@ -334,7 +334,7 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
             services.db, row["request_id"], limit=_EXPORT_MAX_MESSAGES
         )
         conversations.append(
-            {**present_request(row), "messages": [present_message(m) for m in history]}
+            {**present_request_core(row), "messages": [present_message(m) for m in history]}
         )
     member = await project_users.get_membership(services.db, project_id, lead["lead_id"])
     sessions_of = await sessions.all_sessions_of(services.db, project_id, lead["lead_id"])

@@ -106,8 +106,11 @@ async def do_create_request(
 
 
 def notify_request(
-    services: Services, tx: Transaction, row: RequestRecord, method: str
+    services: Services, tx: Transaction, row: RequestRecord, method: str,
+    *, agents_only: bool = False,
 ) -> RequestPublic:
+    """Announce ``row`` after commit; with ``agents_only`` (a private note changed) visitors'
+    sockets are not told."""
     body = present_request(row)
     services.publish_on_commit(
         tx,
@@ -118,6 +121,7 @@ def notify_request(
             requester_user_id=row["requester_user_id"],
             request=body,
             version=row["version"],
+            agents_only=agents_only,
         ),
     )
     return body

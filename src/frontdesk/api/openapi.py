@@ -34,6 +34,8 @@ _PATH_PARAMS: dict[str, tuple[str, str]] = {
     "lid": ("Lead _id or the visitor's lead_id", VISITOR_ID_RE.pattern),
     "iid": ("Invitation id", OBJECT_ID_RE.pattern),
     "mid": ("Merge id", OBJECT_ID_RE.pattern),
+    "cid": ("Canned response id", OBJECT_ID_RE.pattern),
+    "nid": ("Private note id", OBJECT_ID_RE.pattern),
     "kid": ("Key id", _KID),
     "jti": ("Session id (the jti of its token)", r"^[0-9a-f]{32}$"),
 }
@@ -62,6 +64,9 @@ ANSWER_NAMES: dict[str, dict[str, str]] = {
     "list_invitations": {"iid": "/0/_id"},
     "create_key": {"kid": "/kid"},
     "list_keys": {"kid": "/0/kid"},
+    "list_canned": {"cid": "/0/_id"},
+    "create_canned": {"cid": "/_id"},
+    "add_note": {"nid": "/notes/0/_id"},
 }
 
 

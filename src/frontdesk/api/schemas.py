@@ -27,6 +27,7 @@ from typing_extensions import TypedDict
 from frontdesk.jsonutil import dumpb, json_depth
 from frontdesk.models import AlwaysTrue, SameAsId, closed
 from frontdesk.models.audit import AuditPublic
+from frontdesk.models.canned import CannedFilledPublic, CannedPublic
 from frontdesk.models.departments import DepartmentPublic
 from frontdesk.models.exports import LeadExportPublic
 from frontdesk.models.invitations import (
@@ -51,7 +52,8 @@ from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
 from frontdesk.models.users import SigninPublic, SignupPublic
 
 __all__ = [
-    "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasurePublic",
+    "AuditPublic", "AvailableAgentPublic", "CannedFilledPublic", "CannedPublic",
+    "DepartmentPublic", "ErasurePublic",
     "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
     "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic",
     "LeadsPublic", "MembershipPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
@@ -299,6 +301,7 @@ AuditType = Literal[
     "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
     "lead.erased", "lead.exported", "retention.erased",
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
+    "note.deleted",
 ]
 
 
@@ -454,3 +457,29 @@ class LeadsQuery(Body):
     limit: Annotated[int, Field(ge=1, le=100)] = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
+
+
+# ---- canned responses and private notes ---------------------------------------------------
+
+CannedText = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+CannedTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class CannedCreate(Body):
+    title: CannedTitle = ""
+    text: CannedText
+    shared: bool = False
+
+
+class CannedUpdate(Body):
+    title: CannedTitle | None = None
+    text: CannedText | None = None
+    shared: bool | None = None
+
+
+class CannedFillQuery(Body):
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+
+class NoteCreate(Body):
+    text: Annotated[str, StringConstraints(max_length=4000)]

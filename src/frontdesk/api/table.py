@@ -5,12 +5,14 @@ from __future__ import annotations
 from frontdesk.api import (
     audit,
     auth,
+    canned,
     departments,
     identity,
     invitations,
     keys,
     leads,
     meta,
+    notes,
     projects,
     requests,
     team,
@@ -20,7 +22,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, leads, identity,
-        audit,
+        meta, auth, projects, team, invitations, keys, departments, requests, notes, leads,
+        identity, audit, canned,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

@@ -11,7 +11,7 @@ from frontdesk.models import Time, closed
 from frontdesk.models.leads import LeadPublic
 from frontdesk.models.messages import MessagePublic
 from frontdesk.models.project_users import ProjectUserPublic
-from frontdesk.models.requests import RequestPublic
+from frontdesk.models.requests import RequestCorePublic
 
 
 @closed
@@ -39,7 +39,9 @@ closed(ExportedMergePublic)
 
 
 @closed
-class ExportedRequestPublic(RequestPublic):
+class ExportedRequestPublic(RequestCorePublic):
+    """A conversation of the contact, without the agents' private notes."""
+
     messages: Annotated[list[MessagePublic], Field(description="Every message, oldest first")]
 
 

@@ -17,6 +17,7 @@ from frontdesk.models.leads import (
     present_lead,
     visitor_view_of_lead,
 )
+from frontdesk.models.notes import NotePublic, present_note
 from frontdesk.models.project_users import ProjectUserPublic, present_project_user
 from frontdesk.storage.requests import RequestRecord
 
@@ -80,9 +81,9 @@ class _RequestShown(TypedDict):
     updatedAt: Time
 
 
-@closed
-class RequestPublic(_RequestShown):
-    """A conversation, its requester (the visitor's membership) and its lead (contact)."""
+class RequestCorePublic(_RequestShown):
+    """A conversation as agents see it, but for their private notes: what a contact's export
+    (made for the visitor) carries."""
 
     lead: Annotated[LeadPublic | None, Field(description="The visitor's contact")]
     attributes: Annotated[dict[str, Any], Field(
@@ -94,6 +95,15 @@ class RequestPublic(_RequestShown):
     ]
     tags: Annotated[list[Any], Field(description="Agents' tags: names or {tag, color}")]
     snapshot: Annotated[RequestSnapshotPublic, Field(description="Requester and lead again")]
+
+
+@closed
+class RequestPublic(RequestCorePublic):
+    """A conversation, its requester (the visitor's membership) and its lead (contact)."""
+
+    notes: Annotated[list[NotePublic], Field(
+        description="Agents' private notes, oldest first (never shown to the visitor)"
+    )]
 
 
 @closed
@@ -115,6 +125,11 @@ RequestSeenPublic = RequestPublic | RequestVisitorPublic
 
 def present_request(row: RequestRecord) -> RequestPublic:
     """A request joined with its requester and lead (see storage.requests)."""
+    return {**present_request_core(row), "notes": [present_note(n) for n in row["notes"]]}
+
+
+def present_request_core(row: RequestRecord) -> RequestCorePublic:
+    """``present_request`` without the agents' private notes."""
     requester = present_project_user(
         {
             "id": row["requester_id"],

@@ -81,6 +81,7 @@ from frontdesk.realtime.events import (
     MembershipRevoked,
     MessageCreated,
     MessagesRead,
+    NoteMentioned,
     ProjectUserChanged,
     RequestChanged,
     SessionRevoked,
@@ -374,6 +375,8 @@ class Hub:
                 await self._access_changed(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
+            elif isinstance(event, NoteMentioned):
+                self._deliver_mention(event)
             elif isinstance(event, RequestChanged):
                 if not self._request_versions.is_stale(event.request_id, event.version):
                     self._fan_out(event)
@@ -480,6 +483,8 @@ class Hub:
             visitor_frame: str | None = None
             for conn in list(subscribers):
                 if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
+                    if event.agents_only:
+                        continue
                     if visitor_frame is None:  # only agents hear agents' notes
                         visitor_frame = protocol.publish_frame(
                             topic_name, event.method, [visitor_view_of_request(event.request)]
@@ -507,6 +512,17 @@ class Hub:
             for conn in subscribers:
                 reached.add(conn)
                 if conn.user_id != event.user_id:
+                    conn.send(frame)
+
+    def _deliver_mention(self, event: NoteMentioned) -> None:
+        # Only the mentioned agent's own sockets: other agents may watch its member topic.
+        body = {"request_id": event.request_id, "note": event.note,
+                "by": {"_id": event.by_user_id, "fullName": event.by_fullname}}
+        for topic_name in event.topics():
+            frame = protocol.ephemeral_frame("mention", topic_name, body)
+            for conn in list(self._by_topic.get(topic_name, ())):
+                principal = conn.principal
+                if isinstance(principal, Agent) and principal.user_id == event.user_id:
                     conn.send(frame)
 
     async def _sweep_forever(self) -> None:

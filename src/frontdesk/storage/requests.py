@@ -17,7 +17,18 @@ _JSON = (
     "visitor_attribute_keys",
     "requester_profile",
     "requester_attributes",
+    "notes",
 )
+
+
+class NoteRecord(TypedDict):
+    """One private note, as ``requests.notes`` keeps it (a JSON list, oldest first)."""
+
+    id: str
+    text: str
+    created_by: str  # the author's account id
+    created_at: int
+    mentions: list[str]  # account ids its @names notified
 
 
 class RequestRecord(TypedDict):
@@ -51,6 +62,8 @@ class RequestRecord(TypedDict):
     updated_at: int
     # Grows by one with every change, in commit order (realtime events carry it).
     version: int
+    # Agents' private notes, oldest first; never in what a visitor reads.
+    notes: list[NoteRecord]
     requester_role: str
     requester_profile: dict[str, Any]
     requester_attributes: dict[str, Any]
@@ -225,7 +238,7 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
         if column == "participants":
             args.append(value[0] if value else None)
             assignments.append(f"assignee = ${len(args)}")
-        if column in ("participants", "attributes", "tags", "visitor_attribute_keys"):
+        if column in ("participants", "attributes", "tags", "visitor_attribute_keys", "notes"):
             value = encode(value)
         args.append(value)
         assignments.append(f"{column} = ${len(args)}")
@@ -253,6 +266,7 @@ _UPDATABLE = frozenset(
         "closed_at",
         "closed_by",
         "lead_ref",
+        "notes",
     }
 )
 

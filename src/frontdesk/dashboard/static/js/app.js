@@ -1,5 +1,5 @@
 // Boot and routing. URLs: /dashboard/signin, /dashboard/invitation#<token>,
-// /dashboard/<pid>/<section>[/<id>], where section is conversations, contacts, settings, team or audit. The shell (sidebar, project switcher, socket) lives
+// /dashboard/<pid>/<section>[/<id>], where section is conversations, contacts, settings, team, canned or audit. The shell (sidebar, project switcher, socket) lives
 // as long as the project stays the same; views render into its main area.
 
 import { get, post, session } from "./api.js";
@@ -15,6 +15,8 @@ import { contactView } from "./views/contact.js";
 import { settingsView } from "./views/settings.js";
 import { teamView } from "./views/team.js";
 import { auditView } from "./views/audit.js";
+import { cannedView } from "./views/canned.js";
+import { watchMentions } from "./views/mentions.js";
 
 const root = document.getElementById("app");
 const LAST_PROJECT = "frontdesk.dashboard.project";
@@ -30,7 +32,7 @@ function sectionOf(parts) {
   const [section = "conversations", id = null] = parts;
   if (section === "contacts" && id) return { key: "contact", make: contactView, id };
   const views = { conversations: conversationsView, contacts: contactsView, settings: settingsView,
-    team: teamView, audit: auditView };
+    team: teamView, audit: auditView, canned: cannedView };
   return views[section] ? { key: section, make: views[section], id } : null;
 }
 
@@ -93,6 +95,7 @@ async function openShell(pid) {
   state.shell = buildShell({
     pid, membership, memberships, me: session.user, live: state.live, navigate, signOut,
   });
+  state.stopMentions = watchMentions({ pid, me: session.user, live: state.live, navigate });
   replace(root, state.shell.element);
   return true;
 }
@@ -122,8 +125,9 @@ function setTitle(title) {
 
 function teardown() {
   if (state.view && state.view.destroy) state.view.destroy();
+  if (state.stopMentions) state.stopMentions();
   if (state.live) state.live.stop();
-  state.view = state.viewKey = state.shell = state.live = null;
+  state.view = state.viewKey = state.shell = state.live = state.stopMentions = null;
 }
 
 async function endSession() {

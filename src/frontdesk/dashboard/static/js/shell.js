@@ -9,6 +9,7 @@ const NAV = [
   ["contacts", "Contacts", "contacts"],
   ["settings", "Settings", "settings"],
   ["team", "Team", "team"],
+  ["canned", "Canned responses", "chat"],
   ["audit", "Audit log", "info"],
 ];
 const ADMIN_ONLY = new Set(["audit"]);

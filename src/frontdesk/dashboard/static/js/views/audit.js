@@ -20,6 +20,7 @@ const TYPES = [
   ["lead.erased", "Contacts erased"],
   ["lead.exported", "Contacts exported"],
   ["retention.erased", "Erased by retention"],
+  ["note.deleted", "Private notes deleted"],
 ];
 const LABELS = Object.fromEntries(TYPES.filter(([key]) => key));
 

@@ -7,6 +7,8 @@ import { agentName, clock, dateTime, personName } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
+import { attachCannedPicker } from "./canned.js";
+import { createNotes } from "./notes.js";
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
@@ -30,8 +32,11 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     }, onInput: announceTyping });
   const sendButton = h("button", { class: "btn btn-primary", type: "submit", "aria-label": "Send" },
     icon("send"), h("span", {}, "Send"));
+  const notes = createNotes(ctx, { base, team, input, onRequest: requestChanged, onError: showError,
+    onNames: () => { if (state.request) renderMessages(); } });
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
-    input, sendButton);
+    input, notes.toggle, sendButton);
+  attachCannedPicker(composer, input, ctx, rid);
   const closedNote = h("div", { class: "closed-note", hidden: true }, "This conversation is closed. ",
     h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
     " to reply.");
@@ -124,7 +129,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     replace(history,
       state.hasOlder ? h("div", { class: "history-start muted" }, "Scroll up for older messages")
         : h("div", { class: "history-start muted" }, `Conversation started ${dateTime(state.request.createdAt)}`),
-      state.messages.map(renderMessage));
+      notes.interleave(state.messages, renderMessage, state.request, state.hasOlder));
     if (keepOffsetFromBottom) history.scrollTop = history.scrollHeight - fromBottom;
     else if (nearBottom || state.messages.length <= PAGE) history.scrollTop = history.scrollHeight;
     const last = state.messages[state.messages.length - 1];
@@ -186,6 +191,10 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   }
 
   function announceTyping() {
+    if (notes.active) {  // the visitor is not told an agent is writing a private note
+      stopTyping();
+      return;
+    }
     clearTimeout(state.stopTypingTimer);
     state.stopTypingTimer = setTimeout(stopTyping, TYPING_SEND_EVERY_MS + 1000);
     const now = Date.now();
@@ -208,6 +217,12 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     sendButton.disabled = true;
     notice.hidden = true;
     try {
+      if (notes.active) {
+        const request = await notes.add(text);
+        input.value = "";
+        requestChanged(request);
+        return;
+      }
       const message = await post(`${base}/messages`, { text });
       input.value = "";
       addMessages([message]);
@@ -235,9 +250,11 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
 
   function requestChanged(request) {
     if (state.destroyed) return;
+    const notesChanged = notes.changed(state.request, request);
     state.request = request;
     renderHeader();
     renderPanel();
+    if (notesChanged) renderMessages();
   }
 
   const stops = [
