@@ -386,3 +386,15 @@ def test_retention_erases_idle_contacts_files_and_uploads_never_sent(
         assert not _stored_bytes(client, tmp_path, gone["_id"])
     for alive in (kept, fresh):
         assert client.get(signed(project.owner, alive["src"])["url"]).status_code == 200
+
+
+def test_uploads_count_against_a_visitors_message_rate(app_factory: Any) -> None:
+    client = app_factory(message_rate_per_ip=2)
+    make = Factory(client)
+    project = make.project()
+    visitor = make.visitor(project)
+    assert upload(visitor, project.id, png()).status_code == 200
+    assert visitor.send(visitor.new_request_id(), "hello").status_code == 200
+    r = upload(visitor, project.id, png())
+    assert (r.status_code, r.json()["code"]) == (429, "rate_limited")
+    assert upload(project.owner, project.id, png()).status_code == 200
