@@ -398,3 +398,31 @@ def test_uploads_count_against_a_visitors_message_rate(app_factory: Any) -> None
     r = upload(visitor, project.id, png())
     assert (r.status_code, r.json()["code"]) == (429, "rate_limited")
     assert upload(project.owner, project.id, png()).status_code == 200
+
+
+def test_a_phone_photo_keeps_its_orientation_and_loses_its_position(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    photo = Image.new("RGB", (60, 40), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned, show it rotated
+    exif[GPS_IFD] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    out = io.BytesIO()
+    photo.save(out, "JPEG", exif=exif)
+    descriptor = uploaded(visitor, project.id, out.getvalue(), "IMG_0001.JPG", "image/jpeg")
+    assert (descriptor["width"], descriptor["height"]) == (40, 60)
+    got = Image.open(io.BytesIO(make.client.get(descriptor["url"]).content))
+    assert got.format == "JPEG" and got.size == (40, 60) and not got.getexif()
+
+
+def test_images_with_too_many_pixels_are_refused_before_decoding(app_factory: Any) -> None:
+    client = app_factory(max_image_pixels=1_000_000)
+    make = Factory(client)
+    project = make.project()
+    visitor = make.visitor(project)
+    for size in ((2000, 2000), (12_000, 12_000)):  # the second: past Pillow's own guard
+        out = io.BytesIO()
+        Image.new("1", size).save(out, "PNG")
+        r = upload(visitor, project.id, out.getvalue(), "bomb.png")
+        assert (r.status_code, r.json()["code"]) == (422, "image_too_large"), r.text
+    assert upload(visitor, project.id, png((1000, 1000))).status_code == 200
