@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -426,3 +427,27 @@ def test_images_with_too_many_pixels_are_refused_before_decoding(app_factory: An
         r = upload(visitor, project.id, out.getvalue(), "bomb.png")
         assert (r.status_code, r.json()["code"]) == (422, "image_too_large"), r.text
     assert upload(visitor, project.id, png((1000, 1000))).status_code == 200
+
+
+# On PostgreSQL a file's rows and bytes go in one transaction: nothing is left to sweep.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_retention_sweeps_bytes_left_without_their_row(make: Factory, tmp_path: Path) -> None:
+    services = make.client.app.state.services  # type: ignore[attr-defined]
+    project = make.project()
+    visitor = make.visitor(project)
+    kept = uploaded(visitor, project.id, png())
+    files_dir = tmp_path / "data" / "files"
+    orphan = files_dir / ("f" * 24)
+    orphan.mkdir()
+    (orphan / "original").write_bytes(b"left behind")
+    stale_upload = tmp_path / "data" / "uploads" / "upload-stale"
+    stale_upload.write_bytes(b"half an upload")
+    fresh_orphan = files_dir / ("e" * 24)  # being written right now: left alone
+    fresh_orphan.mkdir()
+    old = 1_000_000_000
+    for path in (orphan, stale_upload, files_dir / kept["_id"]):
+        os.utime(path, (old, old))
+    counts = make.client.portal.call(do_apply_retention, services)  # type: ignore[union-attr]
+    assert counts["files"] == 1
+    assert not orphan.exists() and not stale_upload.exists() and fresh_orphan.exists()
+    assert make.client.get(kept["url"]).status_code == 200

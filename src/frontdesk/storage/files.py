@@ -113,6 +113,10 @@ async def unbound_files_before(q: Queries, cutoff: int, limit: int) -> list[File
     return cast("list[FileRecord]", decode_all(rows, _JSON))
 
 
+async def file_exists(q: Queries, file_id: str) -> bool:
+    return await q.fetch_value("SELECT 1 FROM files WHERE id = $1", file_id) is not None
+
+
 async def delete_file_rows(q: Queries, file_ids: list[str]) -> None:
     for file_id in file_ids:
         await q.execute("DELETE FROM files WHERE id = $1", file_id)
@@ -184,6 +188,15 @@ class DirectoryBlobs:
 
     async def exists(self, q: Queries, file_id: str, variant: Variant) -> bool:
         return self.path(file_id, variant).is_file()
+
+    def stored_before(self, cutoff: float) -> list[str]:
+        """Ids of the files whose folder was last changed before ``cutoff`` (epoch s)."""
+        if not self.root.is_dir():
+            return []
+        return [
+            folder.name for folder in self.root.iterdir()
+            if is_object_id(folder.name) and folder.stat().st_mtime < cutoff
+        ]
 
 
 class DatabaseBlobs:
