@@ -451,3 +451,33 @@ def test_retention_sweeps_bytes_left_without_their_row(make: Factory, tmp_path: 
     assert counts["files"] == 1
     assert not orphan.exists() and not stale_upload.exists() and fresh_orphan.exists()
     assert make.client.get(kept["url"]).status_code == 200
+
+
+def test_a_signed_url_follows_the_readers_access_and_names_one_variant(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    agent = make.member(project)
+    picture = uploaded(visitor, project.id, png())
+    note = uploaded(visitor, project.id, b"a note\n", "note.txt", "text/plain")
+    view = signed(agent, picture["src"])
+    assert make.client.get(view["url"]).status_code == 200
+    # The thumbnail's signature does not open the original, nor the other file.
+    thumb_query = view["thumbnailUrl"].split("?", 1)[1]
+    for path in (f"{picture['src']}/download", f"{note['src']}/thumbnail",
+                 f"{note['src']}/download"):
+        r = make.client.get(f"{path}?{thumb_query}")
+        assert (r.status_code, r.json()["code"]) == (401, "bad_file_signature"), path
+    r = make.client.get(signed(visitor, note["src"])["url"].replace("/download", "/thumbnail"))
+    assert r.status_code == 401  # the variant is signed too
+    r = make.client.get(f"{note['src']}/thumbnail", headers=visitor.headers)
+    assert (r.status_code, r.json()["code"]) == (404, "no_thumbnail")
+    for tampered in (view["url"].replace("exp=", "exp=9"), view["url"] + "x",
+                     view["url"].split("&sig=")[0]):
+        assert make.client.get(tampered).status_code == 401, tampered
+    # Removed from the project, the agent's URL, still within its time, opens nothing.
+    member = make.client.get(f"/{project.id}/project_users/users/{agent.id}",
+                             headers=project.owner.headers).json()[0]
+    assert make.client.delete(f"/{project.id}/project_users/{member['_id']}",
+                              headers=project.owner.headers).status_code == 200
+    r = make.client.get(view["url"])
+    assert (r.status_code, r.json()["code"]) == (403, "not_a_member")
