@@ -243,8 +243,8 @@ def test_names_never_reach_the_file_system_and_appended_payloads_are_dropped(
     assert descriptor["name"] == "x.png"
     if make.client.app.state.services.db.dialect == "sqlite":  # type: ignore[attr-defined]
         stored = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()
-                        and "files" in p.parts)
-        assert stored == [Path("data/files") / descriptor["_id"] / v
+                        and "frontdesk.db.files" in p.parts)
+        assert stored == [Path("frontdesk.db.files") / descriptor["_id"] / v
                           for v in ("original", "thumbnail")]
     got = make.client.get(descriptor["url"])
     assert b"<script>" not in got.content and b"PK\x03\x04" not in got.content
@@ -305,7 +305,7 @@ def test_an_agent_sends_a_file_the_visitor_reads(make: Factory) -> None:
 def _stored_bytes(client: TestClient, tmp_path: Path, file_id: str) -> bool:
     services = client.app.state.services  # type: ignore[attr-defined]
     if services.db.dialect == "sqlite":
-        return (tmp_path / "data" / "files" / file_id).exists()
+        return (tmp_path / "frontdesk.db.files" / file_id).exists()
     found = client.portal.call(  # type: ignore[union-attr]
         services.db.fetch_value, "SELECT count(*) FROM file_chunks WHERE file_id = $1", file_id
     )
@@ -436,7 +436,7 @@ def test_retention_sweeps_bytes_left_without_their_row(make: Factory, tmp_path: 
     project = make.project()
     visitor = make.visitor(project)
     kept = uploaded(visitor, project.id, png())
-    files_dir = tmp_path / "data" / "files"
+    files_dir = tmp_path / "frontdesk.db.files"
     orphan = files_dir / ("f" * 24)
     orphan.mkdir()
     (orphan / "original").write_bytes(b"left behind")

@@ -4,8 +4,8 @@ A file's row says who uploaded it and, once a message carries it, the conversati
 message it belongs to. Its bytes live in a ``BlobStore`` chosen by the database URL, so that
 every process sharing the data shares the files too:
 
-- ``DirectoryBlobs`` (SQLite): ``<data_dir>/files/<file id>/<variant>``, a path made of ids
-  only, never of a client's file name;
+- ``DirectoryBlobs`` (SQLite): ``<database file>.files/<file id>/<variant>``, a path made of
+  ids only, never of a client's file name;
 - ``DatabaseBlobs`` (PostgreSQL): rows of ``file_chunks``, at most ``CHUNK_BYTES`` each.
 
 Both write inside the caller's transaction where they can (chunks) or right before it
@@ -25,7 +25,7 @@ import anyio
 import anyio.to_thread
 
 from frontdesk.ids import is_object_id
-from frontdesk.storage.database import Queries, Transaction, row_lock
+from frontdesk.storage.database import Database, Queries, SQLiteDatabase, Transaction, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 UploaderKind = Literal["visitor", "agent"]
@@ -240,8 +240,13 @@ class DatabaseBlobs:
         return found is not None
 
 
-def blob_store(dialect: str, data_dir: Path) -> DirectoryBlobs | DatabaseBlobs:
-    """The store for a database: chunks in PostgreSQL, files beside SQLite."""
-    if dialect == "postgresql":
+def blob_store(db: Database, data_dir: Path) -> DirectoryBlobs | DatabaseBlobs:
+    """The store for a database: chunks in PostgreSQL; with SQLite, files in a folder beside
+    the database file (``frontdesk.db`` → ``frontdesk.db.files/``), so that every process
+    sharing the file shares its files, and two databases in one folder never mix theirs."""
+    if not isinstance(db, SQLiteDatabase):
         return DatabaseBlobs()
-    return DirectoryBlobs(data_dir / "files")
+    if db.path == ":memory:":
+        return DirectoryBlobs(data_dir / "files")
+    database = Path(db.path)
+    return DirectoryBlobs(database.with_name(database.name + ".files"))
