@@ -481,3 +481,13 @@ def test_a_signed_url_follows_the_readers_access_and_names_one_variant(make: Fac
                               headers=project.owner.headers).status_code == 200
     r = make.client.get(view["url"])
     assert (r.status_code, r.json()["code"]) == (403, "not_a_member")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_whose_bytes_are_missing_answers_404(make: Factory, tmp_path: Path) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    descriptor = uploaded(visitor, project.id, png())
+    (tmp_path / "frontdesk.db.files" / descriptor["_id"] / "original").unlink()
+    r = make.client.get(descriptor["url"])
+    assert (r.status_code, r.json()["code"]) == (404, "file_bytes_missing")

@@ -171,6 +171,9 @@ async def open_for(
     await check_reader(services.db, f, reader)
     if variant not in f["variants"]:
         raise NotFound("only images have a thumbnail", code="no_thumbnail")
+    if not await services.blobs.exists(services.db, f["id"], variant):
+        # Only after a restore that brought the database back without the files folder.
+        raise NotFound(f"the bytes of file {file_id!r} are missing", code="file_bytes_missing")
     return f, services.blobs.read(services.db, f["id"], variant)
 
 
