@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from frontdesk.actions.file_content import safe_name
 from frontdesk.actions.retention import do_apply_retention
 from frontdesk.clock import FakeClock
-from tests.conftest import Agent, Factory, Visitor
+from tests.conftest import Agent, Factory, Visitor, sign_customer_token
 from tests.realtime.wsclient import signed_in
 
 GPS_IFD = 0x8825
@@ -491,3 +491,21 @@ def test_a_file_whose_bytes_are_missing_answers_404(make: Factory, tmp_path: Pat
     (tmp_path / "frontdesk.db.files" / descriptor["_id"] / "original").unlink()
     r = make.client.get(descriptor["url"])
     assert (r.status_code, r.json()["code"]) == (404, "file_bytes_missing")
+
+
+def test_a_file_follows_its_conversation_into_the_signed_in_contact(make: Factory) -> None:
+    project = make.project()
+    anonymous = make.visitor(project)
+    rid = anonymous.new_request_id()
+    descriptor = uploaded(anonymous, project.id, png())
+    assert send_file(anonymous, rid, descriptor).status_code == 200
+    assert project.secret is not None
+    token = sign_customer_token(project.id, project.secret, kid=project.kid, _id="gina")
+    r = make.client.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert r.status_code == 200 and r.json().get("merge"), r.text
+    gina = Visitor(make.client, r.json()["token"], r.json()["user"], project.id)
+    assert make.client.get(signed(gina, descriptor["src"])["url"]).status_code == 200
+    export = make.client.get(f"/{project.id}/leads/gina/export",
+                             headers=project.owner.headers).json()
+    assert [f["_id"] for f in export["files"]] == [descriptor["_id"]]
