@@ -509,3 +509,22 @@ def test_a_file_follows_its_conversation_into_the_signed_in_contact(make: Factor
     export = make.client.get(f"/{project.id}/leads/gina/export",
                              headers=project.owner.headers).json()
     assert [f["_id"] for f in export["files"]] == [descriptor["_id"]]
+
+
+def test_comments_and_profiles_do_not_survive_re_encoding(make: Factory) -> None:
+    from PIL import PngImagePlugin
+
+    project = make.project()
+    visitor = make.visitor(project)
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "secret-note-png")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG", pnginfo=text, icc_profile=b"secret-icc" * 20)
+    gif = io.BytesIO()
+    Image.new("P", (8, 8)).save(gif, "GIF", comment=b"secret-note-gif")
+    for content, name in ((out.getvalue(), "a.png"), (gif.getvalue(), "a.gif")):
+        assert b"secret-" in content
+        descriptor = uploaded(visitor, project.id, content, name, "application/octet-stream")
+        got = make.client.get(descriptor["url"]).content
+        assert b"secret-" not in got, name
+        assert Image.open(io.BytesIO(got)).size == (8, 8)
