@@ -143,6 +143,7 @@ class Call:
     path: str
     json: Any = None
     headers: dict[str, str] | None = None  # replaces the caller's headers when set
+    files: dict[str, Any] | None = None  # a multipart body instead of JSON
 
 
 Builder = Callable[[World, str], Call]
@@ -219,6 +220,13 @@ def _fresh_note(w: World, who: str) -> Call:
                           headers=author.headers)
     assert added.status_code == 200, added.text
     return Call(f"/{w.a.id}/requests/{rid}/notes/{added.json()['notes'][-1]['_id']}")
+def _fresh_file(w: World, who: str) -> Call:
+    """A file the caller may read when anyone may: its own upload, or a bystander's."""
+    visitor = w.own_visitor(who)
+    uploaded = w.client.post(f"/{w.a.id}/files/chat", headers=visitor.headers,
+                             files={"file": ("note.txt", b"a note\n", "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    return Call(f"/{w.a.id}/files/{uploaded.json()['_id']}")
 
 
 def _fresh_email() -> str:
@@ -321,6 +329,10 @@ CALLS: dict[str, Builder] = {
     "revoke_session": _fresh_session,
     "list_merges": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/merges"),
     "revert_merge": _fresh_merge,
+    "upload_file": lambda w, who: Call(
+        f"/{w.a.id}/files/chat", files={"file": ("note.txt", b"a note\n", "text/plain")}
+    ),
+    "get_file": _fresh_file,
     "export_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/export"),
     "list_audit": lambda w, who: Call(f"/{w.a.id}/audit"),
     "list_canned": lambda w, who: Call(f"/{w.a.id}/canned"),
@@ -358,7 +370,8 @@ def expected_status(endpoint: Endpoint, who: str) -> int:
 def _send(w: World, endpoint: Endpoint, who: str) -> Any:
     call = CALLS[endpoint.operation_id](w, who)
     headers = call.headers if call.headers is not None else w.headers_of[who]
-    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers)
+    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers,
+                            files=call.files)
 
 
 def test_every_endpoint_has_a_call_in_the_matrix(client: TestClient) -> None:

@@ -7,6 +7,7 @@ from frontdesk.api import (
     auth,
     canned,
     departments,
+    files,
     identity,
     invitations,
     keys,
@@ -22,7 +23,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, notes, leads,
-        identity, audit, canned,
+        meta, auth, projects, team, invitations, keys, departments, requests, notes, files,
+        leads, identity, audit, canned,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]
