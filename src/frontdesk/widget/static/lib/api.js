@@ -84,6 +84,16 @@ export class Api {
       this.projectPath(`/requests/${encodeURIComponent(rid)}/messages`), { token, body });
   }
 
+  uploadUrl() {
+    return this.serverUrl + this.projectPath("/files/chat");
+  }
+
+  // A URL an <img> or a link can use for a stored file's `src`: signed, short-lived.
+  fileUrl(token, src) {
+    return this.call("GET", this.projectPath(`/files/url?src=${encodeURIComponent(src)}`), { token })
+      .then((data) => new URL(data.url, this.serverUrl).href);
+  }
+
   closeRequest(token, rid) {
     return this.call("PUT", this.projectPath(`/requests/${encodeURIComponent(rid)}/closeg`),
       { token });

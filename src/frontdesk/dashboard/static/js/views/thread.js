@@ -7,6 +7,7 @@ import { agentName, clock, dateTime, personName } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
+import { attachmentOf, threadAttachments } from "./attachments.js";
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
@@ -30,13 +31,17 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     }, onInput: announceTyping });
   const sendButton = h("button", { class: "btn btn-primary", type: "submit", "aria-label": "Send" },
     icon("send"), h("span", {}, "Send"));
+  const thread = h("div", { class: "thread" });
+  const files = threadAttachments({ ctx, input, zone: thread, onError: showError,
+    canSend: () => Boolean(state.request) && state.request.status !== RequestStatus.CLOSED,
+    send: async (body) => addMessages([await post(`${base}/messages`, body)]) });
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
-    input, sendButton);
+    files.button, files.chooser, input, sendButton);
   const closedNote = h("div", { class: "closed-note", hidden: true }, "This conversation is closed. ",
     h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
     " to reply.");
 
-  replace(pane, h("div", { class: "thread" }, header, history, typing, notice, closedNote, composer));
+  replace(pane, replace(thread, header, history, typing, notice, closedNote, files.uploads, composer));
   replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
   // Older messages load when the agent scrolls up near the top, not on the jumps the
   // view makes itself (first positioning, re-rendering), which never move upward.
@@ -114,7 +119,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     // or from comparing with the requester (a merged conversation has two visitor ids).
     const fromVisitor = message.senderKind === "visitor";
     return h("div", { class: `message ${fromVisitor ? "from-visitor" : "from-agent"}`, dataset: { messageId: message._id } },
-      h("div", { class: "bubble" }, message.text),
+      attachmentOf(message) || h("div", { class: "bubble" }, message.text),
       h("div", { class: "message-meta" }, `${message.senderFullname || ""} · ${clock(message.createdAt)}`));
   }
 

@@ -1,0 +1,123 @@
+// Files in the dashboard: the thread's attach button, paste and drop, uploads with progress and
+// cancel, thumbnails, file chips and the larger view; and the files of a contact. The upload and
+// rendering code is the widget's own module (same server, same origin), so both sides of a
+// conversation show a file the same way.
+
+import { get, session } from "../api.js";
+import { h, replace } from "../dom.js";
+import { relativeTime } from "../format.js";
+import {
+  UrlCache, attachControls, attachmentBody, dropTarget, fileMessage, humanSize, openViewer, precheck, uploadFile,
+} from "/widget/lib/files.js";
+
+const CLIP = "M16.5 6.5l-7.8 7.8a1.8 1.8 0 0 0 2.5 2.5l8-8a3.5 3.5 0 0 0-5-5l-8.2 8.2a5.2 5.2 0 0 0 7.4 7.4l7.1-7.1";
+
+// One cache of signed URLs for the whole dashboard page (agents move between views).
+const urls = new UrlCache((src) => get(`/${projectOf(src)}/files/url`, { src })
+  .then((data) => new URL(data.url, window.location.origin).href));
+
+function projectOf(src) {
+  const path = new URL(src, window.location.origin).pathname;
+  return path.split("/").filter(Boolean)[0];
+}
+
+function clipIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon icon-clip");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", CLIP);
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "2");
+  path.setAttribute("stroke-linecap", "round");
+  path.setAttribute("stroke-linejoin", "round");
+  svg.append(path);
+  return svg;
+}
+
+// The body of a message that carries a file (thumbnail or chip), or null for text.
+export function attachmentOf(message) {
+  return attachmentBody(message, { urls, openViewer: (src, name) => openViewer(document.body, src, name, urls) });
+}
+
+// Wires the thread's composer: `input` (the reply box) takes pastes, `zone` takes drops, and the
+// returned `button` opens the file chooser. Each file is uploaded with a progress row in
+// `uploads`, then sent as a message; `send(body)` posts it and `onError(text)` tells the agent.
+export function threadAttachments({ ctx, input, zone, canSend, send, onError }) {
+  const uploads = h("div", { class: "uploads", "aria-live": "polite" });
+
+  function attach(files) {
+    if (!canSend()) return;
+    for (const file of files) upload(file);
+  }
+
+  async function upload(file) {
+    const row = { name: file.name || "file", size: file.size, progress: 0, error: precheck(file, ctx.project.maxUploadBytes) };
+    let node = null;
+    const show = () => {
+      const next = h("div", { class: "upload-row" }, attachmentBody({ upload: row }, { urls, openViewer }),
+        row.error ? h("button", { class: "btn btn-ghost btn-small", type: "button", onClick: () => node.remove() }, "Dismiss") : null);
+      if (node) node.replaceWith(next);
+      else uploads.append(next);
+      node = next;
+    };
+    show();
+    if (row.error) return;
+    const transfer = uploadFile({ url: `/${ctx.pid}/files/chat`, token: session.token, file,
+      onProgress: (progress) => {
+        row.progress = progress;
+        show();
+      } });
+    row.cancel = () => transfer.abort();
+    show();
+    try {
+      const message = fileMessage(await transfer.done, file);
+      node.remove();
+      await send(message);
+    } catch (failure) {
+      if (failure.code === "aborted") {
+        node.remove();
+        return;
+      }
+      if (!node.isConnected) {
+        onError(failure);
+        return;
+      }
+      Object.assign(row, { error: `${file.name}: ${failure.message}`, cancel: null });
+      show();
+    }
+  }
+
+  dropTarget(zone, attach);
+  const [button, chooser] = attachControls({ textarea: input, onFiles: attach, icon: clipIcon() });
+  button.className = "btn btn-ghost attach-button";
+  return { uploads, button, chooser };
+}
+
+// The files of a contact: every image or file message of their conversations, newest first.
+export function contactFilesCard(ctx, requests) {
+  const list = h("div", { class: "contact-files" }, h("p", { class: "muted" }, "Loading…"));
+  (async () => {
+    const found = [];
+    for (const request of requests) {
+      const messages = await get(`/${ctx.pid}/requests/${encodeURIComponent(request.request_id)}/messages`, { limit: 500 });
+      for (const message of messages) {
+        if (["image", "file"].includes(message.type) && message.metadata && message.metadata.src) found.push({ message, request });
+      }
+    }
+    found.sort((a, b) => (a.message.createdAt < b.message.createdAt ? 1 : -1));
+    if (found.length === 0) {
+      replace(list, h("p", { class: "muted" }, "No files."));
+      return;
+    }
+    replace(list, h("ul", { class: "file-list" }, found.map(({ message, request }) => h("li", { class: "file-item" },
+      attachmentOf(message),
+      h("span", { class: "file-item-meta muted" },
+        `${message.senderKind === "visitor" ? "From the visitor" : message.senderFullname || "Agent"} · ${relativeTime(message.createdAt)} · `,
+        h("a", { href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`, "data-link": true }, "conversation"),
+        message.metadata.size ? ` · ${humanSize(Number(message.metadata.size))}` : "")))));
+  })().catch((failure) => replace(list, h("p", { class: "muted" }, `Could not load the files: ${failure.message}`)));
+  return h("section", { class: "card" }, h("h2", { class: "card-title" }, "Files"), list);
+}
