@@ -409,7 +409,7 @@ class Widget {
         this.view.removeMessage(rid, local.key);
       } else if (local.upload) {
         if (error.status === 401) this.signOutLocally();
-        Object.assign(local.upload, { error: `${file.name}: ${error.message}`, cancel: null });
+        Object.assign(local.upload, { error: error.message, cancel: null });
         this.view.upsertMessage(rid, local);
       }
     }

@@ -236,6 +236,11 @@ export function attachControls({ textarea, onFiles, icon }) {
     event.preventDefault();
     onFiles(files);
   });
+  const button = h("button", {
+    class: "attach", type: "button", "aria-label": "Attach a file", title: "Attach a file",
+    onclick: () => input.click(),
+  }, icon);
+  return [button, input];
 }
 
 // Dropping files anywhere on `zone` sends them; `drop-over` is set on it while files hover.

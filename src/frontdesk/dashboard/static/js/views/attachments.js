@@ -85,7 +85,7 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
         onError(failure);
         return;
       }
-      Object.assign(row, { error: `${file.name}: ${failure.message}`, cancel: null });
+      Object.assign(row, { error: failure.message, cancel: null });
       show();
     }
   }
