@@ -88,10 +88,9 @@ export class Api {
     return this.serverUrl + this.projectPath("/files/chat");
   }
 
-  // A URL an <img> or a link can use for a stored file's `src`: signed, short-lived.
-  fileUrl(token, src) {
-    return this.call("GET", this.projectPath(`/files/url?src=${encodeURIComponent(src)}`), { token })
-      .then((data) => new URL(data.url, this.serverUrl).href);
+  // A stored file (path `/<project>/files/<id>`) with URLs signed for this visitor.
+  signedFile(token, path) {
+    return this.call("GET", path, { token });
   }
 
   closeRequest(token, rid) {

@@ -41,7 +41,7 @@ class Widget {
     this.config = null;
     this.localKeys = 0;
     this.typing = { rid: null, sentAt: 0, idle: null };
-    this.fileUrls = new UrlCache((src) => this.authed((token) => this.api.fileUrl(token, src)));
+    this.fileUrls = new UrlCache((path) => this.authed((token) => this.api.signedFile(token, path)));
     this.host = mountHost();
     this.host.dataset.connection = this.live.state;
     this.view = new WidgetView(this.host, settings, this.actions());
@@ -400,7 +400,7 @@ class Widget {
         } });
       local.upload.cancel = () => upload.abort();
       this.view.upsertMessage(rid, local);
-      const sent = fileMessage(await upload.done, file);
+      const sent = fileMessage(await upload.done);
       delete local.upload;
       await this.sendInto(rid, sent.text, { ...sent, local });
     } catch (error) {

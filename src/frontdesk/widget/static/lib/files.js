@@ -6,8 +6,8 @@ import { ApiError } from "./api.js";
 import { h } from "./dom.js";
 
 const AUTH_SCHEME = /^(jwt|bearer)\s+/i;
-// A signed URL is fetched again after this long, before the server's lifetime runs out.
-const FRESH_FOR_MS = 4 * 60 * 1000;
+// A signed URL is asked for again this long before it expires.
+const EXPIRY_MARGIN_MS = 60 * 1000;
 
 // Upload one file to `POST /:pid/files/chat` (multipart field `file`). fetch() cannot report
 // upload progress, so this is XMLHttpRequest. Returns {done, abort}: `done` is a Promise of the
@@ -69,19 +69,11 @@ export function humanSize(bytes) {
 }
 
 // The message that carries an uploaded file, as Tiledesk's widget sends it: type image or
-// file, metadata {src, name, type, size, width, height}, the name as its text.
-export function fileMessage(descriptor, file) {
-  const name = descriptor.name || file.name || "file";
-  const mime = descriptor.type || descriptor.contentType || file.type || "application/octet-stream";
-  const isImage = Boolean(descriptor.width && descriptor.height) || /^image\/(png|jpeg|gif|webp)$/.test(mime);
-  const metadata = {
-    src: descriptor.src, name, type: mime, size: descriptor.size ?? file.size,
-  };
-  if (descriptor.width) metadata.width = descriptor.width;
-  if (descriptor.height) metadata.height = descriptor.height;
-  if (descriptor.thumbnail) metadata.thumbnail = descriptor.thumbnail;
-  if (descriptor.id || descriptor._id) metadata.id = descriptor.id || descriptor._id;
-  return { type: isImage ? "image" : "file", text: name, metadata };
+// file, metadata {src, name, type, size, width, height} (the descriptor's `metadata`), the
+// file's name as its text.
+export function fileMessage(descriptor) {
+  const metadata = descriptor.metadata;
+  return { type: descriptor.kind === "image" ? "image" : "file", text: metadata.name, metadata };
 }
 
 // The files of a clipboard paste or a drop (only files, not text or links).
@@ -94,22 +86,44 @@ export function hasFiles(transfer) {
   return Boolean(transfer) && Array.from(transfer.types || []).includes("Files");
 }
 
-// Fresh signed URLs for a stored file's stable `src`, cached a little while.
+// The path of a stored file's stable `src` (`/<project>/files/<24 hex>`), or null for anything
+// else. Only such a path is ever asked for, and only on the reader's own server: a message
+// naming some other URL shows no picture, so it can neither track the reader nor get a token.
+const FILE_PATH = /^\/[0-9a-f]{24}\/files\/[0-9a-f]{24}$/;
+
+export function filePath(src) {
+  try {
+    const path = new URL(src, "http://server.invalid").pathname;
+    return FILE_PATH.test(path) ? path : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+// Signed URLs of stored files, asked of the server with the reader's token (`fetchSigned(path)`
+// answers the file with `url`, `thumbnailUrl` and `expiresAt`), kept until shortly before they
+// expire.
 export class UrlCache {
-  constructor(fetchUrl) {
-    this.fetchUrl = fetchUrl;
+  constructor(fetchSigned) {
+    this.fetchSigned = fetchSigned;
     this.entries = new Map();
   }
 
+  // A Promise of {url, thumbnailUrl}; `fresh` skips the cache (a URL that failed to load).
   get(src, { fresh = false } = {}) {
-    const entry = this.entries.get(src);
-    if (!fresh && entry && Date.now() - entry.at < FRESH_FOR_MS) return entry.url;
-    const url = this.fetchUrl(src).catch((error) => {
-      this.entries.delete(src);
-      throw error;
+    const path = filePath(src);
+    if (!path) return Promise.reject(new ApiError(0, "not_a_file", "not a file of this server"));
+    const entry = this.entries.get(path);
+    if (!fresh && entry && Date.now() < entry.until) return entry.signed;
+    const signed = this.fetchSigned(path).then((file) => {
+      const expires = Date.parse(file.expiresAt);
+      const current = this.entries.get(path);
+      if (current && current.signed === signed) current.until = Number.isNaN(expires) ? 0 : expires - EXPIRY_MARGIN_MS;
+      return { url: file.url, thumbnailUrl: file.thumbnailUrl || file.url };
     });
-    this.entries.set(src, { at: Date.now(), url });
-    return url;
+    signed.catch(() => this.entries.delete(path));
+    this.entries.set(path, { signed, until: Date.now() + EXPIRY_MARGIN_MS });
+    return signed;
   }
 
   clear() {
@@ -117,8 +131,9 @@ export class UrlCache {
   }
 }
 
-// Point an <img> at a fresh signed URL; when it fails to load (expired), fetch one more.
-function loadImage(img, src, urls, onFail) {
+// Point an <img> at a fresh signed URL (`pick` chooses the full image or the thumbnail); when
+// it fails to load (expired meanwhile), ask for a new one, once.
+function loadImage(img, src, urls, pick, onFail) {
   let retried = false;
   img.addEventListener("error", () => {
     if (retried) {
@@ -126,30 +141,29 @@ function loadImage(img, src, urls, onFail) {
       return;
     }
     retried = true;
-    urls.get(src, { fresh: true }).then((url) => { img.src = url; }, onFail);
+    urls.get(src, { fresh: true }).then((signed) => { img.src = pick(signed); }, onFail);
   });
-  urls.get(src).then((url) => { img.src = url; }, () => {
+  urls.get(src).then((signed) => { img.src = pick(signed); }, () => {
     retried = true;
     onFail();
   });
 }
 
 // The body of a message of type image or file, or null for a plain text message.
-// `message`: {type, metadata, state, upload}; `urls`: a UrlCache; `openViewer(src, name)`.
+// `message`: {type, metadata, upload}; `urls`: a UrlCache; `openViewer(src, name)`.
 export function attachmentBody(message, { urls, openViewer }) {
   if (message.upload) return uploadBody(message.upload);
   const meta = message.metadata;
-  if (!meta || typeof meta.src !== "string" || !["image", "file"].includes(message.type)) return null;
+  if (!meta || !filePath(meta.src) || !["image", "file"].includes(message.type)) return null;
   const name = String(meta.name || "file");
   if (message.type === "image") {
-    const img = h("img", { alt: name, loading: "lazy", decoding: "async" });
-    const ratio = Number(meta.width) > 0 && Number(meta.height) > 0 ? `${meta.width} / ${meta.height}` : "";
-    if (ratio) img.style.aspectRatio = ratio;
+    const img = h("img", { alt: name, decoding: "async" });
+    if (Number(meta.width) > 0 && Number(meta.height) > 0) img.style.aspectRatio = `${meta.width} / ${meta.height}`;
     const button = h("button", {
       class: "thumb", type: "button", "aria-label": `Open image ${name}`, title: name,
       onclick: () => openViewer(meta.src, name),
     }, img);
-    loadImage(img, meta.thumbnail || meta.src, urls, () => button.classList.add("broken"));
+    loadImage(img, meta.src, urls, (signed) => signed.thumbnailUrl, () => button.classList.add("broken"));
     return button;
   }
   return fileChip(meta, urls);
@@ -165,16 +179,15 @@ function fileChip(meta, urls) {
   h("span", { class: "file-text" },
     h("span", { class: "file-name", text: name }),
     h("span", { class: "file-size", text: humanSize(Number(meta.size)) })));
-  // The href is a short-lived signed URL: set now, and refreshed at the click if it aged.
-  let at = 0;
-  const refresh = (fresh) => urls.get(meta.src, { fresh }).then((url) => {
-    link.href = url;
-    at = Date.now();
-    return url;
+  // The href is a short-lived signed URL: set now, and asked for again at a click once it aged.
+  let signedAt = 0;
+  const refresh = (fresh) => urls.get(meta.src, { fresh }).then((signed) => {
+    link.href = signed.url;
+    signedAt = Date.now();
   });
   refresh(false).catch(() => link.classList.add("broken"));
   link.addEventListener("click", (event) => {
-    if (at && Date.now() - at < FRESH_FOR_MS) return;
+    if (signedAt && Date.now() - signedAt < EXPIRY_MARGIN_MS) return;
     event.preventDefault();
     refresh(true).then(() => link.click(), () => link.classList.add("broken"));
   });
@@ -216,7 +229,7 @@ export function openViewer(container, src, name, urls) {
   });
   dialog.addEventListener("close", () => dialog.remove());
   container.append(dialog);
-  loadImage(img, src, urls, () => img.replaceWith(h("p", { class: "viewer-error", text: "This image could not be loaded." })));
+  loadImage(img, src, urls, (signed) => signed.url, () => img.replaceWith(h("p", { class: "viewer-error", text: "This image could not be loaded." })));
   dialog.showModal();
   return dialog;
 }

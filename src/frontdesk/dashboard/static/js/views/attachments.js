@@ -13,13 +13,7 @@ import {
 const CLIP = "M16.5 6.5l-7.8 7.8a1.8 1.8 0 0 0 2.5 2.5l8-8a3.5 3.5 0 0 0-5-5l-8.2 8.2a5.2 5.2 0 0 0 7.4 7.4l7.1-7.1";
 
 // One cache of signed URLs for the whole dashboard page (agents move between views).
-const urls = new UrlCache((src) => get(`/${projectOf(src)}/files/url`, { src })
-  .then((data) => new URL(data.url, window.location.origin).href));
-
-function projectOf(src) {
-  const path = new URL(src, window.location.origin).pathname;
-  return path.split("/").filter(Boolean)[0];
-}
+const urls = new UrlCache((path) => get(path));
 
 function clipIcon() {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
@@ -73,7 +67,7 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
     row.cancel = () => transfer.abort();
     show();
     try {
-      const message = fileMessage(await transfer.done, file);
+      const message = fileMessage(await transfer.done);
       node.remove();
       await send(message);
     } catch (failure) {
