@@ -8,6 +8,7 @@ import { h } from "./dom.js";
 const AUTH_SCHEME = /^(jwt|bearer)\s+/i;
 // A signed URL is asked for again this long before it expires.
 const EXPIRY_MARGIN_MS = 60 * 1000;
+const BIG_UPLOAD_BYTES = 1024 * 1024;
 
 // Upload one file to `POST /:pid/files/chat` (multipart field `file`). fetch() cannot report
 // upload progress, so this is XMLHttpRequest. Returns {done, abort}: `done` is a Promise of the
@@ -31,7 +32,11 @@ export function uploadFile({ url, token, file, onProgress }) {
       if (xhr.status === 200 && data) resolve(data);
       else reject(uploadError(xhr.status, data));
     };
-    xhr.onerror = () => reject(new ApiError(0, "network_error", "the chat server cannot be reached"));
+    // A server that refuses a body too big may answer before reading it and close the
+    // connection: the browser then reports a network error, not the 413.
+    xhr.onerror = () => reject(file.size > BIG_UPLOAD_BYTES
+      ? new ApiError(0, "upload_cut_off", "The upload was cut off: the file may be too big.")
+      : new ApiError(0, "network_error", "The chat server cannot be reached."));
     xhr.onabort = () => reject(new ApiError(0, "aborted", "upload cancelled"));
     const form = new FormData();
     form.append("file", file, file.name || "file");
@@ -42,8 +47,16 @@ export function uploadFile({ url, token, file, onProgress }) {
 
 function uploadError(status, data) {
   const code = data?.code ?? "http_error";
-  if (status === 413) return new ApiError(status, code, data?.message || "This file is too big.");
-  return new ApiError(status, code, data?.message || data?.error || `The upload failed (${status}).`);
+  const reason = data?.message || data?.error;
+  if (status === 413) return new ApiError(status, code, sentence(reason) || "This file is too big.");
+  return new ApiError(status, code, sentence(reason) || `The upload failed (${status}).`);
+}
+
+// The server's messages are lower-case phrases ("files of type … are not accepted").
+function sentence(text) {
+  if (!text) return "";
+  const trimmed = String(text).trim();
+  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
 }
 
 // Refuse early what the server would refuse anyway (it decides; this only saves the wait).
