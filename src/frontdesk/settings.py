@@ -268,6 +268,19 @@ class Settings(BaseSettings):
         "Seconds a stopping process (SIGTERM) waits for the requests it accepted to be"
         " answered before cancelling them.",
     )
+    max_upload_bytes: int = _setting(
+        10 * 1024 * 1024,
+        "Largest file a visitor or agent may upload, bytes (a project may set a lower one).",
+    )
+    max_image_pixels: int = _setting(
+        40_000_000, "Most pixels (width x height) an uploaded image may have; more is refused."
+    )
+    file_url_ttl: int = _setting(600, "Seconds a signed file download URL stays valid.")
+    unclaimed_upload_hours: int = _setting(
+        24,
+        "Hours an upload no message has taken up is kept; then `frontdesk retention` removes"
+        " it (0: kept).",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -346,6 +359,9 @@ class Settings(BaseSettings):
             "password_hash_concurrency",
             "shutdown_timeout",
             "ready_timeout",
+            "max_upload_bytes",
+            "max_image_pixels",
+            "file_url_ttl",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

@@ -140,6 +140,7 @@ class Call:
     path: str
     json: Any = None
     headers: dict[str, str] | None = None  # replaces the caller's headers when set
+    files: dict[str, Any] | None = None  # a multipart body instead of JSON
 
 
 Builder = Callable[[World, str], Call]
@@ -197,6 +198,15 @@ def _fresh_merge(w: World, who: str) -> Call:
     signed_in = w.client.post("/auth/signinWithCustomToken", headers={
         "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
     return Call(f"/{w.a.id}/merges/{signed_in.json()['merge']['_id']}/revert")
+
+
+def _fresh_file(w: World, who: str) -> Call:
+    """A file the caller may read when anyone may: its own upload, or a bystander's."""
+    visitor = w.own_visitor(who)
+    uploaded = w.client.post(f"/{w.a.id}/files/chat", headers=visitor.headers,
+                             files={"file": ("note.txt", b"a note\n", "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    return Call(f"/{w.a.id}/files/{uploaded.json()['_id']}")
 
 
 def _fresh_email() -> str:
@@ -299,6 +309,10 @@ CALLS: dict[str, Builder] = {
     "revoke_session": _fresh_session,
     "list_merges": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/merges"),
     "revert_merge": _fresh_merge,
+    "upload_file": lambda w, who: Call(
+        f"/{w.a.id}/files/chat", files={"file": ("note.txt", b"a note\n", "text/plain")}
+    ),
+    "get_file": _fresh_file,
     "export_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/export"),
     "list_audit": lambda w, who: Call(f"/{w.a.id}/audit"),
 }
@@ -326,7 +340,8 @@ def expected_status(endpoint: Endpoint, who: str) -> int:
 def _send(w: World, endpoint: Endpoint, who: str) -> Any:
     call = CALLS[endpoint.operation_id](w, who)
     headers = call.headers if call.headers is not None else w.headers_of[who]
-    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers)
+    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers,
+                            files=call.files)
 
 
 def test_every_endpoint_has_a_call_in_the_matrix(client: TestClient) -> None:

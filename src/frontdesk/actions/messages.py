@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.files import do_attach_file
 from frontdesk.actions.requests import (
     NewRequest,
     apply_changes,
@@ -64,7 +65,7 @@ async def check_post_message(
     Raises BadRequest(invalid_request_id) for a malformed id or another project's,
     Forbidden(not_your_request) for another visitor's conversation, NotFound when an agent
     writes to a conversation that does not exist, Conflict(request_closed) when an agent
-    writes to a closed one.
+    writes to a closed one; for a message carrying a file, as ``files.do_attach_file``.
     """
     project_id = access.project["id"]
     if parse_request_id(request_id) != project_id:
@@ -112,8 +113,11 @@ async def check_post_message(
             fullname = principal.display_name
         else:
             fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
+        message_id = services.ids.object_id()
+        metadata = await do_attach_file(services, tx, access, row, incoming.type,
+                                        incoming.metadata, message_id)
         message: MessageRecord = {
-            "id": services.ids.object_id(),
+            "id": message_id,
             "project_id": project_id,
             "request_id": request_id,
             "sender": sender,
@@ -122,7 +126,7 @@ async def check_post_message(
             "text": incoming.text,
             "type": incoming.type,
             "attributes": strip_reserved(incoming.attributes),
-            "metadata": incoming.metadata,
+            "metadata": metadata,
             "status": SENT,
             "created_at": now,
         }

@@ -36,6 +36,7 @@ _PATH_PARAMS: dict[str, tuple[str, str]] = {
     "mid": ("Merge id", OBJECT_ID_RE.pattern),
     "kid": ("Key id", _KID),
     "jti": ("Session id (the jti of its token)", r"^[0-9a-f]{32}$"),
+    "fid": ("File id (24 hex)", OBJECT_ID_RE.pattern),
 }
 
 # Where each answer names something a path parameter takes (JSON pointers into the 200
@@ -171,6 +172,8 @@ def _operation(
     if endpoint.auth != "none" or 503 in endpoint.extra_statuses:
         responses["503"] = {"description": "A service it depends on is unavailable",
                             "content": error}
+    if 415 in endpoint.extra_statuses:
+        responses["415"] = {"description": "Content of a type not accepted", "content": error}
     if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
         responses["409"] = {"description": "Conflicts with the current state", "content": error}
     operation: dict[str, Any] = {

@@ -29,6 +29,7 @@ from frontdesk.models import AlwaysTrue, SameAsId, closed
 from frontdesk.models.audit import AuditPublic
 from frontdesk.models.departments import DepartmentPublic
 from frontdesk.models.exports import LeadExportPublic
+from frontdesk.models.files import FilePublic, FileUploadedPublic
 from frontdesk.models.invitations import (
     InvitationAcceptedPublic,
     InvitationPublic,
@@ -51,7 +52,8 @@ from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
 from frontdesk.models.users import SigninPublic, SignupPublic
 
 __all__ = [
-    "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasurePublic",
+    "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasurePublic", "FilePublic",
+    "FileUploadedPublic",
     "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
     "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic",
     "LeadsPublic", "MembershipPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
@@ -224,6 +226,7 @@ class ProjectSettingsUpdate(Body):
     single_use_tokens: bool | None = None
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=50)] | None = None
     anonymous_retention_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    max_upload_bytes: Annotated[int, Field(ge=0, le=1 << 40)] | None = None
 
 
 class ProjectUpdate(Body):

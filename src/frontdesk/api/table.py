@@ -6,6 +6,7 @@ from frontdesk.api import (
     audit,
     auth,
     departments,
+    files,
     identity,
     invitations,
     keys,
@@ -20,7 +21,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, leads, identity,
-        audit,
+        meta, auth, projects, team, invitations, keys, departments, requests, files, leads,
+        identity, audit,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

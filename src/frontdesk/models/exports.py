@@ -8,6 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.models import Time, closed
+from frontdesk.models.files import FileInfoPublic
 from frontdesk.models.leads import LeadPublic
 from frontdesk.models.messages import MessagePublic
 from frontdesk.models.project_users import ProjectUserPublic
@@ -57,6 +58,10 @@ class LeadExportPublic(TypedDict):
     ]
     sessions: Annotated[
         list[ExportedSessionPublic], Field(description="Every session of its visitor")
+    ]
+    files: Annotated[
+        list[FileInfoPublic],
+        Field(description="Files sent in its conversations, and its uploads not sent yet"),
     ]
     merges: Annotated[
         list[ExportedMergePublic], Field(description="Merges into or out of it")
