@@ -1,0 +1,236 @@
+"""Files in conversations, in headless Chromium: the widget and the dashboard.
+
+What a person would notice: the file chooser shows a progress bar, then a thumbnail on both
+sides; a pasted screenshot is sent; a refused file says why; a cancelled upload sends
+nothing; a picture opens larger and Esc closes it; an agent's document reaches the visitor
+as a chip that downloads; the contact page lists the files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_dashboard import Demo, sign_in
+from tests.browser.test_widget import DemoAgent, open_rid, open_widget, start_conversation
+from tests.live import LiveServer
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+XSS_NAME = '<img src=x onerror="window.__pwned = true">.png'
+SHADOW = "document.querySelector('frontdesk-widget').shadowRoot"
+PROGRESS = f"{SHADOW}.querySelector('[role=progressbar]')"
+
+expect.set_options(timeout=10_000)
+
+
+def png(width: int, height: int, color: tuple[int, int, int]) -> bytes:
+    """A picture: a colour with a little noise (so it does not compress to nothing, and an
+    upload takes a moment) and a yellow diagonal (so a thumbnail is visibly this picture)."""
+    noise = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    image = Image.blend(Image.new("RGB", (width, height), color), noise, 0.12)
+    ImageDraw.Draw(image).line([(0, 0), (width, height)], fill=(250, 200, 40), width=6)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def pdf() -> bytes:
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+
+
+def choose(root: Any, name: str, mime: str, data: bytes) -> None:
+    root.locator("input[type=file]").set_input_files(
+        [{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def paste_image(page: Page, selector: str, name: str, data: bytes) -> None:
+    """Paste a file into the element ``selector`` (pierces the widget's shadow root)."""
+    page.locator(selector).evaluate(
+        """(el, [name, bytes]) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([new Uint8Array(bytes)], name, { type: "image/png" }));
+            el.dispatchEvent(new ClipboardEvent("paste",
+                { clipboardData: dt, bubbles: true, cancelable: true }));
+        }""",
+        [name, list(data)],
+    )
+
+
+def wait_for_image(page: Page, selector: str, *, root: str = SHADOW, width: int = 0) -> None:
+    """Until the <img> at ``selector`` has loaded a picture (``width`` pixels wide, if given)."""
+    loaded = f"img.naturalWidth === {width}" if width else "img.naturalWidth > 0"
+    page.wait_for_function(f"() => {{ const img = {root}.querySelector({json.dumps(selector)});"
+                           f" return Boolean(img && img.complete && {loaded}); }}")
+
+
+def slow_uploads(page: Page, bytes_per_second: int) -> None:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1,
+        "uploadThroughput": bytes_per_second,
+    })
+
+
+@pytest.fixture
+def agent(server: LiveServer) -> Any:
+    demo_agent = DemoAgent(server)
+    yield demo_agent
+    demo_agent.http.close()
+
+
+@pytest.fixture
+def demo(server: LiveServer) -> Demo:
+    return Demo(**json.loads((server.services.settings.data_dir / "demo.json").read_text()))
+
+
+def visitor_page(server: LiveServer, new_page: Any, text: str) -> Page:
+    page: Page = new_page(viewport=DESKTOP)
+    page.goto(server.url + "/demo/")
+    open_widget(page)
+    start_conversation(page, text)
+    return page
+
+
+def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
+    server: LiveServer, new_page: Any, agent: DemoAgent, demo: Demo
+) -> None:
+    page = visitor_page(server, new_page, "here is a screenshot")
+    widget = page.locator("frontdesk-widget")
+    rid = open_rid(page)
+    slow_uploads(page, 250_000)
+    choose(widget, "screenshot.png", "image/png", png(800, 500, (40, 120, 220)))
+    expect(widget.locator(".upload [role=progressbar]")).to_be_visible()
+    expect(widget.locator(".upload .file-name")).to_have_text("screenshot.png")
+    page.wait_for_function(f"() => {{ const bar = {PROGRESS}; const now = Number(bar?.getAttribute("
+                           "'aria-valuenow')); return now > 0 && now < 100; }")
+    screenshot(page, "files-widget-uploading")
+    thumb = widget.locator(".msg.mine .thumb img")
+    expect(thumb).to_be_visible(timeout=30_000)
+    wait_for_image(page, ".thumb img")
+    expect(widget.locator(".upload")).to_have_count(0)
+
+    sent = [m for m in agent.get(f"/requests/{rid}/messages") if m["type"] == "image"]
+    assert len(sent) == 1
+    meta = sent[0]["metadata"]
+    assert (meta["name"], meta["width"], meta["height"]) == ("screenshot.png", 800, 500)
+    src = rf"{re.escape(server.url)}/{demo.project_id}/files/[0-9a-f]{{24}}"
+    assert re.fullmatch(src, meta["src"])
+    screenshot(page, "files-widget-thumbnail")
+
+    widget.locator(".thumb").click()
+    viewer = widget.locator("dialog.viewer")
+    expect(viewer).to_be_visible()
+    expect(viewer.locator("figcaption")).to_have_text("screenshot.png")
+    wait_for_image(page, "dialog.viewer img", width=800)
+    screenshot(page, "files-widget-viewer")
+    page.keyboard.press("Escape")
+    expect(viewer).to_have_count(0)
+
+    agent_page: Page = new_page(viewport=DESKTOP)
+    sign_in(agent_page, server, demo)
+    agent_page.goto(f"{server.url}/dashboard/{demo.project_id}/conversations/{rid}")
+    agent_thumb = agent_page.locator(".message.from-visitor .thumb img")
+    expect(agent_thumb).to_be_visible()
+    wait_for_image(agent_page, ".message .thumb img", root="document")
+    screenshot(agent_page, "files-dashboard-thumbnail")
+    agent_page.locator(".message .thumb").click()
+    expect(agent_page.locator("dialog.viewer img")).to_be_visible()
+    agent_page.keyboard.press("Escape")
+    expect(agent_page.locator("dialog.viewer")).to_have_count(0)
+
+
+def test_a_pasted_screenshot_is_sent_and_a_refused_file_says_why(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    page = visitor_page(server, new_page, "pasting")
+    widget = page.locator("frontdesk-widget")
+    rid = open_rid(page)
+    paste_image(page, "frontdesk-widget textarea", "pasted.png", png(200, 120, (200, 60, 60)))
+    expect(widget.locator(".msg.mine .thumb img")).to_be_visible()
+    expect(widget.locator(".msg.mine .meta").last).not_to_have_text("Sending…")
+
+    # A Windows program named like a picture: the server sniffs the bytes and refuses it.
+    program = b"MZ\x90\x00" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
+    choose(widget, "holiday.png", "image/png", program)
+    refused = widget.locator(".upload.failed")
+    expect(refused).to_be_visible()
+    expect(refused).to_contain_text("holiday.png")
+    expect(refused.locator(".file-size")).not_to_have_text("")
+    reason = refused.locator(".file-size").inner_text()
+    assert "reach" not in reason  # the server's reason, not a network failure
+    screenshot(page, "files-widget-refused")
+
+    types = [m["type"] for m in agent.get(f"/requests/{rid}/messages")]
+    assert types == ["text", "image"]
+
+
+def test_a_cancelled_upload_sends_nothing(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    page = visitor_page(server, new_page, "cancel this")
+    widget = page.locator("frontdesk-widget")
+    rid = open_rid(page)
+    slow_uploads(page, 50_000)
+    choose(widget, "big.png", "image/png", png(1000, 700, (90, 90, 90)))
+    cancel = widget.get_by_role("button", name="Cancel upload of big.png")
+    expect(cancel).to_be_visible()
+    page.wait_for_function(f"() => Number({PROGRESS}?.getAttribute('aria-valuenow')) > 0")
+    cancel.click()
+    expect(widget.locator(".upload")).to_have_count(0)
+    page.wait_for_timeout(500)
+    assert [m["type"] for m in agent.get(f"/requests/{rid}/messages")] == ["text"]
+
+
+def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
+    server: LiveServer, new_page: Any, agent: DemoAgent, demo: Demo
+) -> None:
+    page = visitor_page(server, new_page, "please send the invoice")
+    widget = page.locator("frontdesk-widget")
+    rid = open_rid(page)
+    choose(widget, XSS_NAME, "image/png", png(240, 160, (40, 120, 220)))
+    expect(widget.locator(".msg.mine .thumb img")).to_be_visible()
+
+    agent_page: Page = new_page(viewport=DESKTOP)
+    sign_in(agent_page, server, demo)
+    agent_page.goto(f"{server.url}/dashboard/{demo.project_id}/conversations/{rid}")
+    expect(agent_page.locator(".message.from-visitor .thumb")).to_be_visible()
+    choose(agent_page.locator(".composer"), "invoice.pdf", "application/pdf", pdf())
+    chip = agent_page.locator(".message.from-agent .file-chip")
+    expect(chip).to_be_visible()
+    expect(chip.locator(".file-name")).to_have_text("invoice.pdf")
+    expect(chip).to_have_attribute("href", re.compile(r"/files/[0-9a-f]{24}/download\?"))
+    paste_image(agent_page, ".composer-input", "agent-shot.png", png(160, 90, (30, 160, 90)))
+    expect(agent_page.locator(".message.from-agent .thumb img")).to_be_visible()
+    screenshot(agent_page, "files-dashboard-conversation")
+
+    visitor_chip = widget.locator(".msg:not(.mine) .file-chip")
+    expect(visitor_chip).to_be_visible()
+    expect(visitor_chip.locator(".file-name")).to_have_text("invoice.pdf")
+    expect(visitor_chip.locator(".file-size")).to_have_text(re.compile(r"\d+ B"))
+    with page.expect_download() as download:
+        visitor_chip.click()
+    assert download.value.suggested_filename == "invoice.pdf"
+    expect(widget.locator(".msg:not(.mine) .thumb img")).to_be_visible()
+    screenshot(page, "files-widget-agent-files")
+    assert page.evaluate("window.__pwned === undefined")
+
+    lead_id = agent.get(f"/requests/{rid}")["lead"]["_id"]
+    agent_page.goto(f"{server.url}/dashboard/{demo.project_id}/contacts/{lead_id}")
+    files = agent_page.locator(".contact-files .file-item")
+    expect(files).to_have_count(3)
+    expect(agent_page.locator(".contact-files .file-chip .file-name")).to_have_text("invoice.pdf")
+    expect(agent_page.locator(".contact-files .thumb img").first).to_be_visible()
+    screenshot(agent_page, "files-dashboard-contact")
+    assert agent_page.evaluate("window.__pwned === undefined")
