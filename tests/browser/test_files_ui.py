@@ -176,6 +176,39 @@ def test_a_pasted_screenshot_is_sent_and_a_refused_file_says_why(
     assert types == ["text", "image"]
 
 
+def test_a_file_over_the_projects_limit_is_refused_with_the_limit(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    def set_limit(limit: int) -> None:
+        r = agent.http.put(f"/projects/{agent.project_id}",
+                           json={"settings": {"max_upload_bytes": limit}})
+        assert r.status_code == 200, r.text
+
+    set_limit(40_000)
+    page = visitor_page(server, new_page, "a big file")
+    widget = page.locator("frontdesk-widget")
+    rid = open_rid(page)
+    uploads: list[str] = []
+    page.on("request", lambda request: uploads.append(request.url)
+            if request.url.endswith("/files/chat") else None)
+    choose(widget, "manual.pdf", "application/pdf", pdf() + b"%" * 100_000)
+    refused = widget.locator(".upload.failed")
+    expect(refused.locator(".file-size")).to_have_text(
+        "This file is too big (98 KB; the limit is 39 KB).")
+    assert uploads == []  # refused before sending anything
+    widget.get_by_role("button", name="Dismiss manual.pdf").click()
+    expect(refused).to_have_count(0)
+
+    # The limit went down after the widget loaded: the server refuses, and says why.
+    set_limit(5_000)
+    choose(widget, "notes.pdf", "application/pdf", pdf() + b"%" * 20_000)
+    expect(refused.locator(".file-name")).to_have_text("notes.pdf")
+    expect(refused.locator(".file-size")).to_have_text(
+        "This file is too big: files are limited to 5000 bytes.")
+    screenshot(page, "files-widget-too-big")
+    assert [m["type"] for m in agent.get(f"/requests/{rid}/messages")] == ["text"]
+
+
 def test_a_cancelled_upload_sends_nothing(
     server: LiveServer, new_page: Any, agent: DemoAgent
 ) -> None:

@@ -254,7 +254,7 @@ class Widget {
     this.live.noteMessage(this.topic(rid) + "/messages", raw._id);
     if (c.messages.some((m) => m._id === raw._id)) return;
     const message = this.fromServer(raw);
-    const pending = message.mine && c.messages.find((m) => !m._id && m.text === raw.text);
+    const pending = message.mine && c.messages.find((m) => !m._id && m.state === "pending" && m.text === raw.text);
     if (pending) {
       Object.assign(pending, { _id: raw._id, time: raw.createdAt, state: null });
       this.view.upsertMessage(rid, pending);
@@ -386,8 +386,14 @@ class Widget {
   // send the message that carries it. A refused or failed upload stays on screen with why.
   async attach(rid, file) {
     const c = this.conversation(rid);
+    const refusal = precheck(file, this.config?.project?.maxUploadBytes);
     const local = { key: `local-${++this.localKeys}`, _id: null, text: file.name, mine: true, state: "uploading",
-      upload: { name: file.name || "file", size: file.size, progress: 0, error: precheck(file, this.config?.maxUploadBytes) } };
+      upload: { name: file.name || "file", size: file.size, progress: 0, error: refusal } };
+    const forget = () => {
+      if (c.messages.includes(local)) c.messages.splice(c.messages.indexOf(local), 1);
+      this.view.removeMessage(rid, local.key);
+    };
+    local.upload.dismiss = forget;
     c.messages.push(local);
     this.view.upsertMessage(rid, local);
     if (local.upload.error) return;
@@ -404,10 +410,8 @@ class Widget {
       delete local.upload;
       await this.sendInto(rid, sent.text, { ...sent, local });
     } catch (error) {
-      if (error.code === "aborted") {
-        c.messages.splice(c.messages.indexOf(local), 1);
-        this.view.removeMessage(rid, local.key);
-      } else if (local.upload) {
+      if (error.code === "aborted") forget();
+      else if (local.upload) {
         if (error.status === 401) this.signOutLocally();
         Object.assign(local.upload, { error: error.message, cancel: null });
         this.view.upsertMessage(rid, local);

@@ -47,23 +47,18 @@ export function uploadFile({ url, token, file, onProgress }) {
 
 function uploadError(status, data) {
   const code = data?.code ?? "http_error";
-  const reason = data?.message || data?.error;
-  if (status === 413) return new ApiError(status, code, sentence(reason) || "This file is too big.");
-  return new ApiError(status, code, sentence(reason) || `The upload failed (${status}).`);
-}
-
-// The server's messages are lower-case phrases ("files of type … are not accepted").
-function sentence(text) {
-  if (!text) return "";
-  const trimmed = String(text).trim();
-  return trimmed.charAt(0).toUpperCase() + trimmed.slice(1) + (/[.!?]$/.test(trimmed) ? "" : ".");
+  // The server's messages are lower-case phrases ("files of type … are not accepted").
+  const reason = String(data?.message || data?.error || "").trim().replace(/([^.!?])$/, "$1.");
+  if (status === 413) return new ApiError(status, code, `This file is too big${reason ? ": " + reason : "."}`);
+  const capitalised = reason.charAt(0).toUpperCase() + reason.slice(1);
+  return new ApiError(status, code, capitalised || `The upload failed (${status}).`);
 }
 
 // Refuse early what the server would refuse anyway (it decides; this only saves the wait).
 export function precheck(file, maxBytes) {
-  if (!file.size) return `${file.name || "This file"} is empty.`;
+  if (!file.size) return "This file is empty.";
   if (maxBytes && file.size > maxBytes) {
-    return `${file.name || "This file"} is too big (${humanSize(file.size)}; the limit is ${humanSize(maxBytes)}).`;
+    return `This file is too big (${humanSize(file.size)}; the limit is ${humanSize(maxBytes)}).`;
   }
   return null;
 }
@@ -212,7 +207,8 @@ function extension(name) {
   return match ? match[1].toUpperCase() : "FILE";
 }
 
-// A file on its way up: name, size, a progress bar and a cancel button (or why it failed).
+// A file on its way up: name, size, a progress bar and a cancel button; or why it failed, and
+// a button to dismiss that.
 function uploadBody(upload) {
   const percent = Math.round((upload.progress || 0) * 100);
   // Through the CSSOM, not a style attribute: a strict CSP (the dashboard's) allows only this.
@@ -228,7 +224,10 @@ function uploadBody(upload) {
     }, bar),
     upload.error || !upload.cancel ? null : h("button", {
       class: "cancel", type: "button", "aria-label": `Cancel upload of ${upload.name}`, onclick: upload.cancel,
-    }, "Cancel"));
+    }, "Cancel"),
+    upload.error && upload.dismiss ? h("button", {
+      class: "cancel", type: "button", "aria-label": `Dismiss ${upload.name}`, onclick: upload.dismiss,
+    }, "Dismiss") : null);
 }
 
 // A larger view of an image, over everything; Esc, the close button or a click outside closes it.

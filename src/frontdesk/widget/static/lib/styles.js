@@ -240,7 +240,7 @@ export const STYLES = `
 .viewer figure { margin: 0; display: flex; flex-direction: column; align-items: center; gap: 8px; }
 .viewer img { display: block; max-width: 92vw; max-height: 82vh; border-radius: 8px; background: #fff; }
 .viewer figcaption { color: #fff; font-size: 13px; max-width: 80vw; overflow-wrap: anywhere; text-align: center; }
-.viewer-close { position: fixed; top: 14px; right: 18px; width: 40px; height: 40px; border: 0;
+.viewer .viewer-close { position: fixed; top: 14px; right: 18px; width: 40px; height: 40px; border: 0;
   border-radius: 50%; background: rgba(255, 255, 255, .16); color: #fff; font-size: 26px; line-height: 1; }
 .viewer-error { color: #fff; }
 

@@ -15,6 +15,17 @@ const CLIP = "M16.5 6.5l-7.8 7.8a1.8 1.8 0 0 0 2.5 2.5l8-8a3.5 3.5 0 0 0-5-5l-8.
 // One cache of signed URLs for the whole dashboard page (agents move between views).
 const urls = new UrlCache((path) => get(path));
 
+// The project's upload limit, as the widget configuration publishes it (null: unknown, the
+// server decides alone).
+const limits = new Map();
+
+function uploadLimit(pid) {
+  if (!limits.has(pid)) {
+    limits.set(pid, get(`/${pid}/widgets`).then((config) => config.project.maxUploadBytes, () => null));
+  }
+  return limits.get(pid);
+}
+
 function clipIcon() {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -48,11 +59,11 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
   }
 
   async function upload(file) {
-    const row = { name: file.name || "file", size: file.size, progress: 0, error: precheck(file, ctx.project.maxUploadBytes) };
+    const row = { name: file.name || "file", size: file.size, progress: 0, error: precheck(file, await uploadLimit(ctx.pid)) };
     let node = null;
+    row.dismiss = () => node.remove();
     const show = () => {
-      const next = h("div", { class: "upload-row" }, attachmentBody({ upload: row }, { urls, openViewer }),
-        row.error ? h("button", { class: "btn btn-ghost btn-small", type: "button", onClick: () => node.remove() }, "Dismiss") : null);
+      const next = h("div", { class: "upload-row" }, attachmentBody({ upload: row }, { urls, openViewer }));
       if (node) node.replaceWith(next);
       else uploads.append(next);
       node = next;
