@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_dashboard import Demo, sign_in
@@ -64,6 +64,21 @@ def paste_image(page: Page, selector: str, name: str, data: bytes) -> None:
                 { clipboardData: dt, bubbles: true, cancelable: true }));
         }""",
         [name, list(data)],
+    )
+
+
+def drop_file(page: Page, selector: str, name: str, mime: str, data: bytes) -> None:
+    """Drag a file over the element ``selector`` and drop it there."""
+    page.locator(selector).evaluate(
+        """(el, [name, mime, bytes]) => {
+            const dt = new DataTransfer();
+            dt.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+            for (const type of ["dragenter", "dragover", "drop"]) {
+                el.dispatchEvent(new DragEvent(type,
+                    { dataTransfer: dt, bubbles: true, cancelable: true }));
+            }
+        }""",
+        [name, mime, list(data)],
     )
 
 
@@ -138,12 +153,28 @@ def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
     page.keyboard.press("Escape")
     expect(viewer).to_have_count(0)
 
+    # The agent's first signed thumbnail URL fails (as an expired one would): the dashboard
+    # asks for a fresh one, once, and shows the picture.
     agent_page: Page = new_page(viewport=DESKTOP)
+    failed: list[str] = []
+    asked: list[str] = []
+
+    def fail_first(route: Route) -> None:
+        if failed:
+            route.continue_()
+        else:
+            failed.append(route.request.url)
+            route.fulfill(status=401, content_type="application/json", body="{}")
+
+    agent_page.route("**/thumbnail?*", fail_first)
+    agent_page.on("request", lambda request: asked.append(request.url)
+                  if request.url == meta["src"] else None)
     sign_in(agent_page, server, demo)
     agent_page.goto(f"{server.url}/dashboard/{demo.project_id}/conversations/{rid}")
     agent_thumb = agent_page.locator(".message.from-visitor .thumb img")
     expect(agent_thumb).to_be_visible()
     wait_for_image(agent_page, ".message .thumb img", root="document")
+    assert len(failed) == 1 and len(asked) == 2
     screenshot(agent_page, "files-dashboard-thumbnail")
     agent_page.locator(".message .thumb").click()
     expect(agent_page.locator("dialog.viewer img")).to_be_visible()
@@ -232,7 +263,8 @@ def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
     page = visitor_page(server, new_page, "please send the invoice")
     widget = page.locator("frontdesk-widget")
     rid = open_rid(page)
-    choose(widget, XSS_NAME, "image/png", png(240, 160, (40, 120, 220)))
+    picture = png(240, 160, (40, 120, 220))
+    drop_file(page, "frontdesk-widget .screen", XSS_NAME, "image/png", picture)
     expect(widget.locator(".msg.mine .thumb img")).to_be_visible()
 
     agent_page: Page = new_page(viewport=DESKTOP)
