@@ -12,6 +12,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 from frontdesk.actions.file_content import safe_name
+from frontdesk.actions.retention import do_apply_retention
 from frontdesk.clock import FakeClock
 from tests.conftest import Agent, Factory, Visitor
 from tests.realtime.wsclient import signed_in
@@ -353,3 +354,75 @@ def test_erasing_a_contact_erases_its_files(make: Factory, tmp_path: Path) -> No
 )
 def test_a_clients_file_name_is_cleaned_for_display(raw: str | None, kept: str) -> None:
     assert safe_name(raw) == kept
+
+
+def test_retention_erases_idle_contacts_files_and_uploads_never_sent(
+    app_factory: Any, tmp_path: Path
+) -> None:
+    clock = FakeClock(1_800_000_000.0)
+    client = app_factory(clock=clock, unclaimed_upload_hours=24, agent_token_ttl=90 * 24 * 3600)
+    make = Factory(client)
+    project = make.project()
+    assert client.put(f"/projects/{project.id}", headers=project.owner.headers,
+                      json={"settings": {"anonymous_retention_days": 30}}).status_code == 200
+    idle = make.visitor(project)
+    sent = uploaded(idle, project.id, png())
+    assert send_file(idle, idle.new_request_id(), sent).status_code == 200
+    clock.advance(20 * 24 * 3600)
+    active = make.visitor(project)
+    rid = active.new_request_id()
+    assert active.send(rid, "hello").status_code == 200
+    kept = uploaded(active, project.id, png())
+    assert send_file(active, rid, kept).status_code == 200
+    forgotten = uploaded(project.owner, project.id, png())
+    clock.advance(11 * 24 * 3600)
+    fresh = uploaded(active, project.id, png())  # not sent yet, but only just uploaded
+
+    counts = client.portal.call(do_apply_retention, client.app.state.services)  # type: ignore[attr-defined]
+    assert (counts["leads"], counts["files"]) == (1, 1)
+    for gone in (sent, forgotten):
+        r = client.get(gone["src"], headers=project.owner.headers)
+        assert (r.status_code, r.json()["code"]) == (404, "file_not_found")
+        assert not _stored_bytes(client, tmp_path, gone["_id"])
+    for alive in (kept, fresh):
+        assert client.get(signed(project.owner, alive["src"])["url"]).status_code == 200
+
+
+def test_uploads_count_against_a_visitors_message_rate(app_factory: Any) -> None:
+    client = app_factory(message_rate_per_ip=2)
+    make = Factory(client)
+    project = make.project()
+    visitor = make.visitor(project)
+    assert upload(visitor, project.id, png()).status_code == 200
+    assert visitor.send(visitor.new_request_id(), "hello").status_code == 200
+    r = upload(visitor, project.id, png())
+    assert (r.status_code, r.json()["code"]) == (429, "rate_limited")
+    assert upload(project.owner, project.id, png()).status_code == 200
+
+
+def test_a_phone_photo_keeps_its_orientation_and_loses_its_position(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    photo = Image.new("RGB", (60, 40), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned, show it rotated
+    exif[GPS_IFD] = {1: "N", 2: (52.0, 31.0, 12.0)}
+    out = io.BytesIO()
+    photo.save(out, "JPEG", exif=exif)
+    descriptor = uploaded(visitor, project.id, out.getvalue(), "IMG_0001.JPG", "image/jpeg")
+    assert (descriptor["width"], descriptor["height"]) == (40, 60)
+    got = Image.open(io.BytesIO(make.client.get(descriptor["url"]).content))
+    assert got.format == "JPEG" and got.size == (40, 60) and not got.getexif()
+
+
+def test_images_with_too_many_pixels_are_refused_before_decoding(app_factory: Any) -> None:
+    client = app_factory(max_image_pixels=1_000_000)
+    make = Factory(client)
+    project = make.project()
+    visitor = make.visitor(project)
+    for size in ((2000, 2000), (12_000, 12_000)):  # the second: past Pillow's own guard
+        out = io.BytesIO()
+        Image.new("1", size).save(out, "PNG")
+        r = upload(visitor, project.id, out.getvalue(), "bomb.png")
+        assert (r.status_code, r.json()["code"]) == (422, "image_too_large"), r.text
+    assert upload(visitor, project.id, png((1000, 1000))).status_code == 200

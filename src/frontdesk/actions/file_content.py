@@ -201,7 +201,7 @@ def _reencode(path: Path, name: str, found: str, image_format: str, max_pixels: 
             source.seek(0)  # an animated image keeps its first frame
             picture = ImageOps.exif_transpose(source)
             picture.load()
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationFailed(
             f"images may have at most {max_pixels} pixels", code="image_too_large"
         ) from None

@@ -21,6 +21,7 @@ from frontdesk.api import schemas as s
 from frontdesk.api.routing import Call, CallerKind, Router, client_ip
 from frontdesk.api.uploads import receive_upload
 from frontdesk.auth.file_urls import Reader
+from frontdesk.auth.principals import Visitor
 from frontdesk.errors import NotFound, Unauthorized
 from frontdesk.ids import is_object_id
 from frontdesk.services import Services
@@ -35,8 +36,12 @@ _CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandb
 @router.route("POST", "/{pid}/files/chat",
               summary="Upload a file (multipart/form-data, part named file) to send in a "
               "conversation; answers its descriptor",
-              response=s.FileUploadedPublic, allowed=BOTH, extra_statuses=(415,))
+              response=s.FileUploadedPublic, allowed=BOTH, extra_statuses=(415, 429))
 async def upload_file(call: Call) -> s.FileUploadedPublic:
+    if isinstance(call.principal, Visitor):  # an upload counts as a message
+        await call.services.limits.check_visitor_message(
+            call.client_ip, call.access.project["id"]
+        )
     received = await receive_upload(
         call.request, limit=files.upload_limit(call.services, call.access.project),
         folder=files.upload_folder(call.services),
