@@ -174,7 +174,8 @@ def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
     agent_thumb = agent_page.locator(".message.from-visitor .thumb img")
     expect(agent_thumb).to_be_visible()
     wait_for_image(agent_page, ".message .thumb img", root="document")
-    assert len(failed) == 1 and len(asked) == 2
+    # A fresh URL was asked for after the failure (each <img> on screen asks once).
+    assert len(failed) == 1 and len(asked) >= 2
     screenshot(agent_page, "files-dashboard-thumbnail")
     agent_page.locator(".message .thumb").click()
     expect(agent_page.locator("dialog.viewer img")).to_be_visible()

@@ -42,9 +42,16 @@ function clipIcon() {
   return svg;
 }
 
-// The body of a message that carries a file (thumbnail or chip), or null for text.
+// The body of a message that carries a file (thumbnail or chip), or null for text. The thread
+// redraws its history on every new message: a message keeps its node, so a picture is not
+// fetched and drawn again each time.
+const rendered = new WeakMap();
+
 export function attachmentOf(message) {
-  return attachmentBody(message, { urls, openViewer: (src, name) => openViewer(document.body, src, name, urls) });
+  if (!rendered.has(message)) {
+    rendered.set(message, attachmentBody(message, { urls, openViewer: (src, name) => openViewer(document.body, src, name, urls) }));
+  }
+  return rendered.get(message);
 }
 
 // Wires the thread's composer: `input` (the reply box) takes pastes, `zone` takes drops, and the
