@@ -152,6 +152,7 @@ def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
     screenshot(page, "files-widget-viewer")
     page.keyboard.press("Escape")
     expect(viewer).to_have_count(0)
+    expect(widget.locator(".panel")).to_be_visible()  # Esc closed the picture, not the chat
 
     # The agent's first signed thumbnail URL fails (as an expired one would): the dashboard
     # asks for a fresh one, once, and shows the picture.
@@ -186,12 +187,16 @@ def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
 def test_a_pasted_screenshot_is_sent_and_a_refused_file_says_why(
     server: LiveServer, new_page: Any, agent: DemoAgent
 ) -> None:
-    page = visitor_page(server, new_page, "pasting")
+    # The screenshot is the first message: it opens the conversation.
+    page: Page = new_page(viewport=DESKTOP)
+    page.goto(server.url + "/demo/")
+    open_widget(page)
+    page.get_by_role("button", name="New conversation").first.click()
     widget = page.locator("frontdesk-widget")
-    rid = open_rid(page)
     paste_image(page, "frontdesk-widget textarea", "pasted.png", png(200, 120, (200, 60, 60)))
     expect(widget.locator(".msg.mine .thumb img")).to_be_visible()
     expect(widget.locator(".msg.mine .meta").last).not_to_have_text("Sending…")
+    rid = open_rid(page)
 
     # A Windows program named like a picture: the server sniffs the bytes and refuses it.
     program = b"MZ\x90\x00" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
@@ -205,7 +210,8 @@ def test_a_pasted_screenshot_is_sent_and_a_refused_file_says_why(
     screenshot(page, "files-widget-refused")
 
     types = [m["type"] for m in agent.get(f"/requests/{rid}/messages")]
-    assert types == ["text", "image"]
+    assert types == ["image"]
+    assert agent.get(f"/requests/{rid}")["first_text"] == "pasted.png"
 
 
 def test_a_file_over_the_projects_limit_is_refused_with_the_limit(
@@ -272,7 +278,21 @@ def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
     sign_in(agent_page, server, demo)
     agent_page.goto(f"{server.url}/dashboard/{demo.project_id}/conversations/{rid}")
     expect(agent_page.locator(".message.from-visitor .thumb")).to_be_visible()
-    choose(agent_page.locator(".composer"), "invoice.pdf", "application/pdf", pdf())
+
+    # A refused file shows in the upload area with the server's reason, until dismissed.
+    choose(agent_page.locator(".composer"), "setup.pdf", "application/pdf", b"MZ" + b"\x00" * 300)
+    refused = agent_page.locator(".uploads .upload.failed")
+    not_accepted = re.compile(r"^Files of type .* are not accepted\.$")
+    expect(refused.locator(".file-size")).to_have_text(not_accepted)
+    agent_page.get_by_role("button", name="Dismiss setup.pdf").click()
+    expect(refused).to_have_count(0)
+
+    slow_uploads(agent_page, 100_000)
+    invoice = pdf() + b"%" * 400_000
+    choose(agent_page.locator(".composer"), "invoice.pdf", "application/pdf", invoice)
+    expect(agent_page.locator(".uploads [role=progressbar]")).to_be_visible()
+    expect(agent_page.get_by_role("button", name="Cancel upload of invoice.pdf")).to_be_visible()
+    screenshot(agent_page, "files-dashboard-uploading")
     chip = agent_page.locator(".message.from-agent .file-chip")
     expect(chip).to_be_visible()
     expect(chip.locator(".file-name")).to_have_text("invoice.pdf")
@@ -284,7 +304,7 @@ def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
     visitor_chip = widget.locator(".msg:not(.mine) .file-chip")
     expect(visitor_chip).to_be_visible()
     expect(visitor_chip.locator(".file-name")).to_have_text("invoice.pdf")
-    expect(visitor_chip.locator(".file-size")).to_have_text(re.compile(r"\d+ B"))
+    expect(visitor_chip.locator(".file-size")).to_have_text("391 KB")
     with page.expect_download() as download:
         visitor_chip.click()
     assert download.value.suggested_filename == "invoice.pdf"
