@@ -320,3 +320,33 @@ def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
     expect(agent_page.locator(".contact-files .thumb img").first).to_be_visible()
     screenshot(agent_page, "files-dashboard-contact")
     assert agent_page.evaluate("window.__pwned === undefined")
+
+
+def test_a_message_naming_an_outside_picture_fetches_nothing(
+    server: LiveServer, new_page: Any
+) -> None:
+    """The server refuses such messages; should one reach the widget anyway (an old record, a
+    compromised agent tool), it shows the text and neither loads the URL nor sends a token."""
+    page = visitor_page(server, new_page, "hello")
+    rid = open_rid(page)
+    outside: list[str] = []
+    page.route("https://tracker.example/**", lambda route: (
+        outside.append(route.request.url), route.abort()))
+
+    def inject(route: Route) -> None:
+        messages = route.fetch().json()
+        forged = dict(messages[0], _id="f" * 24, id="f" * 24, type="image", text="look",
+                      senderKind="agent", senderFullname="Agent",
+                      metadata={"src": "https://tracker.example/pixel.png", "name": "pixel.png"})
+        route.fulfill(json=[*messages, forged])
+
+    page.route(f"**/requests/{rid}/messages?*", inject)
+    page.reload()
+    widget = page.locator("frontdesk-widget")
+    open_widget(page)
+    page.locator("frontdesk-widget .row").first.click()
+    expect(widget.locator(".msg:not(.mine) .bubble").filter(has_text="look")).to_be_visible()
+    expect(widget.locator(".thumb")).to_have_count(0)
+    page.wait_for_timeout(300)
+    assert outside == []
+

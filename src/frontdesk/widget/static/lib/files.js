@@ -127,15 +127,29 @@ export class UrlCache {
       const expires = Date.parse(file.expiresAt);
       const current = this.entries.get(path);
       if (current && current.signed === signed) current.until = Number.isNaN(expires) ? 0 : expires - EXPIRY_MARGIN_MS;
-      return { url: file.url, thumbnailUrl: file.thumbnailUrl || file.url };
+      const url = webUrl(file.url);
+      if (!url) throw new ApiError(0, "bad_file_url", "the server gave no usable URL");
+      return { url, thumbnailUrl: webUrl(file.thumbnailUrl) || url };
     });
-    signed.catch(() => this.entries.delete(path));
+    signed.catch(() => {
+      if (this.entries.get(path)?.signed === signed) this.entries.delete(path);
+    });
     this.entries.set(path, { signed, until: Date.now() + EXPIRY_MARGIN_MS });
     return signed;
   }
 
   clear() {
     this.entries.clear();
+  }
+}
+
+// Only http(s) URLs go into src and href (never javascript: or data:, whatever answered).
+function webUrl(value) {
+  try {
+    const url = new URL(String(value ?? ""));
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : "";
+  } catch (error) {
+    return "";
   }
 }
 
