@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -242,8 +243,8 @@ def test_names_never_reach_the_file_system_and_appended_payloads_are_dropped(
     assert descriptor["name"] == "x.png"
     if make.client.app.state.services.db.dialect == "sqlite":  # type: ignore[attr-defined]
         stored = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()
-                        and "files" in p.parts)
-        assert stored == [Path("data/files") / descriptor["_id"] / v
+                        and "frontdesk.db.files" in p.parts)
+        assert stored == [Path("frontdesk.db.files") / descriptor["_id"] / v
                           for v in ("original", "thumbnail")]
     got = make.client.get(descriptor["url"])
     assert b"<script>" not in got.content and b"PK\x03\x04" not in got.content
@@ -304,7 +305,7 @@ def test_an_agent_sends_a_file_the_visitor_reads(make: Factory) -> None:
 def _stored_bytes(client: TestClient, tmp_path: Path, file_id: str) -> bool:
     services = client.app.state.services  # type: ignore[attr-defined]
     if services.db.dialect == "sqlite":
-        return (tmp_path / "data" / "files" / file_id).exists()
+        return (tmp_path / "frontdesk.db.files" / file_id).exists()
     found = client.portal.call(  # type: ignore[union-attr]
         services.db.fetch_value, "SELECT count(*) FROM file_chunks WHERE file_id = $1", file_id
     )
@@ -426,3 +427,67 @@ def test_images_with_too_many_pixels_are_refused_before_decoding(app_factory: An
         r = upload(visitor, project.id, out.getvalue(), "bomb.png")
         assert (r.status_code, r.json()["code"]) == (422, "image_too_large"), r.text
     assert upload(visitor, project.id, png((1000, 1000))).status_code == 200
+
+
+# On PostgreSQL a file's rows and bytes go in one transaction: nothing is left to sweep.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_retention_sweeps_bytes_left_without_their_row(make: Factory, tmp_path: Path) -> None:
+    services = make.client.app.state.services  # type: ignore[attr-defined]
+    project = make.project()
+    visitor = make.visitor(project)
+    kept = uploaded(visitor, project.id, png())
+    files_dir = tmp_path / "frontdesk.db.files"
+    orphan = files_dir / ("f" * 24)
+    orphan.mkdir()
+    (orphan / "original").write_bytes(b"left behind")
+    stale_upload = tmp_path / "data" / "uploads" / "upload-stale"
+    stale_upload.write_bytes(b"half an upload")
+    fresh_orphan = files_dir / ("e" * 24)  # being written right now: left alone
+    fresh_orphan.mkdir()
+    old = 1_000_000_000
+    for path in (orphan, stale_upload, files_dir / kept["_id"]):
+        os.utime(path, (old, old))
+    counts = make.client.portal.call(do_apply_retention, services)  # type: ignore[union-attr]
+    assert counts["files"] == 1
+    assert not orphan.exists() and not stale_upload.exists() and fresh_orphan.exists()
+    assert make.client.get(kept["url"]).status_code == 200
+
+
+def test_a_signed_url_follows_the_readers_access_and_names_one_variant(make: Factory) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    agent = make.member(project)
+    picture = uploaded(visitor, project.id, png())
+    note = uploaded(visitor, project.id, b"a note\n", "note.txt", "text/plain")
+    view = signed(agent, picture["src"])
+    assert make.client.get(view["url"]).status_code == 200
+    # The thumbnail's signature does not open the original, nor the other file.
+    thumb_query = view["thumbnailUrl"].split("?", 1)[1]
+    for path in (f"{picture['src']}/download", f"{note['src']}/thumbnail",
+                 f"{note['src']}/download"):
+        r = make.client.get(f"{path}?{thumb_query}")
+        assert (r.status_code, r.json()["code"]) == (401, "bad_file_signature"), path
+    r = make.client.get(signed(visitor, note["src"])["url"].replace("/download", "/thumbnail"))
+    assert r.status_code == 401  # the variant is signed too
+    r = make.client.get(f"{note['src']}/thumbnail", headers=visitor.headers)
+    assert (r.status_code, r.json()["code"]) == (404, "no_thumbnail")
+    for tampered in (view["url"].replace("exp=", "exp=9"), view["url"] + "x",
+                     view["url"].split("&sig=")[0]):
+        assert make.client.get(tampered).status_code == 401, tampered
+    # Removed from the project, the agent's URL, still within its time, opens nothing.
+    member = make.client.get(f"/{project.id}/project_users/users/{agent.id}",
+                             headers=project.owner.headers).json()[0]
+    assert make.client.delete(f"/{project.id}/project_users/{member['_id']}",
+                              headers=project.owner.headers).status_code == 200
+    r = make.client.get(view["url"])
+    assert (r.status_code, r.json()["code"]) == (403, "not_a_member")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_whose_bytes_are_missing_answers_404(make: Factory, tmp_path: Path) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    descriptor = uploaded(visitor, project.id, png())
+    (tmp_path / "frontdesk.db.files" / descriptor["_id"] / "original").unlink()
+    r = make.client.get(descriptor["url"])
+    assert (r.status_code, r.json()["code"]) == (404, "file_bytes_missing")

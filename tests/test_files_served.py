@@ -13,7 +13,14 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.realtime.served import served, shared_env, two_served
+from tests.realtime.served import (
+    CHEAP_HASHING,
+    TEST_SECRET,
+    process_env,
+    served,
+    shared_env,
+    two_served,
+)
 
 
 def _signed_in_visitor(client: httpx.Client) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -70,7 +77,7 @@ def test_a_file_uploaded_through_one_process_is_read_through_another(
         assert got.status_code == 200 and got.content == big_text
         # A URL signed by one process is good on the other (the same secret).
         assert b.get(log["url"].replace(first.url, second.url)).content == big_text
-    assert not any((tmp_path / folder / "files").exists() for folder in ("a", "b"))
+    assert not list(tmp_path.rglob("*.files"))  # the bytes are in the database
 
 
 def test_a_declared_size_over_the_limit_is_refused_before_the_body_is_sent(
@@ -95,3 +102,24 @@ def test_a_declared_size_over_the_limit_is_refused_before_the_body_is_sent(
                 answer += received
         assert answer.startswith("HTTP/1.1 413"), answer
         assert '"code":"file_too_large"' in answer
+
+
+def test_processes_sharing_a_sqlite_file_share_its_files(tmp_path: Path) -> None:
+    env = process_env({
+        "FRONTDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+        "FRONTDESK_SECRET": TEST_SECRET,
+        "FRONTDESK_LOG_LEVEL": "warning",
+        **CHEAP_HASHING,
+    })
+    with (
+        two_served(tmp_path, env) as (first, second),
+        httpx.Client(base_url=first.url) as a,
+        httpx.Client(base_url=second.url) as b,
+    ):
+        pid, owner, visitor = _signed_in_visitor(a)
+        r = a.post(f"/{pid}/files/chat", headers=visitor,
+                   files={"file": ("shot.png", _picture(), "image/png")})
+        assert r.status_code == 200, r.text
+        got = b.get(f"/{pid}/files/{r.json()['_id']}/download", headers=owner)
+        assert got.status_code == 200 and Image.open(io.BytesIO(got.content)).size == (300, 200)
+    assert (tmp_path / "shared.db.files" / r.json()["_id"] / "original").is_file()

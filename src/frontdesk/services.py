@@ -50,7 +50,7 @@ class Services:
         self.basic_cache = BasicCredentialCache(
             self.clock, self.settings.secret, ttl=self.settings.basic_auth_cache_seconds
         )
-        self.blobs = blob_store(self.db.dialect, self.settings.data_dir)
+        self.blobs = blob_store(self.db, self.settings.data_dir)
         self.file_urls = FileUrlSigner(self.settings.secret)
         self.broker.subscribe(self._evict_revoked)
         self.broker.watch_link(self._on_broker_link)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from frontdesk.models.files import (
 from frontdesk.services import Services
 from frontdesk.storage import files, project_users, requests
 from frontdesk.storage.database import Queries, Transaction
-from frontdesk.storage.files import FileRecord, Variant
+from frontdesk.storage.files import DirectoryBlobs, FileRecord, Variant
 from frontdesk.storage.projects import ProjectRecord
 from frontdesk.storage.requests import RequestRecord
 
@@ -170,6 +171,9 @@ async def open_for(
     await check_reader(services.db, f, reader)
     if variant not in f["variants"]:
         raise NotFound("only images have a thumbnail", code="no_thumbnail")
+    if not await services.blobs.exists(services.db, f["id"], variant):
+        # Only after a restore that brought the database back without the files folder.
+        raise NotFound(f"the bytes of file {file_id!r} are missing", code="file_bytes_missing")
     return f, services.blobs.read(services.db, f["id"], variant)
 
 
@@ -292,6 +296,32 @@ async def do_erase_uploads_of(
     await do_delete_files(
         services, tx, await files.unbound_files_of_uploader(tx, project_id, uploader_id)
     )
+
+
+async def do_sweep_orphans(services: Services, *, grace_seconds: float = 3600) -> int:
+    """Remove bytes on disk that no file row owns any more: left by a process that stopped
+    between an erasure's commit and its removal of the folders, or between storing an upload
+    and committing its row; and uploads abandoned half-received. Only what is older than
+    ``grace_seconds``, so nothing being written now is touched. How many files it removed.
+    (On PostgreSQL bytes and rows go in one transaction: there is nothing to sweep.)"""
+    blobs = services.blobs
+    if not isinstance(blobs, DirectoryBlobs):
+        return 0
+    cutoff = time.time() - grace_seconds  # file times are the system's, not the app clock's
+    orphans = [
+        file_id for file_id in await anyio.to_thread.run_sync(blobs.stored_before, cutoff)
+        if not await files.file_exists(services.db, file_id)
+    ]
+    await anyio.to_thread.run_sync(blobs.remove, [blobs.root / file_id for file_id in orphans])
+    await anyio.to_thread.run_sync(_remove_stale_uploads, upload_folder(services), cutoff)
+    return len(orphans)
+
+
+def _remove_stale_uploads(folder: Path, cutoff: float) -> None:
+    if folder.is_dir():
+        for leftover in folder.iterdir():
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
 
 
 async def do_forget_unclaimed(services: Services, *, batch: int = 500) -> int:

@@ -4,8 +4,8 @@ A file's row says who uploaded it and, once a message carries it, the conversati
 message it belongs to. Its bytes live in a ``BlobStore`` chosen by the database URL, so that
 every process sharing the data shares the files too:
 
-- ``DirectoryBlobs`` (SQLite): ``<data_dir>/files/<file id>/<variant>``, a path made of ids
-  only, never of a client's file name;
+- ``DirectoryBlobs`` (SQLite): ``<database file>.files/<file id>/<variant>``, a path made of
+  ids only, never of a client's file name;
 - ``DatabaseBlobs`` (PostgreSQL): rows of ``file_chunks``, at most ``CHUNK_BYTES`` each.
 
 Both write inside the caller's transaction where they can (chunks) or right before it
@@ -25,7 +25,7 @@ import anyio
 import anyio.to_thread
 
 from frontdesk.ids import is_object_id
-from frontdesk.storage.database import Queries, Transaction, row_lock
+from frontdesk.storage.database import Database, Queries, SQLiteDatabase, Transaction, row_lock
 from frontdesk.storage.rows import decode, decode_all, encode
 
 UploaderKind = Literal["visitor", "agent"]
@@ -113,6 +113,10 @@ async def unbound_files_before(q: Queries, cutoff: int, limit: int) -> list[File
     return cast("list[FileRecord]", decode_all(rows, _JSON))
 
 
+async def file_exists(q: Queries, file_id: str) -> bool:
+    return await q.fetch_value("SELECT 1 FROM files WHERE id = $1", file_id) is not None
+
+
 async def delete_file_rows(q: Queries, file_ids: list[str]) -> None:
     for file_id in file_ids:
         await q.execute("DELETE FROM files WHERE id = $1", file_id)
@@ -185,6 +189,15 @@ class DirectoryBlobs:
     async def exists(self, q: Queries, file_id: str, variant: Variant) -> bool:
         return self.path(file_id, variant).is_file()
 
+    def stored_before(self, cutoff: float) -> list[str]:
+        """Ids of the files whose folder was last changed before ``cutoff`` (epoch s)."""
+        if not self.root.is_dir():
+            return []
+        return [
+            folder.name for folder in self.root.iterdir()
+            if is_object_id(folder.name) and folder.stat().st_mtime < cutoff
+        ]
+
 
 class DatabaseBlobs:
     """Files as rows of ``file_chunks``, written and deleted in the caller's transaction."""
@@ -227,8 +240,13 @@ class DatabaseBlobs:
         return found is not None
 
 
-def blob_store(dialect: str, data_dir: Path) -> DirectoryBlobs | DatabaseBlobs:
-    """The store for a database: chunks in PostgreSQL, files beside SQLite."""
-    if dialect == "postgresql":
+def blob_store(db: Database, data_dir: Path) -> DirectoryBlobs | DatabaseBlobs:
+    """The store for a database: chunks in PostgreSQL; with SQLite, files in a folder beside
+    the database file (``frontdesk.db`` → ``frontdesk.db.files/``), so that every process
+    sharing the file shares its files, and two databases in one folder never mix theirs."""
+    if not isinstance(db, SQLiteDatabase):
         return DatabaseBlobs()
-    return DirectoryBlobs(data_dir / "files")
+    if db.path == ":memory:":
+        return DirectoryBlobs(data_dir / "files")
+    database = Path(db.path)
+    return DirectoryBlobs(database.with_name(database.name + ".files"))
