@@ -350,3 +350,26 @@ def test_a_message_naming_an_outside_picture_fetches_nothing(
     page.wait_for_timeout(300)
     assert outside == []
 
+
+def test_on_a_customer_site_of_another_origin_a_picture_uploads_and_shows(
+    server: LiveServer, new_page: Any, agent: DemoAgent
+) -> None:
+    host_page = f"""<!doctype html><html><body><h1>A customer site</h1>
+      <script>window.frontdeskSettings = {{projectid: "{agent.project_id}"}};</script>
+      <script src="{server.url}/widget/frontdesk.js"></script></body></html>"""
+    # localhost is another origin than the server's 127.0.0.1: uploads and signed URLs
+    # work across origins (CORS for the API, plain <img> loads for the pictures).
+    host_origin = f"http://localhost:{server.port}"
+    page: Page = new_page(viewport=DESKTOP)
+    page.context.grant_permissions(["local-network-access"], origin=host_origin)
+    page.route(host_origin + "/shop", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=host_page))
+    page.goto(host_origin + "/shop")
+    open_widget(page)
+    page.get_by_role("button", name="New conversation").first.click()
+    widget = page.locator("frontdesk-widget")
+    choose(widget, "receipt.png", "image/png", png(300, 180, (120, 60, 160)))
+    wait_for_image(page, ".msg.mine .thumb img")
+    expect(widget.locator(".msg.mine .meta").last).not_to_have_text("Sending…")
+    assert page.evaluate("location.origin") == host_origin
+
