@@ -49,14 +49,16 @@ const rendered = new WeakMap();
 
 export function attachmentOf(message) {
   if (!rendered.has(message)) {
-    rendered.set(message, attachmentBody(message, { urls, openViewer: (src, name) => openViewer(document.body, src, name, urls) }));
+    const show = (src, name) => openViewer(document.body, src, name, urls);
+    rendered.set(message, attachmentBody(message, { urls, openViewer: show }));
   }
   return rendered.get(message);
 }
 
 // Wires the thread's composer: `input` (the reply box) takes pastes, `zone` takes drops, and the
 // returned `button` opens the file chooser. Each file is uploaded with a progress row in
-// `uploads`, then sent as a message; `send(body)` posts it and `onError(text)` tells the agent.
+// `uploads`, then sent as a message: `send(body)` posts it, `onError(failure)` tells the agent
+// when that fails. A refused upload stays in `uploads` with its reason until dismissed.
 export function threadAttachments({ ctx, input, zone, canSend, send, onError }) {
   const uploads = h("div", { class: "uploads", "aria-live": "polite" });
 
@@ -66,7 +68,8 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
   }
 
   async function upload(file) {
-    const row = { name: file.name || "file", size: file.size, progress: 0, error: precheck(file, await uploadLimit(ctx.pid)) };
+    const refusal = precheck(file, await uploadLimit(ctx.pid));
+    const row = { name: file.name || "file", size: file.size, progress: 0, error: refusal };
     let node = null;
     row.dismiss = () => node.remove();
     const show = () => {
@@ -111,25 +114,28 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
 // The files of a contact: every image or file message of their conversations, newest first.
 export function contactFilesCard(ctx, requests) {
   const list = h("div", { class: "contact-files" }, h("p", { class: "muted" }, "Loading…"));
-  (async () => {
-    const found = [];
-    for (const request of requests) {
-      const messages = await get(`/${ctx.pid}/requests/${encodeURIComponent(request.request_id)}/messages`, { limit: 500 });
-      for (const message of messages) {
-        if (["image", "file"].includes(message.type) && message.metadata && message.metadata.src) found.push({ message, request });
-      }
-    }
-    found.sort((a, b) => (a.message.createdAt < b.message.createdAt ? 1 : -1));
-    if (found.length === 0) {
-      replace(list, h("p", { class: "muted" }, "No files."));
-      return;
-    }
-    replace(list, h("ul", { class: "file-list" }, found.map(({ message, request }) => h("li", { class: "file-item" },
-      attachmentOf(message),
-      h("span", { class: "file-item-meta muted" },
-        `${message.senderKind === "visitor" ? "From the visitor" : message.senderFullname || "Agent"} · ${relativeTime(message.createdAt)} · `,
-        h("a", { href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`, "data-link": true }, "conversation"),
-        message.metadata.size ? ` · ${humanSize(Number(message.metadata.size))}` : "")))));
-  })().catch((failure) => replace(list, h("p", { class: "muted" }, `Could not load the files: ${failure.message}`)));
+  Promise.all(requests.map((request) => filesOf(ctx, request))).then((found) => {
+    const files = found.flat().sort((a, b) => (a.message.createdAt < b.message.createdAt ? 1 : -1));
+    replace(list, files.length === 0 ? h("p", { class: "muted" }, "No files.")
+      : h("ul", { class: "file-list" }, files.map((file) => contactFile(ctx, file))));
+  }).catch((failure) => replace(list, h("p", { class: "muted" }, `Could not load the files: ${failure.message}`)));
   return h("section", { class: "card" }, h("h2", { class: "card-title" }, "Files"), list);
+}
+
+async function filesOf(ctx, request) {
+  const rid = encodeURIComponent(request.request_id);
+  const messages = await get(`/${ctx.pid}/requests/${rid}/messages`, { limit: 500 });
+  return messages.filter((m) => ["image", "file"].includes(m.type) && m.metadata && m.metadata.src)
+    .map((message) => ({ message, request }));
+}
+
+function contactFile(ctx, { message, request }) {
+  const from = message.senderKind === "visitor" ? "From the visitor" : message.senderFullname || "Agent";
+  const size = Number(message.metadata.size);
+  return h("li", { class: "file-item" },
+    attachmentOf(message),
+    h("span", { class: "file-item-meta muted" }, `${from} · ${relativeTime(message.createdAt)} · `,
+      h("a", { href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`, "data-link": true },
+        "conversation"),
+      size ? ` · ${humanSize(size)}` : ""));
 }
