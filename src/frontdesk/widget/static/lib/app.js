@@ -2,7 +2,7 @@
 // Loaded by frontdesk.js, which owns the host-page API and forwards calls here.
 
 import { Api } from "./api.js";
-import { UrlCache, fileMessage, precheck, uploadFile } from "./files.js";
+import { UrlCache, fileMessage, precheck, showProgress, uploadFile } from "./files.js";
 import { LiveUpdates } from "./live.js";
 import { VisitorStorage } from "./storage.js";
 import { RequestStatus } from "./status.js";
@@ -400,10 +400,7 @@ class Widget {
     try {
       await this.ensureSignedIn();
       const upload = uploadFile({ url: this.api.uploadUrl(), token: this.token, file,
-        onProgress: (progress) => {
-          local.upload.progress = progress;
-          this.view.upsertMessage(rid, local);
-        } });
+        onProgress: (progress) => showProgress(local.upload, progress) || this.view.upsertMessage(rid, local) });
       local.upload.cancel = () => upload.abort();
       this.view.upsertMessage(rid, local);
       const sent = fileMessage(await upload.done);

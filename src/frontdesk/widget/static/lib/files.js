@@ -228,6 +228,7 @@ function uploadBody(upload) {
   // Through the CSSOM, not a style attribute: a strict CSP (the dashboard's) allows only this.
   const bar = h("span", { class: "bar" });
   bar.style.width = `${percent}%`;
+  upload.bar = bar;
   return h("div", { class: "upload" + (upload.error ? " failed" : "") },
     h("span", { class: "file-text" },
       h("span", { class: "file-name", text: upload.name }),
@@ -242,6 +243,18 @@ function uploadBody(upload) {
     upload.error && upload.dismiss ? h("button", {
       class: "cancel", type: "button", "aria-label": `Dismiss ${upload.name}`, onclick: upload.dismiss,
     }, "Dismiss") : null);
+}
+
+// Move an upload's progress bar where it is drawn, without redrawing it (a redraw between a
+// press and a release on Cancel would lose the click). False when it is not on screen.
+export function showProgress(upload, progress) {
+  upload.progress = progress;
+  const bar = upload.bar;
+  if (!bar || !bar.isConnected) return false;
+  const percent = Math.round(progress * 100);
+  bar.style.width = `${percent}%`;
+  bar.parentElement.setAttribute("aria-valuenow", String(percent));
+  return true;
 }
 
 // A larger view of an image, over everything; Esc, the close button or a click outside closes it.

@@ -7,7 +7,8 @@ import { get, session } from "../api.js";
 import { h, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
 import {
-  UrlCache, attachControls, attachmentBody, dropTarget, fileMessage, humanSize, openViewer, precheck, uploadFile,
+  UrlCache, attachControls, attachmentBody, dropTarget, fileMessage, humanSize, openViewer, precheck, showProgress,
+  uploadFile,
 } from "/widget/lib/files.js";
 
 const CLIP = "M16.5 6.5l-7.8 7.8a1.8 1.8 0 0 0 2.5 2.5l8-8a3.5 3.5 0 0 0-5-5l-8.2 8.2a5.2 5.2 0 0 0 7.4 7.4l7.1-7.1";
@@ -81,10 +82,7 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
     show();
     if (row.error) return;
     const transfer = uploadFile({ url: `/${ctx.pid}/files/chat`, token: session.token, file,
-      onProgress: (progress) => {
-        row.progress = progress;
-        show();
-      } });
+      onProgress: (progress) => showProgress(row, progress) || show() });
     row.cancel = () => transfer.abort();
     show();
     try {
