@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from frontdesk.actions.file_content import safe_name
 from frontdesk.actions.retention import do_apply_retention
 from frontdesk.clock import FakeClock
-from tests.conftest import Agent, Factory, Visitor
+from tests.conftest import Agent, Factory, Visitor, sign_customer_token
 from tests.realtime.wsclient import signed_in
 
 GPS_IFD = 0x8825
@@ -491,3 +491,40 @@ def test_a_file_whose_bytes_are_missing_answers_404(make: Factory, tmp_path: Pat
     (tmp_path / "frontdesk.db.files" / descriptor["_id"] / "original").unlink()
     r = make.client.get(descriptor["url"])
     assert (r.status_code, r.json()["code"]) == (404, "file_bytes_missing")
+
+
+def test_a_file_follows_its_conversation_into_the_signed_in_contact(make: Factory) -> None:
+    project = make.project()
+    anonymous = make.visitor(project)
+    rid = anonymous.new_request_id()
+    descriptor = uploaded(anonymous, project.id, png())
+    assert send_file(anonymous, rid, descriptor).status_code == 200
+    assert project.secret is not None
+    token = sign_customer_token(project.id, project.secret, kid=project.kid, _id="gina")
+    r = make.client.post("/auth/signinWithCustomToken", headers={
+        "Authorization": "JWT " + token, "X-Frontdesk-Anonymous-Token": anonymous.token})
+    assert r.status_code == 200 and r.json().get("merge"), r.text
+    gina = Visitor(make.client, r.json()["token"], r.json()["user"], project.id)
+    assert make.client.get(signed(gina, descriptor["src"])["url"]).status_code == 200
+    export = make.client.get(f"/{project.id}/leads/gina/export",
+                             headers=project.owner.headers).json()
+    assert [f["_id"] for f in export["files"]] == [descriptor["_id"]]
+
+
+def test_comments_and_profiles_do_not_survive_re_encoding(make: Factory) -> None:
+    from PIL import PngImagePlugin
+
+    project = make.project()
+    visitor = make.visitor(project)
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", "secret-note-png")
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "PNG", pnginfo=text, icc_profile=b"secret-icc" * 20)
+    gif = io.BytesIO()
+    Image.new("P", (8, 8)).save(gif, "GIF", comment=b"secret-note-gif")
+    for content, name in ((out.getvalue(), "a.png"), (gif.getvalue(), "a.gif")):
+        assert b"secret-" in content
+        descriptor = uploaded(visitor, project.id, content, name, "application/octet-stream")
+        got = make.client.get(descriptor["url"]).content
+        assert b"secret-" not in got, name
+        assert Image.open(io.BytesIO(got)).size == (8, 8)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+import anyio
+
 from frontdesk.actions.limits import RateLimits
 from frontdesk.auth.basic_cache import BasicCredentialCache
 from frontdesk.auth.file_urls import FileUrlSigner
@@ -43,6 +45,7 @@ class Services:
     basic_cache: BasicCredentialCache = field(init=False)
     blobs: DirectoryBlobs | DatabaseBlobs = field(init=False)  # the bytes of files
     file_urls: FileUrlSigner = field(init=False)
+    file_inspections: anyio.CapacityLimiter = field(init=False)  # uploads inspected at once
 
     def __post_init__(self) -> None:
         self.limits = RateLimits(self.settings)
@@ -52,6 +55,7 @@ class Services:
         )
         self.blobs = blob_store(self.db, self.settings.data_dir)
         self.file_urls = FileUrlSigner(self.settings.secret)
+        self.file_inspections = anyio.CapacityLimiter(self.settings.file_inspection_concurrency)
         self.broker.subscribe(self._evict_revoked)
         self.broker.watch_link(self._on_broker_link)
         self.jwks = JwksCache(

@@ -276,6 +276,11 @@ class Settings(BaseSettings):
         40_000_000, "Most pixels (width x height) an uploaded image may have; more is refused."
     )
     file_url_ttl: int = _setting(600, "Seconds a signed file download URL stays valid.")
+    file_inspection_concurrency: int = _setting(
+        max(1, (os.cpu_count() or 2) // 2),
+        "Uploads inspected and images re-encoded at once per process, off the event loop"
+        " (default: half the CPU cores); more wait their turn.",
+    )
     unclaimed_upload_hours: int = _setting(
         24,
         "Hours an upload no message has taken up is kept; then `frontdesk retention` removes"
@@ -362,6 +367,7 @@ class Settings(BaseSettings):
             "max_upload_bytes",
             "max_image_pixels",
             "file_url_ttl",
+            "file_inspection_concurrency",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")

@@ -207,6 +207,9 @@ def _reencode(path: Path, name: str, found: str, image_format: str, max_pixels: 
         ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationFailed(f"the image cannot be read: {exc}", code="image_invalid") from None
+    # Some encoders fall back to what the decoder read (a GIF's comment, a PNG's colour
+    # profile): keep only what the pixels need.
+    picture.info = {k: v for k, v in picture.info.items() if k == "transparency"}
     picture = _savable(picture, image_format)
     # Saved without exif=, icc_profile= or pnginfo=: nothing but the pixels goes out.
     options = {"quality": 90} if image_format in ("JPEG", "WEBP") else {}

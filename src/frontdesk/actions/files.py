@@ -73,7 +73,8 @@ async def check_upload(
     )
     inspected: Inspected | None = None
     try:
-        inspected = await anyio.to_thread.run_sync(work)
+        # Decoding an image may take up to 4 bytes a pixel: bounded, like the CPU it takes.
+        inspected = await anyio.to_thread.run_sync(work, limiter=services.file_inspections)
         record = await _store(services, access, inspected)
     finally:
         leftovers = [path]
