@@ -180,7 +180,7 @@ def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
     screenshot(agent_page, "files-dashboard-thumbnail")
     agent_page.locator(".message .thumb").click()
     expect(agent_page.locator("dialog.viewer img")).to_be_visible()
-    agent_page.keyboard.press("Escape")
+    agent_page.get_by_role("button", name="Close image").click()
     expect(agent_page.locator("dialog.viewer")).to_have_count(0)
 
 
