@@ -376,3 +376,26 @@ def test_on_a_customer_site_of_another_origin_a_picture_uploads_and_shows(
     expect(widget.locator(".msg.mine .meta").last).not_to_have_text("Sending…")
     assert page.evaluate("location.origin") == host_origin
 
+
+def test_a_dashboard_reached_by_another_name_shows_the_pictures(
+    server: LiveServer, new_page: Any, demo: Demo
+) -> None:
+    """Signed URLs name the server's configured public URL (here 127.0.0.1); an agent on
+    localhost gets them on localhost, the only origin the dashboard's CSP admits."""
+    page = visitor_page(server, new_page, "a picture")
+    rid = open_rid(page)
+    choose(page.locator("frontdesk-widget"), "photo.png", "image/png", png(200, 150, (60, 140, 90)))
+    wait_for_image(page, ".msg.mine .thumb img")
+
+    other_name = f"http://localhost:{server.port}"
+    agent_page: Page = new_page(viewport=DESKTOP)
+    agent_page.goto(f"{other_name}/dashboard/")
+    agent_page.get_by_label("Email").fill(demo.email)
+    agent_page.get_by_label("Password").fill(demo.password)
+    agent_page.get_by_role("button", name="Sign in").click()
+    expect(agent_page.get_by_role("heading", name="Conversations")).to_be_visible()
+    agent_page.goto(f"{other_name}/dashboard/{demo.project_id}/conversations/{rid}")
+    wait_for_image(agent_page, ".message .thumb img", root="document")
+    src = agent_page.locator(".message .thumb img").get_attribute("src")
+    assert src is not None and src.startswith(other_name + "/")
+

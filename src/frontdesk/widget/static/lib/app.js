@@ -41,7 +41,7 @@ class Widget {
     this.config = null;
     this.localKeys = 0;
     this.typing = { rid: null, sentAt: 0, idle: null };
-    this.fileUrls = new UrlCache((path) => this.authed((token) => this.api.signedFile(token, path)));
+    this.fileUrls = new UrlCache((path) => this.authed((token) => this.api.signedFile(token, path)), serverUrl);
     this.host = mountHost();
     this.host.dataset.connection = this.live.state;
     this.view = new WidgetView(this.host, settings, this.actions());

@@ -94,15 +94,16 @@ export function hasFiles(transfer) {
   return Boolean(transfer) && Array.from(transfer.types || []).includes("Files");
 }
 
-// The path of a stored file's stable `src` (`/<project>/files/<24 hex>`), or null for anything
-// else. Only such a path is ever asked for, and only on the reader's own server: a message
-// naming some other URL shows no picture, so it can neither track the reader nor get a token.
-const FILE_PATH = /^\/[0-9a-f]{24}\/files\/[0-9a-f]{24}$/;
+// The API path of a stored file's stable `src` (`/<project>/files/<24 hex>`), or null for
+// anything else. Only such a path is ever asked for, and only of the reader's own server: a
+// message naming some other URL shows no picture, so it can neither track the reader nor
+// learn its token.
+const FILE_PATH = /\/[0-9a-f]{24}\/files\/[0-9a-f]{24}$/;
 
 export function filePath(src) {
   try {
-    const path = new URL(src, "http://server.invalid").pathname;
-    return FILE_PATH.test(path) ? path : null;
+    const match = FILE_PATH.exec(new URL(src, "http://server.invalid").pathname);
+    return match ? match[0] : null;
   } catch (error) {
     return null;
   }
@@ -110,10 +111,13 @@ export function filePath(src) {
 
 // Signed URLs of stored files, asked of the server with the reader's token (`fetchSigned(path)`
 // answers the file with `url`, `thumbnailUrl` and `expiresAt`), kept until shortly before they
-// expire.
+// expire. The server writes them on its configured public URL; they are used on `base`, the
+// server this client talks to (the signature does not name a host), so a dashboard reached by
+// another name, whose CSP admits only its own origin, still shows them.
 export class UrlCache {
-  constructor(fetchSigned) {
+  constructor(fetchSigned, base) {
     this.fetchSigned = fetchSigned;
+    this.base = base;
     this.entries = new Map();
   }
 
@@ -127,9 +131,9 @@ export class UrlCache {
       const expires = Date.parse(file.expiresAt);
       const current = this.entries.get(path);
       if (current && current.signed === signed) current.until = Number.isNaN(expires) ? 0 : expires - EXPIRY_MARGIN_MS;
-      const url = webUrl(file.url);
+      const url = this.onBase(file.url);
       if (!url) throw new ApiError(0, "bad_file_url", "the server gave no usable URL");
-      return { url, thumbnailUrl: webUrl(file.thumbnailUrl) || url };
+      return { url, thumbnailUrl: this.onBase(file.thumbnailUrl) || url };
     });
     signed.catch(() => {
       if (this.entries.get(path)?.signed === signed) this.entries.delete(path);
@@ -140,6 +144,13 @@ export class UrlCache {
 
   clear() {
     this.entries.clear();
+  }
+
+  onBase(value) {
+    const url = webUrl(value);
+    if (!url) return "";
+    const { pathname, search } = new URL(url);
+    return new URL(pathname + search, new URL(this.base).origin).href;
   }
 }
 

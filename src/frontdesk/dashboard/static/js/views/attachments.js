@@ -14,7 +14,7 @@ import {
 const CLIP = "M16.5 6.5l-7.8 7.8a1.8 1.8 0 0 0 2.5 2.5l8-8a3.5 3.5 0 0 0-5-5l-8.2 8.2a5.2 5.2 0 0 0 7.4 7.4l7.1-7.1";
 
 // One cache of signed URLs for the whole dashboard page (agents move between views).
-const urls = new UrlCache((path) => get(path));
+const urls = new UrlCache((path) => get(path), window.location.origin);
 
 // The project's upload limit, as the widget configuration publishes it (null: unknown, the
 // server decides alone).
