@@ -187,8 +187,8 @@ def test_a_chosen_picture_uploads_with_progress_and_shows_on_both_sides(
 def test_a_pasted_screenshot_is_sent_and_a_refused_file_says_why(
     server: LiveServer, new_page: Any, agent: DemoAgent
 ) -> None:
-    # The screenshot is the first message: it opens the conversation.
-    page: Page = new_page(viewport=DESKTOP)
+    # On a phone, the screenshot is the first message: it opens the conversation.
+    page: Page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto(server.url + "/demo/")
     open_widget(page)
     page.get_by_role("button", name="New conversation").first.click()

@@ -13,8 +13,16 @@ import {
 
 const CLIP = "M16.5 6.5l-7.8 7.8a1.8 1.8 0 0 0 2.5 2.5l8-8a3.5 3.5 0 0 0-5-5l-8.2 8.2a5.2 5.2 0 0 0 7.4 7.4l7.1-7.1";
 
-// One cache of signed URLs for the whole dashboard page (agents move between views).
-const urls = new UrlCache((path) => get(path), window.location.origin);
+// One cache of signed URLs per signed-in agent (they are signed for that reader), kept while
+// the agent moves between views.
+let signed = { token: null, urls: null };
+
+function signedUrls() {
+  if (signed.token !== session.token) {
+    signed = { token: session.token, urls: new UrlCache((path) => get(path), window.location.origin) };
+  }
+  return signed.urls;
+}
 
 // The project's upload limit, as the widget configuration publishes it (null: unknown, the
 // server decides alone).
@@ -50,6 +58,7 @@ const rendered = new WeakMap();
 
 export function attachmentOf(message) {
   if (!rendered.has(message)) {
+    const urls = signedUrls();
     const show = (src, name) => openViewer(document.body, src, name, urls);
     rendered.set(message, attachmentBody(message, { urls, openViewer: show }));
   }
@@ -74,7 +83,7 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
     let node = null;
     row.dismiss = () => node.remove();
     const show = () => {
-      const next = h("div", { class: "upload-row" }, attachmentBody({ upload: row }, { urls, openViewer }));
+      const next = h("div", { class: "upload-row" }, attachmentBody({ upload: row }, {}));
       if (node) node.replaceWith(next);
       else uploads.append(next);
       node = next;
