@@ -291,6 +291,9 @@ def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
     expect(refused).to_have_count(0)
 
     slow_uploads(agent_page, 100_000)
+    choose(agent_page.locator(".composer"), "draft.pdf", "application/pdf", pdf() + b"%" * 800_000)
+    agent_page.get_by_role("button", name="Cancel upload of draft.pdf").click()
+    expect(agent_page.locator(".uploads .upload")).to_have_count(0)
     invoice = pdf() + b"%" * 400_000
     choose(agent_page.locator(".composer"), "invoice.pdf", "application/pdf", invoice)
     expect(agent_page.locator(".uploads [role=progressbar]")).to_be_visible()
@@ -315,6 +318,8 @@ def test_the_agent_sends_a_document_and_the_contact_page_lists_the_files(
     screenshot(page, "files-widget-agent-files")
     assert page.evaluate("window.__pwned === undefined")
 
+    names = [m["text"] for m in agent.get(f"/requests/{rid}/messages") if m["type"] == "file"]
+    assert names == ["invoice.pdf"]  # not the cancelled draft
     lead_id = agent.get(f"/requests/{rid}")["lead"]["_id"]
     agent_page.goto(f"{server.url}/dashboard/{demo.project_id}/contacts/{lead_id}")
     files = agent_page.locator(".contact-files .file-item")
