@@ -6,6 +6,7 @@ import { h, icon, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
 import { STATUS_LABELS, statusClass } from "../status.js";
+import { contactFilesCard } from "./attachments.js";
 import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
 
 const EDITABLE = [["fullname", "Name", "text"], ["email", "Email", "email"], ["phone", "Phone", "tel"]];
@@ -39,7 +40,8 @@ export function contactView(container, ctx, leadId) {
           h("section", { class: "card" }, h("h2", { class: "card-title" }, "Profile"),
             h("p", { class: "muted" }, "Verified fields come from the token your backend signed; nobody else can change them. Self-reported ones were typed by the visitor."),
             fieldList(lead), editForm(lead)),
-          h("section", { class: "card" }, h("h2", { class: "card-title" }, "Conversations"), conversations())),
+          h("section", { class: "card" }, h("h2", { class: "card-title" }, "Conversations"), conversations()),
+          contactFilesCard(ctx, state.requests)),
         h("div", { class: "contact-side" },
           h("section", { class: "card" }, senderAuthInfoSection(lead.attributes && lead.attributes.senderAuthInfo)),
           sessionsCard(ctx, lead, reload),

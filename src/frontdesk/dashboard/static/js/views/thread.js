@@ -7,6 +7,7 @@ import { agentName, clock, dateTime, personName } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
+import { attachmentOf, threadAttachments } from "./attachments.js";
 import { attachCannedPicker } from "./canned.js";
 import { createNotes } from "./notes.js";
 
@@ -34,14 +35,18 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     icon("send"), h("span", {}, "Send"));
   const notes = createNotes(ctx, { base, team, input, onRequest: requestChanged, onError: showError,
     onNames: () => { if (state.request) renderMessages(); } });
+  const thread = h("div", { class: "thread" });
+  const files = threadAttachments({ ctx, input, zone: thread, onError: showError,
+    canSend: () => Boolean(state.request) && state.request.status !== RequestStatus.CLOSED,
+    send: async (body) => addMessages([await post(`${base}/messages`, body)]) });
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
-    input, notes.toggle, sendButton);
+    files.button, files.chooser, input, notes.toggle, sendButton);
   attachCannedPicker(composer, input, ctx, rid);
   const closedNote = h("div", { class: "closed-note", hidden: true }, "This conversation is closed. ",
     h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
     " to reply.");
 
-  replace(pane, h("div", { class: "thread" }, header, history, typing, notice, closedNote, composer));
+  replace(pane, replace(thread, header, history, typing, notice, closedNote, files.uploads, composer));
   replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
   // Older messages load when the agent scrolls up near the top, not on the jumps the
   // view makes itself (first positioning, re-rendering), which never move upward.
@@ -119,7 +124,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     // or from comparing with the requester (a merged conversation has two visitor ids).
     const fromVisitor = message.senderKind === "visitor";
     return h("div", { class: `message ${fromVisitor ? "from-visitor" : "from-agent"}`, dataset: { messageId: message._id } },
-      h("div", { class: "bubble" }, message.text),
+      attachmentOf(message) || h("div", { class: "bubble" }, message.text),
       h("div", { class: "message-meta" }, `${message.senderFullname || ""} · ${clock(message.createdAt)}`));
   }
 
