@@ -24,7 +24,15 @@ from frontdesk.models.project_users import present_project_user
 from frontdesk.models.requests import present_request
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
-from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
+from frontdesk.storage import (
+    leads,
+    merges,
+    messages,
+    project_users,
+    read_markers,
+    requests,
+    sessions,
+)
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
@@ -288,6 +296,7 @@ async def do_erase(
             await _hand_over(tx, project_id, merge, now=services.now_ms())
     await merges.delete_merges_of_lead(tx, project_id, lead["id"])
     await messages.delete_messages_of_requests(tx, request_ids)
+    await read_markers.delete_markers_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
     await leads.delete_lead(tx, lead["id"])

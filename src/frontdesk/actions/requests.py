@@ -155,8 +155,9 @@ async def list_requests(
     page: int,
     limit: int,
 ) -> dict[str, Any]:
+    reader = access.principal.user_id if isinstance(access.principal, Agent) else None
     rows, total = await requests.list_requests(
-        services.db, access.project["id"], filt, limit=limit, offset=page * limit
+        services.db, access.project["id"], filt, limit=limit, offset=page * limit, reader=reader
     )
     return {"perPage": limit, "count": total, "requests": [present_request(r) for r in rows]}
 

@@ -12,6 +12,7 @@ from frontdesk.api import (
     leads,
     meta,
     projects,
+    read_markers,
     requests,
     team,
 )
@@ -20,7 +21,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, leads, identity,
-        audit,
+        meta, auth, projects, team, invitations, keys, departments, requests, read_markers,
+        leads, identity, audit,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from frontdesk.models.messages import MessagePublic
 from frontdesk.models.project_users import ProjectUserPublic
+from frontdesk.models.read_markers import ReadMarkerPublic
 from frontdesk.models.requests import RequestPublic, RequestVisitorPublic
 
 # What a publish frame carries: the public shape of a request, a message or a member.
@@ -67,6 +68,22 @@ class ProjectUserChanged(_Event):
     method: Literal["CREATE", "UPDATE"] = "UPDATE"
     project_user_id: str
     project_user: ProjectUserPublic
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/project_users/{self.project_user_id}"]
+
+
+class ReadMarkerChanged(_Event):
+    """An agent's read marker moved: that agent's other browsers update their unread counts.
+
+    Published on the agent's own member topic and delivered only to that agent's sockets.
+    """
+
+    type: Literal["read_marker"] = "read_marker"
+    method: Literal["UPDATE"] = "UPDATE"
+    project_user_id: str
+    user_id: str
+    marker: ReadMarkerPublic
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/project_users/{self.project_user_id}"]
@@ -144,6 +161,7 @@ Event = Annotated[
     RequestChanged
     | MessageCreated
     | ProjectUserChanged
+    | ReadMarkerChanged
     | TypingChanged
     | MessagesRead
     | MembershipRevoked

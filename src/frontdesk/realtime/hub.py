@@ -82,6 +82,7 @@ from frontdesk.realtime.events import (
     MessageCreated,
     MessagesRead,
     ProjectUserChanged,
+    ReadMarkerChanged,
     RequestChanged,
     SessionRevoked,
     TypingChanged,
@@ -462,9 +463,14 @@ class Hub:
                 if name in conn.topics:  # not unsubscribed meanwhile
                     self._drop_topic(conn, name, _as_revocation(exc))
 
-    def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
+    def _fan_out(
+        self, event: RequestChanged | MessageCreated | ProjectUserChanged | ReadMarkerChanged
+    ) -> None:
         object_id: str | None = None
         body: WireObject
+        if isinstance(event, ReadMarkerChanged):
+            self._fan_out_to_reader(event)
+            return
         if isinstance(event, RequestChanged):
             body = event.request
         elif isinstance(event, MessageCreated):
@@ -487,6 +493,14 @@ class Hub:
                     conn.hold_or_send(topic_name, visitor_frame, object_id)
                 else:
                     conn.hold_or_send(topic_name, frame, object_id)
+
+    def _fan_out_to_reader(self, event: ReadMarkerChanged) -> None:
+        # Markers are the agent's own: other members listening on its topic hear nothing.
+        for topic_name in event.topics():
+            frame = protocol.publish_frame(topic_name, event.method, [event.marker])
+            for conn in list(self._by_topic.get(topic_name, ())):
+                if conn.user_id == event.user_id:
+                    conn.hold_or_send(topic_name, frame, None)
 
     def _fan_out_signal(self, event: TypingChanged | MessagesRead) -> None:
         # Once per socket even if it listens on both topics of the conversation; never back
