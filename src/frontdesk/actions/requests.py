@@ -325,7 +325,7 @@ async def check_close(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] == RequestStatus.CLOSED:
             return present_request(row)
-        return await _change(
+        body = await _change(
             services,
             tx,
             row,
@@ -333,6 +333,17 @@ async def check_close(
             closed_at=services.now_ms(),
             closed_by=closed_by,
         )
+    if row["status"] == RequestStatus.ASSIGNED:
+        await after_agent_freed(services, row["project_id"])
+    return body
+
+
+async def after_agent_freed(services: Services, project_id: str) -> None:
+    """Route the queue now that an agent has room (actions.queue, imported late: it builds
+    on this module)."""
+    from frontdesk.actions.queue import route_queue
+
+    await route_queue(services, project_id)
 
 
 async def check_reopen(

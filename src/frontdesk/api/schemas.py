@@ -239,7 +239,8 @@ class ProjectUpdate(Body):
 class ProjectUserUpdate(Body):
     user_available: bool | None = None
     role: AgentRoleName | None = None
-    max_assigned_chat: Annotated[int, Field(ge=0, le=1000)] | None = None
+    # -1 (Tiledesk's "no limit") removes the maximum.
+    max_assigned_chat: Annotated[int, Field(ge=-1, le=1000)] | None = None
     attributes: Attributes | None = None
 
 

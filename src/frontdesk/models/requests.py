@@ -139,6 +139,8 @@ def present_request(row: RequestRecord) -> RequestPublic:
             "role": row["requester_role"],
             "user_available": 1,
             "max_assigned_chat": None,
+            "presence_away": 0,
+            "notifications": {},
             "attributes": row["requester_attributes"],
             "profile": row["requester_profile"],
             "invited_by": None,
