@@ -43,6 +43,8 @@ EventType = Literal[
     "invitation.created",
     "invitation.accepted",
     "invitation.withdrawn",
+    "presence.away",
+    "presence.back",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 MAX_FIELD_LENGTH = 200

@@ -300,6 +300,7 @@ AuditType = Literal[
     "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
     "lead.erased", "lead.exported", "retention.erased",
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
+    "presence.away", "presence.back",
 ]
 
 

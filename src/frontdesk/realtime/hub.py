@@ -55,6 +55,7 @@ from frontdesk.actions.access import (
     authenticate_session_token,
     check_session_live,
 )
+from frontdesk.actions.presence import do_mark_away, do_mark_back
 from frontdesk.actions.subscriptions import (
     Cursor,
     access_topic,
@@ -88,6 +89,13 @@ from frontdesk.realtime.events import (
     TypingChanged,
     WireObject,
     check_wire_objects,
+)
+from frontdesk.realtime.presence import (
+    LocalSocketCounts,
+    Presence,
+    RedisSocketCounts,
+    SocketCounts,
+    socket_ttl,
 )
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import FrameBudgets, socket_key
@@ -125,6 +133,29 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
         self._request_versions = LatestVersions()
+        self._presence = self._make_presence()
+
+    def _make_presence(self) -> Presence | None:
+        settings = self.services.settings
+        if not settings.presence_grace_seconds:
+            return None
+        counts: SocketCounts = (
+            RedisSocketCounts(
+                settings.redis_url, settings.redis_channel, socket_ttl(self._interval)
+            )
+            if settings.redis_url
+            else LocalSocketCounts()
+        )
+
+        async def away(user_id: str) -> None:
+            await do_mark_away(self.services, user_id)
+
+        async def back(user_id: str) -> None:
+            await do_mark_back(self.services, user_id)
+
+        return Presence(
+            counts, grace=settings.presence_grace_seconds, on_away=away, on_back=back
+        )
 
     @property
     def connection_count(self) -> int:
@@ -143,6 +174,8 @@ class Hub:
                 await self._sweeper
         for conn in list(self._connections):
             conn.close(CloseCode.GOING_AWAY, "server_shutdown")
+        if self._presence is not None:
+            await self._presence.close()
 
     async def serve(self, websocket: WebSocket) -> None:
         """Run one socket from accept to disconnect."""
@@ -169,6 +202,8 @@ class Hub:
             self._limits.release(conn)
             self._forget(conn)
             self._connections.discard(conn)
+            if self._presence is not None:
+                await self._presence.disconnected(conn)
             await conn.finish()
 
     async def _read_until_disconnect(self, conn: Connection) -> None:
@@ -273,6 +308,8 @@ class Hub:
         exp = unverified.get("exp")
         conn.expires_at = float(exp) if isinstance(exp, int) else None
         conn.send(protocol.authenticated_frame(_profile(principal)))
+        if isinstance(principal, Agent) and self._presence is not None:
+            await self._presence.connected(principal.user_id, conn)
 
     def _refuse(self, conn: Connection, error: FrontdeskError) -> None:
         if isinstance(error, RateLimited):
@@ -527,6 +564,8 @@ class Hub:
         while True:
             await asyncio.sleep(self._interval)
             self.sweep()
+            if self._presence is not None:
+                await self._presence.refresh()
 
     def sweep(self) -> None:
         """One heartbeat round: ping live sockets, close silent, unauthenticated, expired ones."""

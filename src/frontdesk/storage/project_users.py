@@ -175,3 +175,26 @@ async def delete_project_user(q: Queries, project_user_id: str) -> None:
 
 async def count_owners(q: Queries, project_id: str) -> int:
     return int(await q.fetch_value(_OWNERS, project_id))
+
+
+async def list_agent_memberships(
+    q: Queries, user_id: str, *, available: bool | None = None, away: bool | None = None,
+    lock: bool = False,
+) -> list[ProjectUserRecord]:
+    """The agent's memberships in every project, optionally only the (un)available ones or
+    those the server holds away; locked with ``lock``, in a stable order."""
+    sql = (
+        "SELECT * FROM project_users pu WHERE user_id = $1"
+        " AND role IN ('owner', 'admin', 'agent')"
+    )
+    args: list[Any] = [user_id]
+    if available is not None:
+        args.append(int(available))
+        sql += f" AND user_available = ${len(args)}"
+    if away is not None:
+        args.append(int(away))
+        sql += f" AND presence_away = ${len(args)}"
+    return await fetch_records(
+        q, ProjectUserRecord, sql + " ORDER BY project_id" + row_lock(q, "pu", lock), *args,
+        json=_JSON,
+    )

@@ -20,6 +20,8 @@ const TYPES = [
   ["lead.erased", "Contacts erased"],
   ["lead.exported", "Contacts exported"],
   ["retention.erased", "Erased by retention"],
+  ["presence.away", "Made unavailable (left)"],
+  ["presence.back", "Made available (returned)"],
 ];
 const LABELS = Object.fromEntries(TYPES.filter(([key]) => key));
 
