@@ -11,6 +11,7 @@ from frontdesk.api import (
     keys,
     leads,
     meta,
+    notifications,
     projects,
     read_markers,
     requests,
@@ -21,7 +22,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, read_markers,
-        leads, identity, audit,
+        meta, auth, projects, team, notifications, invitations, keys, departments, requests,
+        read_markers, leads, identity, audit,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]
