@@ -15,11 +15,12 @@ import { contactView } from "./views/contact.js";
 import { settingsView } from "./views/settings.js";
 import { teamView } from "./views/team.js";
 import { auditView } from "./views/audit.js";
+import { titleWithCount, watchConversations } from "./views/notifications.js";
 
 const root = document.getElementById("app");
 const LAST_PROJECT = "frontdesk.dashboard.project";
 
-const state = { shell: null, live: null, view: null, viewKey: null };
+const state = { shell: null, live: null, view: null, viewKey: null, stopNotify: null };
 
 export function navigate(path, { replace: replacing = false } = {}) {
   history[replacing ? "replaceState" : "pushState"]({}, "", path);
@@ -94,6 +95,7 @@ async function openShell(pid) {
     pid, membership, memberships, me: session.user, live: state.live, navigate, signOut,
   });
   replace(root, state.shell.element);
+  state.stopNotify = watchConversations({ pid, me: session.user && session.user._id, live: state.live });
   return true;
 }
 
@@ -108,6 +110,7 @@ function showView({ key, make, id }) {
   const ctx = {
     pid: shell.pid, project: shell.membership.id_project, role: shell.membership.role,
     isAdmin: ["owner", "admin"].includes(shell.membership.role), me: session.user,
+    memberId: shell.membership._id,
     live: state.live, navigate, setUnread: shell.setUnread, setTitle,
   };
   const container = h("div", { class: "view", dataset: { view: key } });
@@ -117,13 +120,14 @@ function showView({ key, make, id }) {
 }
 
 function setTitle(title) {
-  document.title = title ? `${title} · frontdesk` : "frontdesk";
+  document.title = titleWithCount(title ? `${title} · frontdesk` : "frontdesk");
 }
 
 function teardown() {
   if (state.view && state.view.destroy) state.view.destroy();
+  if (state.stopNotify) state.stopNotify();
   if (state.live) state.live.stop();
-  state.view = state.viewKey = state.shell = state.live = null;
+  state.view = state.viewKey = state.shell = state.live = state.stopNotify = null;
 }
 
 async function endSession() {
@@ -141,6 +145,7 @@ const signOut = () => endSession().then(() => navigate("/dashboard/signin"));
 const signOutHere = () => endSession().then(route);
 
 window.addEventListener("popstate", route);
+window.addEventListener("frontdesk:navigate", (event) => navigate(event.detail));
 window.addEventListener("frontdesk:signed-out", () => { teardown(); route(); });
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-link]");
