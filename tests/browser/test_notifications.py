@@ -237,3 +237,39 @@ def test_unread_counts_agree_across_two_browsers_of_one_agent(
     expect(first.locator(item)).to_have_count(0)
     expect(second.locator(item)).to_have_count(0)
     screenshot(second, "unread-after-reading")
+
+
+def test_the_dashboard_asks_before_it_notifies_and_team_edits_the_maximum(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner, other = rest.agent(), rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    invited = rest.call("POST", f"/{pid}/project_users/invite", owner.token,
+                        json={"email": other.email})
+    rest.call("POST", "/auth/invitations/accept", other.token, json={"token": invited["token"]})
+    page: Page = new_page(viewport={"width": 1280, "height": 800})  # no permission given yet
+    page.goto(f"{server.url}/dashboard/")
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill(owner.password)
+    page.get_by_role("button", name="Sign in").click()
+    prompt = page.get_by_role("region", name="Desktop notifications")
+    expect(prompt).to_be_visible()
+    expect(prompt.get_by_role("button", name="Allow", exact=True)).to_be_visible()
+    screenshot(page, "notifications-prompt")
+    prompt.get_by_role("button", name="Not now").click()
+    expect(prompt).to_be_hidden()
+
+    page.get_by_role("link", name="Team").click()
+    field = page.get_by_label("Most open conversations for Ada L").nth(1)  # the member's row
+    expect(field).to_have_value("")
+    field.fill("2")
+    field.press("Tab")
+    members = lambda: rest.call("GET", f"/{pid}/project_users", owner.token)  # noqa: E731
+    deadline = time.monotonic() + 10
+    while not any(m["id_user"]["_id"] == other.id and m["max_assigned_chat"] == 2
+                  for m in members()):
+        assert time.monotonic() < deadline, "the maximum was not saved"
+        time.sleep(0.1)
+    screenshot(page, "team-max-chats")
+    page.reload()
+    expect(page.get_by_label("Most open conversations for Ada L").nth(1)).to_have_value("2")

@@ -21,6 +21,7 @@ const state = {
   unseen: 0, // notifications raised since the page was last visible
   baseTitle: document.title,
   audio: null,
+  renderers: new Set(), // menus to redraw once the choices are loaded
 };
 
 function pageHidden() {
@@ -120,6 +121,7 @@ export function watchConversations({ pid, me, live }) {
   const loadPrefs = () => get(`/${pid}/project_users/me/notifications`).then((prefs) => {
     state.prefs = prefs;
     showTitle();
+    for (const render of state.renderers) render();
   }).catch(() => {});
   const ready = Promise.all([loadDepartments(), loadPrefs()]);
 
@@ -152,17 +154,36 @@ export function watchConversations({ pid, me, live }) {
   });
   return () => {
     stopped = true;
+    state.renderers.clear();
     stop();
   };
 }
 
-// The menu where the agent turns each kind on or off, and allows desktop notifications.
+const PROMPT_DISMISSED = "frontdesk.dashboard.notify-prompt-dismissed";
+
+// The menu where the agent turns each kind on or off, and the prompt that asks the browser's
+// permission for desktop notifications (only on a click: browsers ignore asking otherwise).
 export function notificationsMenu(pid) {
+  const supported = "Notification" in window;
   const permission = h("p", { class: "notify-permission muted" });
-  const allow = h("button", { class: "btn btn-small", type: "button", hidden: true, onClick: async () => {
-    await Notification.requestPermission();
-    renderPermission();
-  } }, "Allow desktop notifications");
+  const allowButton = (label) => h("button", { class: "btn btn-small", type: "button", onClick: askPermission }, label);
+  const allow = allowButton("Allow desktop notifications");
+  const prompt = h("div", { class: "notify-prompt", role: "region", "aria-label": "Desktop notifications", hidden: true },
+    h("p", {}, "Get a desktop notification and a sound when a visitor writes while this tab is hidden?"),
+    h("div", { class: "notify-prompt-actions" }, allowButton("Allow"),
+      h("button", { class: "btn btn-small btn-ghost", type: "button", onClick: () => {
+        localStorage.setItem(PROMPT_DISMISSED, "1");
+        render();
+      } }, "Not now")));
+
+  async function askPermission() {
+    try {
+      await Notification.requestPermission();
+    } finally {
+      render();
+    }
+  }
+
   const boxes = CHOICES.map(([key, label]) => {
     const box = h("input", { type: "checkbox", dataset: { notify: key }, checked: state.prefs[key],
       onChange: async (event) => {
@@ -173,22 +194,27 @@ export function notificationsMenu(pid) {
           event.target.checked = !wanted;
         }
         showTitle();
-        renderPermission();
+        render();
       } });
     return h("label", { class: "notify-choice" }, box, h("span", {}, label));
   });
 
-  function renderPermission() {
-    const supported = "Notification" in window;
+  function render() {
     const wanted = state.prefs.desktop;
-    allow.hidden = !supported || !wanted || Notification.permission !== "default";
+    const asking = supported && wanted && Notification.permission === "default";
+    allow.hidden = !asking;
+    prompt.hidden = !asking || localStorage.getItem(PROMPT_DISMISSED) === "1";
     permission.textContent = !supported ? "This browser cannot show desktop notifications."
       : !wanted ? ""
         : Notification.permission === "denied" ? "Desktop notifications are blocked for this site in the browser's settings."
-          : Notification.permission === "default" ? "Get a desktop notification when a visitor writes while this tab is hidden."
-            : "";
+          : asking ? "The browser asks once whether this site may show them." : "";
     permission.hidden = !permission.textContent;
+    for (const box of boxes) {
+      const input = box.querySelector("input");
+      input.checked = state.prefs[input.dataset.notify];
+    }
   }
+  state.renderers.add(render);
 
   const panel = h("div", { class: "notify-panel", hidden: true, role: "group", "aria-label": "Notifications" },
     h("p", { class: "notify-heading" }, "While this tab is hidden, tell me about new conversations I may take and visitors' messages in mine:"),
@@ -197,11 +223,8 @@ export function notificationsMenu(pid) {
     onClick: () => {
       panel.hidden = !panel.hidden;
       toggle.setAttribute("aria-expanded", String(!panel.hidden));
-      if (!panel.hidden) {
-        for (const box of boxes) box.querySelector("input").checked = state.prefs[box.querySelector("input").dataset.notify];
-        renderPermission();
-      }
+      render();
     } }, "Notifications");
-  renderPermission();
-  return h("div", { class: "notify-menu" }, toggle, panel);
+  render();
+  return h("div", { class: "notify-menu" }, prompt, toggle, panel);
 }
