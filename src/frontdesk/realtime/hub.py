@@ -35,6 +35,9 @@ Limits, each ending in a named close code (``protocol.CloseCode``):
 - when the broker's link to the other processes comes back after a drop, every socket is
   re-checked the same way, its session included (4401 ``session_revoked``): revocations
   published during the gap never arrived.
+
+Agents' sockets are counted for presence (``realtime.presence``): the last one closing makes
+the agent unavailable after ``presence_grace_seconds``, a new one makes it available again.
 """
 
 from __future__ import annotations
