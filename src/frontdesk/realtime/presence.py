@@ -146,9 +146,12 @@ class Presence:
             timer.cancel()
         try:
             await self._counts.add(user_id, key)
+        except Exception:
+            log.exception("presence: could not count an agent's socket")
+        try:
             await self._on_back(user_id)
         except Exception:
-            log.exception("presence: could not record an agent's arrival")
+            log.exception("presence: could not make a returning agent available")
 
     async def disconnected(self, socket: object) -> None:
         key = self.socket_key(socket)
