@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from frontdesk.realtime.presence import LocalSocketCounts, Presence
 from tests.conftest import make_settings
 from tests.live import live_server
 from tests.realtime.live_api import Api, Session, api_on, open_socket, two_apis
@@ -113,3 +114,41 @@ async def _two_processes(url_a: str, url_b: str) -> None:
         back = await open_socket(url_a, owner.token)
         await _becomes(api_b, owner, pid, True, within=3)
         await back.ws.close()
+
+
+def test_presence_waits_out_the_grace_and_counts_every_socket() -> None:
+    asyncio.run(_grace_and_counts())
+
+
+async def _grace_and_counts() -> None:
+    calls: list[tuple[str, str]] = []
+
+    async def away(user_id: str) -> None:
+        calls.append(("away", user_id))
+
+    async def back(user_id: str) -> None:
+        calls.append(("back", user_id))
+
+    presence = Presence(LocalSocketCounts(), grace=0.1, on_away=away, on_back=back)
+    first, second = object(), object()
+    await presence.connected("ada", first)
+    await presence.connected("ada", second)
+    await presence.disconnected(first)
+    await asyncio.sleep(0.25)
+    assert calls == [("back", "ada"), ("back", "ada")]  # one socket is still open
+    await presence.disconnected(second)
+    await presence.disconnected(second)  # twice changes nothing
+    await asyncio.sleep(0.25)
+    assert calls[2:] == [("away", "ada")]
+    # Back within the grace period: nothing happens when it ends.
+    third, fourth = object(), object()
+    await presence.connected("ada", third)
+    await presence.disconnected(third)
+    await presence.connected("ada", fourth)
+    await asyncio.sleep(0.25)
+    assert calls[3:] == [("back", "ada"), ("back", "ada")]
+    # A stopping process marks nobody away.
+    await presence.close()
+    await presence.disconnected(fourth)
+    await asyncio.sleep(0.25)
+    assert calls[3:] == [("back", "ada"), ("back", "ada")]
