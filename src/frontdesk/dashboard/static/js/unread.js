@@ -21,7 +21,9 @@ export class UnreadTracker {
     document.addEventListener("visibilitychange", this.onVisible);
   }
 
+  // The counts of the list on screen (the navigation badge adds them up).
   fromList(requests) {
+    this.counts.clear();
     for (const request of requests) {
       const closed = request.status === RequestStatus.CLOSED;
       this.counts.set(request.request_id, closed ? 0 : request.unread || 0);
