@@ -93,13 +93,7 @@ from frontdesk.realtime.events import (
     WireObject,
     check_wire_objects,
 )
-from frontdesk.realtime.presence import (
-    LocalSocketCounts,
-    Presence,
-    RedisSocketCounts,
-    SocketCounts,
-    socket_ttl,
-)
+from frontdesk.realtime.presence import Presence, presence_for
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import FrameBudgets, socket_key
 from frontdesk.realtime.socket_limits import SocketLimits
@@ -139,26 +133,13 @@ class Hub:
         self._presence = self._make_presence()
 
     def _make_presence(self) -> Presence | None:
-        settings = self.services.settings
-        if not settings.presence_grace_seconds:
-            return None
-        counts: SocketCounts = (
-            RedisSocketCounts(
-                settings.redis_url, settings.redis_channel, socket_ttl(self._interval)
-            )
-            if settings.redis_url
-            else LocalSocketCounts()
-        )
-
         async def away(user_id: str) -> None:
             await do_mark_away(self.services, user_id)
 
         async def back(user_id: str) -> None:
             await do_mark_back(self.services, user_id)
 
-        return Presence(
-            counts, grace=settings.presence_grace_seconds, on_away=away, on_back=back
-        )
+        return presence_for(self.services.settings, on_away=away, on_back=back)
 
     @property
     def connection_count(self) -> int:
@@ -415,6 +396,8 @@ class Hub:
                 await self._access_changed(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
+            elif isinstance(event, ReadMarkerChanged):
+                self._fan_out_to_reader(event)
             elif isinstance(event, RequestChanged):
                 if not self._request_versions.is_stale(event.request_id, event.version):
                     self._fan_out(event)
@@ -503,14 +486,9 @@ class Hub:
                 if name in conn.topics:  # not unsubscribed meanwhile
                     self._drop_topic(conn, name, _as_revocation(exc))
 
-    def _fan_out(
-        self, event: RequestChanged | MessageCreated | ProjectUserChanged | ReadMarkerChanged
-    ) -> None:
+    def _fan_out(self, event: RequestChanged | MessageCreated | ProjectUserChanged) -> None:
         object_id: str | None = None
         body: WireObject
-        if isinstance(event, ReadMarkerChanged):
-            self._fan_out_to_reader(event)
-            return
         if isinstance(event, RequestChanged):
             body = event.request
         elif isinstance(event, MessageCreated):

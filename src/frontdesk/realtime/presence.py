@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from frontdesk.settings import Settings
+
 log = logging.getLogger("frontdesk.realtime")
 
 # A socket's entry expires after this many heartbeats without a refresh (its process died).
@@ -203,5 +205,22 @@ class Presence:
         await self._counts.close()
 
 
-def socket_ttl(heartbeat_interval: float) -> float:
-    return heartbeat_interval * _TTL_HEARTBEATS
+def presence_for(
+    settings: Settings, *, on_away: PresenceHandler, on_back: PresenceHandler
+) -> Presence | None:
+    """Presence as ``settings`` ask for it: counted in Redis when it is configured, in this
+    process otherwise; None when ``presence_grace_seconds`` is 0 (off)."""
+    if not settings.presence_grace_seconds:
+        return None
+    counts: SocketCounts = (
+        RedisSocketCounts(
+            settings.redis_url,
+            settings.redis_channel,
+            ttl=settings.ws_heartbeat_interval * _TTL_HEARTBEATS,
+        )
+        if settings.redis_url
+        else LocalSocketCounts()
+    )
+    return Presence(
+        counts, grace=settings.presence_grace_seconds, on_away=on_away, on_back=on_back
+    )
