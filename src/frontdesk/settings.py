@@ -286,6 +286,11 @@ class Settings(BaseSettings):
         "Hours an upload no message has taken up is kept; then `frontdesk retention` removes"
         " it (0: kept).",
     )
+    presence_grace_seconds: float = _setting(
+        60.0,
+        "Seconds after an agent's last dashboard connection closes before the server makes it"
+        " unavailable (available again when it returns); 0: never.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -371,6 +376,8 @@ class Settings(BaseSettings):
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
+        if self.presence_grace_seconds < 0:
+            raise ConfigurationError("FRONTDESK_PRESENCE_GRACE_SECONDS must be 0 or more")
         if self.ws_sockets_per_address < 0:
             raise ConfigurationError("FRONTDESK_WS_SOCKETS_PER_ADDRESS must be 0 or more")
         if self.ws_snapshot_bytes > self.ws_send_queue_bytes:

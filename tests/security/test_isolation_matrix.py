@@ -277,6 +277,10 @@ CALLS: dict[str, Builder] = {
         f"/{w.a.id}/project_users/{w.fresh_member()['_id']}"
     ),
     "invite": lambda w, who: Call(f"/{w.a.id}/project_users/invite", {"email": _fresh_email()}),
+    "get_notification_prefs": lambda w, who: Call(f"/{w.a.id}/project_users/me/notifications"),
+    "update_notification_prefs": lambda w, who: Call(
+        f"/{w.a.id}/project_users/me/notifications", {"sound": False}
+    ),
     "list_invitations": lambda w, who: Call(f"/{w.a.id}/invitations"),
     "withdraw_invitation": lambda w, who: Call(
         f"/{w.a.id}/invitations/{w.make.invite(w.a, _fresh_email())['invitation']['_id']}"
@@ -311,6 +315,8 @@ CALLS: dict[str, Builder] = {
     ),
     "remove_participant": _remove_participant,
     "close_request": lambda w, who: _rid(w, who, "/close"),
+    "get_read_marker": lambda w, who: _rid(w, who, "/read"),
+    "mark_read": lambda w, who: Call(_rid(w, who, "/read").path, {}),
     "close_own_request": lambda w, who: _rid(w, who, "/closeg"),
     "reopen_request": lambda w, who: _closed_request(w, who, "/reopen"),
     "rate_request": lambda w, who: Call(

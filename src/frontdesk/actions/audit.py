@@ -44,6 +44,8 @@ EventType = Literal[
     "invitation.accepted",
     "invitation.withdrawn",
     "note.deleted",
+    "presence.away",
+    "presence.back",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 MAX_FIELD_LENGTH = 200

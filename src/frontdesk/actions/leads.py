@@ -26,7 +26,15 @@ from frontdesk.models.requests import present_request_core
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import files as file_rows
-from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
+from frontdesk.storage import (
+    leads,
+    merges,
+    messages,
+    project_users,
+    read_markers,
+    requests,
+    sessions,
+)
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
@@ -291,6 +299,7 @@ async def do_erase(
     await merges.delete_merges_of_lead(tx, project_id, lead["id"])
     await files.do_erase_files_of_requests(services, tx, request_ids)
     await messages.delete_messages_of_requests(tx, request_ids)
+    await read_markers.delete_markers_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
     await leads.delete_lead(tx, lead["id"])

@@ -131,7 +131,10 @@ async def check_post_message(
             "created_at": now,
         }
         await messages.insert_message(tx, message)
-        row = await apply_changes(tx, row, now=now, last_text=incoming.text)
+        row = await apply_changes(
+            tx, row, now=now, last_text=incoming.text, last_message_id=message["id"],
+            last_message_at=now, last_sender_kind=sender_kind,
+        )
         request = notify_request(services, tx, row, "UPDATE")
         body = present_message(message)
         services.publish_on_commit(

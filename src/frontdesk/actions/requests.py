@@ -159,8 +159,9 @@ async def list_requests(
     page: int,
     limit: int,
 ) -> dict[str, Any]:
+    reader = access.principal.user_id if isinstance(access.principal, Agent) else None
     rows, total = await requests.list_requests(
-        services.db, access.project["id"], filt, limit=limit, offset=page * limit
+        services.db, access.project["id"], filt, limit=limit, offset=page * limit, reader=reader
     )
     return {"perPage": limit, "count": total, "requests": [present_request(r) for r in rows]}
 
@@ -328,7 +329,7 @@ async def check_close(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] == RequestStatus.CLOSED:
             return present_request(row)
-        return await _change(
+        body = await _change(
             services,
             tx,
             row,
@@ -336,6 +337,17 @@ async def check_close(
             closed_at=services.now_ms(),
             closed_by=closed_by,
         )
+    if row["status"] == RequestStatus.ASSIGNED:
+        await after_agent_freed(services, row["project_id"])
+    return body
+
+
+async def after_agent_freed(services: Services, project_id: str) -> None:
+    """Route the queue now that an agent has room (actions.queue, imported late: it builds
+    on this module)."""
+    from frontdesk.actions.queue import route_queue
+
+    await route_queue(services, project_id)
 
 
 async def check_reopen(

@@ -243,7 +243,8 @@ class ProjectUpdate(Body):
 class ProjectUserUpdate(Body):
     user_available: bool | None = None
     role: AgentRoleName | None = None
-    max_assigned_chat: Annotated[int, Field(ge=0, le=1000)] | None = None
+    # -1 (Tiledesk's "no limit") removes the maximum.
+    max_assigned_chat: Annotated[int, Field(ge=-1, le=1000)] | None = None
     attributes: Attributes | None = None
 
 
@@ -304,6 +305,7 @@ AuditType = Literal[
     "lead.erased", "lead.exported", "retention.erased",
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
     "note.deleted",
+    "presence.away", "presence.back",
 ]
 
 

@@ -14,7 +14,9 @@ from frontdesk.api import (
     leads,
     meta,
     notes,
+    notifications,
     projects,
+    read_markers,
     requests,
     team,
 )
@@ -23,7 +25,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, notes, files,
-        leads, identity, audit, canned,
+        meta, auth, projects, team, notifications, invitations, keys, departments, requests,
+        notes, files, read_markers, leads, identity, audit, canned,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

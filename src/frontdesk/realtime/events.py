@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from frontdesk.models.messages import MessagePublic
 from frontdesk.models.notes import NotePublic
 from frontdesk.models.project_users import ProjectUserPublic
+from frontdesk.models.read_markers import ReadMarkerPublic
 from frontdesk.models.requests import RequestPublic, RequestVisitorPublic
 
 # What a publish frame carries: the public shape of a request, a message or a member.
@@ -86,6 +87,22 @@ class NoteMentioned(_Event):
     by_user_id: str
     by_fullname: str
     note: NotePublic
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/project_users/{self.project_user_id}"]
+
+
+class ReadMarkerChanged(_Event):
+    """An agent's read marker moved: that agent's other browsers update their unread counts.
+
+    Published on the agent's own member topic and delivered only to that agent's sockets.
+    """
+
+    type: Literal["read_marker"] = "read_marker"
+    method: Literal["UPDATE"] = "UPDATE"
+    project_user_id: str
+    user_id: str
+    marker: ReadMarkerPublic
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/project_users/{self.project_user_id}"]
@@ -164,6 +181,7 @@ Event = Annotated[
     | MessageCreated
     | ProjectUserChanged
     | NoteMentioned
+    | ReadMarkerChanged
     | TypingChanged
     | MessagesRead
     | MembershipRevoked

@@ -21,6 +21,8 @@ const TYPES = [
   ["lead.exported", "Contacts exported"],
   ["retention.erased", "Erased by retention"],
   ["note.deleted", "Private notes deleted"],
+  ["presence.away", "Made unavailable (left)"],
+  ["presence.back", "Made available (returned)"],
 ];
 const LABELS = Object.fromEntries(TYPES.filter(([key]) => key));
 
