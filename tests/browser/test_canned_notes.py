@@ -65,7 +65,7 @@ def test_canned_responses_and_private_notes_in_the_dashboard(
     # The manager: write a response with placeholders.
     page.get_by_role("link", name="Canned responses").click()
     expect(page.get_by_role("heading", name="Canned responses")).to_be_visible()
-    page.get_by_label("Title").fill("Greeting")
+    page.get_by_role("textbox", name="Title").fill("Greeting")
     page.get_by_label("Text").fill(
         "Hello {{visitor.firstname}}, {{agent.firstname}} here. "
         "We will write to {{visitor.email|verified}}."
