@@ -13,6 +13,7 @@ from frontdesk.api import (
     meta,
     projects,
     requests,
+    tags,
     team,
 )
 from frontdesk.api.routing import Endpoint
@@ -20,7 +21,7 @@ from frontdesk.api.routing import Endpoint
 
 def all_endpoints() -> list[Endpoint]:
     modules = (
-        meta, auth, projects, team, invitations, keys, departments, requests, leads, identity,
-        audit,
+        meta, auth, projects, team, invitations, keys, departments, requests, tags, leads,
+        identity, audit,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]
