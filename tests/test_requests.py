@@ -598,3 +598,22 @@ def test_every_change_answers_the_conversation_as_a_later_read_shows_it(make: Fa
     assert r.json()["request"]["status"] == 200 and r.json()["request"]["last_text"] == (
         "one more thing"
     )
+
+
+def test_a_message_with_neither_text_nor_file_is_refused(make: Factory) -> None:
+    """As Tiledesk answers it: 422, and no conversation is opened."""
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    for body in ({}, {"text": ""}, {"text": "  \n"}, {"type": "image"},
+                 {"type": "image", "metadata": {"width": 10}}):
+        r = make.client.post(f"/{project.id}/requests/{rid}/messages", json=body,
+                             headers=visitor.headers)
+        assert (r.status_code, r.json()["code"]) == (422, "empty_message"), body
+    gone = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers)
+    assert gone.status_code == 404
+    image = visitor.send(rid, "", type="image", metadata={"src": "https://example.com/a.png"})
+    assert image.status_code == 200, image.text
+    empty_reply = make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": ""},
+                                   headers=project.owner.headers)
+    assert (empty_reply.status_code, empty_reply.json()["code"]) == (422, "empty_message")

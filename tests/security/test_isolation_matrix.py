@@ -211,6 +211,13 @@ def _invitation_for_caller(w: World, who: str) -> Call:
     return Call("/auth/invitations/accept", {"token": w.make.invite(project, email)["token"]})
 
 
+def _fresh_tag(w: World) -> str:
+    created = w.client.post(f"/{w.a.id}/tags", json={"tag": "t-" + uuid.uuid4().hex[:8]},
+                            headers=w.a.owner.headers)
+    assert created.status_code == 200, created.text
+    return str(created.json()["_id"])
+
+
 CALLS: dict[str, Builder] = {
     "openapi_document": lambda w, who: Call("/openapi.json"),
     "health": lambda w, who: Call("/health"),
@@ -301,6 +308,15 @@ CALLS: dict[str, Builder] = {
     "revert_merge": _fresh_merge,
     "export_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/export"),
     "list_audit": lambda w, who: Call(f"/{w.a.id}/audit"),
+    "rating_summary": lambda w, who: Call(f"/{w.a.id}/ratings"),
+    "remove_tag": lambda w, who: _rid(w, who, "/tag/" + AGENT_NOTE),
+    "list_tags": lambda w, who: Call(f"/{w.a.id}/tags"),
+    "create_tag": lambda w, who: Call(f"/{w.a.id}/tags", {"tag": "t-" + uuid.uuid4().hex[:8]}),
+    "get_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}"),
+    "update_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}", {"color": "#abc"}),
+    "delete_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}"),
+    "add_lead_tags": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/tag", ["vip"]),
+    "remove_lead_tag": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/tag/{AGENT_NOTE}"),
 }
 
 
@@ -403,6 +419,7 @@ _PLACEHOLDERS: dict[str, Callable[[World], str]] = {
     "did": lambda w: "0" * 24,
     "puid": lambda w: "0" * 24,
     "lid": lambda w: "0" * 24,
+    "tid": lambda w: "0" * 24,
 }
 
 
