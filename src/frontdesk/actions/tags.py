@@ -13,8 +13,8 @@ from frontdesk.errors import Conflict, NotFound
 from frontdesk.ids import is_object_id
 from frontdesk.models.tags import TagPublic, present_tag
 from frontdesk.services import Services
-from frontdesk.storage import tags
-from frontdesk.storage.database import Queries
+from frontdesk.storage import projects, tags
+from frontdesk.storage.database import Queries, Transaction
 from frontdesk.storage.tags import TagRecord
 
 MAX_TAGS_PER_PROJECT = 500
@@ -54,6 +54,7 @@ async def check_create_tag(
     project_id = access.project["id"]
     now = services.now_ms()
     async with services.db.transaction() as tx:
+        await _take_turns(tx, project_id)
         existing = await tags.get_tag_by_name(tx, project_id, tag)
         if existing is not None:
             return present_tag(existing)
@@ -62,13 +63,14 @@ async def check_create_tag(
                 f"a project's library keeps at most {MAX_TAGS_PER_PROJECT} tags",
                 code="too_many_tags",
             )
+        row: TagRecord = {
+            "id": services.ids.object_id(), "project_id": project_id, "tag": tag, "color": color,
+            "created_by": access.agent.user_id, "created_at": now, "updated_at": now,
+        }
         await tags.insert_tag(
-            tx, id=services.ids.object_id(), project_id=project_id, tag=tag, color=color,
-            created_by=access.agent.user_id, now=now,
+            tx, id=row["id"], project_id=project_id, tag=tag, color=color,
+            created_by=row["created_by"], now=now,
         )
-        # Inserted, or inserted by a concurrent creation of the same name: read it back.
-        row = await tags.get_tag_by_name(tx, project_id, tag)
-    assert row is not None
     return present_tag(row)
 
 
@@ -79,6 +81,7 @@ async def check_update_tag(
     """Rename or recolour; raises Conflict(tag_exists) when another tag has the new name."""
     project_id = access.project["id"]
     async with services.db.transaction() as tx:
+        await _take_turns(tx, project_id)
         row = await access_tag(services, project_id, tag_id, tx=tx, lock=True)
         name = tag or row["tag"]
         if name != row["tag"] and await tags.get_tag_by_name(tx, project_id, name) is not None:
@@ -90,6 +93,12 @@ async def check_update_tag(
             tx, row["id"], tag=updated["tag"], color=updated["color"], now=updated["updated_at"]
         )
     return present_tag(updated)
+
+
+async def _take_turns(tx: Transaction, project_id: str) -> None:
+    """Lock the project row: additions and renames of one project's tags run one at a time, so
+    neither a name nor the library's size is decided on a read another one is changing."""
+    await projects.get_project(tx, project_id, lock=True)
 
 
 async def check_delete_tag(services: Services, access: ProjectAccess, tag_id: str) -> TagPublic:

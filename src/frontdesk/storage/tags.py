@@ -30,7 +30,9 @@ async def insert_tag(
     created_by: str,
     now: int,
 ) -> bool:
-    """Insert unless the project has a tag of that name already; True if new."""
+    """Insert unless the project has a tag of that name already; True if new.
+
+    Precondition: the caller decided on the name within its transaction (see actions.tags)."""
     inserted = await q.execute(
         "INSERT INTO tags (id, project_id, tag, color, created_by, created_at, updated_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (project_id, tag) DO NOTHING",
