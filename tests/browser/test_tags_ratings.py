@@ -157,3 +157,11 @@ def test_a_closed_conversation_shows_its_rating_and_the_contact_page_its_tags(
     library.get_by_role("button", name="Remove tag billing").click()
     expect(library.locator('.tag-chip[data-tag="billing"]')).to_have_count(0)
     screenshot(page, "settings-tag-library")
+
+    page.get_by_role("link", name="Audit log").click()
+    closed = page.locator('.audit-row[data-type="request.closed"]')
+    expect(closed).to_contain_text("by Demo Agent")
+    expect(closed).to_contain_text(rid)
+    expect(page.locator('.audit-row[data-type="tag.deleted"]')).to_contain_text("“billing”")
+    expect(page.locator('.audit-row[data-type="tag.removed"]')).to_contain_text("“returning”")
+    screenshot(page, "audit-agent-actions")
