@@ -61,7 +61,8 @@ def test_the_library_refuses_bad_input_and_the_wrong_callers(make: Factory) -> N
     base = f"/{project.id}/tags"
     owner = project.owner.headers
     for body in ({"tag": ""}, {"tag": "   "}, {"tag": "x" * 101},
-                 {"tag": "x", "color": "red;background:url(x)"}, {"color": "#fff"}):
+                 {"tag": "x", "color": "red;background:url(x)"}, {"color": "#fff"},
+                 {"tag": "a/b"}):
         r = make.client.post(base, json=body, headers=owner)
         assert r.status_code == 422, body
     assert make.client.get(base, headers=owner).json() == []  # nothing half-written

@@ -53,8 +53,9 @@ function tagEditor(ctx, { label, add, remove }) {
   const chips = h("div", { class: "tag-chips tag-editor-chips" });
   const listId = `tag-library-${Math.random().toString(36).slice(2)}`;
   const suggestions = h("datalist", { id: listId });
+  // No slash: a tag is removed by its name in a path.
   const input = h("input", { type: "text", class: "tag-input", maxlength: 100, list: listId,
-    placeholder: "Add a tag…", "aria-label": label });
+    pattern: "[^/]+", title: "A tag's name, without a slash", placeholder: "Add a tag…", "aria-label": label });
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const form = h("form", { class: "tag-add", onSubmit: (event) => { event.preventDefault(); submit(); } },
     input, h("button", { class: "btn btn-small", type: "submit" }, "Add"), suggestions);
@@ -147,7 +148,7 @@ export function tagLibraryCard(ctx) {
   const list = h("div", { class: "tag-chips tag-library" }, h("span", { class: "muted" }, "Loading…"));
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
   const name = h("input", { type: "text", maxlength: 100, required: true, placeholder: "e.g. refund",
-    "aria-label": "Tag name" });
+    pattern: "[^/]+", title: "A tag's name, without a slash", "aria-label": "Tag name" });
   const color = h("input", { type: "color", value: DEFAULT_TAG_COLOR, class: "tag-color-input", "aria-label": "Tag colour" });
 
   async function refresh() {
