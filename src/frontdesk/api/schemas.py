@@ -485,7 +485,8 @@ class LeadTagsAdd(RootModel[Annotated[list[TagName], Field(min_length=1, max_len
 TagColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$")]
 # No slash: a tag is removed by its name in a path (``DELETE …/tag/<name>``).
 LibraryTagName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^/]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00/]+$"),
 ]
 
 
