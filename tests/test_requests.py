@@ -612,8 +612,9 @@ def test_a_message_with_neither_text_nor_file_is_refused(make: Factory) -> None:
         assert (r.status_code, r.json()["code"]) == (422, "empty_message"), body
     gone = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers)
     assert gone.status_code == 404
-    image = visitor.send(rid, "", type="image", metadata={"src": "https://example.com/a.png"})
-    assert image.status_code == 200, image.text
+    # Tiledesk's frame: no text, its metadata.src is what it shows.
+    frame = visitor.send(rid, "", type="frame", metadata={"src": "https://example.com/track"})
+    assert frame.status_code == 200, frame.text
     empty_reply = make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": ""},
                                    headers=project.owner.headers)
     assert (empty_reply.status_code, empty_reply.json()["code"]) == (422, "empty_message")

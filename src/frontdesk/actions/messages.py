@@ -56,8 +56,9 @@ def _self_reported(incoming: IncomingMessage) -> dict[str, str]:
 
 
 def _carries_file(metadata: Any) -> bool:
-    """Whether a message's metadata points at a file or image (Tiledesk's ``metadata.src``)."""
-    return isinstance(metadata, dict) and bool(metadata.get("src"))
+    """Whether a message's metadata points at a file, image or frame (Tiledesk's
+    ``metadata.src``, or an uploaded file's ``fileId``)."""
+    return isinstance(metadata, dict) and bool(metadata.get("src") or metadata.get("fileId"))
 
 
 async def check_post_message(
