@@ -450,10 +450,14 @@ def test_assign_with_a_department_routes_a_waiting_conversation_there(make: Fact
     billing, billing_agent = _billing(make, project)
     _set_available(make, project, project.owner, False)
     _set_available(make, project, billing_agent, False)
+    # Waiting in a department the billing agent is not in: its return does not route it.
+    r = make.client.post(f"/{project.id}/departments",
+                         json={"name": "Sales", "agents": [project.owner.id]},
+                         headers=project.owner.headers)
     visitor = make.visitor(project)
     rid = visitor.new_request_id()
-    waiting = visitor.send(rid, "my invoice is wrong").json()["request"]
-    assert waiting["status"] == 100
+    waiting = visitor.send(rid, "my invoice is wrong", departmentid=r.json()["_id"]).json()
+    assert waiting["request"]["status"] == 100
     _set_available(make, project, billing_agent, True)
 
     # The SDK's assign(requestId, departmentId) sends exactly this body.

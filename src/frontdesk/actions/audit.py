@@ -45,6 +45,9 @@ EventType = Literal[
     "invitation.created",
     "invitation.accepted",
     "invitation.withdrawn",
+    "note.deleted",
+    "presence.away",
+    "presence.back",
     # Agents' actions on conversations, the team and the tag library.
     "request.assigned",
     "request.reassigned",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from frontdesk.actions import audit
+from frontdesk.actions import audit, files
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
@@ -18,13 +18,23 @@ from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
 from frontdesk.models.exports import ExportedRequestPublic, LeadExportPublic
+from frontdesk.models.files import present_file_info
 from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
 from frontdesk.models.messages import present_message
 from frontdesk.models.project_users import present_project_user
-from frontdesk.models.requests import present_request
+from frontdesk.models.requests import present_request_core
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
-from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
+from frontdesk.storage import files as file_rows
+from frontdesk.storage import (
+    leads,
+    merges,
+    messages,
+    project_users,
+    read_markers,
+    requests,
+    sessions,
+)
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
@@ -286,8 +296,8 @@ def _apply_agent_edit(lead: LeadRecord, changes: dict[str, Any], *, now: int) ->
 
 
 async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> ErasurePublic:
-    """Erase a contact and everything of it: conversations, messages, sessions, membership,
-    merge records, and the anonymous contacts that were merged into it. Audited.
+    """Erase a contact and everything of it: conversations, messages, files, sessions,
+    membership, merge records, and the anonymous contacts that were merged into it. Audited.
 
     An anonymous contact emptied by a live merge keeps nothing of its own but its contact
     record: see ``do_erase`` for what stays with the surviving contact."""
@@ -326,7 +336,9 @@ async def do_erase(
         else:
             await _hand_over(tx, project_id, merge, now=services.now_ms())
     await merges.delete_merges_of_lead(tx, project_id, lead["id"])
+    await files.do_erase_files_of_requests(services, tx, request_ids)
     await messages.delete_messages_of_requests(tx, request_ids)
+    await read_markers.delete_markers_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
     await leads.delete_lead(tx, lead["id"])
@@ -350,7 +362,9 @@ async def _hand_over(tx: Transaction, project_id: str, merge: MergeRecord, *, no
 async def _erase_visitor(
     services: Services, tx: Transaction, project_id: str, visitor_id: str
 ) -> None:
-    """Close the visitor's open sockets and delete its sessions and membership."""
+    """Close the visitor's open sockets and delete its sessions, membership and the uploads
+    no message took up."""
+    await files.do_erase_uploads_of(services, tx, project_id, visitor_id)
     for session in await sessions.live_sessions_of(tx, project_id, visitor_id, services.now_ms()):
         services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=session["jti"]))
     await sessions.delete_sessions_of(tx, project_id, visitor_id)
@@ -368,12 +382,16 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
         limit=_EXPORT_MAX_REQUESTS, offset=0,
     )
     conversations: list[ExportedRequestPublic] = []
+    sent_files = await file_rows.files_of_requests(services.db, [r["request_id"] for r in rows])
+    sent_files += await file_rows.unbound_files_of_uploader(
+        services.db, project_id, lead["lead_id"]
+    )
     for row in rows:
         history = await messages.list_messages(
             services.db, row["request_id"], limit=_EXPORT_MAX_MESSAGES
         )
         conversations.append(
-            {**present_request(row), "messages": [present_message(m) for m in history]}
+            {**present_request_core(row), "messages": [present_message(m) for m in history]}
         )
     member = await project_users.get_membership(services.db, project_id, lead["lead_id"])
     sessions_of = await sessions.all_sessions_of(services.db, project_id, lead["lead_id"])
@@ -393,6 +411,7 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
              "revokedAt": iso(s["revoked_at"])}
             for s in sessions_of
         ],
+        "files": [present_file_info(services.settings.base_url, f) for f in sent_files],
         "merges": [
             {"_id": m["id"], "from": m["anonymous_visitor_id"], "into": m["visitor_id"],
              "requests": m["request_ids"], "mergedAt": iso(m["merged_at"]),

@@ -108,8 +108,11 @@ async def do_create_request(
 
 
 def notify_request(
-    services: Services, tx: Transaction, row: RequestRecord, method: str
+    services: Services, tx: Transaction, row: RequestRecord, method: str,
+    *, agents_only: bool = False,
 ) -> RequestPublic:
+    """Announce ``row`` after commit; with ``agents_only`` (a private note changed) visitors'
+    sockets are not told."""
     body = present_request(row)
     services.publish_on_commit(
         tx,
@@ -120,6 +123,7 @@ def notify_request(
             requester_user_id=row["requester_user_id"],
             request=body,
             version=row["version"],
+            agents_only=agents_only,
         ),
     )
     return body
@@ -157,8 +161,9 @@ async def list_requests(
     page: int,
     limit: int,
 ) -> dict[str, Any]:
+    reader = access.principal.user_id if isinstance(access.principal, Agent) else None
     rows, total = await requests.list_requests(
-        services.db, access.project["id"], filt, limit=limit, offset=page * limit
+        services.db, access.project["id"], filt, limit=limit, offset=page * limit, reader=reader
     )
     return {"perPage": limit, "count": total, "requests": [present_request(r) for r in rows]}
 
@@ -364,7 +369,7 @@ async def check_close(
         await audit.record_agent_action(
             services, tx, access, "request.closed", subject=row["request_id"], details={}
         )
-        return await _change(
+        body = await _change(
             services,
             tx,
             row,
@@ -372,6 +377,17 @@ async def check_close(
             closed_at=services.now_ms(),
             closed_by=closed_by,
         )
+    if row["status"] == RequestStatus.ASSIGNED:
+        await after_agent_freed(services, row["project_id"])
+    return body
+
+
+async def after_agent_freed(services: Services, project_id: str) -> None:
+    """Route the queue now that an agent has room (actions.queue, imported late: it builds
+    on this module)."""
+    from frontdesk.actions.queue import route_queue
+
+    await route_queue(services, project_id)
 
 
 async def check_reopen(

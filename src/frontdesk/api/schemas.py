@@ -27,8 +27,10 @@ from typing_extensions import TypedDict
 from frontdesk.jsonutil import dumpb, json_depth
 from frontdesk.models import AlwaysTrue, SameAsId, closed
 from frontdesk.models.audit import AuditPublic
+from frontdesk.models.canned import CannedFilledPublic, CannedPublic
 from frontdesk.models.departments import DepartmentPublic
 from frontdesk.models.exports import LeadExportPublic
+from frontdesk.models.files import FilePublic, FileUploadedPublic
 from frontdesk.models.invitations import (
     InvitationAcceptedPublic,
     InvitationPublic,
@@ -53,35 +55,14 @@ from frontdesk.models.tags import TagPublic
 from frontdesk.models.users import SigninPublic, SignupPublic
 
 __all__ = [
-    "AuditPublic",
-    "AvailableAgentPublic",
-    "DepartmentPublic",
-    "ErasurePublic",
-    "InvitationAcceptedPublic",
-    "InvitationPublic",
-    "InvitationWithdrawnPublic",
-    "InvitePublic",
-    "IsOpenPublic",
-    "KeyPublic",
-    "LeadExportPublic",
-    "LeadPublic",
-    "LeadsPublic",
-    "MembershipPublic",
-    "MergePublic",
-    "MessagePublic",
-    "MessageSentPublic",
-    "ProjectPublic",
-    "ProjectUserPublic",
-    "RatingsPublic",
-    "RequestPublic",
-    "RequestSeenPublic",
-    "RequestVisitorPublic",
-    "SessionPublic",
-    "SessionsRevokedPublic",
-    "SigninPublic",
-    "SignupPublic",
-    "TagPublic",
-    "WidgetConfigPublic",
+    "AuditPublic", "AvailableAgentPublic", "CannedFilledPublic", "CannedPublic",
+    "DepartmentPublic", "ErasurePublic", "FilePublic", "FileUploadedPublic",
+    "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
+    "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic",
+    "LeadsPublic", "MembershipPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
+    "ProjectPublic", "ProjectUserPublic", "RatingsPublic", "RequestPublic", "RequestSeenPublic",
+    "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "SigninPublic",
+    "SignupPublic", "TagPublic", "WidgetConfigPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -248,6 +229,7 @@ class ProjectSettingsUpdate(Body):
     single_use_tokens: bool | None = None
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=50)] | None = None
     anonymous_retention_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    max_upload_bytes: Annotated[int, Field(ge=0, le=1 << 40)] | None = None
 
 
 class ProjectUpdate(Body):
@@ -263,7 +245,8 @@ class ProjectUpdate(Body):
 class ProjectUserUpdate(Body):
     user_available: bool | None = None
     role: AgentRoleName | None = None
-    max_assigned_chat: Annotated[int, Field(ge=0, le=1000)] | None = None
+    # -1 (Tiledesk's "no limit") removes the maximum.
+    max_assigned_chat: Annotated[int, Field(ge=-1, le=1000)] | None = None
     attributes: Attributes | None = None
 
 
@@ -323,6 +306,8 @@ AuditType = Literal[
     "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
     "lead.erased", "lead.exported", "retention.erased",
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
+    "note.deleted",
+    "presence.away", "presence.back",
     "request.assigned", "request.reassigned", "request.closed", "request.reopened",
     "member.role_changed", "member.removed", "tag.deleted", "tag.removed",
 ]
@@ -510,3 +495,29 @@ class LeadsQuery(Body):
     limit: Annotated[int, Field(ge=1, le=100)] = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
+
+
+# ---- canned responses and private notes ---------------------------------------------------
+
+CannedText = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+CannedTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class CannedCreate(Body):
+    title: CannedTitle = ""
+    text: CannedText
+    shared: bool = False
+
+
+class CannedUpdate(Body):
+    title: CannedTitle | None = None
+    text: CannedText | None = None
+    shared: bool | None = None
+
+
+class CannedFillQuery(Body):
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+
+class NoteCreate(Body):
+    text: Annotated[str, StringConstraints(max_length=4000)]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
+from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
 from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = (
@@ -17,7 +18,18 @@ _JSON = (
     "visitor_attribute_keys",
     "requester_profile",
     "requester_attributes",
+    "notes",
 )
+
+
+class NoteRecord(TypedDict):
+    """One private note, as ``requests.notes`` keeps it (a JSON list, oldest first)."""
+
+    id: str
+    text: str
+    created_by: str  # the author's account id
+    created_at: int
+    mentions: list[str]  # account ids its @names notified
 
 
 class RequestRecord(TypedDict):
@@ -51,11 +63,19 @@ class RequestRecord(TypedDict):
     updated_at: int
     # Grows by one with every change, in commit order (realtime events carry it).
     version: int
+    # Agents' private notes, oldest first; never in what a visitor reads.
+    notes: list[NoteRecord]
+    # The newest message: who wrote it ("visitor" or "agent"), its id and time (epoch ms).
+    last_message_id: str | None
+    last_message_at: int | None
+    last_sender_kind: str | None
     requester_role: str
     requester_profile: dict[str, Any]
     requester_attributes: dict[str, Any]
     requester_created_at: int
     lead: LeadRecord | None
+    # Lists read for an agent: the visitor's messages after that agent's read marker.
+    unread: NotRequired[int]
 
 # Every column of LeadRecord, prefixed so that _split can move them into row["lead"].
 _LEAD_COLUMNS = ", ".join(f"l.{column} AS lead__{column}" for column in LeadRecord.__annotations__)
@@ -159,8 +179,18 @@ async def get_request(
 
 
 async def list_requests(
-    q: Queries, project_id: str, filt: RequestFilter, *, limit: int, offset: int
+    q: Queries,
+    project_id: str,
+    filt: RequestFilter,
+    *,
+    limit: int,
+    offset: int,
+    reader: str | None = None,
 ) -> tuple[list[RequestRecord], int]:
+    """A page of requests, newest activity first, and how many match in all.
+
+    With ``reader`` (an agent's user id) each row carries ``unread``, counted in this one query.
+    """
     where = ["r.project_id = $1"]
     args: list[Any] = [project_id]
 
@@ -204,8 +234,12 @@ async def list_requests(
         f"SELECT COUNT(*) FROM requests r{joined} WHERE {clause}",  # noqa: S608
         *args,
     )
+    select = _SELECT
+    if reader is not None:
+        select = _SELECT.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
+        select += marker_join(arg(reader))
     rows = await q.fetch_all(
-        f"{_SELECT} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
+        f"{select} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
         f" LIMIT {arg(limit)} OFFSET {arg(offset)}",
         *args,
     )
@@ -241,7 +275,7 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
         if column == "participants":
             args.append(value[0] if value else None)
             assignments.append(f"assignee = ${len(args)}")
-        if column in ("participants", "attributes", "tags", "visitor_attribute_keys"):
+        if column in ("participants", "attributes", "tags", "visitor_attribute_keys", "notes"):
             value = encode(value)
         args.append(value)
         assignments.append(f"{column} = ${len(args)}")
@@ -269,6 +303,10 @@ _UPDATABLE = frozenset(
         "closed_at",
         "closed_by",
         "lead_ref",
+        "notes",
+        "last_message_id",
+        "last_message_at",
+        "last_sender_kind",
     }
 )
 
@@ -311,3 +349,15 @@ async def count_open_assigned(q: Queries, project_id: str, agents: list[str]) ->
         *agents,
     )
     return {row["assignee"]: int(row["open_count"]) for row in rows}
+
+
+async def list_waiting(q: Queries, project_id: str, *, limit: int) -> list[str]:
+    """The request ids of the conversations waiting in the queue (unassigned), oldest first."""
+    rows = await q.fetch_all(
+        "SELECT request_id FROM requests WHERE project_id = $1 AND status = $2"
+        " ORDER BY created_at, id LIMIT $3",
+        project_id,
+        int(RequestStatus.UNASSIGNED),
+        limit,
+    )
+    return [row["request_id"] for row in rows]

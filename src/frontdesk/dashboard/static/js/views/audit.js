@@ -22,6 +22,9 @@ const TYPES = [
   ["lead.erased", "Contacts erased"],
   ["lead.exported", "Contacts exported"],
   ["retention.erased", "Erased by retention"],
+  ["note.deleted", "Private notes deleted"],
+  ["presence.away", "Made unavailable (left)"],
+  ["presence.back", "Made available (returned)"],
   ...AGENT_TYPES,
 ];
 const LABELS = Object.fromEntries(TYPES.filter(([key]) => key));

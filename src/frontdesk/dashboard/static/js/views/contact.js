@@ -6,6 +6,7 @@ import { h, icon, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
 import { STATUS_LABELS, statusClass } from "../status.js";
+import { contactFilesCard } from "./attachments.js";
 import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
 import { contactRatings, ratingStars } from "./ratings.js";
 import { leadTagsCard } from "./tags.js";
@@ -42,7 +43,8 @@ export function contactView(container, ctx, leadId) {
             h("p", { class: "muted" }, "Verified fields come from the token your backend signed; nobody else can change them. Self-reported ones were typed by the visitor."),
             fieldList(lead), editForm(lead)),
           h("section", { class: "card" }, h("h2", { class: "card-title" }, "Conversations"),
-            contactRatings(state.requests), conversations())),
+            contactRatings(state.requests), conversations()),
+          contactFilesCard(ctx, state.requests)),
         h("div", { class: "contact-side" },
           leadTagsCard(ctx, lead),
           h("section", { class: "card" }, senderAuthInfoSection(lead.attributes && lead.attributes.senderAuthInfo)),

@@ -24,7 +24,7 @@ const TAB_KEY = "frontdesk.dashboard.tab";
 
 export function conversationsView(container, ctx, initialRid) {
   ctx.setTitle("Conversations");
-  const unread = new UnreadTracker(ctx.pid, ctx.me ? ctx.me._id : "");
+  const unread = new UnreadTracker(ctx.pid);
   const state = {
     tab: TABS.find((t) => t.key === localStorage.getItem(TAB_KEY)) || TABS[2],
     filter: FILTERS[0], text: "", tag: undefined, requests: [], rid: initialRid, thread: null, team: [], loads: 0,
@@ -107,8 +107,7 @@ export function conversationsView(container, ctx, initialRid) {
     const body = await get(`/${ctx.pid}/requests`, { ...state.tab.query, ...baseQuery(), limit: 50 });
     if (load !== state.loads) return; // a newer search or tab answered the agent already
     state.requests = body.requests;
-    renderList();
-    await Promise.all(state.requests.map((r) => unread.count(r)));
+    unread.fromList(body.requests);
     renderList();
     refreshCounts();
   }
@@ -131,6 +130,12 @@ export function conversationsView(container, ctx, initialRid) {
       if (state.thread && request.request_id === state.rid) state.thread.requestChanged(request);
     }
     reloadSoon();
+  });
+  // A marker moved in another browser of this agent: its count follows at once.
+  const stopMarkers = ctx.live.subscribe(`/${ctx.pid}/project_users/${ctx.memberId}`, (payload) => {
+    const markers = itemsOf(payload).filter((item) => item.request_id && typeof item.unread === "number");
+    for (const marker of markers) unread.markerChanged(marker);
+    if (markers.length) renderList();
   });
   const stopPoll = ctx.live.poll(() => reload());
   const ticker = setInterval(renderList, 30000);
@@ -170,7 +175,9 @@ export function conversationsView(container, ctx, initialRid) {
     update(rid) { if (rid !== state.rid) select(rid); },
     destroy() {
       stopLive();
+      stopMarkers();
       stopPoll();
+      unread.destroy();
       clearInterval(ticker);
       if (state.thread) state.thread.destroy();
     },

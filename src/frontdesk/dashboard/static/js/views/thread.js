@@ -7,6 +7,9 @@ import { agentName, clock, dateTime, personName } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
+import { attachmentOf, threadAttachments } from "./attachments.js";
+import { attachCannedPicker } from "./canned.js";
+import { createNotes } from "./notes.js";
 import { ratingBlock, ratingCard } from "./ratings.js";
 import { leadTagsLine, loadLibrary, requestTagEditor, tagChips } from "./tags.js";
 
@@ -32,8 +35,15 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     }, onInput: announceTyping });
   const sendButton = h("button", { class: "btn btn-primary", type: "submit", "aria-label": "Send" },
     icon("send"), h("span", {}, "Send"));
+  const notes = createNotes(ctx, { base, team, input, onRequest: requestChanged, onError: showError,
+    onNames: () => { if (state.request) renderMessages(); } });
+  const thread = h("div", { class: "thread" });
+  const files = threadAttachments({ ctx, input, zone: thread, onError: showError,
+    canSend: () => Boolean(state.request) && state.request.status !== RequestStatus.CLOSED,
+    send: async (body) => addMessages([await post(`${base}/messages`, body)]) });
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
-    input, sendButton);
+    files.button, files.chooser, input, notes.toggle, sendButton);
+  attachCannedPicker(composer, input, ctx, rid);
   const closedRating = h("div", { class: "closed-rating" });
   const closedNote = h("div", { class: "closed-note", hidden: true }, closedRating, "This conversation is closed. ",
     h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
@@ -42,7 +52,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   let library = [];
   loadLibrary(ctx.pid).then((tags) => { library = tags; if (state.request) renderHeader(); });
 
-  replace(pane, h("div", { class: "thread" }, header, history, typing, notice, closedNote, composer));
+  replace(pane, replace(thread, header, history, typing, notice, closedNote, files.uploads, composer));
   replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
   // Older messages load when the agent scrolls up near the top, not on the jumps the
   // view makes itself (first positioning, re-rendering), which never move upward.
@@ -126,7 +136,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     // or from comparing with the requester (a merged conversation has two visitor ids).
     const fromVisitor = message.senderKind === "visitor";
     return h("div", { class: `message ${fromVisitor ? "from-visitor" : "from-agent"}`, dataset: { messageId: message._id } },
-      h("div", { class: "bubble" }, message.text),
+      attachmentOf(message) || h("div", { class: "bubble" }, message.text),
       h("div", { class: "message-meta" }, `${message.senderFullname || ""} · ${clock(message.createdAt)}`));
   }
 
@@ -136,7 +146,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     replace(history,
       state.hasOlder ? h("div", { class: "history-start muted" }, "Scroll up for older messages")
         : h("div", { class: "history-start muted" }, `Conversation started ${dateTime(state.request.createdAt)}`),
-      state.messages.map(renderMessage));
+      notes.interleave(state.messages, renderMessage, state.request, state.hasOlder));
     if (keepOffsetFromBottom) history.scrollTop = history.scrollHeight - fromBottom;
     else if (nearBottom || state.messages.length <= PAGE) history.scrollTop = history.scrollHeight;
     const last = state.messages[state.messages.length - 1];
@@ -198,6 +208,10 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   }
 
   function announceTyping() {
+    if (notes.active) {  // the visitor is not told an agent is writing a private note
+      stopTyping();
+      return;
+    }
     clearTimeout(state.stopTypingTimer);
     state.stopTypingTimer = setTimeout(stopTyping, TYPING_SEND_EVERY_MS + 1000);
     const now = Date.now();
@@ -220,6 +234,12 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     sendButton.disabled = true;
     notice.hidden = true;
     try {
+      if (notes.active) {
+        const request = await notes.add(text);
+        input.value = "";
+        requestChanged(request);
+        return;
+      }
       const message = await post(`${base}/messages`, { text });
       input.value = "";
       addMessages([message]);
@@ -247,9 +267,11 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
 
   function requestChanged(request) {
     if (state.destroyed) return;
+    const notesChanged = notes.changed(state.request, request);
     state.request = request;
     renderHeader();
     renderPanel();
+    if (notesChanged) renderMessages();
   }
 
   const stops = [
