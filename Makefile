@@ -56,8 +56,14 @@ nginx:
 	  echo "installing Debian's nginx for the deployment tests"; \
 	  (apt-get update -q && apt-get install -y -q nginx) >/dev/null; }
 
-node:
-	cd tests/compat && (test -d node_modules || npm ci --silent --no-audit --no-fund)
+# Reinstalled whenever the lock file changes (a new client or test runner).
+NODE_STAMP := tests/compat/node_modules/.installed
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): tests/compat/package-lock.json
+	cd tests/compat && npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench soak

@@ -241,6 +241,13 @@ def _invitation_for_caller(w: World, who: str) -> Call:
     return Call("/auth/invitations/accept", {"token": w.make.invite(project, email)["token"]})
 
 
+def _fresh_tag(w: World) -> str:
+    created = w.client.post(f"/{w.a.id}/tags", json={"tag": "t-" + uuid.uuid4().hex[:8]},
+                            headers=w.a.owner.headers)
+    assert created.status_code == 200, created.text
+    return str(created.json()["_id"])
+
+
 CALLS: dict[str, Builder] = {
     "openapi_document": lambda w, who: Call("/openapi.json"),
     "health": lambda w, who: Call("/health"),
@@ -351,6 +358,15 @@ CALLS: dict[str, Builder] = {
     ),
     "add_note": lambda w, who: Call(_rid(w, who, "/notes").path, {"text": "see @Ada"}),
     "delete_note": _fresh_note,
+    "rating_summary": lambda w, who: Call(f"/{w.a.id}/ratings"),
+    "remove_tag": lambda w, who: _rid(w, who, "/tag/" + AGENT_NOTE),
+    "list_tags": lambda w, who: Call(f"/{w.a.id}/tags"),
+    "create_tag": lambda w, who: Call(f"/{w.a.id}/tags", {"tag": "t-" + uuid.uuid4().hex[:8]}),
+    "get_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}"),
+    "update_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}", {"color": "#abc"}),
+    "delete_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}"),
+    "add_lead_tags": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/tag", ["vip"]),
+    "remove_lead_tag": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/tag/{AGENT_NOTE}"),
 }
 
 
@@ -456,6 +472,7 @@ _PLACEHOLDERS: dict[str, Callable[[World], str]] = {
     "lid": lambda w: "0" * 24,
     "cid": lambda w: "0" * 24,
     "nid": lambda w: "0" * 24,
+    "tid": lambda w: "0" * 24,
 }
 
 

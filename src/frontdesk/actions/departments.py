@@ -49,7 +49,12 @@ async def _check_agents(q: Queries, project_id: str, agents: list[str]) -> None:
 
 
 async def check_create_department(
-    services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str]
+    services: Services,
+    access: ProjectAccess,
+    *,
+    name: str,
+    routing: str | None,
+    agents: list[str],
 ) -> DepartmentPublic:
     project_id = access.project["id"]
     now = services.now_ms()

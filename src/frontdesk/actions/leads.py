@@ -236,6 +236,45 @@ async def check_update_lead(
     return present_lead(lead)
 
 
+MAX_LEAD_TAGS = 50
+
+
+async def check_add_lead_tags(
+    services: Services, access: ProjectAccess, lead_id: str, names: list[str]
+) -> LeadPublic:
+    """Add tag names to the contact's (Tiledesk's ``PUT /leads/:id/tag``); one already there is
+    kept once. Raises ValidationFailed(too_many_tags) past MAX_LEAD_TAGS."""
+    async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx, lock=True)
+        tags = list(dict.fromkeys([*lead["tags"], *names]))
+        if tags == lead["tags"]:
+            return present_lead(lead)
+        if len(tags) > MAX_LEAD_TAGS:
+            raise ValidationFailed(
+                f"a contact keeps at most {MAX_LEAD_TAGS} tags", code="too_many_tags"
+            )
+        lead["tags"] = tags
+        await save_lead(tx, lead, is_authenticated=False, now=services.now_ms())
+    return present_lead(lead)
+
+
+async def check_remove_lead_tag(
+    services: Services, access: ProjectAccess, lead_id: str, name: str
+) -> LeadPublic:
+    """Remove a tag name from the contact (audited); a name it does not carry changes nothing."""
+    async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx, lock=True)
+        if name not in lead["tags"]:
+            return present_lead(lead)
+        lead["tags"] = [t for t in lead["tags"] if t != name]
+        await save_lead(tx, lead, is_authenticated=False, now=services.now_ms())
+        await audit.record_agent_action(
+            services, tx, access, "tag.removed", subject=lead["lead_id"],
+            details={"tag": name, "lead": lead["id"]},
+        )
+    return present_lead(lead)
+
+
 def _apply_agent_edit(lead: LeadRecord, changes: dict[str, Any], *, now: int) -> None:
     for field in LEAD_FIELDS:
         if field in changes and changes[field] != lead[field]:

@@ -56,17 +56,26 @@ def _self_reported(incoming: IncomingMessage) -> dict[str, str]:
     return reported
 
 
+def _carries_file(metadata: Any) -> bool:
+    """Whether a message's metadata points at a file, image or frame (Tiledesk's
+    ``metadata.src``, or an uploaded file's ``fileId``)."""
+    return isinstance(metadata, dict) and bool(metadata.get("src") or metadata.get("fileId"))
+
+
 async def check_post_message(
     services: Services, access: ProjectAccess, request_id: str, incoming: IncomingMessage
 ) -> tuple[MessagePublic, RequestPublic]:
     """Store a message; a visitor's first message to an unknown id opens the conversation.
     Returns the message and its conversation as they are after it.
 
-    Raises BadRequest(invalid_request_id) for a malformed id or another project's,
+    Raises ValidationFailed(empty_message) for a message with neither text nor a file (as
+    Tiledesk does), BadRequest(invalid_request_id) for a malformed id or another project's,
     Forbidden(not_your_request) for another visitor's conversation, NotFound when an agent
     writes to a conversation that does not exist, Conflict(request_closed) when an agent
     writes to a closed one; for a message carrying a file, as ``files.do_attach_file``.
     """
+    if not incoming.text.strip() and not _carries_file(incoming.metadata):
+        raise ValidationFailed("a message needs a text or a file", code="empty_message")
     project_id = access.project["id"]
     if parse_request_id(request_id) != project_id:
         raise BadRequest(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
@@ -17,6 +18,7 @@ from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
+from frontdesk.models.ratings import RatingsPublic
 from frontdesk.models.requests import RequestPublic, present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
@@ -199,14 +201,21 @@ def request_filter(
     authenticated: bool | None,
     text: str | None,
     lead: str | None,
+    tag: str | None = None,
 ) -> RequestFilter:
     return RequestFilter(
         participant=access.agent.user_id if mine else None,
         authenticated=authenticated,
         text=text,
         lead_ref=lead,
+        tag=tag,
         **_status_filter(status),
     )
+
+
+async def rating_summary(services: Services, access: ProjectAccess) -> RatingsPublic:
+    count, mean = await requests.rating_summary(services.db, access.project["id"])
+    return {"count": count, "average": None if mean is None else round(mean, 2)}
 
 
 async def get_request(
@@ -225,9 +234,25 @@ async def check_assign(
         await _require_agent_member(tx, access.project["id"], agent_id)
         if row["status"] == RequestStatus.CLOSED:
             raise Conflict("reopen the conversation before assigning it", code="request_closed")
+        await _audit_assignment(services, tx, access, row, [agent_id])
         return await _change(
             services, tx, row, participants=[agent_id], status=RequestStatus.ASSIGNED
         )
+
+
+async def _audit_assignment(
+    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord,
+    participants: list[str],
+) -> None:
+    """Record an agent's change of who serves the conversation (none: nothing changed)."""
+    if participants == row["participants"]:
+        return
+    await audit.record_agent_action(
+        services, tx, access,
+        "request.reassigned" if row["participants"] else "request.assigned",
+        subject=row["request_id"],
+        details={"from": row["participants"], "to": participants},
+    )
 
 
 async def check_route(
@@ -236,11 +261,15 @@ async def check_route(
     """Route again (Tiledesk's ``/agent`` and ``/departments``): pick an available agent."""
     async with services.db.transaction() as tx:
         row = await access_request(services, access, request_id, tx=tx, lock=True)
-        return await _route(services, tx, row, department_id)
+        return await _route(services, tx, access, row, department_id)
 
 
 async def _route(
-    services: Services, tx: Transaction, row: RequestRecord, department_id: str | None
+    services: Services,
+    tx: Transaction,
+    access: ProjectAccess,
+    row: RequestRecord,
+    department_id: str | None,
 ) -> RequestPublic:
     if row["status"] == RequestStatus.CLOSED:
         raise Conflict("reopen the conversation before routing it", code="request_closed")
@@ -249,6 +278,7 @@ async def _route(
     department = await access_department(services, project_id, dept_id, tx=tx) if dept_id else None
     agent = await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
+    await _audit_assignment(services, tx, access, row, participants)
     return await _change(
         services,
         tx,
@@ -268,7 +298,7 @@ async def check_route_waiting(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] >= RequestStatus.ASSIGNED:
             return present_request(row)
-        return await _route(services, tx, row, department_id)
+        return await _route(services, tx, access, row, department_id)
 
 
 async def check_set_participants(
@@ -276,15 +306,20 @@ async def check_set_participants(
 ) -> RequestPublic:
     async with services.db.transaction() as tx:
         row = await access_request(services, access, request_id, tx=tx, lock=True)
-        return await _set_participants(services, tx, row, participants)
+        return await _set_participants(services, tx, access, row, participants)
 
 
 async def _set_participants(
-    services: Services, tx: Transaction, row: RequestRecord, participants: list[str]
+    services: Services,
+    tx: Transaction,
+    access: ProjectAccess,
+    row: RequestRecord,
+    participants: list[str],
 ) -> RequestPublic:
     for agent_id in participants:
         await _require_agent_member(tx, row["project_id"], agent_id)
     unique = list(dict.fromkeys(participants))
+    await _audit_assignment(services, tx, access, row, unique)
     status = row["status"] if row["status"] == RequestStatus.CLOSED else status_for(unique)
     return await _change(services, tx, row, participants=unique, status=status)
 
@@ -294,7 +329,9 @@ async def check_add_participant(
 ) -> RequestPublic:
     async with services.db.transaction() as tx:
         row = await access_request(services, access, request_id, tx=tx, lock=True)
-        return await _set_participants(services, tx, row, [*row["participants"], agent_id])
+        return await _set_participants(
+            services, tx, access, row, [*row["participants"], agent_id]
+        )
 
 
 async def check_remove_participant(
@@ -305,7 +342,7 @@ async def check_remove_participant(
         if agent_id not in row["participants"]:
             raise NotFound(f"{agent_id!r} is not a participant", code="participant_not_found")
         kept = [p for p in row["participants"] if p != agent_id]
-        return await _set_participants(services, tx, row, kept)
+        return await _set_participants(services, tx, access, row, kept)
 
 
 async def _require_agent_member(tx: Transaction, project_id: str, user_id: str) -> None:
@@ -329,6 +366,9 @@ async def check_close(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] == RequestStatus.CLOSED:
             return present_request(row)
+        await audit.record_agent_action(
+            services, tx, access, "request.closed", subject=row["request_id"], details={}
+        )
         body = await _change(
             services,
             tx,
@@ -357,6 +397,9 @@ async def check_reopen(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] != RequestStatus.CLOSED:
             return present_request(row)
+        await audit.record_agent_action(
+            services, tx, access, "request.reopened", subject=row["request_id"], details={}
+        )
         return await _change(
             services,
             tx,
@@ -389,7 +432,7 @@ async def check_patch(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         fields: dict[str, Any] = {}
         if changes.get("tags") is not None:
-            fields["tags"] = changes["tags"]
+            fields["tags"] = _with_ids(services, changes["tags"])
         if changes.get("attributes") is not None:
             fields["attributes"] = _merge_attributes(row, changes["attributes"])
             fields["visitor_attribute_keys"] = _visitor_keys(access, row, changes["attributes"])
@@ -428,7 +471,26 @@ async def check_add_tags(
             raise ValidationFailed(
                 f"a conversation keeps at most {MAX_STORED_TAGS} tags", code="too_many_tags"
             )
-        return await _change(services, tx, row, tags=[*row["tags"], *added])
+        return await _change(services, tx, row, tags=[*row["tags"], *_with_ids(services, added)])
+
+
+async def check_remove_tag(
+    services: Services, access: ProjectAccess, request_id: str, tag_id: str
+) -> RequestPublic:
+    """Remove the tag whose ``_id`` (or, for a tag stored as a bare name, whose name) is
+    ``tag_id`` (audited). A tag the conversation does not carry changes nothing, as in
+    Tiledesk."""
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        removed = [t for t in row["tags"] if _tag_id(t) == tag_id]
+        if not removed:
+            return present_request(row)
+        await audit.record_agent_action(
+            services, tx, access, "tag.removed", subject=row["request_id"],
+            details={"tag": _tag_name(removed[0])},
+        )
+        kept = [t for t in row["tags"] if _tag_id(t) != tag_id]
+        return await _change(services, tx, row, tags=kept)
 
 
 MAX_STORED_TAGS = 50
@@ -436,6 +498,18 @@ MAX_STORED_TAGS = 50
 
 def _tag_name(tag: Any) -> str:
     return str(tag["tag"]) if isinstance(tag, dict) else str(tag)
+
+
+def _tag_id(tag: Any) -> str:
+    return str(tag.get("_id") or tag["tag"]) if isinstance(tag, dict) else str(tag)
+
+
+def _with_ids(services: Services, tags: list[Any]) -> list[Any]:
+    """``tags`` with an ``_id`` on each ``{tag, color}`` (Tiledesk removes tags by it)."""
+    return [
+        {**t, "_id": t.get("_id") or services.ids.object_id()} if isinstance(t, dict) else t
+        for t in tags
+    ]
 
 
 def _visitor_keys(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.queue import route_queue
 from frontdesk.auth.permissions import can_manage_member
@@ -90,6 +91,11 @@ async def check_update_project_user(
             await project_users.count_owners(tx, access.project["id"]) <= 1
         ):
             raise Conflict("a project keeps at least one owner", code="last_owner")
+        if new_role is not None and new_role != target["role"]:
+            await audit.record_agent_action(
+                services, tx, access, "member.role_changed", subject=target["user_id"],
+                details={"from": target["role"], "to": new_role},
+            )
         body = await _update(services, tx, access, target, changes)
     await _route_if_freed(services, access.project["id"], changes)
     return body
@@ -162,6 +168,10 @@ async def check_remove_member(
         ) <= 1:
             raise Conflict("a project keeps at least one owner", code="last_owner")
         await project_users.delete_project_user(tx, target["id"])
+        await audit.record_agent_action(
+            services, tx, access, "member.removed", subject=target["user_id"],
+            details={"role": target["role"]},
+        )
         services.publish_on_commit(
             tx, MembershipRevoked(project_id=access.project["id"], user_id=target["user_id"])
         )

@@ -55,6 +55,6 @@ async def delete_department(call: Call) -> s.DepartmentPublic:
     return await departments.check_delete_department(call.services, call.access, call.params["did"])
 
 
-def _routing(value: str) -> str:
+def _routing(value: str | None) -> str | None:
     # Tiledesk's "fixed" routing (a fixed agent group) assigns like "assigned" here.
     return "assigned" if value == "fixed" else value

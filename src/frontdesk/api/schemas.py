@@ -48,8 +48,10 @@ from frontdesk.models.projects import (
     ProjectPublic,
     WidgetConfigPublic,
 )
+from frontdesk.models.ratings import RatingsPublic
 from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
 from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
+from frontdesk.models.tags import TagPublic
 from frontdesk.models.users import SigninPublic, SignupPublic
 
 __all__ = [
@@ -58,9 +60,9 @@ __all__ = [
     "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
     "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic",
     "LeadsPublic", "MembershipPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
-    "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
+    "ProjectPublic", "ProjectUserPublic", "RatingsPublic", "RequestPublic", "RequestSeenPublic",
     "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "SigninPublic",
-    "SignupPublic", "WidgetConfigPublic",
+    "SignupPublic", "TagPublic", "WidgetConfigPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -306,6 +308,8 @@ AuditType = Literal[
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
     "note.deleted",
     "presence.away", "presence.back",
+    "request.assigned", "request.reassigned", "request.closed", "request.reopened",
+    "member.role_changed", "member.removed", "tag.deleted", "tag.removed",
 ]
 
 
@@ -325,7 +329,8 @@ class CustomTokenSigninCreate(Body):
 
 class DepartmentCreate(Body):
     name: ProjectName
-    routing: Literal["assigned", "pooled", "fixed"] = "assigned"
+    # null (what Tiledesk's SDK sends when none is given) is kept, and routes as "assigned".
+    routing: Literal["assigned", "pooled", "fixed"] | None = "assigned"
     agents: Annotated[list[ObjectId], Field(max_length=500)] = Field(default_factory=list)
 
 
@@ -422,6 +427,8 @@ class RequestsQuery(Body):
     authenticated: bool | None = None
     mine: bool = False
     lead: ObjectId | None = None
+    # Tiledesk's name: conversations carrying the tag of this name.
+    tags: TagName | None = None
 
 
 class MyRequestsQuery(Body):
@@ -454,6 +461,33 @@ class LeadUpdate(Body):
     phone: Annotated[str, StringConstraints(max_length=50)] | None = None
     attributes: Attributes | None = None
     tags: Annotated[list[TagName], Field(max_length=50)] | None = None
+
+
+class LeadTagsAdd(RootModel[Annotated[list[TagName], Field(min_length=1, max_length=50)]]):
+    """Tag names to add to a contact (Tiledesk's lead tag endpoint)."""
+
+
+TagColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$")]
+# No slash: a tag is removed by its name in a path (``DELETE …/tag/<name>``).
+LibraryTagName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00/]+$"),
+]
+
+
+class TagCreate(Body):
+    tag: LibraryTagName
+    color: TagColor | None = None
+
+
+class TagUpdate(Body):
+    tag: LibraryTagName | None = None
+    color: TagColor | None = None
+
+
+class TagsQuery(Body):
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=500)] = 500
 
 
 class LeadsQuery(Body):

@@ -18,6 +18,7 @@ from frontdesk.api import (
     projects,
     read_markers,
     requests,
+    tags,
     team,
 )
 from frontdesk.api.routing import Endpoint
@@ -26,6 +27,6 @@ from frontdesk.api.routing import Endpoint
 def all_endpoints() -> list[Endpoint]:
     modules = (
         meta, auth, projects, team, notifications, invitations, keys, departments, requests,
-        notes, files, read_markers, leads, identity, audit, canned,
+        tags, notes, files, read_markers, leads, identity, audit, canned,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

@@ -109,6 +109,7 @@ class RequestFilter:
     text: str | None = None
     lead_ref: str | None = None
     updated_since: int | None = None  # epoch ms, inclusive
+    tag: str | None = None  # carries a tag of this name (a bare name or {tag, …})
 
 
 async def insert_request(
@@ -215,6 +216,8 @@ async def list_requests(
         where.append(f"r.lead_ref = {arg(filt.lead_ref)}")
     if filt.updated_since is not None:
         where.append(f"r.updated_at >= {arg(filt.updated_since)}")
+    if filt.tag is not None:
+        where.append(_carries_tag(q, arg(filt.tag)))
     if filt.text:
         pattern = arg(like_pattern(filt.text))
         where.append(
@@ -242,6 +245,19 @@ async def list_requests(
     )
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
+
+def _carries_tag(q: Queries, name: str) -> str:
+    """A condition: the request's ``tags`` (a JSON array of names and ``{tag, color}``)
+    holds the tag named by the parameter ``name``."""
+    if q.dialect == "postgresql":
+        return (
+            f"(r.tags::jsonb @> jsonb_build_array({name}::text)"
+            f" OR r.tags::jsonb @> jsonb_build_array(jsonb_build_object('tag', {name}::text)))"
+        )
+    return (
+        "EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE CASE t.type"  # noqa: S608
+        f" WHEN 'text' THEN t.value WHEN 'object' THEN json_extract(t.value, '$.tag') END = {name})"
+    )
 
 
 async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int:
@@ -293,6 +309,18 @@ _UPDATABLE = frozenset(
         "last_sender_kind",
     }
 )
+
+
+async def rating_summary(q: Queries, project_id: str) -> tuple[int, float | None]:
+    """How many of the project's conversations are rated, and their mean rating."""
+    row = await q.fetch_one(
+        "SELECT COUNT(rating) AS rated, AVG(rating) AS mean FROM requests"
+        " WHERE project_id = $1 AND rating IS NOT NULL",
+        project_id,
+    )
+    assert row is not None
+    mean = row["mean"]
+    return int(row["rated"]), None if mean is None else float(mean)
 
 
 async def request_ids_of_lead(q: Queries, lead_ref: str) -> list[str]:

@@ -10,6 +10,8 @@ import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
 import { attachmentOf, threadAttachments } from "./attachments.js";
 import { attachCannedPicker } from "./canned.js";
 import { createNotes } from "./notes.js";
+import { ratingBlock, ratingCard } from "./ratings.js";
+import { leadTagsLine, loadLibrary, requestTagEditor, tagChips } from "./tags.js";
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
@@ -42,9 +44,13 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
     files.button, files.chooser, input, notes.toggle, sendButton);
   attachCannedPicker(composer, input, ctx, rid);
-  const closedNote = h("div", { class: "closed-note", hidden: true }, "This conversation is closed. ",
+  const closedRating = h("div", { class: "closed-rating" });
+  const closedNote = h("div", { class: "closed-note", hidden: true }, closedRating, "This conversation is closed. ",
     h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
     " to reply.");
+  const tagEditor = requestTagEditor(ctx, rid, requestChanged);
+  let library = [];
+  loadLibrary(ctx.pid).then((tags) => { library = tags; if (state.request) renderHeader(); });
 
   replace(pane, replace(thread, header, history, typing, notice, closedNote, files.uploads, composer));
   replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
@@ -82,7 +88,8 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
         h("div", { class: "thread-meta" },
           h("span", { class: statusClass(request.status), dataset: { status: String(request.status) } },
             STATUS_LABELS[request.status] || String(request.status)),
-          h("span", {}, assignees.length ? `Assigned to ${assignees.join(", ")}` : "Nobody assigned"))),
+          h("span", {}, assignees.length ? `Assigned to ${assignees.join(", ")}` : "Nobody assigned"),
+          tagChips(request.tags, { library }))),
       h("div", { class: "thread-actions" },
         !closed && !mine ? h("button", { class: "btn btn-primary", type: "button", onClick: () => act("assign", {}) }, "Take") : null,
         assign,
@@ -92,10 +99,12 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
         h("button", { class: "btn btn-ghost panel-toggle", type: "button", onClick: onTogglePanel }, "Details")));
     composer.hidden = closed;
     closedNote.hidden = !closed;
+    replace(closedRating, closed ? ratingBlock(request, { closed }) : null);
   }
 
   function renderPanel() {
     const request = state.request;
+    tagEditor.update(request);
     const lead = request.lead;
     const requester = request.requester || {};
     const authenticated = Boolean(requester.isAuthenticated);
@@ -107,7 +116,10 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
           h("div", {}, h("h3", { class: "requester-name" }, personName(lead, requester)),
             identityPill(authenticated))),
         fieldList(lead || {}),
+        leadTagsLine(ctx, lead),
         lead ? h("a", { class: "btn btn-small", href: `/dashboard/${ctx.pid}/contacts/${lead._id}`, "data-link": true }, "Open contact") : null),
+      ratingCard(request, { closed: request.status === RequestStatus.CLOSED }),
+      tagEditor.element,
       h("section", { class: "panel-card" },
         senderAuthInfoSection(request.attributes && request.attributes.senderAuthInfo)),
       h("section", { class: "panel-card" },
