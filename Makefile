@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench soak install browser nginx node clean
+.PHONY: run test check bench soak install browser nginx node libmagic clean
 
 # make run installs the server with only the extras its settings ask for: postgres when
 # FRONTDESK_DATABASE_URL is a PostgreSQL URL, redis when FRONTDESK_REDIS_URL is set.
@@ -19,11 +19,11 @@ $(VENV)/bin/pip:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(VENV)/bin/pip
+$(STAMP): pyproject.toml | $(VENV)/bin/pip libmagic
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(RUN_STAMP): pyproject.toml | $(VENV)/bin/pip
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/pip libmagic
 	$(BIN)/pip install --quiet -e '.$(if $(RUN_EXTRAS),[$(subst $(space),$(comma),$(RUN_EXTRAS))])'
 	touch $(RUN_STAMP)
 
@@ -39,6 +39,12 @@ run: $(RUN_STAMP)
 test: $(STAMP) browser nginx node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Uploaded files are recognised by their content with libmagic (python-magic loads it).
+libmagic:
+	@ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1' || { \
+	  echo "installing Debian's libmagic1 to recognise uploaded files"; \
+	  (apt-get update -q && apt-get install -y -q libmagic1) >/dev/null; }
+
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests"; \
@@ -50,8 +56,14 @@ nginx:
 	  echo "installing Debian's nginx for the deployment tests"; \
 	  (apt-get update -q && apt-get install -y -q nginx) >/dev/null; }
 
-node:
-	cd tests/compat && (test -d node_modules || npm ci --silent --no-audit --no-fund)
+# Reinstalled whenever the lock file changes (a new client or test runner).
+NODE_STAMP := tests/compat/node_modules/.installed
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): tests/compat/package-lock.json
+	cd tests/compat && npm ci --silent --no-audit --no-fund
+	touch $(NODE_STAMP)
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench soak

@@ -86,6 +86,14 @@ def test_public_widget_config_and_available_agents(make: Factory) -> None:
     assert body["project"]["_id"] == project.id and body["isopen"] is True
     assert [a["id"] for a in body["user_available"]] == [project.owner.id]
     assert project.secret is not None and project.secret not in r.text
+    # The widget checks a file's size before uploading it: the server's limit, or the lower
+    # one the project set.
+    assert body["project"]["maxUploadBytes"] == 10 * 1024 * 1024
+    r = make.client.put(f"/projects/{project.id}", json={"settings": {"max_upload_bytes": 5000}},
+                        headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    widget = make.client.get(f"/{project.id}/widgets").json()
+    assert widget["project"]["maxUploadBytes"] == 5000
     available = make.client.get(f"/projects/{project.id}/users/availables").json()
     assert [a["id"] for a in available] == [project.owner.id]
     make.client.put(

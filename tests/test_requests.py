@@ -267,13 +267,19 @@ def test_tags_and_attributes_by_agents(make: Factory) -> None:
         headers=project.owner.headers,
     )
     assert r.status_code == 200
-    assert r.json()["tags"] == ["vip", {"tag": "refund", "color": "#f00"}]
+    assert _without_ids(r.json()["tags"]) == ["vip", {"tag": "refund", "color": "#f00"}]
+    assert len(r.json()["tags"][1]["_id"]) == 24  # Tiledesk removes a tag by its _id
     assert r.json()["attributes"]["order"] == 7
     assert r.json()["attributes"]["senderAuthInfo"]["authVar"]["uid"] == visitor.id
     r = make.client.patch(
         f"/{project.id}/requests/{rid}", json={"tags": ["x"]}, headers=visitor.headers
     )
     assert r.status_code == 403
+
+
+def _without_ids(tags: list[Any]) -> list[Any]:
+    return [{k: v for k, v in t.items() if k != "_id"} if isinstance(t, dict) else t
+            for t in tags]
 
 
 def test_tags_are_added_by_name_once(make: Factory) -> None:
@@ -286,13 +292,14 @@ def test_tags_are_added_by_name_once(make: Factory) -> None:
     r = make.client.put(url, json=[{"tag": "vip", "color": "#f00"}], headers=owner)
     assert r.status_code == 200, r.text
     r = make.client.put(url, json=["refund", {"tag": "vip", "color": "#0f0"}], headers=owner)
-    assert r.json()["tags"] == [{"tag": "vip", "color": "#f00"}, "refund"]  # vip kept as it was
+    first = r.json()["tags"]
+    assert _without_ids(first) == [{"tag": "vip", "color": "#f00"}, "refund"]  # vip kept as it was
     refused = make.client.put(url, json=["x"], headers=visitor.headers)
     assert (refused.status_code, refused.json()["code"]) == (403, "agents_only")
     r = make.client.put(url, json=[f"t{i}" for i in range(49)], headers=owner)
     assert (r.status_code, r.json()["code"]) == (422, "too_many_tags")
     tags = make.client.get(f"/{project.id}/requests/{rid}", headers=owner).json()["tags"]
-    assert tags == [{"tag": "vip", "color": "#f00"}, "refund"]  # nothing half-written
+    assert tags == first  # nothing half-written
 
 
 def test_visitor_cannot_read_or_write_anothers_request(make: Factory) -> None:
@@ -443,10 +450,14 @@ def test_assign_with_a_department_routes_a_waiting_conversation_there(make: Fact
     billing, billing_agent = _billing(make, project)
     _set_available(make, project, project.owner, False)
     _set_available(make, project, billing_agent, False)
+    # Waiting in a department the billing agent is not in: its return does not route it.
+    r = make.client.post(f"/{project.id}/departments",
+                         json={"name": "Sales", "agents": [project.owner.id]},
+                         headers=project.owner.headers)
     visitor = make.visitor(project)
     rid = visitor.new_request_id()
-    waiting = visitor.send(rid, "my invoice is wrong").json()["request"]
-    assert waiting["status"] == 100
+    waiting = visitor.send(rid, "my invoice is wrong", departmentid=r.json()["_id"]).json()
+    assert waiting["request"]["status"] == 100
     _set_available(make, project, billing_agent, True)
 
     # The SDK's assign(requestId, departmentId) sends exactly this body.
@@ -591,3 +602,23 @@ def test_every_change_answers_the_conversation_as_a_later_read_shows_it(make: Fa
     assert r.json()["request"]["status"] == 200 and r.json()["request"]["last_text"] == (
         "one more thing"
     )
+
+
+def test_a_message_with_neither_text_nor_file_is_refused(make: Factory) -> None:
+    """As Tiledesk answers it: 422, and no conversation is opened."""
+    project = make.project()
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    for body in ({}, {"text": ""}, {"text": "  \n"}, {"type": "image"},
+                 {"type": "image", "metadata": {"width": 10}}):
+        r = make.client.post(f"/{project.id}/requests/{rid}/messages", json=body,
+                             headers=visitor.headers)
+        assert (r.status_code, r.json()["code"]) == (422, "empty_message"), body
+    gone = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers)
+    assert gone.status_code == 404
+    # Tiledesk's frame: no text, its metadata.src is what it shows.
+    frame = visitor.send(rid, "", type="frame", metadata={"src": "https://example.com/track"})
+    assert frame.status_code == 200, frame.text
+    empty_reply = make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": ""},
+                                   headers=project.owner.headers)
+    assert (empty_reply.status_code, empty_reply.json()["code"]) == (422, "empty_message")

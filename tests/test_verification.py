@@ -162,3 +162,21 @@ def test_lowering_a_departments_tier_releases_what_it_held(make: Factory) -> Non
                         json={"minTier": "anonymous"}, headers=project.owner.headers)
     assert r.status_code == 200
     assert conversation(make, project, rid).json()["heldForTier"] is None
+
+
+def test_the_queue_never_routes_a_held_conversation(make: Factory) -> None:
+    project = make.project()
+    agent = make.member(project)
+    fees = department(make, project, "authenticated", agents=[agent.id])
+    r = make.client.put(f"/{project.id}/project_users/", json={"user_available": False},
+                        headers=agent.headers)
+    assert r.status_code == 200
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "hi", departmentid=fees["_id"]).status_code == 200
+    # The agent frees up: the queue is routed, and the held conversation stays where it is.
+    r = make.client.put(f"/{project.id}/project_users/", json={"user_available": True},
+                        headers=agent.headers)
+    assert r.status_code == 200
+    seen = make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers).json()
+    assert seen["heldForTier"] == "authenticated" and seen["participants"] == []

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.actions.outbox import OutboxWorker
+from frontdesk.api.files import file_routes
 from frontdesk.api.meta import metrics_routes
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
@@ -194,7 +195,7 @@ def create_app(
 
     # Pages first, so no /{pid}/… API pattern can claim a dashboard path.
     routes: list[BaseRoute] = dashboard_routes() + [to_route(e) for e in endpoints]
-    routes += widget_routes() + websocket_routes()
+    routes += file_routes() + widget_routes() + websocket_routes()
     if settings.demo:
         routes += demo_site_routes()
     if settings.metrics:

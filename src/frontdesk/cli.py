@@ -94,7 +94,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "retention":
         counts = asyncio.run(_retention(settings))
         print(f"erased {counts['leads']} anonymous contacts, {counts['requests']} conversations;"
-              f" forgot {counts['tokenIds']} expired token ids")
+              f" forgot {counts['tokenIds']} expired token ids and {counts['files']} unsent"
+              " uploads")
         return 0
     if args.command == "create-agent":
         asyncio.run(_create_agent(settings, args))

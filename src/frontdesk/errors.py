@@ -10,6 +10,7 @@
     ├── MethodNotAllowed           405 method_not_allowed
     ├── Conflict                   409 conflict
     ├── PayloadTooLarge            413 payload_too_large     (close 1009)
+    ├── UnsupportedMediaType       415 unsupported_media_type
     ├── RateLimited                429 rate_limited          (close 4429)
     ├── ServiceUnavailable         503 unavailable
     ├── RequestTimeout             408 request_timeout       (HTTP connections only)
@@ -99,6 +100,11 @@ class PayloadTooLarge(FrontdeskError):
     status = 413
     default_code = "payload_too_large"
     ws_close_code = 1009
+
+
+class UnsupportedMediaType(FrontdeskError):
+    status = 415
+    default_code = "unsupported_media_type"
 
 
 class RateLimited(FrontdeskError):

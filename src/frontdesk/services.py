@@ -6,8 +6,11 @@ import asyncio
 import functools
 from dataclasses import dataclass, field
 
+import anyio
+
 from frontdesk.actions.limits import RateLimits
 from frontdesk.auth.basic_cache import BasicCredentialCache
+from frontdesk.auth.file_urls import FileUrlSigner
 from frontdesk.auth.jwks_fetch import fetch_jwks
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
@@ -24,6 +27,7 @@ from frontdesk.realtime.events import Event, SessionRevoked, check_event
 from frontdesk.realtime.visitor_presence import VisitorPresence
 from frontdesk.settings import Settings
 from frontdesk.storage.database import Database, Transaction
+from frontdesk.storage.files import DatabaseBlobs, DirectoryBlobs, blob_store
 
 
 @dataclass
@@ -42,6 +46,9 @@ class Services:
     jwks: JwksCache = field(init=False)
     session_cache: SessionCache = field(init=False)
     basic_cache: BasicCredentialCache = field(init=False)
+    blobs: DirectoryBlobs | DatabaseBlobs = field(init=False)  # the bytes of files
+    file_urls: FileUrlSigner = field(init=False)
+    file_inspections: anyio.CapacityLimiter = field(init=False)  # uploads inspected at once
     mailer: Mailer = field(init=False)
     visitor_presence: VisitorPresence = field(init=False)
     # Set when an e-mail is queued, so this process's outbox worker looks at once.
@@ -57,6 +64,9 @@ class Services:
         self.basic_cache = BasicCredentialCache(
             self.clock, self.settings.secret, ttl=self.settings.basic_auth_cache_seconds
         )
+        self.blobs = blob_store(self.db, self.settings.data_dir)
+        self.file_urls = FileUrlSigner(self.settings.secret)
+        self.file_inspections = anyio.CapacityLimiter(self.settings.file_inspection_concurrency)
         self.broker.subscribe(self._evict_revoked)
         self.broker.watch_link(self._on_broker_link)
         self.jwks = JwksCache(

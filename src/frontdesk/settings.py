@@ -312,6 +312,29 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = _setting(
         8, "Attempts to send one e-mail (with growing delays) before it is given up."
     )
+    max_upload_bytes: int = _setting(
+        10 * 1024 * 1024,
+        "Largest file a visitor or agent may upload, bytes (a project may set a lower one).",
+    )
+    max_image_pixels: int = _setting(
+        40_000_000, "Most pixels (width x height) an uploaded image may have; more is refused."
+    )
+    file_url_ttl: int = _setting(600, "Seconds a signed file download URL stays valid.")
+    file_inspection_concurrency: int = _setting(
+        max(1, (os.cpu_count() or 2) // 2),
+        "Uploads inspected and images re-encoded at once per process, off the event loop"
+        " (default: half the CPU cores); more wait their turn.",
+    )
+    unclaimed_upload_hours: int = _setting(
+        24,
+        "Hours an upload no message has taken up is kept; then `frontdesk retention` removes"
+        " it (0: kept).",
+    )
+    presence_grace_seconds: float = _setting(
+        60.0,
+        "Seconds after an agent's last dashboard connection closes before the server makes it"
+        " unavailable (available again when it returns); 0: never.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -390,9 +413,15 @@ class Settings(BaseSettings):
             "password_hash_concurrency",
             "shutdown_timeout",
             "ready_timeout",
+            "max_upload_bytes",
+            "max_image_pixels",
+            "file_url_ttl",
+            "file_inspection_concurrency",
         ):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
+        if self.presence_grace_seconds < 0:
+            raise ConfigurationError("FRONTDESK_PRESENCE_GRACE_SECONDS must be 0 or more")
         if self.ws_sockets_per_address < 0:
             raise ConfigurationError("FRONTDESK_WS_SOCKETS_PER_ADDRESS must be 0 or more")
         if self.ws_snapshot_bytes > self.ws_send_queue_bytes:

@@ -293,10 +293,12 @@ async function routing(cfg, clients, departmentId, out) {
   const first = await sdk('sendSupportMessage (while nobody is available)', (cb) =>
     clients.anonymous.sendSupportMessage(rid, { text: 'Anyone there?' }, cb));
   out.waiting = summariseRequest(first.request);
-  await sdk('updateProjectUserCurrentlyLoggedIn (available)', (cb) =>
-    clients.agent.updateProjectUserCurrentlyLoggedIn({ user_available: true }, cb));
+  // Sent to the pooled department while it still waits: an agent becoming available takes
+  // waiting conversations of the departments that assign, not of a pooled one.
   out.assignedToDepartment = summariseRequest(await sdk('assign', (cb) =>
     clients.agent.assign(rid, departmentId, { nobot: true }, cb)));
+  await sdk('updateProjectUserCurrentlyLoggedIn (available)', (cb) =>
+    clients.agent.updateProjectUserCurrentlyLoggedIn({ user_available: true }, cb));
   out.movedToDefaultDepartment = summariseRequest(await sdk('updateRequestDepartment', (cb) =>
     clients.agent.updateRequestDepartment(rid, defaultDepartment, { nobot: true }, cb)));
   out.agentReply = summariseMessage(await sdk('sendSupportMessage (agent reply)', (cb) =>

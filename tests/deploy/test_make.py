@@ -29,6 +29,9 @@ def test_make_run_installs_the_package_without_the_test_tools(tmp_path: Path) ->
     assert any(line.rstrip().endswith(("-e .", "-e '.'")) for line in installs), planned
     assert not any("[dev]" in line for line in installs), planned
     assert "frontdesk serve" in planned
+    # Uploads are recognised with libmagic: installed where it is missing.
+    assert "grep -q 'libmagic\\.so\\.1' ||" in planned
+    assert "apt-get install -y -q libmagic1" in planned
 
 
 def test_make_test_installs_the_test_tools_and_nginx(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -47,7 +48,7 @@ def test_visitors_sign_in_write_and_hear_replies_through_the_proxy(
     # Round-robin: both processes served; no WebSocket token reached the proxy's log.
     for process in stack.processes:
         assert f"upstream=127.0.0.1:{process.port}" in log
-    assert "token=" not in log
+    assert "token=" not in log and "sig=" not in log
 
 
 async def _conversation(stack: Stack) -> None:
@@ -77,9 +78,25 @@ async def _conversation(stack: Stack) -> None:
             ]
         answered = await http.get("/health")
         assert answered.headers["strict-transport-security"].startswith("max-age=")
+        await _file_through_the_proxy(http, pid, owner, widgets[0][0])
         for _, _, widget in widgets:
             await widget.ws.close()
         await dashboard.ws.close()
+
+
+async def _file_through_the_proxy(
+    http: httpx.AsyncClient, pid: str, owner: Session, visitor: Session
+) -> None:
+    """An upload larger than the proxy's body limit elsewhere, read back by signed URL."""
+    big = b"a line of a long log\n" * 100_000  # 2 MB
+    uploaded = await http.post(f"/{pid}/files/chat", headers={"Authorization": visitor.token},
+                               files={"file": ("big.log", big, "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    view = await http.get(f"/{pid}/files/{uploaded.json()['_id']}",
+                          headers={"Authorization": owner.token})
+    url = urlsplit(view.json()["url"])
+    got = await http.get(f"{url.path}?{url.query}")
+    assert got.status_code == 200 and got.content == big
 
 
 async def _hear_request(dashboard: Socket, rid: str) -> None:

@@ -78,6 +78,10 @@ async def _notes_stay_with_agents(visitor_url: str, agent_url: str) -> None:
         assert visitors_frame["topic"] == path
         _assert_visitor_view(visitors_frame["message"][0])
 
+        # A private note reaches the agents only: the visitor's next frame is the reply's.
+        await dashboard_api.call("POST", f"{path}/notes", owner.token, json={"text": NOTE})
+        agents_frame = await dashboard.expect("publish")
+        assert agents_frame["message"][0]["notes"][0]["text"] == NOTE
         await _reply(dashboard_api, owner, path)
         kinds = set()
         while "agent" not in kinds:  # the reply, after the conversation's own update
@@ -85,6 +89,7 @@ async def _notes_stay_with_agents(visitor_url: str, agent_url: str) -> None:
             for item in frame["message"]:
                 if frame["topic"] == path:
                     _assert_visitor_view(item)
+                    assert item["last_text"] == "on it", "the note's change reached the visitor"
                 else:
                     kinds.add(item["senderKind"])
                     assert item["text"] == "on it"

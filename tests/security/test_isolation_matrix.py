@@ -83,6 +83,9 @@ class World:
         noted = self.client.patch(f"/{self.a.id}/requests/{rid}", headers=owner, json={
             "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE}})
         assert noted.status_code == 200, noted.text
+        noted = self.client.post(f"/{self.a.id}/requests/{rid}/notes", headers=owner,
+                                 json={"text": AGENT_NOTE})
+        assert noted.status_code == 200, noted.text
         if visitor.id in self.noted_leads:
             return
         noted = self.client.put(f"/{self.a.id}/leads/{visitor.id}", headers=owner, json={
@@ -142,6 +145,7 @@ class Call:
     path: str
     json: Any = None
     headers: dict[str, str] | None = None  # replaces the caller's headers when set
+    files: dict[str, Any] | None = None  # a multipart body instead of JSON
 
 
 Builder = Callable[[World, str], Call]
@@ -201,6 +205,32 @@ def _fresh_merge(w: World, who: str) -> Call:
     return Call(f"/{w.a.id}/merges/{signed_in.json()['merge']['_id']}/revert")
 
 
+def _fresh_canned(w: World, who: str, suffix: str = "") -> Call:
+    """A canned response of the caller's own (the owner's, for callers who are no agents)."""
+    author = w.agents.get(who, w.a.owner)
+    created = w.client.post(f"/{w.a.id}/canned", json={"title": "Hi", "text": "Hello!"},
+                            headers=author.headers)
+    assert created.status_code == 200, created.text
+    return Call(f"/{w.a.id}/canned/{created.json()['_id']}{suffix}")
+
+
+def _fresh_note(w: World, who: str) -> Call:
+    """A note of the caller's own (the owner's, for callers who are no agents)."""
+    author = w.agents.get(who, w.a.owner)
+    rid = w.fresh_request(who)
+    added = w.client.post(f"/{w.a.id}/requests/{rid}/notes", json={"text": "mine"},
+                          headers=author.headers)
+    assert added.status_code == 200, added.text
+    return Call(f"/{w.a.id}/requests/{rid}/notes/{added.json()['notes'][-1]['_id']}")
+def _fresh_file(w: World, who: str) -> Call:
+    """A file the caller may read when anyone may: its own upload, or a bystander's."""
+    visitor = w.own_visitor(who)
+    uploaded = w.client.post(f"/{w.a.id}/files/chat", headers=visitor.headers,
+                             files={"file": ("note.txt", b"a note\n", "text/plain")})
+    assert uploaded.status_code == 200, uploaded.text
+    return Call(f"/{w.a.id}/files/{uploaded.json()['_id']}")
+
+
 def _fresh_email() -> str:
     return f"x-{uuid.uuid4().hex[:8]}@example.com"
 
@@ -211,6 +241,13 @@ def _invitation_for_caller(w: World, who: str) -> Call:
     project = w.make.project(w.a.owner, with_secret=False)
     email = agent.email if agent is not None else _fresh_email()
     return Call("/auth/invitations/accept", {"token": w.make.invite(project, email)["token"]})
+
+
+def _fresh_tag(w: World) -> str:
+    created = w.client.post(f"/{w.a.id}/tags", json={"tag": "t-" + uuid.uuid4().hex[:8]},
+                            headers=w.a.owner.headers)
+    assert created.status_code == 200, created.text
+    return str(created.json()["_id"])
 
 
 def _fresh_link(w: World, who: str) -> Call:
@@ -268,6 +305,10 @@ CALLS: dict[str, Builder] = {
         f"/{w.a.id}/project_users/{w.fresh_member()['_id']}"
     ),
     "invite": lambda w, who: Call(f"/{w.a.id}/project_users/invite", {"email": _fresh_email()}),
+    "get_notification_prefs": lambda w, who: Call(f"/{w.a.id}/project_users/me/notifications"),
+    "update_notification_prefs": lambda w, who: Call(
+        f"/{w.a.id}/project_users/me/notifications", {"sound": False}
+    ),
     "list_invitations": lambda w, who: Call(f"/{w.a.id}/invitations"),
     "withdraw_invitation": lambda w, who: Call(
         f"/{w.a.id}/invitations/{w.make.invite(w.a, _fresh_email())['invitation']['_id']}"
@@ -302,6 +343,8 @@ CALLS: dict[str, Builder] = {
     ),
     "remove_participant": _remove_participant,
     "close_request": lambda w, who: _rid(w, who, "/close"),
+    "get_read_marker": lambda w, who: _rid(w, who, "/read"),
+    "mark_read": lambda w, who: Call(_rid(w, who, "/read").path, {}),
     "close_own_request": lambda w, who: _rid(w, who, "/closeg"),
     "reopen_request": lambda w, who: _closed_request(w, who, "/reopen"),
     "rate_request": lambda w, who: Call(
@@ -320,8 +363,31 @@ CALLS: dict[str, Builder] = {
     "revoke_session": _fresh_session,
     "list_merges": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/merges"),
     "revert_merge": _fresh_merge,
+    "upload_file": lambda w, who: Call(
+        f"/{w.a.id}/files/chat", files={"file": ("note.txt", b"a note\n", "text/plain")}
+    ),
+    "get_file": _fresh_file,
     "export_lead": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/export"),
     "list_audit": lambda w, who: Call(f"/{w.a.id}/audit"),
+    "list_canned": lambda w, who: Call(f"/{w.a.id}/canned"),
+    "create_canned": lambda w, who: Call(f"/{w.a.id}/canned", {"text": "Hello!"}),
+    "get_canned": _fresh_canned,
+    "update_canned": lambda w, who: Call(_fresh_canned(w, who).path, {"title": "Hey"}),
+    "delete_canned": _fresh_canned,
+    "fill_canned": lambda w, who: _fresh_canned(
+        w, who, f"/fill?request_id={w.fresh_request(who)}"
+    ),
+    "add_note": lambda w, who: Call(_rid(w, who, "/notes").path, {"text": "see @Ada"}),
+    "delete_note": _fresh_note,
+    "rating_summary": lambda w, who: Call(f"/{w.a.id}/ratings"),
+    "remove_tag": lambda w, who: _rid(w, who, "/tag/" + AGENT_NOTE),
+    "list_tags": lambda w, who: Call(f"/{w.a.id}/tags"),
+    "create_tag": lambda w, who: Call(f"/{w.a.id}/tags", {"tag": "t-" + uuid.uuid4().hex[:8]}),
+    "get_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}"),
+    "update_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}", {"color": "#abc"}),
+    "delete_tag": lambda w, who: Call(f"/{w.a.id}/tags/{_fresh_tag(w)}"),
+    "add_lead_tags": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/tag", ["vip"]),
+    "remove_lead_tag": lambda w, who: Call(f"/{w.a.id}/leads/{_lead(w, who)}/tag/{AGENT_NOTE}"),
     "availability_now": lambda w, who: Call(f"/projects/{w.a.id}/availability"),
     "send_email_code": lambda w, who: Call(
         f"/{w.a.id}/verifications/email", {"email": _fresh_email()}
@@ -366,7 +432,8 @@ def expected_status(endpoint: Endpoint, who: str) -> int:
 def _send(w: World, endpoint: Endpoint, who: str) -> Any:
     call = CALLS[endpoint.operation_id](w, who)
     headers = call.headers if call.headers is not None else w.headers_of[who]
-    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers)
+    return w.client.request(endpoint.method, call.path, json=call.json, headers=headers,
+                            files=call.files)
 
 
 def test_every_endpoint_has_a_call_in_the_matrix(client: TestClient) -> None:
@@ -449,6 +516,9 @@ _PLACEHOLDERS: dict[str, Callable[[World], str]] = {
     "did": lambda w: "0" * 24,
     "puid": lambda w: "0" * 24,
     "lid": lambda w: "0" * 24,
+    "cid": lambda w: "0" * 24,
+    "nid": lambda w: "0" * 24,
+    "tid": lambda w: "0" * 24,
 }
 
 
@@ -584,8 +654,12 @@ def test_a_visitor_sees_only_what_is_meant_for_it(make: Factory, who: str) -> No
         "tags": [AGENT_NOTE], "attributes": {"internalNote": AGENT_NOTE}, "phone": AGENT_NOTE,
     }).status_code == 200
 
+    assert make.client.post(f"{path}/notes", headers=owner,
+                            json={"text": AGENT_NOTE}).status_code == 200
+
     full = make.client.get(path, headers=owner).json()  # the agents see all of it
     assert full["tags"] == [AGENT_NOTE] and full["lead"]["phone"] == AGENT_NOTE
+    assert [n["text"] for n in full["notes"]] == [AGENT_NOTE]
     assert full["attributes"]["internalNote"] == full["attributes"]["cart"] == AGENT_NOTE
 
     seen = make.client.get(path, headers=visitor.headers).json()
@@ -614,6 +688,11 @@ def test_a_visitor_sees_only_what_is_meant_for_it(make: Factory, who: str) -> No
         assert_visitor_view(live["message"][0], {"page"})
         agents_frame = dashboard.expect("publish")
         assert agents_frame["message"][0]["tags"] == [AGENT_NOTE, "again"]
+        # A private note changes nothing the visitor sees: its socket hears nothing of it.
+        assert make.client.post(f"{path}/notes", headers=owner,
+                                json={"text": AGENT_NOTE}).status_code == 200
+        assert len(dashboard.expect("publish")["message"][0]["notes"]) == 2
+        widget.nothing_more()
 
 
 # ---- realtime: every caller against every topic kind ----------------------------------------

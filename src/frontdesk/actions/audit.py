@@ -1,4 +1,5 @@
-"""The identity audit log: who signed in how, what failed and why, what admins changed.
+"""The audit log: who signed in how, what failed and why, what admins changed, and what agents
+did to conversations, the team and the tag library.
 
 Successful events are written in the transaction of the change they describe, so an event
 exists exactly when its change does. A failed sign-in writes its event in a transaction of its
@@ -20,6 +21,7 @@ from typing import Any, Literal
 import orjson
 
 from frontdesk.actions.access import ProjectAccess
+from frontdesk.auth.principals import Agent
 from frontdesk.errors import ValidationFailed
 from frontdesk.models.audit import AuditPublic, present_event
 from frontdesk.services import Services
@@ -43,6 +45,18 @@ EventType = Literal[
     "invitation.created",
     "invitation.accepted",
     "invitation.withdrawn",
+    "note.deleted",
+    "presence.away",
+    "presence.back",
+    # Agents' actions on conversations, the team and the tag library.
+    "request.assigned",
+    "request.reassigned",
+    "request.closed",
+    "request.reopened",
+    "member.role_changed",
+    "member.removed",
+    "tag.deleted",
+    "tag.removed",
     "email.code_sent",
     "email.code_failed",
     "email.verified",
@@ -72,6 +86,24 @@ class AuditEvent:
 async def record(services: Services, q: Queries, project_id: str, event: AuditEvent) -> None:
     """Write ``event`` with ``q`` (normally the transaction of the change it describes)."""
     await _insert(services, q, project_id, event, suspicious=False)
+
+
+async def record_agent_action(
+    services: Services,
+    q: Queries,
+    access: ProjectAccess,
+    type: EventType,
+    *,
+    subject: str | None,
+    details: dict[str, Any],
+) -> None:
+    """Write what the calling agent did, with ``q`` (the transaction of that change); a
+    visitor's own actions (closing its conversation) are not agents' actions and write nothing.
+    """
+    if isinstance(access.principal, Agent):
+        await record(services, q, access.project["id"], AuditEvent(
+            type, actor=access.principal.user_id, subject=subject, details=details,
+        ))
 
 
 async def record_failed_signin(services: Services, project_id: str, event: AuditEvent) -> bool:

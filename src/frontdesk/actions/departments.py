@@ -84,7 +84,12 @@ async def _write_trust(q: Queries, row: DepartmentRecord) -> None:
 
 
 async def check_create_department(
-    services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str],
+    services: Services,
+    access: ProjectAccess,
+    *,
+    name: str,
+    routing: str | None,
+    agents: list[str],
     trust: DepartmentTrust | None = None,
 ) -> DepartmentPublic:
     project_id = access.project["id"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from frontdesk.actions import audit
+from frontdesk.actions import audit, files
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
@@ -19,10 +19,11 @@ from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
 from frontdesk.models.exports import ExportedRequestPublic, LeadExportPublic
+from frontdesk.models.files import present_file_info
 from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
 from frontdesk.models.messages import present_message
 from frontdesk.models.project_users import present_project_user
-from frontdesk.models.requests import present_request
+from frontdesk.models.requests import present_request_core
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
 from frontdesk.storage import (
@@ -33,9 +34,11 @@ from frontdesk.storage import (
     messages,
     outbox,
     project_users,
+    read_markers,
     requests,
     sessions,
 )
+from frontdesk.storage import files as file_rows
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
@@ -253,6 +256,45 @@ async def check_update_lead(
     return present_lead(lead)
 
 
+MAX_LEAD_TAGS = 50
+
+
+async def check_add_lead_tags(
+    services: Services, access: ProjectAccess, lead_id: str, names: list[str]
+) -> LeadPublic:
+    """Add tag names to the contact's (Tiledesk's ``PUT /leads/:id/tag``); one already there is
+    kept once. Raises ValidationFailed(too_many_tags) past MAX_LEAD_TAGS."""
+    async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx, lock=True)
+        tags = list(dict.fromkeys([*lead["tags"], *names]))
+        if tags == lead["tags"]:
+            return present_lead(lead)
+        if len(tags) > MAX_LEAD_TAGS:
+            raise ValidationFailed(
+                f"a contact keeps at most {MAX_LEAD_TAGS} tags", code="too_many_tags"
+            )
+        lead["tags"] = tags
+        await save_lead(tx, lead, is_authenticated=False, now=services.now_ms())
+    return present_lead(lead)
+
+
+async def check_remove_lead_tag(
+    services: Services, access: ProjectAccess, lead_id: str, name: str
+) -> LeadPublic:
+    """Remove a tag name from the contact (audited); a name it does not carry changes nothing."""
+    async with services.db.transaction() as tx:
+        lead = await access_lead(services, access, lead_id, tx=tx, lock=True)
+        if name not in lead["tags"]:
+            return present_lead(lead)
+        lead["tags"] = [t for t in lead["tags"] if t != name]
+        await save_lead(tx, lead, is_authenticated=False, now=services.now_ms())
+        await audit.record_agent_action(
+            services, tx, access, "tag.removed", subject=lead["lead_id"],
+            details={"tag": name, "lead": lead["id"]},
+        )
+    return present_lead(lead)
+
+
 def _apply_agent_edit(lead: LeadRecord, changes: dict[str, Any], *, now: int) -> None:
     for field in LEAD_FIELDS:
         if field in changes and changes[field] != lead[field]:
@@ -274,8 +316,8 @@ def _apply_agent_edit(lead: LeadRecord, changes: dict[str, Any], *, now: int) ->
 
 
 async def do_erase_lead(services: Services, access: ProjectAccess, lead_id: str) -> ErasurePublic:
-    """Erase a contact and everything of it: conversations, messages, sessions, membership,
-    merge records, and the anonymous contacts that were merged into it. Audited.
+    """Erase a contact and everything of it: conversations, messages, files, sessions,
+    membership, merge records, and the anonymous contacts that were merged into it. Audited.
 
     An anonymous contact emptied by a live merge keeps nothing of its own but its contact
     record: see ``do_erase`` for what stays with the surviving contact."""
@@ -314,7 +356,9 @@ async def do_erase(
         else:
             await _hand_over(tx, project_id, merge, now=services.now_ms())
     await merges.delete_merges_of_lead(tx, project_id, lead["id"])
+    await files.do_erase_files_of_requests(services, tx, request_ids)
     await messages.delete_messages_of_requests(tx, request_ids)
+    await read_markers.delete_markers_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
     if lead["email"]:
@@ -340,8 +384,9 @@ async def _hand_over(tx: Transaction, project_id: str, merge: MergeRecord, *, no
 async def _erase_visitor(
     services: Services, tx: Transaction, project_id: str, visitor_id: str
 ) -> None:
-    """Close the visitor's open sockets and delete its sessions, membership, e-mail codes
-    and reply links."""
+    """Close the visitor's open sockets and delete its sessions, membership, e-mail codes,
+    reply links and the uploads no message took up."""
+    await files.do_erase_uploads_of(services, tx, project_id, visitor_id)
     for session in await sessions.live_sessions_of(tx, project_id, visitor_id, services.now_ms()):
         services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=session["jti"]))
     await sessions.delete_sessions_of(tx, project_id, visitor_id)
@@ -361,12 +406,16 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
         limit=_EXPORT_MAX_REQUESTS, offset=0,
     )
     conversations: list[ExportedRequestPublic] = []
+    sent_files = await file_rows.files_of_requests(services.db, [r["request_id"] for r in rows])
+    sent_files += await file_rows.unbound_files_of_uploader(
+        services.db, project_id, lead["lead_id"]
+    )
     for row in rows:
         history = await messages.list_messages(
             services.db, row["request_id"], limit=_EXPORT_MAX_MESSAGES
         )
         conversations.append(
-            {**present_request(row), "messages": [present_message(m) for m in history]}
+            {**present_request_core(row), "messages": [present_message(m) for m in history]}
         )
     member = await project_users.get_membership(services.db, project_id, lead["lead_id"])
     sessions_of = await sessions.all_sessions_of(services.db, project_id, lead["lead_id"])
@@ -386,6 +435,7 @@ async def export_lead(services: Services, access: ProjectAccess, lead_id: str) -
              "revokedAt": iso(s["revoked_at"])}
             for s in sessions_of
         ],
+        "files": [present_file_info(services.settings.base_url, f) for f in sent_files],
         "merges": [
             {"_id": m["id"], "from": m["anonymous_visitor_id"], "into": m["visitor_id"],
              "requests": m["request_ids"], "mergedAt": iso(m["merged_at"]),

@@ -7,6 +7,7 @@ from typing import Any
 
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.continuity import do_note_agent_reply
+from frontdesk.actions.files import do_attach_file
 from frontdesk.actions.requests import (
     NewRequest,
     apply_changes,
@@ -57,17 +58,26 @@ def _self_reported(incoming: IncomingMessage) -> dict[str, str]:
     return reported
 
 
+def _carries_file(metadata: Any) -> bool:
+    """Whether a message's metadata points at a file, image or frame (Tiledesk's
+    ``metadata.src``, or an uploaded file's ``fileId``)."""
+    return isinstance(metadata, dict) and bool(metadata.get("src") or metadata.get("fileId"))
+
+
 async def check_post_message(
     services: Services, access: ProjectAccess, request_id: str, incoming: IncomingMessage
 ) -> tuple[MessagePublic, RequestPublic]:
     """Store a message; a visitor's first message to an unknown id opens the conversation.
     Returns the message and its conversation as they are after it.
 
-    Raises BadRequest(invalid_request_id) for a malformed id or another project's,
+    Raises ValidationFailed(empty_message) for a message with neither text nor a file (as
+    Tiledesk does), BadRequest(invalid_request_id) for a malformed id or another project's,
     Forbidden(not_your_request) for another visitor's conversation, NotFound when an agent
     writes to a conversation that does not exist, Conflict(request_closed) when an agent
-    writes to a closed one.
+    writes to a closed one; for a message carrying a file, as ``files.do_attach_file``.
     """
+    if not incoming.text.strip() and not _carries_file(incoming.metadata):
+        raise ValidationFailed("a message needs a text or a file", code="empty_message")
     project_id = access.project["id"]
     if parse_request_id(request_id) != project_id:
         raise BadRequest(
@@ -118,8 +128,11 @@ async def check_post_message(
             fullname = principal.display_name
         else:
             fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
+        message_id = services.ids.object_id()
+        metadata = await do_attach_file(services, tx, access, row, incoming.type,
+                                        incoming.metadata, message_id)
         message: MessageRecord = {
-            "id": services.ids.object_id(),
+            "id": message_id,
             "project_id": project_id,
             "request_id": request_id,
             "sender": sender,
@@ -128,12 +141,15 @@ async def check_post_message(
             "text": incoming.text,
             "type": incoming.type,
             "attributes": strip_reserved(incoming.attributes),
-            "metadata": incoming.metadata,
+            "metadata": metadata,
             "status": SENT,
             "created_at": now,
         }
         await messages.insert_message(tx, message)
-        row = await apply_changes(tx, row, now=now, last_text=incoming.text)
+        row = await apply_changes(
+            tx, row, now=now, last_text=incoming.text, last_message_id=message["id"],
+            last_message_at=now, last_sender_kind=sender_kind,
+        )
         if sender_kind == "agent":
             await do_note_agent_reply(services, tx, row)
         request = notify_request(services, tx, row, "UPDATE")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess, load_project
+from frontdesk.actions.files import upload_limit
 from frontdesk.auth.policy import POLICY_KEYS
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import ValidationFailed
@@ -197,6 +198,7 @@ async def public_widget_config(services: Services, project_id: str) -> WidgetCon
             "widget": settings.get("widget", {}),
             "allowAnonymous": bool(settings.get("allow_anonymous", True)),
             "activeOperatingHours": bool(settings.get("active_operating_hours", False)),
+            "maxUploadBytes": upload_limit(services, project),
         },
         "isopen": is_open(project, services.clock.now()),
         "user_available": [

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.availability import is_open_for, off_hours_message
 from frontdesk.actions.continuity import do_note_closed
@@ -21,6 +22,7 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
+from frontdesk.models.ratings import RatingsPublic
 from frontdesk.models.requests import RequestPublic, present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
@@ -149,8 +151,11 @@ async def do_tell_new_conversation(
 
 
 def notify_request(
-    services: Services, tx: Transaction, row: RequestRecord, method: str
+    services: Services, tx: Transaction, row: RequestRecord, method: str,
+    *, agents_only: bool = False,
 ) -> RequestPublic:
+    """Announce ``row`` after commit; with ``agents_only`` (a private note changed) visitors'
+    sockets are not told."""
     body = present_request(row)
     services.publish_on_commit(
         tx,
@@ -162,6 +167,7 @@ def notify_request(
             request=body,
             version=row["version"],
             held=bool(row["held_tier"]),
+            agents_only=agents_only,
         ),
     )
     return body
@@ -199,8 +205,9 @@ async def list_requests(
     page: int,
     limit: int,
 ) -> dict[str, Any]:
+    reader = access.principal.user_id if isinstance(access.principal, Agent) else None
     rows, total = await requests.list_requests(
-        services.db, access.project["id"], filt, limit=limit, offset=page * limit
+        services.db, access.project["id"], filt, limit=limit, offset=page * limit, reader=reader
     )
     return {"perPage": limit, "count": total, "requests": [present_request(r) for r in rows]}
 
@@ -238,6 +245,7 @@ def request_filter(
     authenticated: bool | None,
     text: str | None,
     lead: str | None,
+    tag: str | None = None,
 ) -> RequestFilter:
     return RequestFilter(
         held=False,
@@ -245,8 +253,14 @@ def request_filter(
         authenticated=authenticated,
         text=text,
         lead_ref=lead,
+        tag=tag,
         **_status_filter(status),
     )
+
+
+async def rating_summary(services: Services, access: ProjectAccess) -> RatingsPublic:
+    count, mean = await requests.rating_summary(services.db, access.project["id"])
+    return {"count": count, "average": None if mean is None else round(mean, 2)}
 
 
 async def get_request(
@@ -265,9 +279,25 @@ async def check_assign(
         await _require_agent_member(tx, access.project["id"], agent_id)
         if row["status"] == RequestStatus.CLOSED:
             raise Conflict("reopen the conversation before assigning it", code="request_closed")
+        await _audit_assignment(services, tx, access, row, [agent_id])
         return await _change(
             services, tx, row, participants=[agent_id], status=RequestStatus.ASSIGNED
         )
+
+
+async def _audit_assignment(
+    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord,
+    participants: list[str],
+) -> None:
+    """Record an agent's change of who serves the conversation (none: nothing changed)."""
+    if participants == row["participants"]:
+        return
+    await audit.record_agent_action(
+        services, tx, access,
+        "request.reassigned" if row["participants"] else "request.assigned",
+        subject=row["request_id"],
+        details={"from": row["participants"], "to": participants},
+    )
 
 
 async def check_route(
@@ -276,11 +306,15 @@ async def check_route(
     """Route again (Tiledesk's ``/agent`` and ``/departments``): pick an available agent."""
     async with services.db.transaction() as tx:
         row = await access_request(services, access, request_id, tx=tx, lock=True)
-        return await _route(services, tx, row, department_id)
+        return await _route(services, tx, access, row, department_id)
 
 
 async def _route(
-    services: Services, tx: Transaction, row: RequestRecord, department_id: str | None
+    services: Services,
+    tx: Transaction,
+    access: ProjectAccess,
+    row: RequestRecord,
+    department_id: str | None,
 ) -> RequestPublic:
     if row["status"] == RequestStatus.CLOSED:
         raise Conflict("reopen the conversation before routing it", code="request_closed")
@@ -297,6 +331,7 @@ async def _route(
         )
     agent = await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
+    await _audit_assignment(services, tx, access, row, participants)
     return await _change(
         services,
         tx,
@@ -316,7 +351,7 @@ async def check_route_waiting(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] >= RequestStatus.ASSIGNED:
             return present_request(row)
-        return await _route(services, tx, row, department_id)
+        return await _route(services, tx, access, row, department_id)
 
 
 async def check_set_participants(
@@ -324,15 +359,20 @@ async def check_set_participants(
 ) -> RequestPublic:
     async with services.db.transaction() as tx:
         row = await access_request(services, access, request_id, tx=tx, lock=True)
-        return await _set_participants(services, tx, row, participants)
+        return await _set_participants(services, tx, access, row, participants)
 
 
 async def _set_participants(
-    services: Services, tx: Transaction, row: RequestRecord, participants: list[str]
+    services: Services,
+    tx: Transaction,
+    access: ProjectAccess,
+    row: RequestRecord,
+    participants: list[str],
 ) -> RequestPublic:
     for agent_id in participants:
         await _require_agent_member(tx, row["project_id"], agent_id)
     unique = list(dict.fromkeys(participants))
+    await _audit_assignment(services, tx, access, row, unique)
     status = row["status"] if row["status"] == RequestStatus.CLOSED else status_for(unique)
     return await _change(services, tx, row, participants=unique, status=status)
 
@@ -342,7 +382,9 @@ async def check_add_participant(
 ) -> RequestPublic:
     async with services.db.transaction() as tx:
         row = await access_request(services, access, request_id, tx=tx, lock=True)
-        return await _set_participants(services, tx, row, [*row["participants"], agent_id])
+        return await _set_participants(
+            services, tx, access, row, [*row["participants"], agent_id]
+        )
 
 
 async def check_remove_participant(
@@ -353,7 +395,7 @@ async def check_remove_participant(
         if agent_id not in row["participants"]:
             raise NotFound(f"{agent_id!r} is not a participant", code="participant_not_found")
         kept = [p for p in row["participants"] if p != agent_id]
-        return await _set_participants(services, tx, row, kept)
+        return await _set_participants(services, tx, access, row, kept)
 
 
 async def _require_agent_member(tx: Transaction, project_id: str, user_id: str) -> None:
@@ -377,12 +419,26 @@ async def check_close(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] == RequestStatus.CLOSED:
             return present_request(row)
+        await audit.record_agent_action(
+            services, tx, access, "request.closed", subject=row["request_id"], details={}
+        )
         closed = await apply_changes(
             tx, row, now=services.now_ms(), status=RequestStatus.CLOSED,
             closed_at=services.now_ms(), closed_by=closed_by,
         )
         await do_note_closed(services, tx, closed)
-        return notify_request(services, tx, closed, "UPDATE")
+        body = notify_request(services, tx, closed, "UPDATE")
+    if row["status"] == RequestStatus.ASSIGNED:
+        await after_agent_freed(services, row["project_id"])
+    return body
+
+
+async def after_agent_freed(services: Services, project_id: str) -> None:
+    """Route the queue now that an agent has room (actions.queue, imported late: it builds
+    on this module)."""
+    from frontdesk.actions.queue import route_queue
+
+    await route_queue(services, project_id)
 
 
 async def check_reopen(
@@ -392,6 +448,9 @@ async def check_reopen(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] != RequestStatus.CLOSED:
             return present_request(row)
+        await audit.record_agent_action(
+            services, tx, access, "request.reopened", subject=row["request_id"], details={}
+        )
         return await _change(
             services,
             tx,
@@ -424,7 +483,7 @@ async def check_patch(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         fields: dict[str, Any] = {}
         if changes.get("tags") is not None:
-            fields["tags"] = changes["tags"]
+            fields["tags"] = _with_ids(services, changes["tags"])
         if changes.get("attributes") is not None:
             fields["attributes"] = _merge_attributes(row, changes["attributes"])
             fields["visitor_attribute_keys"] = _visitor_keys(access, row, changes["attributes"])
@@ -463,7 +522,26 @@ async def check_add_tags(
             raise ValidationFailed(
                 f"a conversation keeps at most {MAX_STORED_TAGS} tags", code="too_many_tags"
             )
-        return await _change(services, tx, row, tags=[*row["tags"], *added])
+        return await _change(services, tx, row, tags=[*row["tags"], *_with_ids(services, added)])
+
+
+async def check_remove_tag(
+    services: Services, access: ProjectAccess, request_id: str, tag_id: str
+) -> RequestPublic:
+    """Remove the tag whose ``_id`` (or, for a tag stored as a bare name, whose name) is
+    ``tag_id`` (audited). A tag the conversation does not carry changes nothing, as in
+    Tiledesk."""
+    async with services.db.transaction() as tx:
+        row = await access_request(services, access, request_id, tx=tx, lock=True)
+        removed = [t for t in row["tags"] if _tag_id(t) == tag_id]
+        if not removed:
+            return present_request(row)
+        await audit.record_agent_action(
+            services, tx, access, "tag.removed", subject=row["request_id"],
+            details={"tag": _tag_name(removed[0])},
+        )
+        kept = [t for t in row["tags"] if _tag_id(t) != tag_id]
+        return await _change(services, tx, row, tags=kept)
 
 
 MAX_STORED_TAGS = 50
@@ -471,6 +549,18 @@ MAX_STORED_TAGS = 50
 
 def _tag_name(tag: Any) -> str:
     return str(tag["tag"]) if isinstance(tag, dict) else str(tag)
+
+
+def _tag_id(tag: Any) -> str:
+    return str(tag.get("_id") or tag["tag"]) if isinstance(tag, dict) else str(tag)
+
+
+def _with_ids(services: Services, tags: list[Any]) -> list[Any]:
+    """``tags`` with an ``_id`` on each ``{tag, color}`` (Tiledesk removes tags by it)."""
+    return [
+        {**t, "_id": t.get("_id") or services.ids.object_id()} if isinstance(t, dict) else t
+        for t in tags
+    ]
 
 
 def _visitor_keys(

@@ -4,12 +4,14 @@ Run by ``frontdesk retention`` (e.g. daily from cron). Each erasure is audited w
 ``system``. Authenticated contacts are never erased by retention: the customer's own systems
 know them, and an admin erases them on request. Nor are anonymous contacts that a live merge
 joined to an authenticated one: they are that person now, and go when it is erased. Expired
-single-use token ids are forgotten.
+single-use token ids are forgotten, and so are uploads that no message took up within
+``unclaimed_upload_hours`` and file bytes left without their row by a stopped process.
 """
 
 from __future__ import annotations
 
 from frontdesk.actions import audit
+from frontdesk.actions.files import do_forget_unclaimed, do_sweep_orphans
 from frontdesk.actions.leads import do_erase
 from frontdesk.services import Services
 from frontdesk.storage import retention, used_tokens
@@ -20,10 +22,11 @@ _DAY_MS = 24 * 3600 * 1000
 async def do_apply_retention(services: Services) -> dict[str, int]:
     """Erase idle anonymous contacts in every project with a retention rule.
 
-    Returns ``{"leads": erased contacts, "requests": erased conversations, "tokenIds": …}``.
+    Returns ``{"leads": erased contacts, "requests": erased conversations, "tokenIds": …,
+    "files": unclaimed uploads and orphaned file bytes removed}``.
     """
     now = services.now_ms()
-    counts = {"leads": 0, "requests": 0, "tokenIds": 0}
+    counts = {"leads": 0, "requests": 0, "tokenIds": 0, "files": 0}
     for project in await retention.all_projects(services.db):
         days = int(project["settings"].get("anonymous_retention_days") or 0)
         if days <= 0:
@@ -40,4 +43,5 @@ async def do_apply_retention(services: Services) -> dict[str, int]:
             counts["requests"] += len(erased)
     async with services.db.transaction() as tx:
         counts["tokenIds"] = await used_tokens.forget_expired(tx, now)
+    counts["files"] = await do_forget_unclaimed(services) + await do_sweep_orphans(services)
     return counts

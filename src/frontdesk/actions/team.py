@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
+from frontdesk.actions.queue import route_queue
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
 from frontdesk.errors import Conflict, Forbidden, NotFound
@@ -66,7 +68,9 @@ async def do_update_own_membership(
     assert access.membership is not None
     async with services.db.transaction() as tx:
         own = await _team_member(tx, access, access.membership["id"], lock=True)
-        return await _update(services, tx, access, own, changes)
+        body = await _update(services, tx, access, own, changes)
+    await _route_if_freed(services, access.project["id"], changes)
+    return body
 
 
 async def check_update_project_user(
@@ -87,7 +91,20 @@ async def check_update_project_user(
             await project_users.count_owners(tx, access.project["id"]) <= 1
         ):
             raise Conflict("a project keeps at least one owner", code="last_owner")
-        return await _update(services, tx, access, target, changes)
+        if new_role is not None and new_role != target["role"]:
+            await audit.record_agent_action(
+                services, tx, access, "member.role_changed", subject=target["user_id"],
+                details={"from": target["role"], "to": new_role},
+            )
+        body = await _update(services, tx, access, target, changes)
+    await _route_if_freed(services, access.project["id"], changes)
+    return body
+
+
+async def _route_if_freed(services: Services, project_id: str, changes: dict[str, Any]) -> None:
+    """An agent made available, or given another maximum, may take waiting conversations."""
+    if changes.get("user_available") or changes.get("max_assigned_chat") is not None:
+        await route_queue(services, project_id)
 
 
 async def _update(
@@ -105,6 +122,8 @@ async def _update(
         role=changes.get("role"),
         user_available=changes.get("user_available"),
         max_assigned_chat=changes.get("max_assigned_chat"),
+        # Set by hand: the server no longer holds the agent away (actions/presence).
+        presence_away=False if changes.get("user_available") is not None else None,
         attributes=(
             {**target["attributes"], **changes["attributes"]}
             if changes.get("attributes") is not None
@@ -149,6 +168,10 @@ async def check_remove_member(
         ) <= 1:
             raise Conflict("a project keeps at least one owner", code="last_owner")
         await project_users.delete_project_user(tx, target["id"])
+        await audit.record_agent_action(
+            services, tx, access, "member.removed", subject=target["user_id"],
+            details={"role": target["role"]},
+        )
         services.publish_on_commit(
             tx, MembershipRevoked(project_id=access.project["id"], user_id=target["user_id"])
         )

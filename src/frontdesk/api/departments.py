@@ -68,6 +68,6 @@ def _trust(b: s.DepartmentUpdate) -> departments.DepartmentTrust:
     return departments.DepartmentTrust(b.minTier, b.operatingHours, b.offHoursMessage, keep)
 
 
-def _routing(value: str) -> str:
+def _routing(value: str | None) -> str | None:
     # Tiledesk's "fixed" routing (a fixed agent group) assigns like "assigned" here.
     return "assigned" if value == "fixed" else value

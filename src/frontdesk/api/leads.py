@@ -32,6 +32,20 @@ async def update_lead(call: Call) -> s.LeadPublic:
                                          b.model_dump(exclude_unset=True))
 
 
+@router.route("PUT", "/{pid}/leads/{lid}/tag", summary="Add tags to a contact",
+              body=s.LeadTagsAdd, response=s.LeadPublic)
+async def add_lead_tags(call: Call) -> s.LeadPublic:
+    b: s.LeadTagsAdd = call.body
+    return await leads.check_add_lead_tags(call.services, call.access, call.params["lid"], b.root)
+
+
+@router.route("DELETE", "/{pid}/leads/{lid}/tag/{tag}", summary="Remove a tag from a contact",
+              response=s.LeadPublic)
+async def remove_lead_tag(call: Call) -> s.LeadPublic:
+    return await leads.check_remove_lead_tag(call.services, call.access, call.params["lid"],
+                                             call.params["tag"])
+
+
 @router.route("DELETE", "/{pid}/leads/{lid}",
               summary="Erase a contact and all its conversations (admins)",
               response=s.ErasurePublic, min_role="admin")

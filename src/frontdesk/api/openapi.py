@@ -24,6 +24,7 @@ _REF = "#/components/schemas/{model}"
 NUL_FREE = r"^[^\x00]*$"
 # A JWK's kid may be any 1 to 200 characters; a path segment cannot carry a slash.
 _KID = r"^[^\x00/]{1,200}$"
+_TAG = r"^[^\x00/]{1,100}$"
 
 _PATH_PARAMS: dict[str, tuple[str, str]] = {
     "pid": ("Project id (24 hex)", OBJECT_ID_RE.pattern),
@@ -34,8 +35,14 @@ _PATH_PARAMS: dict[str, tuple[str, str]] = {
     "lid": ("Lead _id or the visitor's lead_id", VISITOR_ID_RE.pattern),
     "iid": ("Invitation id", OBJECT_ID_RE.pattern),
     "mid": ("Merge id", OBJECT_ID_RE.pattern),
+    "cid": ("Canned response id", OBJECT_ID_RE.pattern),
+    "nid": ("Private note id", OBJECT_ID_RE.pattern),
     "kid": ("Key id", _KID),
     "jti": ("Session id (the jti of its token)", r"^[0-9a-f]{32}$"),
+    "fid": ("File id (24 hex)", OBJECT_ID_RE.pattern),
+    "tid": ("Tag id (of the project's tag library)", OBJECT_ID_RE.pattern),
+    "tag_id": ("A conversation tag's _id, or its name if stored as a bare name", _TAG),
+    "tag": ("A contact tag's name", _TAG),
 }
 
 # Where each answer names something a path parameter takes (JSON pointers into the 200
@@ -62,6 +69,13 @@ ANSWER_NAMES: dict[str, dict[str, str]] = {
     "list_invitations": {"iid": "/0/_id"},
     "create_key": {"kid": "/kid"},
     "list_keys": {"kid": "/0/kid"},
+    "list_canned": {"cid": "/0/_id"},
+    "create_canned": {"cid": "/_id"},
+    "add_note": {"nid": "/notes/0/_id"},
+    "list_tags": {"tid": "/0/_id"},
+    "create_tag": {"tid": "/_id"},
+    "get_tag": {"tid": "/_id"},
+    "update_tag": {"tid": "/_id"},
 }
 
 
@@ -171,6 +185,8 @@ def _operation(
     if endpoint.auth != "none" or 503 in endpoint.extra_statuses:
         responses["503"] = {"description": "A service it depends on is unavailable",
                             "content": error}
+    if 415 in endpoint.extra_statuses:
+        responses["415"] = {"description": "Content of a type not accepted", "content": error}
     if endpoint.method in ("POST", "PUT", "PATCH", "DELETE"):
         responses["409"] = {"description": "Conflicts with the current state", "content": error}
     operation: dict[str, Any] = {

@@ -20,13 +20,22 @@ def _seen_by(call: Call, request: s.RequestPublic) -> s.RequestSeenPublic:
 
 
 @router.route("GET", "/{pid}/requests", summary="Conversations (filters: status, mine, text, "
-              "authenticated, lead)", query=s.RequestsQuery, response=s.RequestsPublic)
+              "authenticated, lead, tags: a tag's name)", query=s.RequestsQuery,
+              response=s.RequestsPublic)
 async def list_requests(call: Call) -> dict[str, Any]:
     q: s.RequestsQuery = call.query
     filt = requests.request_filter(call.access, status=q.status, mine=q.mine,
-                                   authenticated=q.authenticated, text=q.text, lead=q.lead)
+                                   authenticated=q.authenticated, text=q.text, lead=q.lead,
+                                   tag=q.tags)
     return await requests.list_requests(call.services, call.access, filt, page=q.page,
                                         limit=q.limit)
+
+
+@router.route("GET", "/{pid}/ratings",
+              summary="The project's ratings: how many conversations are rated, and the average",
+              response=s.RatingsPublic)
+async def rating_summary(call: Call) -> s.RatingsPublic:
+    return await requests.rating_summary(call.services, call.access)
 
 
 @router.route("GET", "/{pid}/requests/me", summary="The caller's own conversations",
@@ -101,6 +110,14 @@ async def add_tags(call: Call) -> s.RequestPublic:
     b: s.TagsAdd = call.body
     tags = [t if isinstance(t, str) else t.model_dump(exclude_none=True) for t in b.root]
     return await requests.check_add_tags(call.services, call.access, call.params["rid"], tags)
+
+
+@router.route("DELETE", "/{pid}/requests/{rid}/tag/{tag_id}",
+              summary="Remove a tag (by its _id, or its name if stored as a bare name)",
+              response=s.RequestPublic)
+async def remove_tag(call: Call) -> s.RequestPublic:
+    return await requests.check_remove_tag(call.services, call.access, call.params["rid"],
+                                           call.params["tag_id"])
 
 
 @router.route("PUT", "/{pid}/requests/{rid}/assign",

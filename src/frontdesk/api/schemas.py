@@ -27,8 +27,10 @@ from typing_extensions import TypedDict
 from frontdesk.jsonutil import dumpb, json_depth
 from frontdesk.models import AlwaysTrue, SameAsId, closed
 from frontdesk.models.audit import AuditPublic
+from frontdesk.models.canned import CannedFilledPublic, CannedPublic
 from frontdesk.models.departments import DepartmentPublic
 from frontdesk.models.exports import LeadExportPublic
+from frontdesk.models.files import FilePublic, FileUploadedPublic
 from frontdesk.models.invitations import (
     InvitationAcceptedPublic,
     InvitationPublic,
@@ -46,18 +48,21 @@ from frontdesk.models.projects import (
     ProjectPublic,
     WidgetConfigPublic,
 )
+from frontdesk.models.ratings import RatingsPublic
 from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
 from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
+from frontdesk.models.tags import TagPublic
 from frontdesk.models.users import SigninPublic, SignupPublic
 
 __all__ = [
-    "AuditPublic", "AvailableAgentPublic", "DepartmentPublic", "ErasurePublic",
+    "AuditPublic", "AvailableAgentPublic", "CannedFilledPublic", "CannedPublic",
+    "DepartmentPublic", "ErasurePublic", "FilePublic", "FileUploadedPublic",
     "InvitationAcceptedPublic", "InvitationPublic", "InvitationWithdrawnPublic",
     "InvitePublic", "IsOpenPublic", "KeyPublic", "LeadExportPublic", "LeadPublic",
     "LeadsPublic", "MembershipPublic", "MergePublic", "MessagePublic", "MessageSentPublic",
-    "ProjectPublic", "ProjectUserPublic", "RequestPublic", "RequestSeenPublic",
+    "ProjectPublic", "ProjectUserPublic", "RatingsPublic", "RequestPublic", "RequestSeenPublic",
     "RequestVisitorPublic", "SessionPublic", "SessionsRevokedPublic", "SigninPublic",
-    "SignupPublic", "WidgetConfigPublic",
+    "SignupPublic", "TagPublic", "WidgetConfigPublic",
 ]
 
 # Limits of every free-form JSON object a client stores (attributes, metadata, widget
@@ -232,6 +237,7 @@ class ProjectSettingsUpdate(Body):
     single_use_tokens: bool | None = None
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=50)] | None = None
     anonymous_retention_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    max_upload_bytes: Annotated[int, Field(ge=0, le=1 << 40)] | None = None
     off_hours_message: OffHoursMessage | None = None
     expected_reply_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
     transcript_on_close: bool | None = None
@@ -253,7 +259,8 @@ class ProjectUpdate(Body):
 class ProjectUserUpdate(Body):
     user_available: bool | None = None
     role: AgentRoleName | None = None
-    max_assigned_chat: Annotated[int, Field(ge=0, le=1000)] | None = None
+    # -1 (Tiledesk's "no limit") removes the maximum.
+    max_assigned_chat: Annotated[int, Field(ge=-1, le=1000)] | None = None
     attributes: Attributes | None = None
 
 
@@ -313,6 +320,10 @@ AuditType = Literal[
     "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
     "lead.erased", "lead.exported", "retention.erased",
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
+    "note.deleted",
+    "presence.away", "presence.back",
+    "request.assigned", "request.reassigned", "request.closed", "request.reopened",
+    "member.role_changed", "member.removed", "tag.deleted", "tag.removed",
     "email.code_sent", "email.code_failed", "email.verified", "verification.requested",
     "continuity.sent", "continuity.link_used",
 ]
@@ -334,7 +345,8 @@ class CustomTokenSigninCreate(Body):
 
 class DepartmentCreate(Body):
     name: ProjectName
-    routing: Literal["assigned", "pooled", "fixed"] = "assigned"
+    # null (what Tiledesk's SDK sends when none is given) is kept, and routes as "assigned".
+    routing: Literal["assigned", "pooled", "fixed"] | None = "assigned"
     agents: Annotated[list[ObjectId], Field(max_length=500)] = Field(default_factory=list)
     minTier: TierName = "anonymous"
     operatingHours: JsonObject | None = None
@@ -440,6 +452,8 @@ class RequestsQuery(Body):
     authenticated: bool | None = None
     mine: bool = False
     lead: ObjectId | None = None
+    # Tiledesk's name: conversations carrying the tag of this name.
+    tags: TagName | None = None
 
 
 class MyRequestsQuery(Body):
@@ -474,11 +488,64 @@ class LeadUpdate(Body):
     tags: Annotated[list[TagName], Field(max_length=50)] | None = None
 
 
+class LeadTagsAdd(RootModel[Annotated[list[TagName], Field(min_length=1, max_length=50)]]):
+    """Tag names to add to a contact (Tiledesk's lead tag endpoint)."""
+
+
+TagColor = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$")]
+# No slash: a tag is removed by its name in a path (``DELETE …/tag/<name>``).
+LibraryTagName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\x00/]+$"),
+]
+
+
+class TagCreate(Body):
+    tag: LibraryTagName
+    color: TagColor | None = None
+
+
+class TagUpdate(Body):
+    tag: LibraryTagName | None = None
+    color: TagColor | None = None
+
+
+class TagsQuery(Body):
+    page: Annotated[int, Field(ge=0, le=100_000)] = 0
+    limit: Annotated[int, Field(ge=1, le=500)] = 500
+
+
 class LeadsQuery(Body):
     page: Annotated[int, Field(ge=0, le=100_000)] = 0
     limit: Annotated[int, Field(ge=1, le=100)] = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
+
+
+# ---- canned responses and private notes ---------------------------------------------------
+
+CannedText = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+CannedTitle = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class CannedCreate(Body):
+    title: CannedTitle = ""
+    text: CannedText
+    shared: bool = False
+
+
+class CannedUpdate(Body):
+    title: CannedTitle | None = None
+    text: CannedText | None = None
+    shared: bool | None = None
+
+
+class CannedFillQuery(Body):
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+
+class NoteCreate(Body):
+    text: Annotated[str, StringConstraints(max_length=4000)]
 
 
 # ---- trust tiers --------------------------------------------------------------------------

@@ -19,7 +19,9 @@ class DepartmentPublic(TypedDict):
     id_project: ProjectRef
     name: Annotated[str, Field(description="Its name, as visitors may see it")]
     default: Annotated[bool, Field(description="The project's default department")]
-    routing: Annotated[str, Field(description="assigned, pooled or fixed")]
+    routing: Annotated[str | None, Field(
+        description="assigned, pooled, or null (created without one: routes as assigned)"
+    )]
     agents: Annotated[list[str], Field(description="Account ids of its agents")]
     status: Annotated[Literal[1], Field(description="Always 1 (active), as Tiledesk says")]
     createdAt: Time

@@ -8,10 +8,11 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.models import Time, closed
+from frontdesk.models.files import FileInfoPublic
 from frontdesk.models.leads import LeadPublic
 from frontdesk.models.messages import MessagePublic
 from frontdesk.models.project_users import ProjectUserPublic
-from frontdesk.models.requests import RequestPublic
+from frontdesk.models.requests import RequestCorePublic
 
 
 @closed
@@ -39,7 +40,9 @@ closed(ExportedMergePublic)
 
 
 @closed
-class ExportedRequestPublic(RequestPublic):
+class ExportedRequestPublic(RequestCorePublic):
+    """A conversation of the contact, without the agents' private notes."""
+
     messages: Annotated[list[MessagePublic], Field(description="Every message, oldest first")]
 
 
@@ -57,6 +60,10 @@ class LeadExportPublic(TypedDict):
     ]
     sessions: Annotated[
         list[ExportedSessionPublic], Field(description="Every session of its visitor")
+    ]
+    files: Annotated[
+        list[FileInfoPublic],
+        Field(description="Files sent in its conversations, and its uploads not sent yet"),
     ]
     merges: Annotated[
         list[ExportedMergePublic], Field(description="Merges into or out of it")

@@ -58,6 +58,7 @@ class WidgetProjectPublic(TypedDict):
     widget: Annotated[dict[str, Any], Field(description="The widget's appearance settings")]
     allowAnonymous: Annotated[bool, Field(description="Whether visitors may chat without a token")]
     activeOperatingHours: Annotated[bool, Field(description="Whether opening hours apply")]
+    maxUploadBytes: Annotated[int, Field(description="The largest file a visitor may upload")]
 
 
 @closed

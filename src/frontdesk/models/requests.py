@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -18,6 +18,7 @@ from frontdesk.models.leads import (
     present_lead,
     visitor_view_of_lead,
 )
+from frontdesk.models.notes import NotePublic, present_note
 from frontdesk.models.project_users import ProjectUserPublic, present_project_user
 from frontdesk.storage.requests import RequestRecord
 
@@ -56,6 +57,16 @@ class RequestVisitorSnapshotPublic(TypedDict):
 
     requester: Annotated[ProjectUserPublic, _REQUESTER]
     lead: Annotated[LeadVisitorPublic | None, Field(description="The visitor's own contact")]
+
+
+@closed
+class LastMessagePublic(TypedDict):
+    """Who wrote a conversation's newest message, so a request event tells a visitor's
+    message from an agent's."""
+
+    _id: Annotated[str, Field(description="The message's id")]
+    senderKind: Annotated[Literal["visitor", "agent"], Field(description="Who wrote it")]
+    createdAt: Time
 
 
 class _RequestShown(TypedDict):
@@ -104,9 +115,9 @@ class _RequestShown(TypedDict):
     )]
 
 
-@closed
-class RequestPublic(_RequestShown):
-    """A conversation, its requester (the visitor's membership) and its lead (contact)."""
+class RequestCorePublic(_RequestShown):
+    """A conversation as agents see it, but for their private notes: what a contact's export
+    (made for the visitor) carries."""
 
     lead: Annotated[LeadPublic | None, Field(description="The visitor's contact")]
     attributes: Annotated[dict[str, Any], Field(
@@ -118,6 +129,21 @@ class RequestPublic(_RequestShown):
     ]
     tags: Annotated[list[Any], Field(description="Agents' tags: names or {tag, color}")]
     snapshot: Annotated[RequestSnapshotPublic, Field(description="Requester and lead again")]
+    lastMessage: Annotated[
+        LastMessagePublic | None, Field(description="Its newest message; null before any")
+    ]
+    unread: NotRequired[Annotated[int, Field(
+        description="Lists: the visitor's messages the calling agent has not read"
+    )]]
+
+
+@closed
+class RequestPublic(RequestCorePublic):
+    """A conversation, its requester (the visitor's membership) and its lead (contact)."""
+
+    notes: Annotated[list[NotePublic], Field(
+        description="Agents' private notes, oldest first (never shown to the visitor)"
+    )]
 
 
 @closed
@@ -139,6 +165,11 @@ RequestSeenPublic = RequestPublic | RequestVisitorPublic
 
 def present_request(row: RequestRecord) -> RequestPublic:
     """A request joined with its requester and lead (see storage.requests)."""
+    return {**present_request_core(row), "notes": [present_note(n) for n in row["notes"]]}
+
+
+def present_request_core(row: RequestRecord) -> RequestCorePublic:
+    """``present_request`` without the agents' private notes."""
     requester = present_project_user(
         {
             "id": row["requester_id"],
@@ -147,6 +178,8 @@ def present_request(row: RequestRecord) -> RequestPublic:
             "role": row["requester_role"],
             "user_available": 1,
             "max_assigned_chat": None,
+            "presence_away": 0,
+            "notifications": {},
             "attributes": row["requester_attributes"],
             "profile": row["requester_profile"],
             "invited_by": None,
@@ -156,7 +189,7 @@ def present_request(row: RequestRecord) -> RequestPublic:
     )
     lead = present_lead(row["lead"]) if row["lead"] is not None else None
     participants = row["participants"]
-    return {
+    body: RequestCorePublic = {
         "_id": row["id"],
         "id": row["id"],
         "request_id": row["request_id"],
@@ -186,11 +219,25 @@ def present_request(row: RequestRecord) -> RequestPublic:
         "closed_at": iso(row["closed_at"]),
         "closed_by": row["closed_by"],
         "snapshot": {"requester": requester, "lead": lead},
+        "lastMessage": _last_message(row),
         "createdAt": iso(row["created_at"]),
         "updatedAt": iso(row["updated_at"]),
         "tier": tier_of_auth_info(row["attributes"].get("senderAuthInfo")),
         "heldForTier": row["held_tier"],
         "verificationRequest": row["attributes"].get("verificationRequest"),
+    }
+    if "unread" in row:
+        body["unread"] = int(row["unread"])
+    return body
+
+
+def _last_message(row: RequestRecord) -> LastMessagePublic | None:
+    if row["last_message_id"] is None or row["last_message_at"] is None:
+        return None
+    return {
+        "_id": row["last_message_id"],
+        "senderKind": "agent" if row["last_sender_kind"] == "agent" else "visitor",
+        "createdAt": iso(row["last_message_at"]),
     }
 
 

@@ -17,7 +17,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from frontdesk.models.messages import MessagePublic
+from frontdesk.models.notes import NotePublic
 from frontdesk.models.project_users import ProjectUserPublic
+from frontdesk.models.read_markers import ReadMarkerPublic
 from frontdesk.models.requests import RequestPublic, RequestVisitorPublic
 
 # What a publish frame carries: the public shape of a request, a message or a member.
@@ -44,6 +46,8 @@ class RequestChanged(_Event):
     # The request's version once this change committed: it grows in commit order, so a
     # process that hears an older version after a newer one drops it (realtime/versions.py).
     version: int
+    # A change only agents can see (a private note): visitors' sockets are not told of it.
+    agents_only: bool = False
     # Held back from agents until its visitor reaches its department's tier: only the
     # visitor's own sockets hear it.
     held: bool = False
@@ -70,6 +74,38 @@ class ProjectUserChanged(_Event):
     method: Literal["CREATE", "UPDATE"] = "UPDATE"
     project_user_id: str
     project_user: ProjectUserPublic
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/project_users/{self.project_user_id}"]
+
+
+class NoteMentioned(_Event):
+    """A private note named an agent with ``@``: that agent's own sockets hear of it on its
+    ``/<pid>/project_users/<id>`` topic (action ``mention``)."""
+
+    type: Literal["mention"] = "mention"
+    request_id: str
+    project_user_id: str  # the mentioned agent's membership
+    user_id: str  # the mentioned agent's account
+    by_user_id: str
+    by_fullname: str
+    note: NotePublic
+
+    def topics(self) -> list[str]:
+        return [f"/{self.project_id}/project_users/{self.project_user_id}"]
+
+
+class ReadMarkerChanged(_Event):
+    """An agent's read marker moved: that agent's other browsers update their unread counts.
+
+    Published on the agent's own member topic and delivered only to that agent's sockets.
+    """
+
+    type: Literal["read_marker"] = "read_marker"
+    method: Literal["UPDATE"] = "UPDATE"
+    project_user_id: str
+    user_id: str
+    marker: ReadMarkerPublic
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/project_users/{self.project_user_id}"]
@@ -147,6 +183,8 @@ Event = Annotated[
     RequestChanged
     | MessageCreated
     | ProjectUserChanged
+    | NoteMentioned
+    | ReadMarkerChanged
     | TypingChanged
     | MessagesRead
     | MembershipRevoked

@@ -35,6 +35,9 @@ Limits, each ending in a named close code (``protocol.CloseCode``):
 - when the broker's link to the other processes comes back after a drop, every socket is
   re-checked the same way, its session included (4401 ``session_revoked``): revocations
   published during the gap never arrived.
+
+Agents' sockets are counted for presence (``realtime.presence``): the last one closing makes
+the agent unavailable after ``presence_grace_seconds``, a new one makes it available again.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from frontdesk.actions.access import (
     authenticate_session_token,
     check_session_live,
 )
+from frontdesk.actions.presence import do_mark_away, do_mark_back
 from frontdesk.actions.subscriptions import (
     Cursor,
     access_topic,
@@ -81,13 +85,16 @@ from frontdesk.realtime.events import (
     MembershipRevoked,
     MessageCreated,
     MessagesRead,
+    NoteMentioned,
     ProjectUserChanged,
+    ReadMarkerChanged,
     RequestChanged,
     SessionRevoked,
     TypingChanged,
     WireObject,
     check_wire_objects,
 )
+from frontdesk.realtime.presence import Presence, presence_for
 from frontdesk.realtime.protocol import CloseCode
 from frontdesk.realtime.rate_limit import FrameBudgets, socket_key
 from frontdesk.realtime.socket_limits import SocketLimits
@@ -125,6 +132,16 @@ class Hub:
         self._access_epoch = 0
         self._request_versions = LatestVersions()
         self._visitor_marks: set[asyncio.Task[None]] = set()
+        self._presence = self._make_presence()
+
+    def _make_presence(self) -> Presence | None:
+        async def away(user_id: str) -> None:
+            await do_mark_away(self.services, user_id)
+
+        async def back(user_id: str) -> None:
+            await do_mark_back(self.services, user_id)
+
+        return presence_for(self.services.settings, on_away=away, on_back=back)
 
     @property
     def connection_count(self) -> int:
@@ -143,6 +160,8 @@ class Hub:
                 await self._sweeper
         for conn in list(self._connections):
             conn.close(CloseCode.GOING_AWAY, "server_shutdown")
+        if self._presence is not None:
+            await self._presence.close()
 
     async def serve(self, websocket: WebSocket) -> None:
         """Run one socket from accept to disconnect."""
@@ -172,6 +191,8 @@ class Hub:
                 with contextlib.suppress(Exception):  # presence must not stop the cleanup
                     await self._mark_visitor_present(conn.principal)
             self._connections.discard(conn)
+            if self._presence is not None:
+                await self._presence.disconnected(conn)
             await conn.finish()
 
     async def _read_until_disconnect(self, conn: Connection) -> None:
@@ -277,6 +298,8 @@ class Hub:
         exp = unverified.get("exp")
         conn.expires_at = float(exp) if isinstance(exp, int) else None
         conn.send(protocol.authenticated_frame(_profile(principal)))
+        if isinstance(principal, Agent) and self._presence is not None:
+            await self._presence.connected(principal.user_id, conn)
 
     def _refuse(self, conn: Connection, error: FrontdeskError) -> None:
         if isinstance(error, RateLimited):
@@ -379,6 +402,10 @@ class Hub:
                 await self._access_changed(event)
             elif isinstance(event, TypingChanged | MessagesRead):
                 self._fan_out_signal(event)
+            elif isinstance(event, NoteMentioned):
+                self._deliver_mention(event)
+            elif isinstance(event, ReadMarkerChanged):
+                self._fan_out_to_reader(event)
             elif isinstance(event, RequestChanged):
                 if not self._request_versions.is_stale(event.request_id, event.version):
                     self._fan_out(event)
@@ -489,6 +516,8 @@ class Hub:
                 ):
                     continue  # held back from agents until its visitor verifies
                 if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
+                    if event.agents_only:
+                        continue
                     if visitor_frame is None:  # only agents hear agents' notes
                         visitor_frame = protocol.publish_frame(
                             topic_name, event.method, [visitor_view_of_request(event.request)]
@@ -496,6 +525,14 @@ class Hub:
                     conn.hold_or_send(topic_name, visitor_frame, object_id)
                 else:
                     conn.hold_or_send(topic_name, frame, object_id)
+
+    def _fan_out_to_reader(self, event: ReadMarkerChanged) -> None:
+        # Markers are the agent's own: other members listening on its topic hear nothing.
+        for topic_name in event.topics():
+            frame = protocol.publish_frame(topic_name, event.method, [event.marker])
+            for conn in list(self._by_topic.get(topic_name, ())):
+                if conn.user_id == event.user_id:
+                    conn.hold_or_send(topic_name, frame, None)
 
     def _fan_out_signal(self, event: TypingChanged | MessagesRead) -> None:
         # Once per socket even if it listens on both topics of the conversation; never back
@@ -518,10 +555,23 @@ class Hub:
                 if conn.user_id != event.user_id:
                     conn.send(frame)
 
+    def _deliver_mention(self, event: NoteMentioned) -> None:
+        # Only the mentioned agent's own sockets: other agents may watch its member topic.
+        body = {"request_id": event.request_id, "note": event.note,
+                "by": {"_id": event.by_user_id, "fullName": event.by_fullname}}
+        for topic_name in event.topics():
+            frame = protocol.ephemeral_frame("mention", topic_name, body)
+            for conn in list(self._by_topic.get(topic_name, ())):
+                principal = conn.principal
+                if isinstance(principal, Agent) and principal.user_id == event.user_id:
+                    conn.send(frame)
+
     async def _sweep_forever(self) -> None:
         while True:
             await asyncio.sleep(self._interval)
             self.sweep()
+            if self._presence is not None:
+                await self._presence.refresh()
 
     def sweep(self) -> None:
         """One heartbeat round: ping live sockets, close silent, unauthenticated, expired ones."""

@@ -15,7 +15,7 @@ class DepartmentRecord(TypedDict):
     project_id: str
     name: str
     is_default: int
-    routing: str
+    routing: str | None  # null routes as "assigned"
     agents: list[str]
     created_at: int
     updated_at: int
@@ -34,7 +34,7 @@ async def insert_department(
     project_id: str,
     name: str,
     is_default: bool,
-    routing: str,
+    routing: str | None,
     agents: list[str],
     now: int,
 ) -> None:
@@ -79,7 +79,13 @@ async def get_default_department(q: Queries, project_id: str) -> DepartmentRecor
 
 
 async def update_department(
-    q: Queries, department_id: str, *, name: str, routing: str, agents: list[str], now: int
+    q: Queries,
+    department_id: str,
+    *,
+    name: str,
+    routing: str | None,
+    agents: list[str],
+    now: int,
 ) -> None:
     await q.execute(
         "UPDATE departments SET name = $2, routing = $3, agents = $4, updated_at = $5"

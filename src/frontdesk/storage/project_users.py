@@ -17,6 +17,10 @@ class ProjectUserRecord(TypedDict):
     role: str
     user_available: int
     max_assigned_chat: int | None
+    # 1 while the server holds the agent unavailable because its dashboard went away.
+    presence_away: int
+    # The agent's notification choices: desktop, sound, title (booleans; absent: on).
+    notifications: dict[str, Any]
     profile: dict[str, Any]
     attributes: dict[str, Any]
     invited_by: str | None
@@ -31,7 +35,7 @@ class AgentMemberRecord(ProjectUserRecord):
     user_firstname: str
     user_lastname: str
 
-_JSON = ("profile", "attributes")
+_JSON = ("profile", "attributes", "notifications")
 
 
 _INSERT = (
@@ -137,15 +141,21 @@ async def update_project_user(
     max_assigned_chat: int | None = None,
     profile: dict[str, Any] | None = None,
     attributes: dict[str, Any] | None = None,
+    presence_away: bool | None = None,
+    notifications: dict[str, Any] | None = None,
 ) -> None:
+    """Set the given fields (None: unchanged). ``max_assigned_chat`` -1 removes the maximum."""
     await q.execute(
         "UPDATE project_users SET"
         " role = COALESCE($2, role),"
         " user_available = COALESCE($3, user_available),"
-        " max_assigned_chat = COALESCE($4, max_assigned_chat),"
+        " max_assigned_chat = CASE WHEN $4 = -1 THEN NULL"
+        " ELSE COALESCE($4, max_assigned_chat) END,"
         " profile = COALESCE($5, profile),"
         " attributes = COALESCE($6, attributes),"
-        " updated_at = $7"
+        " updated_at = $7,"
+        " presence_away = COALESCE($8, presence_away),"
+        " notifications = COALESCE($9, notifications)"
         " WHERE id = $1",
         project_user_id,
         role,
@@ -154,6 +164,8 @@ async def update_project_user(
         None if profile is None else encode(profile),
         None if attributes is None else encode(attributes),
         now,
+        None if presence_away is None else int(presence_away),
+        None if notifications is None else encode(notifications),
     )
 
 
@@ -163,3 +175,26 @@ async def delete_project_user(q: Queries, project_user_id: str) -> None:
 
 async def count_owners(q: Queries, project_id: str) -> int:
     return int(await q.fetch_value(_OWNERS, project_id))
+
+
+async def list_agent_memberships(
+    q: Queries, user_id: str, *, available: bool | None = None, away: bool | None = None,
+    lock: bool = False,
+) -> list[ProjectUserRecord]:
+    """The agent's memberships in every project, optionally only the (un)available ones or
+    those the server holds away; locked with ``lock``, in a stable order."""
+    sql = (
+        "SELECT * FROM project_users pu WHERE user_id = $1"
+        " AND role IN ('owner', 'admin', 'agent')"
+    )
+    args: list[Any] = [user_id]
+    if available is not None:
+        args.append(int(available))
+        sql += f" AND user_available = ${len(args)}"
+    if away is not None:
+        args.append(int(away))
+        sql += f" AND presence_away = ${len(args)}"
+    return await fetch_records(
+        q, ProjectUserRecord, sql + " ORDER BY project_id" + row_lock(q, "pu", lock), *args,
+        json=_JSON,
+    )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
+from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
 from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = (
@@ -17,7 +18,18 @@ _JSON = (
     "visitor_attribute_keys",
     "requester_profile",
     "requester_attributes",
+    "notes",
 )
+
+
+class NoteRecord(TypedDict):
+    """One private note, as ``requests.notes`` keeps it (a JSON list, oldest first)."""
+
+    id: str
+    text: str
+    created_by: str  # the author's account id
+    created_at: int
+    mentions: list[str]  # account ids its @names notified
 
 
 class RequestRecord(TypedDict):
@@ -51,6 +63,12 @@ class RequestRecord(TypedDict):
     updated_at: int
     # Grows by one with every change, in commit order (realtime events carry it).
     version: int
+    # Agents' private notes, oldest first; never in what a visitor reads.
+    notes: list[NoteRecord]
+    # The newest message: who wrote it ("visitor" or "agent"), its id and time (epoch ms).
+    last_message_id: str | None
+    last_message_at: int | None
+    last_sender_kind: str | None
     # The tier its department requires while its visitor is below it: held from agents.
     held_tier: str | None
     requester_role: str
@@ -58,6 +76,8 @@ class RequestRecord(TypedDict):
     requester_attributes: dict[str, Any]
     requester_created_at: int
     lead: LeadRecord | None
+    # Lists read for an agent: the visitor's messages after that agent's read marker.
+    unread: NotRequired[int]
 
 # Every column of LeadRecord, prefixed so that _split can move them into row["lead"].
 _LEAD_COLUMNS = ", ".join(f"l.{column} AS lead__{column}" for column in LeadRecord.__annotations__)
@@ -91,6 +111,7 @@ class RequestFilter:
     text: str | None = None
     lead_ref: str | None = None
     updated_since: int | None = None  # epoch ms, inclusive
+    tag: str | None = None  # carries a tag of this name (a bare name or {tag, …})
     held: bool | None = None  # False: only conversations agents may see (none held back)
 
 
@@ -163,8 +184,18 @@ async def get_request(
 
 
 async def list_requests(
-    q: Queries, project_id: str, filt: RequestFilter, *, limit: int, offset: int
+    q: Queries,
+    project_id: str,
+    filt: RequestFilter,
+    *,
+    limit: int,
+    offset: int,
+    reader: str | None = None,
 ) -> tuple[list[RequestRecord], int]:
+    """A page of requests, newest activity first, and how many match in all.
+
+    With ``reader`` (an agent's user id) each row carries ``unread``, counted in this one query.
+    """
     where = ["r.project_id = $1"]
     args: list[Any] = [project_id]
 
@@ -192,6 +223,8 @@ async def list_requests(
         where.append("r.held_tier IS NOT NULL" if filt.held else "r.held_tier IS NULL")
     if filt.updated_since is not None:
         where.append(f"r.updated_at >= {arg(filt.updated_since)}")
+    if filt.tag is not None:
+        where.append(_carries_tag(q, arg(filt.tag)))
     if filt.text:
         pattern = arg(like_pattern(filt.text))
         where.append(
@@ -208,13 +241,30 @@ async def list_requests(
         f"SELECT COUNT(*) FROM requests r{joined} WHERE {clause}",  # noqa: S608
         *args,
     )
+    select = _SELECT
+    if reader is not None:
+        select = _SELECT.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
+        select += marker_join(arg(reader))
     rows = await q.fetch_all(
-        f"{_SELECT} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
+        f"{select} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
         f" LIMIT {arg(limit)} OFFSET {arg(offset)}",
         *args,
     )
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
+
+def _carries_tag(q: Queries, name: str) -> str:
+    """A condition: the request's ``tags`` (a JSON array of names and ``{tag, color}``)
+    holds the tag named by the parameter ``name``."""
+    if q.dialect == "postgresql":
+        return (
+            f"(r.tags::jsonb @> jsonb_build_array({name}::text)"
+            f" OR r.tags::jsonb @> jsonb_build_array(jsonb_build_object('tag', {name}::text)))"
+        )
+    return (
+        "EXISTS (SELECT 1 FROM json_each(r.tags) t WHERE CASE t.type"  # noqa: S608
+        f" WHEN 'text' THEN t.value WHEN 'object' THEN json_extract(t.value, '$.tag') END = {name})"
+    )
 
 
 async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int:
@@ -232,7 +282,7 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
         if column == "participants":
             args.append(value[0] if value else None)
             assignments.append(f"assignee = ${len(args)}")
-        if column in ("participants", "attributes", "tags", "visitor_attribute_keys"):
+        if column in ("participants", "attributes", "tags", "visitor_attribute_keys", "notes"):
             value = encode(value)
         args.append(value)
         assignments.append(f"{column} = ${len(args)}")
@@ -260,10 +310,26 @@ _UPDATABLE = frozenset(
         "closed_at",
         "closed_by",
         "lead_ref",
+        "notes",
+        "last_message_id",
+        "last_message_at",
+        "last_sender_kind",
         "held_tier",
         "is_authenticated",
     }
 )
+
+
+async def rating_summary(q: Queries, project_id: str) -> tuple[int, float | None]:
+    """How many of the project's conversations are rated, and their mean rating."""
+    row = await q.fetch_one(
+        "SELECT COUNT(rating) AS rated, AVG(rating) AS mean FROM requests"
+        " WHERE project_id = $1 AND rating IS NOT NULL",
+        project_id,
+    )
+    assert row is not None
+    mean = row["mean"]
+    return int(row["rated"]), None if mean is None else float(mean)
 
 
 async def request_ids_of_lead(q: Queries, lead_ref: str) -> list[str]:
@@ -292,6 +358,19 @@ async def count_open_assigned(q: Queries, project_id: str, agents: list[str]) ->
         *agents,
     )
     return {row["assignee"]: int(row["open_count"]) for row in rows}
+
+
+async def list_waiting(q: Queries, project_id: str, *, limit: int) -> list[str]:
+    """The request ids of the conversations waiting in the queue (unassigned), oldest first;
+    not those held back until their visitor reaches their department's tier."""
+    rows = await q.fetch_all(
+        "SELECT request_id FROM requests WHERE project_id = $1 AND status = $2"
+        " AND held_tier IS NULL ORDER BY created_at, id LIMIT $3",
+        project_id,
+        int(RequestStatus.UNASSIGNED),
+        limit,
+    )
+    return [row["request_id"] for row in rows]
 
 
 async def open_requests_of_visitor(

@@ -1,5 +1,5 @@
 // Boot and routing. URLs: /dashboard/signin, /dashboard/invitation#<token>,
-// /dashboard/<pid>/<section>[/<id>], where section is conversations, contacts, settings, team or audit. The shell (sidebar, project switcher, socket) lives
+// /dashboard/<pid>/<section>[/<id>], where section is conversations, contacts, settings, team, canned or audit. The shell (sidebar, project switcher, socket) lives
 // as long as the project stays the same; views render into its main area.
 
 import { get, post, session } from "./api.js";
@@ -15,11 +15,14 @@ import { contactView } from "./views/contact.js";
 import { settingsView } from "./views/settings.js";
 import { teamView } from "./views/team.js";
 import { auditView } from "./views/audit.js";
+import { cannedView } from "./views/canned.js";
+import { watchMentions } from "./views/mentions.js";
+import { titleWithCount, watchConversations } from "./views/notifications.js";
 
 const root = document.getElementById("app");
 const LAST_PROJECT = "frontdesk.dashboard.project";
 
-const state = { shell: null, live: null, view: null, viewKey: null };
+const state = { shell: null, live: null, view: null, viewKey: null, stopMentions: null, stopNotify: null };
 
 export function navigate(path, { replace: replacing = false } = {}) {
   history[replacing ? "replaceState" : "pushState"]({}, "", path);
@@ -30,7 +33,7 @@ function sectionOf(parts) {
   const [section = "conversations", id = null] = parts;
   if (section === "contacts" && id) return { key: "contact", make: contactView, id };
   const views = { conversations: conversationsView, contacts: contactsView, settings: settingsView,
-    team: teamView, audit: auditView };
+    team: teamView, audit: auditView, canned: cannedView };
   return views[section] ? { key: section, make: views[section], id } : null;
 }
 
@@ -93,7 +96,9 @@ async function openShell(pid) {
   state.shell = buildShell({
     pid, membership, memberships, me: session.user, live: state.live, navigate, signOut,
   });
+  state.stopMentions = watchMentions({ pid, me: session.user, live: state.live, navigate });
   replace(root, state.shell.element);
+  state.stopNotify = watchConversations({ pid, me: session.user && session.user._id, live: state.live });
   return true;
 }
 
@@ -108,6 +113,7 @@ function showView({ key, make, id }) {
   const ctx = {
     pid: shell.pid, project: shell.membership.id_project, role: shell.membership.role,
     isAdmin: ["owner", "admin"].includes(shell.membership.role), me: session.user,
+    memberId: shell.membership._id,
     live: state.live, navigate, setUnread: shell.setUnread, setTitle,
   };
   const container = h("div", { class: "view", dataset: { view: key } });
@@ -117,13 +123,15 @@ function showView({ key, make, id }) {
 }
 
 function setTitle(title) {
-  document.title = title ? `${title} · frontdesk` : "frontdesk";
+  document.title = titleWithCount(title ? `${title} · frontdesk` : "frontdesk");
 }
 
 function teardown() {
   if (state.view && state.view.destroy) state.view.destroy();
+  if (state.stopMentions) state.stopMentions();
+  if (state.stopNotify) state.stopNotify();
   if (state.live) state.live.stop();
-  state.view = state.viewKey = state.shell = state.live = null;
+  state.view = state.viewKey = state.shell = state.live = state.stopMentions = state.stopNotify = null;
 }
 
 async function endSession() {
@@ -141,6 +149,7 @@ const signOut = () => endSession().then(() => navigate("/dashboard/signin"));
 const signOutHere = () => endSession().then(route);
 
 window.addEventListener("popstate", route);
+window.addEventListener("frontdesk:navigate", (event) => navigate(event.detail));
 window.addEventListener("frontdesk:signed-out", () => { teardown(); route(); });
 document.addEventListener("click", (event) => {
   const link = event.target.closest("a[data-link]");

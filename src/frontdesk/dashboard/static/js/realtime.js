@@ -116,8 +116,9 @@ export class Live extends EventTarget {
       this.authenticated();
       return;
     }
-    // publish carries data changes; typing and read are ephemeral signals on the same topics.
-    if (!["publish", "typing", "read"].includes(frame.action)) return;
+    // publish carries data changes; typing and read are ephemeral signals on the same topics;
+    // mention tells an agent a private note named it (on its own member topic).
+    if (!["publish", "typing", "read", "mention"].includes(frame.action)) return;
     for (const handler of this.handlers.get(payload.topic) || []) handler(payload, frame.action);
   }
 

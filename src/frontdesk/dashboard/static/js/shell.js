@@ -3,12 +3,15 @@
 
 import { put } from "./api.js";
 import { h, icon } from "./dom.js";
+import { itemsOf } from "./realtime.js";
+import { notificationsMenu } from "./views/notifications.js";
 
 const NAV = [
   ["conversations", "Conversations", "chat"],
   ["contacts", "Contacts", "contacts"],
   ["settings", "Settings", "settings"],
   ["team", "Team", "team"],
+  ["canned", "Canned responses", "chat"],
   ["audit", "Audit log", "info"],
 ];
 const ADMIN_ONLY = new Set(["audit"]);
@@ -56,6 +59,13 @@ export function buildShell({ pid, membership, memberships, me, live, navigate, s
       }
     } });
 
+  // The server changes availability too (presence): follow the member's own topic.
+  live.subscribe(`/${pid}/project_users/${membership._id}`, (payload) => {
+    for (const item of itemsOf(payload)) {
+      if (typeof item.user_available === "boolean") available.checked = item.user_available;
+    }
+  });
+
   const meName = me ? [me.firstname, me.lastname].filter(Boolean).join(" ") || me.email : "";
   const sidebar = h("aside", { class: "sidebar" },
     h("div", { class: "brand" }, h("img", { src: "/dashboard/static/favicon.svg", alt: "" }),
@@ -66,6 +76,7 @@ export function buildShell({ pid, membership, memberships, me, live, navigate, s
       connection,
       h("label", { class: "availability", title: "Available for chats: new conversations are routed to you" }, available, h("span", { class: "toggle" }),
         h("span", {}, "Available for chats")),
+      notificationsMenu(pid),
       h("div", { class: "me" },
         h("div", { class: "me-text" }, h("strong", {}, meName), h("span", {}, me ? me.email : "")),
         h("button", { class: "btn btn-ghost btn-small", type: "button", onClick: signOut }, "Sign out"))));

@@ -84,6 +84,15 @@ export class Api {
       this.projectPath(`/requests/${encodeURIComponent(rid)}/messages`), { token, body });
   }
 
+  uploadUrl() {
+    return this.serverUrl + this.projectPath("/files/chat");
+  }
+
+  // A stored file (path `/<project>/files/<id>`) with URLs signed for this visitor.
+  signedFile(token, path) {
+    return this.call("GET", path, { token });
+  }
+
   closeRequest(token, rid) {
     return this.call("PUT", this.projectPath(`/requests/${encodeURIComponent(rid)}/closeg`),
       { token });

@@ -2,6 +2,7 @@
 // Loaded by frontdesk.js, which owns the host-page API and forwards calls here.
 
 import { Api } from "./api.js";
+import { UrlCache, fileMessage, precheck, showProgress, uploadFile } from "./files.js";
 import { LiveUpdates } from "./live.js";
 import { VisitorStorage } from "./storage.js";
 import { RequestStatus } from "./status.js";
@@ -40,6 +41,7 @@ class Widget {
     this.config = null;
     this.localKeys = 0;
     this.typing = { rid: null, sentAt: 0, idle: null };
+    this.fileUrls = new UrlCache((path) => this.authed((token) => this.api.signedFile(token, path)), serverUrl);
     this.host = mountHost();
     this.host.dataset.connection = this.live.state;
     this.view = new WidgetView(this.host, settings, this.actions());
@@ -138,6 +140,7 @@ class Widget {
     this.user = null;
     this.token = null;
     this.conversations.clear();
+    this.fileUrls.clear();
     this.openRid = null;
     this.view.setBadge(0);
   }
@@ -225,7 +228,7 @@ class Widget {
       key: m._id, _id: m._id, text: m.text, time: m.createdAt, senderName: m.senderFullname,
       // Every visitor message of a conversation is this visitor's, including those it wrote
       // anonymously before a merge; the server records the kind of sender.
-      mine: m.senderKind === "visitor", state: null,
+      mine: m.senderKind === "visitor", state: null, type: m.type, metadata: m.metadata,
     };
   }
 
@@ -251,7 +254,7 @@ class Widget {
     this.live.noteMessage(this.topic(rid) + "/messages", raw._id);
     if (c.messages.some((m) => m._id === raw._id)) return;
     const message = this.fromServer(raw);
-    const pending = message.mine && c.messages.find((m) => !m._id && m.text === raw.text);
+    const pending = message.mine && c.messages.find((m) => !m._id && m.state === "pending" && m.text === raw.text);
     if (pending) {
       Object.assign(pending, { _id: raw._id, time: raw.createdAt, state: null });
       this.view.upsertMessage(rid, pending);
@@ -343,14 +346,17 @@ class Widget {
     };
   }
 
-  async sendInto(rid, text) {
+  // file: {type, metadata} of an uploaded file, and the local message that showed its upload.
+  async sendInto(rid, text, file = null) {
     const c = this.conversation(rid);
     const isNew = !c.request;
-    const message = { key: `local-${++this.localKeys}`, _id: null, text, mine: true, state: "pending" };
-    c.messages.push(message);
+    const message = file?.local || { key: `local-${++this.localKeys}`, _id: null, text, mine: true };
+    Object.assign(message, { text, state: "pending", type: file?.type, metadata: file?.metadata });
+    if (!file?.local) c.messages.push(message);
     this.view.upsertMessage(rid, message);
     const { name, email } = this.profile();
     const body = { text, sourcePage: location.href, attributes: {} };
+    if (file) Object.assign(body, { type: file.type, metadata: file.metadata });
     if (name) {
       body.senderFullname = name;
       body.attributes.userFullname = name;
@@ -373,6 +379,40 @@ class Widget {
       Object.assign(message, { state: "failed", error: error.message });
       this.view.upsertMessage(rid, message);
       throw error;
+    }
+  }
+
+  // Upload a file into the open conversation (progress and cancel on a local message), then
+  // send the message that carries it. A refused or failed upload stays on screen with why.
+  async attach(rid, file) {
+    const c = this.conversation(rid);
+    const refusal = precheck(file, this.config?.project?.maxUploadBytes);
+    const local = { key: `local-${++this.localKeys}`, _id: null, text: file.name, mine: true, state: "uploading",
+      upload: { name: file.name || "file", size: file.size, progress: 0, error: refusal } };
+    const forget = () => {
+      if (c.messages.includes(local)) c.messages.splice(c.messages.indexOf(local), 1);
+      this.view.removeMessage(rid, local.key);
+    };
+    local.upload.dismiss = forget;
+    c.messages.push(local);
+    this.view.upsertMessage(rid, local);
+    if (local.upload.error) return;
+    try {
+      await this.ensureSignedIn();
+      const upload = uploadFile({ url: this.api.uploadUrl(), token: this.token, file,
+        onProgress: (progress) => showProgress(local.upload, progress) || this.view.upsertMessage(rid, local) });
+      local.upload.cancel = () => upload.abort();
+      this.view.upsertMessage(rid, local);
+      const sent = fileMessage(await upload.done);
+      delete local.upload;
+      await this.sendInto(rid, sent.text, { ...sent, local });
+    } catch (error) {
+      if (error.code === "aborted") forget();
+      else if (local.upload) {
+        if (error.status === 401) this.signOutLocally();
+        Object.assign(local.upload, { error: error.message, cancel: null });
+        this.view.upsertMessage(rid, local);
+      }
     }
   }
 
@@ -500,6 +540,8 @@ class Widget {
         this.sendTyping(this.openRid, false);
         this.sendInto(this.openRid, text).catch(() => {});
       },
+      attach: (files) => files.forEach((file) => this.attach(this.openRid, file)),
+      fileUrls: this.fileUrls,
       typing: () => {
         const c = this.openRid && this.conversation(this.openRid);
         if (c && c.request) this.sendTyping(c.rid, true);

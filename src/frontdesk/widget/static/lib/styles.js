@@ -203,6 +203,47 @@ export const STYLES = `
   background: #fff; border-top: 1px solid var(--fd-line); }
 .empty { text-align: center; color: var(--fd-muted); font-size: 13px; padding: 8px 0 0; }
 
+/* Files: attach button, uploads, thumbnails, file chips, the larger view */
+.attach { flex: none; width: 40px; height: 40px; border: 0; border-radius: 12px; padding: 0;
+  display: inline-flex; align-items: center; justify-content: center;
+  background: transparent; color: var(--fd-muted); }
+.attach:hover { background: var(--fd-soft); color: var(--fd-brand); }
+.attach svg { width: 20px; height: 20px; }
+.screen.drop-over { outline: 3px dashed var(--fd-brand); outline-offset: -6px; }
+.thumb { display: block; border: 0; padding: 0; border-radius: 14px; overflow: hidden;
+  background: #e9ecf3; box-shadow: 0 1px 2px rgba(20, 30, 60, .12); cursor: zoom-in; }
+.thumb img { display: block; max-width: 220px; max-height: 220px; min-width: 48px; min-height: 48px;
+  width: auto; height: auto; object-fit: cover; }
+.thumb.broken { min-width: 120px; min-height: 60px; cursor: default; }
+.thumb.broken img { visibility: hidden; }
+.file-chip, .upload { display: flex; align-items: center; gap: 10px; padding: 9px 12px;
+  border-radius: 14px; background: #fff; color: var(--fd-ink); text-decoration: none;
+  box-shadow: 0 1px 2px rgba(20, 30, 60, .08); min-width: 180px; max-width: 100%; }
+.file-chip:hover { background: #fafbff; }
+.file-chip.broken { opacity: .6; }
+.file-icon { flex: none; width: 36px; height: 36px; border-radius: 8px; display: inline-flex;
+  align-items: center; justify-content: center; font-size: 10px; font-weight: 700;
+  background: color-mix(in srgb, var(--fd-brand) 14%, white); color: var(--fd-brand); }
+.file-text { display: flex; flex-direction: column; min-width: 0; flex: 1; }
+.file-name { font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.file-size { font-size: 12px; color: var(--fd-muted); }
+.upload { flex-wrap: wrap; }
+.upload .progress { flex-basis: 100%; height: 6px; border-radius: 3px; background: var(--fd-line);
+  overflow: hidden; order: 3; }
+.upload .bar { display: block; height: 100%; background: var(--fd-brand); transition: width .15s linear; }
+.upload .cancel { flex: none; border: 0; background: transparent; color: var(--fd-danger);
+  font-size: 12px; font-weight: 600; padding: 2px 4px; }
+.upload.failed { background: #fff0f0; }
+.upload.failed .file-size { color: var(--fd-danger); white-space: normal; }
+.viewer { border: 0; padding: 0; background: transparent; max-width: 92vw; max-height: 92vh; overflow: visible; }
+.viewer::backdrop { background: rgba(10, 14, 28, .78); }
+.viewer figure { margin: 0; display: flex; flex-direction: column; align-items: center; gap: 8px; }
+.viewer img { display: block; max-width: 92vw; max-height: 82vh; border-radius: 8px; background: #fff; }
+.viewer figcaption { color: #fff; font-size: 13px; max-width: 80vw; overflow-wrap: anywhere; text-align: center; }
+.viewer .viewer-close { position: fixed; top: 14px; right: 18px; width: 40px; height: 40px; border: 0;
+  border-radius: 50%; background: rgba(255, 255, 255, .16); color: #fff; font-size: 26px; line-height: 1; }
+.viewer-error { color: #fff; }
+
 @media (max-width: 480px) {
   .panel { inset: 0; width: auto; height: auto; border-radius: 0; bottom: 0; right: 0; }
   .fd.left .panel { left: 0; }

@@ -2,6 +2,7 @@
 // The view owns DOM only; every decision is the controller's, reached through `actions`.
 
 import { h, icon, initials, shortTime } from "./dom.js";
+import { attachControls, attachmentBody, dropTarget, openViewer } from "./files.js";
 import { STYLES } from "./styles.js";
 
 const SAFE_COLOR = /^(#[0-9a-f]{3,8}|rgb\(\s*[\d.%\s,]+\)|[a-z]{3,20})$/i;
@@ -131,6 +132,7 @@ export class WidgetView {
     const header = this.barHeader(model.title, model.subtitle, model.canEnd);
     this.conversation = { rid: model.rid, messages, typing, scroll, nodes: new Map(), closed: null };
     this.setScreen("conversation", header, scroll);
+    dropTarget(this.panel.querySelector(".screen"), (files) => this.conversation?.composing && this.actions.attach(files));
     if (model.welcome) messages.append(this.messageNode({ text: model.welcome, mine: false, senderName: model.welcomeFrom, welcome: true }));
     for (const message of model.messages) this.upsertMessage(model.rid, message);
     this.updateConversation(model);
@@ -150,6 +152,7 @@ export class WidgetView {
     c.closed = state;
     const screen = this.panel.querySelector(".screen");
     screen.querySelectorAll(".composer, .closed").forEach((node) => node.remove());
+    c.composing = !model.closed;
     screen.append(model.closed ? this.closedFooter(model) : this.composer());
     if (!model.closed) screen.querySelector("textarea").focus({ preventScroll: true });
   }
@@ -164,6 +167,13 @@ export class WidgetView {
     else c.messages.append(node);
     c.nodes.set(message.key, node);
     if (nearEnd || message.mine) this.scrollToEnd();
+  }
+
+  removeMessage(rid, key) {
+    const c = this.conversation;
+    if (!c || c.rid !== rid) return;
+    c.nodes.get(key)?.remove();
+    c.nodes.delete(key);
   }
 
   setTyping(rid, name) {
@@ -181,8 +191,13 @@ export class WidgetView {
       : shortTime(message.time);
     return h("div", { class: classes.join(" ").replace(/\s+/g, " ").trim(), "data-id": message.id || "" },
       !message.mine && message.senderName ? h("span", { class: "sender", text: message.senderName }) : null,
-      h("div", { class: "bubble", text: message.text }),
+      this.attachment(message) || h("div", { class: "bubble", text: message.text }),
       meta ? h("span", { class: "meta", text: meta }) : null);
+  }
+
+  attachment(message) {
+    const urls = this.actions.fileUrls;
+    return attachmentBody(message, { urls, openViewer: (src, name) => openViewer(this.frame, src, name, urls) });
   }
 
   composer() {
@@ -210,7 +225,8 @@ export class WidgetView {
         submit();
       }
     });
-    return h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); submit(); } }, text, send);
+    const attach = attachControls({ textarea: text, onFiles: (files) => this.actions.attach(files), icon: icon("clip") });
+    return h("form", { class: "composer", onsubmit: (event) => { event.preventDefault(); submit(); } }, attach, text, send);
   }
 
   closedFooter(model) {

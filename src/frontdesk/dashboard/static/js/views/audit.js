@@ -1,9 +1,11 @@
-// The identity audit log (admins): sign-ins and why they failed, key changes, merges,
-// revocations, erasures. A burst of failed custom-token sign-ins is called out at the top.
+// The audit log (admins): sign-ins and why they failed, key changes, merges, revocations,
+// erasures, and agents' actions (views/audit_agents.js). A burst of failed custom-token
+// sign-ins is called out at the top.
 
 import { ApiError, get } from "../api.js";
 import { h, replace } from "../dom.js";
 import { dateTime } from "../format.js";
+import { AGENT_TYPES, agentActionSummary, loadAgentNames } from "./audit_agents.js";
 
 const TYPES = [
   ["", "All events"],
@@ -20,11 +22,17 @@ const TYPES = [
   ["lead.erased", "Contacts erased"],
   ["lead.exported", "Contacts exported"],
   ["retention.erased", "Erased by retention"],
+  ["note.deleted", "Private notes deleted"],
+  ["presence.away", "Made unavailable (left)"],
+  ["presence.back", "Made available (returned)"],
+  ...AGENT_TYPES,
 ];
 const LABELS = Object.fromEntries(TYPES.filter(([key]) => key));
 
 function summary(event) {
   const details = event.details || {};
+  const agentAction = agentActionSummary(event);
+  if (agentAction !== null) return agentAction;
   if (event.type === "signin.failed") {
     // Repeats of one refusal from one address are counted on one event.
     const repeats = event.occurrences > 1 ? ` ×${event.occurrences}, last ${dateTime(event.lastAt)}` : "";
@@ -77,13 +85,13 @@ export function auditView(container, ctx) {
 
   replace(container, h("div", { class: "page" },
     h("h1", { class: "page-title" }, "Audit log"),
-    h("p", { class: "muted" }, "Identity events of this project, newest first."),
+    h("p", { class: "muted" }, "Identity events and agents' actions in this project, newest first."),
     burst,
     h("div", { class: "toolbar" }, filter),
     h("section", { class: "card table-card" }, h("table", { class: "table audit" },
       h("thead", {}, h("tr", {}, ["When", "Event", "Who", "Key", "Details"].map((t) => h("th", {}, t)))),
       rows)),
     more));
-  load(false);
+  loadAgentNames(ctx.pid).finally(() => load(false));
   return {};
 }

@@ -6,7 +6,10 @@ import { h, icon, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
 import { STATUS_LABELS, statusClass } from "../status.js";
+import { contactFilesCard } from "./attachments.js";
 import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
+import { contactRatings, ratingStars } from "./ratings.js";
+import { leadTagsCard } from "./tags.js";
 
 const EDITABLE = [["fullname", "Name", "text"], ["email", "Email", "email"], ["phone", "Phone", "tel"]];
 
@@ -39,8 +42,11 @@ export function contactView(container, ctx, leadId) {
           h("section", { class: "card" }, h("h2", { class: "card-title" }, "Profile"),
             h("p", { class: "muted" }, "Verified fields come from the token your backend signed; nobody else can change them. Self-reported ones were typed by the visitor."),
             fieldList(lead), editForm(lead)),
-          h("section", { class: "card" }, h("h2", { class: "card-title" }, "Conversations"), conversations())),
+          h("section", { class: "card" }, h("h2", { class: "card-title" }, "Conversations"),
+            contactRatings(state.requests), conversations()),
+          contactFilesCard(ctx, state.requests)),
         h("div", { class: "contact-side" },
+          leadTagsCard(ctx, lead),
           h("section", { class: "card" }, senderAuthInfoSection(lead.attributes && lead.attributes.senderAuthInfo)),
           sessionsCard(ctx, lead, reload),
           mergesCard(ctx, lead, reload),
@@ -55,7 +61,9 @@ export function contactView(container, ctx, leadId) {
     if (state.requests.length === 0) return h("p", { class: "muted" }, "No conversations.");
     return h("ul", { class: "simple-list" }, state.requests.map((request) => h("li", {},
       h("a", { href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`, "data-link": true, class: "simple-row" },
-        h("span", { class: "simple-main" }, request.first_text || "(no text)"),
+        h("span", { class: "simple-main" }, request.first_text || "(no text)",
+          request.rating_message ? h("q", { class: "rating-message" }, request.rating_message) : null),
+        request.rating !== null && request.rating !== undefined ? ratingStars(request.rating) : null,
         h("span", { class: statusClass(request.status) }, STATUS_LABELS[request.status] || String(request.status)),
         h("span", { class: "muted" }, relativeTime(request.updatedAt))))));
   }

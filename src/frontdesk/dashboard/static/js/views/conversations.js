@@ -8,6 +8,8 @@ import { avatar } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus } from "../status.js";
 import { UnreadTracker } from "../unread.js";
+import { projectRatings } from "./ratings.js";
+import { tagChips, tagFilter } from "./tags.js";
 import { openThread } from "./thread.js";
 
 const TABS = [
@@ -22,11 +24,13 @@ const TAB_KEY = "frontdesk.dashboard.tab";
 
 export function conversationsView(container, ctx, initialRid) {
   ctx.setTitle("Conversations");
-  const unread = new UnreadTracker(ctx.pid, ctx.me ? ctx.me._id : "");
+  const unread = new UnreadTracker(ctx.pid);
   const state = {
     tab: TABS.find((t) => t.key === localStorage.getItem(TAB_KEY)) || TABS[2],
-    filter: FILTERS[0], text: "", requests: [], rid: initialRid, thread: null, team: [], loads: 0,
+    filter: FILTERS[0], text: "", tag: undefined, requests: [], rid: initialRid, thread: null, team: [], loads: 0,
   };
+  const ratings = projectRatings(ctx);
+  const tags = tagFilter(ctx, (tag) => { state.tag = tag; reload(); });
 
   const tabButtons = TABS.map((tab) => h("button", {
     type: "button", role: "tab", class: "tab", dataset: { tab: tab.key },
@@ -50,7 +54,10 @@ export function conversationsView(container, ctx, initialRid) {
       h("header", { class: "inbox-list-header" },
         h("h1", { class: "page-title" }, "Conversations"),
         h("div", { class: "search" }, icon("search"), search),
-        h("div", { class: "segments", role: "group", "aria-label": "Identity filter" }, filterButtons),
+        h("div", { class: "list-filters" },
+          h("div", { class: "segments", role: "group", "aria-label": "Identity filter" }, filterButtons),
+          tags.element),
+        ratings.element,
         h("div", { class: "tabs", role: "tablist" }, tabButtons)),
       list),
     threadPane, panel);
@@ -76,7 +83,8 @@ export function conversationsView(container, ctx, initialRid) {
           waiting ? `waiting ${relativeTime(request.createdAt)}` : relativeTime(request.updatedAt))),
       h("div", { class: "conv-bottom" },
         h("span", { class: "conv-last" }, request.last_text || request.first_text || ""),
-        count ? h("span", { class: "unread-badge", "aria-label": `${count} unread` }, String(count)) : null)));
+        count ? h("span", { class: "unread-badge", "aria-label": `${count} unread` }, String(count)) : null),
+      tagChips(request.tags)));
   }
 
   function renderList() {
@@ -84,7 +92,7 @@ export function conversationsView(container, ctx, initialRid) {
     for (const button of tabButtons) button.setAttribute("aria-selected", String(button.dataset.tab === state.tab.key));
     for (const button of filterButtons) button.classList.toggle("is-selected", button.dataset.filter === state.filter[0]);
     if (state.requests.length === 0) {
-      replace(list, h("div", { class: "empty" }, h("p", {}, state.text || state.filter[2]
+      replace(list, h("div", { class: "empty" }, h("p", {}, state.text || state.filter[2] || state.tag
         ? "No conversation matches." : "No conversations here yet."),
       h("p", { class: "muted" }, "New ones appear here the moment a visitor writes.")));
       return;
@@ -92,15 +100,14 @@ export function conversationsView(container, ctx, initialRid) {
     replace(list, state.requests.map(renderItem));
   }
 
-  const baseQuery = () => ({ text: state.text, authenticated: state.filter[2] });
+  const baseQuery = () => ({ text: state.text, authenticated: state.filter[2], tags: state.tag });
 
   async function reload() {
     const load = ++state.loads;
     const body = await get(`/${ctx.pid}/requests`, { ...state.tab.query, ...baseQuery(), limit: 50 });
     if (load !== state.loads) return; // a newer search or tab answered the agent already
     state.requests = body.requests;
-    renderList();
-    await Promise.all(state.requests.map((r) => unread.count(r)));
+    unread.fromList(body.requests);
     renderList();
     refreshCounts();
   }
@@ -113,12 +120,22 @@ export function conversationsView(container, ctx, initialRid) {
     });
   }
 
-  const reloadSoon = debounce(() => reload().catch(() => {}), 200);
+  const reloadSoon = debounce(() => {
+    reload().catch(() => {});
+    ratings.refresh();
+    tags.refresh();
+  }, 200);
   const stopLive = ctx.live.subscribe(`/${ctx.pid}/requests`, (payload) => {
     for (const request of itemsOf(payload)) {
       if (state.thread && request.request_id === state.rid) state.thread.requestChanged(request);
     }
     reloadSoon();
+  });
+  // A marker moved in another browser of this agent: its count follows at once.
+  const stopMarkers = ctx.live.subscribe(`/${ctx.pid}/project_users/${ctx.memberId}`, (payload) => {
+    const markers = itemsOf(payload).filter((item) => item.request_id && typeof item.unread === "number");
+    for (const marker of markers) unread.markerChanged(marker);
+    if (markers.length) renderList();
   });
   const stopPoll = ctx.live.poll(() => reload());
   const ticker = setInterval(renderList, 30000);
@@ -158,7 +175,9 @@ export function conversationsView(container, ctx, initialRid) {
     update(rid) { if (rid !== state.rid) select(rid); },
     destroy() {
       stopLive();
+      stopMarkers();
       stopPoll();
+      unread.destroy();
       clearInterval(ticker);
       if (state.thread) state.thread.destroy();
     },

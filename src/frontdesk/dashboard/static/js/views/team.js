@@ -5,6 +5,7 @@ import { ApiError, del, get, post, put } from "../api.js";
 import { h, replace } from "../dom.js";
 import { agentName } from "../format.js";
 import { avatar } from "../identity.js";
+import { capacityCell, capacityHeader } from "./team_capacity.js";
 
 const ROLES = ["owner", "admin", "agent"];
 
@@ -25,7 +26,7 @@ export function teamView(container, ctx) {
       h("header", { class: "page-header" }, h("div", {}, h("h1", { class: "page-title" }, "Team"),
         h("p", { class: "muted" }, `${state.members.length} member${state.members.length === 1 ? "" : "s"}`))),
       h("section", { class: "card table-card" }, h("table", { class: "table team-table" },
-        h("thead", {}, h("tr", {}, h("th", {}, "Member"), h("th", {}, "Role"), h("th", {}, "Availability"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "Member"), h("th", {}, "Role"), h("th", {}, "Availability"), capacityHeader())),
         h("tbody", {}, state.members.map(memberRow)))),
       ctx.isAdmin ? inviteCard() : null));
   }
@@ -51,7 +52,7 @@ export function teamView(container, ctx) {
       h("td", {}, h("div", { class: "contact-cell" }, avatar(agentName(member), { seed: user._id, size: "sm" }),
         h("div", {}, h("div", { class: "contact-name" }, agentName(member), isMe ? h("span", { class: "muted" }, " (you)") : null),
           h("div", { class: "muted" }, user.email || "")))),
-      h("td", {}, roleCell), h("td", {}, availability));
+      h("td", {}, roleCell), h("td", {}, availability), capacityCell(member, ctx, load));
   }
 
   function inviteCard() {

@@ -7,6 +7,11 @@ import { agentName, clock, dateTime, personName } from "../format.js";
 import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
+import { attachmentOf, threadAttachments } from "./attachments.js";
+import { attachCannedPicker } from "./canned.js";
+import { createNotes } from "./notes.js";
+import { ratingBlock, ratingCard } from "./ratings.js";
+import { leadTagsLine, loadLibrary, requestTagEditor, tagChips } from "./tags.js";
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
@@ -30,13 +35,24 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     }, onInput: announceTyping });
   const sendButton = h("button", { class: "btn btn-primary", type: "submit", "aria-label": "Send" },
     icon("send"), h("span", {}, "Send"));
+  const notes = createNotes(ctx, { base, team, input, onRequest: requestChanged, onError: showError,
+    onNames: () => { if (state.request) renderMessages(); } });
+  const thread = h("div", { class: "thread" });
+  const files = threadAttachments({ ctx, input, zone: thread, onError: showError,
+    canSend: () => Boolean(state.request) && state.request.status !== RequestStatus.CLOSED,
+    send: async (body) => addMessages([await post(`${base}/messages`, body)]) });
   const composer = h("form", { class: "composer", onSubmit: (event) => { event.preventDefault(); send(); } },
-    input, sendButton);
-  const closedNote = h("div", { class: "closed-note", hidden: true }, "This conversation is closed. ",
+    files.button, files.chooser, input, notes.toggle, sendButton);
+  attachCannedPicker(composer, input, ctx, rid);
+  const closedRating = h("div", { class: "closed-rating" });
+  const closedNote = h("div", { class: "closed-note", hidden: true }, closedRating, "This conversation is closed. ",
     h("button", { type: "button", class: "link-button", onClick: () => act("reopen") }, "Reopen it"),
     " to reply.");
+  const tagEditor = requestTagEditor(ctx, rid, requestChanged);
+  let library = [];
+  loadLibrary(ctx.pid).then((tags) => { library = tags; if (state.request) renderHeader(); });
 
-  replace(pane, h("div", { class: "thread" }, header, history, typing, notice, closedNote, composer));
+  replace(pane, replace(thread, header, history, typing, notice, closedNote, files.uploads, composer));
   replace(panel, h("p", { class: "muted panel-loading" }, "Loading…"));
   // Older messages load when the agent scrolls up near the top, not on the jumps the
   // view makes itself (first positioning, re-rendering), which never move upward.
@@ -72,7 +88,8 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
         h("div", { class: "thread-meta" },
           h("span", { class: statusClass(request.status), dataset: { status: String(request.status) } },
             STATUS_LABELS[request.status] || String(request.status)),
-          h("span", {}, assignees.length ? `Assigned to ${assignees.join(", ")}` : "Nobody assigned"))),
+          h("span", {}, assignees.length ? `Assigned to ${assignees.join(", ")}` : "Nobody assigned"),
+          tagChips(request.tags, { library }))),
       h("div", { class: "thread-actions" },
         !closed && !mine ? h("button", { class: "btn btn-primary", type: "button", onClick: () => act("assign", {}) }, "Take") : null,
         assign,
@@ -82,10 +99,12 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
         h("button", { class: "btn btn-ghost panel-toggle", type: "button", onClick: onTogglePanel }, "Details")));
     composer.hidden = closed;
     closedNote.hidden = !closed;
+    replace(closedRating, closed ? ratingBlock(request, { closed }) : null);
   }
 
   function renderPanel() {
     const request = state.request;
+    tagEditor.update(request);
     const lead = request.lead;
     const requester = request.requester || {};
     const authenticated = Boolean(requester.isAuthenticated);
@@ -97,7 +116,10 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
           h("div", {}, h("h3", { class: "requester-name" }, personName(lead, requester)),
             identityPill(authenticated))),
         fieldList(lead || {}),
+        leadTagsLine(ctx, lead),
         lead ? h("a", { class: "btn btn-small", href: `/dashboard/${ctx.pid}/contacts/${lead._id}`, "data-link": true }, "Open contact") : null),
+      ratingCard(request, { closed: request.status === RequestStatus.CLOSED }),
+      tagEditor.element,
       h("section", { class: "panel-card" },
         senderAuthInfoSection(request.attributes && request.attributes.senderAuthInfo)),
       h("section", { class: "panel-card" },
@@ -114,7 +136,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     // or from comparing with the requester (a merged conversation has two visitor ids).
     const fromVisitor = message.senderKind === "visitor";
     return h("div", { class: `message ${fromVisitor ? "from-visitor" : "from-agent"}`, dataset: { messageId: message._id } },
-      h("div", { class: "bubble" }, message.text),
+      attachmentOf(message) || h("div", { class: "bubble" }, message.text),
       h("div", { class: "message-meta" }, `${message.senderFullname || ""} · ${clock(message.createdAt)}`));
   }
 
@@ -124,7 +146,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     replace(history,
       state.hasOlder ? h("div", { class: "history-start muted" }, "Scroll up for older messages")
         : h("div", { class: "history-start muted" }, `Conversation started ${dateTime(state.request.createdAt)}`),
-      state.messages.map(renderMessage));
+      notes.interleave(state.messages, renderMessage, state.request, state.hasOlder));
     if (keepOffsetFromBottom) history.scrollTop = history.scrollHeight - fromBottom;
     else if (nearBottom || state.messages.length <= PAGE) history.scrollTop = history.scrollHeight;
     const last = state.messages[state.messages.length - 1];
@@ -186,6 +208,10 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   }
 
   function announceTyping() {
+    if (notes.active) {  // the visitor is not told an agent is writing a private note
+      stopTyping();
+      return;
+    }
     clearTimeout(state.stopTypingTimer);
     state.stopTypingTimer = setTimeout(stopTyping, TYPING_SEND_EVERY_MS + 1000);
     const now = Date.now();
@@ -208,6 +234,12 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     sendButton.disabled = true;
     notice.hidden = true;
     try {
+      if (notes.active) {
+        const request = await notes.add(text);
+        input.value = "";
+        requestChanged(request);
+        return;
+      }
       const message = await post(`${base}/messages`, { text });
       input.value = "";
       addMessages([message]);
@@ -235,9 +267,11 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
 
   function requestChanged(request) {
     if (state.destroyed) return;
+    const notesChanged = notes.changed(state.request, request);
     state.request = request;
     renderHeader();
     renderPanel();
+    if (notesChanged) renderMessages();
   }
 
   const stops = [

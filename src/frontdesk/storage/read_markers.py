@@ -1,0 +1,92 @@
+"""Read markers: the last message each agent has read in each conversation."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from frontdesk.storage.database import Queries
+from frontdesk.storage.rows import fetch_record
+
+
+class ReadMarkerRecord(TypedDict):
+    request_id: str
+    user_id: str
+    project_id: str
+    message_id: str
+    message_at: int
+    updated_at: int
+
+
+# The visitor's messages after the reader's marker (all of them without one). ``r`` is the
+# request row and ``rm`` the reader's marker, LEFT JOINed by the query that uses it.
+UNREAD_COUNT = (
+    "(SELECT COUNT(*) FROM messages m WHERE m.request_id = r.request_id"
+    " AND m.sender_kind = 'visitor' AND (rm.message_id IS NULL OR m.created_at > rm.message_at"
+    " OR (m.created_at = rm.message_at AND m.id > rm.message_id)))"
+)
+
+
+def marker_join(reader_placeholder: str) -> str:
+    """The LEFT JOIN of the reader's markers that ``UNREAD_COUNT`` reads."""
+    return (
+        " LEFT JOIN read_markers rm ON rm.request_id = r.request_id"
+        f" AND rm.user_id = {reader_placeholder}"
+    )
+
+
+async def advance_marker(
+    q: Queries,
+    *,
+    project_id: str,
+    request_id: str,
+    user_id: str,
+    message_id: str,
+    message_at: int,
+    now: int,
+) -> bool:
+    """Move the marker forward to the message (message_at, message_id); never backwards.
+
+    True when it moved (or was created). One atomic statement: concurrent marks of one
+    reader keep the later message whatever order they commit in.
+    """
+    changed = await q.execute(
+        "INSERT INTO read_markers (request_id, user_id, project_id, message_id, message_at,"
+        " updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (request_id, user_id) DO UPDATE SET message_id = excluded.message_id,"
+        " message_at = excluded.message_at, updated_at = excluded.updated_at"
+        " WHERE read_markers.message_at < excluded.message_at"
+        " OR (read_markers.message_at = excluded.message_at"
+        " AND read_markers.message_id < excluded.message_id)",
+        request_id,
+        user_id,
+        project_id,
+        message_id,
+        message_at,
+        now,
+    )
+    return changed == 1
+
+
+async def get_marker(q: Queries, request_id: str, user_id: str) -> ReadMarkerRecord | None:
+    return await fetch_record(
+        q, ReadMarkerRecord,
+        "SELECT * FROM read_markers WHERE request_id = $1 AND user_id = $2",
+        request_id,
+        user_id,
+    )
+
+
+async def count_unread(q: Queries, request_id: str, user_id: str) -> int:
+    return int(
+        await q.fetch_value(
+            f"SELECT {UNREAD_COUNT} FROM requests r{marker_join('$2')}"  # noqa: S608
+            " WHERE r.request_id = $1",
+            request_id,
+            user_id,
+        )
+    )
+
+
+async def delete_markers_of_requests(q: Queries, request_ids: list[str]) -> None:
+    for request_id in request_ids:
+        await q.execute("DELETE FROM read_markers WHERE request_id = $1", request_id)

@@ -1,0 +1,275 @@
+"""Notifications and server-side unread counts in headless Chromium, against a live server.
+
+A page is made hidden by an init script (``document.visibilityState``), which also counts
+every ``Notification`` constructed and every tone started, so a test sees exactly what an
+agent would have been shown and heard.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import screenshot
+from tests.live import LiveServer
+
+expect.set_options(timeout=10_000)
+
+SPY = """
+window.__notes = [];
+window.__tones = 0;
+window.__hidden = false;
+Object.defineProperty(Document.prototype, "visibilityState", {
+  configurable: true, get() { return window.__hidden ? "hidden" : "visible"; } });
+Object.defineProperty(Document.prototype, "hidden", {
+  configurable: true, get() { return window.__hidden; } });
+const RealNotification = window.Notification;
+class SpyNotification extends RealNotification {
+  constructor(title, options) {
+    window.__notes.push({ title, body: options && options.body });
+    super(title, options);
+  }
+}
+Object.defineProperty(SpyNotification, "permission", { get: () => RealNotification.permission });
+SpyNotification.requestPermission = (...a) => RealNotification.requestPermission(...a);
+window.Notification = SpyNotification;
+const realStart = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...a) {
+  window.__tones += 1;
+  return realStart.apply(this, a);
+};
+window.__setHidden = (hidden) => {
+  window.__hidden = hidden;
+  document.dispatchEvent(new Event("visibilitychange"));
+};
+"""
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    token: str
+    id: str
+
+
+class Rest:
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
+        headers = {"Authorization": token} if token else {}
+        r = self.client.request(method, path, headers=headers, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def agent(self) -> Account:
+        email = f"agent-{uuid.uuid4().hex[:8]}@example.com"
+        creds = {"email": email, "password": "correct horse 1"}
+        self.call("POST", "/auth/signup", json={**creds, "firstname": "Ada", "lastname": "L"})
+        body = self.call("POST", "/auth/signin", json=creds)
+        return Account(email, creds["password"], body["token"], body["user"]["_id"])
+
+    def visitor(self, pid: str) -> str:
+        token: str = self.call("POST", "/auth/signinAnonymously", json={"id_project": pid})["token"]
+        return token
+
+    def say(self, pid: str, token: str, rid: str, text: str, **body: Any) -> None:
+        self.call("POST", f"/{pid}/requests/{rid}/messages", token, json={"text": text, **body})
+
+
+@pytest.fixture
+def rest(server: LiveServer) -> Iterator[Rest]:
+    with httpx.Client(base_url=server.url) as client:
+        yield Rest(client)
+
+
+def open_dashboard(new_page: Any, server: LiveServer, account: Account, pid: str) -> Page:
+    page: Page = new_page(permissions=["notifications"], viewport={"width": 1280, "height": 800})
+    page.add_init_script(SPY)
+    page.goto(f"{server.url}/dashboard/")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
+    assert f"/dashboard/{pid}/" in page.url
+    expect(page.locator(".connection[data-state='live']")).to_be_visible()
+    return page
+
+
+def wait_for_notes(page: Page, count: int, timeout: float = 10) -> None:
+    # Polled from here: the dashboard's Content-Security-Policy forbids the eval that
+    # page.wait_for_function would use.
+    deadline = time.monotonic() + timeout
+    while len(notes(page)) < count:
+        assert time.monotonic() < deadline, f"{count} notification(s) expected: {notes(page)}"
+        time.sleep(0.05)
+
+
+def notes(page: Page) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = page.evaluate("window.__notes")
+    return found
+
+
+def test_a_hidden_dashboard_notifies_once_and_only_whom_it_concerns(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner, other = rest.agent(), rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    invited = rest.call("POST", f"/{pid}/project_users/invite", owner.token,
+                        json={"email": other.email})
+    rest.call("POST", "/auth/invitations/accept", other.token, json={"token": invited["token"]})
+    sales = rest.call("POST", f"/{pid}/departments", owner.token,
+                      json={"name": "Sales", "agents": [owner.id]})["_id"]
+    billing = rest.call("POST", f"/{pid}/departments", owner.token,
+                        json={"name": "Billing", "agents": [other.id]})["_id"]
+    for who in (owner, other):  # nobody available: new conversations wait in the queue
+        rest.call("PUT", f"/{pid}/project_users", who.token, json={"user_available": False})
+
+    mine = open_dashboard(new_page, server, owner, pid)
+    theirs = open_dashboard(new_page, server, other, pid)
+    for page in (mine, theirs):
+        page.evaluate("window.__setHidden(true)")
+
+    visitor = rest.visitor(pid)
+    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, visitor, rid, "Hello, a question about prices", departmentid=sales)
+    wait_for_notes(mine, 1)
+    time.sleep(1.0)  # anything more would have arrived by now
+    assert len(notes(mine)) == 1
+    assert notes(mine)[0]["title"].startswith("New conversation waiting: guest#")
+    assert notes(mine)[0]["body"] == "Hello, a question about prices"
+    assert mine.evaluate("window.__tones") == 1
+    assert mine.title().startswith("(1) ")
+    # The other agent is not in Sales: nothing for it.
+    assert notes(theirs) == [] and theirs.evaluate("window.__tones") == 0
+    assert not theirs.title().startswith("(")
+
+    # Billing's conversation is the other agent's to take, not this one's.
+    rid2 = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, visitor, rid2, "My invoice is wrong", departmentid=billing)
+    wait_for_notes(theirs, 1)
+    time.sleep(1.0)
+    assert len(notes(theirs)) == 1 and len(notes(mine)) == 1
+
+    # A visitor's message in a conversation of one's own notifies; a second message too.
+    rest.call("PUT", f"/{pid}/requests/{rid}/assign", owner.token, json={"id_agent": owner.id})
+    rest.say(pid, visitor, rid, "Are you there?")
+    wait_for_notes(mine, 2)
+    time.sleep(0.5)
+    assert [n["body"] for n in notes(mine)] == ["Hello, a question about prices", "Are you there?"]
+    assert len(notes(theirs)) == 1  # not its conversation
+    assert mine.title().startswith("(2) ")
+
+    # Visible again: the title count goes; nothing is raised while the agent is looking.
+    mine.evaluate("window.__setHidden(false)")
+    expect(mine).not_to_have_title(re.compile(r"^\(\d+\) "))
+    rest.say(pid, visitor, rid, "Hello?")
+    time.sleep(1.0)
+    assert len(notes(mine)) == 2
+    screenshot(mine, "notifications-owner")
+
+
+def test_choices_turned_off_are_kept_on_the_server(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner = rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    page = open_dashboard(new_page, server, owner, pid)
+    page.get_by_role("button", name="Notifications").click()
+    panel = page.get_by_role("group", name="Notifications")
+    expect(panel).to_be_visible()
+    screenshot(page, "notifications-menu")
+    panel.get_by_label("Sound").uncheck()
+    expect(page.locator("[data-notify='sound']")).not_to_be_checked()
+    page.wait_for_timeout(300)
+    prefs = rest.call("GET", f"/{pid}/project_users/me/notifications", owner.token)
+    assert prefs == {"desktop": True, "sound": False, "title": True}
+
+    page.reload()
+    expect(page.locator(".connection[data-state='live']")).to_be_visible()
+    page.evaluate("window.__setHidden(true)")
+    visitor = rest.visitor(pid)
+    rest.say(pid, visitor, f"support-group-{pid}-{uuid.uuid4().hex}", "hi")
+    wait_for_notes(page, 1)
+    time.sleep(0.5)
+    assert len(notes(page)) == 1 and page.evaluate("window.__tones") == 0
+
+
+def test_unread_counts_agree_across_two_browsers_of_one_agent(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner = rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    visitor = rest.visitor(pid)
+    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, visitor, rid, "first")
+    rest.say(pid, visitor, rid, "second")
+    first = open_dashboard(new_page, server, owner, pid)
+    second = open_dashboard(new_page, server, owner, pid)
+    item = f".conv-item[data-request-id='{rid}'] .unread-badge"
+    for page in (first, second):
+        expect(page.locator(item)).to_have_text("2")
+    screenshot(second, "unread-before-reading")
+
+    first.locator(f".conv-item[data-request-id='{rid}']").click()
+    expect(first.locator(".thread")).to_contain_text("second")
+    expect(first.locator(item)).to_have_count(0)
+    expect(second.locator(item)).to_have_count(0)  # the other browser follows, no reload
+
+    # The first browser keeps it open but hidden: what arrives now is unread everywhere.
+    first.evaluate("window.__setHidden(true)")
+    rest.say(pid, visitor, rid, "third")
+    expect(second.locator(item)).to_have_text("1")
+    expect(first.locator(item)).to_have_text("1")
+    second.reload()
+    expect(second.locator(item)).to_have_text("1")
+    # Shown again, the open conversation is read, in both browsers.
+    first.evaluate("window.__setHidden(false)")
+    expect(first.locator(item)).to_have_count(0)
+    expect(second.locator(item)).to_have_count(0)
+    screenshot(second, "unread-after-reading")
+
+
+def test_the_dashboard_asks_before_it_notifies_and_team_edits_the_maximum(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner, other = rest.agent(), rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    invited = rest.call("POST", f"/{pid}/project_users/invite", owner.token,
+                        json={"email": other.email})
+    rest.call("POST", "/auth/invitations/accept", other.token, json={"token": invited["token"]})
+    page: Page = new_page(viewport={"width": 1280, "height": 800})  # no permission given yet
+    page.goto(f"{server.url}/dashboard/")
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill(owner.password)
+    page.get_by_role("button", name="Sign in").click()
+    prompt = page.get_by_role("region", name="Desktop notifications")
+    expect(prompt).to_be_visible()
+    expect(prompt.get_by_role("button", name="Allow", exact=True)).to_be_visible()
+    screenshot(page, "notifications-prompt")
+    prompt.get_by_role("button", name="Not now").click()
+    expect(prompt).to_be_hidden()
+
+    page.get_by_role("link", name="Team").click()
+    field = page.get_by_label("Most open conversations for Ada L").nth(1)  # the member's row
+    expect(field).to_have_value("")
+    field.fill("2")
+    field.press("Tab")
+    members = lambda: rest.call("GET", f"/{pid}/project_users", owner.token)  # noqa: E731
+    deadline = time.monotonic() + 10
+    while not any(m["id_user"]["_id"] == other.id and m["max_assigned_chat"] == 2
+                  for m in members()):
+        assert time.monotonic() < deadline, "the maximum was not saved"
+        time.sleep(0.1)
+    screenshot(page, "team-max-chats")
+    page.reload()
+    expect(page.get_by_label("Most open conversations for Ada L").nth(1)).to_have_value("2")
