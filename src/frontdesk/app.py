@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from frontdesk.actions.outbox import OutboxWorker
 from frontdesk.api.files import file_routes
 from frontdesk.api.meta import metrics_routes
 from frontdesk.api.openapi import build_openapi
@@ -172,6 +173,8 @@ def create_app(
         hub = Hub(services)
         app.state.hub = hub
         await hub.start()
+        outbox = OutboxWorker(services)
+        outbox.start()
         metrics.watch(websockets=lambda: hub.connection_count, db=db)
         app.state.readiness = Readiness(db, settings.redis_url, settings.ready_timeout)
         if settings.demo:
@@ -181,10 +184,12 @@ def create_app(
         try:
             yield {}
         finally:
+            await outbox.close()
             await hub.close()
             await app.state.readiness.close()
             await services.broker.close()
             await services.limits.close()
+            await services.visitor_presence.close()
             await db.close()
             services.passwords.close()
 

@@ -43,6 +43,12 @@ STATEFUL_SCENARIOS = 40
 _PATH_PARAMS = re.compile(r"{(\w+)}")
 # Logging out would revoke the very token the rest of the run uses.
 SKIPPED = {"logout"}
+# The trust-tier operations name no id that another operation takes: the link walk gains
+# nothing from them (the test above fuzzes them).
+WITHOUT_LINKS = {
+    "availability_now", "send_email_code", "confirm_email_code", "request_verification",
+    "continue_by_link",
+}
 FUZZ_SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
@@ -50,6 +56,15 @@ FUZZ_SETTINGS = hypothesis.settings(
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
+
+
+@pytest.fixture
+def client(app_factory: Any) -> TestClient:
+    """A server that sends e-mail (to nowhere: the outbox keeps trying in the background), so
+    the e-mail endpoints answer what they answer in a deployment that has SMTP, not the 503
+    of one that has none."""
+    fuzzed: TestClient = app_factory(smtp_url="smtp://127.0.0.1:9", smtp_from="a@example.com")
+    return fuzzed
 
 
 def _send(client: TestClient, case: Any, headers: dict[str, str]) -> Any:
@@ -125,7 +140,7 @@ def _named(answer: Any, pointer: str) -> str | None:
 )
 def test_following_links_gets_documented_answers(make: Factory, caller: str) -> None:
     schema = schemathesis.openapi.from_dict(make.client.get("/openapi.json").json())
-    schema = schema.exclude(operation_id=list(SKIPPED))
+    schema = schema.exclude(operation_id=sorted(SKIPPED | WITHOUT_LINKS))
     client, owner = make.client, make.agent()
     followed: set[str] = set()
 

@@ -57,6 +57,12 @@ EventType = Literal[
     "member.removed",
     "tag.deleted",
     "tag.removed",
+    "email.code_sent",
+    "email.code_failed",
+    "email.verified",
+    "verification.requested",
+    "continuity.sent",
+    "continuity.link_used",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 MAX_FIELD_LENGTH = 200

@@ -14,6 +14,7 @@ from frontdesk.actions import audit, files
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.auth.tiers import EMAIL_CODE_SOURCE
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
@@ -25,21 +26,24 @@ from frontdesk.models.project_users import present_project_user
 from frontdesk.models.requests import present_request_core
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
-from frontdesk.storage import files as file_rows
 from frontdesk.storage import (
+    continuity_links,
+    email_codes,
     leads,
     merges,
     messages,
+    outbox,
     project_users,
     read_markers,
     requests,
     sessions,
 )
+from frontdesk.storage import files as file_rows
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
 
-Source = Literal["token", "visitor", "agent", "system"]
+Source = Literal["token", "visitor", "agent", "system", "email_code"]
 LeadField = Literal["fullname", "email", "phone"]
 LEAD_FIELDS: tuple[LeadField, ...] = ("fullname", "email", "phone")
 _EXPORT_MAX_REQUESTS = 10_000
@@ -56,7 +60,8 @@ def _mark(provenance: dict[str, Any], field: str, source: Source, now: int) -> N
 
 
 def _is_verified(lead: LeadRecord, field: LeadField) -> bool:
-    return bool(lead["provenance"].get(field, {}).get("source") == "token")
+    """Proven by a host token, or (an e-mail) by a one-time code: nothing typed replaces it."""
+    return lead["provenance"].get(field, {}).get("source") in ("token", EMAIL_CODE_SOURCE)
 
 
 async def do_refresh_verified_lead(
@@ -161,6 +166,21 @@ async def do_find_or_create_lead(
             )
     else:
         await save_lead(tx, lead, is_authenticated=visitor.is_authenticated, now=now)
+    return lead
+
+
+async def do_prove_email(
+    services: Services, tx: Transaction, visitor: Visitor, email: str, auth_info: dict[str, Any]
+) -> LeadRecord:
+    """The visitor's contact (created if none) with ``email`` proven by a one-time code: its
+    e-mail with provenance ``email_code`` and the time, and the new senderAuthInfo."""
+    lead = await do_find_or_create_lead(
+        services, tx, visitor, self_reported={}, auth_info=auth_info
+    )
+    now = services.now_ms()
+    lead["email"] = email
+    _mark(lead["provenance"], "email", "email_code", now)
+    await save_lead(tx, lead, is_authenticated=False, now=now)
     return lead
 
 
@@ -341,6 +361,8 @@ async def do_erase(
     await read_markers.delete_markers_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
+    if lead["email"]:
+        await outbox.delete_for_address(tx, project_id, lead["email"])
     await leads.delete_lead(tx, lead["id"])
     return request_ids
 
@@ -362,12 +384,14 @@ async def _hand_over(tx: Transaction, project_id: str, merge: MergeRecord, *, no
 async def _erase_visitor(
     services: Services, tx: Transaction, project_id: str, visitor_id: str
 ) -> None:
-    """Close the visitor's open sockets and delete its sessions, membership and the uploads
-    no message took up."""
+    """Close the visitor's open sockets and delete its sessions, membership, e-mail codes,
+    reply links and the uploads no message took up."""
     await files.do_erase_uploads_of(services, tx, project_id, visitor_id)
     for session in await sessions.live_sessions_of(tx, project_id, visitor_id, services.now_ms()):
         services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=session["jti"]))
     await sessions.delete_sessions_of(tx, project_id, visitor_id)
+    await email_codes.delete_codes_of_visitor(tx, project_id, visitor_id)
+    await continuity_links.delete_links_of_visitor(tx, project_id, visitor_id)
     member = await project_users.get_membership(tx, project_id, visitor_id)
     if member is not None and member["role"] in ("guest", "user"):
         await project_users.delete_project_user(tx, member["id"])

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.continuity import do_note_agent_reply
 from frontdesk.actions.files import do_attach_file
 from frontdesk.actions.requests import (
     NewRequest,
     apply_changes,
     do_create_request,
+    do_tell_new_conversation,
     notify_request,
     reopen_for_visitor,
 )
@@ -86,13 +88,14 @@ async def check_post_message(
     now = services.now_ms()
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
+        created = False
         if row is None:
             if isinstance(principal, Agent):
                 raise NotFound(
                     "a conversation is opened by its visitor's first message",
                     code="request_not_found",
                 )
-            row = await do_create_request(
+            row, created = await do_create_request(
                 services,
                 tx,
                 access,
@@ -108,6 +111,9 @@ async def check_post_message(
                     channel=incoming.channel,
                 ),
             )
+        elif isinstance(principal, Agent) and row["held_tier"]:
+            # Held back from agents until its visitor verifies: to them it is not there.
+            raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
         elif not can_see_request(principal, row):
             raise Forbidden("this conversation belongs to someone else", code="not_your_request")
         elif row["status"] == RequestStatus.CLOSED:
@@ -144,6 +150,8 @@ async def check_post_message(
             tx, row, now=now, last_text=incoming.text, last_message_id=message["id"],
             last_message_at=now, last_sender_kind=sender_kind,
         )
+        if sender_kind == "agent":
+            await do_note_agent_reply(services, tx, row)
         request = notify_request(services, tx, row, "UPDATE")
         body = present_message(message)
         services.publish_on_commit(
@@ -155,6 +163,8 @@ async def check_post_message(
                 message=body,
             ),
         )
+        if created:  # after the first message, in the history and on the sockets
+            await do_tell_new_conversation(services, tx, access, row)
     return body, request
 
 

@@ -34,8 +34,8 @@ async def route_queue(services: Services, project_id: str) -> list[str]:
             if not await _anyone_has_room(tx, project_id):
                 break
             row = await requests.get_request(tx, project_id, request_id, lock=True)
-            if row is None or row["status"] != RequestStatus.UNASSIGNED:
-                continue
+            if row is None or row["status"] != RequestStatus.UNASSIGNED or row["held_tier"]:
+                continue  # taken meanwhile, or held for its department's tier
             department = None
             if row["department_id"] is not None:
                 try:

@@ -11,11 +11,15 @@ from typing import Any, cast
 
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.availability import is_open_for, off_hours_message
+from frontdesk.actions.continuity import do_note_closed
 from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
 from frontdesk.actions.routing import pick_agent, status_for
+from frontdesk.actions.system_messages import do_post_system_message
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
 from frontdesk.models.ratings import RatingsPublic
@@ -23,7 +27,7 @@ from frontdesk.models.requests import RequestPublic, present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage import departments, project_users, requests
+from frontdesk.storage import departments, project_users, requests, sessions
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.requests import RequestFilter, RequestRecord
@@ -46,11 +50,13 @@ class NewRequest:
 
 async def do_create_request(
     services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
-) -> RequestRecord:
-    """Create the request, and the visitor's lead if it has none; route it to an agent.
+) -> tuple[RequestRecord, bool]:
+    """Create the request, and the visitor's lead if it has none; route it to an agent,
+    unless its department needs a higher tier than the visitor's: then it is held back.
 
     Precondition: the caller is a visitor of this project and the request id is unused.
-    Returns the joined request row (None never: a concurrent creation is reloaded).
+    Returns the joined request row (a concurrent creation is reloaded) and whether this call
+    created it.
     """
     visitor = access.principal
     assert isinstance(visitor, Visitor)
@@ -64,17 +70,24 @@ async def do_create_request(
     member = await project_users.get_membership(tx, project_id, visitor.visitor_id)
     if member is None:
         raise NotFound("this visitor no longer exists", code="visitor_not_found")
+    # Read within the transaction: the session's proof may have grown (an e-mail code) since
+    # its principal was cached.
+    auth_info = await current_auth_info(tx, visitor)
     lead = await do_find_or_create_lead(
         services,
         tx,
         visitor,
         self_reported=new.self_reported,
-        auth_info=visitor.auth_info,
+        auth_info=auth_info,
     )
-    agent = await pick_agent(tx, project_id, department)
+    tier = tier_of_visitor(visitor.is_authenticated, lead)
+    min_tier = department["min_tier"] if department else "anonymous"
+    held_tier = None if tier_at_least(tier, min_tier) else min_tier
+    # Held back, it reaches no agent: it is routed once its visitor verifies.
+    agent = None if held_tier else await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
     own_attributes = strip_reserved(new.attributes)
-    attributes = {**own_attributes, "senderAuthInfo": visitor.auth_info}
+    attributes = {**own_attributes, "senderAuthInfo": auth_info}
     created = await requests.insert_request(
         tx,
         id=services.ids.object_id(),
@@ -95,6 +108,7 @@ async def do_create_request(
         language=new.language,
         user_agent=new.user_agent,
         now=services.now_ms(),
+        held_tier=held_tier,
     )
     # Created, or created by a concurrent first message that committed first (the insert
     # waited for it): either way the row is read locked, for the message that follows.
@@ -104,7 +118,36 @@ async def do_create_request(
         notify_request(services, tx, row, "CREATE")
     elif row["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
-    return row
+    return row, created
+
+
+async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
+    """What the visitor's session proves now, read within ``tx``."""
+    session = await sessions.get_session(tx, visitor.jti)
+    return session["auth_info"] if session is not None else visitor.auth_info
+
+
+async def do_tell_new_conversation(
+    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord
+) -> None:
+    """The system lines a new conversation gets after its first message: that it is outside
+    opening hours (the editable off-hours message), and that its department needs the visitor
+    to verify first."""
+    project = access.project
+    department = (
+        await departments.get_department(tx, project["id"], row["department_id"])
+        if row["department_id"] else None
+    )
+    if not is_open_for(project, department, services.clock.now()):
+        await do_post_system_message(
+            services, tx, row, "off_hours", off_hours_message(project, department),
+        )
+    if row["held_tier"]:
+        await do_post_system_message(
+            services, tx, row, "verification_required",
+            "Please verify your identity so that this conversation can reach our team.",
+            tier=row["held_tier"],
+        )
 
 
 def notify_request(
@@ -123,6 +166,7 @@ def notify_request(
             requester_user_id=row["requester_user_id"],
             request=body,
             version=row["version"],
+            held=bool(row["held_tier"]),
             agents_only=agents_only,
         ),
     )
@@ -204,6 +248,7 @@ def request_filter(
     tag: str | None = None,
 ) -> RequestFilter:
     return RequestFilter(
+        held=False,
         participant=access.agent.user_id if mine else None,
         authenticated=authenticated,
         text=text,
@@ -276,6 +321,14 @@ async def _route(
     project_id = row["project_id"]
     dept_id = department_id or row["department_id"]
     department = await access_department(services, project_id, dept_id, tx=tx) if dept_id else None
+    if department is not None and not tier_at_least(
+        tier_of_auth_info(row["attributes"].get("senderAuthInfo")), department["min_tier"]
+    ):
+        raise Conflict(
+            f"this department needs {department['min_tier']} visitors: ask the visitor to"
+            " verify first",
+            code="tier_required",
+        )
     agent = await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
     await _audit_assignment(services, tx, access, row, participants)
@@ -369,14 +422,12 @@ async def check_close(
         await audit.record_agent_action(
             services, tx, access, "request.closed", subject=row["request_id"], details={}
         )
-        body = await _change(
-            services,
-            tx,
-            row,
-            status=RequestStatus.CLOSED,
-            closed_at=services.now_ms(),
-            closed_by=closed_by,
+        closed = await apply_changes(
+            tx, row, now=services.now_ms(), status=RequestStatus.CLOSED,
+            closed_at=services.now_ms(), closed_by=closed_by,
         )
+        await do_note_closed(services, tx, closed)
+        body = notify_request(services, tx, closed, "UPDATE")
     if row["status"] == RequestStatus.ASSIGNED:
         await after_agent_freed(services, row["project_id"])
     return body

@@ -20,6 +20,7 @@ from frontdesk.api import (
     requests,
     tags,
     team,
+    trust,
 )
 from frontdesk.api.routing import Endpoint
 
@@ -27,6 +28,6 @@ from frontdesk.api.routing import Endpoint
 def all_endpoints() -> list[Endpoint]:
     modules = (
         meta, auth, projects, team, notifications, invitations, keys, departments, requests,
-        tags, notes, files, read_markers, leads, identity, audit, canned,
+        tags, notes, files, read_markers, leads, identity, trust, audit, canned,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

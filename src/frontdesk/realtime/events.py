@@ -48,6 +48,9 @@ class RequestChanged(_Event):
     version: int
     # A change only agents can see (a private note): visitors' sockets are not told of it.
     agents_only: bool = False
+    # Held back from agents until its visitor reaches its department's tier: only the
+    # visitor's own sockets hear it.
+    held: bool = False
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/requests", f"/{self.project_id}/requests/{self.request_id}"]

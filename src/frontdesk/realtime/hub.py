@@ -131,6 +131,7 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
         self._request_versions = LatestVersions()
+        self._visitor_marks: set[asyncio.Task[None]] = set()
         self._presence = self._make_presence()
 
     def _make_presence(self) -> Presence | None:
@@ -186,6 +187,9 @@ class Hub:
         finally:
             self._limits.release(conn)
             self._forget(conn)
+            if conn.principal is not None:
+                with contextlib.suppress(Exception):  # presence must not stop the cleanup
+                    await self._mark_visitor_present(conn.principal)
             self._connections.discard(conn)
             if self._presence is not None:
                 await self._presence.disconnected(conn)
@@ -290,6 +294,7 @@ class Hub:
             self._refuse(conn, refused)
             return
         conn.principal = principal
+        await self._mark_visitor_present(principal)
         exp = unverified.get("exp")
         conn.expires_at = float(exp) if isinstance(exp, int) else None
         conn.send(protocol.authenticated_frame(_profile(principal)))
@@ -506,6 +511,10 @@ class Hub:
             frame = protocol.publish_frame(topic_name, event.method, [body])
             visitor_frame: str | None = None
             for conn in list(subscribers):
+                if isinstance(event, RequestChanged) and event.held and isinstance(
+                    conn.principal, Agent
+                ):
+                    continue  # held back from agents until its visitor verifies
                 if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
                     if event.agents_only:
                         continue
@@ -569,6 +578,7 @@ class Hub:
         now = time.monotonic()
         wall = self.services.clock.now()
         ping = protocol.heartbeat_frame("ping")
+        present: set[tuple[str, str]] = set()
         for conn in list(self._connections):
             if conn.is_closed():
                 continue
@@ -580,6 +590,21 @@ class Hub:
                 conn.close(CloseCode.UNAUTHORIZED, "token_expired")
             else:
                 conn.send(ping)
+                if conn.principal is not None and not isinstance(conn.principal, Agent):
+                    present.add((conn.principal.project_id, conn.principal.visitor_id))
+        if present:
+            # Visitors with a live socket: their e-mail continuity waits until they leave.
+            task = asyncio.create_task(self._mark_visitors_present(present))
+            self._visitor_marks.add(task)
+            task.add_done_callback(self._visitor_marks.discard)
+
+    async def _mark_visitors_present(self, present: set[tuple[str, str]]) -> None:
+        for project_id, visitor_id in present:
+            await self.services.visitor_presence.touch(project_id, visitor_id)
+
+    async def _mark_visitor_present(self, principal: Principal) -> None:
+        if not isinstance(principal, Agent):
+            await self.services.visitor_presence.touch(principal.project_id, principal.visitor_id)
 
 
 def _membership_revoked() -> Forbidden:

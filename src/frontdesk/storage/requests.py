@@ -69,6 +69,8 @@ class RequestRecord(TypedDict):
     last_message_id: str | None
     last_message_at: int | None
     last_sender_kind: str | None
+    # The tier its department requires while its visitor is below it: held from agents.
+    held_tier: str | None
     requester_role: str
     requester_profile: dict[str, Any]
     requester_attributes: dict[str, Any]
@@ -110,6 +112,7 @@ class RequestFilter:
     lead_ref: str | None = None
     updated_since: int | None = None  # epoch ms, inclusive
     tag: str | None = None  # carries a tag of this name (a bare name or {tag, …})
+    held: bool | None = None  # False: only conversations agents may see (none held back)
 
 
 async def insert_request(
@@ -133,15 +136,16 @@ async def insert_request(
     language: str | None,
     user_agent: str | None,
     now: int,
+    held_tier: str | None = None,
 ) -> bool:
     """Insert unless the request id exists already (a concurrent first message); True if new."""
     inserted = await q.execute(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
         " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
         " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
-        " assignee, visitor_attribute_keys)"
+        " assignee, visitor_attribute_keys, held_tier)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17, $18, $19) ON CONFLICT (request_id) DO NOTHING",
+        " $17, $17, $18, $19, $20) ON CONFLICT (request_id) DO NOTHING",
         id,
         project_id,
         request_id,
@@ -161,6 +165,7 @@ async def insert_request(
         now,
         participants[0] if participants else None,
         encode(visitor_attribute_keys),
+        held_tier,
     )
     return inserted == 1
 
@@ -214,6 +219,8 @@ async def list_requests(
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
     if filt.lead_ref is not None:
         where.append(f"r.lead_ref = {arg(filt.lead_ref)}")
+    if filt.held is not None:
+        where.append("r.held_tier IS NOT NULL" if filt.held else "r.held_tier IS NULL")
     if filt.updated_since is not None:
         where.append(f"r.updated_at >= {arg(filt.updated_since)}")
     if filt.tag is not None:
@@ -307,6 +314,8 @@ _UPDATABLE = frozenset(
         "last_message_id",
         "last_message_at",
         "last_sender_kind",
+        "held_tier",
+        "is_authenticated",
     }
 )
 
@@ -352,12 +361,40 @@ async def count_open_assigned(q: Queries, project_id: str, agents: list[str]) ->
 
 
 async def list_waiting(q: Queries, project_id: str, *, limit: int) -> list[str]:
-    """The request ids of the conversations waiting in the queue (unassigned), oldest first."""
+    """The request ids of the conversations waiting in the queue (unassigned), oldest first;
+    not those held back until their visitor reaches their department's tier."""
     rows = await q.fetch_all(
         "SELECT request_id FROM requests WHERE project_id = $1 AND status = $2"
-        " ORDER BY created_at, id LIMIT $3",
+        " AND held_tier IS NULL ORDER BY created_at, id LIMIT $3",
         project_id,
         int(RequestStatus.UNASSIGNED),
         limit,
     )
     return [row["request_id"] for row in rows]
+
+
+async def open_requests_of_visitor(
+    q: Queries, project_id: str, visitor_id: str, *, lock: bool = False
+) -> list[RequestRecord]:
+    """The visitor's conversations that are not closed, oldest first, locked with ``lock``."""
+    rows = await q.fetch_all(
+        f"{_SELECT} WHERE r.project_id = $1 AND r.requester_user_id = $2"
+        f" AND r.status < {RequestStatus.CLOSED:d} ORDER BY r.created_at, r.id"
+        f"{row_lock(q, 'r', lock)}",
+        project_id,
+        visitor_id,
+    )
+    return [cast(RequestRecord, _split(r)) for r in rows]
+
+
+async def held_requests_of_department(
+    q: Queries, project_id: str, department_id: str, *, lock: bool = False
+) -> list[RequestRecord]:
+    """The conversations held back for a tier in this department, locked with ``lock``."""
+    rows = await q.fetch_all(
+        f"{_SELECT} WHERE r.project_id = $1 AND r.department_id = $2"
+        f" AND r.held_tier IS NOT NULL ORDER BY r.created_at, r.id{row_lock(q, 'r', lock)}",
+        project_id,
+        department_id,
+    )
+    return [cast(RequestRecord, _split(r)) for r in rows]
