@@ -5,6 +5,7 @@ import { Api } from "./api.js";
 import { LiveUpdates } from "./live.js";
 import { VisitorStorage } from "./storage.js";
 import { RequestStatus } from "./status.js";
+import { Trust } from "./trust.js";
 import { WidgetView } from "./view.js";
 
 const { CLOSED } = RequestStatus;
@@ -14,15 +15,17 @@ const TYPING_SHOWN_MS = 6000;
 // Failures that mean the stored session is gone for good (not a network hiccup).
 const SESSION_GONE = new Set([401, 403, 404]);
 
-export function start(settings, serverUrl, emit) {
-  return new Widget(settings, serverUrl, emit);
+// listening(name): whether the host page has a listener for that event.
+export function start(settings, serverUrl, emit, listening = () => false) {
+  return new Widget(settings, serverUrl, emit, listening);
 }
 
 class Widget {
-  constructor(settings, serverUrl, emit) {
+  constructor(settings, serverUrl, emit, listening) {
     this.settings = settings;
     this.emit = emit;
     this.api = new Api(serverUrl, settings.projectid);
+    this.trust = new Trust(this, listening);
     this.storage = new VisitorStorage(settings.projectid, settings.persistence);
     this.live = new LiveUpdates({
       wsUrl: serverUrl.replace(/^http/, "ws") + "/ws",
@@ -51,9 +54,23 @@ class Widget {
       this.config = config;
       if (this.isOpen && !this.openRid) this.renderHome();
     }, () => {});
+    this.trust.loadAvailability();
+    const continued = await this.trust.redeemContinuity();
+    if (continued) {
+      await this.continueConversation(continued);
+      return;
+    }
     const stored = this.storage.token;
     if (stored) await this.restore(stored);
-    if (this.settings.isOpen || this.settings.open) await this.open();
+    if (this.settings.isOpen || this.settings.open || this.trust.continuityError) await this.open();
+  }
+
+  // A reply e-mail's link: its session is the visitor the link was made for.
+  async continueConversation({ token, user, request_id: rid }) {
+    if (this.user && this.user._id !== user._id) this.resetLocal();
+    await this.adopt({ token, user });
+    await this.open();
+    await this.openConversation(rid);
   }
 
   // --- identity ---------------------------------------------------------------------------
@@ -133,6 +150,7 @@ class Widget {
   }
 
   resetLocal() {
+    this.trust.reset();
     this.live.stop();
     this.live.forgetTopics();
     this.user = null;
@@ -190,6 +208,7 @@ class Widget {
     for (const request of requests) {
       const c = this.conversation(request.request_id);
       c.request = request;
+      this.trust.requestChanged(c);
       if (request.status !== CLOSED) this.watch(c);
     }
   }
@@ -225,7 +244,7 @@ class Widget {
       key: m._id, _id: m._id, text: m.text, time: m.createdAt, senderName: m.senderFullname,
       // Every visitor message of a conversation is this visitor's, including those it wrote
       // anonymously before a merge; the server records the kind of sender.
-      mine: m.senderKind === "visitor", state: null,
+      mine: m.senderKind === "visitor", system: m.senderKind === "system", state: null,
     };
   }
 
@@ -274,8 +293,16 @@ class Widget {
   receiveRequest(rid, request) {
     const c = this.conversation(rid);
     c.request = { ...c.request, ...request };
+    this.trust.requestChanged(c);
     this.view.updateConversation(this.conversationModel(c));
     if (this.isOpen && !this.openRid) this.renderHome();
+  }
+
+  // Availability or the visitor's tier changed: redraw what depends on them.
+  refreshScreen() {
+    if (!this.isOpen) return;
+    if (this.openRid) this.view.updateConversation(this.conversationModel(this.conversation(this.openRid)));
+    else this.renderHome();
   }
 
   // name: who is typing, or null when they stopped. The indicator also fades by itself, in
@@ -395,6 +422,7 @@ class Widget {
     }
     if (this.openRid) await this.openConversation(this.openRid);
     else this.renderHome();
+    this.trust.loadAvailability();
     try {
       await this.ensureSignedIn();
     } catch (error) {
@@ -427,6 +455,7 @@ class Widget {
       signedInAs: this.user?.isAuthenticated ? this.user.fullName : null,
       agents: (this.config?.user_available || []).map((a) => [a.firstname, a.lastname].filter(Boolean).join(" ")),
       conversations,
+      trust: this.trust.homeNodes(),
     });
   }
 
@@ -436,7 +465,7 @@ class Widget {
   }
 
   agentName(c) {
-    const last = [...c.messages].reverse().find((m) => !m.mine && m._id);
+    const last = [...c.messages].reverse().find((m) => !m.mine && !m.system && m._id);
     return last ? last.senderName : null;
   }
 
@@ -446,13 +475,15 @@ class Widget {
     return {
       rid: c.rid,
       title: agent || this.title(),
-      subtitle: closed ? "Conversation closed" : agent ? `${this.title()} team` : "We usually reply in a few minutes",
+      subtitle: closed ? "Conversation closed" : agent ? `${this.title()} team`
+        : this.trust.subtitle() || "We usually reply in a few minutes",
       canEnd: Boolean(c.request) && !closed,
       closed,
       rating: c.request ? c.request.rating : null,
       welcome: this.settings.welcomeMsg || "Hi! How can we help you today?",
       welcomeFrom: this.title(),
       messages: c.messages,
+      trust: this.trust.conversationNodes(c),
     };
   }
 

@@ -59,7 +59,7 @@ export class WidgetView {
 
   // --- home -------------------------------------------------------------------------------
 
-  renderHome({ title, welcome, signedInAs, agents, conversations }) {
+  renderHome({ title, welcome, signedInAs, agents, conversations, trust = [] }) {
     this.conversation = null;
     const header = h("header", { class: "header home-hero" },
       h("div", { class: "titles" },
@@ -78,7 +78,7 @@ export class WidgetView {
       ? [h("h3", { class: "list-title", text: "Your conversations" }),
          h("ul", { class: "conversations" }, conversations.map((c) => this.conversationRow(c)))]
       : [h("p", { class: "empty", text: "No conversations yet." })];
-    this.setScreen("home", header, h("div", { class: "scroll" }, start, list), this.footer());
+    this.setScreen("home", header, h("div", { class: "scroll" }, trust, start, list), this.footer());
     this.panel.querySelector(".primary").focus({ preventScroll: true });
   }
 
@@ -128,9 +128,10 @@ export class WidgetView {
       h("span", { class: "sender" }),
       h("div", { class: "bubble typing" }, h("span"), h("span"), h("span")));
     const scroll = h("div", { class: "scroll" }, messages, typing);
+    const trust = h("div", { class: "trust-slot" });
     const header = this.barHeader(model.title, model.subtitle, model.canEnd);
-    this.conversation = { rid: model.rid, messages, typing, scroll, nodes: new Map(), closed: null };
-    this.setScreen("conversation", header, scroll);
+    this.conversation = { rid: model.rid, messages, typing, scroll, trust, nodes: new Map(), closed: null };
+    this.setScreen("conversation", header, scroll, trust);
     if (model.welcome) messages.append(this.messageNode({ text: model.welcome, mine: false, senderName: model.welcomeFrom, welcome: true }));
     for (const message of model.messages) this.upsertMessage(model.rid, message);
     this.updateConversation(model);
@@ -145,6 +146,7 @@ export class WidgetView {
     header.querySelector(".avatar").textContent = initials(model.title);
     header.querySelector("p").textContent = model.subtitle;
     header.querySelector(".end").hidden = !model.canEnd;
+    this.setTrust(c.trust, model.trust || []);
     const state = model.closed ? `closed:${model.rating ?? ""}` : "open";
     if (c.closed === state) return;
     c.closed = state;
@@ -166,6 +168,16 @@ export class WidgetView {
     if (nearEnd || message.mine) this.scrollToEnd();
   }
 
+  // Cards about identity and opening hours above the composer. Nodes already in place stay
+  // (a visitor typing a code keeps focus); the rest are put in order.
+  setTrust(slot, nodes) {
+    nodes.forEach((node, i) => {
+      if (slot.children[i] !== node) slot.insertBefore(node, slot.children[i] || null);
+    });
+    while (slot.children.length > nodes.length) slot.lastElementChild.remove();
+    slot.hidden = nodes.length === 0;
+  }
+
   setTyping(rid, name) {
     const c = this.conversation;
     if (!c || c.rid !== rid) return;
@@ -175,6 +187,10 @@ export class WidgetView {
   }
 
   messageNode(message) {
+    if (message.system) {
+      return h("div", { class: "msg system", role: "note", "data-id": message._id || "" },
+        h("span", { class: "system-line", text: message.text }));
+    }
     const classes = ["msg", message.mine ? "mine" : "", message.state || "", message.welcome ? "welcome" : ""];
     const meta = message.state === "pending" ? "Sending…"
       : message.state === "failed" ? "Not sent. " + (message.error || "")
