@@ -4,9 +4,10 @@
 import { ApiError, del, get, put } from "../api.js";
 import { h, icon, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
-import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
+import { avatar, fieldList, senderAuthInfoSection, sourceOf } from "../identity.js";
 import { STATUS_LABELS, statusClass } from "../status.js";
 import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
+import { leadPill } from "./trust.js";
 
 const EDITABLE = [["fullname", "Name", "text"], ["email", "Email", "email"], ["phone", "Phone", "tel"]];
 
@@ -32,7 +33,7 @@ export function contactView(container, ctx, leadId) {
       h("header", { class: "contact-header" },
         avatar(lead.fullname, { seed: lead.lead_id, authenticated: lead.isAuthenticated, size: "xl" }),
         h("div", {}, h("h1", { class: "page-title" }, name),
-          h("div", { class: "contact-sub" }, identityPill(lead.isAuthenticated),
+          h("div", { class: "contact-sub" }, leadPill(lead),
             h("span", { class: "muted mono" }, lead.lead_id)))),
       h("div", { class: "contact-grid" },
         h("div", { class: "contact-main" },
