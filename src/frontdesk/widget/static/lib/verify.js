@@ -35,20 +35,20 @@ export class TrustApi {
 
   availability(departmentId) {
     const query = departmentId ? `?department=${encodeURIComponent(departmentId)}` : "";
-    return this.api.call("GET", this.api.projectPath(`/availability${query}`));
+    return this.api.call("GET", `/projects/${encodeURIComponent(this.api.projectId)}/availability${query}`);
   }
 
   sendCode(token, email) {
-    return this.api.call("POST", this.api.projectPath("/email_codes"), { token, body: { email } });
+    return this.api.call("POST", this.api.projectPath("/verifications/email"), { token, body: { email } });
   }
 
   confirmCode(token, email, code) {
-    return this.api.call("POST", this.api.projectPath("/email_codes/verify"),
+    return this.api.call("POST", this.api.projectPath("/verifications/email/confirm"),
       { token, body: { email, code } });
   }
 
   redeemContinuity(token) {
-    return this.api.call("POST", this.api.projectPath("/continuity/redeem"), { body: { token } });
+    return this.api.call("POST", "/auth/continue", { body: { token } });
   }
 }
 
@@ -210,7 +210,7 @@ export function verificationRequestCard(request, { agentName, hostHandles, onEma
 // The continuity token of a reply e-mail's link is in the page's fragment (never sent to the
 // host's server): take it out of the address bar at once, so a reload or a shared URL cannot
 // carry it, and hand it to the caller.
-const CONTINUE_KEY = "frontdesk_continue";
+const CONTINUE_KEY = "frontdesk-continue";
 
 export function takeContinuityToken() {
   const hash = window.location.hash.replace(/^#/, "");

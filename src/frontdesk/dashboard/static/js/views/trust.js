@@ -107,7 +107,7 @@ const deliveryByProject = new Map();
 // {available, reason} from the server; cached per project for the page's life.
 export function emailDelivery(pid) {
   if (!deliveryByProject.has(pid)) {
-    deliveryByProject.set(pid, get(`/${pid}/availability`)
+    deliveryByProject.set(pid, get(`/projects/${pid}/availability`)
       .then((body) => body.emailDelivery || { available: true, reason: null })
       .catch(() => ({ available: true, reason: null })));
   }
