@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from frontdesk.actions.outbox import OutboxWorker
 from frontdesk.api.meta import metrics_routes
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
@@ -171,6 +172,8 @@ def create_app(
         hub = Hub(services)
         app.state.hub = hub
         await hub.start()
+        outbox = OutboxWorker(services)
+        outbox.start()
         metrics.watch(websockets=lambda: hub.connection_count, db=db)
         app.state.readiness = Readiness(db, settings.redis_url, settings.ready_timeout)
         if settings.demo:
@@ -180,10 +183,12 @@ def create_app(
         try:
             yield {}
         finally:
+            await outbox.close()
             await hub.close()
             await app.state.readiness.close()
             await services.broker.close()
             await services.limits.close()
+            await services.presence.close()
             await db.close()
             services.passwords.close()
 

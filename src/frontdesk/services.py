@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass, field
 
@@ -16,9 +17,11 @@ from frontdesk.auth.session_cache import SessionCache
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import Clock
 from frontdesk.ids import IdGenerator
+from frontdesk.mail import Mailer, mailer_for
 from frontdesk.observability.metrics import Metrics
 from frontdesk.realtime.broker import Broker
 from frontdesk.realtime.events import Event, SessionRevoked, check_event
+from frontdesk.realtime.presence import Presence
 from frontdesk.settings import Settings
 from frontdesk.storage.database import Database, Transaction
 
@@ -39,9 +42,17 @@ class Services:
     jwks: JwksCache = field(init=False)
     session_cache: SessionCache = field(init=False)
     basic_cache: BasicCredentialCache = field(init=False)
+    mailer: Mailer = field(init=False)
+    presence: Presence = field(init=False)
+    # Set when an e-mail is queued, so this process's outbox worker looks at once.
+    outbox_wakeup: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.limits = RateLimits(self.settings)
+        self.mailer = mailer_for(self.settings)
+        self.presence = Presence(
+            self.clock, self.settings.redis_url, namespace=self.settings.redis_channel
+        )
         self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)
         self.basic_cache = BasicCredentialCache(
             self.clock, self.settings.secret, ttl=self.settings.basic_auth_cache_seconds
@@ -84,6 +95,14 @@ class Services:
             self.session_cache.resume()
         else:
             self.session_cache.suspend()
+
+    def wake_outbox_on_commit(self, tx: Transaction) -> None:
+        """Have this process's outbox worker look at the outbox once ``tx`` commits."""
+
+        async def wake() -> None:
+            self.outbox_wakeup.set()
+
+        tx.on_commit(wake)
 
     def publish_session_revoked(self, tx: Transaction, principal: Principal, jti: str) -> None:
         """Tell every process that sockets authenticated with ``jti`` must close."""

@@ -33,7 +33,7 @@ _ENV_PREFIX = "FRONTDESK_"
 _MIN_SECRET_LENGTH = 32
 _PLACEHOLDER_SECRETS = {"changeme", "secret", "nil", "null", "none", "development", "frontdesk"}
 _SECRET_SETTINGS = frozenset({"secret"})
-_URL_SETTINGS = frozenset({"database_url", "redis_url"})
+_URL_SETTINGS = frozenset({"database_url", "redis_url", "smtp_url"})
 _HIDDEN = "**********"
 
 
@@ -268,6 +268,50 @@ class Settings(BaseSettings):
         "Seconds a stopping process (SIGTERM) waits for the requests it accepted to be"
         " answered before cancelling them.",
     )
+    smtp_url: str = _setting(
+        "",
+        "SMTP server for e-mail: smtp://user:password@host:587 (STARTTLS per smtp_starttls) or"
+        " smtps://… (TLS from the start). Empty: no e-mail is sent, and the features that need"
+        " it say so.",
+    )
+    smtp_from: str = _setting(
+        "", "Sender address of every e-mail, e.g. Support <support@example.com>."
+    )
+    smtp_starttls: str = _setting(
+        "auto",
+        "For smtp:// URLs: auto (upgrade when the server offers it), require, or off.",
+    )
+    smtp_timeout: float = _setting(30.0, "Seconds an SMTP connection or command may take.")
+    smtp_ca_file: str = _setting(
+        "", "PEM file of extra certificate authorities to trust for the SMTP server's TLS."
+    )
+    email_code_ttl: int = _setting(600, "Seconds an e-mail verification code stays valid.")
+    email_code_attempts: int = _setting(
+        5, "Wrong guesses after which an e-mail verification code is locked."
+    )
+    email_code_rate_per_address: int = _setting(
+        3, "E-mail verification codes sent to one address per minute (0: unlimited)."
+    )
+    email_code_rate_per_ip: int = _setting(
+        5, "E-mail verification codes one client address may ask for per minute (0: unlimited)."
+    )
+    email_code_rate_per_project: int = _setting(
+        60, "E-mail verification codes sent per project per minute (0: unlimited)."
+    )
+    continuity_away_minutes: int = _setting(
+        10,
+        "Minutes without a live connection after which an agent's reply is e-mailed to the"
+        " visitor's verified address (once per absence).",
+    )
+    continuity_link_ttl: int = _setting(
+        24 * 3600, "Seconds the link in a reply e-mail reopens its conversation (once)."
+    )
+    outbox_poll_interval: float = _setting(
+        2.0, "Seconds between two looks at the e-mail outbox by each process."
+    )
+    outbox_max_attempts: int = _setting(
+        8, "Attempts to send one e-mail (with growing delays) before it is given up."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -366,6 +410,16 @@ class Settings(BaseSettings):
             raise ConfigurationError("FRONTDESK_LOG_FORMAT must be text or json")
         if self.http_max_connections_per_ip < 0:
             raise ConfigurationError("FRONTDESK_HTTP_MAX_CONNECTIONS_PER_IP must not be negative")
+        if self.smtp_url and urlsplit(self.smtp_url).scheme not in ("smtp", "smtps"):
+            raise ConfigurationError("FRONTDESK_SMTP_URL must start with smtp:// or smtps://")
+        if self.smtp_url and not self.smtp_from:
+            raise ConfigurationError("FRONTDESK_SMTP_FROM must be set with FRONTDESK_SMTP_URL")
+        if self.smtp_starttls not in ("auto", "require", "off"):
+            raise ConfigurationError("FRONTDESK_SMTP_STARTTLS must be auto, require or off")
+        for name in ("smtp_timeout", "email_code_ttl", "email_code_attempts",
+                     "continuity_link_ttl", "outbox_poll_interval", "outbox_max_attempts"):
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():

@@ -252,7 +252,8 @@ async def access_request(
     row = await requests.get_request(
         tx or services.db, access.project["id"], request_id, lock=lock
     )
-    if row is None:
+    # A conversation held back from agents until its visitor verifies is, to them, not there.
+    if row is None or (isinstance(access.principal, Agent) and row["held_tier"]):
         raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
     if can_see_request(access.principal, row):
         return row

@@ -43,6 +43,12 @@ EventType = Literal[
     "invitation.created",
     "invitation.accepted",
     "invitation.withdrawn",
+    "email.code_sent",
+    "email.code_failed",
+    "email.verified",
+    "verification.requested",
+    "continuity.sent",
+    "continuity.link_used",
 ]
 SIGNIN_FAILED: EventType = "signin.failed"
 MAX_FIELD_LENGTH = 200

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from frontdesk.actions.access import ProjectAccess
+from frontdesk.actions.projects import validate_operating_hours
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
 from frontdesk.models.departments import DepartmentPublic, present_department
@@ -48,16 +52,50 @@ async def _check_agents(q: Queries, project_id: str, agents: list[str]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class DepartmentTrust:
+    """A department's trust rules: its minimum tier, its own hours and off-hours message
+    (None: the project's). ``keep`` names the fields an update leaves as they are."""
+
+    min_tier: str | None = None
+    operating_hours: dict[str, Any] | None = None
+    off_hours_message: str | None = None
+    keep: frozenset[str] = frozenset()
+
+    def applied_to(self, row: DepartmentRecord) -> DepartmentRecord:
+        """``row`` with these rules; raises ValidationFailed for invalid hours."""
+        if self.operating_hours is not None:
+            validate_operating_hours(self.operating_hours)
+        return {
+            **row,
+            "min_tier": self.min_tier or row["min_tier"],
+            "operating_hours": row["operating_hours"] if "operating_hours" in self.keep
+            else self.operating_hours,
+            "off_hours_message": row["off_hours_message"] if "off_hours_message" in self.keep
+            else self.off_hours_message,
+        }
+
+
+async def _write_trust(q: Queries, row: DepartmentRecord) -> None:
+    await departments.update_department_trust(
+        q, row["id"], min_tier=row["min_tier"], operating_hours=row["operating_hours"],
+        off_hours_message=row["off_hours_message"],
+    )
+
+
 async def check_create_department(
-    services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str]
+    services: Services, access: ProjectAccess, *, name: str, routing: str, agents: list[str],
+    trust: DepartmentTrust | None = None,
 ) -> DepartmentPublic:
     project_id = access.project["id"]
     now = services.now_ms()
     row: DepartmentRecord = {
         "id": services.ids.object_id(), "project_id": project_id, "name": name,
         "is_default": 0, "routing": routing, "agents": agents, "created_at": now,
-        "updated_at": now,
+        "updated_at": now, "min_tier": "anonymous", "operating_hours": None,
+        "off_hours_message": None,
     }
+    row = (trust or DepartmentTrust()).applied_to(row)
     async with services.db.transaction() as tx:
         await _check_agents(tx, project_id, agents)
         await departments.insert_department(
@@ -70,6 +108,7 @@ async def check_create_department(
             agents=agents,
             now=now,
         )
+        await _write_trust(tx, row)
     return present_department(row)
 
 
@@ -81,6 +120,7 @@ async def check_update_department(
     name: str | None,
     routing: str | None,
     agents: list[str] | None,
+    trust: DepartmentTrust | None = None,
 ) -> DepartmentPublic:
     project_id = access.project["id"]
     async with services.db.transaction() as tx:
@@ -95,6 +135,9 @@ async def check_update_department(
             "agents": row["agents"] if agents is None else agents,
             "updated_at": services.now_ms(),
         }
+        if trust is not None:
+            updated = trust.applied_to(updated)
+            await _write_trust(tx, updated)
         await departments.update_department(
             tx,
             row["id"],

@@ -14,6 +14,7 @@ from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.auth.tiers import EMAIL_CODE_SOURCE
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
@@ -29,7 +30,7 @@ from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
 
-Source = Literal["token", "visitor", "agent", "system"]
+Source = Literal["token", "visitor", "agent", "system", "email_code"]
 LeadField = Literal["fullname", "email", "phone"]
 LEAD_FIELDS: tuple[LeadField, ...] = ("fullname", "email", "phone")
 _EXPORT_MAX_REQUESTS = 10_000
@@ -46,7 +47,8 @@ def _mark(provenance: dict[str, Any], field: str, source: Source, now: int) -> N
 
 
 def _is_verified(lead: LeadRecord, field: LeadField) -> bool:
-    return bool(lead["provenance"].get(field, {}).get("source") == "token")
+    """Proven by a host token, or (an e-mail) by a one-time code: nothing typed replaces it."""
+    return lead["provenance"].get(field, {}).get("source") in ("token", EMAIL_CODE_SOURCE)
 
 
 async def do_refresh_verified_lead(
@@ -151,6 +153,21 @@ async def do_find_or_create_lead(
             )
     else:
         await save_lead(tx, lead, is_authenticated=visitor.is_authenticated, now=now)
+    return lead
+
+
+async def do_prove_email(
+    services: Services, tx: Transaction, visitor: Visitor, email: str, auth_info: dict[str, Any]
+) -> LeadRecord:
+    """The visitor's contact (created if none) with ``email`` proven by a one-time code: its
+    e-mail with provenance ``email_code`` and the time, and the new senderAuthInfo."""
+    lead = await do_find_or_create_lead(
+        services, tx, visitor, self_reported={}, auth_info=auth_info
+    )
+    now = services.now_ms()
+    lead["email"] = email
+    _mark(lead["provenance"], "email", "email_code", now)
+    await save_lead(tx, lead, is_authenticated=False, now=now)
     return lead
 
 

@@ -223,6 +223,13 @@ class RateLimits:
         self.failed_signin_per_project = limit(
             "failed-signin-project", settings.failed_signin_rate_per_project
         )
+        self.email_code_per_address = limit(
+            "email-code-address", settings.email_code_rate_per_address
+        )
+        self.email_code_per_ip = limit("email-code-ip", settings.email_code_rate_per_ip)
+        self.email_code_per_project = limit(
+            "email-code-project", settings.email_code_rate_per_project
+        )
         self.failed_password_per_ip = limit("password-ip", settings.failed_passwords_per_ip)
         self.failed_password_per_account = limit(
             "password-account", settings.failed_passwords_per_account
@@ -240,6 +247,15 @@ class RateLimits:
     async def check_visitor_message(self, ip: str, project_id: str) -> None:
         _check("messages", await self.message_per_ip.hit(_address_key(ip)))
         _check("messages", await self.message_per_project.hit(project_id))
+
+    async def check_email_code(self, ip: str, project_id: str, email: str) -> None:
+        """Counts one e-mail code to send; RateLimited(rate_limited) with Retry-After past
+        the limit of the client address, the project or the (normalised) address."""
+        _check("e-mail codes", await self.email_code_per_ip.hit(_address_key(ip)))
+        _check("e-mail codes", await self.email_code_per_project.hit(project_id))
+        _check("e-mail codes", await self.email_code_per_address.hit(
+            f"{project_id}:{_account_key(email)}"
+        ))
 
     async def check_failed_signin(self, ip: str, project_id: str) -> None:
         """Counts one refused customer-token sign-in; RateLimited(rate_limited) with

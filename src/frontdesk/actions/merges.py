@@ -12,9 +12,12 @@ anonymous session is revoked: its proof is spent.
 
 from __future__ import annotations
 
+from typing import Any
+
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.leads import access_lead, do_find_or_create_lead, save_lead
+from frontdesk.actions.verification import do_upgrade_conversations
 from frontdesk.auth.principals import AuthenticatedVisitor
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, Unauthorized
@@ -63,11 +66,14 @@ async def do_merge_anonymous(
         services, tx, visitor, self_reported={}, auth_info=visitor.auth_info
     )
     moved = []
+    stepped_up = []
     for conversation in await merges.conversations_of(tx, project_id, anonymous_id, lock=True):
         attributes = {**conversation["attributes"], "mergedFrom": mark}
         await requests.update_request(tx, conversation["id"], now=now, lead_ref=target["id"],
                                       attributes=attributes)
         moved.append(conversation["request_id"])
+        if conversation["held_tier"] or _awaits_verification(conversation["attributes"]):
+            stepped_up.append(conversation["request_id"])
     target["attributes"]["mergedFrom"] = [*target["attributes"].get("mergedFrom", []), mark]
     await save_lead(tx, target, is_authenticated=True, now=now)
     if anonymous_lead is not None:
@@ -81,11 +87,36 @@ async def do_merge_anonymous(
         visitor_id=visitor.visitor_id, lead_ref=target["id"], request_ids=moved, now=now,
     )
     services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=claims.jti))
+    await _step_up(services, tx, visitor, stepped_up)
     await audit.record(services, tx, project_id, audit.AuditEvent(
         "merge", actor=visitor.visitor_id, subject=merge_id,
         details={"from": anonymous_id, "into": visitor.visitor_id, "requests": moved},
     ))
     return {"merged": True, "_id": merge_id, "from": anonymous_id, "requests": moved}
+
+
+def _awaits_verification(attributes: dict[str, Any]) -> bool:
+    asked = attributes.get("verificationRequest")
+    return isinstance(asked, dict) and asked.get("status") == "pending"
+
+
+async def _step_up(
+    services: Services, tx: Transaction, visitor: AuthenticatedVisitor, request_ids: list[str]
+) -> None:
+    """The moved conversations whose agent asked the visitor to verify, or whose department
+    waits for a higher tier, take the signed-in identity: the merge proved the same browser
+    answered. The others keep their anonymous senderAuthInfo."""
+    rows = []
+    for request_id in request_ids:
+        row = await requests.get_request(tx, visitor.project_id, request_id, lock=True)
+        if row is not None:
+            rows.append(row)
+    if rows:
+        name = visitor.fullname or visitor.visitor_id
+        await do_upgrade_conversations(
+            services, tx, visitor.project_id, visitor.visitor_id, visitor.auth_info,
+            text=f"The visitor signed in as {name}.", rows=rows,
+        )
 
 
 async def list_merges_of_lead(

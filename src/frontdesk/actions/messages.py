@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.continuity import do_note_agent_reply
 from frontdesk.actions.requests import (
     NewRequest,
     apply_changes,
@@ -98,6 +99,9 @@ async def check_post_message(
                     channel=incoming.channel,
                 ),
             )
+        elif isinstance(principal, Agent) and row["held_tier"]:
+            # Held back from agents until its visitor verifies: to them it is not there.
+            raise NotFound(f"no request {request_id!r} in this project", code="request_not_found")
         elif not can_see_request(principal, row):
             raise Forbidden("this conversation belongs to someone else", code="not_your_request")
         elif row["status"] == RequestStatus.CLOSED:
@@ -128,6 +132,8 @@ async def check_post_message(
         }
         await messages.insert_message(tx, message)
         row = await apply_changes(tx, row, now=now, last_text=incoming.text)
+        if sender_kind == "agent":
+            await do_note_agent_reply(services, tx, row)
         request = notify_request(services, tx, row, "UPDATE")
         body = present_message(message)
         services.publish_on_commit(

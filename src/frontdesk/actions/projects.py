@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,6 +26,10 @@ from frontdesk.storage.projects import ProjectRecord
 # Policy keys that decide whether a visitor already signed in may still use the project.
 _ACCESS_KEYS = ("allow_anonymous", "allowed_origins")
 
+DEFAULT_OFF_HOURS_MESSAGE = (
+    "We are closed right now. Leave your message and we will answer when we are back;"
+    " confirm your e-mail address to get the answer by e-mail."
+)
 DEFAULT_SETTINGS: dict[str, Any] = {
     "allow_anonymous": True,
     "active_operating_hours": False,
@@ -148,11 +152,30 @@ def is_open(project: ProjectRecord, now: float) -> bool:
     settings = project["settings"]
     if not settings.get("active_operating_hours"):
         return True
-    hours = settings.get("operating_hours", {})
+    return hours_open(settings.get("operating_hours", {}), now)
+
+
+def hours_open(hours: dict[str, Any], now: float) -> bool:
+    """Whether ``now`` (epoch seconds) falls within ``hours`` (validated, Tiledesk's shape)."""
     local = datetime.fromtimestamp(now, ZoneInfo(str(hours.get("tzname", "UTC"))))
     day = str((local.weekday() + 1) % 7)  # Python's Monday=0 to Tiledesk's Sunday=0
     minute = local.strftime("%H:%M")
     return any(span["start"] <= minute < span["end"] for span in hours.get(day, []))
+
+
+def next_opening(hours: dict[str, Any], now: float) -> float | None:
+    """Epoch seconds of the next opening within a week after ``now``, or None (never open)."""
+    zone = ZoneInfo(str(hours.get("tzname", "UTC")))
+    local = datetime.fromtimestamp(now, zone)
+    for ahead in range(8):
+        date = (local + timedelta(days=ahead)).date()
+        day = str((date.weekday() + 1) % 7)
+        for start in sorted(span["start"] for span in hours.get(day, [])):
+            hh, mm = int(start[:2]), int(start[3:])
+            opening = datetime(date.year, date.month, date.day, hh, mm, tzinfo=zone).timestamp()
+            if opening > now:
+                return opening
+    return None
 
 
 async def check_is_open(services: Services, project_id: str) -> IsOpenPublic:

@@ -10,18 +10,22 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from frontdesk.actions.access import ProjectAccess, access_request
+from frontdesk.actions.availability import is_open_for, off_hours_message
+from frontdesk.actions.continuity import do_note_closed
 from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
 from frontdesk.actions.routing import pick_agent, status_for
+from frontdesk.actions.system_messages import do_post_system_message
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
+from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
 from frontdesk.models.requests import RequestPublic, present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage import departments, project_users, requests
+from frontdesk.storage import departments, project_users, requests, sessions
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.requests import RequestFilter, RequestRecord
@@ -62,17 +66,24 @@ async def do_create_request(
     member = await project_users.get_membership(tx, project_id, visitor.visitor_id)
     if member is None:
         raise NotFound("this visitor no longer exists", code="visitor_not_found")
+    # Read within the transaction: the session's proof may have grown (an e-mail code) since
+    # its principal was cached.
+    auth_info = await current_auth_info(tx, visitor)
     lead = await do_find_or_create_lead(
         services,
         tx,
         visitor,
         self_reported=new.self_reported,
-        auth_info=visitor.auth_info,
+        auth_info=auth_info,
     )
-    agent = await pick_agent(tx, project_id, department)
+    tier = tier_of_visitor(visitor.is_authenticated, lead)
+    min_tier = department["min_tier"] if department else "anonymous"
+    held_tier = None if tier_at_least(tier, min_tier) else min_tier
+    # Held back, it reaches no agent: it is routed once its visitor verifies.
+    agent = None if held_tier else await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
     own_attributes = strip_reserved(new.attributes)
-    attributes = {**own_attributes, "senderAuthInfo": visitor.auth_info}
+    attributes = {**own_attributes, "senderAuthInfo": auth_info}
     created = await requests.insert_request(
         tx,
         id=services.ids.object_id(),
@@ -93,6 +104,7 @@ async def do_create_request(
         language=new.language,
         user_agent=new.user_agent,
         now=services.now_ms(),
+        held_tier=held_tier,
     )
     # Created, or created by a concurrent first message that committed first (the insert
     # waited for it): either way the row is read locked, for the message that follows.
@@ -100,9 +112,38 @@ async def do_create_request(
     assert row is not None
     if created:
         notify_request(services, tx, row, "CREATE")
+        await _tell_new_conversation(services, tx, access, row, department)
     elif row["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
     return row
+
+
+async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
+    """What the visitor's session proves now, read within ``tx``."""
+    session = await sessions.get_session(tx, visitor.jti)
+    return session["auth_info"] if session is not None else visitor.auth_info
+
+
+async def _tell_new_conversation(
+    services: Services,
+    tx: Transaction,
+    access: ProjectAccess,
+    row: RequestRecord,
+    department: DepartmentRecord | None,
+) -> None:
+    """The system lines a new conversation opens with: that it is outside opening hours
+    (the editable off-hours message), and that its department needs the visitor to verify."""
+    project = access.project
+    if not is_open_for(project, department, services.clock.now()):
+        await do_post_system_message(
+            services, tx, row, "off_hours", off_hours_message(project, department),
+        )
+    if row["held_tier"]:
+        await do_post_system_message(
+            services, tx, row, "verification_required",
+            "Please verify your identity so that this conversation can reach our team.",
+            tier=row["held_tier"],
+        )
 
 
 def notify_request(
@@ -118,6 +159,7 @@ def notify_request(
             requester_user_id=row["requester_user_id"],
             request=body,
             version=row["version"],
+            held=bool(row["held_tier"]),
         ),
     )
     return body
@@ -196,6 +238,7 @@ def request_filter(
     lead: str | None,
 ) -> RequestFilter:
     return RequestFilter(
+        held=False,
         participant=access.agent.user_id if mine else None,
         authenticated=authenticated,
         text=text,
@@ -242,6 +285,14 @@ async def _route(
     project_id = row["project_id"]
     dept_id = department_id or row["department_id"]
     department = await access_department(services, project_id, dept_id, tx=tx) if dept_id else None
+    if department is not None and not tier_at_least(
+        tier_of_auth_info(row["attributes"].get("senderAuthInfo")), department["min_tier"]
+    ):
+        raise Conflict(
+            f"this department needs {department['min_tier']} visitors: ask the visitor to"
+            " verify first",
+            code="tier_required",
+        )
     agent = await pick_agent(tx, project_id, department)
     participants = [agent] if agent else []
     return await _change(
@@ -324,14 +375,12 @@ async def check_close(
         row = await access_request(services, access, request_id, tx=tx, lock=True)
         if row["status"] == RequestStatus.CLOSED:
             return present_request(row)
-        return await _change(
-            services,
-            tx,
-            row,
-            status=RequestStatus.CLOSED,
-            closed_at=services.now_ms(),
-            closed_by=closed_by,
+        closed = await apply_changes(
+            tx, row, now=services.now_ms(), status=RequestStatus.CLOSED,
+            closed_at=services.now_ms(), closed_by=closed_by,
         )
+        await do_note_closed(services, tx, closed)
+        return notify_request(services, tx, closed, "UPDATE")
 
 
 async def check_reopen(

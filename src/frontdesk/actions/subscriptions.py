@@ -119,9 +119,9 @@ async def _requests_snapshot(
 ) -> Snapshot:
     # Resuming, every request changed since then, closed ones too; otherwise the open ones.
     filt = (
-        RequestFilter(updated_since=cursor.since)
+        RequestFilter(updated_since=cursor.since, held=False)
         if cursor.since is not None
-        else RequestFilter(max_status=RequestStatus.CLOSED)
+        else RequestFilter(max_status=RequestStatus.CLOSED, held=False)
     )
     rows, total = await requests.list_requests(
         services.db, project_id, filt, limit=SNAPSHOT_LIMIT, offset=0

@@ -11,6 +11,7 @@ from typing import Any
 
 from frontdesk.actions import audit
 from frontdesk.actions.access import load_project
+from frontdesk.actions.continuity import link_hash
 from frontdesk.actions.keys import verification_keys
 from frontdesk.actions.leads import do_refresh_verified_lead
 from frontdesk.actions.merges import do_merge_anonymous
@@ -38,8 +39,16 @@ from frontdesk.errors import (
 )
 from frontdesk.models.merges import MergeOutcomePublic
 from frontdesk.services import Services
-from frontdesk.storage import project_users, sessions, used_tokens
+from frontdesk.storage import (
+    continuity_links,
+    leads,
+    project_users,
+    requests,
+    sessions,
+    used_tokens,
+)
 from frontdesk.storage.database import Transaction
+from frontdesk.storage.projects import ProjectRecord
 
 # Claims of a customer token that describe the person, copied to the verified profile.
 PROFILE_CLAIMS = ("firstname", "lastname", "email", "phone")
@@ -342,6 +351,73 @@ async def do_refresh_session(
     return VisitorSession(
         "JWT " + fresh,
         _user_json(claims.subject_id, profile, member["attributes"], role=member["role"]),
+    )
+
+
+async def check_signin_by_link(
+    services: Services, token: str, context: SigninContext
+) -> tuple[VisitorSession, str]:
+    """Spend a continuity link (``actions.continuity``): a session for its visitor, and the
+    request_id to open.
+
+    Raises Unauthorized with ``link_invalid`` (unknown), ``link_used`` (spent before) or
+    ``link_expired``; and the project's policy refusals. A refusal spends nothing.
+    """
+    token_hash = link_hash(token.strip())
+    now = services.now_ms()
+    async with services.db.transaction() as tx:
+        link = await continuity_links.get_link(tx, token_hash)
+        if link is None:
+            raise Unauthorized("this link is not valid", code="link_invalid")
+        if link["used_at"] is not None or not await continuity_links.spend_link(
+            tx, token_hash, now=now
+        ):
+            raise Unauthorized("this link was used already", code="link_used")
+        if link["expires_at"] <= now:
+            raise Unauthorized("this link has expired", code="link_expired")
+        if await requests.get_request(tx, link["project_id"], link["request_id"]) is None:
+            raise Unauthorized("this conversation no longer exists", code="link_invalid")
+        project = await load_project(services, link["project_id"])
+        session = await do_signin_by_link(services, tx, project, link["visitor_id"], context)
+        await audit.record(services, tx, link["project_id"], audit.AuditEvent(
+            "continuity.link_used", actor=link["visitor_id"], subject=link["visitor_id"],
+            ip=context.ip, details={"request": link["request_id"]},
+        ))
+    return session, link["request_id"]
+
+
+async def do_signin_by_link(
+    services: Services,
+    tx: Transaction,
+    project: ProjectRecord,
+    visitor_id: str,
+    context: SigninContext,
+) -> VisitorSession:
+    """A new session for ``visitor_id`` (as it is a member now), for a single-use link that was
+    just spent within ``tx``: the same identity, the same kind of session, nobody else.
+
+    Raises Unauthorized(link_invalid) when the visitor is gone, and the project's policy
+    refusals (anonymous_not_allowed, origin_not_allowed).
+    """
+    policy = policy_of(project)
+    check_origin(policy, context.origin)
+    member = await project_users.get_membership(tx, project["id"], visitor_id)
+    if member is None or member["role"] not in ("guest", "user"):
+        raise Unauthorized("this link is not valid", code="link_invalid")
+    if member["role"] == "guest":
+        check_anonymous_allowed(policy)
+    sub: Subject = "guest" if member["role"] == "guest" else "userexternal"
+    profile = {k: v for k, v in member["profile"].items() if k in PROFILE_CLAIMS}
+    token, claims = services.tokens.issue(
+        sub=sub, subject_id=visitor_id, project_id=project["id"],
+        ttl=services.settings.visitor_token_ttl, profile=profile,
+    )
+    lead = await leads.get_lead_by_visitor(tx, project["id"], visitor_id)
+    known = lead["attributes"].get("senderAuthInfo") if lead is not None else None
+    auth_info = known or anonymous_auth_info(visitor_id, claims.raw, services.now_ms())
+    await _insert_session(tx, claims, kind=sub, auth_info=auth_info, ip=context.ip)
+    return VisitorSession(
+        "JWT " + token, _user_json(visitor_id, profile, member["attributes"], role=member["role"])
     )
 
 

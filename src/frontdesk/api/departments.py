@@ -27,7 +27,8 @@ async def list_all_departments(call: Call) -> list[s.DepartmentPublic]:
 async def create_department(call: Call) -> s.DepartmentPublic:
     b: s.DepartmentCreate = call.body
     return await departments.check_create_department(
-        call.services, call.access, name=b.name, routing=_routing(b.routing), agents=b.agents
+        call.services, call.access, name=b.name, routing=_routing(b.routing), agents=b.agents,
+        trust=departments.DepartmentTrust(b.minTier, b.operatingHours, b.offHoursMessage),
     )
 
 
@@ -46,6 +47,7 @@ async def update_department(call: Call) -> s.DepartmentPublic:
     return await departments.check_update_department(
         call.services, call.access, call.params["did"], name=b.name,
         routing=_routing(b.routing) if b.routing else None, agents=b.agents,
+        trust=_trust(b),
     )
 
 
@@ -53,6 +55,17 @@ async def update_department(call: Call) -> s.DepartmentPublic:
               response=s.DepartmentPublic, min_role="admin")
 async def delete_department(call: Call) -> s.DepartmentPublic:
     return await departments.check_delete_department(call.services, call.access, call.params["did"])
+
+
+def _trust(b: s.DepartmentUpdate) -> departments.DepartmentTrust:
+    # A field left out is kept; one sent as null goes back to the project's.
+    sent = b.model_fields_set
+    keep = frozenset(
+        column for field, column in (("operatingHours", "operating_hours"),
+                                     ("offHoursMessage", "off_hours_message"))
+        if field not in sent
+    )
+    return departments.DepartmentTrust(b.minTier, b.operatingHours, b.offHoursMessage, keep)
 
 
 def _routing(value: str) -> str:

@@ -176,6 +176,10 @@ class VisitorSigninPublic(Public):
     )] = None
 
 
+class ContinuePublic(VisitorSigninPublic):
+    request_id: Annotated[str, Field(description="The conversation the link reopens")]
+
+
 class SuccessPublic(Public):
     success: Annotated[bool, Field(description="Whether it was done")]
     revoked: Annotated[bool | None, Field(description="Logout: whether a session ended")] = None
@@ -213,6 +217,10 @@ class ProjectCreate(Body):
     name: ProjectName
 
 
+TierName = Literal["anonymous", "email_verified", "authenticated"]
+OffHoursMessage = Annotated[str, StringConstraints(max_length=2000)]
+
+
 class ProjectSettingsUpdate(Body):
     allow_anonymous: bool | None = None
     active_operating_hours: bool | None = None
@@ -224,6 +232,12 @@ class ProjectSettingsUpdate(Body):
     single_use_tokens: bool | None = None
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=50)] | None = None
     anonymous_retention_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    off_hours_message: OffHoursMessage | None = None
+    expected_reply_minutes: Annotated[int, Field(ge=0, le=7 * 24 * 60)] | None = None
+    transcript_on_close: bool | None = None
+    continuity_emails: bool | None = None
+    widget_page_url: Annotated[str, StringConstraints(max_length=2000,
+                                                      pattern=r"^https?://")] | None = None
 
 
 class ProjectUpdate(Body):
@@ -320,12 +334,21 @@ class DepartmentCreate(Body):
     name: ProjectName
     routing: Literal["assigned", "pooled", "fixed"] = "assigned"
     agents: Annotated[list[ObjectId], Field(max_length=500)] = Field(default_factory=list)
+    minTier: TierName = "anonymous"
+    operatingHours: JsonObject | None = None
+    offHoursMessage: OffHoursMessage | None = None
 
 
 class DepartmentUpdate(Body):
+    """Fields left out stay as they are; ``operatingHours`` / ``offHoursMessage`` set to null
+    go back to the project's."""
+
     name: ProjectName | None = None
     routing: Literal["assigned", "pooled", "fixed"] | None = None
     agents: Annotated[list[ObjectId], Field(max_length=500)] | None = None
+    minTier: TierName | None = None
+    operatingHours: JsonObject | None = None
+    offHoursMessage: OffHoursMessage | None = None
 
 
 # ---- requests and messages ----------------------------------------------------------------
@@ -454,3 +477,27 @@ class LeadsQuery(Body):
     limit: Annotated[int, Field(ge=1, le=100)] = 40
     text: Annotated[str, StringConstraints(max_length=200)] | None = None
     authenticated: bool | None = None
+
+
+# ---- trust tiers --------------------------------------------------------------------------
+
+
+class AvailabilityQuery(Body):
+    department: ObjectId | None = None
+
+
+class EmailCodeCreate(Body):
+    email: Email
+
+
+class EmailCodeConfirm(Body):
+    email: Email
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+
+
+class VerificationRequestCreate(Body):
+    tier: Literal["email_verified", "authenticated"] = "email_verified"
+
+
+class ContinueCreate(Body):
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

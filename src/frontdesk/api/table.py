@@ -14,6 +14,7 @@ from frontdesk.api import (
     projects,
     requests,
     team,
+    trust,
 )
 from frontdesk.api.routing import Endpoint
 
@@ -21,6 +22,6 @@ from frontdesk.api.routing import Endpoint
 def all_endpoints() -> list[Endpoint]:
     modules = (
         meta, auth, projects, team, invitations, keys, departments, requests, leads, identity,
-        audit,
+        trust, audit,
     )
     return [endpoint for module in modules for endpoint in module.router.endpoints]

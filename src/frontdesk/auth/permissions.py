@@ -13,13 +13,14 @@ def role_at_least(role: str, minimum: str) -> bool:
 
 
 def can_see_request(principal: Principal, request: Mapping[str, Any]) -> bool:
-    """Agents (already checked as members) see every request; a visitor only its own.
+    """Agents (already checked as members) see every request but those held back until their
+    visitor reaches their department's tier (``held_tier``); a visitor only its own.
 
     A visitor's own requests are those it started and those attached to its own contact
     (``request["lead"]``, when the row carries it) — conversations merged into it on proof.
     """
     if isinstance(principal, Agent):
-        return True
+        return not request.get("held_tier")
     if request["project_id"] != principal.project_id:
         return False
     lead = request.get("lead")

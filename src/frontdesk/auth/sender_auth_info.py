@@ -2,7 +2,9 @@
 
 Shape (docs/identity.md): ``{"authType": "USER", "authVar": {"uid", "sign_in_provider", "token"},
 "verified", "verifiedAt", "kid", "alg"}``. Built at sign-in, kept on the session, copied onto
-every request the session creates and onto the visitor's lead.
+every request the session creates and onto the visitor's lead. An anonymous visitor who proves
+an e-mail address with a one-time code gets ``sign_in_provider: "email_code"`` and
+``emailVerified``; ``verified`` stays false, as no host token vouches for the person.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ RESERVED_ATTRIBUTE_KEYS = frozenset(
         "authvar",
         "mergedfrom",
         "mergedinto",
+        "emailverified",
+        "verificationrequest",
+        "tierhold",
     }
 )
 
@@ -58,6 +63,25 @@ def custom_auth_info(
         "verifiedAt": iso(now_ms),
         "kid": kid,
         "alg": alg,
+    }
+
+
+def email_code_auth_info(
+    visitor_id: str, session_claims: dict[str, Any], email: str, now_ms: int
+) -> dict[str, Any]:
+    """An anonymous session whose visitor just proved ``email`` with a one-time code."""
+    return {
+        "authType": "USER",
+        "authVar": {
+            "uid": visitor_id,
+            "sign_in_provider": "email_code",
+            "token": _public_claims(session_claims),
+        },
+        "verified": False,
+        "verifiedAt": iso(now_ms),
+        "kid": None,
+        "alg": None,
+        "emailVerified": {"email": email, "method": "email_code", "verifiedAt": iso(now_ms)},
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from typing_extensions import TypedDict
@@ -24,6 +24,16 @@ class DepartmentPublic(TypedDict):
     status: Annotated[Literal[1], Field(description="Always 1 (active), as Tiledesk says")]
     createdAt: Time
     updatedAt: Time
+    minTier: Annotated[str, Field(
+        description="The least trust tier a visitor needs before its conversation reaches this"
+        " department's agents: anonymous, email_verified or authenticated"
+    )]
+    operatingHours: Annotated[dict[str, Any] | None, Field(
+        description="Its own opening hours (the project's shape), or null: the project's apply"
+    )]
+    offHoursMessage: Annotated[str | None, Field(
+        description="Its own off-hours message, or null: the project's"
+    )]
 
 
 def present_department(row: DepartmentRecord) -> DepartmentPublic:
@@ -38,4 +48,7 @@ def present_department(row: DepartmentRecord) -> DepartmentPublic:
         "status": 1,
         "createdAt": iso(row["created_at"]),
         "updatedAt": iso(row["updated_at"]),
+        "minTier": row["min_tier"],
+        "operatingHours": row["operating_hours"],
+        "offHoursMessage": row["off_hours_message"],
     }

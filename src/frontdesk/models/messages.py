@@ -21,7 +21,8 @@ class MessagePublic(TypedDict):
     recipient: Annotated[str, Field(description="The request_id of its conversation")]
     sender: Annotated[str, Field(description="Account id of an agent, or a visitor id")]
     senderKind: Annotated[
-        Literal["visitor", "agent"], Field(description="The side it is drawn on")
+        Literal["visitor", "agent", "system"],
+        Field(description="The side it is drawn on; system: a line from frontdesk itself"),
     ]
     senderFullname: Annotated[str, Field(description="The sender's name, as shown")]
     text: Annotated[str, Field(description="What was written")]

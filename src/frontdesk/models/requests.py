@@ -8,6 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.clock import iso
 from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.models.leads import (
@@ -27,6 +28,18 @@ class ChannelPublic(TypedDict):
 
 
 _REQUESTER = Field(description="The visitor's membership in the project")
+
+
+@closed
+class VerificationRequestPublic(TypedDict):
+    """An agent asked the visitor to prove its identity (``POST …/verification_requests``)."""
+
+    _id: Annotated[str, Field(description="Its id (24 hex)")]
+    tier: Annotated[str, Field(description="The tier asked for: email_verified or authenticated")]
+    status: Annotated[str, Field(description="pending, or verified once the visitor reached it")]
+    requestedBy: Annotated[str, Field(description="Account id of the agent who asked")]
+    requestedAt: Annotated[str, Field(description="ISO 8601 UTC")]
+    verifiedAt: Annotated[str | None, Field(description="ISO 8601 UTC, or null while pending")]
 
 
 @closed
@@ -78,6 +91,17 @@ class _RequestShown(TypedDict):
     closed_by: Annotated[str | None, Field(description="Who closed it")]
     createdAt: Time
     updatedAt: Time
+    tier: Annotated[str, Field(
+        description="How far its visitor's identity is proven: anonymous, email_verified"
+        " (an e-mail code) or authenticated (a host-signed token)"
+    )]
+    heldForTier: Annotated[str | None, Field(
+        description="The tier its department requires while the visitor is below it (the"
+        " conversation is kept from agents until then), else null"
+    )]
+    verificationRequest: Annotated[VerificationRequestPublic | None, Field(
+        description="An agent's latest request that the visitor verify, or null"
+    )]
 
 
 @closed
@@ -164,6 +188,9 @@ def present_request(row: RequestRecord) -> RequestPublic:
         "snapshot": {"requester": requester, "lead": lead},
         "createdAt": iso(row["created_at"]),
         "updatedAt": iso(row["updated_at"]),
+        "tier": tier_of_auth_info(row["attributes"].get("senderAuthInfo")),
+        "heldForTier": row["held_tier"],
+        "verificationRequest": row["attributes"].get("verificationRequest"),
     }
 
 
@@ -205,6 +232,9 @@ def visitor_view_of_request(body: RequestPublic) -> RequestVisitorPublic:
         "snapshot": {"requester": body["requester"], "lead": lead},
         "createdAt": body["createdAt"],
         "updatedAt": body["updatedAt"],
+        "tier": body["tier"],
+        "heldForTier": body["heldForTier"],
+        "verificationRequest": body["verificationRequest"],
     }
 
 

@@ -44,6 +44,9 @@ class RequestChanged(_Event):
     # The request's version once this change committed: it grows in commit order, so a
     # process that hears an older version after a newer one drops it (realtime/versions.py).
     version: int
+    # Held back from agents until its visitor reaches its department's tier: only the
+    # visitor's own sockets hear it.
+    held: bool = False
 
     def topics(self) -> list[str]:
         return [f"/{self.project_id}/requests", f"/{self.project_id}/requests/{self.request_id}"]

@@ -124,6 +124,7 @@ class Hub:
         # Counts access changes seen, so a subscribe whose check raced one checks again.
         self._access_epoch = 0
         self._request_versions = LatestVersions()
+        self._presence_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def connection_count(self) -> int:
@@ -167,6 +168,9 @@ class Hub:
         finally:
             self._limits.release(conn)
             self._forget(conn)
+            if conn.principal is not None:
+                with contextlib.suppress(Exception):  # presence must not stop the cleanup
+                    await self._mark_present(conn.principal)
             self._connections.discard(conn)
             await conn.finish()
 
@@ -269,6 +273,7 @@ class Hub:
             self._refuse(conn, refused)
             return
         conn.principal = principal
+        await self._mark_present(principal)
         exp = unverified.get("exp")
         conn.expires_at = float(exp) if isinstance(exp, int) else None
         conn.send(protocol.authenticated_frame(_profile(principal)))
@@ -479,6 +484,10 @@ class Hub:
             frame = protocol.publish_frame(topic_name, event.method, [body])
             visitor_frame: str | None = None
             for conn in list(subscribers):
+                if isinstance(event, RequestChanged) and event.held and isinstance(
+                    conn.principal, Agent
+                ):
+                    continue  # held back from agents until its visitor verifies
                 if isinstance(event, RequestChanged) and not isinstance(conn.principal, Agent):
                     if visitor_frame is None:  # only agents hear agents' notes
                         visitor_frame = protocol.publish_frame(
@@ -519,6 +528,7 @@ class Hub:
         now = time.monotonic()
         wall = self.services.clock.now()
         ping = protocol.heartbeat_frame("ping")
+        present: set[tuple[str, str]] = set()
         for conn in list(self._connections):
             if conn.is_closed():
                 continue
@@ -530,6 +540,21 @@ class Hub:
                 conn.close(CloseCode.UNAUTHORIZED, "token_expired")
             else:
                 conn.send(ping)
+                if conn.principal is not None and not isinstance(conn.principal, Agent):
+                    present.add((conn.principal.project_id, conn.principal.visitor_id))
+        if present:
+            # Visitors with a live socket: their e-mail continuity waits until they leave.
+            task = asyncio.create_task(self._mark_all_present(present))
+            self._presence_tasks.add(task)
+            task.add_done_callback(self._presence_tasks.discard)
+
+    async def _mark_all_present(self, present: set[tuple[str, str]]) -> None:
+        for project_id, visitor_id in present:
+            await self.services.presence.touch(project_id, visitor_id)
+
+    async def _mark_present(self, principal: Principal) -> None:
+        if not isinstance(principal, Agent):
+            await self.services.presence.touch(principal.project_id, principal.visitor_id)
 
 
 def _membership_revoked() -> Forbidden:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
 from frontdesk.storage.rows import encode, fetch_record, fetch_records
@@ -19,8 +19,11 @@ class DepartmentRecord(TypedDict):
     agents: list[str]
     created_at: int
     updated_at: int
+    min_tier: str  # anonymous, email_verified or authenticated (auth.tiers)
+    operating_hours: dict[str, Any] | None  # None: the project's hours apply
+    off_hours_message: str | None  # None: the project's message
 
-_JSON = ("agents",)
+_JSON = ("agents", "operating_hours")
 _DEPARTMENT = "SELECT * FROM departments d WHERE project_id = $1 AND id = $2"
 
 
@@ -86,6 +89,24 @@ async def update_department(
         routing,
         encode(agents),
         now,
+    )
+
+
+async def update_department_trust(
+    q: Queries,
+    department_id: str,
+    *,
+    min_tier: str,
+    operating_hours: dict[str, Any] | None,
+    off_hours_message: str | None,
+) -> None:
+    await q.execute(
+        "UPDATE departments SET min_tier = $2, operating_hours = $3, off_hours_message = $4"
+        " WHERE id = $1",
+        department_id,
+        min_tier,
+        None if operating_hours is None else encode(operating_hours),
+        off_hours_message,
     )
 
 

@@ -31,9 +31,10 @@ class MergedConversationRecord(TypedDict):
     request_id: str
     lead_ref: str | None
     attributes: dict[str, Any]
+    held_tier: str | None
 
 _JSON = ("request_ids",)
-_CONVERSATIONS = "SELECT id, request_id, lead_ref, attributes FROM requests r"
+_CONVERSATIONS = "SELECT id, request_id, lead_ref, attributes, held_tier FROM requests r"
 
 
 async def insert_merge(

@@ -7,7 +7,7 @@ from typing import Any, Literal, TypedDict, cast
 from frontdesk.storage.database import Queries
 from frontdesk.storage.rows import decode_all, encode, fetch_record
 
-SenderKind = Literal["visitor", "agent"]
+SenderKind = Literal["visitor", "agent", "system"]
 
 
 class MessageRecord(TypedDict):
@@ -114,3 +114,12 @@ async def list_messages(
 async def delete_messages_of_requests(q: Queries, request_ids: list[str]) -> None:
     for request_id in request_ids:
         await q.execute("DELETE FROM messages WHERE request_id = $1", request_id)
+
+
+async def last_visitor_message_at(q: Queries, request_id: str) -> int | None:
+    """Epoch ms of the visitor's latest message in the conversation, or None."""
+    value = await q.fetch_value(
+        "SELECT MAX(created_at) FROM messages WHERE request_id = $1 AND sender_kind = 'visitor'",
+        request_id,
+    )
+    return None if value is None else int(value)

@@ -51,6 +51,8 @@ class RequestRecord(TypedDict):
     updated_at: int
     # Grows by one with every change, in commit order (realtime events carry it).
     version: int
+    # The tier its department requires while its visitor is below it: held from agents.
+    held_tier: str | None
     requester_role: str
     requester_profile: dict[str, Any]
     requester_attributes: dict[str, Any]
@@ -89,6 +91,7 @@ class RequestFilter:
     text: str | None = None
     lead_ref: str | None = None
     updated_since: int | None = None  # epoch ms, inclusive
+    held: bool | None = None  # False: only conversations agents may see (none held back)
 
 
 async def insert_request(
@@ -112,15 +115,16 @@ async def insert_request(
     language: str | None,
     user_agent: str | None,
     now: int,
+    held_tier: str | None = None,
 ) -> bool:
     """Insert unless the request id exists already (a concurrent first message); True if new."""
     inserted = await q.execute(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
         " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
         " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
-        " assignee, visitor_attribute_keys)"
+        " assignee, visitor_attribute_keys, held_tier)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17, $18, $19) ON CONFLICT (request_id) DO NOTHING",
+        " $17, $17, $18, $19, $20) ON CONFLICT (request_id) DO NOTHING",
         id,
         project_id,
         request_id,
@@ -140,6 +144,7 @@ async def insert_request(
         now,
         participants[0] if participants else None,
         encode(visitor_attribute_keys),
+        held_tier,
     )
     return inserted == 1
 
@@ -183,6 +188,8 @@ async def list_requests(
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
     if filt.lead_ref is not None:
         where.append(f"r.lead_ref = {arg(filt.lead_ref)}")
+    if filt.held is not None:
+        where.append("r.held_tier IS NOT NULL" if filt.held else "r.held_tier IS NULL")
     if filt.updated_since is not None:
         where.append(f"r.updated_at >= {arg(filt.updated_since)}")
     if filt.text:
@@ -253,6 +260,8 @@ _UPDATABLE = frozenset(
         "closed_at",
         "closed_by",
         "lead_ref",
+        "held_tier",
+        "is_authenticated",
     }
 )
 
@@ -283,3 +292,17 @@ async def count_open_assigned(q: Queries, project_id: str, agents: list[str]) ->
         *agents,
     )
     return {row["assignee"]: int(row["open_count"]) for row in rows}
+
+
+async def open_requests_of_visitor(
+    q: Queries, project_id: str, visitor_id: str, *, lock: bool = False
+) -> list[RequestRecord]:
+    """The visitor's conversations that are not closed, oldest first, locked with ``lock``."""
+    rows = await q.fetch_all(
+        f"{_SELECT} WHERE r.project_id = $1 AND r.requester_user_id = $2"
+        f" AND r.status < {RequestStatus.CLOSED:d} ORDER BY r.created_at, r.id"
+        f"{row_lock(q, 'r', lock)}",
+        project_id,
+        visitor_id,
+    )
+    return [cast(RequestRecord, _split(r)) for r in rows]

@@ -105,3 +105,8 @@ async def all_sessions_of(q: Queries, project_id: str, subject_id: str) -> list[
         subject_id,
         json=_JSON,
     )
+
+
+async def set_auth_info(q: Queries, jti: str, auth_info: dict[str, Any]) -> None:
+    """What the session proves now (an anonymous session whose visitor proved an e-mail)."""
+    await q.execute("UPDATE sessions SET auth_info = $2 WHERE jti = $1", jti, encode(auth_info))
