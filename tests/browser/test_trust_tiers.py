@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -99,15 +100,21 @@ def inbox() -> Iterator[Inbox]:
         controller.stop()
 
 
+@contextmanager
 def serve(tmp_path: Path, *, inbox: Inbox | None = None, clock: FakeClock | None = None,
-          **overrides: Any) -> Any:
-    """A demo server on SQLite, sending e-mail to ``inbox`` when one is given."""
+          **overrides: Any) -> Iterator[tuple[LiveServer, DemoAgent]]:
+    """A demo server on SQLite (sending e-mail to ``inbox`` when one is given) and its agent."""
     if inbox is not None:
         overrides |= {"smtp_url": f"smtp://127.0.0.1:{inbox.port}",
                       "smtp_from": "Demo Shop <support@shop.test>", "outbox_poll_interval": 0.2}
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'frontdesk.db'}", demo=True,
                              **overrides)
-    return live_server(settings, clock=clock) if clock else live_server(settings)
+    with live_server(settings, clock=clock) as server:
+        agent = DemoAgent(server)
+        try:
+            yield server, agent
+        finally:
+            agent.http.close()
 
 
 def sign_in_dashboard(page: Page, server: LiveServer) -> None:
@@ -129,12 +136,11 @@ def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
     tmp_path: Path, new_page: Any, inbox: Inbox
 ) -> None:
     clock = FakeClock(SUNDAY_NIGHT)
-    with serve(tmp_path, inbox=inbox, clock=clock) as server:
-        agent = DemoAgent(server)
+    with serve(tmp_path, inbox=inbox, clock=clock) as (server, agent):
         agent.http.put(f"/projects/{agent.project_id}", json={
             "activeOperatingHours": True, "operatingHours": OFFICE_HOURS,
         }).raise_for_status()
-        page: Page = new_page(viewport=DESKTOP, timezone_id="Europe/Rome")
+        page: Page = new_page(viewport=DESKTOP, timezone_id="Europe/Rome", locale="en-GB")
         page.goto(server.url + "/demo/")
         open_widget(page)
 
@@ -148,7 +154,7 @@ def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
 
         start_conversation(page, "Do you deliver on Sundays?")
         header = page.locator(f"{WIDGET} .header p")
-        expect(header).to_have_text("We are closed. We reply on Monday at 09:00.")
+        expect(header).to_have_text("Closed now · we reply on Monday at 09:00")
         # The conversation opens with the server's off-hours message, and the visitor is
         # offered to prove an address for the answer.
         expect(page.locator(f"{WIDGET} .messages")).to_contain_text("We are closed right now")
@@ -186,7 +192,7 @@ def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
 def test_the_agent_asks_and_the_host_page_signs_the_visitor_in_the_shield_shows_live(
     tmp_path: Path, new_page: Any
 ) -> None:
-    with serve(tmp_path) as server:
+    with serve(tmp_path) as (server, _):
         visitor = new_page(viewport=DESKTOP)
         visitor.goto(server.url + "/demo/")
         # Logged in to the shop, but not (yet) in the chat.
@@ -232,7 +238,7 @@ def test_the_agent_asks_and_the_host_page_signs_the_visitor_in_the_shield_shows_
 def test_an_email_code_proves_the_address_and_the_dashboard_shows_the_badge(
     tmp_path: Path, new_page: Any, inbox: Inbox
 ) -> None:
-    with serve(tmp_path, inbox=inbox) as server:
+    with serve(tmp_path, inbox=inbox) as (server, _):
         visitor = new_page(viewport=DESKTOP)
         urls = record_urls(visitor)
         visitor.goto(server.url + "/demo/")
@@ -300,8 +306,9 @@ def test_a_locked_code_and_too_many_codes_are_explained(
     tmp_path: Path, new_page: Any, inbox: Inbox
 ) -> None:
     clock = FakeClock(SUNDAY_NIGHT)
-    with serve(tmp_path, inbox=inbox, clock=clock, email_code_rate_per_address=2) as server:
-        agent = DemoAgent(server)
+    with serve(tmp_path, inbox=inbox, clock=clock, email_code_rate_per_address=2) as (
+        server, agent
+    ):
         agent.http.put(f"/projects/{agent.project_id}", json={
             "activeOperatingHours": True, "operatingHours": OFFICE_HOURS,
         }).raise_for_status()
@@ -339,8 +346,7 @@ def test_a_reply_email_link_opens_the_conversation_once(
     tmp_path: Path, new_page: Any, inbox: Inbox
 ) -> None:
     clock = FakeClock(time.time())
-    with serve(tmp_path, inbox=inbox, clock=clock) as server:
-        agent = DemoAgent(server)
+    with serve(tmp_path, inbox=inbox, clock=clock) as (server, agent):
         agent.http.put(f"/projects/{agent.project_id}", json={
             "settings": {"continuity_emails": True},
         }).raise_for_status()

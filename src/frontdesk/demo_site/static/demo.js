@@ -63,7 +63,7 @@
     stepUp.textContent = "An agent asked you to verify: the shop is signing you in to the chat as " + current.name + "…";
     signInToChat(current)
       .then(function () {
-        stepUp.textContent = "Verified for the agent as " + current.name + " (conversation " + event.detail.conversationId + ").";
+        stepUp.textContent = "Verified for the agent as " + current.name + ".";
       })
       .catch(function (error) {
         stepUp.textContent = "Could not sign you in to the chat: " + error.message;

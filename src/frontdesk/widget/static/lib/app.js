@@ -123,6 +123,7 @@ class Widget {
   async signInWithCustomToken(jwt) {
     const mergeable = this.user && !this.user.isAuthenticated && this.settings.mergeAnonymous !== false;
     const session = await this.api.signInWithToken(jwt, mergeable ? this.token : null);
+    const wasOpen = this.openRid;
     if (this.user && this.user._id !== session.user._id) {
       const previous = this.token;
       this.resetLocal();
@@ -130,7 +131,9 @@ class Widget {
       if (!session.merge?.merged) this.api.logout(previous).catch(() => {});
     }
     await this.adopt(session);
-    if (this.isOpen) this.renderHome();
+    // A conversation that moved with the merge (a step-up from inside it) stays on screen.
+    if (this.isOpen && wasOpen && this.conversations.get(wasOpen)?.request) await this.openConversation(wasOpen);
+    else if (this.isOpen) this.renderHome();
     return this.getUser();
   }
 
@@ -213,17 +216,29 @@ class Widget {
     }
   }
 
+  // Returns the messages it added (those not shown yet).
   async loadMessages(c) {
-    if (c.loaded || !c.request) return;
+    if (c.loaded || !c.request) return [];
     const history = await this.authed((token) => this.api.messages(token, c.rid));
     const known = new Set(history.map((m) => m._id));
+    const shown = new Map(c.messages.filter((m) => m._id).map((m) => [m._id, m]));
     const extra = c.messages.filter((m) => !m._id || !known.has(m._id));
-    c.messages = history.map((m) => this.fromServer(m)).concat(extra);
+    const added = [];
+    c.messages = history.map((m) => {
+      if (shown.has(m._id)) return shown.get(m._id);
+      const message = this.fromServer(m);
+      added.push(message);
+      return message;
+    }).concat(extra);
     c.loaded = true;
+    return added;
   }
 
   async watch(c) {
-    await this.loadMessages(c).catch(() => {});
+    // A new conversation may hold lines the server wrote along with the first message (the
+    // off-hours message): they are fetched once and put in their place.
+    const added = await this.loadMessages(c).catch(() => []);
+    for (const message of added) this.view.upsertMessage(c.rid, message);
     const last = [...c.messages].reverse().find((m) => m._id);
     this.live.subscribe(this.topic(c.rid) + "/messages", last ? last._id : null);
     this.live.subscribe(this.topic(c.rid));
@@ -387,7 +402,7 @@ class Widget {
       const sent = await this.authed((token) => this.api.sendMessage(token, rid, body));
       Object.assign(message, { _id: message._id || sent._id, time: sent.createdAt, state: null });
       c.request = sent.request || c.request;
-      c.loaded = true;
+      c.loaded = !isNew;
       this.view.upsertMessage(rid, message);
       this.view.updateConversation(this.conversationModel(c));
       if (isNew) {

@@ -16,13 +16,19 @@ export function replyTimeText(availability) {
   const state = availabilityState(availability);
   if (state === "closed") {
     const next = availability.nextOpenAt ? openingText(availability.nextOpenAt) : null;
-    return next ? `We are closed. We reply ${next}.` : "We are closed. We reply when we are back.";
+    return next ? `Closed now · we reply ${next}` : "Closed now · we reply when we are back";
   }
-  if (state === "away") return "Nobody is available right now. We reply as soon as someone is back.";
+  if (state === "away") return "Nobody is available now · we reply as soon as someone is back";
   const minutes = availability && availability.expectedReplyMinutes;
   if (!minutes) return "We usually reply in a few minutes";
   return minutes < 60 ? `We usually reply in ${minutes} minute${minutes === 1 ? "" : "s"}`
     : `We usually reply in ${Math.round(minutes / 60)} hour${Math.round(minutes / 60) === 1 ? "" : "s"}`;
+}
+
+function replyWhen(availability) {
+  const next = availability.isopen ? null : availability.nextOpenAt && openingText(availability.nextOpenAt);
+  if (next) return `We reply ${next}.`;
+  return availability.isopen ? "We reply as soon as someone is back." : "We reply when we are back.";
 }
 
 // "today at 09:00", "tomorrow at 09:00" or "on Monday at 09:00", in the visitor's own time.
@@ -48,18 +54,18 @@ export function offHoursCard(availability, { canProveEmail, onProveEmail }) {
   return h("div", { class: `card hours hours-${state}`, role: "status", "data-availability": state },
     h("h3", {}, h("span", { class: "hours-dot", "aria-hidden": "true" }),
       state === "closed" ? "We are closed right now" : "Nobody is available right now"),
-    h("p", { text: replyTimeText(availability) }),
+    h("p", { text: replyWhen(availability) }),
     h("p", { text: "You can still write to us: your message waits for the team." }),
     canProveEmail ? h("button", { class: "secondary", type: "button", onclick: onProveEmail },
       "Get the answer by e-mail") : null);
 }
 
-// The line under the composer's conversation when nobody can answer now.
+// Above the composer when nobody can answer now: the offer to get the answer by e-mail (the
+// header already says when the team is back).
 export function offHoursNotice(availability, { canProveEmail, onProveEmail }) {
   const state = availabilityState(availability);
-  if (state === "open") return null;
+  if (state === "open" || !canProveEmail) return null;
   return h("div", { class: "hours-notice", role: "status", "data-availability": state },
-    h("span", { text: replyTimeText(availability) }),
-    canProveEmail ? h("button", { class: "link", type: "button", onclick: onProveEmail },
-      "Get the answer by e-mail") : null);
+    h("span", { text: "Leaving? Confirm your e-mail and the answer will reach you there." }),
+    h("button", { class: "link", type: "button", onclick: onProveEmail }, "Get the answer by e-mail"));
 }

@@ -101,7 +101,7 @@ export class Trust {
     if (!asked || this.announced.has(asked._id)) return;
     this.announced.add(asked._id);
     this.widget.emit("onVerificationRequested", {
-      conversationId: c.rid, tier: asked.tier, requestedAt: asked.requestedAt,
+      conversationId: c.rid, request_id: c.rid, tier: asked.tier, requestedAt: asked.requestedAt,
       canProveEmail: this.canProveEmail(),
     });
   }
@@ -134,7 +134,7 @@ export class Trust {
         onEmail: () => this.openEmailFlow(),
       }));
     }
-    if (this.emailOpen && !(this.emailFlow && this.emailFlow.step === "done" && !asked)) {
+    if (this.emailOpen) {
       nodes.push(this.flow().node);
     } else if (!asked && c.request && c.request.status !== RequestStatus.CLOSED) {
       nodes.push(offHoursNotice(this.availability, {

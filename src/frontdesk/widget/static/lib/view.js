@@ -163,7 +163,7 @@ export class WidgetView {
     const node = this.messageNode(message);
     const existing = c.nodes.get(message.key);
     if (existing) existing.replaceWith(node);
-    else c.messages.append(node);
+    else c.messages.insertBefore(node, this.laterNode(c.messages, message.time));
     c.nodes.set(message.key, node);
     if (nearEnd || message.mine) this.scrollToEnd();
   }
@@ -178,6 +178,17 @@ export class WidgetView {
     slot.hidden = nodes.length === 0;
   }
 
+  // The first shown message written after `time` (null: none, or no time to place it by).
+  laterNode(list, time) {
+    let later = null;
+    if (!time) return later;
+    for (let node = list.lastElementChild; node && node.dataset.time; node = node.previousElementSibling) {
+      if (node.dataset.time <= time) break;
+      later = node;
+    }
+    return later;
+  }
+
   setTyping(rid, name) {
     const c = this.conversation;
     if (!c || c.rid !== rid) return;
@@ -188,14 +199,14 @@ export class WidgetView {
 
   messageNode(message) {
     if (message.system) {
-      return h("div", { class: "msg system", role: "note", "data-id": message._id || "" },
+      return h("div", { class: "msg system", role: "note", "data-id": message._id || "", "data-time": message.time || "" },
         h("span", { class: "system-line", text: message.text }));
     }
     const classes = ["msg", message.mine ? "mine" : "", message.state || "", message.welcome ? "welcome" : ""];
     const meta = message.state === "pending" ? "Sending…"
       : message.state === "failed" ? "Not sent. " + (message.error || "")
       : shortTime(message.time);
-    return h("div", { class: classes.join(" ").replace(/\s+/g, " ").trim(), "data-id": message.id || "" },
+    return h("div", { class: classes.join(" ").replace(/\s+/g, " ").trim(), "data-id": message.id || "", "data-time": message.time || "" },
       !message.mine && message.senderName ? h("span", { class: "sender", text: message.senderName }) : null,
       h("div", { class: "bubble", text: message.text }),
       meta ? h("span", { class: "meta", text: meta }) : null);
