@@ -227,9 +227,9 @@ export const STYLES = `
 .verify .verify-error { margin: 8px 0 0; color: var(--fd-danger); font-size: 13px; }
 .verify p strong { color: var(--fd-ink); overflow-wrap: anywhere; }
 .verify-links { display: flex; justify-content: space-between; gap: 8px; margin-top: 10px; }
-.link { border: 0; background: none; padding: 0; color: var(--fd-brand); font-size: 13px; font-weight: 600; }
-.link:hover { text-decoration: underline; }
-.link:disabled { color: var(--fd-muted); cursor: default; text-decoration: none; }
+.fd .link { border: 0; background: none; padding: 0; color: var(--fd-brand); font-size: 13px; font-weight: 600; }
+.fd .link:hover { text-decoration: underline; }
+.fd .link:disabled { color: var(--fd-muted); cursor: default; text-decoration: none; }
 .verify-done .tick { display: inline-flex; align-items: center; justify-content: center; width: 22px; height: 22px;
   border-radius: 50%; background: #2f9e44; color: #fff; font-size: 13px; }
 .verify[data-verify="done"] { border-left: 4px solid #2f9e44; }

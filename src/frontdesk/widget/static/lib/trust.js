@@ -126,7 +126,8 @@ export class Trust {
   conversationNodes(c) {
     const nodes = [];
     const asked = this.pendingRequest(c);
-    if (asked) {
+    // Once the visitor chose to prove an e-mail, the code flow takes the request's place.
+    if (asked && !this.emailOpen) {
       nodes.push(verificationRequestCard(asked, {
         agentName: this.widget.agentName(c),
         hostHandles: this.listening("onVerificationRequested"),
