@@ -388,3 +388,61 @@ def test_a_reply_email_link_opens_the_conversation_once(
         expect(refused).to_contain_text("used already or has expired")
         expect(again.locator(f"{WIDGET}")).not_to_contain_text("It ships tomorrow morning.")
         screenshot(again, "trust-widget-continuity-link-refused")
+
+
+def test_admins_set_opening_hours_and_department_tiers_and_see_why_email_is_off(
+    tmp_path: Path, new_page: Any
+) -> None:
+    with serve(tmp_path) as (server, agent):
+        pid = agent.project_id
+        agent.http.post(f"/{pid}/departments", json={"name": "Billing"}).raise_for_status()
+        page: Page = new_page(viewport={"width": 1280, "height": 1400})
+        sign_in_dashboard(page, server)
+        page.goto(f"{server.url}/dashboard/{pid}/settings")
+
+        # No SMTP: the page says what does not work, and why.
+        notice = page.locator(".notice.email-off")
+        expect(notice).to_contain_text("E-mail is off on this server")
+        expect(notice).to_contain_text("no SMTP server is configured")
+        expect(notice).to_contain_text("visitors cannot prove an e-mail address")
+
+        hours = page.locator("#hours")
+        hours.locator('input[name="active_operating_hours"]').check()
+        hours.get_by_label("Time zone").select_option("Europe/Rome")
+        for day in ("Monday", "Tuesday"):
+            hours.get_by_label(f"Open on {day}").check()
+        hours.get_by_label("Tuesday closes").fill("13:00")
+        hours.get_by_role("button", name="+ hours").nth(1).click()
+        hours.get_by_label("Tuesday opens").nth(1).fill("14:00")
+        hours.get_by_label("Tuesday closes").nth(1).fill("18:30")
+        hours.get_by_label("Off-hours message").fill("Back on Monday at nine.")
+        hours.get_by_role("button", name="Save opening hours").click()
+        expect(hours.get_by_role("status")).to_have_text("Saved.")
+        screenshot(page, "trust-dashboard-opening-hours")
+        project = agent.http.get(f"/projects/{pid}").json()
+        assert project["activeOperatingHours"] is True
+        assert project["operatingHours"] == {
+            "tzname": "Europe/Rome", "1": [{"start": "09:00", "end": "17:00"}],
+            "2": [{"start": "09:00", "end": "13:00"}, {"start": "14:00", "end": "18:30"}],
+        }
+        assert project["settings"]["off_hours_message"] == "Back on Monday at nine."
+
+        # A span without its end is not sent: the form asks for it, and nothing changes.
+        closes = hours.get_by_label("Monday closes")
+        closes.fill("")
+        hours.get_by_role("button", name="Save opening hours").click()
+        assert closes.evaluate("input => input.validity.valueMissing") is True
+        assert agent.http.get(f"/projects/{pid}").json()["operatingHours"] == project[
+            "operatingHours"]
+
+        billing = page.locator(".simple-row", has_text="Billing")
+        billing.locator("summary", has_text="Rules").click()
+        billing.get_by_label("Minimum tier for Billing").select_option("authenticated")
+        expect(billing.locator(".tier-explain")).to_contain_text("Only visitors your backend")
+        billing.get_by_role("button", name="Save rules").click()
+        expect(page.locator(".simple-row", has_text="Billing").locator(".tier-pill")).to_have_text(
+            "Authenticated only")
+        screenshot(page, "trust-dashboard-department-rules")
+        [dept] = [d for d in agent.get("/departments") if d["name"] == "Billing"]
+        assert dept["minTier"] == "authenticated"
+        assert dept["operatingHours"] is None

@@ -139,8 +139,9 @@ export function emailCard(ctx, project, { onSaved }) {
   const disabled = !ctx.isAdmin;
   const notice = h("div", {});
   emailDelivery(ctx.pid).then((delivery) => replace(notice, emailOffNotice(delivery)));
-  const check = (name, title, text) => h("label", { class: "choice" },
-    h("input", { type: "checkbox", name, checked: Boolean(settings[name]), disabled,
+  // unset: the server's default (continuity e-mails on, transcripts off)
+  const check = (name, title, text, byDefault) => h("label", { class: "choice" },
+    h("input", { type: "checkbox", name, checked: settings[name] ?? byDefault, disabled,
       onChange: (event) => save({ [name]: event.target.checked }) }),
     h("span", {}, h("strong", {}, title), h("span", { class: "muted" }, text)));
   const page = h("input", { class: "input", type: "url", name: "widget_page_url", disabled,
@@ -161,8 +162,8 @@ export function emailCard(ctx, project, { onSaved }) {
     h("h2", { class: "card-title" }, "E-mail to visitors"),
     h("p", { class: "muted" }, "Only to addresses that are proven: signed by your backend, or confirmed by the visitor with a one-time code. A typed address never receives conversation content."),
     notice,
-    check("continuity_emails", "E-mail replies to visitors who left", "One e-mail per absence, with the new replies and a single-use link back to the conversation."),
-    check("transcript_on_close", "E-mail a transcript when a conversation closes", "In order, without private notes."),
+    check("continuity_emails", "E-mail replies to visitors who left", "One e-mail per absence, with the new replies and a single-use link back to the conversation.", true),
+    check("transcript_on_close", "E-mail a transcript when a conversation closes", "In order, without private notes.", false),
     h("form", { class: "row", onSubmit: (event) => { event.preventDefault(); save({ widget_page_url: page.value.trim() }); } },
       h("label", { class: "form-field grow" }, h("span", {}, "Page where the link reopens the chat"), page),
       ctx.isAdmin ? h("button", { class: "btn", type: "submit" }, "Save") : null),
