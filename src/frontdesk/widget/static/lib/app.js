@@ -398,6 +398,8 @@ class Widget {
       body.attributes.userFullname = name;
     }
     if (email) body.attributes.userEmail = email;
+    const department = this.settings.departmentid || this.settings.departmentID;
+    if (isNew && department) body.departmentid = department;
     try {
       const sent = await this.authed((token) => this.api.sendMessage(token, rid, body));
       Object.assign(message, { _id: message._id || sent._id, time: sent.createdAt, state: null });

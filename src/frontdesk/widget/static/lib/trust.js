@@ -88,9 +88,16 @@ export class Trust {
 
   // --- agents' verification requests --------------------------------------------------------
 
+  // What the visitor is asked to prove in this conversation: an agent's pending request, or
+  // the tier its department requires before any agent sees it (held); null when nothing is.
   pendingRequest(c) {
-    const asked = c.request && c.request.verificationRequest;
-    if (!asked || asked.status !== "pending") return null;
+    const request = c.request;
+    if (!request) return null;
+    const byAgent = request.verificationRequest;
+    const asked = byAgent && byAgent.status === "pending" ? byAgent
+      : request.heldForTier ? { _id: `held:${c.rid}`, tier: request.heldForTier, requestedAt: request.createdAt, held: true }
+        : null;
+    if (!asked) return null;
     return TIER_RANK[this.tier()] >= TIER_RANK[asked.tier] ? null : asked;
   }
 
@@ -102,6 +109,7 @@ export class Trust {
     this.announced.add(asked._id);
     this.widget.emit("onVerificationRequested", {
       conversationId: c.rid, request_id: c.rid, tier: asked.tier, requestedAt: asked.requestedAt,
+      reason: asked.held ? "department" : "agent",
       canProveEmail: this.canProveEmail(),
     });
   }

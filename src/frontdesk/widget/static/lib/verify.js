@@ -183,9 +183,10 @@ export class EmailVerification {
   }
 }
 
-// An agent asked the visitor to verify. `request` is the conversation's verificationRequest;
+// An agent asked the visitor to verify (the conversation's verificationRequest), or its
+// department requires a tier (`held`).
 // `hostHandles`: the host page listens to onVerificationRequested (it may sign in at once).
-export function verificationRequestCard(request, { agentName, hostHandles, onEmail }) {
+export function verificationRequestCard(request, { agentName, hostHandles, canProveEmail, onEmail }) {
   const wantsAccount = request.tier === "authenticated";
   const who = agentName || "Our team";
   const choices = [];
@@ -194,17 +195,20 @@ export function verificationRequestCard(request, { agentName, hostHandles, onEma
       ? "Log in on this site and the chat will know it is you."
       : "If you are logged in on this site, the chat may confirm it is you at once." }));
   }
-  if (!wantsAccount) {
+  if (!wantsAccount && canProveEmail) {
     choices.push(h("button", { class: "primary", type: "button", onclick: onEmail }, "Confirm my e-mail"));
+  } else if (!wantsAccount && !hostHandles) {
+    choices.push(h("p", { class: "verify-host", text: "This chat cannot send e-mail right now: log in on this site if you have an account." }));
   } else if (!hostHandles) {
     choices.push(h("p", { class: "verify-host", text: "Log in on this site to continue." }));
   }
-  return h("div", { class: "card verify-request", role: "status", "data-tier": request.tier },
-    h("h3", { text: "Please confirm who you are" }),
-    h("p", { text: wantsAccount
-      ? `${who} needs to know you are the account holder before going on.`
-      : `${who} asks you to confirm your identity before going on.` }),
-    ...choices);
+  const why = request.held
+    ? "This team answers visitors who confirmed who they are: your message waits for them until you do."
+    : wantsAccount ? `${who} needs to know you are the account holder before going on.`
+      : `${who} asks you to confirm your identity before going on.`;
+  return h("div", { class: "card verify-request", role: "status", "data-tier": request.tier,
+    "data-reason": request.held ? "department" : "agent" },
+  h("h3", { text: "Please confirm who you are" }), h("p", { text: why }), ...choices);
 }
 
 // The continuity token of a reply e-mail's link is in the page's fragment (never sent to the
