@@ -197,3 +197,18 @@ def test_a_typed_email_is_not_proven(mailing: Factory, mailbox: Mailbox) -> None
     assert conversation["tier"] == "anonymous"
     assert body_of  # the mailbox stays empty for this address
     assert mailbox.to("ivy@example.com") == []
+
+
+def test_an_invitation_emails_its_link_when_smtp_is_configured(
+    mailing: Factory, mailbox: Mailbox
+) -> None:
+    project = mailing.project()
+    invite = mailing.invite(project, "newbie@example.com")
+    [message] = mailbox.wait_for("newbie@example.com")
+    assert invite["acceptUrl"] in body_of(message)
+    services = mailing.client.app.state.services  # type: ignore[attr-defined]
+
+    async def outbox() -> str:
+        return repr(await services.db.fetch_all("SELECT * FROM outbox"))
+
+    assert invite["token"] not in mailing.client.portal.call(outbox)  # type: ignore[union-attr]

@@ -149,3 +149,16 @@ def test_department_trust_fields_update_and_validate(make: Factory) -> None:
     r = make.client.put(base, json={"operatingHours": {"tzname": "Mars/Base"}},
                         headers=project.owner.headers)
     assert r.status_code == 422 and r.json()["code"] == "invalid_timezone"
+
+
+def test_lowering_a_departments_tier_releases_what_it_held(make: Factory) -> None:
+    project = make.project()
+    fees = department(make, project, "authenticated")
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "hi", departmentid=fees["_id"]).status_code == 200
+    assert conversation(make, project, rid).status_code == 404
+    r = make.client.put(f"/{project.id}/departments/{fees['_id']}",
+                        json={"minTier": "anonymous"}, headers=project.owner.headers)
+    assert r.status_code == 200
+    assert conversation(make, project, rid).json()["heldForTier"] is None

@@ -138,6 +138,11 @@ async def check_update_department(
         if trust is not None:
             updated = trust.applied_to(updated)
             await _write_trust(tx, updated)
+            if updated["min_tier"] != row["min_tier"]:
+                # Imported here: verification routes conversations, which read departments.
+                from frontdesk.actions.verification import do_release_held
+
+                await do_release_held(services, tx, row["id"], project_id, updated["min_tier"])
         await departments.update_department(
             tx,
             row["id"],

@@ -24,23 +24,20 @@ from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.credentials import normalise_email
 from frontdesk.actions.leads import do_prove_email
-from frontdesk.actions.outbox import Rendered, do_enqueue, renders
+from frontdesk.actions.outbox import do_enqueue
 from frontdesk.actions.verification import do_upgrade_conversations
 from frontdesk.auth.principals import Visitor
 from frontdesk.auth.sender_auth_info import email_code_auth_info
 from frontdesk.clock import iso
 from frontdesk.errors import BadRequest, Conflict, ServiceUnavailable
-from frontdesk.mail import Email
 from frontdesk.models.trust import EmailCodeSentPublic, EmailVerifiedPublic
 from frontdesk.services import Services
 from frontdesk.storage import email_codes, sessions
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.email_codes import EmailCodeRecord
-from frontdesk.storage.outbox import OutboxRecord
 
 CODE_LENGTH = 6
 KIND = "email_code"
-_CODE_PLACEHOLDER = "{code}"
 
 
 def _visitor(access: ProjectAccess) -> Visitor:
@@ -92,12 +89,11 @@ async def check_send_email_code(
             services, tx, project_id=project_id, kind=KIND, to=email,
             subject=f"Your code for {access.project['name']}",
             body=(
-                f"Your verification code is {_CODE_PLACEHOLDER}.\n\n"
+                "Your verification code is {code}.\n\n"
                 f"Type it in the chat window within {minutes} minutes. If you did not ask"
                 " for it, ignore this e-mail: nothing happens without the code.\n"
             ),
-            payload={"sealed_code": services.secret_box.seal(code, context=record["id"]),
-                     "code_id": record["id"]},
+            payload={"code_id": record["id"]}, sealed={"code": code},
         )
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "email.code_sent", actor=visitor.visitor_id, subject=visitor.visitor_id, ip=ip,
@@ -107,16 +103,6 @@ async def check_send_email_code(
         "success": True, "email": email, "expiresAt": iso(record["expires_at"]),
         "codeLength": CODE_LENGTH, "attempts": services.settings.email_code_attempts,
     }
-
-
-@renders(KIND)
-async def _render_code_email(services: Services, row: OutboxRecord) -> Rendered:
-    """Open the sealed code into the body as it is sent; what is kept has no code."""
-    payload = row["payload"]
-    code = services.secret_box.open(str(payload["sealed_code"]), context=str(payload["code_id"]))
-    email = Email(to=row["to_address"], subject=row["subject"],
-                  body=row["body"].replace(_CODE_PLACEHOLDER, code))
-    return email, row["subject"], row["body"], {"code_id": payload["code_id"]}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import secrets
 from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess
 from frontdesk.actions.credentials import normalise_email
+from frontdesk.actions.outbox import do_enqueue
 from frontdesk.actions.team import notify_member_changed
 from frontdesk.auth.permissions import can_manage_member
 from frontdesk.auth.principals import Agent
@@ -30,6 +31,7 @@ from frontdesk.models.invitations import (
 )
 from frontdesk.services import Services
 from frontdesk.storage import invitations, project_users
+from frontdesk.storage.database import Transaction
 from frontdesk.storage.invitations import InvitationRecord
 
 _TOKEN_BYTES = 32
@@ -94,9 +96,10 @@ async def check_invite(
                 f"another invitation for {email} was just issued; list them and try again",
                 code="invitation_in_progress",
             )
+        emailed = await _email_invitation(services, tx, access, email, token)
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "invitation.created", actor=inviter, subject=invitation["id"],
-            details={"email": email, "role": role, "replaced": replaced},
+            details={"email": email, "role": role, "replaced": replaced, "emailed": emailed},
         ))
     return {
         "success": True,
@@ -107,6 +110,26 @@ async def check_invite(
         "token": token,
         "acceptUrl": accept_url(services, token),
     }
+
+
+async def _email_invitation(
+    services: Services, tx: Transaction, access: ProjectAccess, email: str, token: str
+) -> bool:
+    """Queue the accept link to the invited address when this server sends e-mail (the
+    inviting admin is shown the link either way). The link is sealed until sent."""
+    if not services.mailer.configured:
+        return False
+    inviter = access.agent.fullname or access.agent.email
+    return await do_enqueue(
+        services, tx, project_id=access.project["id"], kind="invitation", to=email,
+        subject=f"{inviter} invites you to {access.project['name']} on frontdesk",
+        body=(
+            f"{inviter} invites you to answer chats for {access.project['name']}.\n\n"
+            "Accept with this link (sign in or sign up with this e-mail address first):\n"
+            "{link}\n\nThe link works once. If you did not expect it, ignore this e-mail.\n"
+        ),
+        sealed={"link": accept_url(services, token)},
+    )
 
 
 async def list_invitations(

@@ -11,6 +11,7 @@ from frontdesk.actions.requests import (
     NewRequest,
     apply_changes,
     do_create_request,
+    do_tell_new_conversation,
     notify_request,
     reopen_for_visitor,
 )
@@ -77,13 +78,14 @@ async def check_post_message(
     now = services.now_ms()
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
+        created = False
         if row is None:
             if isinstance(principal, Agent):
                 raise NotFound(
                     "a conversation is opened by its visitor's first message",
                     code="request_not_found",
                 )
-            row = await do_create_request(
+            row, created = await do_create_request(
                 services,
                 tx,
                 access,
@@ -145,6 +147,8 @@ async def check_post_message(
                 message=body,
             ),
         )
+        if created:  # after the first message, in the history and on the sockets
+            await do_tell_new_conversation(services, tx, access, row)
     return body, request
 
 

@@ -9,9 +9,9 @@ delay, and given up after ``outbox_max_attempts``. A process that dies mid-send 
 lease to run out, and another process sends the e-mail then. A ``dedupe_key`` makes a queued
 e-mail unique: a second one with the same key is not queued at all.
 
-Some e-mails are written when sent, not when queued: a code e-mail opens its sealed code
-(``kind: email_code``), a reply e-mail gathers the replies written by then and mints its
-single-use link (``actions.continuity``).
+Secrets an e-mail carries (a code, an invitation's link) are queued sealed and opened only
+as it is sent. Some e-mails are written when sent, not when queued: a reply e-mail gathers
+the replies written by then and mints its single-use link (``actions.continuity``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ _LEASE = 120.0  # seconds a claimed e-mail is left to its process
 _BATCH = 20
 _FIRST_RETRY = 30.0  # seconds; doubled with every failed attempt
 _LAST_RETRY = 3600.0
+_SEALED = "sealed"
 
 # Renders an e-mail as it is sent: the subject and body to send and to keep, and the
 # payload to keep (secrets dropped); None: nothing to send any more (e.g. no replies left).
@@ -63,12 +64,24 @@ async def do_enqueue(
     body: str,
     payload: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
+    sealed: dict[str, str] | None = None,
 ) -> bool:
     """Queue an e-mail within ``tx``; False when ``dedupe_key`` was queued before. The
-    worker is woken once ``tx`` commits."""
+    worker is woken once ``tx`` commits.
+
+    ``sealed`` holds secrets (a code, a token's link) that ``body`` names as ``{name}``: they
+    are stored encrypted, put into the body only as it is sent, and dropped once it is.
+    """
+    email_id = services.ids.object_id()
+    payload = dict(payload or {})
+    if sealed:
+        payload[_SEALED] = {
+            name: services.secret_box.seal(value, context=email_id)
+            for name, value in sealed.items()
+        }
     queued = await outbox.enqueue(
-        tx, id=services.ids.object_id(), project_id=project_id, kind=kind, to_address=to,
-        subject=subject, body=body, payload=payload or {}, now=services.now_ms(),
+        tx, id=email_id, project_id=project_id, kind=kind, to_address=to,
+        subject=subject, body=body, payload=payload, now=services.now_ms(),
         dedupe_key=dedupe_key,
     )
     if queued:
@@ -116,8 +129,12 @@ async def _render(services: Services, row: OutboxRecord) -> Rendered | None:
     renderer = _RENDERERS.get(row["kind"])
     if renderer is not None:
         return await renderer(services, row)
-    email = Email(to=row["to_address"], subject=row["subject"], body=row["body"])
-    return email, row["subject"], row["body"], row["payload"]
+    payload = dict(row["payload"])
+    body = row["body"]
+    for name, value in payload.pop(_SEALED, {}).items():
+        body = body.replace("{" + name + "}", services.secret_box.open(value, context=row["id"]))
+    email = Email(to=row["to_address"], subject=row["subject"], body=body)
+    return email, row["subject"], row["body"], payload
 
 
 async def _failed(services: Services, row: OutboxRecord, error: str) -> None:

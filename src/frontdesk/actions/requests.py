@@ -48,11 +48,13 @@ class NewRequest:
 
 async def do_create_request(
     services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
-) -> RequestRecord:
-    """Create the request, and the visitor's lead if it has none; route it to an agent.
+) -> tuple[RequestRecord, bool]:
+    """Create the request, and the visitor's lead if it has none; route it to an agent,
+    unless its department needs a higher tier than the visitor's: then it is held back.
 
     Precondition: the caller is a visitor of this project and the request id is unused.
-    Returns the joined request row (None never: a concurrent creation is reloaded).
+    Returns the joined request row (a concurrent creation is reloaded) and whether this call
+    created it.
     """
     visitor = access.principal
     assert isinstance(visitor, Visitor)
@@ -112,10 +114,9 @@ async def do_create_request(
     assert row is not None
     if created:
         notify_request(services, tx, row, "CREATE")
-        await _tell_new_conversation(services, tx, access, row, department)
     elif row["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
-    return row
+    return row, created
 
 
 async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
@@ -124,16 +125,17 @@ async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]
     return session["auth_info"] if session is not None else visitor.auth_info
 
 
-async def _tell_new_conversation(
-    services: Services,
-    tx: Transaction,
-    access: ProjectAccess,
-    row: RequestRecord,
-    department: DepartmentRecord | None,
+async def do_tell_new_conversation(
+    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord
 ) -> None:
-    """The system lines a new conversation opens with: that it is outside opening hours
-    (the editable off-hours message), and that its department needs the visitor to verify."""
+    """The system lines a new conversation gets after its first message: that it is outside
+    opening hours (the editable off-hours message), and that its department needs the visitor
+    to verify first."""
     project = access.project
+    department = (
+        await departments.get_department(tx, project["id"], row["department_id"])
+        if row["department_id"] else None
+    )
     if not is_open_for(project, department, services.clock.now()):
         await do_post_system_message(
             services, tx, row, "off_hours", off_hours_message(project, department),

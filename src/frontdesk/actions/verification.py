@@ -126,3 +126,24 @@ async def _routed(tx: Transaction, row: RequestRecord) -> dict[str, Any]:
     participants = [agent] if agent else []
     status = row["status"] if row["status"] == RequestStatus.CLOSED else status_for(participants)
     return {"held_tier": None, "participants": participants, "status": status}
+
+
+async def do_release_held(services: Services, tx: Transaction, department_id: str,
+                          project_id: str, min_tier: str) -> list[str]:
+    """After a department's minimum tier changed to ``min_tier`` (within ``tx``): route the
+    conversations held there whose visitor reaches it now; the request_ids released."""
+    released = []
+    now = services.now_ms()
+    for row in await requests.held_requests_of_department(
+        tx, project_id, department_id, lock=True
+    ):
+        tier = tier_of_auth_info(row["attributes"].get("senderAuthInfo"))
+        if not tier_at_least(tier, min_tier):
+            if row["held_tier"] != min_tier:
+                updated = await apply_changes(tx, row, now=now, held_tier=min_tier)
+                notify_request(services, tx, updated, "UPDATE")
+            continue
+        updated = await apply_changes(tx, row, now=now, **await _routed(tx, row))
+        notify_request(services, tx, updated, "CREATE")
+        released.append(row["request_id"])
+    return released

@@ -313,6 +313,8 @@ AuditType = Literal[
     "key.retired", "policy.changed", "merge", "merge.reverted", "session.revoked",
     "lead.erased", "lead.exported", "retention.erased",
     "invitation.created", "invitation.accepted", "invitation.withdrawn",
+    "email.code_sent", "email.code_failed", "email.verified", "verification.requested",
+    "continuity.sent", "continuity.link_used",
 ]
 
 

@@ -306,3 +306,16 @@ async def open_requests_of_visitor(
         visitor_id,
     )
     return [cast(RequestRecord, _split(r)) for r in rows]
+
+
+async def held_requests_of_department(
+    q: Queries, project_id: str, department_id: str, *, lock: bool = False
+) -> list[RequestRecord]:
+    """The conversations held back for a tier in this department, locked with ``lock``."""
+    rows = await q.fetch_all(
+        f"{_SELECT} WHERE r.project_id = $1 AND r.department_id = $2"
+        f" AND r.held_tier IS NOT NULL ORDER BY r.created_at, r.id{row_lock(q, 'r', lock)}",
+        project_id,
+        department_id,
+    )
+    return [cast(RequestRecord, _split(r)) for r in rows]
