@@ -446,3 +446,41 @@ def test_admins_set_opening_hours_and_department_tiers_and_see_why_email_is_off(
         [dept] = [d for d in agent.get("/departments") if d["name"] == "Billing"]
         assert dept["minTier"] == "authenticated"
         assert dept["operatingHours"] is None
+
+
+def test_a_department_that_requires_an_email_holds_the_conversation_until_it_is_proven(
+    tmp_path: Path, new_page: Any, inbox: Inbox
+) -> None:
+    with serve(tmp_path, inbox=inbox) as (server, agent):
+        pid = agent.project_id
+        billing = agent.http.post(f"/{pid}/departments", json={
+            "name": "Billing", "minTier": "email_verified"}).json()
+        page: Page = new_page(viewport=DESKTOP)
+        # The host page names the department in its settings.
+        page.add_init_script(f"""
+            Object.defineProperty(window, "frontdeskSettings", {{
+              configurable: true,
+              get() {{ return this.__fd; }},
+              set(value) {{ this.__fd = {{ ...value, departmentid: "{billing['_id']}" }}; }},
+            }});
+        """)
+        page.goto(f"{server.url}/widget/chat.html?project={pid}")
+        expect(page.locator(f"{WIDGET} .panel")).to_be_visible()
+        start_conversation(page, "Why was I charged twice?")
+        rid = open_rid(page)
+        held = page.locator(f'{WIDGET} .verify-request[data-reason="department"]')
+        expect(held).to_contain_text("your message waits for them until you do")
+        screenshot(page, "trust-widget-held-by-department")
+        assert rid not in [r["request_id"] for r in agent.get("/requests", limit=100)["requests"]]
+
+        held.get_by_role("button", name="Confirm my e-mail").click()
+        flow = page.locator(f"{WIDGET} .verify")
+        flow.get_by_label("Your e-mail address").fill("payer@example.com")
+        flow.get_by_role("button", name="Send code").click()
+        flow.get_by_label("6-digit code").fill(code_in(inbox.wait_for("payer@example.com")[0]))
+        flow.get_by_role("button", name="Verify").click()
+        expect(flow).to_have_attribute("data-verify", "done")
+        expect(held).to_have_count(0)
+        [request] = [r for r in agent.get("/requests", limit=100)["requests"]
+                     if r["request_id"] == rid]
+        assert (request["department"], request["tier"]) == (billing["_id"], "email_verified")

@@ -224,6 +224,7 @@ export const STYLES = `
 .verify-form input:focus-visible { outline: none; border-color: var(--fd-brand);
   box-shadow: 0 0 0 3px color-mix(in srgb, var(--fd-brand) 18%, transparent); }
 .verify-form .primary:disabled { opacity: .6; cursor: default; }
+.fd .verify .primary, .fd .verify-request .primary { color: var(--fd-brand-ink); }
 .verify .verify-error { margin: 8px 0 0; color: var(--fd-danger); font-size: 13px; }
 .verify p strong { color: var(--fd-ink); overflow-wrap: anywhere; }
 .verify-links { display: flex; justify-content: space-between; gap: 8px; margin-top: 10px; }
