@@ -224,6 +224,9 @@ def test_the_agent_asks_and_the_host_page_signs_the_visitor_in_the_shield_shows_
         step_up = visitor.locator("#step-up")
         expect(step_up).to_contain_text("Verified for the agent as Grace Hopper")
         visitor.wait_for_function("() => window.frontdesk.getUser()?.isAuthenticated === true")
+        # The visitor stays in the conversation, which says what happened.
+        expect(visitor.locator(f"{WIDGET} .msg.system").last).to_contain_text("signed in")
+        expect(visitor.locator(f"{WIDGET} .verify-request")).to_have_count(0)
         screenshot(visitor, "trust-widget-step-up-done")
 
         expect(header.locator(".shield")).to_be_visible()

@@ -123,7 +123,8 @@ class Widget {
   async signInWithCustomToken(jwt) {
     const mergeable = this.user && !this.user.isAuthenticated && this.settings.mergeAnonymous !== false;
     const session = await this.api.signInWithToken(jwt, mergeable ? this.token : null);
-    const wasOpen = this.openRid;
+    // Answering an agent's request to verify (a step-up) keeps its conversation on screen.
+    const stepUp = this.openRid && this.trust.pendingRequest(this.conversation(this.openRid)) ? this.openRid : null;
     if (this.user && this.user._id !== session.user._id) {
       const previous = this.token;
       this.resetLocal();
@@ -131,8 +132,7 @@ class Widget {
       if (!session.merge?.merged) this.api.logout(previous).catch(() => {});
     }
     await this.adopt(session);
-    // A conversation that moved with the merge (a step-up from inside it) stays on screen.
-    if (this.isOpen && wasOpen && this.conversations.get(wasOpen)?.request) await this.openConversation(wasOpen);
+    if (this.isOpen && stepUp && this.conversations.get(stepUp)?.request) await this.openConversation(stepUp);
     else if (this.isOpen) this.renderHome();
     return this.getUser();
   }
