@@ -398,8 +398,7 @@ class Widget {
       body.attributes.userFullname = name;
     }
     if (email) body.attributes.userEmail = email;
-    const department = this.settings.departmentid || this.settings.departmentID;
-    if (isNew && department) body.departmentid = department;
+    if (isNew && this.trust.department()) body.departmentid = this.trust.department();
     try {
       const sent = await this.authed((token) => this.api.sendMessage(token, rid, body));
       Object.assign(message, { _id: message._id || sent._id, time: sent.createdAt, state: null });

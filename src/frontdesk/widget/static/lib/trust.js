@@ -27,9 +27,15 @@ export class Trust {
     this.announced = new Set();
   }
 
+  // The department the host page names (Tiledesk spells it departmentID), or null.
+  department() {
+    const settings = this.widget.settings;
+    return settings.departmentid || settings.departmentID || null;
+  }
+
   async loadAvailability() {
     try {
-      this.availability = await this.api.availability(this.widget.settings.departmentid);
+      this.availability = await this.api.availability(this.department());
     } catch {
       this.availability = null; // an older server: say nothing rather than something wrong
     }
