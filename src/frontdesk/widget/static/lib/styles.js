@@ -226,6 +226,7 @@ export const STYLES = `
 .verify-form .primary:disabled { opacity: .6; cursor: default; }
 .fd .verify .primary, .fd .verify-request .primary { color: var(--fd-brand-ink); }
 .verify .verify-error { margin: 8px 0 0; color: var(--fd-danger); font-size: 13px; }
+.verify > p:last-child { margin-bottom: 0; }
 .verify p strong { color: var(--fd-ink); overflow-wrap: anywhere; }
 .verify-links { display: flex; justify-content: space-between; gap: 8px; margin-top: 10px; }
 .fd .link { border: 0; background: none; padding: 0; color: var(--fd-brand); font-size: 13px; font-weight: 600; }

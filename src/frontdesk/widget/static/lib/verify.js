@@ -80,7 +80,7 @@ export class EmailVerification {
   render() {
     this.node.dataset.verify = this.step;
     const body = this.step === "done" ? this.doneStep() : this.step === "code" ? this.codeStep() : this.addressStep();
-    this.node.replaceChildren(...body);
+    this.node.replaceChildren(...body.filter(Boolean));
     const field = this.node.querySelector("input");
     if (field && this.focusNext) field.focus({ preventScroll: true });
     this.focusNext = false;

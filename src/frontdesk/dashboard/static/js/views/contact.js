@@ -62,7 +62,8 @@ export function contactView(container, ctx, leadId) {
   }
 
   function editForm(lead) {
-    const editable = EDITABLE.filter(([field]) => sourceOf(lead, field) !== "token");
+    // Proven fields (by your token, or an e-mail code) are not the agents' to change.
+    const editable = EDITABLE.filter(([field]) => !["token", "email_code"].includes(sourceOf(lead, field)));
     if (editable.length === 0) return null;
     const error = h("p", { class: "form-error", role: "alert", hidden: true });
     const inputs = editable.map(([field, label, type]) => [field, h("input", { type, name: field, value: lead[field] || "",
