@@ -96,7 +96,7 @@ export function hoursCard(ctx, project, { onSaved }) {
     placeholder: "We are closed right now. Leave your message and we will answer when we are back.",
     value: settings.off_hours_message || "" });
   const reply = h("input", { class: "input", type: "number", name: "expected_reply_minutes", min: 0, max: 10080, disabled,
-    value: settings.expected_reply_minutes ?? "", placeholder: "e.g. 5" });
+    value: settings.expected_reply_minutes ?? "", placeholder: "5 (default)" });
   const status = h("p", { class: "form-note", role: "status", hidden: true });
   const error = h("p", { class: "form-error", role: "alert", hidden: true });
 
@@ -126,7 +126,7 @@ export function hoursCard(ctx, project, { onSaved }) {
         h("span", {}, h("strong", {}, "Use opening hours"), h("span", { class: "muted" }, "Off: always open."))),
       editor.element,
       h("label", { class: "form-field" }, h("span", {}, "Off-hours message"), message,
-        h("span", { class: "muted" }, "Sent as the first line of a conversation opened while you are closed. Empty: the default text.")),
+        h("span", { class: "muted" }, "Sent as a line in each conversation opened while you are closed. Empty: the default text.")),
       h("label", { class: "form-field" }, h("span", {}, "Usual reply time while open (minutes)"), reply),
       error, status,
       ctx.isAdmin ? h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary", type: "submit" }, "Save opening hours")) : null));
