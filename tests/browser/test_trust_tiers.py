@@ -318,7 +318,8 @@ def test_a_locked_code_and_too_many_codes_are_explained(
         agent.http.put(f"/projects/{agent.project_id}", json={
             "activeOperatingHours": True, "operatingHours": OFFICE_HOURS,
         }).raise_for_status()
-        page: Page = new_page(viewport=DESKTOP)
+        page: Page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)  # on a phone
         page.goto(server.url + "/demo/")
         open_widget(page)
         page.get_by_role("button", name="Get the answer by e-mail").click()
