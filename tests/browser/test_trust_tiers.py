@@ -188,6 +188,15 @@ def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
         expect(page.locator(f"{WIDGET} .row")).to_have_count(1)
         expect(page.locator(f"{WIDGET} .hours")).to_have_count(0)
 
+        # Open, but the only agent is away: the widget says so.
+        agent.http.put(f"/{agent.project_id}/project_users",
+                       json={"user_available": False}).raise_for_status()
+        page.reload()
+        open_widget(page)
+        away = page.locator(f"{WIDGET} .hours")
+        expect(away).to_have_attribute("data-availability", "away")
+        expect(away).to_contain_text("Nobody is available right now")
+
 
 def test_the_agent_asks_and_the_host_page_signs_the_visitor_in_the_shield_shows_live(
     tmp_path: Path, new_page: Any
@@ -446,13 +455,18 @@ def test_admins_set_opening_hours_and_department_tiers_and_see_why_email_is_off(
         billing.locator("summary", has_text="Rules").click()
         billing.get_by_label("Minimum tier for Billing").select_option("authenticated")
         expect(billing.locator(".tier-explain")).to_contain_text("Only visitors your backend")
+        billing.get_by_text("Own opening hours").click()
+        billing.get_by_label("Open on Saturday").check()
+        billing.get_by_label("Off-hours message").fill("Billing answers on weekdays.")
         billing.get_by_role("button", name="Save rules").click()
         expect(page.locator(".simple-row", has_text="Billing").locator(".tier-pill")).to_have_text(
             "Authenticated only")
         screenshot(page, "trust-dashboard-department-rules")
         [dept] = [d for d in agent.get("/departments") if d["name"] == "Billing"]
         assert dept["minTier"] == "authenticated"
-        assert dept["operatingHours"] is None
+        assert dept["operatingHours"] == {
+            "tzname": "Europe/Rome", "6": [{"start": "09:00", "end": "17:00"}]}
+        assert dept["offHoursMessage"] == "Billing answers on weekdays."
 
 
 def test_a_department_that_requires_an_email_holds_the_conversation_until_it_is_proven(

@@ -30,8 +30,9 @@ function localZone() {
 }
 
 // An editor of {tzname, "0".."6": [{start, end}]}; value() is what it shows now.
-export function hoursEditor(hours, { disabled = false, label = "Opening hours" } = {}) {
-  const state = { tzname: (hours && hours.tzname) || localZone(), days: {} };
+// defaultZone: the time zone to start from when `hours` names none (else the browser's).
+export function hoursEditor(hours, { disabled = false, label = "Opening hours", defaultZone = null } = {}) {
+  const state = { tzname: (hours && hours.tzname) || defaultZone || localZone(), days: {} };
   for (const [day] of DAYS) state.days[day] = ((hours && hours[day]) || []).map((span) => ({ ...span }));
 
   const zone = h("select", { class: "select", name: "tzname", "aria-label": "Time zone", disabled,
@@ -170,10 +171,20 @@ export function emailCard(ctx, project, { onSaved }) {
     error);
 }
 
-// A department's rules, behind a "Rules" button in its row. onSaved(): reload the list.
-export function departmentRules(ctx, department, { onSaved }) {
+// A department's rules, behind a "Rules" button in its row. The form is built when first
+// opened, so its own hours start from the project's time zone as saved by then.
+//   project(): the project now; onSaved(): reload the list.
+export function departmentRules(ctx, department, { project, onSaved }) {
+  const details = h("details", { class: "department-rules", dataset: { department: department._id } },
+    h("summary", { class: "btn btn-ghost btn-small" }, "Rules"));
+  details.addEventListener("toggle", () => {
+    if (details.open && details.children.length === 1) details.append(rulesForm(ctx, department, project(), onSaved));
+  });
+  return details;
+}
+
+function rulesForm(ctx, department, project, onSaved) {
   const disabled = !ctx.isAdmin;
-  const details = h("details", { class: "department-rules", dataset: { department: department._id } });
   const tier = h("select", { class: "select", name: "minTier", "aria-label": `Minimum tier for ${department.name}`, disabled },
     TIERS.map(([value]) => h("option", { value, selected: (department.minTier || "anonymous") === value }, tierLabel(value))));
   const explain = h("p", { class: "muted tier-explain" });
@@ -181,7 +192,8 @@ export function departmentRules(ctx, department, { onSaved }) {
   tier.addEventListener("change", showExplain);
   showExplain();
   const own = h("input", { type: "checkbox", checked: Boolean(department.operatingHours), disabled });
-  const editor = hoursEditor(department.operatingHours, { disabled, label: `${department.name} opening hours` });
+  const editor = hoursEditor(department.operatingHours, { disabled, label: `${department.name} opening hours`,
+    defaultZone: project.operatingHours && project.operatingHours.tzname });
   editor.element.hidden = !own.checked;
   own.addEventListener("change", () => { editor.element.hidden = !own.checked; });
   const message = h("textarea", { class: "input", rows: 2, maxlength: 2000, disabled, name: "offHoursMessage",
@@ -204,17 +216,14 @@ export function departmentRules(ctx, department, { onSaved }) {
     }
   }
 
-  details.append(
-    h("summary", { class: "btn btn-ghost btn-small" }, "Rules"),
-    h("form", { class: "department-rules-form", onSubmit: save },
-      h("label", { class: "form-field" }, h("span", {}, "Minimum trust tier"), tier, explain),
-      h("label", { class: "choice" }, own,
-        h("span", {}, h("strong", {}, "Own opening hours"), h("span", { class: "muted" }, "Off: the project's hours apply."))),
-      editor.element,
-      h("label", { class: "form-field" }, h("span", {}, "Off-hours message"), message),
-      error,
-      ctx.isAdmin ? h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary btn-small", type: "submit" }, "Save rules")) : null));
-  return details;
+  return h("form", { class: "department-rules-form", onSubmit: save },
+    h("label", { class: "form-field" }, h("span", {}, "Minimum trust tier"), tier, explain),
+    h("label", { class: "choice" }, own,
+      h("span", {}, h("strong", {}, "Own opening hours"), h("span", { class: "muted" }, "Off: the project's hours apply."))),
+    editor.element,
+    h("label", { class: "form-field" }, h("span", {}, "Off-hours message"), message),
+    error,
+    ctx.isAdmin ? h("div", { class: "form-actions" }, h("button", { class: "btn btn-primary btn-small", type: "submit" }, "Save rules")) : null);
 }
 
 // The rule shown in a department's row.

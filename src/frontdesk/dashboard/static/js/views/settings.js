@@ -136,7 +136,7 @@ export function settingsView(container, ctx) {
       h("ul", { class: "simple-list" }, state.departments.map((d) => h("li", { class: "simple-row" },
         h("span", { class: "simple-main" }, d.name), d.default ? h("span", { class: "pill" }, "default") : null,
         h("span", { class: "muted" }, `routing: ${d.routing}`), departmentTierPill(d),
-        departmentRules(ctx, d, { onSaved: async () => {
+        departmentRules(ctx, d, { project: () => state.project, onSaved: async () => {
           state.departments = await get(`/${ctx.pid}/departments`);
           render();
         } }),
