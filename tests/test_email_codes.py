@@ -212,3 +212,25 @@ def test_an_invitation_emails_its_link_when_smtp_is_configured(
         return repr(await services.db.fetch_all("SELECT * FROM outbox"))
 
     assert invite["token"] not in mailing.client.portal.call(outbox)  # type: ignore[union-attr]
+
+
+def test_erasing_the_contact_erases_its_codes_and_emails(
+    mailing: Factory, mailbox: Mailbox
+) -> None:
+    project = mailing.project()
+    visitor = mailing.visitor(project)
+    assert visitor.send(visitor.new_request_id(), "hi").status_code == 200
+    assert ask_code(visitor, "jo@example.com").status_code == 200
+    code = code_in(mailbox.wait_for("jo@example.com")[0])
+    assert confirm(visitor, "jo@example.com", code).status_code == 200
+    lead = lead_of(mailing, project, visitor)
+    r = mailing.client.delete(f"/{project.id}/leads/{lead['_id']}", headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    services = mailing.client.app.state.services  # type: ignore[attr-defined]
+
+    async def left() -> str:
+        rows = await services.db.fetch_all("SELECT * FROM email_codes")
+        rows += await services.db.fetch_all("SELECT * FROM outbox")
+        return repr(rows)
+
+    assert "jo@example.com" not in mailing.client.portal.call(left)  # type: ignore[union-attr]

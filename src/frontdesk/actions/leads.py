@@ -25,7 +25,17 @@ from frontdesk.models.project_users import present_project_user
 from frontdesk.models.requests import present_request
 from frontdesk.realtime.events import SessionRevoked
 from frontdesk.services import Services
-from frontdesk.storage import leads, merges, messages, project_users, requests, sessions
+from frontdesk.storage import (
+    continuity_links,
+    email_codes,
+    leads,
+    merges,
+    messages,
+    outbox,
+    project_users,
+    requests,
+    sessions,
+)
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.leads import LeadRecord
 from frontdesk.storage.merges import MergeRecord
@@ -307,6 +317,8 @@ async def do_erase(
     await messages.delete_messages_of_requests(tx, request_ids)
     await requests.delete_requests_of_lead(tx, lead["id"])
     await _erase_visitor(services, tx, project_id, lead["lead_id"])
+    if lead["email"]:
+        await outbox.delete_for_address(tx, project_id, lead["email"])
     await leads.delete_lead(tx, lead["id"])
     return request_ids
 
@@ -328,10 +340,13 @@ async def _hand_over(tx: Transaction, project_id: str, merge: MergeRecord, *, no
 async def _erase_visitor(
     services: Services, tx: Transaction, project_id: str, visitor_id: str
 ) -> None:
-    """Close the visitor's open sockets and delete its sessions and membership."""
+    """Close the visitor's open sockets and delete its sessions, membership, e-mail codes
+    and reply links."""
     for session in await sessions.live_sessions_of(tx, project_id, visitor_id, services.now_ms()):
         services.publish_on_commit(tx, SessionRevoked(project_id=project_id, jti=session["jti"]))
     await sessions.delete_sessions_of(tx, project_id, visitor_id)
+    await email_codes.delete_codes_of_visitor(tx, project_id, visitor_id)
+    await continuity_links.delete_links_of_visitor(tx, project_id, visitor_id)
     member = await project_users.get_membership(tx, project_id, visitor_id)
     if member is not None and member["role"] in ("guest", "user"):
         await project_users.delete_project_user(tx, member["id"])
