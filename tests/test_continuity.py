@@ -223,3 +223,19 @@ def test_a_refused_email_is_tried_again(
         time.sleep(0.05)
     assert row["attempts"] == 2
     assert len(mailbox.to("gil@example.com")) == 1
+
+
+def test_two_processes_send_each_queued_email_once(
+    app_factory: Any, mailbox: Mailbox, clock: FakeClock
+) -> None:
+    # Two servers on one database, both draining the outbox as fast as they can.
+    first = Factory(app_factory(clock=clock, **mail_settings(mailbox)))
+    app_factory(clock=clock, **{**mail_settings(mailbox), "outbox_poll_interval": 0.01})
+    project = first.project()
+    addresses = [f"agent{n}@example.com" for n in range(12)]
+    for address in addresses:
+        first.invite(project, address)
+    for address in addresses:
+        mailbox.wait_for(address)
+    time.sleep(0.5)  # anything sent twice would have arrived by now
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(addresses)

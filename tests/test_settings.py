@@ -38,6 +38,10 @@ def test_defaults_and_environment() -> None:
         {"FRONTDESK_LOG_FORMAT": "xml"},
         {"FRONTDESK_LOG_LEVEL": "chatty"},
         {"FRONTDESK_READY_TIMEOUT": "0"},
+        {"FRONTDESK_SMTP_URL": "http://mail.example.com", "FRONTDESK_SMTP_FROM": "a@b.c"},
+        {"FRONTDESK_SMTP_URL": "smtp://mail.example.com"},
+        {"FRONTDESK_SMTP_STARTTLS": "maybe"},
+        {"FRONTDESK_EMAIL_CODE_ATTEMPTS": "0"},
     ],
 )
 def test_unsafe_or_unparseable_values_fail_fast(env: dict[str, str]) -> None:
@@ -138,3 +142,10 @@ def test_describe_keeps_defaults_and_help() -> None:
     rows = {name: (default, help_text) for name, default, help_text in describe()}
     assert rows["FRONTDESK_PORT"] == ("8000", "TCP port the HTTP server listens on.")
     assert rows["FRONTDESK_DATA_DIR"][0] == "data"
+
+
+def test_the_smtp_password_is_hidden() -> None:
+    s = Settings(smtp_url="smtp://mailer:hunter2-smtp@mail.example.com:587",
+                 smtp_from="support@example.com")
+    for shown in (repr(s), str(s)):
+        assert "hunter2-smtp" not in shown and "mail.example.com:587" in shown

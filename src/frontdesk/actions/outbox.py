@@ -155,21 +155,26 @@ class OutboxWorker:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         if self.services.mailer.configured:
             self._task = asyncio.create_task(self._run(), name="frontdesk-outbox")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        """Stop after the batch being sent (within the SMTP timeout): an e-mail cut off
+        mid-send would be sent again by another process once its lease ends."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self.services.outbox_wakeup.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(self._task, timeout=self.services.settings.smtp_timeout)
 
     async def _run(self) -> None:
         wakeup = self.services.outbox_wakeup
         interval = self.services.settings.outbox_poll_interval
-        while True:
+        while not self._stopping:
             wakeup.clear()
             try:
                 await send_due(self.services)

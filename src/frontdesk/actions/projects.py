@@ -204,6 +204,8 @@ async def public_widget_config(services: Services, project_id: str) -> WidgetCon
             for a in agents
         ],
         "departments": [
-            {"_id": d["id"], "name": d["name"], "default": bool(d["is_default"])} for d in depts
+            {"_id": d["id"], "name": d["name"], "default": bool(d["is_default"]),
+             "minTier": d["min_tier"]}
+            for d in depts
         ],
     }

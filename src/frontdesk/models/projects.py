@@ -72,6 +72,9 @@ class WidgetDepartmentPublic(TypedDict):
     _id: Annotated[str, Field(description="Department id (24 hex)")]
     name: Annotated[str, Field(description="Its name")]
     default: Annotated[bool, Field(description="The project's default department")]
+    minTier: Annotated[str, Field(
+        description="The tier a visitor needs before its conversation reaches this department"
+    )]
 
 
 @closed
