@@ -38,7 +38,9 @@
   }
 
   var ready = import(new URL("lib/app.js", ownUrl).href).then(function (module) {
-    widget = module.start(settings, serverUrl, emit);
+    widget = module.start(settings, serverUrl, emit, function (name) {
+      return (listeners[name] || []).length > 0;
+    });
     return widget.ready.then(function () {
       return widget;
     });

@@ -46,6 +46,7 @@ export function identityPill(authenticated) {
 
 const SOURCE_LABELS = {
   token: ["Verified", "Signed by your backend in the visitor's token"],
+  email_code: ["Verified by e-mail code", "The visitor proved this address with a one-time code"],
   visitor: ["Self-reported", "Typed by the visitor; nothing proves it"],
   agent: ["Edited by an agent", "Entered by a member of your team"],
   system: ["System", "Set by frontdesk"],
@@ -99,16 +100,19 @@ export function senderAuthInfoSection(info) {
   const authVar = info.authVar || {};
   const token = authVar.token || {};
   const custom = authVar.sign_in_provider === "custom";
+  const emailCode = authVar.sign_in_provider === "email_code";
   const expired = typeof token.exp === "number" && token.exp * 1000 < Date.now();
   section.dataset.verified = info.verified ? "true" : "false";
   section.append(
-    h("div", { class: `auth-banner ${info.verified ? "is-verified" : "is-anonymous"}` },
+    h("div", { class: `auth-banner ${info.verified ? "is-verified" : emailCode ? "is-email" : "is-anonymous"}` },
       info.verified ? icon("shield") : icon("info"),
       h("span", {}, info.verified
         ? "Verified: a token signed with this project's secret vouches for this visitor."
-        : "Not verified: an anonymous session; anything the visitor typed is self-reported.")),
+        : emailCode
+          ? `E-mail verified: the visitor proved ${(info.emailVerified && info.emailVerified.email) || "an address"} with a one-time code. No token from your backend vouches for the person.`
+          : "Not verified: an anonymous session; anything the visitor typed is self-reported.")),
     h("dl", { class: "kvs" },
-      row("Provider", custom ? "Custom token (your backend)" : "Anonymous", { dataset: { key: "provider" } }),
+      row("Provider", custom ? "Custom token (your backend)" : emailCode ? "Anonymous, e-mail proven by a code" : "Anonymous", { dataset: { key: "provider" } }),
       row("User id", authVar.uid || "—", { dataset: { key: "uid" } }),
       row("Issued", dateTime(token.iat), { dataset: { key: "iat" } }),
       row("Expires", `${dateTime(token.exp)}${expired ? " (expired; the session outlives it)" : ""}`,

@@ -3,10 +3,11 @@
 // machine-readable `code` from the server's error body.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -35,7 +36,7 @@ export class Api {
     const data = await response.json().catch(() => null);
     if (!response.ok) {
       throw new ApiError(response.status, data?.code ?? "http_error",
-        data?.message ?? response.statusText);
+        data?.message ?? response.statusText, data?.details ?? null);
     }
     return data;
   }

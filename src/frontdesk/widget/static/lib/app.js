@@ -6,6 +6,7 @@ import { UrlCache, fileMessage, precheck, showProgress, uploadFile } from "./fil
 import { LiveUpdates } from "./live.js";
 import { VisitorStorage } from "./storage.js";
 import { RequestStatus } from "./status.js";
+import { Trust } from "./trust.js";
 import { WidgetView } from "./view.js";
 
 const { CLOSED } = RequestStatus;
@@ -15,15 +16,17 @@ const TYPING_SHOWN_MS = 6000;
 // Failures that mean the stored session is gone for good (not a network hiccup).
 const SESSION_GONE = new Set([401, 403, 404]);
 
-export function start(settings, serverUrl, emit) {
-  return new Widget(settings, serverUrl, emit);
+// listening(name): whether the host page has a listener for that event.
+export function start(settings, serverUrl, emit, listening = () => false) {
+  return new Widget(settings, serverUrl, emit, listening);
 }
 
 class Widget {
-  constructor(settings, serverUrl, emit) {
+  constructor(settings, serverUrl, emit, listening) {
     this.settings = settings;
     this.emit = emit;
     this.api = new Api(serverUrl, settings.projectid);
+    this.trust = new Trust(this, listening);
     this.storage = new VisitorStorage(settings.projectid, settings.persistence);
     this.live = new LiveUpdates({
       wsUrl: serverUrl.replace(/^http/, "ws") + "/ws",
@@ -53,9 +56,23 @@ class Widget {
       this.config = config;
       if (this.isOpen && !this.openRid) this.renderHome();
     }, () => {});
+    this.trust.loadAvailability();
+    const continued = await this.trust.redeemContinuity();
+    if (continued) {
+      await this.continueConversation(continued);
+      return;
+    }
     const stored = this.storage.token;
     if (stored) await this.restore(stored);
-    if (this.settings.isOpen || this.settings.open) await this.open();
+    if (this.settings.isOpen || this.settings.open || this.trust.continuityError) await this.open();
+  }
+
+  // A reply e-mail's link: its session is the visitor the link was made for.
+  async continueConversation({ token, user, request_id: rid }) {
+    if (this.user && this.user._id !== user._id) this.resetLocal();
+    await this.adopt({ token, user });
+    await this.open();
+    await this.openConversation(rid);
   }
 
   // --- identity ---------------------------------------------------------------------------
@@ -108,6 +125,8 @@ class Widget {
   async signInWithCustomToken(jwt) {
     const mergeable = this.user && !this.user.isAuthenticated && this.settings.mergeAnonymous !== false;
     const session = await this.api.signInWithToken(jwt, mergeable ? this.token : null);
+    // Answering an agent's request to verify (a step-up) keeps its conversation on screen.
+    const stepUp = this.openRid && this.trust.pendingRequest(this.conversation(this.openRid)) ? this.openRid : null;
     if (this.user && this.user._id !== session.user._id) {
       const previous = this.token;
       this.resetLocal();
@@ -115,7 +134,8 @@ class Widget {
       if (!session.merge?.merged) this.api.logout(previous).catch(() => {});
     }
     await this.adopt(session);
-    if (this.isOpen) this.renderHome();
+    if (this.isOpen && stepUp && this.conversations.get(stepUp)?.request) await this.openConversation(stepUp);
+    else if (this.isOpen) this.renderHome();
     return this.getUser();
   }
 
@@ -135,6 +155,7 @@ class Widget {
   }
 
   resetLocal() {
+    this.trust.reset();
     this.live.stop();
     this.live.forgetTopics();
     this.user = null;
@@ -193,21 +214,34 @@ class Widget {
     for (const request of requests) {
       const c = this.conversation(request.request_id);
       c.request = request;
+      this.trust.requestChanged(c);
       if (request.status !== CLOSED) this.watch(c);
     }
   }
 
+  // Returns the messages it added (those not shown yet).
   async loadMessages(c) {
-    if (c.loaded || !c.request) return;
+    if (c.loaded || !c.request) return [];
     const history = await this.authed((token) => this.api.messages(token, c.rid));
     const known = new Set(history.map((m) => m._id));
+    const shown = new Map(c.messages.filter((m) => m._id).map((m) => [m._id, m]));
     const extra = c.messages.filter((m) => !m._id || !known.has(m._id));
-    c.messages = history.map((m) => this.fromServer(m)).concat(extra);
+    const added = [];
+    c.messages = history.map((m) => {
+      if (shown.has(m._id)) return shown.get(m._id);
+      const message = this.fromServer(m);
+      added.push(message);
+      return message;
+    }).concat(extra);
     c.loaded = true;
+    return added;
   }
 
   async watch(c) {
-    await this.loadMessages(c).catch(() => {});
+    // A new conversation may hold lines the server wrote along with the first message (the
+    // off-hours message): they are fetched once and put in their place.
+    const added = await this.loadMessages(c).catch(() => []);
+    for (const message of added) this.view.upsertMessage(c.rid, message);
     const last = [...c.messages].reverse().find((m) => m._id);
     this.live.subscribe(this.topic(c.rid) + "/messages", last ? last._id : null);
     this.live.subscribe(this.topic(c.rid));
@@ -228,7 +262,8 @@ class Widget {
       key: m._id, _id: m._id, text: m.text, time: m.createdAt, senderName: m.senderFullname,
       // Every visitor message of a conversation is this visitor's, including those it wrote
       // anonymously before a merge; the server records the kind of sender.
-      mine: m.senderKind === "visitor", state: null, type: m.type, metadata: m.metadata,
+      mine: m.senderKind === "visitor", system: m.senderKind === "system", state: null,
+      type: m.type, metadata: m.metadata,
     };
   }
 
@@ -277,8 +312,16 @@ class Widget {
   receiveRequest(rid, request) {
     const c = this.conversation(rid);
     c.request = { ...c.request, ...request };
+    this.trust.requestChanged(c);
     this.view.updateConversation(this.conversationModel(c));
     if (this.isOpen && !this.openRid) this.renderHome();
+  }
+
+  // Availability or the visitor's tier changed: redraw what depends on them.
+  refreshScreen() {
+    if (!this.isOpen) return;
+    if (this.openRid) this.view.updateConversation(this.conversationModel(this.conversation(this.openRid)));
+    else this.renderHome();
   }
 
   // name: who is typing, or null when they stopped. The indicator also fades by itself, in
@@ -362,11 +405,12 @@ class Widget {
       body.attributes.userFullname = name;
     }
     if (email) body.attributes.userEmail = email;
+    if (isNew && this.trust.department()) body.departmentid = this.trust.department();
     try {
       const sent = await this.authed((token) => this.api.sendMessage(token, rid, body));
       Object.assign(message, { _id: message._id || sent._id, time: sent.createdAt, state: null });
       c.request = sent.request || c.request;
-      c.loaded = true;
+      c.loaded = !isNew;
       this.view.upsertMessage(rid, message);
       this.view.updateConversation(this.conversationModel(c));
       if (isNew) {
@@ -435,6 +479,7 @@ class Widget {
     }
     if (this.openRid) await this.openConversation(this.openRid);
     else this.renderHome();
+    this.trust.loadAvailability();
     try {
       await this.ensureSignedIn();
     } catch (error) {
@@ -467,6 +512,7 @@ class Widget {
       signedInAs: this.user?.isAuthenticated ? this.user.fullName : null,
       agents: (this.config?.user_available || []).map((a) => [a.firstname, a.lastname].filter(Boolean).join(" ")),
       conversations,
+      trust: this.trust.homeNodes(),
     });
   }
 
@@ -476,7 +522,7 @@ class Widget {
   }
 
   agentName(c) {
-    const last = [...c.messages].reverse().find((m) => !m.mine && m._id);
+    const last = [...c.messages].reverse().find((m) => !m.mine && !m.system && m._id);
     return last ? last.senderName : null;
   }
 
@@ -486,13 +532,15 @@ class Widget {
     return {
       rid: c.rid,
       title: agent || this.title(),
-      subtitle: closed ? "Conversation closed" : agent ? `${this.title()} team` : "We usually reply in a few minutes",
+      subtitle: closed ? "Conversation closed" : agent ? `${this.title()} team`
+        : this.trust.subtitle() || "We usually reply in a few minutes",
       canEnd: Boolean(c.request) && !closed,
       closed,
       rating: c.request ? c.request.rating : null,
       welcome: this.settings.welcomeMsg || "Hi! How can we help you today?",
       welcomeFrom: this.title(),
       messages: c.messages,
+      trust: this.trust.conversationNodes(c),
     };
   }
 

@@ -254,4 +254,41 @@ export const STYLES = `
 @media (prefers-reduced-motion: reduce) {
   .panel, .typing span, .launcher { animation: none; transition: none; }
 }
+/* Trust tiers: e-mail codes, verification requests, opening hours, system lines */
+.trust-slot { flex: none; max-height: 55%; overflow-y: auto; padding: 0 12px; background: var(--fd-soft); }
+.trust-slot .card { margin: 0 0 10px; }
+.verify h3, .hours h3, .verify-request h3 { display: flex; align-items: center; gap: 8px; }
+.verify-form { display: flex; gap: 8px; }
+.verify-form input { flex: 1; min-width: 0; border: 1px solid var(--fd-line); border-radius: 10px;
+  padding: 9px 12px; background: #fff; font-size: 14px; }
+.verify-form input[name="code"] { letter-spacing: .3em; font-variant-numeric: tabular-nums; font-size: 16px; }
+.verify-form input:focus-visible { outline: none; border-color: var(--fd-brand);
+  box-shadow: 0 0 0 3px color-mix(in srgb, var(--fd-brand) 18%, transparent); }
+.verify-form .primary:disabled { opacity: .6; cursor: default; }
+.fd .verify .primary, .fd .verify-request .primary { color: var(--fd-brand-ink); }
+.verify .verify-error { margin: 8px 0 0; color: var(--fd-danger); font-size: 13px; }
+.verify > p:last-child { margin-bottom: 0; }
+.verify p strong { color: var(--fd-ink); overflow-wrap: anywhere; }
+.verify-links { display: flex; justify-content: space-between; gap: 8px; margin-top: 10px; }
+.fd .link { border: 0; background: none; padding: 0; color: var(--fd-brand); font-size: 13px; font-weight: 600; }
+.fd .link:hover { text-decoration: underline; }
+.fd .link:disabled { color: var(--fd-muted); cursor: default; text-decoration: none; }
+.verify-done .tick { display: inline-flex; align-items: center; justify-content: center; width: 22px; height: 22px;
+  border-radius: 50%; background: #2f9e44; color: #fff; font-size: 13px; }
+.verify[data-verify="done"] { border-left: 4px solid #2f9e44; }
+.verify-request { border-left: 4px solid var(--fd-brand); }
+.verify-request .verify-host { color: var(--fd-ink); }
+.hours { border-left: 4px solid #f59f00; }
+.hours .hours-dot { width: 10px; height: 10px; border-radius: 50%; background: #f59f00; }
+.hours-closed .hours-dot { background: #868e96; }
+.hours-closed { border-left-color: #868e96; }
+.hours p { margin-bottom: 8px; }
+.hours .secondary { margin-top: 4px; }
+.hours-notice { display: flex; flex-wrap: wrap; align-items: center; justify-content: space-between; gap: 6px;
+  margin: 0 0 10px; padding: 8px 12px; border-radius: 10px; background: #fff8e6; color: #7a4b00; font-size: 12.5px; }
+.continuity-error { border-left: 4px solid var(--fd-danger); }
+.continuity-error h3 { color: var(--fd-danger); }
+.msg.system { align-self: center; max-width: 92%; margin: 6px 0; }
+.system-line { display: block; padding: 4px 12px; border-radius: 999px; background: #e9ecf3;
+  color: var(--fd-muted); font-size: 12px; text-align: center; }
 `;

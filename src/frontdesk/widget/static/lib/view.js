@@ -60,7 +60,7 @@ export class WidgetView {
 
   // --- home -------------------------------------------------------------------------------
 
-  renderHome({ title, welcome, signedInAs, agents, conversations }) {
+  renderHome({ title, welcome, signedInAs, agents, conversations, trust = [] }) {
     this.conversation = null;
     const header = h("header", { class: "header home-hero" },
       h("div", { class: "titles" },
@@ -79,7 +79,7 @@ export class WidgetView {
       ? [h("h3", { class: "list-title", text: "Your conversations" }),
          h("ul", { class: "conversations" }, conversations.map((c) => this.conversationRow(c)))]
       : [h("p", { class: "empty", text: "No conversations yet." })];
-    this.setScreen("home", header, h("div", { class: "scroll" }, start, list), this.footer());
+    this.setScreen("home", header, h("div", { class: "scroll" }, trust, start, list), this.footer());
     this.panel.querySelector(".primary").focus({ preventScroll: true });
   }
 
@@ -129,9 +129,10 @@ export class WidgetView {
       h("span", { class: "sender" }),
       h("div", { class: "bubble typing" }, h("span"), h("span"), h("span")));
     const scroll = h("div", { class: "scroll" }, messages, typing);
+    const trust = h("div", { class: "trust-slot" });
     const header = this.barHeader(model.title, model.subtitle, model.canEnd);
-    this.conversation = { rid: model.rid, messages, typing, scroll, nodes: new Map(), closed: null };
-    this.setScreen("conversation", header, scroll);
+    this.conversation = { rid: model.rid, messages, typing, scroll, trust, nodes: new Map(), closed: null };
+    this.setScreen("conversation", header, scroll, trust);
     dropTarget(this.panel.querySelector(".screen"), (files) => this.conversation?.composing && this.actions.attach(files));
     if (model.welcome) messages.append(this.messageNode({ text: model.welcome, mine: false, senderName: model.welcomeFrom, welcome: true }));
     for (const message of model.messages) this.upsertMessage(model.rid, message);
@@ -147,6 +148,7 @@ export class WidgetView {
     header.querySelector(".avatar").textContent = initials(model.title);
     header.querySelector("p").textContent = model.subtitle;
     header.querySelector(".end").hidden = !model.canEnd;
+    this.setTrust(c.trust, model.trust || []);
     const state = model.closed ? `closed:${model.rating ?? ""}` : "open";
     if (c.closed === state) return;
     c.closed = state;
@@ -164,7 +166,7 @@ export class WidgetView {
     const node = this.messageNode(message);
     const existing = c.nodes.get(message.key);
     if (existing) existing.replaceWith(node);
-    else c.messages.append(node);
+    else c.messages.insertBefore(node, this.laterNode(c.messages, message.time));
     c.nodes.set(message.key, node);
     if (nearEnd || message.mine) this.scrollToEnd();
   }
@@ -176,6 +178,27 @@ export class WidgetView {
     c.nodes.delete(key);
   }
 
+  // Cards about identity and opening hours above the composer. Nodes already in place stay
+  // (a visitor typing a code keeps focus); the rest are put in order.
+  setTrust(slot, nodes) {
+    nodes.forEach((node, i) => {
+      if (slot.children[i] !== node) slot.insertBefore(node, slot.children[i] || null);
+    });
+    while (slot.children.length > nodes.length) slot.lastElementChild.remove();
+    slot.hidden = nodes.length === 0;
+  }
+
+  // The first shown message written after `time` (null: none, or no time to place it by).
+  laterNode(list, time) {
+    let later = null;
+    if (!time) return later;
+    for (let node = list.lastElementChild; node && node.dataset.time; node = node.previousElementSibling) {
+      if (node.dataset.time <= time) break;
+      later = node;
+    }
+    return later;
+  }
+
   setTyping(rid, name) {
     const c = this.conversation;
     if (!c || c.rid !== rid) return;
@@ -185,11 +208,15 @@ export class WidgetView {
   }
 
   messageNode(message) {
+    if (message.system) {
+      return h("div", { class: "msg system", role: "note", "data-id": message._id || "", "data-time": message.time || "" },
+        h("span", { class: "system-line", text: message.text }));
+    }
     const classes = ["msg", message.mine ? "mine" : "", message.state || "", message.welcome ? "welcome" : ""];
     const meta = message.state === "pending" ? "Sending…"
       : message.state === "failed" ? "Not sent. " + (message.error || "")
       : shortTime(message.time);
-    return h("div", { class: classes.join(" ").replace(/\s+/g, " ").trim(), "data-id": message.id || "" },
+    return h("div", { class: classes.join(" ").replace(/\s+/g, " ").trim(), "data-id": message.id || "", "data-time": message.time || "" },
       !message.mine && message.senderName ? h("span", { class: "sender", text: message.senderName }) : null,
       this.attachment(message) || h("div", { class: "bubble", text: message.text }),
       meta ? h("span", { class: "meta", text: meta }) : null);

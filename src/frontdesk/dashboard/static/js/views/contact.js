@@ -4,12 +4,13 @@
 import { ApiError, del, get, put } from "../api.js";
 import { h, icon, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
-import { avatar, fieldList, identityPill, senderAuthInfoSection, sourceOf } from "../identity.js";
+import { avatar, fieldList, senderAuthInfoSection, sourceOf } from "../identity.js";
 import { STATUS_LABELS, statusClass } from "../status.js";
 import { contactFilesCard } from "./attachments.js";
 import { exportButton, mergesCard, sessionsCard } from "./contact_identity.js";
 import { contactRatings, ratingStars } from "./ratings.js";
 import { leadTagsCard } from "./tags.js";
+import { leadPill } from "./trust.js";
 
 const EDITABLE = [["fullname", "Name", "text"], ["email", "Email", "email"], ["phone", "Phone", "tel"]];
 
@@ -35,7 +36,7 @@ export function contactView(container, ctx, leadId) {
       h("header", { class: "contact-header" },
         avatar(lead.fullname, { seed: lead.lead_id, authenticated: lead.isAuthenticated, size: "xl" }),
         h("div", {}, h("h1", { class: "page-title" }, name),
-          h("div", { class: "contact-sub" }, identityPill(lead.isAuthenticated),
+          h("div", { class: "contact-sub" }, leadPill(lead),
             h("span", { class: "muted mono" }, lead.lead_id)))),
       h("div", { class: "contact-grid" },
         h("div", { class: "contact-main" },
@@ -69,7 +70,8 @@ export function contactView(container, ctx, leadId) {
   }
 
   function editForm(lead) {
-    const editable = EDITABLE.filter(([field]) => sourceOf(lead, field) !== "token");
+    // Proven fields (by your token, or an e-mail code) are not the agents' to change.
+    const editable = EDITABLE.filter(([field]) => !["token", "email_code"].includes(sourceOf(lead, field)));
     if (editable.length === 0) return null;
     const error = h("p", { class: "form-error", role: "alert", hidden: true });
     const inputs = editable.map(([field, label, type]) => [field, h("input", { type, name: field, value: lead[field] || "",

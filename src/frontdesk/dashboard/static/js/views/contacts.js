@@ -3,7 +3,8 @@
 import { get } from "../api.js";
 import { debounce, h, icon, replace } from "../dom.js";
 import { relativeTime } from "../format.js";
-import { avatar, identityPill, sourceBadge, sourceOf } from "../identity.js";
+import { avatar, sourceBadge, sourceOf } from "../identity.js";
+import { leadPill } from "./trust.js";
 
 const FILTERS = [["all", "Everyone", undefined], ["verified", "Verified", "true"],
   ["anonymous", "Anonymous", "false"]];
@@ -43,7 +44,7 @@ export function contactsView(container, ctx) {
       avatar(lead.fullname, { seed: lead.lead_id, authenticated: lead.isAuthenticated, size: "sm" }),
       h("span", { class: "contact-name" }, lead.fullname || "Anonymous visitor"))),
     h("td", {}, lead.email ? h("span", { class: "email-cell" }, h("span", {}, lead.email), sourceBadge(emailSource)) : h("span", { class: "muted" }, "—")),
-    h("td", {}, identityPill(lead.isAuthenticated)),
+    h("td", {}, leadPill(lead)),
     h("td", { class: "hide-narrow muted" }, `${relativeTime(lead.createdAt)} ago`.replace("just now ago", "just now")));
   }
 

@@ -11,6 +11,7 @@ import { UnreadTracker } from "../unread.js";
 import { projectRatings } from "./ratings.js";
 import { tagChips, tagFilter } from "./tags.js";
 import { openThread } from "./thread.js";
+import { tierBadge, tierOf } from "./trust.js";
 
 const TABS = [
   { key: "unassigned", label: "Unassigned", query: { status: String(RequestStatus.UNASSIGNED) } },
@@ -65,7 +66,8 @@ export function conversationsView(container, ctx, initialRid) {
 
   function renderItem(request) {
     const requester = request.requester || {};
-    const authenticated = Boolean(requester.isAuthenticated);
+    const tier = tierOf(request);
+    const authenticated = tier === "authenticated";
     const name = personName(request.lead, requester);
     const count = unread.counts.get(request.request_id) || 0;
     const waiting = request.status === RequestStatus.UNASSIGNED;
@@ -73,12 +75,12 @@ export function conversationsView(container, ctx, initialRid) {
       href: `/dashboard/${ctx.pid}/conversations/${encodeURIComponent(request.request_id)}`,
       "data-link": true, role: "listitem",
       class: `conv-item${request.request_id === state.rid ? " is-active" : ""}${count ? " is-unread" : ""}`,
-      dataset: { requestId: request.request_id, authenticated: String(authenticated) },
+      dataset: { requestId: request.request_id, authenticated: String(authenticated), tier },
     },
     avatar(name, { seed: requester.uuid_user, authenticated }),
     h("div", { class: "conv-body" },
       h("div", { class: "conv-top" },
-        h("span", { class: "conv-name" }, name),
+        h("span", { class: "conv-name" }, name, tierBadge(request, { compact: true })),
         h("span", { class: `conv-time${waiting ? " is-waiting" : ""}`, title: new Date(request.updatedAt).toLocaleString() },
           waiting ? `waiting ${relativeTime(request.createdAt)}` : relativeTime(request.updatedAt))),
       h("div", { class: "conv-bottom" },

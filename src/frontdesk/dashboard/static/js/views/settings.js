@@ -6,6 +6,7 @@ import { copyText, h, replace } from "../dom.js";
 import { dateTime, duration } from "../format.js";
 import { signingExamples } from "./signing_examples.js";
 import { tagLibraryCard } from "./tags.js";
+import { departmentRules, departmentTierPill, emailCard, hoursCard } from "./hours.js";
 
 const GRACE_CHOICES = [0, 3600, 86400, 7 * 86400, 30 * 86400];
 
@@ -27,7 +28,10 @@ export function settingsView(container, ctx) {
         h("p", { class: "muted" }, state.project.name))),
       ctx.isAdmin ? null : h("p", { class: "notice" }, "Only owners and admins can change these settings."),
       state.error ? h("p", { class: "notice notice-error", role: "alert" }, state.error) : null,
-      authCard(), widgetCard(), departmentsCard(), tagLibraryCard(ctx)));
+      authCard(), widgetCard(),
+      hoursCard(ctx, state.project, { onSaved: (project) => { state.project = project; } }),
+      emailCard(ctx, state.project, { onSaved: (project) => { state.project = project; } }),
+      departmentsCard(), tagLibraryCard(ctx)));
   }
 
   function authCard() {
@@ -132,7 +136,11 @@ export function settingsView(container, ctx) {
       h("p", { class: "muted" }, "Route conversations to groups of agents."),
       h("ul", { class: "simple-list" }, state.departments.map((d) => h("li", { class: "simple-row" },
         h("span", { class: "simple-main" }, d.name), d.default ? h("span", { class: "pill" }, "default") : null,
-        h("span", { class: "muted" }, `routing: ${d.routing || "assigned"}`),
+        h("span", { class: "muted" }, `routing: ${d.routing || "assigned"}`), departmentTierPill(d),
+        departmentRules(ctx, d, { project: () => state.project, onSaved: async () => {
+          state.departments = await get(`/${ctx.pid}/departments`);
+          render();
+        } }),
         ctx.isAdmin && !d.default ? h("button", { class: "btn btn-ghost btn-small", type: "button", onClick: async () => {
           await del(`/${ctx.pid}/departments/${d._id}`);
           state.departments = await get(`/${ctx.pid}/departments`);

@@ -4,7 +4,7 @@
 import { ApiError, get, post, put } from "../api.js";
 import { h, icon, replace } from "../dom.js";
 import { agentName, clock, dateTime, personName } from "../format.js";
-import { avatar, fieldList, identityPill, senderAuthInfoSection } from "../identity.js";
+import { avatar, fieldList, senderAuthInfoSection } from "../identity.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus, STATUS_LABELS, statusClass } from "../status.js";
 import { attachmentOf, threadAttachments } from "./attachments.js";
@@ -12,6 +12,7 @@ import { attachCannedPicker } from "./canned.js";
 import { createNotes } from "./notes.js";
 import { ratingBlock, ratingCard } from "./ratings.js";
 import { leadTagsLine, loadLibrary, requestTagEditor, tagChips } from "./tags.js";
+import { askToVerify, emailDelivery, isSystemMessage, systemLine, tierBadge, tierOf, tierPill } from "./trust.js";
 
 const PAGE = 30;
 const TYPING_SHOWN_MS = 6000;
@@ -20,7 +21,7 @@ const TYPING_SEND_EVERY_MS = 3000;
 export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel, onSeen }) {
   const base = `/${ctx.pid}/requests/${encodeURIComponent(rid)}`;
   const state = { request: null, messages: [], hasOlder: true, loadingOlder: false, typingTimer: null,
-    stopTypingTimer: null, lastTypingSent: 0, destroyed: false };
+    stopTypingTimer: null, lastTypingSent: 0, destroyed: false, delivery: null };
 
   const header = h("header", { class: "thread-header" });
   const history = h("div", { class: "messages", role: "log", "aria-label": "Messages" });
@@ -82,9 +83,9 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
       .map((m) => h("option", { value: m.id_user._id }, `${agentName(m)}${m.user_available ? "" : " (away)"}`)));
     replace(header,
       h("button", { class: "btn btn-ghost back-button", type: "button", onClick: onBack, "aria-label": "Back to the list" }, icon("back")),
-      avatar(personName(request.lead, requester), { seed: requester.uuid_user, authenticated: requester.isAuthenticated }),
+      avatar(personName(request.lead, requester), { seed: requester.uuid_user, authenticated: tierOf(request) === "authenticated" }),
       h("div", { class: "thread-title" },
-        h("h2", {}, personName(request.lead, requester)),
+        h("h2", {}, personName(request.lead, requester), tierBadge(request)),
         h("div", { class: "thread-meta" },
           h("span", { class: statusClass(request.status), dataset: { status: String(request.status) } },
             STATUS_LABELS[request.status] || String(request.status)),
@@ -92,6 +93,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
           tagChips(request.tags, { library }))),
       h("div", { class: "thread-actions" },
         !closed && !mine ? h("button", { class: "btn btn-primary", type: "button", onClick: () => act("assign", {}) }, "Take") : null,
+        askToVerify(ctx, request, { delivery: state.delivery, onChanged: requestChanged, onError: showError }),
         assign,
         closed
           ? h("button", { class: "btn", type: "button", onClick: () => act("reopen") }, "Reopen")
@@ -107,14 +109,14 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     tagEditor.update(request);
     const lead = request.lead;
     const requester = request.requester || {};
-    const authenticated = Boolean(requester.isAuthenticated);
+    const authenticated = tierOf(request) === "authenticated";
     replace(panel,
       h("button", { class: "btn btn-ghost btn-small panel-close", type: "button", onClick: onTogglePanel }, "Close details"),
       h("section", { class: "panel-card requester-card" },
         h("div", { class: "requester-head" },
           avatar(personName(lead, requester), { seed: requester.uuid_user, authenticated, size: "lg" }),
           h("div", {}, h("h3", { class: "requester-name" }, personName(lead, requester)),
-            identityPill(authenticated))),
+            tierPill(request))),
         fieldList(lead || {}),
         leadTagsLine(ctx, lead),
         lead ? h("a", { class: "btn btn-small", href: `/dashboard/${ctx.pid}/contacts/${lead._id}`, "data-link": true }, "Open contact") : null),
@@ -132,6 +134,7 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
   }
 
   function renderMessage(message) {
+    if (isSystemMessage(message)) return systemLine(message);
     // The side comes from the server's record of who sent it (senderKind), never from a name
     // or from comparing with the requester (a merged conversation has two visitor ids).
     const fromVisitor = message.senderKind === "visitor";
@@ -279,6 +282,11 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     ctx.live.subscribe(`/${ctx.pid}/requests/${rid}`, onConversationEvent),
     ctx.live.poll(catchUp),
   ];
+
+  emailDelivery(ctx.pid).then((delivery) => {
+    state.delivery = delivery;
+    if (state.request && !state.destroyed) renderHeader();
+  });
 
   (async () => {
     try {
