@@ -29,7 +29,7 @@ export function uploadFile({ url, token, file, onProgress }) {
       } catch (error) {
         // Not JSON (a proxy's error page): the status says enough.
       }
-      if (xhr.status === 200 && data) resolve(data);
+      if (xhr.status >= 200 && xhr.status < 300 && data) resolve(data);
       else reject(uploadError(xhr.status, data));
     };
     // A server that refuses a body too big may answer before reading it and close the
