@@ -294,6 +294,9 @@ class Comparison:
             "baseline_p50_ms": self.base("p50_ms"),
             "baseline_p99_ms": self.base("p99_ms"),
             "ratio": self.ratio,
+            "frontdesk_cpu_us": self.fd("cpu_us"),
+            "baseline_cpu_us": self.base("cpu_us"),
+            "cpu_ratio": self.cpu_ratio,
             "repeats": len(self.frontdesk),
         }
 
