@@ -75,6 +75,10 @@ def test_answers_carry_the_request_id_and_the_cors_headers(client: TestClient) -
     assert crossed.headers["vary"] == "Origin"
     assert crossed.headers["x-request-id"] != plain.headers["x-request-id"]
 
+    # An empty Origin is still an Origin to Starlette's CORS middleware.
+    empty = client.get("/openapi.json", headers={"Origin": ""})
+    assert empty.headers["access-control-allow-origin"] == "*"
+
     error = client.get("/nope", headers={"Origin": "https://shop.example"})
     assert error.status_code == 404
     assert error.json()["code"] == "route_not_found"

@@ -21,7 +21,6 @@ WebSockets and the lifespan go through Starlette's own middleware stack unchange
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,8 +36,6 @@ from frontdesk.client_address import PEER
 from frontdesk.errors import FrontdeskError
 from frontdesk.observability.access import RequestObserver
 from frontdesk.observability.logs import request_id
-
-log = logging.getLogger("frontdesk")
 
 ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -102,7 +99,8 @@ class HttpFront:
         is_preflight = origin is not None and preflight is not None and (
             scope["method"] == "OPTIONS")
         # A preflight answer is complete as CORSMiddleware builds it; others get its headers.
-        cors = () if is_preflight else self.with_origin if origin else self.without_origin
+        cors = () if is_preflight else (
+            self.without_origin if origin is None else self.with_origin)
         rid_header = (b"x-request-id", rid.encode("ascii"))
         status = 0
 
