@@ -78,9 +78,10 @@ class Server:
                     return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        self.stop()
         self.log.seek(0)
-        raise RuntimeError(f"{self.name} did not start:\n{self.log.read().decode()[-3000:]}")
+        output = self.log.read().decode()[-3000:]
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start:\n{output}")
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server and its worker processes.
@@ -293,6 +294,9 @@ class Comparison:
             "baseline_p50_ms": self.base("p50_ms"),
             "baseline_p99_ms": self.base("p99_ms"),
             "ratio": self.ratio,
+            "frontdesk_cpu_us": self.fd("cpu_us"),
+            "baseline_cpu_us": self.base("cpu_us"),
+            "cpu_ratio": self.cpu_ratio,
             "repeats": len(self.frontdesk),
         }
 

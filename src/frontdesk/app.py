@@ -18,7 +18,9 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from frontdesk.actions.outbox import OutboxWorker
+from frontdesk.api.dispatch import IndexedRouter
 from frontdesk.api.files import file_routes
+from frontdesk.api.front import PAGE_PREFIXES, HttpFront
 from frontdesk.api.meta import metrics_routes
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
@@ -48,12 +50,9 @@ from frontdesk.widget import widget_routes
 
 log = logging.getLogger("frontdesk")
 
-# Pages keep their trailing slash; API paths are matched with or without one, because
-# Tiledesk clients call e.g. PATCH /:pid/requests/:rid/ and PUT /:pid/project_users/.
-_PAGE_PREFIXES = ("/dashboard", "/widget", "/demo", "/static")
-
-
 class _TrailingSlash:
+    """For WebSockets: API paths with or without a trailing slash (see api.front)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -63,7 +62,7 @@ class _TrailingSlash:
             scope["type"] in ("http", "websocket")
             and len(path) > 1
             and path.endswith("/")
-            and not path.startswith(_PAGE_PREFIXES)
+            and not path.startswith(PAGE_PREFIXES)
         ):
             scope = dict(scope, path=path.rstrip("/") or "/")
         await self.app(scope, receive, send)
@@ -125,9 +124,50 @@ def _broker_for(settings: Settings) -> Broker:
     return InMemoryBroker()
 
 
-def _client_address_step(trusted: TrustedProxies) -> list[Middleware]:
-    # Without trusted proxies the direct peer is the client, as the server reports it.
-    return [Middleware(ClientAddressMiddleware, trusted)] if trusted else []
+class _App(Starlette):
+    """Starlette whose plain HTTP requests take one layer, ``HttpFront``, instead of its
+    middleware stack; WebSockets and the lifespan take the stack."""
+
+    def __init__(
+        self,
+        *,
+        routes: list[BaseRoute],
+        lifespan: Any,
+        trusted_proxies: TrustedProxies,
+        metrics: Metrics | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.router = IndexedRouter(routes, lifespan=lifespan)
+        self.trusted_proxies = trusted_proxies
+        self.observed_metrics = metrics
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = self.exception_handlers
+        front: ASGIApp = HttpFront(
+            self.router,
+            others=super().build_middleware_stack(),
+            observer=RequestObserver(
+                self.router, trusted_proxies=self.trusted_proxies, metrics=self.observed_metrics
+            ),
+            cors=CORSMiddleware(self.router, **_CORS),
+            handle_error=handlers[FrontdeskError],
+            handle_http=handlers[HTTPException],
+            handle_unexpected=handlers[Exception],
+        )
+        # Without trusted proxies the direct peer is the client, as the server reports it.
+        if self.trusted_proxies:
+            front = ClientAddressMiddleware(front, self.trusted_proxies)
+        return front
+
+
+_CORS: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    "allow_headers": ["Authorization", "Content-Type", "X-Frontdesk-Anonymous-Token"],
+    "expose_headers": ["Retry-After", "X-Request-ID"],
+    "max_age": 600,
+}
 
 
 def create_app(
@@ -201,33 +241,25 @@ def create_app(
     if settings.metrics:
         routes += metrics_routes()
     trusted_proxies = TrustedProxies.parse(settings.trusted_proxies)
-    app = Starlette(
+    observed = metrics if settings.metrics else None
+    app = _App(
         routes=routes + (extra_routes or []),
         lifespan=lifespan,
+        # What WebSockets pass (HttpFront does the same for HTTP requests).
         middleware=[
-            *_client_address_step(trusted_proxies),
             Middleware(_TrailingSlash),
             # Inside _TrailingSlash, which copies the scope: the router names the route it
             # matched in the scope this layer sees.
-            Middleware(
-                RequestObserver,
-                trusted_proxies=trusted_proxies,
-                metrics=metrics if settings.metrics else None,
-            ),
-            Middleware(
-                CORSMiddleware,
-                allow_origins=["*"],
-                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                allow_headers=["Authorization", "Content-Type", "X-Frontdesk-Anonymous-Token"],
-                expose_headers=["Retry-After", "X-Request-ID"],
-                max_age=600,
-            ),
+            Middleware(RequestObserver, trusted_proxies=trusted_proxies, metrics=observed),
+            Middleware(CORSMiddleware, **_CORS),
         ],
         exception_handlers={
             FrontdeskError: _frontdesk_error,
             HTTPException: _http_error,
             Exception: _unexpected,
         },
+        trusted_proxies=trusted_proxies,
+        metrics=observed,
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -337,10 +337,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         return request_line + fields + len(b"\r\n")
 
     def _expects_body(self) -> bool:
-        return any(
-            name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0")
-            for name, value in self.headers
-        )
+        for name, value in self.headers:  # a loop, not any(...): this runs on every request
+            if name == b"transfer-encoding" or (
+                name == b"content-length" and value.strip() != b"0"
+            ):
+                return True
+        return False
 
     def _start_header_timer(self) -> None:
         if self.watching != _HEADERS:  # from the first byte, not restarted by later ones

@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from frontdesk import jsonutil
 from frontdesk.actions.access import (
@@ -285,4 +286,21 @@ def to_route(endpoint: Endpoint) -> Route:
             adapter(endpoint.response).validate_python(result)
         return json_response(result)
 
-    return Route(endpoint.path, handle, methods=[endpoint.method], name=endpoint.operation_id)
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        # A plain ASGI app, not a function Starlette would wrap: the errors it raises are
+        # answered by the HTTP front (api.front), not by a wrapper per endpoint.
+        response = await handle(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return Route(endpoint.path, _Asgi(app), methods=[endpoint.method],
+                 name=endpoint.operation_id)
+
+
+class _Asgi:
+    """An ASGI callable Starlette's ``Route`` takes as is (it wraps plain functions)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)

@@ -55,7 +55,7 @@ class RequestObserver:
         # The direct peer decides whether an X-Request-ID is believed; ``client`` is already
         # the forwarded client when a trusted proxy named one (frontdesk.client_address).
         direct = scope.get(PEER) or peer
-        rid = self._request_id(scope, direct[0] if direct else "")
+        rid = self.request_id_for(scope, direct[0] if direct else "")
         token = request_id.set(rid)
         status = 0
         header = (_HEADER, rid.encode("ascii"))
@@ -82,9 +82,9 @@ class RequestObserver:
             raise
         finally:
             request_id.reset(token)
-            self._record(scope, kind, status, time.perf_counter() - started, client, rid)
+            self.record(scope, kind, status, time.perf_counter() - started, client, rid)
 
-    def _request_id(self, scope: Scope, peer: str) -> str:
+    def request_id_for(self, scope: Scope, peer: str) -> str:
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         for name, value in headers:
             if name == _HEADER:
@@ -93,7 +93,7 @@ class RequestObserver:
                 break
         return f"{_ID_PREFIX}{next(_id_counter):016x}"
 
-    def _record(
+    def record(
         self, scope: Scope, kind: str, status: int, seconds: float, client: str, rid: str
     ) -> None:
         route = _template(scope.get("route"))

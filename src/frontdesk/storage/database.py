@@ -159,6 +159,48 @@ class _SQLiteTransaction(_SQLiteQueries):
         self.hooks.append(hook)
 
 
+class _SQLiteWrite:
+    """One write transaction on the writer connection, ``async with``-ed: the write lock,
+    ``BEGIN IMMEDIATE``, then ``COMMIT`` and the commit hooks, or ``ROLLBACK`` on an error.
+    A class rather than a generator-based context manager, as every write passes here."""
+
+    def __init__(self, writer: _SQLiteConnection, lock: asyncio.Lock) -> None:
+        self._writer = writer
+        self._lock = lock
+        self._tx = _SQLiteTransaction(writer)
+
+    async def __aenter__(self) -> _SQLiteTransaction:
+        await self._lock.acquire()
+        try:
+            await self._writer.call(_begin)
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._tx
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        try:
+            if exc_type is not None:
+                await asyncio.shield(self._writer.call(_rollback))
+                return
+            await self._writer.call(_commit)
+        finally:
+            self._lock.release()
+        await _run_hooks(self._tx.hooks)
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    conn.execute("COMMIT")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    conn.execute("ROLLBACK")
+
+
 class SQLiteDatabase(_SQLiteQueries):
     def __init__(self, path: str) -> None:
         if path != ":memory:":
@@ -170,18 +212,8 @@ class SQLiteDatabase(_SQLiteQueries):
         # coroutine's uncommitted writes and never wait behind the writer.
         super().__init__(_SQLiteConnection(path, "sqlite-reader"))
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_SQLiteTransaction]:
-        async with self._write_lock:
-            tx = _SQLiteTransaction(self._writer)
-            await self._writer.call(lambda c: c.execute("BEGIN IMMEDIATE"))
-            try:
-                yield tx
-            except BaseException:
-                await asyncio.shield(self._writer.call(lambda c: c.execute("ROLLBACK")))
-                raise
-            await self._writer.call(lambda c: c.execute("COMMIT"))
-        await _run_hooks(tx.hooks)
+    def transaction(self) -> _SQLiteWrite:
+        return _SQLiteWrite(self._writer, self._write_lock)
 
     async def close(self) -> None:
         await self._writer.close()

@@ -1,0 +1,112 @@
+"""``python -m bench.ab SRC_A SRC_B``: server CPU per request of two checkouts, run in turns.
+
+Each ``SRC`` is the ``src`` directory of a checkout (e.g. one made with ``git worktree add``).
+Both servers run at once (``frontdesk serve --workers 1``, SQLite, limits off), each on its own
+fresh database, set up through the API only, so checkouts of different ages compare fairly:
+an agent and a project, then visitors who each signed in anonymously and opened a
+conversation. Then, per figure, runs alternate A, B, A, B… with the same load; the server's CPU
+time per request is read from ``/proc`` around each run. Reported: each run, each pair's ratio
+B ÷ A, and the medians. Other programs on the machine move requests/s far more than CPU per
+request, and pairs of neighbouring runs share whatever else was going on.
+
+Figures: ``message`` (a visitor's message into its conversation), ``anonymous`` (anonymous
+sign-in), ``custom`` (custom-token sign-in), ``list`` (an agent's open list page, 40 rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from bench.__main__ import Project, customer_tokens, message_body, set_up_project
+from bench.harness import UNLIMITED, Request, Server, free_port, http, load
+
+
+@contextmanager
+def server_for(src: str) -> Iterator[Server]:
+    data_dir = tempfile.mkdtemp(prefix="frontdesk-ab-")
+    port = free_port()
+    env = {
+        "FRONTDESK_DATA_DIR": data_dir,
+        "FRONTDESK_SECRET": secrets.token_urlsafe(48),
+        "PYTHONPATH": os.path.abspath(src),
+        "FRONTDESK_LOG_LEVEL": "warning",
+        **UNLIMITED,
+    }
+    argv = [sys.executable, "-m", "frontdesk", "serve", "--workers", "1", "--port", str(port)]
+    server = Server(src, argv, env, port)
+    try:
+        server.wait_ready("/openapi.json")
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def visitors_with_conversations(port: int, project: Project, count: int) -> list[Request]:
+    """Messages of ``count`` anonymous visitors, each into the conversation it opened."""
+    requests: list[Request] = []
+    for i in range(count):
+        signed = http(port, "POST", "/auth/signinAnonymously", {"id_project": project.id})
+        rid = f"support-group-{project.id}-{secrets.token_hex(16)}"
+        path = f"/{project.id}/requests/{rid}/messages"
+        http(port, "POST", path, {"text": "hello", "type": "text"}, auth=signed["token"])
+        requests.append(("POST", path, signed["token"], message_body(f"message {i}")))
+    return requests
+
+
+def workload(figure: str, port: int, project: Project) -> list[Request]:
+    if figure == "message":
+        return visitors_with_conversations(port, project, 200)
+    if figure == "anonymous":
+        return [("POST", "/auth/signinAnonymously", None, json.dumps({"id_project": project.id}))]
+    if figure == "custom":
+        return customer_tokens(project, 2_000)
+    if figure == "list":
+        visitors_with_conversations(port, project, 60)
+        return [("GET", f"/{project.id}/requests?status=open&limit=40", project.agent_token,
+                 None)]
+    raise SystemExit(f"unknown figure {figure!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
+    parser.add_argument("a", help="src directory of the first checkout (the 'before')")
+    parser.add_argument("b", help="src directory of the second checkout (the 'after')")
+    parser.add_argument("--figures", default="message")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    with ExitStack() as stack:
+        servers = [stack.enter_context(server_for(src)) for src in (args.a, args.b)]
+        projects = [set_up_project(s.port) for s in servers]
+        print(f"pids: A {servers[0].process.pid}, B {servers[1].process.pid}", flush=True)
+        for figure in args.figures.split(","):
+            loads = [workload(figure, s.port, p) for s, p in zip(servers, projects, strict=True)]
+            cpu: list[list[float]] = [[], []]
+            for pair in range(args.pairs):
+                for side in (0, 1):
+                    run = load(servers[side], loads[side], seconds=args.seconds, warmup=1.0,
+                               connections=args.clients)
+                    cpu[side].append(run.cpu_us)
+                    print(f"{figure} pair {pair + 1} {'AB'[side]}: {run.cpu_us:,.0f} µs/req, "
+                          f"{run.rps:,.0f} req/s", flush=True)
+            ratios = [b / a for a, b in zip(*cpu, strict=True)]
+            print(f"{figure}: A median {statistics.median(cpu[0]):,.0f} µs, B median "
+                  f"{statistics.median(cpu[1]):,.0f} µs; B ÷ A per pair "
+                  f"{', '.join(f'{r:.3f}' for r in ratios)}, median "
+                  f"{statistics.median(ratios):.3f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The HTTP front (api.front) and the indexed router (api.dispatch) answer as the Starlette
+stack they replace: the same route for every path and method, the same CORS headers, errors,
+request ids and trailing-slash handling."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.testclient import TestClient
+
+from frontdesk.api.dispatch import Ranked, _RouteIndex
+from frontdesk.app import create_app
+from frontdesk.errors import Conflict
+from tests.conftest import Factory, make_settings
+
+OID = "5f0c9a1b2c3d4e5f6a7b8c9d"
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _first(routes: list[Ranked], scope: dict[str, Any]) -> tuple[int | None, int | None]:
+    """Positions of the first fully and the first partly matching route (Starlette's rule)."""
+    full = partial = None
+    for rank, route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return rank, partial
+        if match is Match.PARTIAL and partial is None:
+            partial = rank
+    return full, partial
+
+
+def _sample_paths(routes: list[BaseRoute]) -> set[str]:
+    paths = {"/", "/nope", "/nope/deeper", "//", f"/{OID}", f"/{OID}/", "/dashboard",
+             "/dashboard/", "/widget", "/widget/", "/demo", "/demo/"}
+    for route in routes:
+        template = getattr(route, "path", "")
+        for value in (OID, "x", "me", "a/b"):
+            path = re.sub(r"\{[^}]*\}", value, template)
+            paths |= {path, path + "/", path + "/extra", path.rsplit("/", 1)[0] or "/"}
+    return paths
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_index_picks_the_route_starlette_would_for_every_path_and_method(
+    tmp_path: Path, database_url: str
+) -> None:
+    app = create_app(make_settings(tmp_path, database_url, demo=True, metrics=True))
+    routes = app.router.routes
+    everything = list(enumerate(routes))
+    index = _RouteIndex(routes)
+    paths = _sample_paths(routes)
+    assert len(paths) > 300
+    for path, method in itertools.product(sorted(paths), METHODS):
+        scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+        assert _first(index.candidates(path), scope) == _first(everything, scope), (method, path)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_answers_carry_the_request_id_and_the_cors_headers(client: TestClient) -> None:
+    plain = client.get("/openapi.json")
+    assert plain.headers["vary"] == "Origin"
+    assert re.fullmatch(r"[0-9a-f]{32}", plain.headers["x-request-id"])
+    assert "access-control-allow-origin" not in plain.headers
+
+    crossed = client.get("/openapi.json", headers={"Origin": "https://shop.example"})
+    assert crossed.headers["access-control-allow-origin"] == "*"
+    assert crossed.headers["access-control-expose-headers"] == "Retry-After, X-Request-ID"
+    assert crossed.headers["vary"] == "Origin"
+    assert crossed.headers["x-request-id"] != plain.headers["x-request-id"]
+
+    # An empty Origin is still an Origin to Starlette's CORS middleware.
+    empty = client.get("/openapi.json", headers={"Origin": ""})
+    assert empty.headers["access-control-allow-origin"] == "*"
+
+    error = client.get("/nope", headers={"Origin": "https://shop.example"})
+    assert error.status_code == 404
+    assert error.json()["code"] == "route_not_found"
+    assert error.headers["access-control-allow-origin"] == "*"
+    assert "x-request-id" in error.headers
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_preflight_gets_starlettes_answer_with_a_request_id(client: TestClient) -> None:
+    r = client.options("/auth/signinAnonymously", headers={
+        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    })
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "PATCH" in r.headers["access-control-allow-methods"]
+    assert r.headers["access-control-max-age"] == "600"
+    assert r.headers["vary"] == (
+        "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+        "Access-Control-Request-Private-Network"
+    )
+    assert "x-request-id" in r.headers
+    refused = client.options("/auth/signinAnonymously", headers={
+        "Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-something-else",
+    })
+    assert refused.status_code == 400
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_api_paths_take_a_trailing_slash_and_wrong_methods_get_405(
+    client: TestClient, make: Factory
+) -> None:
+    agent = make.agent()
+    project = make.project(agent)
+    slashed = client.get(f"/{project.id}/requests/", headers=agent.headers)
+    assert slashed.status_code == 200
+    assert "requests" in slashed.json()
+    wrong = client.delete(f"/{project.id}/requests", headers=agent.headers)
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "method_not_allowed"
+    assert wrong.headers["allow"] == "GET, HEAD"
+    # Pages keep theirs: /dashboard/ is the shell, /dashboard redirects to it.
+    assert client.get("/dashboard/").status_code == 200
+    assert client.get("/dashboard", follow_redirects=False).status_code in (307, 308)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_errors_raised_by_any_route_become_json_answers(
+    tmp_path: Path, database_url: str
+) -> None:
+    async def conflict(request: Request) -> Response:
+        raise Conflict("already there", code="already_there")
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    app = create_app(
+        make_settings(tmp_path, database_url),
+        extra_routes=[Route("/test/conflict", conflict), Route("/test/broken", broken)],
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/test/conflict")
+        assert (r.status_code, r.json()["code"]) == (409, "already_there")
+        assert "x-request-id" in r.headers
+        r = client.get("/test/broken")
+        assert r.status_code == 500
+        assert r.json()["message"] == "internal error; it has been logged"
+    with TestClient(app, raise_server_exceptions=True) as client, pytest.raises(RuntimeError):
+        client.get("/test/broken")
