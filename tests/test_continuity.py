@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,26 +12,16 @@ import pytest
 from frontdesk.actions.outbox import send_due
 from frontdesk.clock import FakeClock
 from tests.conftest import Factory, Project, Visitor
-from tests.mailbox import Mailbox, body_of, code_in, mail_settings, running_mailbox
+from tests.mailbox import Mailbox, body_of, code_in, mail_settings
 from tests.realtime.wsclient import signed_in
 
 AWAY = 11 * 60  # past the default 10 minutes
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with running_mailbox() as box:
-        yield box
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(time.time())
-
-
-@pytest.fixture
-def make(app_factory: Any, mailbox: Mailbox, clock: FakeClock) -> Factory:
-    return Factory(app_factory(clock=clock, **mail_settings(mailbox)))
+def make(mailing: Factory) -> Factory:
+    """This file's factory is the mailing one (``mailbox`` and ``clock`` come with it)."""
+    return mailing
 
 
 def proven_visitor(make: Factory, mailbox: Mailbox, project: Project, email: str) -> Visitor:
