@@ -276,3 +276,40 @@ def test_the_dashboard_asks_before_it_notifies_and_team_edits_the_maximum(
     screenshot(page, "team-max-chats")
     page.reload()
     expect(page.get_by_label("Most open conversations for Ada L").nth(1)).to_have_value("2")
+
+
+def test_a_mention_notifies_as_the_agent_chose(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner, other, pid = rest.team()  # both "Ada L": the author of a note is never named
+    for who in (owner, other):  # the conversation waits in the queue: no message notifies
+        rest.call("PUT", f"/{pid}/project_users", who.token, json={"user_available": False})
+    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, rest.visitor(pid), rid, "hello")
+    page = open_dashboard(new_page, server, owner, pid)
+    expect(page.locator(f".conv-item[data-request-id='{rid}']")).to_be_visible()
+    page.evaluate("window.__setHidden(true)")
+
+    rest.call("POST", f"/{pid}/requests/{rid}/notes", other.token,
+              json={"text": "@Ada L can you call her back?"})
+    wait_for_notes(page, 1)
+    assert notes(page) == [
+        {"title": "Ada L mentioned you", "body": "@Ada L can you call her back?"}
+    ]
+    assert page.evaluate("window.__tones") == 1
+    assert page.title().startswith("(1) ")
+    expect(page.locator(".mention-toast")).to_contain_text("Ada L mentioned you in a private note")
+
+    # Desktop notifications and sound turned off: the toast and the title count only.
+    rest.call("PUT", f"/{pid}/project_users/me/notifications", owner.token,
+              json={"desktop": False, "sound": False})
+    page.reload()
+    expect(page.locator(".connection[data-state='live']")).to_be_visible()
+    page.evaluate("window.__setHidden(true)")
+    rest.call("POST", f"/{pid}/requests/{rid}/notes", other.token,
+              json={"text": "@Ada L and again"})
+    expect(page.locator(".mention-toast")).to_contain_text("and again")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
+    time.sleep(0.5)
+    assert notes(page) == [] and page.evaluate("window.__tones") == 0
+    screenshot(page, "mention-toast-notifications-off")

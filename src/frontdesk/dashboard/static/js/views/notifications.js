@@ -230,7 +230,7 @@ export function notificationsMenu(pid) {
   state.renderers.add(render);
 
   const panel = h("div", { class: "notify-panel", hidden: true, role: "group", "aria-label": "Notifications" },
-    h("p", { class: "notify-heading" }, "While this tab is hidden, tell me about new conversations I may take and visitors' messages in mine:"),
+    h("p", { class: "notify-heading" }, "While this tab is hidden, tell me about new conversations I may take, visitors' messages in mine and notes that mention me:"),
     boxes, permission, allow);
   const toggle = h("button", { class: "btn btn-ghost btn-small notify-toggle", type: "button", "aria-expanded": "false",
     onClick: () => {
