@@ -42,6 +42,20 @@ def reply(make: Factory, project: Project, rid: str, text: str) -> None:
     assert r.status_code == 200, r.text
 
 
+def wrote_and_left(visitor: Visitor, clock: FakeClock, text: str = "hello", **body: Any) -> str:
+    """A new conversation in which ``visitor`` wrote ``text``, then left: its id."""
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, text, **body).status_code == 200
+    clock.advance(AWAY)
+    return rid
+
+
+def set_project(make: Factory, project: Project, **settings: Any) -> None:
+    r = make.client.put(f"/projects/{project.id}", json={"settings": settings},
+                        headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+
+
 def replies_to(mailbox: Mailbox, address: str) -> list[Any]:
     return [m for m in mailbox.to(address) if m["Subject"].startswith("New reply")]
 
@@ -102,9 +116,7 @@ def test_the_link_expires_and_signs_in_no_one_else(
 ) -> None:
     project = make.project()
     visitor = proven_visitor(make, mailbox, project, "bo@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hello").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock)
     reply(make, project, rid, "Hello!")
     mailbox.wait_for("bo@example.com", 2)
     token = link_token(replies_to(mailbox, "bo@example.com")[0])
@@ -118,9 +130,7 @@ def test_no_email_while_the_visitor_is_connected(
 ) -> None:
     project = make.project()
     visitor = proven_visitor(make, mailbox, project, "cy@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hello").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock)
     with signed_in(make.client, visitor.token):
         reply(make, project, rid, "Hello!")
     settle(make)
@@ -132,14 +142,9 @@ def test_no_conversation_content_goes_to_an_unproven_address(
 ) -> None:
     project = make.project()
     visitor = make.visitor(project, email="dee@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hi", attributes={"userEmail": "dee@example.com"}).status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock, "hi", attributes={"userEmail": "dee@example.com"})
     reply(make, project, rid, "secret answer")
-    r = make.client.put(f"/projects/{project.id}",
-                        json={"settings": {"transcript_on_close": True}},
-                        headers=project.owner.headers)
-    assert r.status_code == 200
+    set_project(make, project, transcript_on_close=True)
     assert make.client.put(f"/{project.id}/requests/{rid}/close",
                            headers=project.owner.headers).status_code == 200
     settle(make)
@@ -151,9 +156,7 @@ def test_an_authenticated_visitors_token_email_gets_the_reply(
 ) -> None:
     project = make.project()
     visitor = make.visitor(project, authenticated=True, email="eve@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hi").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock, "hi")
     reply(make, project, rid, "Hi Eve")
     [message] = mailbox.wait_for("eve@example.com")
     assert "Hi Eve" in body_of(message)
@@ -163,9 +166,7 @@ def test_the_transcript_on_close_is_in_order_without_notes(
     make: Factory, mailbox: Mailbox
 ) -> None:
     project = make.project()
-    r = make.client.put(f"/projects/{project.id}", json={"settings": {"transcript_on_close": True}},
-                        headers=project.owner.headers)
-    assert r.status_code == 200
+    set_project(make, project, transcript_on_close=True)
     visitor = proven_visitor(make, mailbox, project, "fay@example.com")
     rid = visitor.new_request_id()
     assert visitor.send(rid, "first").status_code == 200
@@ -234,13 +235,9 @@ def test_a_project_can_turn_reply_emails_off(
     make: Factory, mailbox: Mailbox, clock: FakeClock
 ) -> None:
     project = make.project()
-    r = make.client.put(f"/projects/{project.id}", json={"settings": {"continuity_emails": False}},
-                        headers=project.owner.headers)
-    assert r.status_code == 200
+    set_project(make, project, continuity_emails=False)
     visitor = proven_visitor(make, mailbox, project, "hal@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hello").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock)
     reply(make, project, rid, "Hello!")
     settle(make)
     assert replies_to(mailbox, "hal@example.com") == []
