@@ -25,8 +25,9 @@ from starlette.testclient import TestClient
 
 import frontdesk.actions.limits
 from frontdesk.app import create_app
-from frontdesk.clock import Clock
+from frontdesk.clock import Clock, FakeClock
 from frontdesk.settings import Settings
+from tests.mailbox import Mailbox, mail_settings, running_mailbox
 
 PG_URL = os.environ.get("FRONTDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -278,6 +279,24 @@ def client(app_factory: Any) -> TestClient:
 @pytest.fixture
 def make(client: TestClient) -> Factory:
     return Factory(client)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback that keeps what it receives."""
+    with running_mailbox() as box:
+        yield box
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(time.time())
+
+
+@pytest.fixture
+def mailing(app_factory: Any, mailbox: Mailbox, clock: FakeClock) -> Factory:
+    """A server that sends its mail to `mailbox` and reads the time from `clock`."""
+    return Factory(app_factory(clock=clock, **mail_settings(mailbox)))
 
 
 class LimitsTime:

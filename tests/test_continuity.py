@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,26 +12,16 @@ import pytest
 from frontdesk.actions.outbox import send_due
 from frontdesk.clock import FakeClock
 from tests.conftest import Factory, Project, Visitor
-from tests.mailbox import Mailbox, body_of, code_in, mail_settings, running_mailbox
+from tests.mailbox import Mailbox, body_of, code_in, mail_settings
 from tests.realtime.wsclient import signed_in
 
 AWAY = 11 * 60  # past the default 10 minutes
 
 
 @pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with running_mailbox() as box:
-        yield box
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(time.time())
-
-
-@pytest.fixture
-def make(app_factory: Any, mailbox: Mailbox, clock: FakeClock) -> Factory:
-    return Factory(app_factory(clock=clock, **mail_settings(mailbox)))
+def make(mailing: Factory) -> Factory:
+    """This file's factory is the mailing one (``mailbox`` and ``clock`` come with it)."""
+    return mailing
 
 
 def proven_visitor(make: Factory, mailbox: Mailbox, project: Project, email: str) -> Visitor:
@@ -50,6 +39,20 @@ def proven_visitor(make: Factory, mailbox: Mailbox, project: Project, email: str
 def reply(make: Factory, project: Project, rid: str, text: str) -> None:
     r = make.client.post(f"/{project.id}/requests/{rid}/messages", json={"text": text},
                          headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+
+
+def wrote_and_left(visitor: Visitor, clock: FakeClock, text: str = "hello", **body: Any) -> str:
+    """A new conversation in which ``visitor`` wrote ``text``, then left: its id."""
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, text, **body).status_code == 200
+    clock.advance(AWAY)
+    return rid
+
+
+def set_project(make: Factory, project: Project, **settings: Any) -> None:
+    r = make.client.put(f"/projects/{project.id}", json={"settings": settings},
+                        headers=project.owner.headers)
     assert r.status_code == 200, r.text
 
 
@@ -113,9 +116,7 @@ def test_the_link_expires_and_signs_in_no_one_else(
 ) -> None:
     project = make.project()
     visitor = proven_visitor(make, mailbox, project, "bo@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hello").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock)
     reply(make, project, rid, "Hello!")
     mailbox.wait_for("bo@example.com", 2)
     token = link_token(replies_to(mailbox, "bo@example.com")[0])
@@ -129,9 +130,7 @@ def test_no_email_while_the_visitor_is_connected(
 ) -> None:
     project = make.project()
     visitor = proven_visitor(make, mailbox, project, "cy@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hello").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock)
     with signed_in(make.client, visitor.token):
         reply(make, project, rid, "Hello!")
     settle(make)
@@ -143,14 +142,9 @@ def test_no_conversation_content_goes_to_an_unproven_address(
 ) -> None:
     project = make.project()
     visitor = make.visitor(project, email="dee@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hi", attributes={"userEmail": "dee@example.com"}).status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock, "hi", attributes={"userEmail": "dee@example.com"})
     reply(make, project, rid, "secret answer")
-    r = make.client.put(f"/projects/{project.id}",
-                        json={"settings": {"transcript_on_close": True}},
-                        headers=project.owner.headers)
-    assert r.status_code == 200
+    set_project(make, project, transcript_on_close=True)
     assert make.client.put(f"/{project.id}/requests/{rid}/close",
                            headers=project.owner.headers).status_code == 200
     settle(make)
@@ -162,9 +156,7 @@ def test_an_authenticated_visitors_token_email_gets_the_reply(
 ) -> None:
     project = make.project()
     visitor = make.visitor(project, authenticated=True, email="eve@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hi").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock, "hi")
     reply(make, project, rid, "Hi Eve")
     [message] = mailbox.wait_for("eve@example.com")
     assert "Hi Eve" in body_of(message)
@@ -174,9 +166,7 @@ def test_the_transcript_on_close_is_in_order_without_notes(
     make: Factory, mailbox: Mailbox
 ) -> None:
     project = make.project()
-    r = make.client.put(f"/projects/{project.id}", json={"settings": {"transcript_on_close": True}},
-                        headers=project.owner.headers)
-    assert r.status_code == 200
+    set_project(make, project, transcript_on_close=True)
     visitor = proven_visitor(make, mailbox, project, "fay@example.com")
     rid = visitor.new_request_id()
     assert visitor.send(rid, "first").status_code == 200
@@ -245,13 +235,9 @@ def test_a_project_can_turn_reply_emails_off(
     make: Factory, mailbox: Mailbox, clock: FakeClock
 ) -> None:
     project = make.project()
-    r = make.client.put(f"/projects/{project.id}", json={"settings": {"continuity_emails": False}},
-                        headers=project.owner.headers)
-    assert r.status_code == 200
+    set_project(make, project, continuity_emails=False)
     visitor = proven_visitor(make, mailbox, project, "hal@example.com")
-    rid = visitor.new_request_id()
-    assert visitor.send(rid, "hello").status_code == 200
-    clock.advance(AWAY)
+    rid = wrote_and_left(visitor, clock)
     reply(make, project, rid, "Hello!")
     settle(make)
     assert replies_to(mailbox, "hal@example.com") == []

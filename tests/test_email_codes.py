@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-from starlette.testclient import TestClient
 
 from frontdesk.clock import FakeClock
 from tests.conftest import Factory, Project, Visitor
-from tests.mailbox import Mailbox, body_of, code_in, mail_settings, running_mailbox
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with running_mailbox() as box:
-        yield box
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(time.time())
-
-
-@pytest.fixture
-def mailing(app_factory: Any, mailbox: Mailbox, clock: FakeClock) -> Factory:
-    client: TestClient = app_factory(clock=clock, **mail_settings(mailbox))
-    return Factory(client)
+from tests.mailbox import Mailbox, body_of, code_in, mail_settings
 
 
 def ask_code(visitor: Visitor, email: str) -> Any:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import IN_CI, make_settings
@@ -84,3 +87,40 @@ class SocketFrames:
             if frame["action"] == action:
                 payload: dict[str, Any] = frame["payload"]
                 return payload
+
+
+@contextmanager
+def signed_in_socket(server: LiveServer, token: str, *topics: str) -> Iterator[SocketFrames]:
+    """A /ws connection authenticated with `token` and subscribed to `topics`."""
+    from websockets.sync.client import connect
+
+    with connect(server.url.replace("http", "ws", 1) + "/ws") as socket:
+        frames = SocketFrames(socket)
+        frames.send("authenticate", token=token)
+        frames.wait_for("authenticated")
+        for topic in topics:
+            frames.send("subscribe", topic=topic)
+            frames.wait_for("subscribed")
+        yield frames
+
+
+@dataclass
+class Demo:
+    """The demo project and agent that the live server seeds (its ``demo.json``)."""
+
+    email: str
+    password: str
+    project_id: str
+    secret: str
+    kid: str
+
+
+@pytest.fixture
+def demo(server: LiveServer) -> Demo:
+    return Demo(**json.loads((server.services.settings.data_dir / "demo.json").read_text()))
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url) as client:
+        yield client

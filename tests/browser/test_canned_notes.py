@@ -10,14 +10,11 @@ from typing import Any
 import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SocketFrames, screenshot
+from tests.browser.conftest import Demo, screenshot, signed_in_socket
 from tests.browser.test_dashboard import (
     DESKTOP,
-    Demo,
     anonymous_visitor,
-    api,  # noqa: F401 (a fixture)
     authenticated_visitor,
-    demo,  # noqa: F401 (a fixture)
     sign_in,
 )
 from tests.live import LiveServer
@@ -25,13 +22,13 @@ from tests.live import LiveServer
 NOTE = "Refund approved by finance — do not tell the customer yet"
 
 
-def _agent_token(api: httpx.Client, email: str, password: str) -> str:  # noqa: F811
+def _agent_token(api: httpx.Client, email: str, password: str) -> str:
     r = api.post("/auth/signin", json={"email": email, "password": password})
     assert r.status_code == 200, r.text
     return str(r.json()["token"])
 
 
-def _colleague(api: httpx.Client, demo: Demo, owner: str) -> str:  # noqa: F811
+def _colleague(api: httpx.Client, demo: Demo, owner: str) -> str:
     """A second agent of the demo project, signed in: its token."""
     email, password = "grace@frontdesk.test", "correct horse 1"
     assert api.post("/auth/signup", json={"email": email, "password": password,
@@ -48,7 +45,7 @@ def _colleague(api: httpx.Client, demo: Demo, owner: str) -> str:  # noqa: F811
 
 
 def test_canned_responses_and_private_notes_in_the_dashboard(
-    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any,  # noqa: F811
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any,
 ) -> None:
     owner = _agent_token(api, demo.email, demo.password)
     pid = demo.project_id
@@ -150,10 +147,8 @@ def test_canned_responses_and_private_notes_in_the_dashboard(
 
 
 def test_the_visitor_hears_nothing_of_a_note_being_written(
-    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any,  # noqa: F811
+    server: LiveServer, demo: Demo, api: httpx.Client, new_page: Any,
 ) -> None:
-    from websockets.sync.client import connect
-
     jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane")
     rid = jane.open_conversation("are you there?")
     page = new_page(viewport=DESKTOP)
@@ -162,13 +157,7 @@ def test_the_visitor_hears_nothing_of_a_note_being_written(
     page.goto(f"{server.url}/dashboard/{demo.project_id}/conversations/{rid}")
     expect(page.locator(".message .bubble")).to_have_text("are you there?")
     topic = f"/{demo.project_id}/requests/{rid}"
-    with connect(server.url.replace("http", "ws") + "/ws") as socket:
-        frames = SocketFrames(socket)
-        frames.send("authenticate", token=jane.token)
-        frames.wait_for("authenticated")
-        for name in (topic, topic + "/messages"):
-            frames.send("subscribe", topic=name)
-            frames.wait_for("subscribed")
+    with signed_in_socket(server, jane.token, topic, topic + "/messages") as frames:
 
         reply = page.get_by_label("Reply")
         page.get_by_role("button", name="Note").click()
@@ -181,7 +170,7 @@ def test_the_visitor_hears_nothing_of_a_note_being_written(
 
         heard = []
         while True:
-            frame = json.loads(socket.recv(timeout=10))
+            frame = json.loads(frames.socket.recv(timeout=10))
             heard.append(frame)
             if frame["action"] == "publish" and any(
                 item.get("text") == "On it" for item in frame["payload"]["message"]

@@ -6,10 +6,8 @@ demo agent. Every page visited is saved as a screenshot for a person to look at.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SocketFrames, screenshot
+from tests.browser.conftest import Demo, screenshot, signed_in_socket
 from tests.conftest import sign_customer_token
 from tests.live import LiveServer
 
@@ -26,15 +24,6 @@ DESKTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
 
 expect.set_options(timeout=10_000)
-
-
-@dataclass
-class Demo:
-    email: str
-    password: str
-    project_id: str
-    secret: str
-    kid: str
 
 
 @dataclass
@@ -59,17 +48,6 @@ class RestVisitor:
                          headers={"Authorization": self.token})
         assert r.status_code == 200, r.text
         return [m["text"] for m in r.json()]
-
-
-@pytest.fixture
-def demo(server: LiveServer) -> Demo:
-    return Demo(**json.loads((server.services.settings.data_dir / "demo.json").read_text()))
-
-
-@pytest.fixture
-def api(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as client:
-        yield client
 
 
 def anonymous_visitor(api: httpx.Client, demo: Demo, **fields: Any) -> RestVisitor:
@@ -461,8 +439,6 @@ def test_typing_shows_both_ways_over_the_socket(
 ) -> None:
     if not has_websocket(server):
         pytest.skip("this build has no /ws endpoint: typing indicators need the socket")
-    from websockets.sync.client import connect
-
     jane = authenticated_visitor(api, demo, email="jane@shop.test", firstname="Jane",
                                  lastname="Doe")
     rid = jane.open_conversation("are you there?")
@@ -473,12 +449,7 @@ def test_typing_shows_both_ways_over_the_socket(
     expect(page.locator(".message .bubble")).to_have_text("are you there?")
 
     topic = f"/{demo.project_id}/requests/{rid}"
-    with connect(server.url.replace("http", "ws") + "/ws") as socket:
-        frames = SocketFrames(socket)
-        frames.send("authenticate", token=jane.token)
-        frames.wait_for("authenticated")
-        frames.send("subscribe", topic=topic)
-        frames.wait_for("subscribed")
+    with signed_in_socket(server, jane.token, topic) as frames:
         frames.send("typing", topic=topic, typing=True)
         expect(page.locator(".typing")).to_have_text("Jane Doe is typing…")
 

@@ -18,8 +18,8 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_dashboard import Demo, sign_in
+from tests.browser.conftest import Demo, screenshot
+from tests.browser.test_dashboard import sign_in
 from tests.browser.test_widget import DemoAgent, open_rid, open_widget, start_conversation
 from tests.live import LiveServer
 
@@ -103,11 +103,6 @@ def agent(server: LiveServer) -> Any:
     demo_agent = DemoAgent(server)
     yield demo_agent
     demo_agent.http.close()
-
-
-@pytest.fixture
-def demo(server: LiveServer) -> Demo:
-    return Demo(**json.loads((server.services.settings.data_dir / "demo.json").read_text()))
 
 
 def visitor_page(server: LiveServer, new_page: Any, text: str) -> Page:

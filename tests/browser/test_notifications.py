@@ -78,6 +78,16 @@ class Rest:
         body = self.call("POST", "/auth/signin", json=creds)
         return Account(email, creds["password"], body["token"], body["user"]["_id"])
 
+    def team(self) -> tuple[Account, Account, str]:
+        """Two agents of a new project (the first its owner), and the project's id."""
+        owner, other = self.agent(), self.agent()
+        pid = self.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+        invited = self.call("POST", f"/{pid}/project_users/invite", owner.token,
+                            json={"email": other.email})
+        self.call("POST", "/auth/invitations/accept", other.token,
+                  json={"token": invited["token"]})
+        return owner, other, pid
+
     def visitor(self, pid: str) -> str:
         token: str = self.call("POST", "/auth/signinAnonymously", json={"id_project": pid})["token"]
         return token
@@ -92,13 +102,17 @@ def rest(server: LiveServer) -> Iterator[Rest]:
         yield Rest(client)
 
 
-def open_dashboard(new_page: Any, server: LiveServer, account: Account, pid: str) -> Page:
-    page: Page = new_page(permissions=["notifications"], viewport={"width": 1280, "height": 800})
-    page.add_init_script(SPY)
+def sign_in(page: Page, server: LiveServer, account: Account) -> None:
     page.goto(f"{server.url}/dashboard/")
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def open_dashboard(new_page: Any, server: LiveServer, account: Account, pid: str) -> Page:
+    page: Page = new_page(permissions=["notifications"], viewport={"width": 1280, "height": 800})
+    page.add_init_script(SPY)
+    sign_in(page, server, account)
     expect(page.get_by_role("heading", name="Conversations")).to_be_visible()
     assert f"/dashboard/{pid}/" in page.url
     expect(page.locator(".connection[data-state='live']")).to_be_visible()
@@ -122,11 +136,7 @@ def notes(page: Page) -> list[dict[str, Any]]:
 def test_a_hidden_dashboard_notifies_once_and_only_whom_it_concerns(
     new_page: Any, server: LiveServer, rest: Rest
 ) -> None:
-    owner, other = rest.agent(), rest.agent()
-    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
-    invited = rest.call("POST", f"/{pid}/project_users/invite", owner.token,
-                        json={"email": other.email})
-    rest.call("POST", "/auth/invitations/accept", other.token, json={"token": invited["token"]})
+    owner, other, pid = rest.team()
     sales = rest.call("POST", f"/{pid}/departments", owner.token,
                       json={"name": "Sales", "agents": [owner.id]})["_id"]
     billing = rest.call("POST", f"/{pid}/departments", owner.token,
@@ -242,16 +252,9 @@ def test_unread_counts_agree_across_two_browsers_of_one_agent(
 def test_the_dashboard_asks_before_it_notifies_and_team_edits_the_maximum(
     new_page: Any, server: LiveServer, rest: Rest
 ) -> None:
-    owner, other = rest.agent(), rest.agent()
-    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
-    invited = rest.call("POST", f"/{pid}/project_users/invite", owner.token,
-                        json={"email": other.email})
-    rest.call("POST", "/auth/invitations/accept", other.token, json={"token": invited["token"]})
+    owner, other, pid = rest.team()
     page: Page = new_page(viewport={"width": 1280, "height": 800})  # no permission given yet
-    page.goto(f"{server.url}/dashboard/")
-    page.get_by_label("Email").fill(owner.email)
-    page.get_by_label("Password").fill(owner.password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server, owner)
     prompt = page.get_by_role("region", name="Desktop notifications")
     expect(prompt).to_be_visible()
     expect(prompt.get_by_role("button", name="Allow", exact=True)).to_be_visible()
@@ -273,3 +276,40 @@ def test_the_dashboard_asks_before_it_notifies_and_team_edits_the_maximum(
     screenshot(page, "team-max-chats")
     page.reload()
     expect(page.get_by_label("Most open conversations for Ada L").nth(1)).to_have_value("2")
+
+
+def test_a_mention_notifies_as_the_agent_chose(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner, other, pid = rest.team()  # both "Ada L": the author of a note is never named
+    for who in (owner, other):  # the conversation waits in the queue: no message notifies
+        rest.call("PUT", f"/{pid}/project_users", who.token, json={"user_available": False})
+    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, rest.visitor(pid), rid, "hello")
+    page = open_dashboard(new_page, server, owner, pid)
+    expect(page.locator(f".conv-item[data-request-id='{rid}']")).to_be_visible()
+    page.evaluate("window.__setHidden(true)")
+
+    rest.call("POST", f"/{pid}/requests/{rid}/notes", other.token,
+              json={"text": "@Ada L can you call her back?"})
+    wait_for_notes(page, 1)
+    assert notes(page) == [
+        {"title": "Ada L mentioned you", "body": "@Ada L can you call her back?"}
+    ]
+    assert page.evaluate("window.__tones") == 1
+    assert page.title().startswith("(1) ")
+    expect(page.locator(".mention-toast")).to_contain_text("Ada L mentioned you in a private note")
+
+    # Desktop notifications and sound turned off: the toast and the title count only.
+    rest.call("PUT", f"/{pid}/project_users/me/notifications", owner.token,
+              json={"desktop": False, "sound": False})
+    page.reload()
+    expect(page.locator(".connection[data-state='live']")).to_be_visible()
+    page.evaluate("window.__setHidden(true)")
+    rest.call("POST", f"/{pid}/requests/{rid}/notes", other.token,
+              json={"text": "@Ada L and again"})
+    expect(page.locator(".mention-toast")).to_contain_text("and again")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
+    time.sleep(0.5)
+    assert notes(page) == [] and page.evaluate("window.__tones") == 0
+    screenshot(page, "mention-toast-notifications-off")

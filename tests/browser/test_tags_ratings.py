@@ -7,36 +7,21 @@ visitor's rating, and the contact page shows tags and ratings.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import Demo, screenshot
 from tests.browser.test_dashboard import (
     DESKTOP,
     XSS_NAME,
-    Demo,
     anonymous_visitor,
     sign_in,
     watch_dialogs,
 )
 from tests.live import LiveServer
-
-
-@pytest.fixture
-def demo(server: LiveServer) -> Demo:
-    return Demo(**json.loads((server.services.settings.data_dir / "demo.json").read_text()))
-
-
-@pytest.fixture
-def api(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url) as client:
-        yield client
 
 
 def _agent_headers(api: httpx.Client, demo: Demo) -> dict[str, str]:

@@ -9,16 +9,12 @@ refusal explained; a reply e-mail's link opens its conversation once, and only o
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,7 +26,8 @@ from frontdesk.clock import FakeClock
 from tests.browser.conftest import screenshot
 from tests.browser.test_widget import DemoAgent, open_rid, open_widget, send, start_conversation
 from tests.conftest import make_settings
-from tests.live import LiveServer, free_port, live_server
+from tests.live import LiveServer, live_server
+from tests.mailbox import Mailbox, body_of, code_in, mail_settings
 
 pytestmark = pytest.mark.browser
 
@@ -42,72 +39,15 @@ SUNDAY_NIGHT = datetime(2026, 12, 6, 3, 0, tzinfo=UTC).timestamp()
 OFFICE_HOURS = {"tzname": "Europe/Rome",
                 **{day: [{"start": "09:00", "end": "18:00"}] for day in "12345"}}
 WIDGET = "frontdesk-widget"
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 LINK = re.compile(r"https?://\S+#frontdesk-continue=[A-Za-z0-9_\-.~%]+")
 
 
-class Inbox:
-    """A real SMTP server on loopback (aiosmtpd) that keeps every message it receives."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        with self.lock:
-            self.messages.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if address in str(m["To"])]
-
-    def wait_for(self, address: str, count: int = 1, timeout: float = 15) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.to(address)
-            if len(found) >= count:
-                return found
-            time.sleep(0.1)
-        got = len(self.to(address))
-        raise AssertionError(f"{count} e-mail(s) to {address} expected, got {got}")
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain", "html"))
-    assert part is not None
-    return str(part.get_content())
-
-
-def code_in(message: EmailMessage) -> str:
-    match = CODE.search(text_of(message))
-    assert match, text_of(message)
-    return match.group(1)
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    from aiosmtpd.controller import Controller
-
-    mailbox = Inbox(free_port())
-    controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
-
-
 @contextmanager
-def serve(tmp_path: Path, *, inbox: Inbox | None = None, clock: FakeClock | None = None,
+def serve(tmp_path: Path, *, inbox: Mailbox | None = None, clock: FakeClock | None = None,
           **overrides: Any) -> Iterator[tuple[LiveServer, DemoAgent]]:
     """A demo server on SQLite (sending e-mail to ``inbox`` when one is given) and its agent."""
     if inbox is not None:
-        overrides |= {"smtp_url": f"smtp://127.0.0.1:{inbox.port}",
-                      "smtp_from": "Demo Shop <support@shop.test>", "outbox_poll_interval": 0.2}
+        overrides |= mail_settings(inbox)
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'frontdesk.db'}", demo=True,
                              **overrides)
     with live_server(settings, clock=clock) as server:
@@ -142,10 +82,10 @@ def record_urls(page: Page) -> list[str]:
 
 
 def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
-    tmp_path: Path, new_page: Any, inbox: Inbox
+    tmp_path: Path, new_page: Any, mailbox: Mailbox
 ) -> None:
     clock = FakeClock(SUNDAY_NIGHT)
-    with serve(tmp_path, inbox=inbox, clock=clock) as (server, agent):
+    with serve(tmp_path, inbox=mailbox, clock=clock) as (server, agent):
         agent.http.put(f"/projects/{agent.project_id}", json={
             "activeOperatingHours": True, "operatingHours": OFFICE_HOURS,
         }).raise_for_status()
@@ -177,13 +117,13 @@ def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
         flow.get_by_label("Your e-mail address").fill("night.owl@example.com")
         flow.get_by_role("button", name="Send code").click()
         expect(flow).to_have_attribute("data-verify", "code")
-        expired = code_in(inbox.wait_for("night.owl@example.com")[0])
+        expired = code_in(mailbox.wait_for("night.owl@example.com")[0])
         clock.advance(3600)
         flow.get_by_label("6-digit code").fill(expired)
         flow.get_by_role("button", name="Verify").click()
         expect(flow.get_by_role("alert")).to_have_text("That code has expired. Send a new one.")
         flow.get_by_role("button", name="Send a new code").click()
-        fresh = code_in(inbox.wait_for("night.owl@example.com", count=2)[1])
+        fresh = code_in(mailbox.wait_for("night.owl@example.com", count=2)[1])
         flow.get_by_label("6-digit code").fill(fresh)
         flow.get_by_role("button", name="Verify").click()
         expect(flow).to_have_attribute("data-verify", "done")
@@ -257,9 +197,9 @@ def test_the_agent_asks_and_the_host_page_signs_the_visitor_in_the_shield_shows_
 
 
 def test_an_email_code_proves_the_address_and_the_dashboard_shows_the_badge(
-    tmp_path: Path, new_page: Any, inbox: Inbox
+    tmp_path: Path, new_page: Any, mailbox: Mailbox
 ) -> None:
-    with serve(tmp_path, inbox=inbox) as (server, _):
+    with serve(tmp_path, inbox=mailbox) as (server, _):
         visitor = new_page(viewport=DESKTOP)
         urls = record_urls(visitor)
         visitor.goto(server.url + "/demo/")
@@ -289,7 +229,7 @@ def test_an_email_code_proves_the_address_and_the_dashboard_shows_the_badge(
         expect(flow).to_contain_text("We sent a 6-digit code to ada@example.com")
         expect(flow).not_to_contain_text("null")
         screenshot(visitor, "trust-widget-code-sent")
-        code = code_in(inbox.wait_for("ada@example.com")[0])
+        code = code_in(mailbox.wait_for("ada@example.com")[0])
 
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         flow.get_by_label("6-digit code").fill(wrong)
@@ -327,10 +267,10 @@ def test_an_email_code_proves_the_address_and_the_dashboard_shows_the_badge(
 
 
 def test_a_locked_code_and_too_many_codes_are_explained(
-    tmp_path: Path, new_page: Any, inbox: Inbox
+    tmp_path: Path, new_page: Any, mailbox: Mailbox
 ) -> None:
     clock = FakeClock(SUNDAY_NIGHT)
-    with serve(tmp_path, inbox=inbox, clock=clock, email_code_rate_per_address=2) as (
+    with serve(tmp_path, inbox=mailbox, clock=clock, email_code_rate_per_address=2) as (
         server, agent
     ):
         agent.http.put(f"/projects/{agent.project_id}", json={
@@ -344,7 +284,7 @@ def test_a_locked_code_and_too_many_codes_are_explained(
         flow = page.locator(f"{WIDGET} .verify")
         flow.get_by_label("Your e-mail address").fill("guess@example.com")
         flow.get_by_role("button", name="Send code").click()
-        code = code_in(inbox.wait_for("guess@example.com")[0])
+        code = code_in(mailbox.wait_for("guess@example.com")[0])
         wrong = f"{(int(code) + 1) % 1_000_000:06d}"
         for _ in range(5):
             flow.get_by_label("6-digit code").fill(wrong)
@@ -359,19 +299,19 @@ def test_a_locked_code_and_too_many_codes_are_explained(
         screenshot(page, "trust-widget-code-locked")
 
         flow.get_by_role("button", name="Send a new code").click()
-        inbox.wait_for("guess@example.com", count=2)
+        mailbox.wait_for("guess@example.com", count=2)
         flow.get_by_role("button", name="Send a new code").click()
         expect(flow.get_by_role("alert")).to_have_text(
             "Too many codes were asked for. Please wait a minute and try again.")
         screenshot(page, "trust-widget-rate-limited")
-        assert len(inbox.to("guess@example.com")) == 2
+        assert len(mailbox.to("guess@example.com")) == 2
 
 
 def test_a_reply_email_link_opens_the_conversation_once(
-    tmp_path: Path, new_page: Any, inbox: Inbox
+    tmp_path: Path, new_page: Any, mailbox: Mailbox
 ) -> None:
     clock = FakeClock(time.time())
-    with serve(tmp_path, inbox=inbox, clock=clock) as (server, agent):
+    with serve(tmp_path, inbox=mailbox, clock=clock) as (server, agent):
         agent.http.put(f"/projects/{agent.project_id}", json={
             "settings": {"continuity_emails": True},
         }).raise_for_status()
@@ -387,14 +327,14 @@ def test_a_reply_email_link_opens_the_conversation_once(
         away = server.services.settings.continuity_away_minutes
         clock.advance(away * 60 + 120)
         agent.reply(rid, "It ships tomorrow morning.")
-        [mail] = inbox.wait_for("grace@example.com")
-        body = text_of(mail)
+        [mail] = mailbox.wait_for("grace@example.com")
+        body = body_of(mail)
         assert "It ships tomorrow morning." in body
         match = LINK.search(body)
         assert match, body
         link = match.group(0)
         time.sleep(1)
-        assert len(inbox.to("grace@example.com")) == 1  # exactly one e-mail
+        assert len(mailbox.to("grace@example.com")) == 1  # exactly one e-mail
 
         page: Page = new_page(viewport=DESKTOP)
         page.goto(link)
@@ -479,9 +419,9 @@ def test_admins_set_opening_hours_and_department_tiers_and_see_why_email_is_off(
 
 
 def test_a_department_that_requires_an_email_holds_the_conversation_until_it_is_proven(
-    tmp_path: Path, new_page: Any, inbox: Inbox
+    tmp_path: Path, new_page: Any, mailbox: Mailbox
 ) -> None:
-    with serve(tmp_path, inbox=inbox) as (server, agent):
+    with serve(tmp_path, inbox=mailbox) as (server, agent):
         pid = agent.project_id
         billing = agent.http.post(f"/{pid}/departments", json={
             "name": "Billing", "minTier": "email_verified"}).json()
@@ -507,7 +447,7 @@ def test_a_department_that_requires_an_email_holds_the_conversation_until_it_is_
         flow = page.locator(f"{WIDGET} .verify")
         flow.get_by_label("Your e-mail address").fill("payer@example.com")
         flow.get_by_role("button", name="Send code").click()
-        flow.get_by_label("6-digit code").fill(code_in(inbox.wait_for("payer@example.com")[0]))
+        flow.get_by_label("6-digit code").fill(code_in(mailbox.wait_for("payer@example.com")[0]))
         flow.get_by_role("button", name="Verify").click()
         expect(flow).to_have_attribute("data-verify", "done")
         expect(held).to_have_count(0)

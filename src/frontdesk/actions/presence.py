@@ -16,21 +16,7 @@ from frontdesk.storage import project_users
 
 async def do_mark_away(services: Services, user_id: str) -> list[str]:
     """Make the agent unavailable where it is available; the project ids changed."""
-    changed: list[str] = []
-    async with services.db.transaction() as tx:
-        for member in await project_users.list_agent_memberships(
-            tx, user_id, available=True, lock=True
-        ):
-            await project_users.update_project_user(
-                tx, member["id"], now=services.now_ms(), user_available=False, presence_away=True
-            )
-            await audit.record(services, tx, member["project_id"], audit.AuditEvent(
-                "presence.away", actor="system", subject=user_id,
-                details={"reason": "disconnected"},
-            ))
-            await notify_member_changed(services, tx, member["project_id"], member["id"])
-            changed.append(member["project_id"])
-    return changed
+    return await _move(services, user_id, away=True)
 
 
 async def do_mark_back(services: Services, user_id: str) -> list[str]:
@@ -38,20 +24,30 @@ async def do_mark_back(services: Services, user_id: str) -> list[str]:
     those projects' queues; the project ids changed."""
     if not await project_users.list_agent_memberships(services.db, user_id, away=True):
         return []  # the common case, read without a write transaction
+    changed = await _move(services, user_id, away=False)
+    for project_id in changed:
+        await route_queue(services, project_id)
+    return changed
+
+
+async def _move(services: Services, user_id: str, *, away: bool) -> list[str]:
+    """Away: the memberships where the agent is available become unavailable and held away.
+    Back (``away=False``): those held away become available again. One transaction, each
+    change audited and announced; the project ids changed."""
     changed: list[str] = []
     async with services.db.transaction() as tx:
+        held = {"available": True} if away else {"away": True}
         for member in await project_users.list_agent_memberships(
-            tx, user_id, away=True, lock=True
+            tx, user_id, lock=True, **held
         ):
             await project_users.update_project_user(
-                tx, member["id"], now=services.now_ms(), user_available=True, presence_away=False
+                tx, member["id"], now=services.now_ms(), user_available=not away,
+                presence_away=away,
             )
             await audit.record(services, tx, member["project_id"], audit.AuditEvent(
-                "presence.back", actor="system", subject=user_id,
-                details={"reason": "reconnected"},
+                "presence.away" if away else "presence.back", actor="system", subject=user_id,
+                details={"reason": "disconnected" if away else "reconnected"},
             ))
             await notify_member_changed(services, tx, member["project_id"], member["id"])
             changed.append(member["project_id"])
-    for project_id in changed:
-        await route_queue(services, project_id)
     return changed

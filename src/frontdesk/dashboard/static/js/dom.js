@@ -51,13 +51,26 @@ const ICONS = {
 };
 
 export function icon(name, extraClass = "") {
+  return svgIcon(name, ICONS[name], { extraClass });
+}
+
+// A 24x24 one-path icon, class "icon icon-<name>": filled, or drawn as a line with `stroke`.
+export function svgIcon(name, d, { extraClass = "", stroke = false } = {}) {
   const svg = document.createElementNS(SVG_NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("aria-hidden", "true");
   svg.setAttribute("class", `icon icon-${name} ${extraClass}`.trim());
   const path = document.createElementNS(SVG_NS, "path");
-  path.setAttribute("d", ICONS[name]);
-  path.setAttribute("fill", "currentColor");
+  path.setAttribute("d", d);
+  if (stroke) {
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+  } else {
+    path.setAttribute("fill", "currentColor");
+  }
   svg.append(path);
   return svg;
 }

@@ -4,7 +4,7 @@
 // conversation show a file the same way.
 
 import { get, session } from "../api.js";
-import { h, replace } from "../dom.js";
+import { h, replace, svgIcon } from "../dom.js";
 import { relativeTime } from "../format.js";
 import {
   UrlCache, attachControls, attachmentBody, dropTarget, fileMessage, humanSize, openViewer, precheck, showProgress,
@@ -33,22 +33,6 @@ function uploadLimit(pid) {
     limits.set(pid, get(`/${pid}/widgets`).then((config) => config.project.maxUploadBytes, () => null));
   }
   return limits.get(pid);
-}
-
-function clipIcon() {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "icon icon-clip");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", CLIP);
-  path.setAttribute("fill", "none");
-  path.setAttribute("stroke", "currentColor");
-  path.setAttribute("stroke-width", "2");
-  path.setAttribute("stroke-linecap", "round");
-  path.setAttribute("stroke-linejoin", "round");
-  svg.append(path);
-  return svg;
 }
 
 // The body of a message that carries a file (thumbnail or chip), or null for text. The thread
@@ -113,7 +97,7 @@ export function threadAttachments({ ctx, input, zone, canSend, send, onError }) 
   }
 
   dropTarget(zone, attach);
-  const [button, chooser] = attachControls({ textarea: input, onFiles: attach, icon: clipIcon() });
+  const [button, chooser] = attachControls({ textarea: input, onFiles: attach, icon: svgIcon("clip", CLIP, { stroke: true }) });
   button.className = "btn btn-ghost attach-button";
   return { uploads, button, chooser };
 }

@@ -1,9 +1,11 @@
 // "@name" in a private note: the named agent hears of it on its own member topic
 // (/<pid>/project_users/<id>, action "mention") and sees a toast with a link to the
-// conversation, and a desktop notification when the browser allows them.
+// conversation; while the tab is hidden, also a notification through notify(), so the
+// agent's choices (desktop, sound, title count) apply to mentions too.
 
 import { get } from "../api.js";
 import { h } from "../dom.js";
+import { notify } from "./notifications.js";
 
 const SHOWN_MS = 12000;
 
@@ -32,20 +34,14 @@ export function showMention(ctx, payload) {
       h("button", { class: "btn btn-small btn-ghost", type: "button", onClick: () => toast.remove() }, "Dismiss")));
   toastArea().append(toast);
   setTimeout(() => toast.remove(), SHOWN_MS);
-  if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
-    const note = new Notification(`${by} mentioned you`, { body: text, tag: payload.note && payload.note._id });
-    note.onclick = () => { window.focus(); ctx.navigate(conversationPath(ctx, payload.request_id)); };
-  }
+  notify(`${by} mentioned you`, text,
+    { tag: payload.note && payload.note._id, url: conversationPath(ctx, payload.request_id) });
 }
 
 // Listens for the signed-in agent's mentions while the project is open; returns the stop function.
 export function watchMentions(ctx) {
   let stop = () => {};
   let stopped = false;
-  if ("Notification" in window && Notification.permission === "default") {
-    // Asked once, on the agent's first click, as browsers require a gesture.
-    document.addEventListener("click", () => Notification.requestPermission().catch(() => {}), { once: true });
-  }
   get(`/${ctx.pid}/project_users/users/${ctx.me._id}`).then(([member]) => {
     if (stopped || !member) return;
     stop = ctx.live.subscribe(`/${ctx.pid}/project_users/${member._id}`, (payload, action) => {

@@ -6,7 +6,7 @@
 // notify(title, body, options) is the one door: other features call it too.
 
 import { get, put } from "../api.js";
-import { h } from "../dom.js";
+import { h, svgIcon } from "../dom.js";
 import { itemsOf } from "../realtime.js";
 import { RequestStatus } from "../status.js";
 
@@ -162,18 +162,6 @@ export function watchConversations({ pid, me, live }) {
 const PROMPT_DISMISSED = "frontdesk.dashboard.notify-prompt-dismissed";
 const BELL = "M12 22a2.5 2.5 0 0 0 2.5-2.5h-5A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.8V3a1.5 1.5 0 0 0-3 0v1.2A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2z";
 
-function bell() {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "icon icon-bell");
-  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-  path.setAttribute("d", BELL);
-  path.setAttribute("fill", "currentColor");
-  svg.append(path);
-  return svg;
-}
-
 // The menu where the agent turns each kind on or off, and the prompt that asks the browser's
 // permission for desktop notifications (only on a click: browsers ignore asking otherwise).
 export function notificationsMenu(pid) {
@@ -230,14 +218,14 @@ export function notificationsMenu(pid) {
   state.renderers.add(render);
 
   const panel = h("div", { class: "notify-panel", hidden: true, role: "group", "aria-label": "Notifications" },
-    h("p", { class: "notify-heading" }, "While this tab is hidden, tell me about new conversations I may take and visitors' messages in mine:"),
+    h("p", { class: "notify-heading" }, "While this tab is hidden, tell me about new conversations I may take, visitors' messages in mine and notes that mention me:"),
     boxes, permission, allow);
   const toggle = h("button", { class: "btn btn-ghost btn-small notify-toggle", type: "button", "aria-expanded": "false",
     onClick: () => {
       panel.hidden = !panel.hidden;
       toggle.setAttribute("aria-expanded", String(!panel.hidden));
       render();
-    } }, bell(), h("span", { class: "notify-label" }, "Notifications"));
+    } }, svgIcon("bell", BELL), h("span", { class: "notify-label" }, "Notifications"));
   render();
   return h("div", { class: "notify-menu" }, prompt, toggle, panel);
 }

@@ -3,7 +3,7 @@
 // and the notice that says what stops working while the server cannot send e-mail.
 
 import { ApiError, get, post } from "../api.js";
-import { h } from "../dom.js";
+import { h, svgIcon } from "../dom.js";
 import { ago, dateTime } from "../format.js";
 import { identityPill } from "../identity.js";
 import { RequestStatus } from "../status.js";
@@ -14,21 +14,8 @@ const TIER_LABELS = {
   email_verified: "E-mail verified",
   authenticated: "Authenticated",
 };
-const SVG_NS = "http://www.w3.org/2000/svg";
 // An envelope with a tick: not the shield, so the two proofs never look alike.
 const MAIL_CHECK = "M3 5h18a1 1 0 0 1 1 1v7.1a6 6 0 0 0-2-.9V7.4l-8 5.1-8-5.1V17h8.1a6 6 0 0 0 .5 2H3a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm1.6 2 7.4 4.7L19.4 7zM18 14a4 4 0 1 1 0 8 4 4 0 0 1 0-8zm-.6 5.3 2.9-2.9-.8-.8-2.1 2.1-1-1-.8.8z";
-
-function mailIcon() {
-  const svg = document.createElementNS(SVG_NS, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("class", "icon icon-mail-check");
-  const path = document.createElementNS(SVG_NS, "path");
-  path.setAttribute("d", MAIL_CHECK);
-  path.setAttribute("fill", "currentColor");
-  svg.append(path);
-  return svg;
-}
 
 // The tier of a conversation's visitor: the server's `tier`, or the older requester flag.
 export function tierOf(request) {
@@ -64,7 +51,7 @@ export function emailBadge(proof, { compact = false } = {}) {
   const title = proofTitle(proof);
   return h("span", { class: `email-badge${compact ? " is-compact" : ""}`, title, role: "img",
     "aria-label": title, dataset: { tier: "email_verified" } },
-  mailIcon(), compact ? null : h("span", {}, "E-mail verified"));
+  svgIcon("mail-check", MAIL_CHECK), compact ? null : h("span", {}, "E-mail verified"));
 }
 
 // Next to a visitor's name: the e-mail badge when that is their tier (the shield is on the
