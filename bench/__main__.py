@@ -292,12 +292,13 @@ def render_scale(scale: dict[str, Any]) -> list[str]:
         f"{scale['measured_s']:g} s while the rest idle with {scale['heartbeat_interval_s']:g} s "
         "heartbeats):",
         "",
-        "| figure | sockets | replies | p50 ms | p99 ms | KiB/socket | bare KiB/socket "
-        "| memory ÷ bare | dropped | load avg |",
-        "|" + "---|" * 10,
+        "| figure | sockets | replies | p50 ms | p99 ms | p50 / p99 ms, subscribed ones alone "
+        "| KiB/idle socket | bare KiB/socket | memory ÷ bare | dropped | load avg |",
+        "|" + "---|" * 11,
         f"| 8 idle visitor sockets | {scale['frontdesk_sockets_open']:,.0f} "
         f"| {scale['frontdesk_replies']:,.0f} | {scale['frontdesk_p50_ms']:.1f} "
-        f"| {scale['frontdesk_p99_ms']:.1f} | {scale['frontdesk_kib_per_socket']:.1f} "
+        f"| {scale['frontdesk_p99_ms']:.1f} | {scale['frontdesk_alone_p50_ms']:.1f} / "
+        f"{scale['frontdesk_alone_p99_ms']:.1f} | {scale['frontdesk_kib_per_socket']:.1f} "
         f"| {scale['bare_kib_per_socket']:.1f} | {scale['memory_ratio']:.2f} "
         f"| {scale['frontdesk_sockets_dropped']:,.0f} | {scale['load_avg_1m_before']:.1f} |",
     ]

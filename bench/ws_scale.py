@@ -3,15 +3,18 @@
 1. frontdesk (``frontdesk serve``, one worker, SQLite in a temporary directory) with N distinct
    visitors, each signed in anonymously over REST (rate limits off, as for every figure). The
    first S of them open a conversation with a first message.
-2. A holder process opens N - S sockets (authenticated by the token in the URL, subscribed to
+2. This process opens S sockets, each subscribed to its visitor's conversation. A holder
+   process opens the other N - S sockets (authenticated by the token in the URL, subscribed to
    nothing) and answers every server heartbeat, so keep-alive frames flow on all of them during
-   the measurement. This process opens the other S sockets, each subscribed to its visitor's
-   conversation, and answers heartbeats too.
-3. For at least 1.2 heartbeat intervals (every idle socket is pinged once or more meanwhile) an
-   agent replies over REST into the S conversations in turn, 8 replies in flight; latency runs
-   from just before the POST to the visitor's receipt of the message. p50 and p99.
-4. Memory: the server's RSS delta from before the first socket to all N open, divided by N;
-   beside the bare uvicorn WebSocket app (``bench/_bare_ws.py``) holding N sockets the same way.
+   the measurement.
+3. For 1.2 heartbeat intervals (every idle socket is pinged once or more meanwhile) an agent
+   replies over REST into the S conversations in turn, 8 replies in flight; latency runs from
+   just before the POST to the visitor's receipt of the message. p50 and p99. The same
+   measurement runs first with only the S subscribed sockets open (the control), so that what
+   the idle sockets cost stands apart from the noise of a shared machine.
+4. Memory: the server's RSS delta from before the idle sockets open to all of them open, divided
+   by their count; beside the bare uvicorn WebSocket app (``bench/_bare_ws.py``) holding N
+   sockets the same way.
 
 Each process needs N file descriptors plus a margin: the bench raises its own soft
 ``RLIMIT_NOFILE`` and that of the servers it starts up to the hard limit (never the product's
@@ -220,9 +223,17 @@ async def _deliveries(
     return latencies
 
 
+async def _ping_every(interval: float, sockets: list[ClientConnection]) -> None:
+    ping = json.dumps({"action": "heartbeat", "payload": {"message": {"text": "ping"}}})
+    while True:
+        await asyncio.sleep(interval)
+        await asyncio.gather(*(ws.send(ping) for ws in sockets), return_exceptions=True)
+
+
 async def _measure_frontdesk(
-    url: str, server_pid: int, sockets: int, subscribed: int, seconds: float
+    url: str, server_pid: int, sockets: int, subscribed: int, heartbeat: float
 ) -> dict[str, float]:
+    seconds = 1.2 * heartbeat
     async with httpx.AsyncClient(
         base_url=url, timeout=60, limits=httpx.Limits(max_connections=64)
     ) as http:
@@ -246,27 +257,39 @@ async def _measure_frontdesk(
             await fd.call("POST", f"/{pid}/requests/{rid}/messages", token, json={"text": "hi"})
             conversations.append(rid)
 
-        before = _rss_kib(server_pid)
-        ws_url = url.replace("http", "ws")
-        holder = Holder([f"{ws_url}/ws?token={quote(t)}" for t in tokens[subscribed:]])
+        targets = []
+        for token, rid in zip(tokens, conversations, strict=False):
+            ws = await _subscribed_socket(url, token, f"/{pid}/requests/{rid}/messages")
+            targets.append((ws, rid))
+        # Between replies nobody reads these sockets: ping the server now and then (the pongs
+        # are skipped by the next receipt) so that they stay alive while the holder connects.
+        pinger = asyncio.create_task(_ping_every(heartbeat / 2, [ws for ws, _ in targets]))  # noqa: RUF006
         try:
-            held = await holder.opened()
-            targets = []
-            for token, rid in zip(tokens, conversations, strict=False):
-                ws = await _subscribed_socket(url, token, f"/{pid}/requests/{rid}/messages")
-                targets.append((ws, rid))
+            # The control: the same replies with only the subscribed sockets open, so that what
+            # the idle ones cost stands apart from the machine's own noise.
+            alone = await _deliveries(fd, agent, pid, targets, seconds)
             await asyncio.sleep(1)  # let the server settle before reading its RSS
-            after = _rss_kib(server_pid)
-            open_sockets = held["opened"] + len(targets)
-            cpu_before, wall = _cpu_seconds(server_pid), time.perf_counter()
-            latencies = await _deliveries(fd, agent, pid, targets, seconds)
-            server_cpu = (
-                100 * (_cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - wall)
-            )
-            await asyncio.gather(*(ws.close() for ws, _ in targets), return_exceptions=True)
+            before = _rss_kib(server_pid)
+            ws_url = url.replace("http", "ws")
+            holder = Holder([f"{ws_url}/ws?token={quote(t)}" for t in tokens[subscribed:]])
+            try:
+                held = await holder.opened()
+                await asyncio.sleep(1)
+                after = _rss_kib(server_pid)
+                open_sockets = held["opened"] + len(targets)
+                cpu_before, wall = _cpu_seconds(server_pid), time.perf_counter()
+                latencies = await _deliveries(fd, agent, pid, targets, seconds)
+                server_cpu = (
+                    100 * (_cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - wall)
+                )
+            finally:
+                report = holder.stop()
         finally:
-            report = holder.stop()
+            pinger.cancel()
+            await asyncio.gather(pinger, return_exceptions=True)
+            await asyncio.gather(*(ws.close() for ws, _ in targets), return_exceptions=True)
     p50, p99 = _ms_stats(latencies)
+    alone_p50, alone_p99 = _ms_stats(alone)
     return {
         "sockets_open": float(open_sockets),
         "sockets_failed": float(held["failed"]),
@@ -276,11 +299,14 @@ async def _measure_frontdesk(
         "replies": float(len(latencies)),
         "p50_ms": p50,
         "p99_ms": p99,
+        "alone_replies": float(len(alone)),
+        "alone_p50_ms": alone_p50,
+        "alone_p99_ms": alone_p99,
         "server_cpu_pct": server_cpu,
         "holder_idle_cpu_pct": report.get("idle_cpu_pct", float("nan")),
         "heartbeats_answered": float(report.get("pings", float("nan"))),
         "sockets_dropped": float(report.get("dropped", float("nan"))),
-        "kib_per_socket": (after - before) / open_sockets,
+        "kib_per_socket": (after - before) / held["opened"],
     }
 
 
@@ -305,7 +331,6 @@ def run(quick: bool = False, sockets: int | None = None) -> dict[str, Any]:
     wanted = sockets or (1_000 if quick else 10_000)
     count, hard, note = fd_budget(wanted)
     heartbeat = 5.0 if quick else 25.0
-    seconds = 1.2 * heartbeat
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
         port = _free_port()
@@ -322,7 +347,7 @@ def run(quick: bool = False, sockets: int | None = None) -> dict[str, Any]:
         argv = [sys.executable, "-m", "frontdesk", "serve", "--port", str(port)]
         with _server(argv, env, port) as (process, url):
             frontdesk = asyncio.run(
-                _measure_frontdesk(url, process.pid, count, min(SUBSCRIBED, count), seconds)
+                _measure_frontdesk(url, process.pid, count, min(SUBSCRIBED, count), heartbeat)
             )
         port = _free_port()
         argv = [
@@ -345,7 +370,7 @@ def run(quick: bool = False, sockets: int | None = None) -> dict[str, Any]:
     results |= {
         "subscribed": float(min(SUBSCRIBED, count)),
         "heartbeat_interval_s": heartbeat,
-        "measured_s": seconds,
+        "measured_s": 1.2 * heartbeat,
         "memory_ratio": frontdesk["kib_per_socket"] / bare["kib_per_socket"],
         "load_avg_1m_before": load_before,
         "load_avg_1m_after": os.getloadavg()[0],
