@@ -76,13 +76,16 @@ def _is_heartbeat(frame: dict[str, Any]) -> bool:
     return frame.get("action") == "heartbeat"
 
 
-async def _keep_alive(ws: ClientConnection, counts: dict[str, int]) -> None:
+async def _keep_alive(ws: ClientConnection, counts: dict[str, int], rounds: list[float]) -> None:
     """Answer every server ping until the socket closes; count pings and unexpected closes."""
     try:
         async for raw in ws:
             frame = json.loads(raw)
             if _is_heartbeat(frame) and frame["payload"]["message"].get("text") == "ping":
                 counts["pings"] += 1
+                now = time.time()
+                if not rounds or now - rounds[-1] > 2:  # the first ping of a heartbeat round
+                    rounds.append(now)
                 await ws.send(PONG)
     except Exception:
         pass
@@ -92,6 +95,7 @@ async def _keep_alive(ws: ClientConnection, counts: dict[str, int]) -> None:
 
 async def _hold_async(urls: list[str], pipe: Connection) -> None:
     counts = {"pings": 0, "dropped": 0, "closing": 0}
+    rounds: list[float] = []
     sockets: list[ClientConnection] = []
     tasks: list[asyncio.Task[None]] = []
     failures = 0
@@ -108,7 +112,7 @@ async def _hold_async(urls: list[str], pipe: Connection) -> None:
                 failures += 1
                 continue
             sockets.append(ws)
-            tasks.append(asyncio.create_task(_keep_alive(ws, counts)))
+            tasks.append(asyncio.create_task(_keep_alive(ws, counts, rounds)))
     pipe.send(
         {
             "opened": len(sockets),
@@ -122,6 +126,7 @@ async def _hold_async(urls: list[str], pipe: Connection) -> None:
     await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # the stop signal
     report = {
         "pings": counts["pings"],
+        "rounds": rounds,
         "dropped": counts["dropped"],
         "idle_cpu_pct": 100
         * (time.process_time() - cpu_idle)
@@ -198,6 +203,7 @@ async def _deliveries(
     pid: str,
     targets: list[tuple[ClientConnection, str]],
     seconds: float,
+    starts: list[float] | None = None,
 ) -> list[float]:
     """Agent replies to the targets in turn for ``seconds``; latency of each to its receipt."""
     latencies: list[float] = []
@@ -217,7 +223,10 @@ async def _deliveries(
                 receipt = asyncio.create_task(_receipt(ws, text))
                 started = time.perf_counter()
                 await fd.call("POST", f"/{pid}/requests/{rid}/messages", agent, json={"text": text})
+                wall = time.time()
                 latencies.append(await asyncio.wait_for(receipt, 30) - started)
+                if starts is not None:
+                    starts.append(wall)
 
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
     return latencies
@@ -288,7 +297,8 @@ async def _measure_frontdesk(
                 after = _rss_kib(server_pid)
                 open_sockets = held["opened"] + len(targets)
                 cpu_before, wall = _cpu_seconds(server_pid), time.perf_counter()
-                latencies = await _deliveries(fd, agent, pid, targets, seconds)
+                starts: list[float] = []
+                latencies = await _deliveries(fd, agent, pid, targets, seconds, starts)
                 server_cpu = (
                     100 * (_cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - wall)
                 )
@@ -300,6 +310,16 @@ async def _measure_frontdesk(
             await asyncio.gather(*(ws.close() for ws, _ in targets), return_exceptions=True)
     p50, p99 = _ms_stats(latencies)
     alone_p50, alone_p99 = _ms_stats(alone)
+    # Where the tail falls: the share of the slowest 1% of replies, and of all replies, sent
+    # within 2 s of the start of a server heartbeat round (as the idle sockets saw it).
+    rounds = report.get("rounds", [])
+
+    def near_round(t: float) -> bool:
+        return any(-0.5 <= t - r <= 2.0 for r in rounds)
+
+    slowest = sorted(zip(latencies, starts, strict=True), reverse=True)[
+        : max(1, len(latencies) // 100)
+    ]
     return {
         "sockets_open": float(open_sockets),
         "sockets_failed": float(held["failed"]),
@@ -316,6 +336,9 @@ async def _measure_frontdesk(
         "holder_idle_cpu_pct": report.get("idle_cpu_pct", float("nan")),
         "heartbeats_answered": float(report.get("pings", float("nan"))),
         "sockets_dropped": float(report.get("dropped", float("nan"))),
+        "heartbeat_rounds_seen": float(len(rounds)),
+        "slowest_1pct_near_round_pct": 100 * sum(near_round(t) for _, t in slowest) / len(slowest),
+        "all_near_round_pct": 100 * sum(map(near_round, starts)) / max(1, len(starts)),
         "kib_per_socket": (after - before) / held["opened"],
     }
 
