@@ -15,6 +15,8 @@
 4. Memory: the server's RSS delta from before the idle sockets open to all of them open, divided
    by their count; beside the bare uvicorn WebSocket app (``bench/_bare_ws.py``) holding N
    sockets the same way.
+5. Where the tail falls: the share of the slowest 1% of replies sent within 2 s of the start
+   of a server heartbeat round (as the idle sockets saw it), beside the share of all replies.
 
 Each process needs N file descriptors plus a margin: the bench raises its own soft
 ``RLIMIT_NOFILE`` and that of the servers it starts up to the hard limit (never the product's
