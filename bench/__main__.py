@@ -7,7 +7,8 @@ secret through the API, seed conversations with bulk SQL, then measure
 4. first message (request+lead) 5. agent's list page (40 rows)   7. figures 3 and 5 at two sizes
 
 with one worker (and figures 1-5 again with two), each against the baseline in the same run.
-Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py`` when it is there.
+Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py``, figure 8 (10,000 idle visitor
+sockets on one process, delivery to 100 of them) from ``bench/ws_scale.py``.
 """
 
 from __future__ import annotations
@@ -276,7 +277,42 @@ def websocket_figures(quick: bool) -> dict[str, float] | None:
     return result
 
 
-def render(results: list[Comparison], ws: dict[str, float] | None, plan: Plan) -> str:
+def scale_figures(quick: bool, sockets: int | None) -> dict[str, Any] | None:
+    if sockets == 0:
+        return None
+    from bench import ws_scale
+
+    return ws_scale.run(quick=quick, sockets=sockets)
+
+
+def render_scale(scale: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Figure 8 ({scale['frontdesk_sockets_open']:,.0f} visitor sockets on one process, "
+        f"SQLite, one worker; agent replies to {scale['subscribed']:,.0f} subscribed ones for "
+        f"{scale['measured_s']:g} s while the rest idle with {scale['heartbeat_interval_s']:g} s "
+        "heartbeats):",
+        "",
+        "| figure | sockets | replies | p50 ms | p99 ms | p50 / p99 ms, subscribed ones alone "
+        "| KiB/idle socket | bare KiB/socket | memory ÷ bare | dropped | load avg |",
+        "|" + "---|" * 11,
+        f"| 8 idle visitor sockets | {scale['frontdesk_sockets_open']:,.0f} "
+        f"| {scale['frontdesk_replies']:,.0f} | {scale['frontdesk_p50_ms']:.1f} "
+        f"| {scale['frontdesk_p99_ms']:.1f} | {scale['frontdesk_alone_p50_ms']:.1f} / "
+        f"{scale['frontdesk_alone_p99_ms']:.1f} | {scale['frontdesk_kib_per_socket']:.1f} "
+        f"| {scale['bare_kib_per_socket']:.1f} | {scale['memory_ratio']:.2f} "
+        f"| {scale['frontdesk_sockets_dropped']:,.0f} | {scale['load_avg_1m_before']:.1f} |",
+    ]
+    if scale["note"]:
+        lines.append(f"Note: {scale['note']}.")
+    return lines
+
+
+def render(
+    results: list[Comparison],
+    ws: dict[str, float] | None,
+    plan: Plan,
+    scale: dict[str, Any] | None = None,
+) -> str:
     head = (
         "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms | CPU µs/req "
         "| baseline req/s | p50 ms | p99 ms | CPU µs/req | req/s ÷ baseline "
@@ -328,6 +364,9 @@ def render(results: list[Comparison], ws: dict[str, float] | None, plan: Plan) -
         lines.append("Figure 6 (WebSocket delivery):")
         lines.extend(f"- {name}: {value:,.2f}" for name, value in ws.items())
     lines.append("")
+    if scale is not None:
+        lines.extend(render_scale(scale))
+        lines.append("")
     lines.append(
         f"Medians of {plan.repeats} alternating runs of {plan.seconds:g} s (after "
         f"{plan.warmup:g} s warm-up; 2 workers: {plan.repeats_two_workers}); "
@@ -342,6 +381,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run of about a minute")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--json", help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--ws-sockets",
+        type=int,
+        help="idle visitor sockets for figure 8 (default 10,000; --quick 1,000; 0 skips it)",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     # A plain SIGTERM would skip the clean-up (servers, temporary schema and files).
@@ -351,12 +395,19 @@ def main() -> int:
     for backend in args.backends.split(","):
         results.extend(Bench(plan, backend).run())
     ws = websocket_figures(args.quick)
-    print(render(results, ws, plan))
+    scale = scale_figures(args.quick, args.ws_sockets)
+    print(render(results, ws, plan, scale))
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(
-                {"figures": [c.as_dict() for c in results], "websocket": ws}, handle, indent=2
+                {
+                    "figures": [c.as_dict() for c in results],
+                    "websocket": ws,
+                    "websocket_scale": scale,
+                },
+                handle,
+                indent=2,
             )
     return 0
 
