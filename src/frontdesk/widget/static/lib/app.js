@@ -124,9 +124,10 @@ class Widget {
 
   async signInWithCustomToken(jwt) {
     const mergeable = this.user && !this.user.isAuthenticated && this.settings.mergeAnonymous !== false;
-    const session = await this.api.signInWithToken(jwt, mergeable ? this.token : null);
     // Answering an agent's request to verify (a step-up) keeps its conversation on screen.
+    // Decided before signing in: the upgrade's event may arrive before the sign-in's answer.
     const stepUp = this.openRid && this.trust.pendingRequest(this.conversation(this.openRid)) ? this.openRid : null;
+    const session = await this.api.signInWithToken(jwt, mergeable ? this.token : null);
     if (this.user && this.user._id !== session.user._id) {
       const previous = this.token;
       this.resetLocal();
