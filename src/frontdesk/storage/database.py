@@ -105,17 +105,35 @@ class _SQLiteConnection:
             self._conn = None
 
 
+def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor returning tuples: zipped with the column names, they make a row's dict
+    several times faster than ``dict(sqlite3.Row)``, which looks up every column by name."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor
+
+
+def _rows(cursor: sqlite3.Cursor, rows: list[tuple[Any, ...]]) -> list[Row]:
+    names = [d[0] for d in cursor.description or ()]
+    if len(set(names)) != len(names):
+        # A repeated name keeps its first column's value, as dict(sqlite3.Row) does.
+        return [dict(sqlite3.Row(cursor, r)) for r in rows]
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
 def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Row]]:
     def run(conn: sqlite3.Connection) -> list[Row]:
-        return [dict(r) for r in conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall()]
+        cursor = _plain_cursor(conn).execute(_sqlite_sql(sql), _sqlite_args(args))
+        return _rows(cursor, cursor.fetchall())
 
     return run
 
 
 def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Row | None]:
     def run(conn: sqlite3.Connection) -> Row | None:
-        row = conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchone()
-        return dict(row) if row is not None else None
+        cursor = _plain_cursor(conn).execute(_sqlite_sql(sql), _sqlite_args(args))
+        row = cursor.fetchone()
+        return _rows(cursor, [row])[0] if row is not None else None
 
     return run
 
