@@ -105,35 +105,28 @@ class _SQLiteConnection:
             self._conn = None
 
 
-def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
-    """A cursor returning tuples: zipped with the column names, they make a row's dict
-    several times faster than ``dict(sqlite3.Row)``, which looks up every column by name."""
-    cursor = conn.cursor()
-    cursor.row_factory = None
-    return cursor
-
-
-def _rows(cursor: sqlite3.Cursor, rows: list[tuple[Any, ...]]) -> list[Row]:
-    names = [d[0] for d in cursor.description or ()]
+def _as_dicts(rows: list[sqlite3.Row]) -> list[Row]:
+    """Rows as dicts: the names zipped with the values, several times faster for wide rows
+    than ``dict(row)``, which looks up every column by its name."""
+    if not rows:
+        return []
+    names = rows[0].keys()
     if len(set(names)) != len(names):
-        # A repeated name keeps its first column's value, as dict(sqlite3.Row) does.
-        return [dict(sqlite3.Row(cursor, r)) for r in rows]
+        return [dict(r) for r in rows]  # a repeated name keeps its first column's value
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
 def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Row]]:
     def run(conn: sqlite3.Connection) -> list[Row]:
-        cursor = _plain_cursor(conn).execute(_sqlite_sql(sql), _sqlite_args(args))
-        return _rows(cursor, cursor.fetchall())
+        return _as_dicts(conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall())
 
     return run
 
 
 def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Row | None]:
     def run(conn: sqlite3.Connection) -> Row | None:
-        cursor = _plain_cursor(conn).execute(_sqlite_sql(sql), _sqlite_args(args))
-        row = cursor.fetchone()
-        return _rows(cursor, [row])[0] if row is not None else None
+        row = conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchone()
+        return _as_dicts([row])[0] if row is not None else None
 
     return run
 
