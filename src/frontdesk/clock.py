@@ -45,7 +45,14 @@ def iso(ms: int | None) -> str | None:
     """
     if ms is None:
         return None
-    seconds, millis = divmod(int(ms), 1000)
+    return _iso_ms(int(ms))
+
+
+# A list page formats ≈ 8 times per row, often the same values (created and updated times,
+# the same rows shown again): remembered per value.
+@functools.lru_cache(maxsize=8192)
+def _iso_ms(ms: int) -> str:
+    seconds, millis = divmod(ms, 1000)
     return f"{_iso_second(seconds)}.{millis:03d}Z"
 
 

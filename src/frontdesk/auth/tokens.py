@@ -7,11 +7,13 @@ by ``jti``, says whether it was revoked. Agent tokens have ``sub: user``; visito
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from frontdesk.clock import Clock
 from frontdesk.errors import Unauthorized
@@ -37,10 +39,35 @@ class SessionClaims:
     raw: dict[str, Any]
 
 
+class _PreparedHMAC(HMACAlgorithm):
+    """HS256 with the server's secret checked and converted once, not on every signature.
+
+    PyJWT prepares an HMAC key on every call (it refuses keys that look asymmetric, which
+    takes parsing attempts); the server's secret is checked here once, at start-up.
+    """
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._secret = secret
+        self._prepared = super().prepare_key(secret)
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if key is self._secret:
+            return self._prepared
+        return super().prepare_key(key)
+
+
 class SessionTokens:
     def __init__(self, secret: str, clock: Clock) -> None:
         self._secret = secret
         self._clock = clock
+        # A signer that knows HS256 only, its key prepared once.
+        self._signer = jwt.PyJWS(algorithms=[])
+        self._signer.register_algorithm(SESSION_ALGORITHM, _PreparedHMAC(secret))
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        payload = json.dumps(claims, separators=(",", ":")).encode()
+        return self._signer.encode(payload, self._secret, algorithm=SESSION_ALGORITHM)
 
     def issue(
         self,
@@ -62,14 +89,13 @@ class SessionTokens:
             "exp": now + ttl,
             "jti": uuid.uuid4().hex,
         }
-        token = jwt.encode(claims, self._secret, algorithm=SESSION_ALGORITHM)
-        return token, _to_session(claims)
+        return self._sign(claims), _to_session(claims)
 
     def reissue(self, claims: SessionClaims, *, ttl: int) -> tuple[str, SessionClaims]:
         """The same session (same ``jti`` and identity) with a new ``iat`` and ``exp``."""
         now = int(self._clock.now())
         fresh = {**claims.raw, "iat": now, "exp": now + ttl}
-        return jwt.encode(fresh, self._secret, algorithm=SESSION_ALGORITHM), _to_session(fresh)
+        return self._sign(fresh), _to_session(fresh)
 
     def verify(self, token: str) -> SessionClaims:
         """The claims of a token this server issued; Unauthorized with a precise code otherwise.

@@ -105,9 +105,20 @@ class _SQLiteConnection:
             self._conn = None
 
 
+def _as_dicts(rows: list[sqlite3.Row]) -> list[Row]:
+    """Rows as dicts: the names zipped with the values, several times faster for wide rows
+    than ``dict(row)``, which looks up every column by its name."""
+    if not rows:
+        return []
+    names = rows[0].keys()
+    if len(set(names)) != len(names):
+        return [dict(r) for r in rows]  # a repeated name keeps its first column's value
+    return [dict(zip(names, r, strict=True)) for r in rows]
+
+
 def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Row]]:
     def run(conn: sqlite3.Connection) -> list[Row]:
-        return [dict(r) for r in conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall()]
+        return _as_dicts(conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall())
 
     return run
 
@@ -115,7 +126,7 @@ def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], 
 def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Row | None]:
     def run(conn: sqlite3.Connection) -> Row | None:
         row = conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchone()
-        return dict(row) if row is not None else None
+        return _as_dicts([row])[0] if row is not None else None
 
     return run
 

@@ -80,7 +80,8 @@ class RequestRecord(TypedDict):
     unread: NotRequired[int]
 
 # Every column of LeadRecord, prefixed so that _split can move them into row["lead"].
-_LEAD_COLUMNS = ", ".join(f"l.{column} AS lead__{column}" for column in LeadRecord.__annotations__)
+_LEAD_PREFIXED = tuple((f"lead__{column}", column) for column in LeadRecord.__annotations__)
+_LEAD_COLUMNS = ", ".join(f"l.{column} AS {prefixed}" for prefixed, column in _LEAD_PREFIXED)
 _SELECT = (
     "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"  # noqa: S608
     " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at, "
@@ -95,8 +96,9 @@ def _split(row: Row | None) -> Row | None:
     """Move the joined ``lead__*`` columns into ``row['lead']`` (None when there is no lead)."""
     if row is None:
         return None
-    lead = {k[len("lead__") :]: row.pop(k) for k in list(row) if k.startswith("lead__")}
-    row["lead"] = decode(lead, LEAD_JSON) if lead.get("id") else None
+    pop = row.pop
+    lead = {column: pop(prefixed) for prefixed, column in _LEAD_PREFIXED}
+    row["lead"] = decode(lead, LEAD_JSON) if lead["id"] else None
     return decode(row, _JSON)
 
 
