@@ -43,3 +43,22 @@ def test_without_redis_the_process_remembers() -> None:
         return await presence.last_seen("p" * 24, "visitor-1")
 
     assert asyncio.run(run()) == 1_900_000_000.0
+
+
+def test_many_marks_made_at_once_are_each_seen_by_another_process() -> None:
+    require_service("Redis", "127.0.0.1", 6379)
+    clock = FakeClock(1_900_000_000.0)
+    namespace = "test-presence-" + uuid.uuid4().hex
+    visitors = [("p" * 24, f"visitor-{n}") for n in range(3)]
+
+    async def run() -> list[float | None]:
+        here = VisitorPresence(clock, REDIS_URL, namespace)
+        there = VisitorPresence(clock, REDIS_URL, namespace)
+        try:
+            await here.touch_many(visitors)
+            return [await there.last_seen(p, v) for p, v in [*visitors, ("p" * 24, "other")]]
+        finally:
+            await here.close()
+            await there.close()
+
+    assert asyncio.run(run()) == [1_900_000_000.0] * 3 + [None]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -370,3 +373,26 @@ def test_a_socket_is_closed_when_its_token_expires(app_factory: Any) -> None:
     with signed_in(client, agent.token) as socket:
         clock.advance(61)
         assert socket.closed(timeout=3) == (4401, "token_expired")
+
+
+def test_a_heartbeat_round_is_spread_over_the_interval(app_factory: Any) -> None:
+    # Eight sockets in eight of the round's slices (0.05 s apart at a 1 s interval): their
+    # first pings arrive at eight moments across the interval, not all at once.
+    client: TestClient = app_factory(ws_heartbeat_interval=1.0)
+    agent = Factory(client).agent()
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(signed_in(client, agent.token)) for _ in range(8)]
+        first_ping: list[float] = []
+
+        def listen(socket: Any) -> None:
+            message = socket._receive(timeout=3)
+            assert json.loads(message["text"])["payload"]["message"]["text"] == "ping"
+            first_ping.append(time.monotonic())
+
+        threads = [threading.Thread(target=listen, args=(s,)) for s in sockets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(first_ping) == 8
+        assert max(first_ping) - min(first_ping) >= 0.2

@@ -106,6 +106,10 @@ log = logging.getLogger("frontdesk.realtime")
 
 MAX_TOPICS = 200  # per socket
 _MISSED_HEARTBEATS = 2
+# A heartbeat round is spread over its interval in slices, ticks at least this far apart, so
+# 10,000 sockets' pings (and their pongs) never arrive at once.
+_MAX_SLICES = 50
+_MIN_TICK_SECONDS = 0.05
 # Access checks a subscribe repeats when access changes meanwhile, before it gives up.
 _ACCESS_ATTEMPTS = 5
 
@@ -120,6 +124,12 @@ class Hub:
         self._frame_rate = settings.ws_frame_rate
         self._frame_burst = settings.ws_frame_burst
         self._connections: set[Connection] = set()
+        # Each socket sits in one slice; a tick sweeps one slice, a round all of them.
+        self._slices: list[set[Connection]] = [
+            set() for _ in range(max(1, min(_MAX_SLICES, int(self._interval / _MIN_TICK_SECONDS))))
+        ]
+        self._slice_of: dict[Connection, int] = {}
+        self._next_slice = 0
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
         self._frame_budgets = FrameBudgets(
@@ -176,6 +186,7 @@ class Hub:
             on_close=self._forget,
         )
         self._connections.add(conn)
+        self._place(conn)
         try:
             refused = self._limits.admit_address(conn)
             token = websocket.query_params.get("token")
@@ -191,6 +202,7 @@ class Hub:
                 with contextlib.suppress(Exception):  # presence must not stop the cleanup
                     await self._mark_visitor_present(conn.principal)
             self._connections.discard(conn)
+            self._slices[self._slice_of.pop(conn)].discard(conn)
             if self._presence is not None:
                 await self._presence.disconnected(conn)
             await conn.finish()
@@ -566,20 +578,41 @@ class Hub:
                 if isinstance(principal, Agent) and principal.user_id == event.user_id:
                     conn.send(frame)
 
+    def _place(self, conn: Connection) -> None:
+        index = self._next_slice
+        self._next_slice = (index + 1) % len(self._slices)
+        self._slices[index].add(conn)
+        self._slice_of[conn] = index
+
     async def _sweep_forever(self) -> None:
+        # Ticks keep to a schedule (no drift), so each socket is swept once per interval.
+        loop = asyncio.get_running_loop()
+        tick = self._interval / len(self._slices)
+        due = loop.time()
+        index = 0
         while True:
-            await asyncio.sleep(self._interval)
-            self.sweep()
-            if self._presence is not None:
+            due += tick
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            self.sweep_slice(index)
+            index = (index + 1) % len(self._slices)
+            if index == 0 and self._presence is not None:
                 await self._presence.refresh()
 
     def sweep(self) -> None:
-        """One heartbeat round: ping live sockets, close silent, unauthenticated, expired ones."""
+        """One whole heartbeat round at once (the sweeper spreads it: ``sweep_slice``)."""
+        for index in range(len(self._slices)):
+            self.sweep_slice(index)
+
+    def sweep_slice(self, index: int) -> None:
+        """Ping one slice's live sockets; close its silent, unauthenticated, expired ones.
+
+        Every socket is in one slice and each slice is swept once per interval, so each
+        socket is pinged, checked, and its visitor marked present once per interval."""
         now = time.monotonic()
         wall = self.services.clock.now()
         ping = protocol.heartbeat_frame("ping")
         present: set[tuple[str, str]] = set()
-        for conn in list(self._connections):
+        for conn in list(self._slices[index]):
             if conn.is_closed():
                 continue
             if conn.principal is None and now - conn.opened_at >= self._interval:
@@ -599,8 +632,7 @@ class Hub:
             task.add_done_callback(self._visitor_marks.discard)
 
     async def _mark_visitors_present(self, present: set[tuple[str, str]]) -> None:
-        for project_id, visitor_id in present:
-            await self.services.visitor_presence.touch(project_id, visitor_id)
+        await self.services.visitor_presence.touch_many(present)
 
     async def _mark_visitor_present(self, principal: Principal) -> None:
         if not isinstance(principal, Agent):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import Any
 
 from frontdesk.clock import Clock
@@ -39,15 +40,23 @@ class VisitorPresence:
 
     async def touch(self, project_id: str, visitor_id: str) -> None:
         """Record that the visitor has a live connection now."""
+        await self.touch_many([(project_id, visitor_id)])
+
+    async def touch_many(self, visitors: Iterable[tuple[str, str]]) -> None:
+        """Record that each (project, visitor) has a live connection now: one Redis trip."""
         now = self._clock.now()
-        key = self._key(project_id, visitor_id)
-        self._memory[key] = now
-        self._memory.move_to_end(key)
+        keys = [self._key(project_id, visitor_id) for project_id, visitor_id in visitors]
+        for key in keys:
+            self._memory[key] = now
+            self._memory.move_to_end(key)
         while len(self._memory) > _MEMORY_ENTRIES:
             self._memory.popitem(last=False)
-        if self._redis is not None:
+        if self._redis is not None and keys:
             try:
-                await self._redis.set(key, repr(now), ex=_KEEP_SECONDS)
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for key in keys:
+                        pipe.set(key, repr(now), ex=_KEEP_SECONDS)
+                    await pipe.execute()
             except Exception as exc:
                 log.warning("presence kept in memory: Redis failed (%s)", exc)
 
