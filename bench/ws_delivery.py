@@ -91,6 +91,12 @@ def _server(argv: list[str], env: dict[str, str], port: int) -> Any:
         process.wait(timeout=15)
 
 
+def bare_argv(port: int) -> list[str]:
+    """The command that serves the bare uvicorn WebSocket app the figures compare with."""
+    return [sys.executable, "-m", "uvicorn", "bench._bare_ws:app", "--port", str(port),
+            "--ws", "websockets-sansio", "--log-level", "warning"]
+
+
 def _ms_stats(latencies: list[float]) -> tuple[float, float]:
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -264,19 +270,7 @@ def run(quick: bool = False) -> dict[str, float]:
         with _server(argv, env, port) as (process, url):
             frontdesk = asyncio.run(_measure_frontdesk(url, process.pid, visitors, idle))
         port = _free_port()
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench._bare_ws:app",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--log-level",
-            "warning",
-        ]
-        with _server(argv, {}, port) as (process, url):
+        with _server(bare_argv(port), {}, port) as (process, url):
             bare = asyncio.run(_measure_bare(url, process.pid, visitors, idle))
     results = {f"frontdesk_{k}": v for k, v in frontdesk.items()}
     results |= {f"bare_{k}": v for k, v in bare.items()}

@@ -47,7 +47,14 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.harness import UNLIMITED
-from bench.ws_delivery import _free_port, _Frontdesk, _ms_stats, _rss_kib, _server
+from bench.ws_delivery import (
+    _free_port,
+    _Frontdesk,
+    _ms_stats,
+    _rss_kib,
+    _server,
+    bare_argv,
+)
 
 SUBSCRIBED = 100
 IN_FLIGHT = 8
@@ -387,19 +394,7 @@ def run(quick: bool = False, sockets: int | None = None) -> dict[str, Any]:
                 _measure_frontdesk(url, process.pid, count, min(SUBSCRIBED, count), heartbeat)
             )
         port = _free_port()
-        argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench._bare_ws:app",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--log-level",
-            "warning",
-        ]
-        with _server(argv, {}, port) as (process, url):
+        with _server(bare_argv(port), {}, port) as (process, url):
             bare = asyncio.run(_measure_bare(url, process.pid, count))
     results: dict[str, Any] = {"sockets_wanted": float(wanted), "fd_hard_limit": float(hard)}
     results |= {f"frontdesk_{k}": v for k, v in frontdesk.items()}
