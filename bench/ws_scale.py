@@ -15,8 +15,6 @@
 4. Memory: the server's RSS delta from before the idle sockets open to all of them open, divided
    by their count; beside the bare uvicorn WebSocket app (``bench/_bare_ws.py``) holding N
    sockets the same way.
-5. Where the tail falls: the share of the slowest 1% of replies sent within 2 s of the start
-   of a server heartbeat round (as the idle sockets saw it), beside the share of all replies.
 
 Each process needs N file descriptors plus a margin: the bench raises its own soft
 ``RLIMIT_NOFILE`` and that of the servers it starts up to the hard limit (never the product's
@@ -85,16 +83,13 @@ def _is_heartbeat(frame: dict[str, Any]) -> bool:
     return frame.get("action") == "heartbeat"
 
 
-async def _keep_alive(ws: ClientConnection, counts: dict[str, int], rounds: list[float]) -> None:
+async def _keep_alive(ws: ClientConnection, counts: dict[str, int]) -> None:
     """Answer every server ping until the socket closes; count pings and unexpected closes."""
     try:
         async for raw in ws:
             frame = json.loads(raw)
             if _is_heartbeat(frame) and frame["payload"]["message"].get("text") == "ping":
                 counts["pings"] += 1
-                now = time.time()
-                if not rounds or now - rounds[-1] > 2:  # the first ping of a heartbeat round
-                    rounds.append(now)
                 await ws.send(PONG)
     except Exception:
         pass
@@ -104,7 +99,6 @@ async def _keep_alive(ws: ClientConnection, counts: dict[str, int], rounds: list
 
 async def _hold_async(urls: list[str], pipe: Connection) -> None:
     counts = {"pings": 0, "dropped": 0, "closing": 0}
-    rounds: list[float] = []
     sockets: list[ClientConnection] = []
     tasks: list[asyncio.Task[None]] = []
     failures = 0
@@ -121,7 +115,7 @@ async def _hold_async(urls: list[str], pipe: Connection) -> None:
                 failures += 1
                 continue
             sockets.append(ws)
-            tasks.append(asyncio.create_task(_keep_alive(ws, counts, rounds)))
+            tasks.append(asyncio.create_task(_keep_alive(ws, counts)))
     pipe.send(
         {
             "opened": len(sockets),
@@ -135,7 +129,6 @@ async def _hold_async(urls: list[str], pipe: Connection) -> None:
     await asyncio.get_running_loop().run_in_executor(None, pipe.recv)  # the stop signal
     report = {
         "pings": counts["pings"],
-        "rounds": rounds,
         "dropped": counts["dropped"],
         "idle_cpu_pct": 100
         * (time.process_time() - cpu_idle)
@@ -212,7 +205,6 @@ async def _deliveries(
     pid: str,
     targets: list[tuple[ClientConnection, str]],
     seconds: float,
-    starts: list[float] | None = None,
 ) -> list[float]:
     """Agent replies to the targets in turn for ``seconds``; latency of each to its receipt."""
     latencies: list[float] = []
@@ -232,10 +224,7 @@ async def _deliveries(
                 receipt = asyncio.create_task(_receipt(ws, text))
                 started = time.perf_counter()
                 await fd.call("POST", f"/{pid}/requests/{rid}/messages", agent, json={"text": text})
-                wall = time.time()
                 latencies.append(await asyncio.wait_for(receipt, 30) - started)
-                if starts is not None:
-                    starts.append(wall)
 
     await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
     return latencies
@@ -306,8 +295,7 @@ async def _measure_frontdesk(
                 after = _rss_kib(server_pid)
                 open_sockets = held["opened"] + len(targets)
                 cpu_before, wall = _cpu_seconds(server_pid), time.perf_counter()
-                starts: list[float] = []
-                latencies = await _deliveries(fd, agent, pid, targets, seconds, starts)
+                latencies = await _deliveries(fd, agent, pid, targets, seconds)
                 server_cpu = (
                     100 * (_cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - wall)
                 )
@@ -319,16 +307,6 @@ async def _measure_frontdesk(
             await asyncio.gather(*(ws.close() for ws, _ in targets), return_exceptions=True)
     p50, p99 = _ms_stats(latencies)
     alone_p50, alone_p99 = _ms_stats(alone)
-    # Where the tail falls: the share of the slowest 1% of replies, and of all replies, sent
-    # within 2 s of the start of a server heartbeat round (as the idle sockets saw it).
-    rounds = report.get("rounds", [])
-
-    def near_round(t: float) -> bool:
-        return any(-0.5 <= t - r <= 2.0 for r in rounds)
-
-    slowest = sorted(zip(latencies, starts, strict=True), reverse=True)[
-        : max(1, len(latencies) // 100)
-    ]
     return {
         "sockets_open": float(open_sockets),
         "sockets_failed": float(held["failed"]),
@@ -345,9 +323,6 @@ async def _measure_frontdesk(
         "holder_idle_cpu_pct": report.get("idle_cpu_pct", float("nan")),
         "heartbeats_answered": float(report.get("pings", float("nan"))),
         "sockets_dropped": float(report.get("dropped", float("nan"))),
-        "heartbeat_rounds_seen": float(len(rounds)),
-        "slowest_1pct_near_round_pct": 100 * sum(near_round(t) for _, t in slowest) / len(slowest),
-        "all_near_round_pct": 100 * sum(map(near_round, starts)) / max(1, len(starts)),
         "kib_per_socket": (after - before) / held["opened"],
     }
 
