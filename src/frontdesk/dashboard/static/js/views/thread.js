@@ -270,6 +270,9 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
 
   function requestChanged(request) {
     if (state.destroyed) return;
+    // Answers and live events cross on the way: one older than what is on screen (an
+    // action's answer that arrives after the event of a later change) is not shown.
+    if (state.request && request.updatedAt < state.request.updatedAt) return;
     const notesChanged = notes.changed(state.request, request);
     state.request = request;
     renderHeader();
