@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import jwt
 from jwt.algorithms import HMACAlgorithm
+from jwt.utils import base64url_encode
 
 from frontdesk.clock import Clock
 from frontdesk.errors import Unauthorized
@@ -39,35 +40,27 @@ class SessionClaims:
     raw: dict[str, Any]
 
 
-class _PreparedHMAC(HMACAlgorithm):
-    """HS256 with the server's secret checked and converted once, not on every signature.
-
-    PyJWT prepares an HMAC key on every call (it refuses keys that look asymmetric, which
-    takes parsing attempts); the server's secret is checked here once, at start-up.
-    """
-
-    def __init__(self, secret: str) -> None:
-        super().__init__(HMACAlgorithm.SHA256)
-        self._secret = secret
-        self._prepared = super().prepare_key(secret)
-
-    def prepare_key(self, key: str | bytes) -> bytes:
-        if key is self._secret:
-            return self._prepared
-        return super().prepare_key(key)
+# Every session token has this header: PyJWT writes {"alg":"HS256","typ":"JWT"} the same way.
+_HEADER_SEGMENT = base64url_encode(b'{"alg":"HS256","typ":"JWT"}')
 
 
 class SessionTokens:
     def __init__(self, secret: str, clock: Clock) -> None:
         self._secret = secret
         self._clock = clock
-        # A signer that knows HS256 only, its key prepared once.
-        self._signer = jwt.PyJWS(algorithms=[])
-        self._signer.register_algorithm(SESSION_ALGORITHM, _PreparedHMAC(secret))
+        # PyJWT's HS256 with the server's secret checked and converted once, at start-up:
+        # PyJWT would check the key on every call (is it PEM, SSH, DER, a JWK?). A secret that
+        # is an asymmetric key is refused here (jwt.InvalidKeyError).
+        self._hs256 = HMACAlgorithm(HMACAlgorithm.SHA256)
+        self._key = self._hs256.prepare_key(secret)
 
     def _sign(self, claims: dict[str, Any]) -> str:
+        """The compact JWS PyJWT's ``jwt.encode(claims, secret, "HS256")`` writes, byte for
+        byte, without rebuilding its constant header and re-checking the key each time."""
         payload = json.dumps(claims, separators=(",", ":")).encode()
-        return self._signer.encode(payload, self._secret, algorithm=SESSION_ALGORITHM)
+        signing_input = _HEADER_SEGMENT + b"." + base64url_encode(payload)
+        signature = self._hs256.sign(signing_input, self._key)
+        return (signing_input + b"." + base64url_encode(signature)).decode()
 
     def issue(
         self,
