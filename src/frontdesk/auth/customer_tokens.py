@@ -167,9 +167,14 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
+# One decoder for every token: json.loads with a hook would build a new one per call.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members)
+
+
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw, object_pairs_hook=_unique_members)
+        # As json.loads reads bytes: UTF-8, -16 or -32, told apart by the first bytes.
+        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except _DuplicateMember:
         raise Unauthorized(
             "the token repeats a header or claim name", code="malformed_token"
