@@ -191,6 +191,57 @@ def _signature_matches(parsed: Any, key: VerificationKey) -> bool:
     return True
 
 
+def _pyjwt_session_code(token: str) -> str | None:
+    """The code SessionTokens.verify gave when it called PyJWT's decode (the reference)."""
+    try:
+        claims = jwt.decode(
+            token, SECRET, algorithms=["HS256"], issuer="frontdesk",
+            options={"verify_aud": False, "verify_exp": False, "verify_iat": False,
+                     "verify_nbf": False, "require": ["exp", "iat", "jti", "sub", "_id"]},
+        )
+    except jwt.InvalidSignatureError:
+        return "bad_signature"
+    except jwt.InvalidAlgorithmError:
+        return "unsupported_algorithm"
+    except jwt.PyJWTError:
+        return "invalid_token"
+    if not isinstance(claims["exp"], int) or claims["exp"] <= int(NOW):
+        return "token_expired"
+    if claims["sub"] not in ("user", "guest", "userexternal"):
+        return "invalid_token"
+    return None
+
+
+session_claims = st.fixed_dictionaries(
+    {},
+    optional={
+        "iss": st.sampled_from(["frontdesk", "other"]) | json_values,
+        "sub": st.sampled_from(["guest", "userexternal", "user", "x"]) | json_values,
+        "_id": st.just("v1") | json_values,
+        "jti": st.just("j1") | json_values,
+        "exp": st.sampled_from([int(NOW) + 60, int(NOW) - 1]) | json_values,
+        "iat": st.just(int(NOW)) | json_values,
+        "aud": st.just(f"frontdesk:projects/{PROJECT}"),
+    },
+)
+
+
+@given(near_tokens(), session_claims, st.booleans())
+@settings(max_examples=1000, deadline=None)
+def test_session_token_refusals_are_pyjwts(bent: str, claims: Any, whole: bool) -> None:
+    """SessionTokens.verify refuses what PyJWT's decode refused, with the same code, and
+    accepts the rest: bent tokens, and tokens of our own shape with claims left out or
+    of the wrong type."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    token = _signed(header, claims) if whole else bent
+    try:
+        SessionTokens(SECRET, FakeClock(NOW)).verify(token)
+        code = None
+    except Unauthorized as exc:
+        code = exc.code
+    assert code == _pyjwt_session_code(token)
+
+
 @given(tokens(), st.integers(min_value=0, max_value=300))
 @settings(max_examples=300, deadline=None)
 def test_verify_customer_token_refuses_with_unauthorized_only(token: str, leeway: int) -> None:

@@ -19,10 +19,7 @@ prepare the key again on every call: most of a sign-in's cost.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -31,6 +28,7 @@ from typing import Any, Literal
 import jwt
 from jwt.algorithms import Algorithm, get_default_algorithms
 
+from frontdesk.auth import jws
 from frontdesk.errors import Unauthorized
 from frontdesk.ids import is_visitor_id
 
@@ -55,8 +53,6 @@ _ALGORITHMS: dict[str, Algorithm] = {
     for name, algorithm in get_default_algorithms().items()
     if name in ACCEPTED_ALGORITHMS
 }
-# A base64url segment without padding; PyJWT accepts the same alphabet and at most two "=".
-_SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -111,98 +107,18 @@ class ParsedToken:
 
 def parse_token(token: str) -> ParsedToken:
     """Header, claims and signature of a compact JWT, unverified; Unauthorized(malformed_token)
-    if it is not one.
-
-    As strict as PyJWT's own decoding: three base64url segments in canonical form (at most two
-    "=" of padding), JSON objects for header and claims, a string ``kid``, a valid ``crit`` and
-    no unencoded payload (``b64: false``). A header or claims object that repeats a member name
-    is refused: parsers disagree on which value wins, so the customer's backend and this server
-    could read different identities.
+    if it is not one (``auth.jws``: as strict as PyJWT's decoding). A header or claims object
+    that repeats a member name is refused too: parsers disagree on which value wins, so the
+    customer's backend and this server could read different identities.
     """
     if len(token) > MAX_TOKEN_LENGTH:
         raise Unauthorized("the token is too long", code="malformed_token")
-    segments = token.split(".")
-    if len(segments) != 3:
-        raise _malformed()
-    header = _json_object(_base64url(segments[0]))
-    claims = _json_object(_base64url(segments[1]))
-    signature = _base64url(segments[2])
-    _check_header(header)
-    return ParsedToken(header, claims, f"{segments[0]}.{segments[1]}".encode(), signature)
-
-
-def _malformed() -> Unauthorized:
-    return Unauthorized("the token is not a well-formed JWT", code="malformed_token")
-
-
-def _base64url(segment: str) -> bytes:
-    """A segment's bytes, refused unless it is base64url in canonical form (unused bits zero),
-    optionally padded to a multiple of four with at most two "="."""
-    data = segment.rstrip("=")
-    padding = len(segment) - len(data)
-    if (
-        padding > 2
-        or (padding and len(segment) % 4)
-        or len(data) % 4 == 1
-        or not _SEGMENT_RE.fullmatch(data)
-    ):
-        raise _malformed()
     try:
-        decoded = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
-    except (binascii.Error, ValueError):
-        raise _malformed() from None
-    if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != data:
-        raise _malformed()
-    return decoded
-
-
-class _DuplicateMember(ValueError):
-    pass
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        raise _DuplicateMember
-    return members
-
-
-# One decoder for every token: json.loads with a hook would build a new one per call.
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members)
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        # As json.loads reads bytes: UTF-8, -16 or -32, told apart by the first bytes.
-        value = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
-    except _DuplicateMember:
-        raise Unauthorized(
-            "the token repeats a header or claim name", code="malformed_token"
-        ) from None
-    except (ValueError, RecursionError):
-        raise _malformed() from None
-    if not isinstance(value, dict):
-        raise Unauthorized("the token's header and claims must be JSON objects",
-                           code="malformed_token")
-    return value
-
-
-def _check_header(header: dict[str, Any]) -> None:
-    """What PyJWT refuses in a header before any key is tried: a kid that is not a string, a
-    ``crit`` other than a list of extensions it knows (``b64``) and finds in the header, and an
-    unencoded payload (``b64: false``), which a compact token with a payload cannot be."""
-    if "kid" in header and not isinstance(header["kid"], str):
-        raise Unauthorized("the kid header must be a string", code="malformed_token")
-    if "crit" in header:
-        crit = header["crit"]
-        if not isinstance(crit, list) or not crit or any(
-            ext != "b64" or ext not in header for ext in crit
-        ):
-            raise Unauthorized("the token's crit header is not supported",
-                               code="malformed_token")
-    if header.get("b64", True) is False:
-        raise Unauthorized("an unencoded payload (b64: false) is not accepted",
-                           code="malformed_token")
+        segments = jws.split(token, jws.UNIQUE_MEMBERS)
+        claims = jws.json_object(segments.payload, jws.UNIQUE_MEMBERS)
+    except jws.MalformedJWS as exc:
+        raise Unauthorized(str(exc), code="malformed_token") from None
+    return ParsedToken(segments.header, claims, segments.signing_input, segments.signature)
 
 
 def audience_project(claims: dict[str, Any]) -> str:

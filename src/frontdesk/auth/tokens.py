@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jwt
 from jwt.algorithms import HMACAlgorithm
 from jwt.utils import base64url_encode
 
+from frontdesk.auth import jws
 from frontdesk.clock import Clock
 from frontdesk.errors import Unauthorized
 
@@ -27,6 +27,7 @@ _PROJECT_AUDIENCE_PREFIX = "frontdesk:projects/"
 MAX_TOKEN_LENGTH = 8192
 
 Subject = Literal["user", "guest", "userexternal"]
+_REQUIRED_CLAIMS = ("exp", "iat", "jti", "sub", "_id")
 
 
 @dataclass(frozen=True)
@@ -97,34 +98,43 @@ class SessionTokens:
         """
         if len(token) > MAX_TOKEN_LENGTH:
             raise Unauthorized("the token is too long", code="malformed_token")
+        # The refusals and their order are PyJWT's decode with algorithms=["HS256"],
+        # issuer=ISSUER and the claims below required: a token it cannot read, then its
+        # algorithm, then its signature, then its claims.
         try:
-            claims = jwt.decode(
-                token,
-                self._secret,
-                algorithms=[SESSION_ALGORITHM],
-                issuer=ISSUER,
-                options={
-                    "verify_aud": False,
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                    "require": ["exp", "iat", "jti", "sub", "_id"],
-                },
-            )
-        except jwt.InvalidSignatureError:
-            raise Unauthorized("the token's signature is not valid", code="bad_signature") from None
-        except jwt.InvalidAlgorithmError:
+            segments = jws.split(token)
+        except jws.MalformedJWS as exc:
+            raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+        if segments.header.get("alg") != SESSION_ALGORITHM:
             raise Unauthorized(
                 "the token's algorithm is not accepted", code="unsupported_algorithm"
-            ) from None
-        except jwt.PyJWTError as exc:
+            )
+        if not self._hs256.verify(segments.signing_input, self._key, segments.signature):
+            raise Unauthorized("the token's signature is not valid", code="bad_signature")
+        try:
+            claims = jws.json_object(segments.payload)
+        except jws.MalformedJWS as exc:
             raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+        _check_registered_claims(claims)
         # Times are checked against the injected clock, not PyJWT's wall clock.
         if not isinstance(claims["exp"], int) or claims["exp"] <= int(self._clock.now()):
             raise Unauthorized("the session token has expired", code="token_expired")
         if claims["sub"] not in ("user", "guest", "userexternal"):
             raise Unauthorized("unknown token subject", code="invalid_token")
         return _to_session(claims)
+
+
+def _check_registered_claims(claims: dict[str, Any]) -> None:
+    """Unauthorized(invalid_token) unless the claims every session token carries are there,
+    with PyJWT's type checks of ``iss``, ``sub`` and ``jti``."""
+    for name in _REQUIRED_CLAIMS:
+        if claims.get(name) is None:
+            raise Unauthorized(f"invalid token: the {name} claim is missing",
+                               code="invalid_token")
+    if claims.get("iss") != ISSUER:
+        raise Unauthorized("invalid token: not issued here", code="invalid_token")
+    if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
+        raise Unauthorized("invalid token: sub and jti must be strings", code="invalid_token")
 
 
 def is_session_token(unverified_claims: dict[str, Any]) -> bool:
