@@ -50,13 +50,13 @@ class NewRequest:
 
 async def do_create_request(
     services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
-) -> tuple[RequestRecord, bool]:
+) -> tuple[RequestRecord, bool, DepartmentRecord | None]:
     """Create the request, and the visitor's lead if it has none; route it to an agent,
     unless its department needs a higher tier than the visitor's: then it is held back.
 
     Precondition: the caller is a visitor of this project and the request id is unused.
-    Returns the joined request row (a concurrent creation is reloaded) and whether this call
-    created it.
+    Returns the joined request row (a concurrent creation is reloaded), whether this call
+    created it, and the department it was created in.
     """
     visitor = access.principal
     assert isinstance(visitor, Visitor)
@@ -118,7 +118,7 @@ async def do_create_request(
         notify_request(services, tx, row, "CREATE")
     elif row["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
-    return row, created
+    return row, created, department
 
 
 async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
@@ -128,16 +128,13 @@ async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]
 
 
 async def do_tell_new_conversation(
-    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord
+    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord,
+    department: DepartmentRecord | None,
 ) -> None:
-    """The system lines a new conversation gets after its first message: that it is outside
-    opening hours (the editable off-hours message), and that its department needs the visitor
-    to verify first."""
+    """The system lines a new conversation gets after its first message (in ``department``,
+    as ``do_create_request`` created it): that it is outside opening hours (the editable
+    off-hours message), and that its department needs the visitor to verify first."""
     project = access.project
-    department = (
-        await departments.get_department(tx, project["id"], row["department_id"])
-        if row["department_id"] else None
-    )
     if not is_open_for(project, department, services.clock.now()):
         await do_post_system_message(
             services, tx, row, "off_hours", off_hours_message(project, department),
