@@ -264,15 +264,18 @@ async def list_requests(
         # A row value: both planners take it as one range on the (…, updated_at, id) indexes,
         # which the ORDER BY below then reads backwards (an OR spelled out bounds updated_at only).
         clause += f" AND (r.updated_at, r.id) < ({arg(after.updated_at)}, {arg(after.id)})"
+    order = "ORDER BY r.updated_at DESC, r.id DESC"
+    # The page's ids first, from the requests indexes alone; the joins and the unread count
+    # then run for those rows only, not for every row an OFFSET skips.
+    page = (
+        f"SELECT r.id FROM requests r{joined} WHERE {clause} {order}"  # noqa: S608
+        f" LIMIT {arg(limit)} OFFSET {arg(offset)}"
+    )
     select = _SELECT
     if reader is not None:
         select = _SELECT.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
-    rows = await q.fetch_all(
-        f"{select} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
-        f" LIMIT {arg(limit)} OFFSET {arg(offset)}",
-        *args,
-    )
+    rows = await q.fetch_all(f"{select} JOIN ({page}) AS page ON page.id = r.id {order}", *args)
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
 
