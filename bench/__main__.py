@@ -236,7 +236,7 @@ class Bench:
         (``after``) and by page number (``page``, an OFFSET), frontdesk alone."""
         plan, project = self.plan, self.project
         closed = asyncio.run(seeder.count_closed(project.id))
-        page = closed // 2 // 40
+        page = max(1, closed // 2 // 40)
         updated_at, row_id = asyncio.run(seeder.closed_position(project.id, page * 40 - 1))
         cursor = list_cursors(self.server_secret).encode(
             project.id, ListPosition(updated_at, row_id)
