@@ -78,7 +78,7 @@ class Services:
         self.file_urls = FileUrlSigner(self.settings.secret)
         self.file_inspections = anyio.CapacityLimiter(self.settings.file_inspection_concurrency)
         # Before the hub's: a socket re-checked on an event reads what the event changed.
-        self.broker.subscribe(self._evict_revoked)
+        self.broker.subscribe(self._evict_on_event)
         self.broker.watch_link(self._on_broker_link)
         self.jwks = JwksCache(
             self.clock,
@@ -113,7 +113,7 @@ class Services:
         so that the events the same transaction publishes later find the cache evicted."""
         self.publish_on_commit(tx, ProjectChanged(project_id=project_id, user_id=user_id))
 
-    async def _evict_revoked(self, event: Event) -> None:
+    async def _evict_on_event(self, event: Event) -> None:
         self._evict(event)
 
     def _evict(self, event: Event) -> None:
