@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from frontdesk.actions.presence import do_mark_away, do_mark_back
 from frontdesk.realtime.events import Event, ProjectChanged
 from frontdesk.services import Services
 from frontdesk.storage import project_users, projects
@@ -150,6 +151,20 @@ def test_every_membership_change_of_the_team_api_evicts_the_membership(
     cache = _services(make).project_cache
     assert cache.membership(project.id, agent.id) is None
     assert cache.project(project.id) is not None  # only what changed is forgotten
+
+
+def test_presence_moving_an_agent_away_and_back_evicts_its_membership(make: Factory) -> None:
+    """The server's own availability changes (its dashboards gone, then back) evict too."""
+    project = make.project()
+    agent = make.member(project)
+    services = _services(make)
+    for move in (do_mark_away, do_mark_back):
+        _cached(make, project, agent)
+        assert make.client.portal.call(move, services, agent.id) == [project.id]  # type: ignore[union-attr]
+        assert services.project_cache.membership(project.id, agent.id) is None
+        r = make.client.get(f"/{project.id}/project_users/users/{agent.id}",
+                            headers=agent.headers)
+        assert r.json()[0]["user_available"] is (move is do_mark_back)
 
 
 def test_what_the_next_call_reads_is_the_changed_membership(make: Factory) -> None:
