@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         "Seconds a verified session token is remembered per process (0: check every call). "
         "Revocations evict at once.",
     )
+    project_cache_seconds: int = _setting(
+        30,
+        "Seconds a project and an agent's membership are remembered per process (0: read "
+        "them every call). Changes evict at once.",
+    )
     jwks_cache_seconds: int = _setting(
         300, "Seconds a JWKS document fetched from a customer's URL is kept."
     )
