@@ -14,6 +14,7 @@ from frontdesk.auth.file_urls import FileUrlSigner
 from frontdesk.auth.jwks_fetch import fetch_jwks
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
+from frontdesk.auth.project_cache import ProjectCache
 from frontdesk.auth.public_keys import JwksCache, jwks_fetch_policy
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.session_cache import SessionCache
@@ -23,7 +24,14 @@ from frontdesk.ids import IdGenerator
 from frontdesk.mail import Mailer, mailer_for
 from frontdesk.observability.metrics import Metrics
 from frontdesk.realtime.broker import Broker
-from frontdesk.realtime.events import Event, SessionRevoked, check_event
+from frontdesk.realtime.events import (
+    AccessChanged,
+    Event,
+    MembershipRevoked,
+    ProjectChanged,
+    SessionRevoked,
+    check_event,
+)
 from frontdesk.realtime.visitor_presence import VisitorPresence
 from frontdesk.settings import Settings
 from frontdesk.storage.database import Database, Transaction
@@ -45,6 +53,7 @@ class Services:
     limits: RateLimits = field(init=False)
     jwks: JwksCache = field(init=False)
     session_cache: SessionCache = field(init=False)
+    project_cache: ProjectCache = field(init=False)
     basic_cache: BasicCredentialCache = field(init=False)
     blobs: DirectoryBlobs | DatabaseBlobs = field(init=False)  # the bytes of files
     file_urls: FileUrlSigner = field(init=False)
@@ -61,13 +70,15 @@ class Services:
             self.clock, self.settings.redis_url, namespace=self.settings.redis_channel
         )
         self.session_cache = SessionCache(self.clock, ttl=self.settings.session_cache_seconds)
+        self.project_cache = ProjectCache(self.clock, ttl=self.settings.project_cache_seconds)
         self.basic_cache = BasicCredentialCache(
             self.clock, self.settings.secret, ttl=self.settings.basic_auth_cache_seconds
         )
         self.blobs = blob_store(self.db, self.settings.data_dir)
         self.file_urls = FileUrlSigner(self.settings.secret)
         self.file_inspections = anyio.CapacityLimiter(self.settings.file_inspection_concurrency)
-        self.broker.subscribe(self._evict_revoked)
+        # Before the hub's: a socket re-checked on an event reads what the event changed.
+        self.broker.subscribe(self._evict_on_event)
         self.broker.watch_link(self._on_broker_link)
         self.jwks = JwksCache(
             self.clock,
@@ -87,24 +98,42 @@ class Services:
             check_event(event)
 
         async def send() -> None:
-            if isinstance(event, SessionRevoked):
-                # At once in this process; other processes evict when the broker delivers it.
-                self.session_cache.evict(event.jti)
+            # At once in this process; other processes evict when the broker delivers it.
+            self._evict(event)
             await self.broker.publish(event)
 
         tx.on_commit(send)
 
-    async def _evict_revoked(self, event: Event) -> None:
+    def project_changed_on_commit(
+        self, tx: Transaction, project_id: str, user_id: str | None = None
+    ) -> None:
+        """Once ``tx`` commits, every process forgets its cached copy of the project's row, or
+        with ``user_id`` of that agent's membership. Every write of either calls this (a
+        visitor's membership excepted: it is never cached); registered right after the write,
+        so that the events the same transaction publishes later find the cache evicted."""
+        self.publish_on_commit(tx, ProjectChanged(project_id=project_id, user_id=user_id))
+
+    async def _evict_on_event(self, event: Event) -> None:
+        self._evict(event)
+
+    def _evict(self, event: Event) -> None:
         if isinstance(event, SessionRevoked):
             self.session_cache.evict(event.jti)
+        elif isinstance(event, ProjectChanged | MembershipRevoked):
+            self.project_cache.evict(event.project_id, event.user_id)
+        elif isinstance(event, AccessChanged):
+            self.project_cache.evict(event.project_id)
 
     async def _on_broker_link(self, linked: bool) -> None:
-        # Unlinked, revocations made by other processes cannot reach this one: verify every
-        # session against the database until the link is back.
+        # Unlinked, revocations and changes made by other processes cannot reach this one:
+        # verify every session and read every project and membership from the database until
+        # the link is back.
         if linked:
             self.session_cache.resume()
+            self.project_cache.resume()
         else:
             self.session_cache.suspend()
+            self.project_cache.suspend()
 
     def wake_outbox_on_commit(self, tx: Transaction) -> None:
         """Have this process's outbox worker look at the outbox once ``tx`` commits."""

@@ -192,12 +192,35 @@ class ProjectAccess:
 
 
 async def load_project(services: Services, project_id: str) -> ProjectRecord:
+    """The project, from this process's cache when it holds it; NotFound(unknown_project).
+
+    A read outside any transaction: a command decides on the row it reads, locked, inside its
+    own (``auth.project_cache`` says how long a cached row may lag)."""
+    cache = services.project_cache
+    project = cache.project(project_id)
+    if project is not None:
+        return project
+    generation = cache.generation
     project = await projects.get_project(services.db, project_id) if is_object_id(
         project_id
     ) else None
     if project is None:
         raise NotFound(f"no project {project_id!r}", code="unknown_project")
+    cache.put_project(project, generation=generation)
     return project
+
+
+async def _agent_membership(
+    services: Services, project_id: str, user_id: str
+) -> ProjectUserRecord | None:
+    cache = services.project_cache
+    membership = cache.membership(project_id, user_id)
+    if membership is None:
+        generation = cache.generation
+        membership = await project_users.get_membership(services.db, project_id, user_id)
+        if membership is not None:
+            cache.put_membership(membership, generation=generation)
+    return membership
 
 
 async def access_project(
@@ -217,7 +240,7 @@ async def access_project(
     principal = require_principal(principal)
     project = await load_project(services, project_id)
     if isinstance(principal, Agent):
-        membership = await project_users.get_membership(services.db, project_id, principal.user_id)
+        membership = await _agent_membership(services, project_id, principal.user_id)
         if membership is None or membership["role"] not in ROLE_RANK:
             raise Forbidden("you are not a member of this project", code="not_a_member")
         if min_role is not None and not role_at_least(membership["role"], min_role):

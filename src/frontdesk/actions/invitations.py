@@ -207,6 +207,7 @@ async def check_accept(services: Services, agent: Agent, token: str) -> Invitati
             invited_by=row["invited_by"], now=now, if_absent=True,
         ):  # a concurrent acceptance of another invitation made the agent a member
             raise Conflict("you are already in this project", code="already_member")
+        services.project_changed_on_commit(tx, project_id, agent.user_id)
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "invitation.accepted", actor=agent.user_id, subject=row["id"],
             details={"email": row["email"], "role": row["role"], "project_user": member_id},

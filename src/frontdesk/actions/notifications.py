@@ -29,4 +29,5 @@ async def do_update_prefs(
         await project_users.update_project_user(
             tx, own["id"], now=services.now_ms(), notifications=merged
         )
+        services.project_changed_on_commit(tx, own["project_id"], own["user_id"])
     return present_prefs(merged)

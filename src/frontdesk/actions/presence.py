@@ -44,6 +44,7 @@ async def _move(services: Services, user_id: str, *, away: bool) -> list[str]:
                 tx, member["id"], now=services.now_ms(), user_available=not away,
                 presence_away=away,
             )
+            services.project_changed_on_commit(tx, member["project_id"], user_id)
             await audit.record(services, tx, member["project_id"], audit.AuditEvent(
                 "presence.away" if away else "presence.back", actor="system", subject=user_id,
                 details={"reason": "disconnected" if away else "reconnected"},

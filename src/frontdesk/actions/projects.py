@@ -51,6 +51,7 @@ async def do_create_project(services: Services, agent: Agent, name: str) -> Proj
             created_by=agent.user_id,
             now=now,
         )
+        services.project_changed_on_commit(tx, project_id)
         await project_users.insert_project_user(
             tx,
             id=services.ids.object_id(),
@@ -59,6 +60,7 @@ async def do_create_project(services: Services, agent: Agent, name: str) -> Proj
             role="owner",
             now=now,
         )
+        services.project_changed_on_commit(tx, project_id, agent.user_id)
         await departments.insert_department(
             tx,
             id=services.ids.object_id(),
@@ -109,6 +111,7 @@ async def do_update_project(
         await projects.update_project(
             tx, project["id"], name=updated["name"], settings=merged, now=updated["updated_at"]
         )
+        services.project_changed_on_commit(tx, project["id"])
         if changed:
             await audit.record(services, tx, project["id"], audit.AuditEvent(
                 "policy.changed", actor=access.agent.user_id, details=changed,

@@ -130,6 +130,7 @@ async def _update(
             else None
         ),
     )
+    services.project_changed_on_commit(tx, access.project["id"], target["user_id"])
     return await notify_member_changed(services, tx, access.project["id"], target["id"])
 
 
@@ -168,6 +169,7 @@ async def check_remove_member(
         ) <= 1:
             raise Conflict("a project keeps at least one owner", code="last_owner")
         await project_users.delete_project_user(tx, target["id"])
+        services.project_changed_on_commit(tx, access.project["id"], target["user_id"])
         await audit.record_agent_action(
             services, tx, access, "member.removed", subject=target["user_id"],
             details={"role": target["role"]},

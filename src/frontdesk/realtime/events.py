@@ -168,6 +168,17 @@ class AccessChanged(_Event):
         return []
 
 
+class ProjectChanged(_Event):
+    """A project's row, or with ``user_id`` that agent's membership, changed or went away:
+    every process forgets its cached copy (``auth.project_cache``). No socket hears it."""
+
+    type: Literal["project_changed"] = "project_changed"
+    user_id: str | None = None
+
+    def topics(self) -> list[str]:
+        return []
+
+
 class SessionRevoked(_Event):
     """A session ended: sockets authenticated with it must close at once."""
 
@@ -189,13 +200,15 @@ Event = Annotated[
     | MessagesRead
     | MembershipRevoked
     | SessionRevoked
-    | AccessChanged,
+    | AccessChanged
+    | ProjectChanged,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-# Events that take access away: a process must not miss them, so one that could not be
-# published is published again once Redis answers (see ``redis_broker``).
-ACCESS_EVENTS = (SessionRevoked, MembershipRevoked, AccessChanged)
+# Events that take access away (a changed project or membership may): a process must not miss
+# them, so one that could not be published is published again once Redis answers (see
+# ``redis_broker``).
+ACCESS_EVENTS = (SessionRevoked, MembershipRevoked, AccessChanged, ProjectChanged)
 
 
 _WIRE_OBJECTS: TypeAdapter[list[WireObject]] = TypeAdapter(list[WireObject])

@@ -86,6 +86,7 @@ from frontdesk.realtime.events import (
     MessageCreated,
     MessagesRead,
     NoteMentioned,
+    ProjectChanged,
     ProjectUserChanged,
     ReadMarkerChanged,
     RequestChanged,
@@ -421,6 +422,8 @@ class Hub:
             elif isinstance(event, RequestChanged):
                 if not self._request_versions.is_stale(event.request_id, event.version):
                     self._fan_out(event)
+            elif isinstance(event, ProjectChanged):
+                return  # for the project cache (services), not for sockets
             else:
                 self._fan_out(event)
         except Exception:
