@@ -128,7 +128,6 @@ class Hub:
         self._slices: list[set[Connection]] = [
             set() for _ in range(max(1, min(_MAX_SLICES, int(self._interval / _MIN_TICK_SECONDS))))
         ]
-        self._slice_of: dict[Connection, int] = {}
         self._next_slice = 0
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
@@ -202,7 +201,7 @@ class Hub:
                 with contextlib.suppress(Exception):  # presence must not stop the cleanup
                     await self._mark_visitor_present(conn.principal)
             self._connections.discard(conn)
-            self._slices[self._slice_of.pop(conn)].discard(conn)
+            self._slices[conn.slice].discard(conn)
             if self._presence is not None:
                 await self._presence.disconnected(conn)
             await conn.finish()
@@ -324,19 +323,18 @@ class Hub:
     ) -> None:
         if topic.name not in conn.topics and len(conn.topics) >= MAX_TOPICS:
             raise BadRequest(f"at most {MAX_TOPICS} topics per socket", code="too_many_topics")
-        revocations = conn.revocations.get(topic.project_id, 0)
+        revocations = conn.revocations(topic.project_id)
         access = await self._access_topic(principal, topic)
         if conn.is_closed():
             return
-        if conn.revocations.get(topic.project_id, 0) != revocations:
+        if conn.revocations(topic.project_id) != revocations:
             raise _membership_revoked()
         # Listen first and hold live frames, then read the snapshot: an event committed in
         # between is in the snapshot, held, or both (then sent once) — never lost. A message
         # in the snapshot whose event comes after it is sent once too (``remember_replayed``).
-        newly = topic.name not in conn.topics
-        conn.topics.add(topic.name)
+        newly = conn.add_topic(topic.name)
         self._by_topic.setdefault(topic.name, set()).add(conn)
-        conn.held[topic.name] = []
+        conn.hold(topic.name)
         try:
             snapshot = await topic_snapshot(self.services, access, topic, cursor)
         except BaseException:
@@ -375,8 +373,7 @@ class Hub:
                        code="access_changing")
 
     def _unsubscribe(self, conn: Connection, topic_name: str) -> None:
-        conn.topics.discard(topic_name)
-        conn.replayed.pop(topic_name, None)
+        conn.discard_topic(topic_name)
         subscribers = self._by_topic.get(topic_name)
         if subscribers is not None:
             subscribers.discard(conn)
@@ -433,7 +430,7 @@ class Hub:
             principal = conn.principal
             if not isinstance(principal, Agent) or principal.user_id != event.user_id:
                 continue
-            conn.revocations[event.project_id] = conn.revocations.get(event.project_id, 0) + 1
+            conn.count_revocation(event.project_id)
             for topic_name in sorted(t for t in conn.topics if t.startswith(prefix)):
                 self._drop_topic(conn, topic_name, error)
 
@@ -582,7 +579,7 @@ class Hub:
         index = self._next_slice
         self._next_slice = (index + 1) % len(self._slices)
         self._slices[index].add(conn)
-        self._slice_of[conn] = index
+        conn.slice = index
 
     async def _sweep_forever(self) -> None:
         # Ticks keep to a schedule (no drift), so each socket is swept once per interval.
