@@ -48,8 +48,10 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jwt
+from starlette.types import Scope
 from starlette.websockets import WebSocket
 
 from frontdesk.actions.access import (
@@ -188,7 +190,7 @@ class Hub:
         self._place(conn)
         try:
             refused = self._limits.admit_address(conn)
-            token = websocket.query_params.get("token")
+            token = _query_token(websocket.scope)
             if refused is not None:
                 self._refuse(conn, refused)
             elif token:
@@ -293,7 +295,7 @@ class Hub:
             self._by_jti.setdefault(conn.jti, set()).add(conn)
             # A visitor's socket carries its page's Origin, which every subscribe checks
             # against the project's allowed origins, as REST calls do.
-            origin = conn.websocket.headers.get("origin")
+            origin = _origin(conn.websocket.scope)
             principal = await authenticate_session_token(self.services, token, origin=origin)
         except Unauthorized as exc:
             self._refuse(conn, exc)
@@ -643,6 +645,24 @@ def _membership_revoked() -> Forbidden:
 def _as_revocation(error: FrontdeskError) -> FrontdeskError:
     # An agent found outside the project on a re-check was removed: say so as the removal does.
     return _membership_revoked() if error.code == "not_a_member" else error
+
+
+# Read from the scope, not Starlette's ``query_params`` and ``headers``, which a socket would
+# keep parsed (a copy of its token among them) for as long as it is open.
+def _query_token(scope: Scope) -> str | None:
+    """The last ``token`` query parameter, as Starlette's ``query_params`` reads it."""
+    token = None
+    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        if name == "token":
+            token = value
+    return token
+
+
+def _origin(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _strip_scheme(raw: str) -> str:
