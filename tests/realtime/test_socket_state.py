@@ -11,6 +11,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from frontdesk.realtime.connection import Connection
@@ -83,15 +84,22 @@ async def _idle_connection() -> None:
     await conn.finish()
 
 
-def test_a_socket_keeps_no_framework_layers_suspended(make: Factory) -> None:
+def test_a_socket_keeps_no_framework_layers_and_no_token_suspended(make: Factory) -> None:
     project = make.project()
-    with signed_in(make.client, project.owner.token):
+    token = project.owner.token
+    with signed_in(make.client, token):
         chains = [_await_chain(t) for t in _suspended_tasks()]
-        sockets = [c for c in chains if any(name.endswith("Hub.serve") for name, _ in c)]
+        sockets = [c for c in chains if any(code.co_qualname == "Hub.serve" for code, _ in c)]
         assert len(sockets) == 1, chains
         # No middleware, router, route or exception wrapper waits for as long as it is open.
-        layers = [name for name, filename in sockets[0] if _STACK.search(filename)]
-        assert layers == [], sockets[0]
+        names = [(code.co_qualname, code.co_filename) for code, _ in sockets[0]]
+        layers = [name for name, filename in names if _STACK.search(filename)]
+        assert layers == [], names
+        # Nor does the token of its URL, once checked.
+        bare = token.split(" ", 1)[-1]
+        kept = [code.co_qualname for code, values in sockets[0]
+                if any(isinstance(v, str) and bare in v for v in values)]
+        assert kept == [], kept
 
 
 _STACK = re.compile(r"starlette/(middleware|routing|_exception_handler)")
@@ -103,15 +111,15 @@ def _suspended_tasks() -> Iterator[asyncio.Task[Any]]:
             yield thing
 
 
-def _await_chain(task: asyncio.Task[Any]) -> list[tuple[str, str]]:
-    """(qualified name, file) of each coroutine the task waits in, outermost first."""
+def _await_chain(task: asyncio.Task[Any]) -> list[tuple[CodeType, list[object]]]:
+    """The code and local values of each coroutine the task waits in, outermost first."""
     chain = []
     awaited: Any = task.get_coro()
     while awaited is not None:
-        code = getattr(awaited, "cr_code", None) or getattr(awaited, "gi_code", None)
-        if code is None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if frame is None:
             break
-        chain.append((code.co_qualname, code.co_filename))
+        chain.append((frame.f_code, list(frame.f_locals.values())))
         awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
     return chain
 

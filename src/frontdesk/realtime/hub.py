@@ -189,12 +189,7 @@ class Hub:
         self._connections.add(conn)
         self._place(conn)
         try:
-            refused = self._limits.admit_address(conn)
-            token = _query_token(websocket.scope)
-            if refused is not None:
-                self._refuse(conn, refused)
-            elif token:
-                await self._authenticate(conn, token)
+            await self._admit(conn)
             await self._read_until_disconnect(conn)
         finally:
             self._limits.release(conn)
@@ -207,6 +202,17 @@ class Hub:
             if self._presence is not None:
                 await self._presence.disconnected(conn)
             await conn.finish()
+
+    async def _admit(self, conn: Connection) -> None:
+        """Count ``conn`` against its address; authenticate it with its URL's token, if any.
+        Apart from ``serve``, whose frame waits as long as the socket is open: the token and
+        what its check made are not kept for that long."""
+        refused = self._limits.admit_address(conn)
+        token = _query_token(conn.websocket.scope)
+        if refused is not None:
+            self._refuse(conn, refused)
+        elif token:
+            await self._authenticate(conn, token)
 
     async def _read_until_disconnect(self, conn: Connection) -> None:
         while True:
