@@ -87,7 +87,10 @@ async def _idle_connection() -> None:
 def test_a_socket_keeps_no_framework_layers_and_no_token_suspended(make: Factory) -> None:
     project = make.project()
     token = project.owner.token
-    with signed_in(make.client, token):
+    with signed_in(make.client, token) as agent:
+        # Answered by the reading loop, which runs once authentication is over.
+        agent.send("unsubscribe", topic=f"/{project.id}/requests")
+        agent.expect("unsubscribed")
         chains = [_await_chain(t) for t in _suspended_tasks()]
         sockets = [c for c in chains if any(code.co_qualname == "Hub.serve" for code, _ in c)]
         assert len(sockets) == 1, chains
