@@ -5,6 +5,7 @@ secret through the API, seed conversations with bulk SQL, then measure
 
 1. anonymous sign-in            2. custom-token sign-in          3. message into a conversation
 4. first message (request+lead) 5. agent's list page (40 rows)   7. figures 3 and 5 at two sizes
+9. a page of closed conversations deep in history, by cursor and by offset (frontdesk alone)
 
 with one worker (and figures 1-5 again with two), each against the baseline in the same run.
 Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py``, figure 8 (10,000 idle visitor
@@ -22,6 +23,7 @@ import platform
 import secrets
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -39,8 +41,11 @@ from bench.harness import (
     compare,
     frontdesk_server,
     http,
+    load,
 )
 from bench.seed import Seeder, new_request_id
+from frontdesk.auth.list_cursors import list_cursors
+from frontdesk.storage.requests import ListPosition
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -51,11 +56,14 @@ class Plan:
     warmup: float
     repeats: int
     repeats_two_workers: int
-    small: tuple[int, int]  # conversations, messages each
-    large: tuple[int, int]
+    # The small data set is the open queue alone; the large one adds closed history to it.
+    open_queue: int  # open conversations, the same at both sizes
+    history: int  # closed conversations of the large data set
     two_workers: bool
+    messages_each: int = 10
     connections: int = 32
     list_connections: int = 8
+    deep_page_connections: int = 1
 
 
 FULL = Plan(
@@ -63,8 +71,8 @@ FULL = Plan(
     warmup=0.4,
     repeats=3,
     repeats_two_workers=1,
-    small=(1_000, 10),
-    large=(100_000, 10),
+    open_queue=1_000,
+    history=99_000,
     two_workers=True,
 )
 QUICK = Plan(
@@ -72,8 +80,8 @@ QUICK = Plan(
     warmup=0.2,
     repeats=1,
     repeats_two_workers=1,
-    small=(200, 10),
-    large=(2_000, 10),
+    open_queue=200,
+    history=1_800,
     two_workers=False,
 )
 
@@ -159,6 +167,7 @@ class Bench:
         self.plan = plan
         self.backend = backend
         self.results: list[Comparison] = []
+        self.deep_page: dict[str, Any] = {}
 
     def run(self) -> list[Comparison]:
         with database(self.backend) as (url, env):
@@ -167,11 +176,18 @@ class Bench:
             with frontdesk_server(env, 1) as fd:
                 project = set_up_project(fd.port)
             self.project = project
-            asyncio.run(seeder.add_conversations(project.id, *self.plan.small))
-            self._workers(seeder, env, url, 1, ("3", "5"), self.plan.repeats, growth=True)
-            extra = self.plan.large[0] - self.plan.small[0]
-            asyncio.run(seeder.add_conversations(project.id, extra, self.plan.large[1]))
-            self._workers(seeder, env, url, 1, ("1", "2", "3", "4", "5"), self.plan.repeats)
+            plan = self.plan
+            asyncio.run(
+                seeder.add_conversations(
+                    project.id, plan.open_queue, plan.messages_each, closed=False
+                )
+            )
+            self._workers(seeder, env, url, 1, ("3", "5"), plan.repeats, growth=True)
+            asyncio.run(
+                seeder.add_conversations(project.id, plan.history, plan.messages_each, closed=True)
+            )
+            self._workers(seeder, env, url, 1, ("1", "2", "3", "4", "5"), plan.repeats)
+            self.deep_page = self._deep_page(seeder, env)
             if self.plan.two_workers:
                 self._workers(
                     seeder, env, url, 2, ("1", "2", "3", "4", "5"), self.plan.repeats_two_workers
@@ -190,7 +206,7 @@ class Bench:
         growth: bool = False,
     ) -> None:
         plan = self.plan
-        data = f"{seeder.conversations:,} conv / {seeder.messages:,} msg"
+        data = self._data(seeder)
         with frontdesk_server(env, workers) as fd, baseline_server(url, workers) as base:
             for figure in figures:
                 label = ("7" if growth else figure) + _NAMES[figure]
@@ -212,6 +228,60 @@ class Bench:
                     cycle=figure != "4",
                 )
                 self.results.append(comparison)
+                if figure in ("3", "4"):
+                    asyncio.run(seeder.close_live(self.project.id))
+
+    def _deep_page(self, seeder: Seeder, env: dict[str, str]) -> dict[str, Any]:
+        """Figure 9: the closed conversations' page in the middle of the history, by cursor
+        (``after``) and by page number (``page``, an OFFSET), frontdesk alone."""
+        plan, project = self.plan, self.project
+        closed = asyncio.run(seeder.count_closed(project.id))
+        page = max(1, closed // 2 // 40)
+        updated_at, row_id = asyncio.run(seeder.closed_position(project.id, page * 40 - 1))
+        cursor = list_cursors(self.server_secret).encode(
+            project.id, ListPosition(updated_at, row_id)
+        )
+        base = f"/{project.id}/requests?status=closed&limit=40"
+        paths = {"cursor": f"{base}&after={cursor}", "offset": f"{base}&page={page}"}
+        figure: dict[str, Any] = {
+            "backend": self.backend,
+            "data": self._data(seeder),
+            "closed": closed,
+            "page": page,
+            "connections": plan.deep_page_connections,
+        }
+        print(f"  {self.backend} · 1 worker(s) · figure 9 …", flush=True, file=sys.stderr)
+        with frontdesk_server(env, 1) as fd:
+            # Both pages must show the same rows, or the comparison would be meaningless.
+            by_cursor, by_offset = (
+                http(fd.port, "GET", path, auth=project.agent_token) for path in paths.values()
+            )
+            if [r["request_id"] for r in by_cursor["requests"]] != [
+                r["request_id"] for r in by_offset["requests"]
+            ]:
+                raise RuntimeError("the deep page by cursor and by offset differ")
+            figure["count"], figure["count_capped"] = by_cursor["count"], by_cursor["countCapped"]
+            for name, path in paths.items():
+                runs = [
+                    load(
+                        fd,
+                        [("GET", path, project.agent_token, None)],
+                        seconds=plan.seconds,
+                        warmup=plan.warmup,
+                        connections=plan.deep_page_connections,
+                    )
+                    for _ in range(plan.repeats)
+                ]
+                for attr in ("rps", "p50_ms", "p99_ms", "cpu_us"):
+                    figure[f"{name}_{attr}"] = statistics.median(getattr(r, attr) for r in runs)
+        return figure
+
+    @staticmethod
+    def _data(seeder: Seeder) -> str:
+        return (
+            f"{seeder.conversations:,} conv ({seeder.open_conversations:,} open) / "
+            f"{seeder.messages:,} msg"
+        )
 
     def _requests(self, seeder: Seeder, figure: str) -> Any:
         project = self.project
@@ -307,11 +377,33 @@ def render_scale(scale: dict[str, Any]) -> list[str]:
     return lines
 
 
+def render_deep_pages(deep_pages: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "Figure 9 (a page of closed conversations deep in history: "
+        "`?status=closed&limit=40` in the middle of the closed ones, frontdesk alone, one "
+        "worker; no baseline):",
+        "",
+        "| figure | db | data | page | count | by cursor (after): p50 ms | p99 ms | CPU µs/req "
+        "| by offset (page=N): p50 ms | p99 ms | CPU µs/req |",
+        "|" + "---|" * 11,
+    ]
+    for d in deep_pages:
+        count = f"{d['count']:,}" + ("+" if d["count_capped"] else "")
+        lines.append(
+            f"| 9 closed page deep in history | {d['backend']} | {d['data']} | {d['page']:,} "
+            f"| {count} | {d['cursor_p50_ms']:.1f} | {d['cursor_p99_ms']:.1f} "
+            f"| {d['cursor_cpu_us']:,.0f} | {d['offset_p50_ms']:.1f} | {d['offset_p99_ms']:.1f} "
+            f"| {d['offset_cpu_us']:,.0f} |"
+        )
+    return lines
+
+
 def render(
     results: list[Comparison],
     ws: dict[str, float] | None,
     plan: Plan,
     scale: dict[str, Any] | None = None,
+    deep_pages: list[dict[str, Any]] | None = None,
 ) -> str:
     head = (
         "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms | CPU µs/req "
@@ -358,6 +450,9 @@ def render(
                     f"{small.fd('rps') / large.fd('rps'):.2f} ({small.data} → {large.data})"
                 )
     lines.append("")
+    if deep_pages:
+        lines.extend(render_deep_pages(deep_pages))
+        lines.append("")
     if ws is None:
         lines.append("Figure 6 (WebSocket delivery): bench/ws_delivery.py is not there yet.")
     else:
@@ -392,24 +487,36 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     results: list[Comparison] = []
+    deep_pages: list[dict[str, Any]] = []
     for backend in args.backends.split(","):
-        results.extend(Bench(plan, backend).run())
+        bench = Bench(plan, backend)
+        results.extend(bench.run())
+        deep_pages.append(bench.deep_page)
     ws = websocket_figures(args.quick)
-    scale = scale_figures(args.quick, args.ws_sockets)
-    print(render(results, ws, plan, scale))
+    # Figure 8 runs last and longest: if it fails, the figures measured before it still count.
+    scale_error = None
+    try:
+        scale = scale_figures(args.quick, args.ws_sockets)
+    except Exception as exc:  # reported below, and the exit status says so
+        scale, scale_error = None, f"{type(exc).__name__}: {exc}"
+    print(render(results, ws, plan, scale, deep_pages))
+    if scale_error is not None:
+        print(f"\nFigure 8 failed: {scale_error}")
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(
                 {
                     "figures": [c.as_dict() for c in results],
+                    "history_deep_page": deep_pages,
                     "websocket": ws,
                     "websocket_scale": scale,
+                    "websocket_scale_error": scale_error,
                 },
                 handle,
                 indent=2,
             )
-    return 0
+    return 0 if scale_error is None else 1
 
 
 if __name__ == "__main__":

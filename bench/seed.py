@@ -94,7 +94,58 @@ class Seeder:
     def __init__(self, url: str) -> None:
         self.url = url
         self.conversations = 0
+        self.open_conversations = 0
         self.messages = 0
+        self.seeded_at = 0  # epoch ms: no seeded conversation was created after
+
+    async def _fetch(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows of one statement (``$n`` parameters), committed at once."""
+        if self.url.startswith("postgres"):
+            import asyncpg
+
+            schema = parse_qs(urlparse(self.url).query).get("search_path", ["public"])[0]
+            conn = await asyncpg.connect(self.url.split("?", 1)[0])
+            try:
+                await conn.execute(f"SET search_path TO {schema}")
+                return [tuple(r) for r in await conn.fetch(sql, *args)]
+            finally:
+                await conn.close()
+        conn = sqlite3.connect(self.url[len("sqlite:///") :], isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            return conn.execute(sql.replace("$", "?"), args).fetchall()
+        finally:
+            conn.close()
+
+    async def count_closed(self, project_id: str) -> int:
+        rows = await self._fetch(
+            "SELECT COUNT(*) FROM requests WHERE project_id = $1 AND status = $2",
+            project_id,
+            int(RequestStatus.CLOSED),
+        )
+        return int(rows[0][0])
+
+    async def closed_position(self, project_id: str, index: int) -> tuple[int, str]:
+        """(updated_at, id) of the closed conversation at ``index`` in the list's order."""
+        rows = await self._fetch(
+            "SELECT updated_at, id FROM requests WHERE project_id = $1 AND status = $2"
+            " ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET $3",
+            project_id,
+            int(RequestStatus.CLOSED),
+            index,
+        )
+        return int(rows[0][0]), str(rows[0][1])
+
+    async def close_live(self, project_id: str) -> None:
+        """Close the conversations the load opened (the seeded ones are older), so the open
+        queue stays the seeded one from figure to figure."""
+        await self._fetch(
+            "UPDATE requests SET status = $1 WHERE project_id = $2 AND status < $1"
+            " AND created_at > $3",
+            int(RequestStatus.CLOSED),
+            project_id,
+            self.seeded_at,
+        )
 
     async def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         columns = _COLUMNS[table]
@@ -144,9 +195,10 @@ class Seeder:
             conn.close()
 
     async def add_conversations(
-        self, project_id: str, count: int, messages_each: int, *, open_share: float = 0.1
+        self, project_id: str, count: int, messages_each: int, *, closed: bool
     ) -> None:
-        """``count`` conversations over the last 90 days, each with its visitor and lead."""
+        """``count`` conversations over the last 90 days, each with its visitor and lead: all
+        closed (history), or all open (the queue: unassigned or assigned at random)."""
         now = int(time.time() * 1000)
         rng = random.Random(count * 7919 + self.conversations)
         batch = 50_000
@@ -160,9 +212,9 @@ class Seeder:
                 rid = f"support-group-{project_id}-{rid_hex}"
                 created = now - rng.randrange(90 * _DAY_MS)
                 status = (
-                    rng.choice((RequestStatus.UNASSIGNED, RequestStatus.ASSIGNED))
-                    if rng.random() < open_share
-                    else RequestStatus.CLOSED
+                    RequestStatus.CLOSED
+                    if closed
+                    else rng.choice((RequestStatus.UNASSIGNED, RequestStatus.ASSIGNED))
                 )
                 name = f"guest#{visitor[:4]}"
                 members.append(
@@ -215,7 +267,9 @@ class Seeder:
             ):
                 await self.insert(table, rows)
         self.conversations += count
+        self.open_conversations += 0 if closed else count
         self.messages += count * messages_each
+        self.seeded_at = max(self.seeded_at, now)
         await self.analyze()
 
     async def add_visitors(

@@ -287,6 +287,8 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.refused = True  # answered by data_received once the parser returns
             return
         super().on_headers_complete()
+        if self.cycle is not None:
+            self.cycle.transport = _OneSegmentAnswer(self.cycle)  # type: ignore[assignment]
         if self.stopping and self.cycle is not None:
             self.cycle.keep_alive = False  # answered, then closed: the process is stopping
         upgrading = self.parser.should_upgrade() and self._should_upgrade()
@@ -443,6 +445,54 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._stop_body_timer()
         self.transport.write(error_response(error, self.server_state.default_headers))
         self.transport.close()
+
+
+class _OneSegmentAnswer:
+    """The transport one request's cycle writes its answer to: the status line and headers
+    wait for the body's first write and leave with it, in one write.
+
+    uvicorn writes them separately, so a small JSON answer left in two TCP segments (two
+    system calls, two trips through the loopback or network stack, two wake-ups of the
+    client). Held headers go out at the end of the event loop's turn at the latest, for an
+    app that starts an answer and takes its time with the body. Everything else (``close``,
+    ``is_closing`` …, and a ``100 Continue`` written before the answer starts) goes straight
+    to the connection's transport.
+    """
+
+    __slots__ = ("_cycle", "_held", "_started", "_transport")
+
+    def __init__(self, cycle: Any) -> None:
+        self._cycle = cycle
+        self._transport: asyncio.Transport = cycle.transport
+        self._held: bytes | None = None
+        self._started = False  # the header block went through here
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif not self._started and self._cycle.response_started:
+            # The cycle marks its answer started, then writes the header block.
+            self._started = True
+            self._held = data
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._transport.write(data)
+
+    def _flush(self) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            if not self._transport.is_closing():
+                self._transport.write(held)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 # Compression without context takeover either way: each message is compressed, and

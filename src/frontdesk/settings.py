@@ -330,6 +330,11 @@ class Settings(BaseSettings):
         "Hours an upload no message has taken up is kept; then `frontdesk retention` removes"
         " it (0: kept).",
     )
+    list_count_cap: int = _setting(
+        10_000,
+        "Most conversations a list counts exactly; above it the list answers this count with"
+        " countCapped (0: always exact, which reads the whole history on every page).",
+    )
     presence_grace_seconds: float = _setting(
         60.0,
         "Seconds after an agent's last dashboard connection closes before the server makes it"
@@ -422,6 +427,8 @@ class Settings(BaseSettings):
                 raise ConfigurationError(f"FRONTDESK_{name.upper()} must be positive")
         if self.presence_grace_seconds < 0:
             raise ConfigurationError("FRONTDESK_PRESENCE_GRACE_SECONDS must be 0 or more")
+        if self.list_count_cap < 0:
+            raise ConfigurationError("FRONTDESK_LIST_COUNT_CAP must be 0 or more")
         if self.ws_sockets_per_address < 0:
             raise ConfigurationError("FRONTDESK_WS_SOCKETS_PER_ADDRESS must be 0 or more")
         if self.ws_snapshot_bytes > self.ws_send_queue_bytes:

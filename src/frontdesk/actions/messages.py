@@ -89,13 +89,14 @@ async def check_post_message(
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
         created = False
+        department = None
         if row is None:
             if isinstance(principal, Agent):
                 raise NotFound(
                     "a conversation is opened by its visitor's first message",
                     code="request_not_found",
                 )
-            row, created = await do_create_request(
+            row, created, department = await do_create_request(
                 services,
                 tx,
                 access,
@@ -164,7 +165,7 @@ async def check_post_message(
             ),
         )
         if created:  # after the first message, in the history and on the sockets
-            await do_tell_new_conversation(services, tx, access, row)
+            await do_tell_new_conversation(services, tx, access, row, department)
     return body, request
 
 

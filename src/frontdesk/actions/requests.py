@@ -17,6 +17,7 @@ from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
 from frontdesk.actions.routing import pick_agent, status_for
 from frontdesk.actions.system_messages import do_post_system_message
+from frontdesk.auth.list_cursors import list_cursors
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
@@ -30,7 +31,7 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage import departments, project_users, requests, sessions
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
-from frontdesk.storage.requests import RequestFilter, RequestRecord
+from frontdesk.storage.requests import ListPosition, RequestFilter, RequestRecord
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,13 @@ class NewRequest:
 
 async def do_create_request(
     services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
-) -> tuple[RequestRecord, bool]:
+) -> tuple[RequestRecord, bool, DepartmentRecord | None]:
     """Create the request, and the visitor's lead if it has none; route it to an agent,
     unless its department needs a higher tier than the visitor's: then it is held back.
 
     Precondition: the caller is a visitor of this project and the request id is unused.
-    Returns the joined request row (a concurrent creation is reloaded) and whether this call
-    created it.
+    Returns the joined request row (a concurrent creation is reloaded), whether this call
+    created it, and the department it was created in.
     """
     visitor = access.principal
     assert isinstance(visitor, Visitor)
@@ -118,7 +119,7 @@ async def do_create_request(
         notify_request(services, tx, row, "CREATE")
     elif row["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
-    return row, created
+    return row, created, department
 
 
 async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
@@ -128,16 +129,13 @@ async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]
 
 
 async def do_tell_new_conversation(
-    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord
+    services: Services, tx: Transaction, access: ProjectAccess, row: RequestRecord,
+    department: DepartmentRecord | None,
 ) -> None:
-    """The system lines a new conversation gets after its first message: that it is outside
-    opening hours (the editable off-hours message), and that its department needs the visitor
-    to verify first."""
+    """The system lines a new conversation gets after its first message (in ``department``,
+    as ``do_create_request`` created it): that it is outside opening hours (the editable
+    off-hours message), and that its department needs the visitor to verify first."""
     project = access.project
-    department = (
-        await departments.get_department(tx, project["id"], row["department_id"])
-        if row["department_id"] else None
-    )
     if not is_open_for(project, department, services.clock.now()):
         await do_post_system_message(
             services, tx, row, "off_hours", off_hours_message(project, department),
@@ -204,20 +202,56 @@ async def list_requests(
     *,
     page: int,
     limit: int,
+    after: str | None = None,
 ) -> dict[str, Any]:
+    """A page by ``page`` number (Tiledesk's) or after the cursor ``after`` (a previous page's
+    ``next``), never both. ``count`` is exact up to the count cap setting; above it, the cap
+    with ``countCapped``, so a deep history is never counted row by row.
+
+    Raises ValidationFailed: ``invalid_cursor``, ``page_with_cursor``.
+    """
+    project_id = access.project["id"]
+    cursors = list_cursors(services.settings.secret)
+    position = None
+    if after is not None:
+        if page:
+            raise ValidationFailed(
+                "send either page or after, not both", code="page_with_cursor"
+            )
+        position = cursors.decode(project_id, after)
+    cap = services.settings.list_count_cap
     reader = access.principal.user_id if isinstance(access.principal, Agent) else None
+    # One row more than the page tells whether a next page exists.
     rows, total = await requests.list_requests(
-        services.db, access.project["id"], filt, limit=limit, offset=page * limit, reader=reader
+        services.db, project_id, filt, limit=limit + 1, offset=page * limit, after=position,
+        count_cap=cap, reader=reader,
     )
-    return {"perPage": limit, "count": total, "requests": [present_request(r) for r in rows]}
+    following = None
+    if len(rows) > limit:
+        del rows[limit:]
+        last = ListPosition(rows[-1]["updated_at"], rows[-1]["id"])
+        following = cursors.encode(project_id, last)
+    return {
+        "perPage": limit,
+        "count": min(total, cap) if cap else total,
+        "countCapped": bool(cap) and total > cap,
+        "next": following,
+        "requests": [present_request(r) for r in rows],
+    }
 
 
 async def list_my_requests(
-    services: Services, access: ProjectAccess, *, page: int, limit: int, status: str | None
+    services: Services,
+    access: ProjectAccess,
+    *,
+    page: int,
+    limit: int,
+    status: str | None,
+    after: str | None = None,
 ) -> dict[str, Any]:
     principal = access.principal
     filt = RequestFilter(visible_to=principal.id, **_status_filter(status))
-    return await list_requests(services, access, filt, page=page, limit=limit)
+    return await list_requests(services, access, filt, page=page, limit=limit, after=after)
 
 
 def _status_filter(status: str | None) -> dict[str, Any]:
@@ -225,11 +259,13 @@ def _status_filter(status: str | None) -> dict[str, Any]:
         return {}
     if status == "open":
         return {"max_status": RequestStatus.CLOSED}
+    if status == "closed":
+        return {"statuses": (RequestStatus.CLOSED,)}
     try:
         values = tuple(int(s) for s in status.split(","))
     except ValueError:
         raise ValidationFailed(
-            "status is all, open, or comma-separated codes", code="invalid_status"
+            "status is all, open, closed, or comma-separated codes", code="invalid_status"
         ) from None
     unknown = [v for v in values if v not in {s.value for s in RequestStatus}]
     if unknown:

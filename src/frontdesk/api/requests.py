@@ -20,15 +20,15 @@ def _seen_by(call: Call, request: s.RequestPublic) -> s.RequestSeenPublic:
 
 
 @router.route("GET", "/{pid}/requests", summary="Conversations (filters: status, mine, text, "
-              "authenticated, lead, tags: a tag's name)", query=s.RequestsQuery,
-              response=s.RequestsPublic)
+              "authenticated, lead, tags: a tag's name; pages: page, or after=<next>)",
+              query=s.RequestsQuery, response=s.RequestsPublic)
 async def list_requests(call: Call) -> dict[str, Any]:
     q: s.RequestsQuery = call.query
     filt = requests.request_filter(call.access, status=q.status, mine=q.mine,
                                    authenticated=q.authenticated, text=q.text, lead=q.lead,
                                    tag=q.tags)
     return await requests.list_requests(call.services, call.access, filt, page=q.page,
-                                        limit=q.limit)
+                                        limit=q.limit, after=q.after)
 
 
 @router.route("GET", "/{pid}/ratings",
@@ -43,7 +43,7 @@ async def rating_summary(call: Call) -> s.RatingsPublic:
 async def list_my_requests(call: Call) -> dict[str, Any]:
     q: s.MyRequestsQuery = call.query
     page = await requests.list_my_requests(call.services, call.access, page=q.page, limit=q.limit,
-                                           status=q.status)
+                                           status=q.status, after=q.after)
     return {**page, "requests": [_seen_by(call, r) for r in page["requests"]]}
 
 

@@ -260,7 +260,8 @@ def to_route(endpoint: Endpoint) -> Route:
         services: Services = request.app.state.services
         params = dict(request.path_params)
         _refuse_nul(params, "path")
-        _refuse_nul(request.query_params, "query")
+        if request.scope["query_string"]:
+            _refuse_nul(request.query_params, "query")
         pid = params.get("pid")
         if pid is not None and not is_object_id(pid):
             raise NotFound(f"no project {pid!r}", code="unknown_project")

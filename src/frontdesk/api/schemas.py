@@ -441,10 +441,15 @@ def _at_most_a_page(limit: int) -> int:
 PageLimit = Annotated[int, Field(ge=1), AfterValidator(_at_most_a_page)]
 
 
+# An opaque cursor the list gave as ``next`` (keyset pagination; see auth/list_cursors.py).
+ListCursor = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
 class RequestsQuery(Body):
     status: Annotated[str, StringConstraints(max_length=100)] | None = None
     page: Annotated[int, Field(ge=0, le=100_000)] = 0
     limit: PageLimit = 40
+    after: ListCursor | None = None
     # full_text: Tiledesk's name for the same search.
     text: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, validation_alias=AliasChoices("text", "full_text")
@@ -460,6 +465,7 @@ class MyRequestsQuery(Body):
     status: Annotated[str, StringConstraints(max_length=100)] | None = None
     page: Annotated[int, Field(ge=0, le=100_000)] = 0
     limit: Annotated[int, Field(ge=1, le=100)] = 40
+    after: ListCursor | None = None
 
 
 class MessagesQuery(Body):
@@ -473,7 +479,24 @@ class RequestsPublic(Public):
     """A page of conversations, newest activity first (a visitor sees its own view)."""
 
     perPage: Annotated[int, Field(description="The page size served")]
-    count: Annotated[int, Field(description="How many match, over every page")]
+    count: Annotated[
+        int,
+        Field(
+            description="How many match, over every page; when countCapped, at least this many"
+            " (the server's count cap)"
+        ),
+    ]
+    countCapped: Annotated[
+        bool,
+        Field(description="More match than the server counts: count is its cap, not the total"),
+    ]
+    next: Annotated[
+        str | None,
+        Field(
+            description="Cursor of the page after this one (send it as `after`); null on the"
+            " last page"
+        ),
+    ]
     requests: Annotated[list[RequestSeenPublic], Field(description="The page")]
 
 

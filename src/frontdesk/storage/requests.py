@@ -103,6 +103,14 @@ def _split(row: Row | None) -> Row | None:
 
 
 @dataclass(frozen=True)
+class ListPosition:
+    """A place in the list's order: the last row a page showed."""
+
+    updated_at: int
+    id: str
+
+
+@dataclass(frozen=True)
 class RequestFilter:
     statuses: tuple[int, ...] | None = None
     max_status: int | None = None  # exclusive upper bound, e.g. CLOSED for "open"
@@ -191,12 +199,19 @@ async def list_requests(
     filt: RequestFilter,
     *,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    after: ListPosition | None = None,
+    count_cap: int = 0,
     reader: str | None = None,
 ) -> tuple[list[RequestRecord], int]:
-    """A page of requests, newest activity first, and how many match in all.
+    """A page of requests, newest activity first (``updated_at``, then ``id``, descending), and
+    how many match in all.
 
-    With ``reader`` (an agent's user id) each row carries ``unread``, counted in this one query.
+    ``after`` starts the page past that position (keyset pagination: an index range, however
+    deep); ``offset`` skips rows instead. With ``count_cap`` above 0 counting stops past that
+    many: a count of ``count_cap + 1`` means "more than ``count_cap``". The count ignores
+    ``after`` and ``offset``. With ``reader`` (an agent's user id) each row carries ``unread``,
+    counted in this one query.
     """
     where = ["r.project_id = $1"]
     args: list[Any] = [project_id]
@@ -208,7 +223,9 @@ async def list_requests(
     if filt.statuses:
         where.append(f"r.status IN ({', '.join(arg(s) for s in filt.statuses)})")
     if filt.max_status is not None:
-        where.append(f"r.status < {arg(filt.max_status)}")
+        # A literal, not a parameter: only then may the planners read the open queue's
+        # partial index (migration m0020), whose condition is ``status < 1000``.
+        where.append(f"r.status < {int(filt.max_status):d}")
     if filt.participant is not None:
         where.append(f"r.participants LIKE {arg(like_pattern(chr(34) + filt.participant))}")
     if filt.requester_user_id is not None:
@@ -239,19 +256,26 @@ async def list_requests(
     # Only the text filter reads lead columns; without it the count stays inside the
     # requests indexes (an index-only range scan) instead of joining every matching row.
     joined = " LEFT JOIN leads l ON l.id = r.lead_ref" if filt.text else ""
-    total = await q.fetch_value(
-        f"SELECT COUNT(*) FROM requests r{joined} WHERE {clause}",  # noqa: S608
-        *args,
+    counted = f"SELECT 1 FROM requests r{joined} WHERE {clause}"  # noqa: S608
+    if count_cap > 0:
+        counted += f" LIMIT {count_cap + 1:d}"
+    total = await q.fetch_value(f"SELECT COUNT(*) FROM ({counted}) AS matching", *args)  # noqa: S608
+    if after is not None:
+        # A row value: both planners take it as one range on the (…, updated_at, id) indexes,
+        # which the ORDER BY below then reads backwards (an OR spelled out bounds updated_at only).
+        clause += f" AND (r.updated_at, r.id) < ({arg(after.updated_at)}, {arg(after.id)})"
+    order = "ORDER BY r.updated_at DESC, r.id DESC"
+    # The page's ids first, from the requests indexes alone; the joins and the unread count
+    # then run for those rows only, not for every row an OFFSET skips.
+    page = (
+        f"SELECT r.id FROM requests r{joined} WHERE {clause} {order}"  # noqa: S608
+        f" LIMIT {arg(limit)} OFFSET {arg(offset)}"
     )
     select = _SELECT
     if reader is not None:
         select = _SELECT.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
-    rows = await q.fetch_all(
-        f"{select} WHERE {clause} ORDER BY r.updated_at DESC, r.id DESC"
-        f" LIMIT {arg(limit)} OFFSET {arg(offset)}",
-        *args,
-    )
+    rows = await q.fetch_all(f"{select} JOIN ({page}) AS page ON page.id = r.id {order}", *args)
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
 

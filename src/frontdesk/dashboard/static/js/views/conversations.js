@@ -114,11 +114,14 @@ export function conversationsView(container, ctx, initialRid) {
     refreshCounts();
   }
 
+  // Past the server's count cap a tab says e.g. "10,000+": the history is not counted row by row.
+  const countLabel = (body) => body.count.toLocaleString("en-US") + (body.countCapped ? "+" : "");
+
   async function refreshCounts() {
     const counts = await Promise.all(TABS.map((tab) =>
-      get(`/${ctx.pid}/requests`, { ...tab.query, ...baseQuery(), limit: 1 }).then((b) => b.count)));
+      get(`/${ctx.pid}/requests`, { ...tab.query, ...baseQuery(), limit: 1 }).then(countLabel)));
     TABS.forEach((tab, i) => {
-      container.querySelector(`[data-count="${tab.key}"]`).textContent = String(counts[i]);
+      container.querySelector(`[data-count="${tab.key}"]`).textContent = counts[i];
     });
   }
 
