@@ -10,10 +10,11 @@ frontdesk socket holds.
    and has answered (1.5 heartbeat intervals after the last opened): the delta over N.
 3. The bare app (``bench/_bare_ws.py``) holds N sockets opened by the same holder, read the
    same way after the same wait.
-4. ``--trace``: a second frontdesk run under ``tracemalloc`` (the server is started by this
-   module, which runs ``frontdesk serve`` and on SIGUSR1 starts tracing and dumps snapshots: nothing
-   in the product): the allocations still live per socket, by traceback, and
-   the asyncio tasks with the chain of coroutines each one keeps suspended.
+4. ``--trace``: a second frontdesk run under ``tracemalloc``. This module starts the server
+   (``frontdesk serve`` behind a SIGUSR1 handler that starts tracing and writes snapshots:
+   nothing in the product) and prints what is still allocated per socket the server holds,
+   by traceback, the objects per socket by type, and the chain of coroutines each task waits
+   in.
 
 Both holders offer permessage-deflate as the ``websockets`` client does by default (as the
 widget's browser does); ``--no-deflate`` opens them without it. Usage:
