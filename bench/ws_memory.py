@@ -156,7 +156,8 @@ def _object_census() -> dict[str, list[int]]:
 
 def _task_chains() -> dict[str, int]:
     """How many tasks suspend on each chain of coroutines (outermost first)."""
-    tasks = [t for t in gc.get_objects() if isinstance(t, asyncio.Task) and not t.done()]
+    # type(), not isinstance(): a dead weak proxy among the objects raises on the latter.
+    tasks = [t for t in gc.get_objects() if issubclass(type(t), asyncio.Task) and not t.done()]
     chains: dict[str, int] = {}
     for task in tasks:
         names = []

@@ -110,7 +110,8 @@ _STACK = re.compile(r"starlette/(middleware|routing|_exception_handler)")
 
 def _suspended_tasks() -> Iterator[asyncio.Task[Any]]:
     for thing in gc.get_objects():
-        if isinstance(thing, asyncio.Task) and not thing.done():
+        # type(), not isinstance(): a dead weak proxy among the objects raises on the latter.
+        if issubclass(type(thing), asyncio.Task) and not thing.done():
             yield thing
 
 
