@@ -25,7 +25,12 @@ from frontdesk.api.meta import metrics_routes
 from frontdesk.api.openapi import build_openapi
 from frontdesk.api.routing import error_response, to_route
 from frontdesk.api.table import all_endpoints
-from frontdesk.api.websocket import keep_tokens_out_of_server_logs, websocket_routes
+from frontdesk.api.websocket import (
+    SocketFront,
+    keep_tokens_out_of_server_logs,
+    serve_socket,
+    websocket_routes,
+)
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.secret_box import SecretBox
 from frontdesk.auth.tokens import SessionTokens
@@ -126,7 +131,8 @@ def _broker_for(settings: Settings) -> Broker:
 
 class _App(Starlette):
     """Starlette whose plain HTTP requests take one layer, ``HttpFront``, instead of its
-    middleware stack; WebSockets and the lifespan take the stack."""
+    middleware stack, and ``/ws`` sockets another, ``SocketFront``; other WebSockets and the
+    lifespan take the stack."""
 
     def __init__(
         self,
@@ -144,9 +150,15 @@ class _App(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         handlers = self.exception_handlers
+        sockets = SocketFront(
+            super().build_middleware_stack(),
+            observer=RequestObserver(
+                serve_socket, trusted_proxies=self.trusted_proxies, metrics=self.observed_metrics
+            ),
+        )
         front: ASGIApp = HttpFront(
             self.router,
-            others=super().build_middleware_stack(),
+            others=sockets,
             observer=RequestObserver(
                 self.router, trusted_proxies=self.trusted_proxies, metrics=self.observed_metrics
             ),
@@ -245,7 +257,8 @@ def create_app(
     app = _App(
         routes=routes + (extra_routes or []),
         lifespan=lifespan,
-        # What WebSockets pass (HttpFront does the same for HTTP requests).
+        # What other WebSockets pass (HttpFront and SocketFront do the same for HTTP requests
+        # and /ws).
         middleware=[
             Middleware(_TrailingSlash),
             # Inside _TrailingSlash, which copies the scope: the router names the route it

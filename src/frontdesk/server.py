@@ -51,6 +51,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 
 from frontdesk.client_address import TrustedProxies
 from frontdesk.errors import (
@@ -494,10 +495,39 @@ class _OneSegmentAnswer:
         return getattr(self._transport, name)
 
 
+# Compression without context takeover either way: each message is compressed, and
+# decompressed, on its own, so no socket keeps zlib state between messages. uvicorn's own offer
+# keeps a compressor and a decompressor per socket for as long as it is open, and every frame
+# sent (a heartbeat too) makes the compressor's buffers resident: tens of KiB per idle socket.
+# Large frames (a snapshot, a replay) still compress; small ones lose only what an earlier
+# message would have taught the compressor. The same window and memory level as uvicorn's.
+_DEFLATE = [
+    ServerPerMessageDeflateFactory(
+        server_no_context_takeover=True,
+        client_no_context_takeover=True,
+        server_max_window_bits=12,
+        client_max_window_bits=12,
+        compress_settings={"memLevel": 5},
+    )
+]
+
+
 class GoingAwayWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol, closing with 1001 ``server_shutdown`` when the process
     stops (uvicorn's own says 1012): the code the hub uses for the same thing, on which the
-    widget and dashboard reconnect and resume."""
+    widget and dashboard reconnect and resume. It offers permessage-deflate without context
+    takeover (``_DEFLATE``)."""
+
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        if config.ws_per_message_deflate:
+            self.conn.available_extensions = _DEFLATE
 
     def shutdown(self) -> None:
         if self.close_sent or not self.handshake_complete:

@@ -70,13 +70,13 @@ def test_live_frames_held_during_a_replay_count_against_the_same_bound() -> None
 async def _held_bound() -> None:
     ws = _StalledWebSocket()
     conn = _connection(ws, frames=1000, queue_bytes=10_000)
-    conn.held["/t"] = []
+    conn.hold("/t")
     for _ in range(3):
         conn.hold_or_send("/t", "y" * 3000, None)
     assert conn.pending_bytes == 9000 and not conn.is_closed()
     conn.hold_or_send("/t", "y" * 3000, None)
     assert conn.closed is not None and conn.closed.code == CloseCode.SLOW_CONSUMER
-    assert conn.held == {} and conn.pending_bytes == 0
+    assert conn.holding() == [] and conn.pending_bytes == 0
     await conn.finish()
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 
 from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from frontdesk.observability.access import RequestObserver
 from frontdesk.realtime.hub import Hub
 
 # The loggers uvicorn writes handshakes and requests to, with the query string in the arguments.
@@ -26,7 +29,38 @@ async def realtime_socket(websocket: WebSocket) -> None:
 
 
 def websocket_routes() -> list[BaseRoute]:
-    return [WebSocketRoute("/ws", realtime_socket)]
+    return [WebSocketRoute(PATH, realtime_socket)]
+
+
+PATH = "/ws"
+
+
+class SocketFront:
+    """``/ws`` sockets straight to the hub, observed as every request is (request id, access
+    line): not through Starlette's middleware stack and router, whose layers (server error,
+    trailing slash, observer, CORS, exceptions, router, route, session wrappers: about twenty
+    coroutines) every idle socket would otherwise keep suspended for as long as it is open.
+    Every other scope (other WebSocket paths, the lifespan) goes to ``others``."""
+
+    def __init__(self, others: ASGIApp, observer: RequestObserver) -> None:
+        self.others = others
+        self.observed = observer
+        self.route = WebSocketRoute(PATH, realtime_socket)  # names the socket in its access line
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine function: the caller awaits what it returns, so this layer keeps no
+        # frame of its own while the socket is open.
+        if scope["type"] == "websocket" and scope["path"].rstrip("/") == PATH:
+            scope["path"] = PATH  # with or without a trailing slash, as API paths
+            scope["route"] = self.route
+            return self.observed(scope, receive, send)
+        return self.others(scope, receive, send)
+
+
+def serve_socket(scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+    """The ASGI app of one ``/ws`` socket (observed by ``SocketFront``)."""
+    hub: Hub = scope["app"].state.hub
+    return hub.serve(WebSocket(scope, receive, send))
 
 
 class RedactTokens(logging.Filter):

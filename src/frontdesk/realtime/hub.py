@@ -48,8 +48,10 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jwt
+from starlette.types import Scope
 from starlette.websockets import WebSocket
 
 from frontdesk.actions.access import (
@@ -129,7 +131,6 @@ class Hub:
         self._slices: list[set[Connection]] = [
             set() for _ in range(max(1, min(_MAX_SLICES, int(self._interval / _MIN_TICK_SECONDS))))
         ]
-        self._slice_of: dict[Connection, int] = {}
         self._next_slice = 0
         self._by_topic: dict[str, set[Connection]] = {}
         self._by_jti: dict[str, set[Connection]] = {}
@@ -189,12 +190,7 @@ class Hub:
         self._connections.add(conn)
         self._place(conn)
         try:
-            refused = self._limits.admit_address(conn)
-            token = websocket.query_params.get("token")
-            if refused is not None:
-                self._refuse(conn, refused)
-            elif token:
-                await self._authenticate(conn, token)
+            await self._admit(conn)
             await self._read_until_disconnect(conn)
         finally:
             self._limits.release(conn)
@@ -203,10 +199,21 @@ class Hub:
                 with contextlib.suppress(Exception):  # presence must not stop the cleanup
                     await self._mark_visitor_present(conn.principal)
             self._connections.discard(conn)
-            self._slices[self._slice_of.pop(conn)].discard(conn)
+            self._slices[conn.slice].discard(conn)
             if self._presence is not None:
                 await self._presence.disconnected(conn)
             await conn.finish()
+
+    async def _admit(self, conn: Connection) -> None:
+        """Count ``conn`` against its address; authenticate it with its URL's token, if any.
+        Apart from ``serve``, whose frame waits as long as the socket is open: the token and
+        what its check made are not kept for that long."""
+        refused = self._limits.admit_address(conn)
+        token = _query_token(conn.websocket.scope)
+        if refused is not None:
+            self._refuse(conn, refused)
+        elif token:
+            await self._authenticate(conn, token)
 
     async def _read_until_disconnect(self, conn: Connection) -> None:
         while True:
@@ -295,7 +302,7 @@ class Hub:
             self._by_jti.setdefault(conn.jti, set()).add(conn)
             # A visitor's socket carries its page's Origin, which every subscribe checks
             # against the project's allowed origins, as REST calls do.
-            origin = conn.websocket.headers.get("origin")
+            origin = _origin(conn.websocket.scope)
             principal = await authenticate_session_token(self.services, token, origin=origin)
         except Unauthorized as exc:
             self._refuse(conn, exc)
@@ -325,19 +332,18 @@ class Hub:
     ) -> None:
         if topic.name not in conn.topics and len(conn.topics) >= MAX_TOPICS:
             raise BadRequest(f"at most {MAX_TOPICS} topics per socket", code="too_many_topics")
-        revocations = conn.revocations.get(topic.project_id, 0)
+        revocations = conn.revocations(topic.project_id)
         access = await self._access_topic(principal, topic)
         if conn.is_closed():
             return
-        if conn.revocations.get(topic.project_id, 0) != revocations:
+        if conn.revocations(topic.project_id) != revocations:
             raise _membership_revoked()
         # Listen first and hold live frames, then read the snapshot: an event committed in
         # between is in the snapshot, held, or both (then sent once) — never lost. A message
         # in the snapshot whose event comes after it is sent once too (``remember_replayed``).
-        newly = topic.name not in conn.topics
-        conn.topics.add(topic.name)
+        newly = conn.add_topic(topic.name)
         self._by_topic.setdefault(topic.name, set()).add(conn)
-        conn.held[topic.name] = []
+        conn.hold(topic.name)
         try:
             snapshot = await topic_snapshot(self.services, access, topic, cursor)
         except BaseException:
@@ -376,8 +382,7 @@ class Hub:
                        code="access_changing")
 
     def _unsubscribe(self, conn: Connection, topic_name: str) -> None:
-        conn.topics.discard(topic_name)
-        conn.replayed.pop(topic_name, None)
+        conn.discard_topic(topic_name)
         subscribers = self._by_topic.get(topic_name)
         if subscribers is not None:
             subscribers.discard(conn)
@@ -436,7 +441,7 @@ class Hub:
             principal = conn.principal
             if not isinstance(principal, Agent) or principal.user_id != event.user_id:
                 continue
-            conn.revocations[event.project_id] = conn.revocations.get(event.project_id, 0) + 1
+            conn.count_revocation(event.project_id)
             for topic_name in sorted(t for t in conn.topics if t.startswith(prefix)):
                 self._drop_topic(conn, topic_name, error)
 
@@ -585,7 +590,7 @@ class Hub:
         index = self._next_slice
         self._next_slice = (index + 1) % len(self._slices)
         self._slices[index].add(conn)
-        self._slice_of[conn] = index
+        conn.slice = index
 
     async def _sweep_forever(self) -> None:
         # Ticks keep to a schedule (no drift), so each socket is swept once per interval.
@@ -649,6 +654,24 @@ def _membership_revoked() -> Forbidden:
 def _as_revocation(error: FrontdeskError) -> FrontdeskError:
     # An agent found outside the project on a re-check was removed: say so as the removal does.
     return _membership_revoked() if error.code == "not_a_member" else error
+
+
+# Read from the scope, not Starlette's ``query_params`` and ``headers``, which a socket would
+# keep parsed (a copy of its token among them) for as long as it is open.
+def _query_token(scope: Scope) -> str | None:
+    """The last ``token`` query parameter, as Starlette's ``query_params`` reads it."""
+    token = None
+    for name, value in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+        if name == "token":
+            token = value
+    return token
+
+
+def _origin(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"origin":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _strip_scheme(raw: str) -> str:
