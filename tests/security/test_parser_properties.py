@@ -205,6 +205,9 @@ def _pyjwt_session_code(token: str) -> str | None:
         return "unsupported_algorithm"
     except jwt.PyJWTError:
         return "invalid_token"
+    # The one refusal beyond the reference, which crashed on it (reading iat as a number).
+    if not isinstance(claims["iat"], int) or isinstance(claims["iat"], bool):
+        return "invalid_token"
     if not isinstance(claims["exp"], int) or claims["exp"] <= int(NOW):
         return "token_expired"
     if claims["sub"] not in ("user", "guest", "userexternal"):

@@ -135,6 +135,10 @@ def _check_registered_claims(claims: dict[str, Any]) -> None:
         raise Unauthorized("invalid token: not issued here", code="invalid_token")
     if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
         raise Unauthorized("invalid token: sub and jti must be strings", code="invalid_token")
+    # PyJWT leaves iat unchecked here (verify_iat off); a session's start must be a number
+    # of seconds, or reading it would fail later.
+    if not isinstance(claims["iat"], int) or isinstance(claims["iat"], bool):
+        raise Unauthorized("invalid token: iat must be an integer", code="invalid_token")
 
 
 def is_session_token(unverified_claims: dict[str, Any]) -> bool:
