@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from frontdesk.auth.customer_tokens import TokenPolicy, VerificationKey, verify_customer_token
+from frontdesk.auth.customer_tokens import (
+    TokenPolicy,
+    VerificationKey,
+    parse_token,
+    verify_customer_token,
+)
 from frontdesk.errors import Unauthorized
 from tests.identity_helpers import (
     claims_for,
@@ -36,8 +41,8 @@ def ec_key(kid: str = "e1") -> VerificationKey:
 
 
 def verify(token: str, keys: list[VerificationKey], **policy: Any) -> Any:
-    return verify_customer_token(token, project_id=PID, keys=keys, now=NOW, leeway=60,
-                                 policy=TokenPolicy(**policy))
+    return verify_customer_token(parse_token(token), project_id=PID, keys=keys, now=NOW,
+                                 leeway=60, policy=TokenPolicy(**policy))
 
 
 def refusal(token: str, keys: list[VerificationKey], **policy: Any) -> str:

@@ -21,7 +21,8 @@ def test_issued_token_is_byte_for_byte_pyjwt_encode() -> None:
     assert token == jwt.encode(claims.raw, SECRET, algorithm="HS256")
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
     assert tokens.verify(token).subject_id == "v1"
-    again, _ = tokens.reissue(claims, ttl=120)
+    again, again_claims = tokens.reissue(claims, ttl=120)
+    assert again == jwt.encode(again_claims.raw, SECRET, algorithm="HS256")
     assert tokens.verify(again).jti == claims.jti
 
 

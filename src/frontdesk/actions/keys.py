@@ -12,6 +12,7 @@ rotation never signs anybody out; retiring a key can keep a grace period or end 
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from frontdesk.auth.public_keys import (
     parse_pem,
     verification_key,
 )
+from frontdesk.auth.secret_box import SecretBox
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed
 from frontdesk.models.keys import KeyPublic, present_key
@@ -262,7 +264,15 @@ def _stored_key(services: Services, project_id: str, row: KeyRecord) -> Verifica
     kind, sealed, pem = row["kind"], row["secret_enc"], row["public_key"]
     if kind == "hmac":
         assert sealed is not None  # a shared key is its sealed secret
-        secret = services.secret_box.open(sealed, context=_context(project_id, row["kid"]))
-        return VerificationKey(kid=row["kid"], kind="hmac", material=secret)
+        return _shared_key(services.secret_box, project_id, row["kid"], sealed)
     assert kind != "jwks" and pem is not None  # JWKS sources are read apart
     return verification_key(row["kid"], kind, pem)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_key(box: SecretBox, project_id: str, kid: str, sealed: str) -> VerificationKey:
+    """A shared secret opened and prepared once, not at every sign-in. Whether the key may
+    still verify is decided by the row read at each sign-in: a retired key is no longer
+    asked for, and a new secret is a new kid and a new sealed value, so a new entry."""
+    secret = box.open(sealed, context=_context(project_id, kid))
+    return VerificationKey(kid=kid, kind="hmac", material=secret)

@@ -142,18 +142,18 @@ async def check_signin_with_token(
     (rate_limited, with Retry-After) instead.
     """
     context = context or SigninContext()
-    header, unverified = customer_tokens.unverified_parts(token)
-    if tokens.is_session_token(unverified):
+    parsed = customer_tokens.parse_token(token)
+    if tokens.is_session_token(parsed.claims):
         return await do_refresh_session(services, token, context)
-    project_id = customer_tokens.audience_project(unverified)
+    project_id = customer_tokens.audience_project(parsed.claims)
     project = await load_project(services, project_id)
     kid: str | None = None
     try:
-        kid = customer_tokens.token_kid(header)
+        kid = customer_tokens.token_kid(parsed.header)
         policy = policy_of(project)
         check_origin(policy, context.origin)
         verified = customer_tokens.verify_customer_token(
-            token,
+            parsed,
             project_id=project_id,
             keys=await verification_keys(services, project_id, kid=kid),
             now=services.clock.now(),
@@ -162,24 +162,23 @@ async def check_signin_with_token(
         )
         return await do_signin_authenticated(services, verified, policy, context)
     except (Unauthorized, Forbidden, Conflict, ServiceUnavailable) as exc:
-        await _record_failure(services, project_id, header, unverified, kid, exc, context)
+        await _record_failure(services, project_id, parsed, kid, exc, context)
         raise
 
 
 async def _record_failure(
     services: Services,
     project_id: str,
-    header: dict[str, Any],
-    unverified: dict[str, Any],
+    token: customer_tokens.ParsedToken,
     kid: str | None,
     refusal: FrontdeskError,
     context: SigninContext,
 ) -> None:
-    """Audit a refused customer token (its unverified ``header`` and claims); past the
+    """Audit a refused customer token (its unverified header and claims); past the
     failed-sign-in limits, raise RateLimited instead (audited as ``rate_limited``, so a flood
     adds to one row)."""
-    claimed = unverified.get("_id", unverified.get("external_id"))
-    alg = header.get("alg")
+    claimed = token.claims.get("_id", token.claims.get("external_id"))
+    alg = token.header.get("alg")
     event = audit.AuditEvent(
         "signin.failed", subject=claimed if isinstance(claimed, str) else None,
         kid=kid, code=refusal.code, ip=context.ip,

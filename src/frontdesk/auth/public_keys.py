@@ -124,13 +124,13 @@ def parse_jwks(document: Any) -> list[ParsedPublicKey]:
 
 
 @functools.lru_cache(maxsize=512)
-def load_public_key(pem: str) -> Any:
-    """A stored PEM as a key object (cached: it is parsed on every sign-in otherwise)."""
-    return serialization.load_pem_public_key(pem.encode())
-
-
 def verification_key(kid: str, kind: KeyKind, pem: str) -> VerificationKey:
-    return VerificationKey(kid=kid, kind=kind, material=load_public_key(pem))
+    """A stored public key as the verifier wants it, made once per key (the PEM parsed, the
+    key checked for its algorithm) and kept while it is in use; a key rotates to a new kid or
+    PEM, so to a new entry."""
+    return VerificationKey(kid=kid, kind=kind, material=serialization.load_pem_public_key(
+        pem.encode()
+    ))
 
 
 def check_jwks_url(url: str) -> str:

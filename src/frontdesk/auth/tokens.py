@@ -12,9 +12,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jwt
 from jwt.algorithms import HMACAlgorithm
+from jwt.utils import base64url_encode
 
+from frontdesk.auth import jws
 from frontdesk.clock import Clock
 from frontdesk.errors import Unauthorized
 
@@ -26,6 +27,7 @@ _PROJECT_AUDIENCE_PREFIX = "frontdesk:projects/"
 MAX_TOKEN_LENGTH = 8192
 
 Subject = Literal["user", "guest", "userexternal"]
+_REQUIRED_CLAIMS = ("exp", "iat", "jti", "sub", "_id")
 
 
 @dataclass(frozen=True)
@@ -39,35 +41,27 @@ class SessionClaims:
     raw: dict[str, Any]
 
 
-class _PreparedHMAC(HMACAlgorithm):
-    """HS256 with the server's secret checked and converted once, not on every signature.
-
-    PyJWT prepares an HMAC key on every call (it refuses keys that look asymmetric, which
-    takes parsing attempts); the server's secret is checked here once, at start-up.
-    """
-
-    def __init__(self, secret: str) -> None:
-        super().__init__(HMACAlgorithm.SHA256)
-        self._secret = secret
-        self._prepared = super().prepare_key(secret)
-
-    def prepare_key(self, key: str | bytes) -> bytes:
-        if key is self._secret:
-            return self._prepared
-        return super().prepare_key(key)
+# Every session token has this header: PyJWT writes {"alg":"HS256","typ":"JWT"} the same way.
+_HEADER_SEGMENT = base64url_encode(b'{"alg":"HS256","typ":"JWT"}')
 
 
 class SessionTokens:
     def __init__(self, secret: str, clock: Clock) -> None:
         self._secret = secret
         self._clock = clock
-        # A signer that knows HS256 only, its key prepared once.
-        self._signer = jwt.PyJWS(algorithms=[])
-        self._signer.register_algorithm(SESSION_ALGORITHM, _PreparedHMAC(secret))
+        # PyJWT's HS256 with the server's secret checked and converted once, at start-up:
+        # PyJWT would check the key on every call (is it PEM, SSH, DER, a JWK?). A secret that
+        # is an asymmetric key is refused here (jwt.InvalidKeyError).
+        self._hs256 = HMACAlgorithm(HMACAlgorithm.SHA256)
+        self._key = self._hs256.prepare_key(secret)
 
     def _sign(self, claims: dict[str, Any]) -> str:
+        """The compact JWS PyJWT's ``jwt.encode(claims, secret, "HS256")`` writes, byte for
+        byte, without rebuilding its constant header and re-checking the key each time."""
         payload = json.dumps(claims, separators=(",", ":")).encode()
-        return self._signer.encode(payload, self._secret, algorithm=SESSION_ALGORITHM)
+        signing_input = _HEADER_SEGMENT + b"." + base64url_encode(payload)
+        signature = self._hs256.sign(signing_input, self._key)
+        return (signing_input + b"." + base64url_encode(signature)).decode()
 
     def issue(
         self,
@@ -100,26 +94,28 @@ class SessionTokens:
     def verify(self, token: str) -> SessionClaims:
         """The claims of a token this server issued; Unauthorized with a precise code otherwise.
 
-        The signature is checked by the HS256-only signer with its key prepared once (PyJWT's
-        ``jwt.decode`` would prepare the key again on every call); the claims are then checked
-        as ``jwt.decode`` with ``issuer`` and ``require`` would. Does not consult revocation:
-        callers check the session row.
+        Does not consult revocation: callers check the session row.
         """
         if len(token) > MAX_TOKEN_LENGTH:
             raise Unauthorized("the token is too long", code="malformed_token")
+        # The refusals and their order are PyJWT's decode with algorithms=["HS256"],
+        # issuer=ISSUER and the claims below required: a token it cannot read, then its
+        # algorithm, then its signature, then its claims.
         try:
-            payload = self._signer.decode_complete(
-                token, self._secret, algorithms=[SESSION_ALGORITHM]
-            )["payload"]
-        except jwt.InvalidSignatureError:
-            raise Unauthorized("the token's signature is not valid", code="bad_signature") from None
-        except jwt.InvalidAlgorithmError:
+            segments = jws.split(token)
+        except jws.MalformedJWS as exc:
+            raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
+        if segments.header.get("alg") != SESSION_ALGORITHM:
             raise Unauthorized(
                 "the token's algorithm is not accepted", code="unsupported_algorithm"
-            ) from None
-        except jwt.PyJWTError as exc:
+            )
+        if not self._hs256.verify(segments.signing_input, self._key, segments.signature):
+            raise Unauthorized("the token's signature is not valid", code="bad_signature")
+        try:
+            claims = jws.json_object(segments.payload)
+        except jws.MalformedJWS as exc:
             raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
-        claims = _checked_claims(payload)
+        _check_registered_claims(claims)
         # Times are checked against the injected clock, not PyJWT's wall clock.
         if not isinstance(claims["exp"], int) or claims["exp"] <= int(self._clock.now()):
             raise Unauthorized("the session token has expired", code="token_expired")
@@ -128,26 +124,21 @@ class SessionTokens:
         return _to_session(claims)
 
 
-_REQUIRED_CLAIMS = ("exp", "iat", "jti", "sub", "_id")
-
-
-def _checked_claims(payload: bytes) -> dict[str, Any]:
-    """A verified token's claims: a JSON object with the claims a session token needs and
-    this server as its issuer; Unauthorized(invalid_token) otherwise."""
-    try:
-        claims = json.loads(payload)
-    except ValueError:
-        raise Unauthorized("invalid token: its payload is not JSON", code="invalid_token") from None
-    if not isinstance(claims, dict):
-        raise Unauthorized("invalid token: its payload is not an object", code="invalid_token")
+def _check_registered_claims(claims: dict[str, Any]) -> None:
+    """Unauthorized(invalid_token) unless the claims every session token carries are there,
+    with PyJWT's type checks of ``iss``, ``sub`` and ``jti``."""
     for name in _REQUIRED_CLAIMS:
-        if name not in claims:
-            raise Unauthorized(f'invalid token: it has no "{name}" claim', code="invalid_token")
+        if claims.get(name) is None:
+            raise Unauthorized(f"invalid token: the {name} claim is missing",
+                               code="invalid_token")
     if claims.get("iss") != ISSUER:
-        raise Unauthorized("invalid token: not issued by this server", code="invalid_token")
-    if not isinstance(claims["jti"], str) or not isinstance(claims["sub"], str):
-        raise Unauthorized("invalid token: malformed jti or sub", code="invalid_token")
-    return claims
+        raise Unauthorized("invalid token: not issued here", code="invalid_token")
+    if not isinstance(claims["sub"], str) or not isinstance(claims["jti"], str):
+        raise Unauthorized("invalid token: sub and jti must be strings", code="invalid_token")
+    # PyJWT leaves iat unchecked here (verify_iat off); a session's start must be a number
+    # of seconds, or reading it would fail later.
+    if not isinstance(claims["iat"], int) or isinstance(claims["iat"], bool):
+        raise Unauthorized("invalid token: iat must be an integer", code="invalid_token")
 
 
 def is_session_token(unverified_claims: dict[str, Any]) -> bool:
