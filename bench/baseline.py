@@ -271,7 +271,9 @@ class Baseline:
 
     async def _list(self, pid: str, query: dict[str, list[str]]) -> dict[str, Any]:
         limit = int(query.get("limit", ["40"])[0])
-        where = "r.project_id = $1 AND r.status < 1000"
+        # The open queue as agents see it (none held back for verification), spelled as
+        # frontdesk spells it, so both read the same partial index (migration m0020).
+        where = "r.project_id = $1 AND r.status < 1000 AND r.held_tier IS NULL"
         rows = await self.db.fetch(
             f"SELECT {_LIST_COLUMNS} FROM requests r"
             " JOIN project_users pu ON pu.id = r.requester_id"
