@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import gc
 import json
-import multiprocessing
 import os
 import signal
 import sys
@@ -43,7 +42,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.harness import UNLIMITED
 from bench.ws_delivery import _free_port, _Frontdesk, _rss_kib, _server, bare_argv
-from bench.ws_scale import CONNECT_BATCH, PONG, fd_budget
+from bench.ws_scale import CONNECT_BATCH, PONG, Holder, fd_budget
 
 HEARTBEAT = 4.0
 TRACE_FRAMES = 30
@@ -107,26 +106,6 @@ async def _hold_async(targets: list[tuple[str, str | None]], deflate: bool, pipe
 def _hold(targets: list[tuple[str, str | None]], deflate: bool, pipe: Any) -> None:
     fd_budget(len(targets))
     asyncio.run(_hold_async(targets, deflate, pipe))
-
-
-class Holder:
-    def __init__(self, targets: list[tuple[str, str | None]], deflate: bool) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.pipe, child = context.Pipe()
-        self.process = context.Process(target=_hold, args=(targets, deflate, child), daemon=True)
-        self.process.start()
-
-    def opened(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.pipe.recv()
-        return result
-
-    def stop(self) -> dict[str, Any]:
-        self.pipe.send("stop")
-        report: dict[str, Any] = self.pipe.recv() if self.pipe.poll(120) else {}
-        self.process.join(30)
-        if self.process.is_alive():
-            self.process.kill()
-        return report
 
 
 # --- the traced server ----------------------------------------------------------------------
@@ -233,7 +212,7 @@ def _hold_and_measure(
     if snapshot:
         snapshot()
     before = _rss_kib(pid)
-    holder = Holder(targets, deflate)
+    holder = Holder(_hold, targets, deflate)
     try:
         held = holder.opened()
         # Every socket pinged by the server and answered at least once: the steady state.

@@ -37,6 +37,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import quote
@@ -147,18 +148,22 @@ def _hold(urls: list[str], pipe: Connection) -> None:
 
 
 class Holder:
-    """The idle sockets, in a process of their own so that they do not delay the measurement."""
+    """Idle sockets in a process of their own, so that they do not delay the measurement:
+    ``target(*args, pipe)`` opens them, sends what it opened, holds them until the stop signal
+    and sends its report (``_hold`` here; ``bench.ws_memory`` has its own)."""
 
-    def __init__(self, urls: list[str]) -> None:
+    def __init__(self, target: Callable[..., None], *args: Any) -> None:
         context = multiprocessing.get_context("spawn")
         self.pipe, child = context.Pipe()
-        self.process = context.Process(target=_hold, args=(urls, child), daemon=True)
+        self.process = context.Process(target=target, args=(*args, child), daemon=True)
         self.process.start()
 
-    async def opened(self) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        result: dict[str, Any] = await loop.run_in_executor(None, self.pipe.recv)
+    def opened(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.pipe.recv()
         return result
+
+    async def opened_async(self) -> dict[str, Any]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.opened)
 
     def stop(self) -> dict[str, Any]:
         self.pipe.send("stop")
@@ -288,9 +293,9 @@ async def _measure_frontdesk(
             await asyncio.sleep(1)  # let the server settle before reading its RSS
             before = _rss_kib(server_pid)
             ws_url = url.replace("http", "ws")
-            holder = Holder([f"{ws_url}/ws?token={quote(t)}" for t in tokens[subscribed:]])
+            holder = Holder(_hold, [f"{ws_url}/ws?token={quote(t)}" for t in tokens[subscribed:]])
             try:
-                held = await holder.opened()
+                held = await holder.opened_async()
                 await asyncio.sleep(1)
                 after = _rss_kib(server_pid)
                 open_sockets = held["opened"] + len(targets)
@@ -330,9 +335,9 @@ async def _measure_frontdesk(
 async def _measure_bare(url: str, server_pid: int, sockets: int) -> dict[str, float]:
     ws_url = url.replace("http", "ws")
     before = _rss_kib(server_pid)
-    holder = Holder([f"{ws_url}/ws?i={i}" for i in range(sockets)])
+    holder = Holder(_hold, [f"{ws_url}/ws?i={i}" for i in range(sockets)])
     try:
-        held = await holder.opened()
+        held = await holder.opened_async()
         await asyncio.sleep(1)
         after = _rss_kib(server_pid)
     finally:
