@@ -139,10 +139,7 @@ class Connection:
             self._topics.discard(topic)
             if not self._topics:
                 self._topics = None
-        if self._replayed is not None:
-            self._replayed.pop(topic, None)
-            if not self._replayed:
-                self._replayed = None
+        self._forget_replayed(topic)
 
     def revocations(self, project_id: str) -> int:
         """How often this socket's agent was removed from ``project_id``."""
