@@ -44,7 +44,7 @@ from bench.harness import (
     load,
 )
 from bench.seed import Seeder, new_request_id
-from frontdesk.auth.list_cursors import list_cursors
+from frontdesk.auth.list_cursors import ListCursors
 from frontdesk.storage.requests import ListPosition
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -238,7 +238,7 @@ class Bench:
         closed = asyncio.run(seeder.count_closed(project.id))
         page = max(1, closed // 2 // 40)
         updated_at, row_id = asyncio.run(seeder.closed_position(project.id, page * 40 - 1))
-        cursor = list_cursors(self.server_secret).encode(
+        cursor = ListCursors(self.server_secret).encode(
             project.id, ListPosition(updated_at, row_id)
         )
         base = f"/{project.id}/requests?status=closed&limit=40"

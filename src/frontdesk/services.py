@@ -12,6 +12,7 @@ from frontdesk.actions.limits import RateLimits
 from frontdesk.auth.basic_cache import BasicCredentialCache
 from frontdesk.auth.file_urls import FileUrlSigner
 from frontdesk.auth.jwks_fetch import fetch_jwks
+from frontdesk.auth.list_cursors import ListCursors
 from frontdesk.auth.passwords import Passwords
 from frontdesk.auth.principals import Agent, Principal
 from frontdesk.auth.project_cache import ProjectCache
@@ -57,6 +58,7 @@ class Services:
     basic_cache: BasicCredentialCache = field(init=False)
     blobs: DirectoryBlobs | DatabaseBlobs = field(init=False)  # the bytes of files
     file_urls: FileUrlSigner = field(init=False)
+    list_cursors: ListCursors = field(init=False)  # the conversation list's page cursors
     file_inspections: anyio.CapacityLimiter = field(init=False)  # uploads inspected at once
     mailer: Mailer = field(init=False)
     visitor_presence: VisitorPresence = field(init=False)
@@ -76,6 +78,7 @@ class Services:
         )
         self.blobs = blob_store(self.db, self.settings.data_dir)
         self.file_urls = FileUrlSigner(self.settings.secret)
+        self.list_cursors = ListCursors(self.settings.secret)
         self.file_inspections = anyio.CapacityLimiter(self.settings.file_inspection_concurrency)
         # Before the hub's: a socket re-checked on an event reads what the event changed.
         self.broker.subscribe(self._evict_on_event)

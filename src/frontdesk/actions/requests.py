@@ -17,7 +17,6 @@ from frontdesk.actions.departments import access_department
 from frontdesk.actions.leads import do_find_or_create_lead
 from frontdesk.actions.routing import pick_agent, status_for
 from frontdesk.actions.system_messages import do_post_system_message
-from frontdesk.auth.list_cursors import list_cursors
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
@@ -211,7 +210,7 @@ async def list_requests(
     Raises ValidationFailed: ``invalid_cursor``, ``page_with_cursor``.
     """
     project_id = access.project["id"]
-    cursors = list_cursors(services.settings.secret)
+    cursors = services.list_cursors
     position = None
     if after is not None:
         if page:

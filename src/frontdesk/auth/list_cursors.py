@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 
@@ -54,9 +53,3 @@ class ListCursors:
                 code="invalid_cursor",
             )
         return ListPosition(int(updated_at), id)
-
-
-@functools.lru_cache(maxsize=4)
-def list_cursors(secret: str) -> ListCursors:
-    """The cursors signed with ``secret`` (one key derivation per secret and process)."""
-    return ListCursors(secret)
