@@ -16,12 +16,9 @@ from typing import Any
 import pytest
 import redis
 
-from frontdesk.realtime.events import Event, ProjectChanged
-from frontdesk.realtime.redis_broker import RedisBroker
-from tests.conftest import REDIS_URL, Factory, require_service
+from tests.conftest import REDIS_URL, Factory
 from tests.realtime.live_api import Api, Session, two_apis
 from tests.realtime.served import shared_env, two_served
-from tests.relay import Relay, relay_to
 from tests.test_project_cache import _cached, _requests, _services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -173,34 +170,3 @@ def test_the_cache_is_off_while_the_link_is_down_and_on_again_after(
         assert cache.membership(project.id, project.owner.id) is not None
     finally:
         admin.close()
-
-
-def test_a_change_published_while_redis_is_unreachable_reaches_the_others_later() -> None:
-    """Like a revocation, a ``ProjectChanged`` that failed to publish is kept and sent again."""
-    require_service("Redis", "127.0.0.1", 6379)
-    with relay_to("127.0.0.1", 6379) as relay:
-        asyncio.run(_outage(relay))
-
-
-async def _outage(relay: Relay) -> None:
-    channel = "frontdesk-test:" + os.urandom(8).hex()
-    cut_off = RedisBroker(f"redis://127.0.0.1:{relay.port}/0", channel, first_retry=0.2)
-    other = RedisBroker(REDIS_URL, channel)
-    there: asyncio.Queue[Event] = asyncio.Queue()
-    links: asyncio.Queue[bool] = asyncio.Queue()
-    cut_off.watch_link(links.put)
-    other.subscribe(there.put)
-    await cut_off.start()
-    await other.start()
-    try:
-        relay.stop()
-        assert await asyncio.wait_for(links.get(), 10) is False
-        changed = ProjectChanged(project_id="p" * 24, user_id="u" * 24)
-        await cut_off.publish(changed)  # fails: kept for later
-        assert there.empty()
-        relay.start()
-        assert await asyncio.wait_for(links.get(), 15) is True
-        assert await asyncio.wait_for(there.get(), 5) == changed
-    finally:
-        await cut_off.close()
-        await other.close()

@@ -12,6 +12,7 @@ from frontdesk.realtime.events import (
     Event,
     MembershipRevoked,
     MessagesRead,
+    ProjectChanged,
     SessionRevoked,
     TypingChanged,
 )
@@ -116,15 +117,21 @@ async def _outage(relay: Relay) -> None:
         typing = TypingChanged(
             project_id="p" * 24, request_id="r", user_id="u", fullname="Ada", typing=True
         )
+        # A project change evicts other processes' caches (auth.project_cache): kept too.
+        changed = ProjectChanged(project_id="p" * 24, user_id="u" * 24)
         await cut_off.publish(revoked)  # fails: delivered here, kept for later
+        await cut_off.publish(changed)  # likewise
         await cut_off.publish(typing)  # fails: delivered here, not kept
-        assert [await asyncio.wait_for(here.get(), 10) for _ in range(2)] == [revoked, typing]
+        assert [await asyncio.wait_for(here.get(), 10) for _ in range(3)] == [
+            revoked, changed, typing
+        ]
         assert there.empty()
 
         relay.start()  # the same port: Redis is reachable again
         assert await asyncio.wait_for(links.get(), 15) is True
-        assert await asyncio.wait_for(there.get(), 5) == revoked
-        assert await asyncio.wait_for(here.get(), 5) == revoked  # through Redis this time
+        assert [await asyncio.wait_for(there.get(), 5) for _ in range(2)] == [revoked, changed]
+        # Through Redis this time.
+        assert [await asyncio.wait_for(here.get(), 5) for _ in range(2)] == [revoked, changed]
         await asyncio.sleep(0.3)
         assert there.empty()  # the typing signal is not replayed
     finally:
