@@ -325,7 +325,8 @@ class Bench:
                 ]
 
             return fresh
-        path = f"/{project.id}/requests?status=open&limit=40"
+        # The dashboard's own request: rows as its list draws them (the baseline's are as small).
+        path = f"/{project.id}/requests?status=open&limit=40&view=inbox"
         return lambda: [("GET", path, project.agent_token, None)]
 
 

@@ -252,6 +252,9 @@ def test_an_email_code_proves_the_address_and_the_dashboard_shows_the_badge(
         item = agent.locator(f'.conv-item[data-request-id="{rid}"]')
         expect(item).to_have_attribute("data-tier", "email_verified")
         expect(item.locator(".email-badge")).to_be_visible()
+        # The list row (view=inbox) carries the proof: the badge names the address.
+        expect(item.locator(".email-badge")).to_have_attribute(
+            "title", re.compile(r"E-mail verified: ada@example\.com proven by the visitor"))
         panel = agent.locator(".inbox-panel")
         expect(panel.locator(".email-badge")).to_be_visible()
         expect(panel.locator('[data-field="email"]')).to_contain_text("Verified by e-mail code")

@@ -187,6 +187,9 @@ async def do_prove_email(
 async def save_lead(
     tx: Transaction, lead: LeadRecord, *, is_authenticated: bool, now: int
 ) -> None:
+    """Write ``lead``; the dict then holds what its row holds (a request made next joins it
+    as is)."""
+    lead["is_authenticated"] = int(is_authenticated or bool(lead.get("is_authenticated")))
     await leads.update_lead(
         tx,
         lead["id"],
@@ -196,7 +199,7 @@ async def save_lead(
         attributes=lead["attributes"],
         tags=lead["tags"],
         provenance=lead["provenance"],
-        is_authenticated=is_authenticated or bool(lead.get("is_authenticated")),
+        is_authenticated=bool(lead["is_authenticated"]),
         now=now,
     )
     lead["updated_at"] = now

@@ -23,7 +23,7 @@ from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visit
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
 from frontdesk.models.ratings import RatingsPublic
-from frontdesk.models.requests import RequestPublic, present_request
+from frontdesk.models.requests import RequestPublic, present_inbox_row, present_request
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
@@ -88,8 +88,7 @@ async def do_create_request(
     participants = [agent] if agent else []
     own_attributes = strip_reserved(new.attributes)
     attributes = {**own_attributes, "senderAuthInfo": auth_info}
-    created = await requests.insert_request(
-        tx,
+    fields: dict[str, Any] = dict(
         id=services.ids.object_id(),
         project_id=project_id,
         request_id=new.request_id,
@@ -110,15 +109,19 @@ async def do_create_request(
         now=services.now_ms(),
         held_tier=held_tier,
     )
-    # Created, or created by a concurrent first message that committed first (the insert
-    # waited for it): either way the row is read locked, for the message that follows.
-    row = await requests.get_request(tx, project_id, new.request_id, lock=True)
-    assert row is not None
-    if created:
+    if await requests.insert_request(tx, **fields):
+        # Written by this transaction, which holds it until commit: its joined row is what
+        # was just written, with the requester and lead in hand; nothing is read back.
+        row = requests.inserted_row(fields, member, lead)
         notify_request(services, tx, row, "CREATE")
-    elif row["requester_user_id"] != visitor.visitor_id:
+        return row, True, department
+    # Created by a concurrent first message that committed first (the insert waited for
+    # it): read locked, for the message that follows.
+    found = await requests.get_request(tx, project_id, new.request_id, lock=True)
+    assert found is not None
+    if found["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
-    return row, created, department
+    return found, False, department
 
 
 async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
@@ -202,10 +205,12 @@ async def list_requests(
     page: int,
     limit: int,
     after: str | None = None,
+    inbox: bool = False,
 ) -> dict[str, Any]:
     """A page by ``page`` number (Tiledesk's) or after the cursor ``after`` (a previous page's
     ``next``), never both. ``count`` is exact up to the count cap setting; above it, the cap
-    with ``countCapped``, so a deep history is never counted row by row.
+    with ``countCapped``, so a deep history is never counted row by row. Rows in Tiledesk's
+    full shape, or with ``inbox`` as the agents' list draws them (``present_inbox_row``).
 
     Raises ValidationFailed: ``invalid_cursor``, ``page_with_cursor``.
     """
@@ -223,7 +228,7 @@ async def list_requests(
     # One row more than the page tells whether a next page exists.
     rows, total = await requests.list_requests(
         services.db, project_id, filt, limit=limit + 1, offset=page * limit, after=position,
-        count_cap=cap, reader=reader,
+        count_cap=cap, reader=reader, inbox=inbox,
     )
     following = None
     if len(rows) > limit:
@@ -235,7 +240,7 @@ async def list_requests(
         "count": min(total, cap) if cap else total,
         "countCapped": bool(cap) and total > cap,
         "next": following,
-        "requests": [present_request(r) for r in rows],
+        "requests": [present_inbox_row(r) if inbox else present_request(r) for r in rows],
     }
 
 

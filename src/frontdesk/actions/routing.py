@@ -26,6 +26,10 @@ async def pick_agent(
         candidates = [c for c in candidates if c["user_id"] in allowed]
     if not candidates:
         return None
+    if len(candidates) == 1 and candidates[0]["max_assigned_chat"] is None:
+        # Nobody to compare with and no maximum to respect: the load would decide nothing
+        # (counting it reads every open conversation the agent holds).
+        return str(candidates[0]["user_id"])
     load = await requests.count_open_assigned(q, project_id, [c["user_id"] for c in candidates])
     eligible = [
         c

@@ -20,7 +20,8 @@ def _seen_by(call: Call, request: s.RequestPublic) -> s.RequestSeenPublic:
 
 
 @router.route("GET", "/{pid}/requests", summary="Conversations (filters: status, mine, text, "
-              "authenticated, lead, tags: a tag's name; pages: page, or after=<next>)",
+              "authenticated, lead, tags: a tag's name; pages: page, or after=<next>; rows: "
+              "view=full, Tiledesk's shape, or view=inbox, what the agents' list draws)",
               query=s.RequestsQuery, response=s.RequestsPublic)
 async def list_requests(call: Call) -> dict[str, Any]:
     q: s.RequestsQuery = call.query
@@ -28,7 +29,7 @@ async def list_requests(call: Call) -> dict[str, Any]:
                                    authenticated=q.authenticated, text=q.text, lead=q.lead,
                                    tag=q.tags)
     return await requests.list_requests(call.services, call.access, filt, page=q.page,
-                                        limit=q.limit, after=q.after)
+                                        limit=q.limit, after=q.after, inbox=q.view == "inbox")
 
 
 @router.route("GET", "/{pid}/ratings",

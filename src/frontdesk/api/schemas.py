@@ -49,7 +49,12 @@ from frontdesk.models.projects import (
     WidgetConfigPublic,
 )
 from frontdesk.models.ratings import RatingsPublic
-from frontdesk.models.requests import RequestPublic, RequestSeenPublic, RequestVisitorPublic
+from frontdesk.models.requests import (
+    RequestInboxPublic,
+    RequestPublic,
+    RequestSeenPublic,
+    RequestVisitorPublic,
+)
 from frontdesk.models.sessions import SessionPublic, SessionsRevokedPublic
 from frontdesk.models.tags import TagPublic
 from frontdesk.models.users import SigninPublic, SignupPublic
@@ -459,6 +464,8 @@ class RequestsQuery(Body):
     lead: ObjectId | None = None
     # Tiledesk's name: conversations carrying the tag of this name.
     tags: TagName | None = None
+    # full: Tiledesk's shape; inbox: only what the agents' list draws (RequestInboxPublic).
+    view: Literal["full", "inbox"] = "full"
 
 
 class MyRequestsQuery(Body):
@@ -497,7 +504,10 @@ class RequestsPublic(Public):
             " last page"
         ),
     ]
-    requests: Annotated[list[RequestSeenPublic], Field(description="The page")]
+    requests: Annotated[
+        list[RequestSeenPublic] | list[RequestInboxPublic],
+        Field(description="The page: full rows, or with view=inbox the list's rows"),
+    ]
 
 
 # ---- leads --------------------------------------------------------------------------------

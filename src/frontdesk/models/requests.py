@@ -8,7 +8,7 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.auth.principals import Agent, Principal
-from frontdesk.auth.tiers import tier_of_auth_info
+from frontdesk.auth.tiers import EMAIL_CODE_SOURCE, tier_of_auth_info
 from frontdesk.clock import iso
 from frontdesk.models import ProjectRef, SameAsId, Time, closed
 from frontdesk.models.leads import (
@@ -20,7 +20,7 @@ from frontdesk.models.leads import (
 )
 from frontdesk.models.notes import NotePublic, present_note
 from frontdesk.models.project_users import ProjectUserPublic, present_project_user
-from frontdesk.storage.requests import RequestRecord
+from frontdesk.storage.requests import InboxRecord, RequestRecord
 
 
 @closed
@@ -239,6 +239,105 @@ def _last_message(row: RequestRecord) -> LastMessagePublic | None:
         "senderKind": "agent" if row["last_sender_kind"] == "agent" else "visitor",
         "createdAt": iso(row["last_message_at"]),
     }
+
+
+@closed
+class InboxRequesterPublic(TypedDict):
+    """The requester as the agents' list shows it."""
+
+    uuid_user: Annotated[str, Field(description="The visitor's id")]
+    firstname: Annotated[str, Field(description="From the visitor's profile")]
+    lastname: Annotated[str, Field(description="From the visitor's profile")]
+    isAuthenticated: Annotated[bool, Field(description="Signed in with a host token")]
+
+
+@closed
+class InboxLeadPublic(TypedDict):
+    """The contact as the agents' list shows it."""
+
+    _id: Annotated[str, Field(description="Stored id (24 hex)")]
+    lead_id: Annotated[str, Field(description="The visitor id it belongs to")]
+    fullname: Annotated[str | None, Field(description="Its name")]
+    email: Annotated[str | None, Field(description="Its e-mail address")]
+
+
+@closed
+class EmailProofPublic(TypedDict):
+    """An e-mail address the visitor proved with a one-time code."""
+
+    email: Annotated[str | None, Field(description="The address proven")]
+    at: Annotated[str | None, Field(description="ISO 8601 UTC, when")]
+
+
+@closed
+class RequestInboxPublic(TypedDict):
+    """A conversation as the agents' list draws it (``view=inbox``): the fields of the full
+    shape it shows, with the same names and meaning, and nothing else."""
+
+    _id: Annotated[str, Field(description="Stored id (24 hex)")]
+    request_id: Annotated[str, Field(description="support-group-<project id>-<32 hex>")]
+    status: Annotated[int, Field(description="As in the full shape")]
+    participants: Annotated[list[str], Field(description="Account ids of its agents")]
+    first_text: Annotated[str, Field(description="The text of its first message")]
+    last_text: Annotated[str, Field(description="The text of its latest message")]
+    tags: Annotated[list[Any], Field(description="Agents' tags: names or {tag, color}")]
+    isAuthenticated: Annotated[bool, Field(description="Its visitor signed in with a token")]
+    tier: Annotated[str, Field(description="anonymous, email_verified or authenticated")]
+    emailProof: Annotated[EmailProofPublic | None, Field(
+        description="With tier email_verified: the address proven and when (from the contact,"
+        " else from senderAuthInfo.emailVerified); otherwise null"
+    )]
+    requester: Annotated[InboxRequesterPublic, _REQUESTER]
+    lead: Annotated[InboxLeadPublic | None, Field(description="The visitor's contact")]
+    createdAt: Time
+    updatedAt: Time
+    unread: NotRequired[Annotated[int, Field(
+        description="The visitor's messages the calling agent has not read"
+    )]]
+
+
+def present_inbox_row(row: InboxRecord) -> RequestInboxPublic:
+    """A row of ``storage.requests.list_requests(inbox=True)`` as the agents' list shows it."""
+    auth_info = row["sender_auth_info"]
+    tier = tier_of_auth_info(auth_info)
+    lead: InboxLeadPublic | None = None
+    if row["lead_ref"] is not None and row["lead_id"] is not None:
+        lead = {"_id": row["lead_ref"], "lead_id": row["lead_id"],
+                "fullname": row["lead_fullname"], "email": row["lead_email"]}
+    profile = row["requester_profile"]
+    body: RequestInboxPublic = {
+        "_id": row["id"],
+        "request_id": row["request_id"],
+        "status": row["status"],
+        "participants": row["participants"],
+        "first_text": row["first_text"],
+        "last_text": row["last_text"],
+        "tags": row["tags"],
+        "isAuthenticated": bool(row["is_authenticated"]),
+        "tier": tier,
+        "emailProof": _email_proof(row, auth_info) if tier == "email_verified" else None,
+        "requester": {
+            "uuid_user": row["requester_user_id"],
+            "firstname": profile.get("firstname", ""),
+            "lastname": profile.get("lastname", ""),
+            "isAuthenticated": row["requester_role"] != "guest",
+        },
+        "lead": lead,
+        "createdAt": iso(row["created_at"]),
+        "updatedAt": iso(row["updated_at"]),
+    }
+    if "unread" in row:
+        body["unread"] = int(row["unread"])
+    return body
+
+
+def _email_proof(row: InboxRecord, auth_info: dict[str, Any] | None) -> EmailProofPublic:
+    """The contact's code-proven address, else the one senderAuthInfo records."""
+    entry = (row["lead_provenance"] or {}).get("email") or {}
+    if entry.get("source") == EMAIL_CODE_SOURCE and row["lead_email"]:
+        return {"email": row["lead_email"], "at": entry.get("at")}
+    verified = (auth_info or {}).get("emailVerified") or {}
+    return {"email": verified.get("email"), "at": verified.get("verifiedAt")}
 
 
 def visitor_view_of_request(body: RequestPublic) -> RequestVisitorPublic:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
 
@@ -9,7 +10,7 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
-from frontdesk.storage.rows import decode, encode, like_pattern
+from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
 
 _JSON = (
     "participants",
@@ -180,6 +181,54 @@ async def insert_request(
     return inserted == 1
 
 
+def inserted_row(
+    fields: Mapping[str, Any], requester: Mapping[str, Any], lead: LeadRecord | None
+) -> RequestRecord:
+    """The joined row of a request this transaction just inserted with ``insert_request(q,
+    **fields)``, as ``get_request`` would read it: the new row's column defaults, the
+    requester's membership row and the lead row (``lead_ref``'s) as the caller holds them."""
+    participants = fields["participants"]
+    return {
+        "id": fields["id"],
+        "project_id": fields["project_id"],
+        "request_id": fields["request_id"],
+        "requester_id": fields["requester_id"],
+        "requester_user_id": fields["requester_user_id"],
+        "lead_ref": fields["lead_ref"],
+        "department_id": fields["department_id"],
+        "status": fields["status"],
+        "participants": participants,
+        "assignee": participants[0] if participants else None,
+        "first_text": fields["first_text"],
+        "last_text": fields["first_text"],
+        "attributes": fields["attributes"],
+        "visitor_attribute_keys": fields["visitor_attribute_keys"],
+        "tags": [],
+        "is_authenticated": int(fields["is_authenticated"]),
+        "channel": fields["channel"],
+        "source_page": fields["source_page"],
+        "language": fields["language"],
+        "user_agent": fields["user_agent"],
+        "rating": None,
+        "rating_message": None,
+        "closed_at": None,
+        "closed_by": None,
+        "created_at": fields["now"],
+        "updated_at": fields["now"],
+        "version": 0,
+        "notes": [],
+        "last_message_id": None,
+        "last_message_at": None,
+        "last_sender_kind": None,
+        "held_tier": fields.get("held_tier"),
+        "requester_role": requester["role"],
+        "requester_profile": requester["profile"],
+        "requester_attributes": requester["attributes"],
+        "requester_created_at": requester["created_at"],
+        "lead": lead if fields["lead_ref"] is not None else None,
+    }
+
+
 async def get_request(
     q: Queries, project_id: str, request_id: str, *, lock: bool = False
 ) -> RequestRecord | None:
@@ -203,9 +252,11 @@ async def list_requests(
     after: ListPosition | None = None,
     count_cap: int = 0,
     reader: str | None = None,
-) -> tuple[list[RequestRecord], int]:
+    inbox: bool = False,
+) -> tuple[list[Any], int]:
     """A page of requests, newest activity first (``updated_at``, then ``id``, descending), and
-    how many match in all.
+    how many match in all: joined ``RequestRecord`` rows, or with ``inbox`` the narrower
+    ``InboxRecord`` rows (the columns the agents' list shows).
 
     ``after`` starts the page past that position (keyset pagination: an index range, however
     deep); ``offset`` skips rows instead. With ``count_cap`` above 0 counting stops past that
@@ -271,12 +322,59 @@ async def list_requests(
         f"SELECT r.id FROM requests r{joined} WHERE {clause} {order}"  # noqa: S608
         f" LIMIT {arg(limit)} OFFSET {arg(offset)}"
     )
-    select = _SELECT
+    select = _INBOX_SELECTS[q.dialect] if inbox else _SELECT
     if reader is not None:
-        select = _SELECT.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
+        select = select.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
     rows = await q.fetch_all(f"{select} JOIN ({page}) AS page ON page.id = r.id {order}", *args)
+    if inbox:
+        return decode_all(rows, _INBOX_JSON), int(total)
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
+
+
+class InboxRecord(TypedDict):
+    """A request as the agents' list shows it: the columns of its own that the list draws,
+    the requester's name and role, the lead's name and e-mail proof, and the unread count."""
+
+    id: str
+    request_id: str
+    status: int
+    participants: list[str]
+    first_text: str
+    last_text: str
+    tags: list[Any]
+    is_authenticated: int
+    created_at: int
+    updated_at: int
+    sender_auth_info: dict[str, Any] | None  # attributes.senderAuthInfo alone
+    requester_user_id: str
+    requester_role: str
+    requester_profile: dict[str, Any]
+    lead_ref: str | None
+    lead_id: str | None  # the lead's visitor id
+    lead_fullname: str | None
+    lead_email: str | None
+    lead_provenance: dict[str, Any] | None
+    unread: NotRequired[int]
+
+
+_INBOX_JSON = ("participants", "tags", "sender_auth_info", "requester_profile", "lead_provenance")
+_INBOX_SELECT = (
+    "SELECT r.id, r.request_id, r.status, r.participants, r.first_text, r.last_text, r.tags,"
+    " r.is_authenticated, r.created_at, r.updated_at, {auth_info} AS sender_auth_info,"
+    " r.requester_user_id, pu.role AS requester_role, pu.profile AS requester_profile,"
+    " r.lead_ref, l.lead_id AS lead_id, l.fullname AS lead_fullname, l.email AS lead_email,"
+    " l.provenance AS lead_provenance"
+    " FROM requests r"
+    " JOIN project_users pu ON pu.id = r.requester_id"
+    " LEFT JOIN leads l ON l.id = r.lead_ref"
+)
+# Of the attributes only senderAuthInfo, extracted by the database: the rest (whatever the
+# visitor and agents wrote) is neither shown in the list nor decoded for it.
+_INBOX_SELECTS = {
+    "sqlite": _INBOX_SELECT.format(auth_info="json_extract(r.attributes, '$.senderAuthInfo')"),
+    "postgresql": _INBOX_SELECT.format(auth_info="(r.attributes::json -> 'senderAuthInfo')::text"),
+}
 
 
 def _carries_tag(q: Queries, name: str) -> str:

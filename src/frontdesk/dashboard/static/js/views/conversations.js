@@ -102,7 +102,8 @@ export function conversationsView(container, ctx, initialRid) {
     replace(list, state.requests.map(renderItem));
   }
 
-  const baseQuery = () => ({ text: state.text, authenticated: state.filter[2], tags: state.tag });
+  // view=inbox: the rows carry what this list draws and nothing else (a far smaller page).
+  const baseQuery = () => ({ text: state.text, authenticated: state.filter[2], tags: state.tag, view: "inbox" });
 
   async function reload() {
     const load = ++state.loads;

@@ -32,6 +32,8 @@ export function emailProof(lead) {
 }
 
 function proofOf(request) {
+  // A list row (view=inbox) carries its proof, worked out by the server the same way.
+  if (request && request.emailProof !== undefined) return request.emailProof || { email: null, at: null };
   const proof = emailProof(request && request.lead);
   if (proof) return proof;
   const info = request && request.attributes && request.attributes.senderAuthInfo;
