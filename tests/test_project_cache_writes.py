@@ -1,10 +1,10 @@
-"""No write of a project's row or an agent's membership can miss the project cache.
+"""No write of a project's row, its keys or an agent's membership can miss the project cache.
 
-The source is walked: every function that calls a storage function writing ``projects`` or
-``project_users`` must call ``services.project_changed_on_commit`` after that call, unless it
-writes only visitors' memberships (never cached), listed here with the reason. SQL writing
-either table anywhere but their two storage modules fails, and so does a storage function
-writing them that this test does not know of.
+The source is walked: every function that calls a storage function writing ``projects``,
+``project_keys`` or ``project_users`` must call ``services.project_changed_on_commit`` after
+that call, unless it writes only visitors' memberships (never cached), listed here with the
+reason. SQL writing these tables anywhere but their storage modules fails, and so does a
+storage function writing them that this test does not know of.
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from pathlib import Path
 import frontdesk
 
 SOURCE = Path(frontdesk.__file__).parent
-STORAGE = ("storage/projects.py", "storage/project_users.py")
-WRITES = re.compile(r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(projects|project_users)\b",
-                    re.IGNORECASE)
+STORAGE = ("storage/projects.py", "storage/project_users.py", "storage/keys.py")
+WRITES = re.compile(
+    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(projects|project_users|project_keys)\b",
+    re.IGNORECASE,
+)
 WRITERS = {
     "insert_project", "update_project",
     "insert_project_user", "update_project_user", "delete_project_user",
+    "insert_key", "retire_active_keys", "retire_key",
 }
 EVICT = "project_changed_on_commit"
 # (module, function): why its writes need no eviction.
@@ -88,7 +91,7 @@ def test_the_storage_functions_writing_projects_and_memberships_are_known() -> N
             )
             if WRITES.search(text):
                 found.add(function.name)
-    assert found == WRITERS, "a storage function writes projects/project_users: add it here"
+    assert found == WRITERS, "a storage function writes a cached table: add it here"
 
 
 def test_no_sql_elsewhere_writes_projects_or_memberships() -> None:

@@ -110,10 +110,10 @@ class Services:
     def project_changed_on_commit(
         self, tx: Transaction, project_id: str, user_id: str | None = None
     ) -> None:
-        """Once ``tx`` commits, every process forgets its cached copy of the project's row, or
-        with ``user_id`` of that agent's membership. Every write of either calls this (a
-        visitor's membership excepted: it is never cached); registered right after the write,
-        so that the events the same transaction publishes later find the cache evicted."""
+        """Once ``tx`` commits, every process forgets its cached copy of the project's row and
+        keys, or with ``user_id`` of that agent's membership. Every write of any of them calls
+        this (a visitor's membership excepted: it is never cached); registered right after the
+        write, so that the events the same transaction publishes later find the cache evicted."""
         self.publish_on_commit(tx, ProjectChanged(project_id=project_id, user_id=user_id))
 
     async def _evict_on_event(self, event: Event) -> None:

@@ -110,8 +110,8 @@ class Settings(BaseSettings):
     )
     project_cache_seconds: int = _setting(
         30,
-        "Seconds a project and an agent's membership are remembered per process (0: read "
-        "them every call). Changes evict at once.",
+        "Seconds a project, its live keys and an agent's membership are remembered per "
+        "process (0: read them every call). Changes evict at once.",
     )
     jwks_cache_seconds: int = _setting(
         300, "Seconds a JWKS document fetched from a customer's URL is kept."

@@ -62,9 +62,14 @@ def test_eviction_forgets_only_what_changed() -> None:
     cache.evict(PID, "u1")
     assert cache.membership(PID, "u1") is None and cache.membership(PID, "u2") is not None
     assert cache.project(PID) is not None
+    cache.put_keys(PID, [], generation=cache.generation)
+    cache.put_keys("q" * 24, [], generation=cache.generation)
+    cache.evict(PID, "u2")
+    assert cache.keys(PID) == []  # a membership's change leaves the keys
     cache.evict(PID)
     assert cache.project(PID) is None and cache.project("q" * 24) is not None
-    assert cache.membership(PID, "u2") is not None
+    assert cache.keys(PID) is None and cache.keys("q" * 24) == []
+    assert cache.membership(PID, "u2") is None and cache.membership(PID, "u1") is None
 
 
 def test_a_read_that_began_before_an_eviction_is_not_put_back() -> None:

@@ -1,5 +1,5 @@
 """A change of access made through one server process holds at once on another, whose project
-cache had the old project and membership (PostgreSQL + Redis), and while a process's Redis
+cache had the old project, membership or keys (PostgreSQL + Redis), and while a process's Redis
 subscription is down its cache is off and it reads the database; a change published while
 Redis was unreachable is sent again."""
 
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.conftest import REDIS_URL, Factory
+from tests.conftest import REDIS_URL, Factory, sign_customer_token
 from tests.realtime.live_api import Api, Session, two_apis
 from tests.realtime.served import shared_env, two_served
 from tests.test_project_cache import _cached, _requests, _services
@@ -100,6 +100,33 @@ async def _changes_reach_the_other_process(servers: Servers) -> None:
                          json={"settings": {"allow_anonymous": False}})
         await _refused_soon(api_b, "GET", f"/{pid}/requests/me", visitor.token,
                             "anonymous_not_allowed")
+
+
+def test_a_key_retired_through_one_process_stops_verifying_at_once_on_the_other(
+    servers: Servers,
+) -> None:
+    asyncio.run(_retired_key_reaches_the_other_process(servers))
+
+
+async def _retired_key_reaches_the_other_process(servers: Servers) -> None:
+    async with two_apis(servers.url_a, servers.url_b) as (api_a, api_b):
+        owner = await api_a.agent()
+        pid = await api_a.project(owner)
+        key = await api_a.call("POST", f"/{pid}/keys/generate", owner.token)
+
+        def signin(user: str) -> Any:
+            token = sign_customer_token(pid, key["jwtSecret"], kid=key["kid"], _id=user)
+            return api_b.http.post("/auth/signinWithCustomToken",
+                                   headers={"Authorization": "JWT " + token})
+
+        for i in range(3):  # the first sign-in reads and caches the keys; the next ones not
+            assert (await signin(f"before-{i}")).status_code == 200
+        await api_a.call("DELETE", f"/{pid}/keys/{key['kid']}?grace=0", owner.token)
+        deadline = time.monotonic() + AT_ONCE
+        while (r := await signin("after")).status_code == 200:
+            assert time.monotonic() < deadline, "the retired key still verifies on the other"
+            await asyncio.sleep(0.02)
+        assert (r.status_code, r.json()["code"]) == (401, "unknown_kid")
 
 
 def _pubsub_connections(client: redis.Redis, pid: int) -> list[dict[str, str]]:

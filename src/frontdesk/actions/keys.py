@@ -70,6 +70,7 @@ async def do_generate_key(services: Services, access: ProjectAccess) -> dict[str
         retired = await keys.retire_active_keys(
             tx, project_id, kind=HMAC_KIND, now=now, verify_until=now + grace_ms
         )
+        services.project_changed_on_commit(tx, project_id)
         created = await _insert_shared(services, tx, project_id, kid=_new_kid(), label="",
                                        now=now)
         await audit.record(services, tx, project_id, audit.AuditEvent(
@@ -108,7 +109,8 @@ async def do_create_key(
             created = await _insert_shared(services, tx, project_id, kid=kid, label=label,
                                            now=now)
         else:
-            await _insert_public(tx, project_id, parsed, kid=kid, label=label, now=now)
+            await _insert_public(services, tx, project_id, parsed, kid=kid, label=label,
+                                 now=now)
             created = {"kid": kid, "kind": parsed.kind, "alg": parsed.alg,
                        "algorithms": list(ALGORITHMS_BY_KIND[parsed.kind]),
                        "createdAt": iso(now)}
@@ -160,12 +162,14 @@ async def do_add_jwks(
             kid = _new_kid("jwks-")
             await keys.insert_key(tx, project_id=project_id, kid=kid, kind=JWKS_KIND,
                                   jwks_url=url, label=label, now=now)
+            services.project_changed_on_commit(tx, project_id)
             kids = [kid]
         else:
             kids = []
             for key in parsed:
                 assert key.kid is not None
-                await _insert_public(tx, project_id, key, kid=key.kid, label=label, now=now)
+                await _insert_public(services, tx, project_id, key, kid=key.kid, label=label,
+                                     now=now)
                 kids.append(key.kid)
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "key.created", actor=_actor(access), subject=",".join(kids),
@@ -186,6 +190,7 @@ async def do_retire_key(
     async with services.db.transaction() as tx:
         changed = await keys.retire_key(tx, project_id, kid, now=now,
                                         verify_until=now + grace * 1000)
+        services.project_changed_on_commit(tx, project_id)
         if not changed:
             raise NotFound(f"this project has no key {kid!r}", code="unknown_kid")
         await audit.record(services, tx, project_id, audit.AuditEvent(
@@ -211,6 +216,7 @@ async def _insert_shared(
         tx, project_id=project_id, kid=kid, kind=HMAC_KIND, label=label, now=now,
         secret_enc=services.secret_box.seal(secret, context=_context(project_id, kid)),
     )
+    services.project_changed_on_commit(tx, project_id)
     if not inserted:
         raise Conflict(f"this project already has a key {kid!r}", code="kid_taken")
     return {
@@ -224,12 +230,14 @@ async def _insert_shared(
 
 
 async def _insert_public(
-    tx: Transaction, project_id: str, key: ParsedPublicKey, *, kid: str, label: str, now: int
+    services: Services, tx: Transaction, project_id: str, key: ParsedPublicKey, *, kid: str,
+    label: str, now: int,
 ) -> None:
     inserted = await keys.insert_key(
         tx, project_id=project_id, kid=kid, kind=key.kind, alg=key.alg, label=label,
         public_key=key.pem, now=now,
     )
+    services.project_changed_on_commit(tx, project_id)
     if not inserted:
         raise Conflict(f"this project already has a key {kid!r}", code="kid_taken")
 
@@ -243,7 +251,7 @@ async def verification_keys(
     that cannot be fetched fails the sign-in (ServiceUnavailable(jwks_unavailable)) only when
     the token names a kid that nothing else can verify.
     """
-    rows = await keys.live_keys(services.db, project_id, services.now_ms())
+    rows = await _live_key_rows(services, project_id)
     found = [_stored_key(services, project_id, r) for r in rows if r["kind"] != JWKS_KIND]
     if kid is not None and any(k.kid == kid for k in found):
         return found
@@ -258,6 +266,21 @@ async def verification_keys(
             raise
         found += [verification_key(k.kid, k.kind, k.pem) for k in fetched if k.kid is not None]
     return found
+
+
+async def _live_key_rows(services: Services, project_id: str) -> list[KeyRecord]:
+    """The project's live key rows, from the project cache when it has them: every write of
+    a key evicts them (``project_changed_on_commit``), and a retired key's grace is checked
+    against the clock on every call, cached or not."""
+    now = services.now_ms()
+    cache = services.project_cache
+    cached = cache.keys(project_id)
+    if cached is not None:
+        return [row for row in cached if keys.verifies_at(row, now)]
+    generation = cache.generation
+    rows = await keys.live_keys(services.db, project_id, now)
+    cache.put_keys(project_id, rows, generation=generation)
+    return rows
 
 
 def _stored_key(services: Services, project_id: str, row: KeyRecord) -> VerificationKey:

@@ -1,5 +1,6 @@
-"""Recently read projects and agents' memberships, so a call into a project skips those
-reads (``actions.access.load_project`` and ``access_project``).
+"""Recently read projects, agents' memberships and projects' live keys, so a call into a
+project skips those reads (``actions.access.load_project`` and ``access_project``) and a
+customer-token sign-in skips reading the keys (``actions.keys.verification_keys``).
 
 An entry lives ``ttl`` seconds at most. Every committed write of a cached row evicts it at
 once: ``Services.project_changed_on_commit`` evicts in the writing process when the write
@@ -26,12 +27,15 @@ import orjson
 
 from frontdesk.auth.principals import ROLE_RANK
 from frontdesk.clock import Clock
+from frontdesk.storage.keys import KeyRecord
 from frontdesk.storage.project_users import ProjectUserRecord
 from frontdesk.storage.projects import ProjectRecord
 
-# The project's own row is cached under (project id, this); a membership under (project id,
-# the agent's user id), which is never empty.
+# The project's own row is cached under (project id, this), its live keys under (project id,
+# _KEY_ROWS); a membership under (project id, the agent's user id), which is neither (user ids
+# are object ids or visitor ids, never empty and never holding a NUL).
 _PROJECT_ROW = ""
+_KEY_ROWS = "\x00keys"
 
 
 class ProjectCache:
@@ -56,6 +60,13 @@ class ProjectCache:
         """The agent's cached membership; None when not cached (never: not a member)."""
         return cast("ProjectUserRecord | None", self._get((project_id, user_id)))
 
+    def keys(self, project_id: str) -> list[KeyRecord] | None:
+        """The project's key rows as ``storage.keys.live_keys`` read them, or None."""
+        return cast("list[KeyRecord] | None", self._get((project_id, _KEY_ROWS)))
+
+    def put_keys(self, project_id: str, rows: list[KeyRecord], *, generation: int) -> None:
+        self._put((project_id, _KEY_ROWS), orjson.dumps(rows), generation)
+
     def put_project(self, project: ProjectRecord, *, generation: int) -> None:
         self._put((project["id"], _PROJECT_ROW), orjson.dumps(project), generation)
 
@@ -66,9 +77,13 @@ class ProjectCache:
             self._put(key, orjson.dumps(membership), generation)
 
     def evict(self, project_id: str, user_id: str | None = None) -> None:
-        """Forget the project's row, or with ``user_id`` that user's membership in it."""
+        """Forget the project's row and keys, or with ``user_id`` that user's membership."""
         self._generation += 1
-        self._entries.pop((project_id, _PROJECT_ROW if user_id is None else user_id), None)
+        if user_id is None:
+            self._entries.pop((project_id, _PROJECT_ROW), None)
+            self._entries.pop((project_id, _KEY_ROWS), None)
+        else:
+            self._entries.pop((project_id, user_id), None)
 
     def suspend(self) -> None:
         """Forget everything and cache nothing until ``resume``."""

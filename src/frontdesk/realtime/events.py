@@ -169,8 +169,8 @@ class AccessChanged(_Event):
 
 
 class ProjectChanged(_Event):
-    """A project's row, or with ``user_id`` that agent's membership, changed or went away:
-    every process forgets its cached copy (``auth.project_cache``). No socket hears it."""
+    """A project's row or keys, or with ``user_id`` that agent's membership, changed or went
+    away: every process forgets its cached copy (``auth.project_cache``). No socket hears it."""
 
     type: Literal["project_changed"] = "project_changed"
     user_id: str | None = None

@@ -77,6 +77,11 @@ async def live_keys(q: Queries, project_id: str, now: int) -> list[KeyRecord]:
     )
 
 
+def verifies_at(row: KeyRecord, now: int) -> bool:
+    """Whether the key verifies tokens at ``now`` (epoch ms), as ``live_keys`` selects."""
+    return row["retired_at"] is None or (row["verify_until"] or 0) > now
+
+
 async def all_keys(q: Queries, project_id: str) -> list[KeyRecord]:
     return await fetch_records(
         q, KeyRecord,
