@@ -14,7 +14,7 @@ from tests.mailbox import Mailbox, code_in
 from tests.test_email_codes import ask_code, confirm
 
 INBOX_KEYS = {
-    "_id", "request_id", "status", "participants", "first_text", "last_text", "tags",
+    "_id", "request_id", "status", "first_text", "last_text", "tags",
     "isAuthenticated", "tier", "emailProof", "requester", "lead", "createdAt", "updatedAt",
     "unread",
 }

@@ -277,7 +277,6 @@ class RequestInboxPublic(TypedDict):
     _id: Annotated[str, Field(description="Stored id (24 hex)")]
     request_id: Annotated[str, Field(description="support-group-<project id>-<32 hex>")]
     status: Annotated[int, Field(description="As in the full shape")]
-    participants: Annotated[list[str], Field(description="Account ids of its agents")]
     first_text: Annotated[str, Field(description="The text of its first message")]
     last_text: Annotated[str, Field(description="The text of its latest message")]
     tags: Annotated[list[Any], Field(description="Agents' tags: names or {tag, color}")]
@@ -309,7 +308,6 @@ def present_inbox_row(row: InboxRecord) -> RequestInboxPublic:
         "_id": row["id"],
         "request_id": row["request_id"],
         "status": row["status"],
-        "participants": row["participants"],
         "first_text": row["first_text"],
         "last_text": row["last_text"],
         "tags": row["tags"],

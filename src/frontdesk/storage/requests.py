@@ -339,7 +339,6 @@ class InboxRecord(TypedDict):
     id: str
     request_id: str
     status: int
-    participants: list[str]
     first_text: str
     last_text: str
     tags: list[Any]
@@ -358,9 +357,9 @@ class InboxRecord(TypedDict):
     unread: NotRequired[int]
 
 
-_INBOX_JSON = ("participants", "tags", "sender_auth_info", "requester_profile", "lead_provenance")
+_INBOX_JSON = ("tags", "sender_auth_info", "requester_profile", "lead_provenance")
 _INBOX_SELECT = (
-    "SELECT r.id, r.request_id, r.status, r.participants, r.first_text, r.last_text, r.tags,"
+    "SELECT r.id, r.request_id, r.status, r.first_text, r.last_text, r.tags,"
     " r.is_authenticated, r.created_at, r.updated_at, {auth_info} AS sender_auth_info,"
     " r.requester_user_id, pu.role AS requester_role, pu.profile AS requester_profile,"
     " r.lead_ref, l.lead_id AS lead_id, l.fullname AS lead_fullname, l.email AS lead_email,"
