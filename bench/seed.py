@@ -42,6 +42,7 @@ _COLUMNS = {
         "attributes",
         "created_at",
         "updated_at",
+        "visitor_messages",
     ),
     "messages": (
         "id",
@@ -257,6 +258,7 @@ class Seeder:
                         "{}",
                         created,
                         updated,
+                        messages_each,  # every seeded message is the visitor's
                     )
                 )
             for table, rows in (

@@ -131,3 +131,49 @@ def test_a_marker_reaches_the_agents_own_sockets_only(make: Factory) -> None:
                    headers=owner.headers)
         frame = theirs.receive_json()
         assert frame["payload"]["message"][0].get("role") == "owner"
+
+
+def test_unread_counts_match_the_visitors_messages_after_the_marker(make: Factory) -> None:
+    """Counted from the conversation's and the marker's counters, the unread count must be
+    what counting the messages themselves gives, through replies, system lines and moves."""
+    import random
+
+    rng = random.Random(17)
+    project = make.project()
+    owner, client = project.owner, make.client
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    assert visitor.send(rid, "start").status_code == 200
+    # A system line (the agent asks for a verification): neither side's message.
+    r = client.post(f"/{project.id}/requests/{rid}/verification_requests",
+                    json={"tier": "authenticated"}, headers=owner.headers)
+    assert r.status_code == 200, r.text
+    marker: str | None = None
+    for step in range(30):
+        action = rng.choice(("visitor", "visitor", "agent", "mark", "mark_newest"))
+        if action == "visitor":
+            assert visitor.send(rid, f"visitor {step}").status_code == 200
+        elif action == "agent":
+            r = client.post(f"/{project.id}/requests/{rid}/messages",
+                            json={"text": f"agent {step}"}, headers=owner.headers)
+            assert r.status_code == 200, r.text
+        else:
+            listed = _messages(client, owner, project.id, rid)
+            target = rng.choice(listed) if action == "mark" else None
+            r = client.put(f"/{project.id}/requests/{rid}/read",
+                           json={"message_id": target["_id"]} if target else None,
+                           headers=owner.headers)
+            assert r.status_code == 200, r.text
+            marker = r.json()["message_id"]
+        listed = _messages(client, owner, project.id, rid)
+        ids = [m["_id"] for m in listed]
+        after = listed[ids.index(marker) + 1:] if marker else listed
+        expected = sum(1 for m in after if m["senderKind"] == "visitor")
+        assert _unread(client, owner, project.id)[rid] == expected, step
+        inbox = client.get(f"/{project.id}/requests", params={"view": "inbox"},
+                           headers=owner.headers).json()["requests"]
+        assert [row["unread"] for row in inbox if row["request_id"] == rid] == [expected]
+        assert client.get(f"/{project.id}/requests/{rid}/read",
+                          headers=owner.headers).json()["unread"] == expected
+    assert {m["senderKind"] for m in _messages(client, owner, project.id, rid)} >= {
+        "visitor", "agent", "system"}

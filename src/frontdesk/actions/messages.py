@@ -147,9 +147,12 @@ async def check_post_message(
             "created_at": now,
         }
         await messages.insert_message(tx, message)
+        counted: dict[str, int] = {}
+        if sender_kind == "visitor":  # the row is locked: its count grows from what it holds
+            counted["visitor_messages"] = row["visitor_messages"] + 1
         row = await apply_changes(
             tx, row, now=now, last_text=incoming.text, last_message_id=message["id"],
-            last_message_at=now, last_sender_kind=sender_kind,
+            last_message_at=now, last_sender_kind=sender_kind, **counted,
         )
         if sender_kind == "agent":
             await do_note_agent_reply(services, tx, row)

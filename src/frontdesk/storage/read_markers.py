@@ -15,14 +15,18 @@ class ReadMarkerRecord(TypedDict):
     message_id: str
     message_at: int
     updated_at: int
+    # The visitor's messages at or before the marked message when the marker last moved.
+    visitor_seen: int
 
 
-# The visitor's messages after the reader's marker (all of them without one). ``r`` is the
-# request row and ``rm`` the reader's marker, LEFT JOINed by the query that uses it.
+# The visitor's messages after the reader's marker (all of them without one): those the
+# conversation counts (``requests.visitor_messages``) less those the marker had seen. ``r`` is
+# the request row and ``rm`` the reader's marker, LEFT JOINed by the query that uses it; no
+# message is read (migration m0021).
 UNREAD_COUNT = (
-    "(SELECT COUNT(*) FROM messages m WHERE m.request_id = r.request_id"
-    " AND m.sender_kind = 'visitor' AND (rm.message_id IS NULL OR m.created_at > rm.message_at"
-    " OR (m.created_at = rm.message_at AND m.id > rm.message_id)))"
+    "(CASE WHEN rm.visitor_seen IS NULL THEN r.visitor_messages"
+    " WHEN r.visitor_messages > rm.visitor_seen THEN r.visitor_messages - rm.visitor_seen"
+    " ELSE 0 END)"
 )
 
 
@@ -47,13 +51,20 @@ async def advance_marker(
     """Move the marker forward to the message (message_at, message_id); never backwards.
 
     True when it moved (or was created). One atomic statement: concurrent marks of one
-    reader keep the later message whatever order they commit in.
+    reader keep the later message whatever order they commit in. It counts the visitor's
+    messages up to the marked one (``visitor_seen``), once, so that lists need not: a
+    visitor's message committed after this count with an earlier time (two writing at once)
+    shows as unread until the marker moves again.
     """
     changed = await q.execute(
         "INSERT INTO read_markers (request_id, user_id, project_id, message_id, message_at,"
-        " updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        " updated_at, visitor_seen) VALUES ($1, $2, $3, $4, $5, $6,"
+        " (SELECT COUNT(*) FROM messages m WHERE m.request_id = $1"
+        " AND m.sender_kind = 'visitor'"
+        " AND (m.created_at < $5 OR (m.created_at = $5 AND m.id <= $4))))"
         " ON CONFLICT (request_id, user_id) DO UPDATE SET message_id = excluded.message_id,"
-        " message_at = excluded.message_at, updated_at = excluded.updated_at"
+        " message_at = excluded.message_at, updated_at = excluded.updated_at,"
+        " visitor_seen = excluded.visitor_seen"
         " WHERE read_markers.message_at < excluded.message_at"
         " OR (read_markers.message_at = excluded.message_at"
         " AND read_markers.message_id < excluded.message_id)",

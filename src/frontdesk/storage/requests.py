@@ -70,6 +70,8 @@ class RequestRecord(TypedDict):
     last_message_id: str | None
     last_message_at: int | None
     last_sender_kind: str | None
+    # How many of its messages the visitor wrote (unread counts: storage.read_markers).
+    visitor_messages: int
     # The tier its department requires while its visitor is below it: held from agents.
     held_tier: str | None
     requester_role: str
@@ -220,6 +222,7 @@ def inserted_row(
         "last_message_id": None,
         "last_message_at": None,
         "last_sender_kind": None,
+        "visitor_messages": 0,
         "held_tier": fields.get("held_tier"),
         "requester_role": requester["role"],
         "requester_profile": requester["profile"],
@@ -437,6 +440,7 @@ _UPDATABLE = frozenset(
         "last_message_id",
         "last_message_at",
         "last_sender_kind",
+        "visitor_messages",
         "held_tier",
         "is_authenticated",
     }
