@@ -327,6 +327,7 @@ class Seeder:
                         "{}",
                         now,
                         now,
+                        0,  # no message rows: the texts alone
                     )
                 )
             visitors.append(Visitor("JWT " + token, visitor, rid))
