@@ -83,3 +83,55 @@ async def _closing_sends_held() -> None:
     assert transport.writes == [b"HTTP/1.1 500 Internal Server Error\r\n\r\n"]
     assert transport.closed
     assert answer.get_write_buffer_size() == 7  # the rest is the connection's transport's
+
+
+class _Connection(_Transport):
+    """What the HTTP protocol writes to, as asyncio hands it a socket's transport."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(
+            name, default)
+
+    def set_protocol(self, protocol: Any) -> None: ...
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
+def test_the_served_protocol_answers_each_request_in_one_write() -> None:
+    asyncio.run(_served_answers())
+
+
+async def _served_answers() -> None:
+    """The wiring, not only the class: the guarded protocol, fed requests as a socket would,
+    writes each answer (status line, headers, body) to the connection in one call."""
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
+
+    from frontdesk.server import GuardedHttpProtocol
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # as a JSON Response sends
+        body = b'{"path": "' + scope["path"].encode() + b'"}'
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    config = Config(app, http=GuardedHttpProtocol, lifespan="off", log_config=None,
+                    access_log=False)
+    config.load()
+    protocol = GuardedHttpProtocol(config, ServerState(), {})
+    connection = _Connection()
+    protocol.connection_made(connection)  # type: ignore[arg-type]
+    for path in ("/first", "/second"):
+        before = len(connection.writes)
+        protocol.data_received(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        for _ in range(20):
+            await asyncio.sleep(0)
+            if protocol.cycle is not None and protocol.cycle.response_complete:
+                break
+        [answer] = connection.writes[before:]
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+        assert answer.endswith(b'\r\n\r\n{"path": "' + path.encode() + b'"}')
+    protocol.connection_lost(None)
