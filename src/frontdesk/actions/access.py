@@ -11,6 +11,9 @@ import base64
 import binascii
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from frontdesk.actions.credentials import check_credentials
 from frontdesk.auth.permissions import can_see_request, role_at_least
@@ -23,6 +26,7 @@ from frontdesk.auth.principals import (
     AuthenticatedVisitor,
     Principal,
 )
+from frontdesk.auth.tokens import SessionClaims
 from frontdesk.errors import Forbidden, NotFound, Unauthorized
 from frontdesk.ids import is_object_id
 from frontdesk.services import Services
@@ -96,20 +100,38 @@ async def _verify_session_token(services: Services, token: str) -> tuple[Princip
         return agent, claims.expires_at
     if claims.project_id is None:
         raise Unauthorized("a visitor token must name its project", code="invalid_token")
+    return _visitor(claims, claims.project_id, session["auth_info"]), claims.expires_at
+
+
+def _visitor(
+    claims: SessionClaims, project_id: str, auth_info: dict[str, Any]
+) -> AnonymousVisitor | AuthenticatedVisitor:
     visitor_class: type[AnonymousVisitor] | type[AuthenticatedVisitor] = (
         AnonymousVisitor if claims.sub == "guest" else AuthenticatedVisitor
     )
     raw = claims.raw
-    visitor = visitor_class(
+    return visitor_class(
         visitor_id=claims.subject_id,
-        project_id=claims.project_id,
+        project_id=project_id,
         jti=claims.jti,
         firstname=str(raw.get("firstname") or ""),
         lastname=str(raw.get("lastname") or ""),
         email=raw.get("email") if isinstance(raw.get("email"), str) else None,
-        auth_info=session["auth_info"],
+        auth_info=auth_info,
     )
-    return visitor, claims.expires_at
+
+
+def remember_new_session(
+    services: Services, tx: Transaction, token: str, claims: SessionClaims,
+    auth_info: dict[str, Any],
+) -> None:
+    """Once ``tx`` (which stores the session) commits, cache the visitor the new token proves,
+    as verifying the token would make it: the visitor's first calls with it, usually right
+    after signing in, then skip the signature check and the session read."""
+    assert claims.project_id is not None
+    # Its own copy, as a verified token's visitor has the one decoded from the session row.
+    visitor = _visitor(claims, claims.project_id, orjson.loads(orjson.dumps(auth_info)))
+    tx.on_commit(lambda: services.session_cache.put(token, visitor, claims.expires_at))
 
 
 async def check_session_live(services: Services, principal: Principal) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from frontdesk.actions import audit
-from frontdesk.actions.access import load_project
+from frontdesk.actions.access import load_project, remember_new_session
 from frontdesk.actions.continuity import link_hash
 from frontdesk.actions.keys import verification_keys
 from frontdesk.actions.leads import do_refresh_verified_lead
@@ -126,6 +126,7 @@ async def do_signin_anonymously(
         await audit.record(services, tx, project_id, audit.AuditEvent(
             "signin.anonymous", actor=visitor_id, subject=visitor_id, ip=context.ip,
         ))
+        remember_new_session(services, tx, token, claims, auth_info)
     return VisitorSession(
         "JWT " + token, _user_json(visitor_id, profile, attributes, role="guest")
     )
@@ -264,6 +265,7 @@ async def do_signin_authenticated(
         await _insert_session(
             tx, session_claims, kind="userexternal", auth_info=auth_info, ip=context.ip
         )
+        remember_new_session(services, tx, token, session_claims, auth_info)
         await audit.record(services, tx, verified.project_id, audit.AuditEvent(
             "signin.custom", actor=verified.visitor_id, subject=verified.visitor_id,
             kid=verified.kid, ip=context.ip, details={"alg": verified.alg},
