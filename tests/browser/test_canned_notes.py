@@ -127,14 +127,23 @@ def test_canned_responses_and_private_notes_in_the_dashboard(
     screenshot(page, "private-notes")
 
     # An anonymous visitor's e-mail is not verified: left as written, and the agent is told.
+    # The responses arrive late on this page: "/greet" and Enter typed before they do still
+    # insert the response, and nothing is sent as a reply.
     anonymous = anonymous_visitor(api, demo, firstname="Sam", email="sam@example.com")
     other = anonymous.open_conversation("hi")
+    page.add_init_script("""
+        const fetchNow = window.fetch;
+        window.fetch = (url, init) => String(url).endsWith("/canned")
+          ? new Promise((done) => setTimeout(done, 800)).then(() => fetchNow(url, init))
+          : fetchNow(url, init);
+    """)
     page.goto(f"{server.url}/dashboard/{pid}/conversations/{other}")
     reply = page.get_by_label("Reply")
     reply.press_sequentially("/greet")
     reply.press("Enter")
     expect(reply).to_have_value(
         "Hello Sam, Demo here. We will write to {{visitor.email|verified}}.")
+    assert anonymous.texts(other) == ["hi"]
     expect(page.locator(".canned-hint")).to_contain_text("visitor.email|verified")
     screenshot(page, "canned-unfilled")
 

@@ -31,7 +31,9 @@ function matching(responses, query) {
 // The "/" picker: filter as you type, arrow keys move, Enter or Tab inserts the response with
 // its placeholders filled for this conversation, Esc closes.
 export function attachCannedPicker(composer, input, ctx, rid) {
-  const state = { responses: null, loading: null, matches: [], index: 0, start: -1 };
+  // chosenEarly: Enter or Tab came while the responses were still loading.
+  const state = { responses: null, loading: null, matches: [], index: 0, start: -1, chosenEarly: false,
+    typed: 0 };
   const list = h("ul", { class: "canned-picker", role: "listbox", "aria-label": "Canned responses", hidden: true });
   const hint = h("p", { class: "canned-hint", role: "status", hidden: true });
   composer.append(list, hint);
@@ -46,6 +48,8 @@ export function attachCannedPicker(composer, input, ctx, rid) {
     list.hidden = true;
     state.matches = [];
     state.start = -1;
+    state.chosenEarly = false;
+    state.typed += 1;  // a refresh still waiting for the responses shows nothing
   }
 
   function render() {
@@ -68,11 +72,18 @@ export function attachCannedPicker(composer, input, ctx, rid) {
       return;
     }
     state.start = before.length - found[1].length - 1;
+    const typed = ++state.typed;
     await load();
-    if (!state.responses) return;
+    if (typed !== state.typed) return;  // more was typed meanwhile: its own refresh goes on
+    if (!state.responses) {  // not loaded: no picker, and Enter sends again
+      close();
+      return;
+    }
     state.matches = matching(state.responses, found[1]);
     state.index = 0;
     render();
+    if (state.chosenEarly && state.matches.length) choose(state.matches[0]);
+    state.chosenEarly = false;
   }
 
   async function choose(response) {
@@ -98,7 +109,16 @@ export function attachCannedPicker(composer, input, ctx, rid) {
   input.addEventListener("blur", () => setTimeout(close, 150));
   // Captured on the form, so these keys never reach the reply box's own Enter-to-send.
   composer.addEventListener("keydown", (event) => {
-    if (list.hidden || event.target !== input) return;
+    if (event.target !== input) return;
+    if (list.hidden) {
+      // "/greet" and Enter typed before the responses arrived: the first match is inserted
+      // once they have, instead of the shortcut going out as a reply.
+      if (state.start < 0 || (event.key !== "Enter" && event.key !== "Tab")) return;
+      state.chosenEarly = true;
+      event.preventDefault();
+      event.stopPropagation();
+      return;
+    }
     const moves = { ArrowDown: 1, ArrowUp: -1 };
     if (event.key in moves && state.matches.length) {
       state.index = (state.index + moves[event.key] + state.matches.length) % state.matches.length;
