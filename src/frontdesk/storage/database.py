@@ -41,6 +41,11 @@ class Queries(Protocol):
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]: ...
 
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        """Rows as sequences in the SELECT's column order: for a hot path that unpacks them
+        itself instead of building a dict per row."""
+        ...
+
     async def fetch_value(self, sql: str, *args: Any) -> Any: ...
 
     async def execute(self, sql: str, *args: Any) -> int: ...
@@ -123,6 +128,18 @@ def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], 
     return run
 
 
+def _fetch_tuples(
+    sql: str, args: Sequence[Any]
+) -> Callable[[sqlite3.Connection], list[Sequence[Any]]]:
+    def run(conn: sqlite3.Connection) -> list[Sequence[Any]]:
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples, not the connection's sqlite3.Row
+        rows: list[Sequence[Any]] = cursor.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall()
+        return rows
+
+    return run
+
+
 def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Row | None]:
     def run(conn: sqlite3.Connection) -> Row | None:
         row = conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchone()
@@ -146,6 +163,10 @@ class _SQLiteQueries:
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
         rows: list[Row] = await self._conn.call(_fetch_all(sql, args))
+        return rows
+
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        rows: list[Sequence[Any]] = await self._conn.call(_fetch_tuples(sql, args))
         return rows
 
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
@@ -239,6 +260,10 @@ class _PostgresQueries:
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
         return [dict(r) for r in await self._target.fetch(sql, *args)]
+
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        rows: list[Sequence[Any]] = await self._target.fetch(sql, *args)  # Records index too
+        return rows
 
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
         row = await self._target.fetchrow(sql, *args)

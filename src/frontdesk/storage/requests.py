@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
 
+from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
-from frontdesk.storage.rows import decode, decode_all, encode, like_pattern
+from frontdesk.storage.rows import decode, encode, like_pattern
 
 _JSON = (
     "participants",
@@ -329,9 +330,10 @@ async def list_requests(
     if reader is not None:
         select = select.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
-    rows = await q.fetch_all(f"{select} JOIN ({page}) AS page ON page.id = r.id {order}", *args)
+    joined = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
     if inbox:
-        return decode_all(rows, _INBOX_JSON), int(total)
+        return [_inbox_record(r) for r in await q.fetch_tuples(joined, *args)], int(total)
+    rows = await q.fetch_all(joined, *args)
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
 
@@ -360,7 +362,7 @@ class InboxRecord(TypedDict):
     unread: NotRequired[int]
 
 
-_INBOX_JSON = ("tags", "sender_auth_info", "requester_profile", "lead_provenance")
+# Unpacked by _inbox_record in this order, the unread count last (with a reader).
 _INBOX_SELECT = (
     "SELECT r.id, r.request_id, r.status, r.first_text, r.last_text, r.tags,"
     " r.is_authenticated, r.created_at, r.updated_at, {auth_info} AS sender_auth_info,"
@@ -377,6 +379,37 @@ _INBOX_SELECTS = {
     "sqlite": _INBOX_SELECT.format(auth_info="json_extract(r.attributes, '$.senderAuthInfo')"),
     "postgresql": _INBOX_SELECT.format(auth_info="(r.attributes::json -> 'senderAuthInfo')::text"),
 }
+
+
+def _inbox_record(row: Sequence[Any]) -> InboxRecord:
+    """A row of ``_INBOX_SELECT`` (a sequence in its column order) as an ``InboxRecord``, its
+    JSON columns decoded: the list's rows skip a dict per row and a decoding loop."""
+    (id_, request_id, status, first_text, last_text, tags, is_authenticated, created_at,
+     updated_at, sender_auth_info, requester_user_id, requester_role, requester_profile,
+     lead_ref, lead_id, lead_fullname, lead_email, lead_provenance) = row[:18]
+    record: InboxRecord = {
+        "id": id_,
+        "request_id": request_id,
+        "status": status,
+        "first_text": first_text,
+        "last_text": last_text,
+        "tags": loads(tags),
+        "is_authenticated": is_authenticated,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "sender_auth_info": loads(sender_auth_info),
+        "requester_user_id": requester_user_id,
+        "requester_role": requester_role,
+        "requester_profile": loads(requester_profile),
+        "lead_ref": lead_ref,
+        "lead_id": lead_id,
+        "lead_fullname": lead_fullname,
+        "lead_email": lead_email,
+        "lead_provenance": loads(lead_provenance),
+    }
+    if len(row) > 18:
+        record["unread"] = int(row[18])
+    return record
 
 
 def _carries_tag(q: Queries, name: str) -> str:
