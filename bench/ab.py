@@ -72,9 +72,8 @@ def workload(figure: str, port: int, project: Project) -> list[Request]:
         return customer_tokens(project, 2_000)
     if figure == "list":
         visitors_with_conversations(port, project, 60)
-        return [("GET", f"/{project.id}/requests?status=open&limit=40&view=inbox",
-                 project.agent_token,
-                 None)]
+        path = f"/{project.id}/requests?status=open&limit=40&view=inbox"
+        return [("GET", path, project.agent_token, None)]
     raise SystemExit(f"unknown figure {figure!r}")
 
 

@@ -89,7 +89,7 @@ def test_inbox_rows_say_what_full_rows_say_and_nothing_more(
         k: full[k] for k in ("perPage", "count", "countCapped")
     }
     assert inbox["count"] == 3
-    assert [row for row in inbox["requests"]] == [_expected(row) for row in full["requests"]]
+    assert inbox["requests"] == [_expected(row) for row in full["requests"]]
     assert all(set(row) == INBOX_KEYS for row in inbox["requests"])
     by_tier = {row["tier"]: row for row in inbox["requests"]}
     assert set(by_tier) == {"anonymous", "authenticated", "email_verified"}

@@ -330,10 +330,10 @@ async def list_requests(
     if reader is not None:
         select = select.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
-    joined = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
+    sql = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
     if inbox:
-        return [_inbox_record(r) for r in await q.fetch_tuples(joined, *args)], int(total)
-    rows = await q.fetch_all(joined, *args)
+        return [_inbox_record(r) for r in await q.fetch_tuples(sql, *args)], int(total)
+    rows = await q.fetch_all(sql, *args)
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
 
@@ -362,7 +362,9 @@ class InboxRecord(TypedDict):
     unread: NotRequired[int]
 
 
-# Unpacked by _inbox_record in this order, the unread count last (with a reader).
+# Unpacked by _inbox_record in this order: _INBOX_WIDTH columns, then the unread count (with
+# a reader).
+_INBOX_WIDTH = 18
 _INBOX_SELECT = (
     "SELECT r.id, r.request_id, r.status, r.first_text, r.last_text, r.tags,"
     " r.is_authenticated, r.created_at, r.updated_at, {auth_info} AS sender_auth_info,"
@@ -386,7 +388,7 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
     JSON columns decoded: the list's rows skip a dict per row and a decoding loop."""
     (id_, request_id, status, first_text, last_text, tags, is_authenticated, created_at,
      updated_at, sender_auth_info, requester_user_id, requester_role, requester_profile,
-     lead_ref, lead_id, lead_fullname, lead_email, lead_provenance) = row[:18]
+     lead_ref, lead_id, lead_fullname, lead_email, lead_provenance) = row[:_INBOX_WIDTH]
     record: InboxRecord = {
         "id": id_,
         "request_id": request_id,
@@ -407,8 +409,8 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
         "lead_email": lead_email,
         "lead_provenance": loads(lead_provenance),
     }
-    if len(row) > 18:
-        record["unread"] = int(row[18])
+    if len(row) > _INBOX_WIDTH:
+        record["unread"] = int(row[_INBOX_WIDTH])
     return record
 
 
