@@ -1,13 +1,14 @@
 """``python -m bench.ab SRC_A SRC_B``: server CPU per request of two checkouts, run in turns.
 
 Each ``SRC`` is the ``src`` directory of a checkout (e.g. one made with ``git worktree add``).
-Both servers run at once (``frontdesk serve --workers 1``, SQLite, limits off), each on its own
-fresh database, set up through the API only, so checkouts of different ages compare fairly:
-an agent and a project, then visitors who each signed in anonymously and opened a
-conversation. Then, per figure, runs alternate A, B, A, B… with the same load; the server's CPU
-time per request is read from ``/proc`` around each run. Reported: each run, each pair's ratio
-B ÷ A, and the medians. Other programs on the machine move requests/s far more than CPU per
-request, and pairs of neighbouring runs share whatever else was going on.
+Both servers run at once (``frontdesk serve --workers 1``, limits off), each on its own fresh
+database (SQLite, or a PostgreSQL schema with ``--backend postgresql``), set up through the API
+only, so checkouts of different ages compare fairly: an agent and a project, then visitors who
+each signed in anonymously and opened a conversation. Then, per figure, runs alternate A, B,
+A, B… with the same load; the server's CPU time per request is read from ``/proc`` around each
+run. Reported: each run, each pair's ratio B ÷ A, and the medians. Other programs on the machine
+move requests/s far more than CPU per request, and pairs of neighbouring runs share whatever
+else was going on.
 
 Figures: ``message`` (a visitor's message into its conversation), ``anonymous`` (anonymous
 sign-in), ``custom`` (custom-token sign-in), ``list`` (an agent's open list page, 40 rows).
@@ -19,36 +20,32 @@ import argparse
 import json
 import os
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from bench.__main__ import Project, customer_tokens, message_body, set_up_project
+from bench.__main__ import Project, customer_tokens, database, message_body, set_up_project
 from bench.harness import UNLIMITED, Request, Server, free_port, http, load
 
 
 @contextmanager
-def server_for(src: str) -> Iterator[Server]:
-    data_dir = tempfile.mkdtemp(prefix="frontdesk-ab-")
+def server_for(src: str, backend: str = "sqlite") -> Iterator[Server]:
     port = free_port()
-    env = {
-        "FRONTDESK_DATA_DIR": data_dir,
-        "FRONTDESK_SECRET": secrets.token_urlsafe(48),
-        "PYTHONPATH": os.path.abspath(src),
-        "FRONTDESK_LOG_LEVEL": "warning",
-        **UNLIMITED,
-    }
-    argv = [sys.executable, "-m", "frontdesk", "serve", "--workers", "1", "--port", str(port)]
-    server = Server(src, argv, env, port)
-    try:
-        server.wait_ready("/openapi.json")
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with database(backend) as (_, env):
+        env = {
+            **env,
+            "PYTHONPATH": os.path.abspath(src),
+            "FRONTDESK_LOG_LEVEL": "warning",
+            **UNLIMITED,
+        }
+        argv = [sys.executable, "-m", "frontdesk", "serve", "--workers", "1", "--port", str(port)]
+        server = Server(src, argv, env, port)
+        try:
+            server.wait_ready("/openapi.json")
+            yield server
+        finally:
+            server.stop()
 
 
 def visitors_with_conversations(port: int, project: Project, count: int) -> list[Request]:
@@ -85,9 +82,12 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="each server on its own fresh database of this kind")
     args = parser.parse_args()
     with ExitStack() as stack:
-        servers = [stack.enter_context(server_for(src)) for src in (args.a, args.b)]
+        servers = [stack.enter_context(server_for(src, args.backend))
+                   for src in (args.a, args.b)]
         projects = [set_up_project(s.port) for s in servers]
         print(f"pids: A {servers[0].process.pid}, B {servers[1].process.pid}", flush=True)
         for figure in args.figures.split(","):

@@ -50,6 +50,14 @@ class Queries(Protocol):
 
     async def execute(self, sql: str, *args: Any) -> int: ...
 
+    async def execute_later(self, sql: str, *args: Any) -> None:
+        """A write whose outcome the caller does not read (no row count, no error it would
+        handle): in a PostgreSQL transaction it is queued and sent, with the writes queued
+        beside it, as one statement before the transaction's next statement or at its
+        commit; everywhere else it runs at once. Queued writes must not touch the same rows
+        as each other: PostgreSQL runs the parts of one statement on one snapshot."""
+        ...
+
 
 class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
@@ -181,6 +189,10 @@ class _SQLiteQueries:
         count: int = await self._conn.call(_execute(sql, args))
         return count
 
+    async def execute_later(self, sql: str, *args: Any) -> None:
+        # On the event loop's thread a statement costs no round trip: nothing to save.
+        await self._conn.call(_execute(sql, args))
+
 
 class _SQLiteTransaction(_SQLiteQueries):
     def __init__(self, conn: _SQLiteConnection) -> None:
@@ -277,14 +289,106 @@ class _PostgresQueries:
         last = status.rsplit(" ", 1)[-1]
         return int(last) if last.isdigit() else 0
 
+    async def execute_later(self, sql: str, *args: Any) -> None:
+        await self._target.execute(sql, *args)  # outside a transaction: nothing to join
+
 
 class _PostgresTransaction(_PostgresQueries):
+    """A transaction on one pooled connection that costs round trips only for what it runs.
+
+    ``BEGIN`` is sent with the first statement that needs an answer, not on entry. Writes
+    queued with ``execute_later`` leave together, as one statement (``_joined``), right
+    before that statement or at the commit. A transaction made only of queued writes (a
+    sign-in: the membership, the session, the audit row) is therefore one statement and one
+    round trip, atomic on its own, with neither ``BEGIN`` nor ``COMMIT``.
+    """
+
     def __init__(self, conn: Any) -> None:
         super().__init__(conn)
         self.hooks: list[CommitHook] = []
+        self._conn = conn
+        self._xact: Any = None  # asyncpg's transaction, once begun
+        self._queued: list[tuple[str, tuple[Any, ...]]] = []
 
     def on_commit(self, hook: CommitHook) -> None:
         self.hooks.append(hook)
+
+    async def execute_later(self, sql: str, *args: Any) -> None:
+        self._queued.append((sql, args))
+
+    async def _ready(self) -> None:
+        """Begun, with every queued write sent: what the next statement may read."""
+        if self._xact is None:
+            self._xact = self._conn.transaction()
+            await self._xact.start()
+        if self._queued:
+            await self._send_queued()
+
+    async def _send_queued(self) -> None:
+        sql, args = _joined(self._queued)
+        self._queued = []
+        await self._conn.execute(sql, *args)
+
+    async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
+        await self._ready()
+        return await super().fetch_all(sql, *args)
+
+    async def fetch_tuples(self, sql: str, *args: Any) -> list[Sequence[Any]]:
+        await self._ready()
+        return await super().fetch_tuples(sql, *args)
+
+    async def fetch_one(self, sql: str, *args: Any) -> Row | None:
+        await self._ready()
+        return await super().fetch_one(sql, *args)
+
+    async def fetch_value(self, sql: str, *args: Any) -> Any:
+        await self._ready()
+        return await super().fetch_value(sql, *args)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        await self._ready()
+        return await super().execute(sql, *args)
+
+    async def commit(self) -> None:
+        """Send what is queued and commit; on an error the caller rolls back."""
+        if self._queued:
+            # Not begun: one statement, atomic without a transaction around it.
+            await self._send_queued()
+        if self._xact is not None:
+            xact, self._xact = self._xact, None  # over, whatever COMMIT answers
+            await xact.commit()
+
+    async def rollback(self) -> None:
+        self._queued = []
+        if self._xact is not None:
+            xact, self._xact = self._xact, None
+            await xact.rollback()
+
+
+def _joined(writes: list[tuple[str, tuple[Any, ...]]]) -> tuple[str, list[Any]]:
+    """Writes as one statement: all but the last as data-modifying ``WITH`` parts, whose
+    parameters are renumbered after those before them. PostgreSQL runs every part to
+    completion whether or not anything reads it."""
+    if len(writes) == 1:
+        sql, args = writes[0]
+        return sql, list(args)
+    text = _joined_text(tuple((sql, len(args)) for sql, args in writes))
+    return text, [arg for _, args in writes for arg in args]
+
+
+@functools.lru_cache(maxsize=256)
+def _joined_text(shapes: tuple[tuple[str, int], ...]) -> str:
+    parts: list[str] = []
+    offset = 0
+    for sql, count in shapes:
+        parts.append(_renumbered(sql, offset))
+        offset += count
+    head = ", ".join(f"queued_{i} AS ({part})" for i, part in enumerate(parts[:-1]))
+    return f"WITH {head} {parts[-1]}"
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
 class PostgresDatabase(_PostgresQueries):
@@ -307,8 +411,12 @@ class PostgresDatabase(_PostgresQueries):
     async def transaction(self) -> AsyncIterator[_PostgresTransaction]:
         async with self.pool.acquire() as conn:
             tx = _PostgresTransaction(conn)
-            async with conn.transaction():
+            try:
                 yield tx
+                await tx.commit()
+            except BaseException:
+                await asyncio.shield(tx.rollback())
+                raise
         await _run_hooks(tx.hooks)
 
     async def close(self) -> None:

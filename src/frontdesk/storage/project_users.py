@@ -79,6 +79,24 @@ async def insert_project_user(
     return inserted == 1
 
 
+async def queue_new_visitor(
+    q: Queries,
+    *,
+    id: str,
+    project_id: str,
+    user_id: str,
+    profile: dict[str, Any],
+    attributes: dict[str, Any],
+    now: int,
+) -> None:
+    """A guest membership for a visitor id this server just drew (so no other row can hold
+    it), written with ``q.execute_later``: nothing reads its outcome."""
+    await q.execute_later(
+        _INSERT, id, project_id, user_id, "guest", 1, encode(profile), encode(attributes), None,
+        now,
+    )
+
+
 async def get_membership(
     q: Queries, project_id: str, user_id: str, *, lock: bool = False
 ) -> ProjectUserRecord | None:
@@ -143,9 +161,12 @@ async def update_project_user(
     attributes: dict[str, Any] | None = None,
     presence_away: bool | None = None,
     notifications: dict[str, Any] | None = None,
+    later: bool = False,
 ) -> None:
-    """Set the given fields (None: unchanged). ``max_assigned_chat`` -1 removes the maximum."""
-    await q.execute(
+    """Set the given fields (None: unchanged). ``max_assigned_chat`` -1 removes the maximum.
+    With ``later`` the update is queued (``Queries.execute_later``): for a row the caller
+    holds locked and writes nothing else to before its commit."""
+    await (q.execute_later if later else q.execute)(
         "UPDATE project_users SET"
         " role = COALESCE($2, role),"
         " user_available = COALESCE($3, user_available),"

@@ -1,0 +1,204 @@
+"""Writes queued with ``execute_later``: on PostgreSQL they leave together as one statement,
+before the transaction's next statement or at its commit, and a transaction of queued writes
+alone sends neither BEGIN nor COMMIT; on SQLite they run at once. Either way a transaction
+commits all of them or none."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from frontdesk.app import create_app
+from frontdesk.storage import database
+from frontdesk.storage.database import Database, open_database
+from frontdesk.storage.migrate import migrate
+from tests.conftest import Factory, make_settings
+
+PID = "p" * 24
+_PROJECT = (
+    "INSERT INTO projects (id, name, settings, created_at, updated_at)"
+    " VALUES ($1, $2, '{}', $3, $3)"
+)
+_AUDIT = (
+    "INSERT INTO audit_events (id, project_id, type, at, last_at, suspicious, details)"
+    " VALUES ($1, $2, $3, $4, $4, 0, '{}')"
+)
+
+
+def _run(scenario: Callable[[Database], Awaitable[Any]], url: str) -> Any:
+    async def main() -> Any:
+        db = await open_database(url)
+        try:
+            await migrate(db)
+            async with db.transaction() as tx:
+                await tx.execute(_PROJECT, PID, "p", 0)
+            return await scenario(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(main())
+
+
+_POOL_RESET = "SELECT pg_advisory_unlock_all()"  # asyncpg's, as the pool takes it back
+
+
+def _statements(tx: Any, sent: list[str]) -> None:
+    """Record what the transaction's PostgreSQL connection sends until the pool takes it
+    back (the logger stays on the pooled connection, silent from then on)."""
+    done = False
+
+    def record(logged: Any) -> None:
+        nonlocal done
+        done = done or logged.query.startswith(_POOL_RESET)
+        if not done:
+            sent.append(logged.query)
+
+    tx._conn.add_query_logger(record)
+
+
+async def _types(db: Database) -> list[str]:
+    rows = await db.fetch_all("SELECT type FROM audit_events ORDER BY id")
+    return [r["type"] for r in rows]
+
+
+def test_queued_writes_alone_are_one_statement_without_begin_or_commit(pg_schema: str) -> None:
+    async def scenario(db: Database) -> tuple[list[str], list[str]]:
+        sent: list[str] = []
+        async with db.transaction() as tx:
+            _statements(tx, sent)
+            # $4 twice in one write, and every write's own $1…: renumbered when joined.
+            await tx.execute_later(_AUDIT, "a1", PID, "first", 10)
+            await tx.execute_later(_AUDIT, "a2", PID, "second", 20)
+            await tx.execute_later(_AUDIT, "a3", PID, "third", 30)
+            assert sent == []  # nothing has left yet
+        return sent, await _types(db)
+
+    sent, types = _run(scenario, pg_schema)
+    assert len(sent) == 1 and sent[0].startswith("WITH queued_0 AS (INSERT INTO audit_events")
+    assert types == ["first", "second", "third"]
+
+
+def test_a_statement_reads_what_was_queued_before_it(database_url: str) -> None:
+    async def scenario(db: Database) -> tuple[int, list[str]]:
+        async with db.transaction() as tx:
+            await tx.execute_later(_AUDIT, "a1", PID, "first", 10)
+            await tx.execute_later(_AUDIT, "a2", PID, "second", 20)
+            seen = await tx.fetch_value("SELECT COUNT(*) FROM audit_events")
+            await tx.execute_later(_AUDIT, "a3", PID, "third", 30)
+        return int(seen), await _types(db)
+
+    seen, types = _run(scenario, database_url)
+    assert seen == 2
+    assert types == ["first", "second", "third"]
+
+
+def test_queued_writes_after_a_read_leave_with_the_commit(pg_schema: str) -> None:
+    async def scenario(db: Database) -> list[str]:
+        sent: list[str] = []
+        async with db.transaction() as tx:
+            _statements(tx, sent)
+            await tx.fetch_value("SELECT COUNT(*) FROM projects")
+            await tx.execute_later(_AUDIT, "a1", PID, "first", 10)
+            await tx.execute_later(_AUDIT, "a2", PID, "second", 20)
+        return sent
+
+    sent = _run(scenario, pg_schema)
+    assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "WITH", "COMMIT;"]
+
+
+def test_a_failing_queued_write_commits_nothing_and_runs_no_hook(database_url: str) -> None:
+    async def scenario(db: Database) -> tuple[list[str], list[str], int]:
+        fired: list[str] = []
+        for read_first in (False, True):
+            with pytest.raises(Exception, match=r"(?i)unique"):
+                async with db.transaction() as tx:
+                    if read_first:  # begun: the earlier write must be rolled back too
+                        await tx.execute(_PROJECT, "q" * 24, "q", 0)
+                    await tx.execute_later(_AUDIT, "a1", PID, "kept-out", 10)
+                    await tx.execute_later(_AUDIT, "a1", PID, "same id", 10)
+                    tx.on_commit(lambda: fired.append("committed"))
+        projects = await db.fetch_value("SELECT COUNT(*) FROM projects")
+        return fired, await _types(db), int(projects)
+
+    fired, types, projects = _run(scenario, database_url)
+    assert fired == [] and types == [] and projects == 1
+
+
+def test_an_error_in_the_transaction_drops_what_was_queued(database_url: str) -> None:
+    async def scenario(db: Database) -> list[str]:
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as tx:
+                await tx.execute_later(_AUDIT, "a1", PID, "dropped", 10)
+                raise RuntimeError("boom")
+        async with db.transaction() as tx:
+            await tx.execute_later(_AUDIT, "a2", PID, "kept", 20)
+        return await _types(db)
+
+    assert _run(scenario, database_url) == ["kept"]
+
+
+def test_an_anonymous_signin_is_one_statement_on_postgresql(
+    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sign-in's membership, session and audit row: one round trip, all three written."""
+    sent: list[str] = []
+    original = database._PostgresTransaction.__init__
+
+    def logged(self: Any, conn: Any) -> None:
+        original(self, conn)
+        _statements(self, sent)
+
+    with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", logged)
+        visitor = make.visitor(project)
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
+        assert len(sent) == 1 and sent[0].startswith("WITH ")
+        me = visitor.client.get(f"/{project.id}/requests/me", headers=visitor.headers)
+        assert me.status_code == 200, me.text  # the session was written: the token works
+        audit = client.get(f"/{project.id}/audit", headers=owner.headers)
+        assert audit.status_code == 200, audit.text
+        assert any(e["type"] == "signin.anonymous" and e["subject"] == visitor.id
+                   for e in audit.json()["events"])
+
+
+def test_a_returning_customer_signin_sends_its_writes_with_the_commit(
+    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Membership update, session and audit row of a known customer: one statement before
+    COMMIT, after the two locked reads (membership, contact)."""
+    sent: list[str] = []
+    original = database._PostgresTransaction.__init__
+
+    def logged(self: Any, conn: Any) -> None:
+        original(self, conn)
+        _statements(self, sent)
+
+    with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        make.visitor(project, authenticated=True, _id="customer-1", firstname="Ada")
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", logged)
+        again = make.visitor(project, authenticated=True, _id="customer-1", firstname="Grace")
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
+        assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "SELECT", "WITH",
+                                                      "COMMIT;"]
+        assert again.user["firstname"] == "Grace"
+
+    async def stored_profile() -> Any:
+        db = await open_database(pg_schema)
+        try:
+            return await db.fetch_value(
+                "SELECT profile FROM project_users WHERE user_id = 'customer-1'")
+        finally:
+            await db.close()
+
+    assert '"Grace"' in asyncio.run(stored_profile())  # the queued update was committed
