@@ -202,3 +202,46 @@ def test_a_returning_customer_signin_sends_its_writes_with_the_commit(
             await db.close()
 
     assert '"Grace"' in asyncio.run(stored_profile())  # the queued update was committed
+
+
+def test_a_message_leaves_with_its_conversations_update(
+    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into an open conversation: the locked read, then the message and the conversation's
+    update as one statement (whose RETURNING gives the new version), then COMMIT."""
+    sent: list[str] = []
+    original = database._PostgresTransaction.__init__
+
+    def logged(self: Any, conn: Any) -> None:
+        original(self, conn)
+        _statements(self, sent)
+
+    with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        visitor = make.visitor(project)
+        rid = visitor.new_request_id()
+        first = visitor.send(rid, "hello")
+        assert first.status_code == 200, first.text
+        before = asyncio.run(_version(pg_schema, rid))
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", logged)
+        second = visitor.send(rid, "again")
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
+        assert second.status_code == 200, second.text
+        assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "WITH", "COMMIT;"]
+        assert "UPDATE requests" in sent[2] and "INSERT INTO messages" in sent[2]
+        assert asyncio.run(_version(pg_schema, rid)) == before + 1
+        assert second.json()["recipient"] == rid
+        texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
+                                                 headers=owner.headers).json()]
+        assert texts[-2:] == ["hello", "again"]
+
+
+async def _version(url: str, request_id: str) -> int:
+    db = await open_database(url)
+    try:
+        return int(await db.fetch_value(
+            "SELECT version FROM requests WHERE request_id = $1", request_id))
+    finally:
+        await db.close()

@@ -58,6 +58,12 @@ class Queries(Protocol):
         as each other: PostgreSQL runs the parts of one statement on one snapshot."""
         ...
 
+    async def write_returning(self, sql: str, *args: Any) -> Any:
+        """The value a write's ``RETURNING`` gives. In a PostgreSQL transaction the writes
+        queued before it join it as one statement, so it must neither read nor write rows
+        they add or change; elsewhere it is ``fetch_value``."""
+        ...
+
 
 class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
@@ -193,6 +199,9 @@ class _SQLiteQueries:
         # On the event loop's thread a statement costs no round trip: nothing to save.
         await self._conn.call(_execute(sql, args))
 
+    async def write_returning(self, sql: str, *args: Any) -> Any:
+        return await self.fetch_value(sql, *args)
+
 
 class _SQLiteTransaction(_SQLiteQueries):
     def __init__(self, conn: _SQLiteConnection) -> None:
@@ -292,6 +301,9 @@ class _PostgresQueries:
     async def execute_later(self, sql: str, *args: Any) -> None:
         await self._target.execute(sql, *args)  # outside a transaction: nothing to join
 
+    async def write_returning(self, sql: str, *args: Any) -> Any:
+        return await self._target.fetchval(sql, *args)
+
 
 class _PostgresTransaction(_PostgresQueries):
     """A transaction on one pooled connection that costs round trips only for what it runs.
@@ -316,11 +328,14 @@ class _PostgresTransaction(_PostgresQueries):
     async def execute_later(self, sql: str, *args: Any) -> None:
         self._queued.append((sql, args))
 
-    async def _ready(self) -> None:
-        """Begun, with every queued write sent: what the next statement may read."""
+    async def _begin(self) -> None:
         if self._xact is None:
             self._xact = self._conn.transaction()
             await self._xact.start()
+
+    async def _ready(self) -> None:
+        """Begun, with every queued write sent: what the next statement may read."""
+        await self._begin()
         if self._queued:
             await self._send_queued()
 
@@ -348,6 +363,15 @@ class _PostgresTransaction(_PostgresQueries):
     async def execute(self, sql: str, *args: Any) -> int:
         await self._ready()
         return await super().execute(sql, *args)
+
+    async def write_returning(self, sql: str, *args: Any) -> Any:
+        await self._begin()
+        if self._queued:
+            self._queued.append((sql, args))
+            joined, values = _joined(self._queued)
+            self._queued = []
+            return await self._conn.fetchval(joined, *values)
+        return await self._conn.fetchval(sql, *args)
 
     async def commit(self) -> None:
         """Send what is queued and commit; on an error the caller rolls back."""

@@ -30,7 +30,9 @@ _JSON = ("attributes", "metadata")
 
 
 async def insert_message(q: Queries, message: MessageRecord) -> None:
-    await q.execute(
+    """A new message (a new id: nothing can conflict), queued: on PostgreSQL it leaves with
+    its conversation's update (``Queries.execute_later``)."""
+    await q.execute_later(
         "INSERT INTO messages (id, project_id, request_id, sender, sender_kind, sender_fullname,"
         " text, type, attributes, metadata, status, created_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",

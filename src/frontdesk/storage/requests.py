@@ -450,7 +450,8 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
     args.append(now)
     assignments.append(f"updated_at = ${len(args)}")
     assignments.append("version = version + 1")
-    version = await q.fetch_value(
+    # Writes queued before (a new message) may leave with it: it reads no row they write.
+    version = await q.write_returning(
         f"UPDATE requests SET {', '.join(assignments)} WHERE id = $1 RETURNING version",  # noqa: S608
         *args,
     )
