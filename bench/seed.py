@@ -25,6 +25,14 @@ from frontdesk.clock import SystemClock
 from frontdesk.statuses import RequestStatus
 
 _DAY_MS = 86_400_000
+
+
+def _attributes(tokens: SessionTokens, project_id: str, visitor: str, name: str, at: int) -> str:
+    """A conversation's attributes as the server writes them for an anonymous visitor: its
+    senderAuthInfo, with the claims of a session token (some 450 bytes of JSON)."""
+    _, claims = tokens.issue(sub="guest", subject_id=visitor, project_id=project_id, ttl=86_400,
+                             profile={"firstname": name, "lastname": ""})
+    return orjson.dumps({"senderAuthInfo": anonymous_auth_info(visitor, claims.raw, at)}).decode()
 _COLUMNS = {
     "project_users": ("id", "project_id", "user_id", "role", "profile", "created_at", "updated_at"),
     "leads": ("id", "project_id", "lead_id", "fullname", "attributes", "created_at", "updated_at"),
@@ -202,6 +210,7 @@ class Seeder:
         closed (history), or all open (the queue: unassigned or assigned at random)."""
         now = int(time.time() * 1000)
         rng = random.Random(count * 7919 + self.conversations)
+        tokens = SessionTokens(secrets.token_urlsafe(32), SystemClock())
         batch = 50_000
         for start in range(0, count, batch):
             members, leads, requests, messages = [], [], [], []
@@ -230,6 +239,7 @@ class Seeder:
                     )
                 )
                 leads.append((lead, project_id, visitor, name, "{}", created, created))
+                attributes = _attributes(tokens, project_id, visitor, name, created)
                 for i in range(messages_each):
                     messages.append(
                         (
@@ -255,7 +265,7 @@ class Seeder:
                         "[]",
                         "hello",
                         "message",
-                        "{}",
+                        attributes,
                         created,
                         updated,
                         messages_each,  # every seeded message is the visitor's
@@ -324,7 +334,7 @@ class Seeder:
                         "[]",
                         "hello",
                         "hello",
-                        "{}",
+                        orjson.dumps({"senderAuthInfo": info}).decode(),
                         now,
                         now,
                         0,  # no message rows: the texts alone

@@ -297,8 +297,7 @@ class RequestInboxPublic(TypedDict):
 
 def present_inbox_row(row: InboxRecord) -> RequestInboxPublic:
     """A row of ``storage.requests.list_requests(inbox=True)`` as the agents' list shows it."""
-    auth_info = row["sender_auth_info"]
-    tier = tier_of_auth_info(auth_info)
+    tier = row["tier"]
     lead: InboxLeadPublic | None = None
     if row["lead_ref"] is not None and row["lead_id"] is not None:
         lead = {"_id": row["lead_ref"], "lead_id": row["lead_id"],
@@ -313,7 +312,7 @@ def present_inbox_row(row: InboxRecord) -> RequestInboxPublic:
         "tags": row["tags"],
         "isAuthenticated": bool(row["is_authenticated"]),
         "tier": tier,
-        "emailProof": _email_proof(row, auth_info) if tier == "email_verified" else None,
+        "emailProof": _email_proof(row) if tier == "email_verified" else None,
         "requester": {
             "uuid_user": row["requester_user_id"],
             "firstname": profile.get("firstname", ""),
@@ -329,12 +328,12 @@ def present_inbox_row(row: InboxRecord) -> RequestInboxPublic:
     return body
 
 
-def _email_proof(row: InboxRecord, auth_info: dict[str, Any] | None) -> EmailProofPublic:
+def _email_proof(row: InboxRecord) -> EmailProofPublic:
     """The contact's code-proven address, else the one senderAuthInfo records."""
     entry = (row["lead_provenance"] or {}).get("email") or {}
     if entry.get("source") == EMAIL_CODE_SOURCE and row["lead_email"]:
         return {"email": row["lead_email"], "at": entry.get("at")}
-    verified = (auth_info or {}).get("emailVerified") or {}
+    verified = row["email_verified"] or {}
     return {"email": verified.get("email"), "at": verified.get("verifiedAt")}
 
 

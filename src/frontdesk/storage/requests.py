@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
 
+from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
@@ -101,6 +102,7 @@ def _split(row: Row | None) -> Row | None:
     if row is None:
         return None
     pop = row.pop
+    pop("auth_tier")  # the list's copy of what attributes.senderAuthInfo says (m0022)
     lead = {column: pop(prefixed) for prefixed, column in _LEAD_PREFIXED}
     row["lead"] = decode(lead, LEAD_JSON) if lead["id"] else None
     return decode(row, _JSON)
@@ -157,9 +159,9 @@ async def insert_request(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
         " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
         " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
-        " assignee, visitor_attribute_keys, held_tier)"
+        " assignee, visitor_attribute_keys, held_tier, auth_tier)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17, $18, $19, $20) ON CONFLICT (request_id) DO NOTHING",
+        " $17, $17, $18, $19, $20, $21) ON CONFLICT (request_id) DO NOTHING",
         id,
         project_id,
         request_id,
@@ -180,6 +182,7 @@ async def insert_request(
         participants[0] if participants else None,
         encode(visitor_attribute_keys),
         held_tier,
+        tier_of_auth_info(attributes.get("senderAuthInfo")),
     )
     return inserted == 1
 
@@ -350,7 +353,9 @@ class InboxRecord(TypedDict):
     is_authenticated: int
     created_at: int
     updated_at: int
-    sender_auth_info: dict[str, Any] | None  # attributes.senderAuthInfo alone
+    tier: str  # what attributes.senderAuthInfo records (requests.auth_tier)
+    # attributes.senderAuthInfo.emailVerified, read for an email_verified row only
+    email_verified: dict[str, Any] | None
     requester_user_id: str
     requester_role: str
     requester_profile: dict[str, Any]
@@ -358,28 +363,31 @@ class InboxRecord(TypedDict):
     lead_id: str | None  # the lead's visitor id
     lead_fullname: str | None
     lead_email: str | None
-    lead_provenance: dict[str, Any] | None
+    lead_provenance: dict[str, Any] | None  # read for an email_verified row only
     unread: NotRequired[int]
 
 
 # Unpacked by _inbox_record in this order: _INBOX_WIDTH columns, then the unread count (with
 # a reader).
-_INBOX_WIDTH = 18
+_INBOX_WIDTH = 19
 _INBOX_SELECT = (
     "SELECT r.id, r.request_id, r.status, r.first_text, r.last_text, r.tags,"
-    " r.is_authenticated, r.created_at, r.updated_at, {auth_info} AS sender_auth_info,"
+    " r.is_authenticated, r.created_at, r.updated_at, r.auth_tier,"
+    " CASE WHEN r.auth_tier = 'email_verified' THEN {email_verified} END,"
     " r.requester_user_id, pu.role AS requester_role, pu.profile AS requester_profile,"
     " r.lead_ref, l.lead_id AS lead_id, l.fullname AS lead_fullname, l.email AS lead_email,"
-    " l.provenance AS lead_provenance"
+    " CASE WHEN r.auth_tier = 'email_verified' THEN l.provenance END"
     " FROM requests r"
     " JOIN project_users pu ON pu.id = r.requester_id"
     " LEFT JOIN leads l ON l.id = r.lead_ref"
 )
-# Of the attributes only senderAuthInfo, extracted by the database: the rest (whatever the
-# visitor and agents wrote) is neither shown in the list nor decoded for it.
+# Only an email_verified row reads its attributes, for the address senderAuthInfo proves:
+# the rest (whatever the visitor and agents wrote) is neither shown in the list nor parsed.
 _INBOX_SELECTS = {
-    "sqlite": _INBOX_SELECT.format(auth_info="json_extract(r.attributes, '$.senderAuthInfo')"),
-    "postgresql": _INBOX_SELECT.format(auth_info="(r.attributes::json -> 'senderAuthInfo')::text"),
+    "sqlite": _INBOX_SELECT.format(
+        email_verified="json_extract(r.attributes, '$.senderAuthInfo.emailVerified')"),
+    "postgresql": _INBOX_SELECT.format(
+        email_verified="(r.attributes::json #> '{{senderAuthInfo,emailVerified}}')::text"),
 }
 
 
@@ -387,7 +395,7 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
     """A row of ``_INBOX_SELECT`` (a sequence in its column order) as an ``InboxRecord``, its
     JSON columns decoded: the list's rows skip a dict per row and a decoding loop."""
     (id_, request_id, status, first_text, last_text, tags, is_authenticated, created_at,
-     updated_at, sender_auth_info, requester_user_id, requester_role, requester_profile,
+     updated_at, tier, email_verified, requester_user_id, requester_role, requester_profile,
      lead_ref, lead_id, lead_fullname, lead_email, lead_provenance) = row[:_INBOX_WIDTH]
     record: InboxRecord = {
         "id": id_,
@@ -395,11 +403,12 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
         "status": status,
         "first_text": first_text,
         "last_text": last_text,
-        "tags": loads(tags),
+        "tags": [] if tags == "[]" else loads(tags),
         "is_authenticated": is_authenticated,
         "created_at": created_at,
         "updated_at": updated_at,
-        "sender_auth_info": loads(sender_auth_info),
+        "tier": tier,
+        "email_verified": None if email_verified is None else loads(email_verified),
         "requester_user_id": requester_user_id,
         "requester_role": requester_role,
         "requester_profile": loads(requester_profile),
@@ -407,7 +416,7 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
         "lead_id": lead_id,
         "lead_fullname": lead_fullname,
         "lead_email": lead_email,
-        "lead_provenance": loads(lead_provenance),
+        "lead_provenance": None if lead_provenance is None else loads(lead_provenance),
     }
     if len(row) > _INBOX_WIDTH:
         record["unread"] = int(row[_INBOX_WIDTH])
@@ -443,6 +452,9 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
         if column == "participants":
             args.append(value[0] if value else None)
             assignments.append(f"assignee = ${len(args)}")
+        if column == "attributes":  # the tier the list reads stays what senderAuthInfo says
+            args.append(tier_of_auth_info(value.get("senderAuthInfo")))
+            assignments.append(f"auth_tier = ${len(args)}")
         if column in ("participants", "attributes", "tags", "visitor_attribute_keys", "notes"):
             value = encode(value)
         args.append(value)
