@@ -23,7 +23,7 @@ WRITES = re.compile(
 )
 WRITERS = {
     "insert_project", "update_project",
-    "insert_project_user", "update_project_user", "delete_project_user",
+    "insert_project_user", "queue_new_visitor", "update_project_user", "delete_project_user",
     "insert_key", "retire_active_keys", "retire_key",
 }
 EVICT = "project_changed_on_commit"
