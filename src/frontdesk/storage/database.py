@@ -415,6 +415,17 @@ def _renumbered(sql: str, offset: int) -> str:
     return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
+async def _keep_session(conn: Any) -> None:
+    """A connection going back to the pool keeps its session as it is.
+
+    asyncpg's default sends ``RESET ALL``, ``UNLISTEN *``, ``CLOSE ALL`` and unlocks session
+    advisory locks each time: one more round trip for every transaction and every read
+    outside one. frontdesk leaves none of that behind (no ``SET``, ``LISTEN``, cursor or
+    session-level lock; the migration lock is a transaction's), and asyncpg still rolls back
+    a transaction left open before calling this.
+    """
+
+
 class PostgresDatabase(_PostgresQueries):
     def __init__(self, pool: Any) -> None:
         super().__init__(pool)
@@ -427,7 +438,8 @@ class PostgresDatabase(_PostgresQueries):
         asyncpg = import_extra("asyncpg", extra="postgres", wanted_by="FRONTDESK_DATABASE_URL")
         settings = {"search_path": schema} if schema else {}
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, server_settings=settings
+            url, min_size=min_size, max_size=max_size, server_settings=settings,
+            reset=_keep_session,
         )
         return cls(pool)
 
