@@ -324,10 +324,12 @@ async def list_requests(
         clause += f" AND (r.updated_at, r.id) < ({arg(after.updated_at)}, {arg(after.id)})"
     order = "ORDER BY r.updated_at DESC, r.id DESC"
     # The page's ids first, from the requests indexes alone; the joins and the unread count
-    # then run for those rows only, not for every row an OFFSET skips.
+    # then run for those rows only, not for every row an OFFSET skips. LIMIT and OFFSET are
+    # literals (integers): given as parameters, PostgreSQL could not cost a generic plan for
+    # them and planned the statement anew on every call (about half its time).
     page = (
         f"SELECT r.id FROM requests r{joined} WHERE {clause} {order}"  # noqa: S608
-        f" LIMIT {arg(limit)} OFFSET {arg(offset)}"
+        f" LIMIT {int(limit):d} OFFSET {int(offset):d}"
     )
     select = _INBOX_SELECTS[q.dialect] if inbox else _SELECT
     if reader is not None:
