@@ -324,12 +324,15 @@ async def list_requests(
         clause += f" AND (r.updated_at, r.id) < ({arg(after.updated_at)}, {arg(after.id)})"
     order = "ORDER BY r.updated_at DESC, r.id DESC"
     # The page's ids first, from the requests indexes alone; the joins and the unread count
-    # then run for those rows only, not for every row an OFFSET skips. LIMIT and OFFSET are
-    # literals (integers): given as parameters, PostgreSQL could not cost a generic plan for
-    # them and planned the statement anew on every call (about half its time).
+    # then run for those rows only, not for every row an OFFSET skips. LIMIT is a literal
+    # (an integer), and so is a first page's or a cursor's missing OFFSET: as parameters,
+    # PostgreSQL could not cost a generic plan for them and planned the dashboard's page anew
+    # on every call (about half its time). A page number's OFFSET stays a parameter: one
+    # statement for every page of a walk, planned for the offset it is given.
+    skip = f" OFFSET {arg(offset)}" if offset else ""
     page = (
         f"SELECT r.id FROM requests r{joined} WHERE {clause} {order}"  # noqa: S608
-        f" LIMIT {int(limit):d} OFFSET {int(offset):d}"
+        f" LIMIT {int(limit):d}{skip}"
     )
     select = _INBOX_SELECTS[q.dialect] if inbox else _SELECT
     if reader is not None:
