@@ -6,7 +6,8 @@ commits all of them or none."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,23 @@ class _Recorded:
 def _statements(tx: Any, sent: list[str]) -> None:
     """Record what the PostgreSQL transaction ``tx`` sends from here on."""
     tx._conn = tx._target = _Recorded(tx._conn, sent)
+
+
+@contextmanager
+def _recorded_transactions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """What every PostgreSQL transaction opened meanwhile sends, in order."""
+    sent: list[str] = []
+    original = database._PostgresTransaction.__init__
+
+    def recorded(self: Any, conn: Any) -> None:
+        original(self, conn)
+        _statements(self, sent)
+
+    monkeypatch.setattr(database._PostgresTransaction, "__init__", recorded)
+    try:
+        yield sent
+    finally:
+        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
 
 
 async def _types(db: Database) -> list[str]:
@@ -173,20 +191,12 @@ def test_an_anonymous_signin_is_one_statement_on_postgresql(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The sign-in's membership, session and audit row: one round trip, all three written."""
-    sent: list[str] = []
-    original = database._PostgresTransaction.__init__
-
-    def logged(self: Any, conn: Any) -> None:
-        original(self, conn)
-        _statements(self, sent)
-
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
         project = make.project(owner)
-        monkeypatch.setattr(database._PostgresTransaction, "__init__", logged)
-        visitor = make.visitor(project)
-        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
+        with _recorded_transactions(monkeypatch) as sent:
+            visitor = make.visitor(project)
         assert len(sent) == 1 and sent[0].startswith("WITH ")
         me = visitor.client.get(f"/{project.id}/requests/me", headers=visitor.headers)
         assert me.status_code == 200, me.text  # the session was written: the token works
@@ -201,21 +211,14 @@ def test_a_returning_customer_signin_sends_its_writes_with_the_commit(
 ) -> None:
     """Membership update, session and audit row of a known customer: one statement before
     COMMIT, after the two locked reads (membership, contact)."""
-    sent: list[str] = []
-    original = database._PostgresTransaction.__init__
-
-    def logged(self: Any, conn: Any) -> None:
-        original(self, conn)
-        _statements(self, sent)
-
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
         project = make.project(owner)
         make.visitor(project, authenticated=True, _id="customer-1", firstname="Ada")
-        monkeypatch.setattr(database._PostgresTransaction, "__init__", logged)
-        again = make.visitor(project, authenticated=True, _id="customer-1", firstname="Grace")
-        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
+        with _recorded_transactions(monkeypatch) as sent:
+            again = make.visitor(project, authenticated=True, _id="customer-1",
+                                 firstname="Grace")
         assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "SELECT", "WITH",
                                                       "COMMIT;"]
         assert again.user["firstname"] == "Grace"
@@ -236,13 +239,6 @@ def test_a_message_leaves_with_its_conversations_update(
 ) -> None:
     """Into an open conversation: the locked read, then the message and the conversation's
     update as one statement (whose RETURNING gives the new version), then COMMIT."""
-    sent: list[str] = []
-    original = database._PostgresTransaction.__init__
-
-    def logged(self: Any, conn: Any) -> None:
-        original(self, conn)
-        _statements(self, sent)
-
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -252,9 +248,8 @@ def test_a_message_leaves_with_its_conversations_update(
         first = visitor.send(rid, "hello")
         assert first.status_code == 200, first.text
         before = asyncio.run(_version(pg_schema, rid))
-        monkeypatch.setattr(database._PostgresTransaction, "__init__", logged)
-        second = visitor.send(rid, "again")
-        monkeypatch.setattr(database._PostgresTransaction, "__init__", original)
+        with _recorded_transactions(monkeypatch) as sent:
+            second = visitor.send(rid, "again")
         assert second.status_code == 200, second.text
         assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "WITH", "COMMIT;"]
         assert "UPDATE requests" in sent[2] and "INSERT INTO messages" in sent[2]
