@@ -25,14 +25,6 @@ from frontdesk.clock import SystemClock
 from frontdesk.statuses import RequestStatus
 
 _DAY_MS = 86_400_000
-
-
-def _attributes(tokens: SessionTokens, project_id: str, visitor: str, name: str, at: int) -> str:
-    """A conversation's attributes as the server writes them for an anonymous visitor: its
-    senderAuthInfo, with the claims of a session token (some 450 bytes of JSON)."""
-    _, claims = tokens.issue(sub="guest", subject_id=visitor, project_id=project_id, ttl=86_400,
-                             profile={"firstname": name, "lastname": ""})
-    return orjson.dumps({"senderAuthInfo": anonymous_auth_info(visitor, claims.raw, at)}).decode()
 _COLUMNS = {
     "project_users": ("id", "project_id", "user_id", "role", "profile", "created_at", "updated_at"),
     "leads": ("id", "project_id", "lead_id", "fullname", "attributes", "created_at", "updated_at"),
@@ -95,6 +87,12 @@ class Visitor:
     token: str
     visitor_id: str
     request_id: str
+
+
+def _attributes(auth_info: dict[str, Any]) -> str:
+    """A conversation's attributes as the server writes them: its visitor's senderAuthInfo
+    (for an anonymous visitor some 450 bytes of JSON, with its session token's claims)."""
+    return orjson.dumps({"senderAuthInfo": auth_info}).decode()
 
 
 class Seeder:
@@ -240,7 +238,9 @@ class Seeder:
                     )
                 )
                 leads.append((lead, project_id, visitor, name, "{}", created, created))
-                attributes = _attributes(tokens, project_id, visitor, name, created)
+                _, claims = tokens.issue(sub="guest", subject_id=visitor, project_id=project_id,
+                                         ttl=86_400, profile={"firstname": name, "lastname": ""})
+                attributes = _attributes(anonymous_auth_info(visitor, claims.raw, created))
                 for i in range(messages_each):
                     messages.append(
                         (
@@ -335,7 +335,7 @@ class Seeder:
                         "[]",
                         "hello",
                         "hello",
-                        orjson.dumps({"senderAuthInfo": info}).decode(),
+                        _attributes(info),
                         now,
                         now,
                         0,  # no message rows: the texts alone

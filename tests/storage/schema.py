@@ -1,11 +1,12 @@
-"""A database whose schema is as it was before a given migration, for backfill tests."""
+"""Storage tests' set-up: a schema as it was before a given migration (backfill tests), and
+the project row every other row refers to."""
 
 from __future__ import annotations
 
 import pytest
 
 from frontdesk.storage import migrate as migrations
-from frontdesk.storage.database import Database
+from frontdesk.storage.database import Database, Queries
 
 
 async def migrate_before(db: Database, monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
@@ -18,3 +19,10 @@ async def migrate_before(db: Database, monkeypatch: pytest.MonkeyPatch, name: st
                   lambda: [(n, mod) for n, mod in everything if n < name])
         await migrations.migrate(db)
     return [n for n, _ in everything if n >= name]
+
+
+async def add_project(q: Queries, project_id: str) -> None:
+    """A bare project row, for the rows a test writes to refer to."""
+    await q.execute(
+        "INSERT INTO projects (id, name, settings, created_at, updated_at)"
+        " VALUES ($1, 'p', '{}', 0, 0)", project_id)

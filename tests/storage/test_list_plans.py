@@ -14,6 +14,7 @@ import asyncio
 from frontdesk.storage import requests
 from frontdesk.storage.database import PostgresDatabase
 from frontdesk.storage.migrate import migrate
+from tests.storage.schema import add_project
 
 PID = "p" * 24
 OPEN = 1000  # as in the bench: with 60 rows PostgreSQL kept a generic plan either way
@@ -26,9 +27,7 @@ def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:
         try:
             await migrate(db)
             async with db.transaction() as tx:
-                await tx.execute(
-                    "INSERT INTO projects (id, name, settings, created_at, updated_at)"
-                    " VALUES ($1, 'p', '{}', 0, 0)", PID)
+                await add_project(tx, PID)
                 for n in range(OPEN):
                     await tx.execute(
                         "INSERT INTO project_users (id, project_id, user_id, role, profile,"

@@ -19,12 +19,9 @@ from frontdesk.storage import database
 from frontdesk.storage.database import Database, open_database
 from frontdesk.storage.migrate import migrate
 from tests.conftest import Factory, make_settings
+from tests.storage.schema import add_project
 
 PID = "p" * 24
-_PROJECT = (
-    "INSERT INTO projects (id, name, settings, created_at, updated_at)"
-    " VALUES ($1, $2, '{}', $3, $3)"
-)
 _AUDIT = (
     "INSERT INTO audit_events (id, project_id, type, at, last_at, suspicious, details)"
     " VALUES ($1, $2, $3, $4, $4, 0, '{}')"
@@ -37,7 +34,7 @@ def _run(scenario: Callable[[Database], Awaitable[Any]], url: str) -> Any:
         try:
             await migrate(db)
             async with db.transaction() as tx:
-                await tx.execute(_PROJECT, PID, "p", 0)
+                await add_project(tx, PID)
             return await scenario(db)
         finally:
             await db.close()
@@ -86,7 +83,7 @@ class _Recorded:
 
 def _statements(tx: Any, sent: list[str]) -> None:
     """Record what the PostgreSQL transaction ``tx`` sends from here on."""
-    tx._conn = tx._target = _Recorded(tx._conn, sent)
+    tx._target = _Recorded(tx._target, sent)
 
 
 @contextmanager
@@ -163,7 +160,7 @@ def test_a_failing_queued_write_commits_nothing_and_runs_no_hook(database_url: s
             with pytest.raises(Exception, match=r"(?i)unique"):
                 async with db.transaction() as tx:
                     if read_first:  # begun: the earlier write must be rolled back too
-                        await tx.execute(_PROJECT, "q" * 24, "q", 0)
+                        await add_project(tx, "q" * 24)
                     await tx.execute_later(_AUDIT, "a1", PID, "kept-out", 10)
                     await tx.execute_later(_AUDIT, "a1", PID, "same id", 10)
                     tx.on_commit(lambda: fired.append("committed"))

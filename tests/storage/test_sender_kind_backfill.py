@@ -9,7 +9,7 @@ import pytest
 
 from frontdesk.storage import migrate as migrations
 from frontdesk.storage.database import open_database
-from tests.storage.schema import migrate_before
+from tests.storage.schema import add_project, migrate_before
 
 M0008 = "m0008_record_message_senders_and_visitor_attributes"
 
@@ -25,9 +25,7 @@ def test_existing_messages_get_their_senders_kind(
                 await tx.execute(
                     "INSERT INTO users (id, email, password_hash, created_at, updated_at)"
                     " VALUES ($1, 'a@x.test', 'x', 0, 0)", "a" * 24)
-                await tx.execute(
-                    "INSERT INTO projects (id, name, settings, created_at, updated_at)"
-                    " VALUES ($1, 'p', '{}', 0, 0)", "p" * 24)
+                await add_project(tx, "p" * 24)
                 for mid, sender, name in (("1" * 24, "a" * 24, "Ada"),
                                           ("2" * 24, "visitor-1", "Support Team")):
                     await tx.execute(

@@ -12,7 +12,7 @@ import pytest
 from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.storage import migrate as migrations
 from frontdesk.storage.database import open_database
-from tests.storage.schema import migrate_before
+from tests.storage.schema import add_project, migrate_before
 
 M0022 = "m0022_store_each_requests_tier"
 PID = "p" * 24
@@ -42,9 +42,7 @@ def test_tiers_are_backfilled_from_the_attributes(
         try:
             left = await migrate_before(db, monkeypatch, M0022)
             async with db.transaction() as tx:
-                await tx.execute(
-                    "INSERT INTO projects (id, name, settings, created_at, updated_at)"
-                    " VALUES ($1, 'p', '{}', 0, 0)", PID)
+                await add_project(tx, PID)
                 for n, (rid, attributes) in enumerate(ATTRIBUTES.items()):
                     await tx.execute(
                         "INSERT INTO requests (id, project_id, request_id, requester_id,"

@@ -11,7 +11,7 @@ import pytest
 from frontdesk.storage import migrate as migrations
 from frontdesk.storage.database import open_database
 from frontdesk.storage.read_markers import count_unread
-from tests.storage.schema import migrate_before
+from tests.storage.schema import add_project, migrate_before
 
 M0021 = "m0021_count_visitor_messages_for_unread"
 PID = "p" * 24
@@ -34,9 +34,7 @@ def test_counts_are_backfilled_from_the_messages(
         try:
             left = await migrate_before(db, monkeypatch, M0021)
             async with db.transaction() as tx:
-                await tx.execute(
-                    "INSERT INTO projects (id, name, settings, created_at, updated_at)"
-                    " VALUES ($1, 'p', '{}', 0, 0)", PID)
+                await add_project(tx, PID)
                 for n, rid in enumerate(("r1", "r2", "r3")):
                     await tx.execute(
                         "INSERT INTO requests (id, project_id, request_id, requester_id,"

@@ -318,7 +318,6 @@ class _PostgresTransaction(_PostgresQueries):
     def __init__(self, conn: Any) -> None:
         super().__init__(conn)
         self.hooks: list[CommitHook] = []
-        self._conn = conn
         self._xact: Any = None  # asyncpg's transaction, once begun
         self._queued: list[tuple[str, tuple[Any, ...]]] = []
 
@@ -330,7 +329,7 @@ class _PostgresTransaction(_PostgresQueries):
 
     async def _begin(self) -> None:
         if self._xact is None:
-            self._xact = self._conn.transaction()
+            self._xact = self._target.transaction()
             await self._xact.start()
 
     async def _ready(self) -> None:
@@ -342,7 +341,7 @@ class _PostgresTransaction(_PostgresQueries):
     async def _send_queued(self) -> None:
         sql, args = _joined(self._queued)
         self._queued = []
-        await self._conn.execute(sql, *args)
+        await self._target.execute(sql, *args)
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
         await self._ready()
@@ -366,12 +365,10 @@ class _PostgresTransaction(_PostgresQueries):
 
     async def write_returning(self, sql: str, *args: Any) -> Any:
         await self._begin()
-        if self._queued:
-            self._queued.append((sql, args))
-            joined, values = _joined(self._queued)
-            self._queued = []
-            return await self._conn.fetchval(joined, *values)
-        return await self._conn.fetchval(sql, *args)
+        self._queued.append((sql, args))  # the last part: its RETURNING is the answer
+        joined, values = _joined(self._queued)
+        self._queued = []
+        return await self._target.fetchval(joined, *values)
 
     async def commit(self) -> None:
         """Send what is queued and commit; on an error the caller rolls back."""

@@ -413,7 +413,7 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
         "created_at": created_at,
         "updated_at": updated_at,
         "tier": tier,
-        "email_verified": None if email_verified is None else loads(email_verified),
+        "email_verified": loads(email_verified),  # NULL unless email_verified
         "requester_user_id": requester_user_id,
         "requester_role": requester_role,
         "requester_profile": loads(requester_profile),
@@ -421,7 +421,7 @@ def _inbox_record(row: Sequence[Any]) -> InboxRecord:
         "lead_id": lead_id,
         "lead_fullname": lead_fullname,
         "lead_email": lead_email,
-        "lead_provenance": None if lead_provenance is None else loads(lead_provenance),
+        "lead_provenance": loads(lead_provenance),
     }
     if len(row) > _INBOX_WIDTH:
         record["unread"] = int(row[_INBOX_WIDTH])
