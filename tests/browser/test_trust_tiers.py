@@ -326,6 +326,12 @@ def test_a_reply_email_link_opens_the_conversation_once(
         start_conversation(visitor, "Can you tell me when my parcel ships?")
         rid = open_rid(visitor)
         visitor.context.close()  # Grace leaves
+        # Her socket's close marks when she was last there: wait for the server to record it,
+        # or the mark would fall after the clock moves on and she would never look away.
+        deadline = time.monotonic() + 10
+        while server.app.state.hub.connection_count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert server.app.state.hub.connection_count == 0
 
         away = server.services.settings.continuity_away_minutes
         clock.advance(away * 60 + 120)
