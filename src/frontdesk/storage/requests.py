@@ -314,7 +314,12 @@ async def list_requests(
     # Only the text filter reads lead columns; without it the count stays inside the
     # requests indexes (an index-only range scan) instead of joining every matching row.
     joined = " LEFT JOIN leads l ON l.id = r.lead_ref" if filt.text else ""
-    counted = f"SELECT 1 FROM requests r{joined} WHERE {clause}"  # noqa: S608
+    # SQLite has no statistics (nothing runs ANALYZE), and without them it read the open
+    # queue through requests_by_status and sorted every open conversation for each page
+    # (joins included); it is told which index holds exactly these rows, in the page's order.
+    pinned = q.dialect == "sqlite" and _is_open_queue(filt)
+    table = "requests r INDEXED BY requests_open_queue" if pinned else "requests r"
+    counted = f"SELECT 1 FROM {table}{joined} WHERE {clause}"  # noqa: S608
     if count_cap > 0:
         counted += f" LIMIT {count_cap + 1:d}"
     total = await q.fetch_value(f"SELECT COUNT(*) FROM ({counted}) AS matching", *args)  # noqa: S608
@@ -329,20 +334,39 @@ async def list_requests(
     # PostgreSQL could not cost a generic plan for them and planned the dashboard's page anew
     # on every call (about half its time). A page number's OFFSET stays a parameter: one
     # statement for every page of a walk, planned for the offset it is given.
-    skip = f" OFFSET {arg(offset)}" if offset else ""
-    page = (
-        f"SELECT r.id FROM requests r{joined} WHERE {clause} {order}"  # noqa: S608
-        f" LIMIT {int(limit):d}{skip}"
-    )
     select = _INBOX_SELECTS[q.dialect] if inbox else _SELECT
     if reader is not None:
         select = select.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
-    sql = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
+    if pinned and not offset:
+        # Walked in the page's order, the index's rows are joined only as the page keeps
+        # them: the ids first would cost a materialised subquery and a second sort.
+        select = select.replace(" FROM requests r", f" FROM {table}", 1)
+        sql = f"{select} WHERE {clause} {order} LIMIT {int(limit):d}"
+    else:
+        skip = f" OFFSET {arg(offset)}" if offset else ""
+        page = (
+            f"SELECT r.id FROM {table}{joined} WHERE {clause} {order}"  # noqa: S608
+            f" LIMIT {int(limit):d}{skip}"
+        )
+        sql = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
     if inbox:
         return [_inbox_record(r) for r in await q.fetch_tuples(sql, *args)], int(total)
     rows = await q.fetch_all(sql, *args)
     return [cast(RequestRecord, _split(r)) for r in rows], int(total)
+
+
+def _is_open_queue(filt: RequestFilter) -> bool:
+    """Whether ``filt`` is the agents' open queue, the rows of the partial index
+    ``requests_open_queue`` (m0020), narrowed by no column that has an index of its own."""
+    return (
+        filt.max_status == RequestStatus.CLOSED
+        and filt.held is False
+        and not filt.statuses
+        and filt.requester_user_id is None
+        and filt.visible_to is None
+        and filt.lead_ref is None
+    )
 
 
 class InboxRecord(TypedDict):
