@@ -78,9 +78,14 @@ def test_sqlite_reads_a_first_page_in_the_index_order(tmp_path: Path) -> None:
                 assert count == OPEN
                 assert [r["updated_at"] for r in rows] == list(range(OPEN - 1 - offset,
                                                                      OPEN - 41 - offset, -1))
-                sql, args = seen.sent[-1]
+                [(sql, args)] = [s for s in seen.sent if s[0].startswith("SELECT r.id, r.req")]
                 plans.append([str(step["detail"]) for step in await db.fetch_all(
                     "EXPLAIN QUERY PLAN " + sql, *args)])
+            seen = _Seen(db)
+            rows, count = await requests.list_requests(
+                cast(Queries, seen), PID, PAGE, limit=OPEN + 1, reader="agent", inbox=True)
+            assert len(rows) == count == OPEN
+            assert len(seen.sent) == 1  # a first page that is not full is its own count
             return plans
         finally:
             await db.close()
