@@ -9,7 +9,8 @@ a cursor) anew on every call, about half of the statement's time.
 SQLite, which has no statistics (nothing runs ANALYZE), reads the open queue from its partial
 index in the page's order, and a first page joins the rows it keeps only: no materialised list
 of ids, no sort. Left to choose, it read every open conversation through requests_by_status
-and sorted them, joins included, for every page.
+and sorted them, joins included, for every page. A visitor's own list reads the visitor's
+conversations from their indexes, not the project's history.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ class _Seen:
         self.sent.append((sql, args))
         return await self.db.fetch_tuples(sql, *args)
 
+    async def fetch_all(self, sql: str, *args: Any) -> list[Any]:
+        self.sent.append((sql, args))
+        return await self.db.fetch_all(sql, *args)
+
 
 def test_sqlite_reads_a_first_page_in_the_index_order(tmp_path: Path) -> None:
     async def scenario() -> list[list[str]]:
@@ -97,6 +102,29 @@ def test_sqlite_reads_a_first_page_in_the_index_order(tmp_path: Path) -> None:
     # rows, not for the skipped ones.
     assert any("requests_open_queue" in step for step in later), later
     assert any("MATERIALIZE" in step for step in later), later
+
+
+def test_a_visitors_own_list_reads_its_conversations_not_the_history(tmp_path: Path) -> None:
+    async def scenario() -> list[list[str]]:
+        db = SQLiteDatabase(str(tmp_path / "mine.db"))
+        try:
+            await open_queue(db)
+            seen = _Seen(db)
+            mine = requests.RequestFilter(visible_to="visitor-500")
+            rows, count = await requests.list_requests(cast(Queries, seen), PID, mine, limit=1)
+            assert count == 1 and [r["requester_user_id"] for r in rows] == ["visitor-500"]
+            assert len(seen.sent) == 2  # a full page: its count is read too
+            return [[str(step["detail"]) for step in await db.fetch_all(
+                "EXPLAIN QUERY PLAN " + sql, *args)] for sql, args in seen.sent]
+        finally:
+            await db.close()
+
+    for plan in asyncio.run(scenario()):
+        assert any("requests_by_requester" in step for step in plan), plan
+        assert any("requests_by_lead" in step for step in plan), plan
+        # Not a walk of the project's conversations, filtered row by row.
+        assert not any("requests_by_activity" in step or "requests_by_status" in step
+                       or "requests_by_assignee" in step for step in plan), plan
 
 
 def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:

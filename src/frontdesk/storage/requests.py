@@ -289,10 +289,19 @@ async def list_requests(
         where.append(f"r.participants LIKE {arg(like_pattern(chr(34) + filt.participant))}")
     if filt.requester_user_id is not None:
         where.append(f"r.requester_user_id = {arg(filt.requester_user_id)}")
+    source = "requests r"
     if filt.visible_to is not None:
+        # The ids of the visitor's own conversations and of those attached to its contact,
+        # each from its index, then their rows: as one OR on the requests, both planners
+        # walked the project's whole history (a CROSS JOIN keeps SQLite from reordering).
         visitor = arg(filt.visible_to)
-        own_lead = f"SELECT id FROM leads WHERE project_id = $1 AND lead_id = {visitor}"  # noqa: S608
-        where.append(f"(r.requester_user_id = {visitor} OR r.lead_ref IN ({own_lead}))")
+        mine = (
+            f"SELECT id FROM requests WHERE project_id = $1 AND requester_user_id = {visitor}"  # noqa: S608
+            " UNION SELECT q.id FROM leads JOIN requests q ON q.lead_ref = leads.id"
+            f" WHERE leads.project_id = $1 AND leads.lead_id = {visitor}"
+        )
+        source = f"({mine}) AS mine CROSS JOIN requests r"
+        where.append("r.id = mine.id")
     if filt.authenticated is not None:
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
     if filt.lead_ref is not None:
@@ -319,7 +328,7 @@ async def list_requests(
     # queue through requests_by_status and sorted every open conversation for each page
     # (joins included); it is told which index holds exactly these rows, in the page's order.
     pinned = q.dialect == "sqlite" and _is_open_queue(filt)
-    table = "requests r INDEXED BY requests_open_queue" if pinned else "requests r"
+    table = "requests r INDEXED BY requests_open_queue" if pinned else source
     counted = f"SELECT 1 FROM {table}{joined} WHERE {clause}"  # noqa: S608
     if count_cap > 0:
         counted += f" LIMIT {count_cap + 1:d}"
