@@ -68,6 +68,10 @@ class _Seen:
         self.sent.append((sql, args))
         return await self.db.fetch_all(sql, *args)
 
+    async def fetch_one(self, sql: str, *args: Any) -> Any:
+        self.sent.append((sql, args))
+        return await self.db.fetch_one(sql, *args)
+
 
 def test_sqlite_reads_a_first_page_in_the_index_order(tmp_path: Path) -> None:
     async def scenario() -> list[list[str]]:
@@ -125,6 +129,24 @@ def test_a_visitors_own_list_reads_its_conversations_not_the_history(tmp_path: P
         # Not a walk of the project's conversations, filtered row by row.
         assert not any("requests_by_activity" in step or "requests_by_status" in step
                        or "requests_by_assignee" in step for step in plan), plan
+
+
+def test_the_ratings_summary_reads_the_rated_conversations_only(tmp_path: Path) -> None:
+    async def scenario() -> list[str]:
+        db = SQLiteDatabase(str(tmp_path / "rated.db"))
+        try:
+            await open_queue(db)
+            await db.execute("UPDATE requests SET rating = 5 WHERE created_at % 100 = 0")
+            seen = _Seen(db)
+            assert await requests.rating_summary(cast(Queries, seen), PID) == (OPEN // 100, 5.0)
+            [(sql, args)] = seen.sent
+            return [str(step["detail"]) for step in await db.fetch_all(
+                "EXPLAIN QUERY PLAN " + sql, *args)]
+        finally:
+            await db.close()
+
+    plan = asyncio.run(scenario())
+    assert any("COVERING INDEX requests_rated" in step for step in plan), plan
 
 
 def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:
