@@ -6,6 +6,8 @@ secret through the API, seed conversations with bulk SQL, then measure
 1. anonymous sign-in            2. custom-token sign-in          3. message into a conversation
 4. first message (request+lead) 5. agent's list page (40 rows)   7. figures 3 and 5 at two sizes
 9. a page of closed conversations deep in history, by cursor and by offset (frontdesk alone)
+10. a returning visitor's own conversations (``/requests/me``, what the widget asks for when it
+   opens) at both sizes of figure 7 (frontdesk alone)
 
 with one worker (and figures 1-5 again with two), each against the baseline in the same run.
 Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py``, figure 8 (10,000 idle visitor
@@ -43,7 +45,7 @@ from bench.harness import (
     http,
     load,
 )
-from bench.seed import Seeder, new_request_id
+from bench.seed import Seeder, Visitor, new_request_id
 from frontdesk.auth.list_cursors import ListCursors
 from frontdesk.storage.requests import ListPosition
 
@@ -168,6 +170,7 @@ class Bench:
         self.backend = backend
         self.results: list[Comparison] = []
         self.deep_page: dict[str, Any] = {}
+        self.own_lists: list[dict[str, Any]] = []
 
     def run(self) -> list[Comparison]:
         with database(self.backend) as (url, env):
@@ -183,11 +186,16 @@ class Bench:
                 )
             )
             self._workers(seeder, env, url, 1, ("3", "5"), plan.repeats, growth=True)
+            returning = asyncio.run(
+                seeder.add_visitors(project.id, self.server_secret, 200, with_conversation=True)
+            )
+            self.own_lists.append(self._own_lists(seeder, env, returning))
             asyncio.run(
                 seeder.add_conversations(project.id, plan.history, plan.messages_each, closed=True)
             )
             self._workers(seeder, env, url, 1, ("1", "2", "3", "4", "5"), plan.repeats)
             self.deep_page = self._deep_page(seeder, env)
+            self.own_lists.append(self._own_lists(seeder, env, returning))
             if self.plan.two_workers:
                 self._workers(
                     seeder, env, url, 2, ("1", "2", "3", "4", "5"), self.plan.repeats_two_workers
@@ -274,6 +282,30 @@ class Bench:
                 ]
                 for attr in ("rps", "p50_ms", "p99_ms", "cpu_us"):
                     figure[f"{name}_{attr}"] = statistics.median(getattr(r, attr) for r in runs)
+        return figure
+
+    def _own_lists(
+        self, seeder: Seeder, env: dict[str, str], visitors: list[Visitor]
+    ) -> dict[str, Any]:
+        """Figure 10: returning visitors each asking for their own conversations, frontdesk
+        alone (the same visitors at both sizes: what history adds is the project's)."""
+        plan, project = self.plan, self.project
+        requests: list[Request] = [
+            ("GET", f"/{project.id}/requests/me", v.token, None) for v in visitors
+        ]
+        print(f"  {self.backend} · 1 worker(s) · figure 10 …", flush=True, file=sys.stderr)
+        figure: dict[str, Any] = {"backend": self.backend, "data": self._data(seeder)}
+        with frontdesk_server(env, 1) as fd:
+            mine = http(fd.port, "GET", requests[0][1], auth=visitors[0].token)
+            if [r["request_id"] for r in mine["requests"]] != [visitors[0].request_id]:
+                raise RuntimeError("a returning visitor's list does not show its conversation")
+            runs = [
+                load(fd, requests, seconds=plan.seconds, warmup=plan.warmup,
+                     connections=plan.list_connections)
+                for _ in range(plan.repeats)
+            ]
+        for attr in ("rps", "p50_ms", "p99_ms", "cpu_us"):
+            figure[attr] = statistics.median(getattr(r, attr) for r in runs)
         return figure
 
     @staticmethod
@@ -399,12 +431,36 @@ def render_deep_pages(deep_pages: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def render_own_lists(own_lists: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "Figure 10 (a returning visitor's own conversations, `/requests/me`, as the widget asks "
+        "when it opens; the same 200 visitors before and after the history; frontdesk alone, "
+        "one worker; no baseline):",
+        "",
+        "| figure | db | data | req/s | p50 ms | p99 ms | CPU µs/req |",
+        "|" + "---|" * 7,
+    ]
+    for d in own_lists:
+        lines.append(
+            f"| 10 visitor's own list | {d['backend']} | {d['data']} | {d['rps']:,.0f} "
+            f"| {d['p50_ms']:.1f} | {d['p99_ms']:.1f} | {d['cpu_us']:,.0f} |"
+        )
+    for backend in dict.fromkeys(d["backend"] for d in own_lists):
+        small, large = [d for d in own_lists if d["backend"] == backend][:2]
+        lines.append(
+            f"- {backend}: large ÷ small, CPU per request {large['cpu_us'] / small['cpu_us']:.2f},"
+            f" p50 {large['p50_ms'] / small['p50_ms']:.2f}"
+        )
+    return lines
+
+
 def render(
     results: list[Comparison],
     ws: dict[str, float] | None,
     plan: Plan,
     scale: dict[str, Any] | None = None,
     deep_pages: list[dict[str, Any]] | None = None,
+    own_lists: list[dict[str, Any]] | None = None,
 ) -> str:
     head = (
         "| figure | db | workers | data | frontdesk req/s | p50 ms | p99 ms | CPU µs/req "
@@ -454,6 +510,9 @@ def render(
     if deep_pages:
         lines.extend(render_deep_pages(deep_pages))
         lines.append("")
+    if own_lists:
+        lines.extend(render_own_lists(own_lists))
+        lines.append("")
     if ws is None:
         lines.append("Figure 6 (WebSocket delivery): bench/ws_delivery.py is not there yet.")
     else:
@@ -489,10 +548,12 @@ def main() -> int:
     started = time.monotonic()
     results: list[Comparison] = []
     deep_pages: list[dict[str, Any]] = []
+    own_lists: list[dict[str, Any]] = []
     for backend in args.backends.split(","):
         bench = Bench(plan, backend)
         results.extend(bench.run())
         deep_pages.append(bench.deep_page)
+        own_lists.extend(bench.own_lists)
     ws = websocket_figures(args.quick)
     # Figure 8 runs last and longest: if it fails, the figures measured before it still count.
     scale_error = None
@@ -500,7 +561,7 @@ def main() -> int:
         scale = scale_figures(args.quick, args.ws_sockets)
     except Exception as exc:  # reported below, and the exit status says so
         scale, scale_error = None, f"{type(exc).__name__}: {exc}"
-    print(render(results, ws, plan, scale, deep_pages))
+    print(render(results, ws, plan, scale, deep_pages, own_lists))
     if scale_error is not None:
         print(f"\nFigure 8 failed: {scale_error}")
     print(f"\n(total {time.monotonic() - started:.0f} s)")
@@ -510,6 +571,7 @@ def main() -> int:
                 {
                     "figures": [c.as_dict() for c in results],
                     "history_deep_page": deep_pages,
+                    "visitor_own_list": own_lists,
                     "websocket": ws,
                     "websocket_scale": scale,
                     "websocket_scale_error": scale_error,
