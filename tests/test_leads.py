@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import Factory
 
 
@@ -122,3 +124,26 @@ def test_erasure_removes_contact_conversations_and_sessions(make: Factory) -> No
     )
     r = make.client.get(f"/{project.id}/requests/me", headers=visitor.headers)
     assert r.status_code == 401 and r.json()["code"] == "session_revoked"
+
+
+def test_the_contacts_count_is_exact_below_the_cap_and_capped_above(app_factory: Any) -> None:
+    make = Factory(app_factory(list_count_cap=3))
+    project = make.project()
+    for _ in range(5):
+        visitor = make.visitor(project)
+        visitor.send(visitor.new_request_id(), "hi")
+    url = f"/{project.id}/leads"
+
+    def listed(**params: Any) -> dict[str, Any]:
+        r = make.client.get(url, params=params, headers=project.owner.headers)
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    first, rest = listed(limit=2), listed(limit=2, page=2)
+    assert (first["count"], first["countCapped"], len(first["leads"])) == (3, True, 2)
+    # Capped or not, every contact is still reachable.
+    assert (rest["count"], rest["countCapped"], len(rest["leads"])) == (3, True, 1)
+    assert len({x["_id"] for p in (first, listed(limit=2, page=1), rest) for x in p["leads"]}) == 5
+    authenticated = listed(authenticated="true")
+    assert (authenticated["count"], authenticated["countCapped"]) == (0, False)

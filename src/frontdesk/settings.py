@@ -337,8 +337,9 @@ class Settings(BaseSettings):
     )
     list_count_cap: int = _setting(
         10_000,
-        "Most conversations a list counts exactly; above it the list answers this count with"
-        " countCapped (0: always exact, which reads the whole history on every page).",
+        "Most conversations or contacts a list counts exactly; above it the list answers this"
+        " count with countCapped (0: always exact, which reads the whole history on every"
+        " page).",
     )
     presence_grace_seconds: float = _setting(
         60.0,

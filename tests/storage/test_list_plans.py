@@ -90,11 +90,6 @@ def test_sqlite_reads_a_first_page_in_the_index_order(tmp_path: Path) -> None:
                 [(sql, args)] = [s for s in seen.sent if s[0].startswith("SELECT r.id, r.req")]
                 plans.append([str(step["detail"]) for step in await db.fetch_all(
                     "EXPLAIN QUERY PLAN " + sql, *args)])
-            seen = _Seen(db)
-            rows, count = await requests.list_requests(
-                cast(Queries, seen), PID, PAGE, limit=OPEN + 1, reader="agent", inbox=True)
-            assert len(rows) == count == OPEN
-            assert len(seen.sent) == 1  # a first page that is not full is its own count
             return plans
         finally:
             await db.close()
@@ -117,7 +112,7 @@ def test_a_visitors_own_list_reads_its_conversations_not_the_history(tmp_path: P
             mine = requests.RequestFilter(visible_to="visitor-500")
             rows, count = await requests.list_requests(cast(Queries, seen), PID, mine, limit=1)
             assert count == 1 and [r["requester_user_id"] for r in rows] == ["visitor-500"]
-            assert len(seen.sent) == 2  # a full page: its count is read too
+            assert len(seen.sent) == 2  # the count, then the page
             return [[str(step["detail"]) for step in await db.fetch_all(
                 "EXPLAIN QUERY PLAN " + sql, *args)] for sql, args in seen.sent]
         finally:

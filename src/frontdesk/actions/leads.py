@@ -236,6 +236,7 @@ async def list_leads(
     page: int,
     limit: int,
 ) -> LeadsPublic:
+    cap = services.settings.list_count_cap
     rows, total = await leads.list_leads(
         services.db,
         access.project["id"],
@@ -243,8 +244,14 @@ async def list_leads(
         text=text,
         limit=limit,
         offset=page * limit,
+        count_cap=cap,
     )
-    return {"perPage": limit, "count": total, "leads": [present_lead(r) for r in rows]}
+    return {
+        "perPage": limit,
+        "count": min(total, cap) if cap else total,
+        "countCapped": bool(cap) and total > cap,
+        "leads": [present_lead(r) for r in rows],
+    }
 
 
 async def check_update_lead(

@@ -61,7 +61,17 @@ class LeadsPublic(TypedDict):
     """A page of contacts, most recently active first."""
 
     perPage: Annotated[int, Field(description="The page size served")]
-    count: Annotated[int, Field(description="How many match, over every page")]
+    count: Annotated[
+        int,
+        Field(
+            description="How many match, over every page; when countCapped, at least this many"
+            " (the server's count cap)"
+        ),
+    ]
+    countCapped: Annotated[
+        bool,
+        Field(description="More match than the server counts: count is its cap, not the total"),
+    ]
     leads: Annotated[list[LeadPublic], Field(description="The page")]
 
 

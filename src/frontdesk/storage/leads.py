@@ -125,7 +125,11 @@ async def list_leads(
     text: str | None,
     limit: int,
     offset: int,
+    count_cap: int = 0,
 ) -> tuple[list[LeadRecord], int]:
+    """A page of contacts, most recently active first, and how many match in all. With
+    ``count_cap`` above 0 counting stops past that many (a count of ``count_cap + 1`` means
+    "more")."""
     where = ["project_id = $1"]
     args: list[Any] = [project_id]
     if authenticated is not None:
@@ -140,13 +144,15 @@ async def list_leads(
             f" OR lower(lead_id) LIKE ${n} ESCAPE '\\')"
         )
     clause = " AND ".join(where)
-    total = await q.fetch_value(f"SELECT COUNT(*) FROM leads WHERE {clause}", *args)  # noqa: S608
-    args += [limit, offset]
+    counted = f"SELECT 1 FROM leads WHERE {clause}"  # noqa: S608
+    if count_cap > 0:
+        counted += f" LIMIT {count_cap + 1:d}"
+    total = await q.fetch_value(f"SELECT COUNT(*) FROM ({counted}) AS matching", *args)  # noqa: S608
     rows = await fetch_records(
         q, LeadRecord,
         f"SELECT * FROM leads WHERE {clause} ORDER BY updated_at DESC, id DESC"  # noqa: S608
-        f" LIMIT ${len(args) - 1} OFFSET ${len(args)}",
-        *args,
+        f" LIMIT ${len(args) + 1} OFFSET ${len(args) + 2}",
+        *args, limit, offset,
         json=LEAD_JSON,
     )
     return rows, int(total)

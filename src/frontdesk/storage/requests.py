@@ -268,8 +268,7 @@ async def list_requests(
     ``after`` starts the page past that position (keyset pagination: an index range, however
     deep); ``offset`` skips rows instead. With ``count_cap`` above 0 counting stops past that
     many: a count of ``count_cap + 1`` means "more than ``count_cap``". The count ignores
-    ``after`` and ``offset``; a first page with fewer than ``limit`` rows is its own count (no
-    second statement). With ``reader`` (an agent's user id) each row carries ``unread``,
+    ``after`` and ``offset``. With ``reader`` (an agent's user id) each row carries ``unread``,
     counted in this one query.
     """
     where = ["r.project_id = $1"]
@@ -332,8 +331,7 @@ async def list_requests(
     counted = f"SELECT 1 FROM {table}{joined} WHERE {clause}"  # noqa: S608
     if count_cap > 0:
         counted += f" LIMIT {count_cap + 1:d}"
-    count_sql = f"SELECT COUNT(*) FROM ({counted}) AS matching"  # noqa: S608
-    count_args = tuple(args)
+    total = await q.fetch_value(f"SELECT COUNT(*) FROM ({counted}) AS matching", *args)  # noqa: S608
     if after is not None:
         # A row value: both planners take it as one range on the (…, updated_at, id) indexes,
         # which the ORDER BY below then reads backwards (an OR spelled out bounds updated_at only).
@@ -361,14 +359,10 @@ async def list_requests(
             f" LIMIT {int(limit):d}{skip}"
         )
         sql = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
-    page_rows: list[Any]
     if inbox:
-        page_rows = [_inbox_record(r) for r in await q.fetch_tuples(sql, *args)]
-    else:
-        page_rows = [cast(RequestRecord, _split(r)) for r in await q.fetch_all(sql, *args)]
-    if not offset and after is None and len(page_rows) < limit:
-        return page_rows, len(page_rows)  # a first page that is not full holds every match
-    return page_rows, int(await q.fetch_value(count_sql, *count_args))
+        return [_inbox_record(r) for r in await q.fetch_tuples(sql, *args)], int(total)
+    rows = await q.fetch_all(sql, *args)
+    return [cast(RequestRecord, _split(r)) for r in rows], int(total)
 
 
 def _is_open_queue(filt: RequestFilter) -> bool:

@@ -12,7 +12,7 @@ const PAGE = 40;
 
 export function contactsView(container, ctx) {
   ctx.setTitle("Contacts");
-  const state = { filter: FILTERS[0], text: "", page: 0, leads: [], count: 0, loads: 0 };
+  const state = { filter: FILTERS[0], text: "", page: 0, leads: [], count: 0, capped: false, loads: 0 };
   const rows = h("tbody", {});
   const summary = h("p", { class: "muted" });
   const more = h("button", { class: "btn", type: "button", hidden: true,
@@ -55,14 +55,16 @@ export function contactsView(container, ctx) {
     if (current !== state.loads) return; // a newer search answered the agent already
     state.leads = appending ? state.leads.concat(body.leads) : body.leads;
     state.count = body.count;
+    state.capped = body.countCapped;
     for (const button of filterButtons) button.classList.toggle("is-selected", button.dataset.filter === state.filter[0]);
-    summary.textContent = `${state.count} contact${state.count === 1 ? "" : "s"}`;
+    summary.textContent = `${state.count.toLocaleString("en-US")}${state.capped ? "+" : ""} contact${state.count === 1 && !state.capped ? "" : "s"}`;
     if (state.leads.length === 0) {
       replace(rows, h("tr", {}, h("td", { colspan: 4, class: "empty" }, "No contact matches.")));
     } else {
       replace(rows, state.leads.map(renderRow));
     }
-    more.hidden = state.leads.length >= state.count;
+    // Past the count cap the count is a floor: a short page, not the count, says it was the last.
+    more.hidden = body.leads.length < PAGE || (!state.capped && state.leads.length >= state.count);
   }
 
   load(false).catch(() => {});
