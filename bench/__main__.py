@@ -410,16 +410,19 @@ def render_scale(scale: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _table(title: str, columns: list[str]) -> list[str]:
+    """A figure's title and the head of its Markdown table."""
+    return [title, "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def render_deep_pages(deep_pages: list[dict[str, Any]]) -> list[str]:
-    lines = [
+    lines = _table(
         "Figure 9 (a page of closed conversations deep in history: "
         "`?status=closed&limit=40` in the middle of the closed ones, frontdesk alone, one "
         "worker; no baseline):",
-        "",
-        "| figure | db | data | page | count | by cursor (after): p50 ms | p99 ms | CPU µs/req "
-        "| by offset (page=N): p50 ms | p99 ms | CPU µs/req |",
-        "|" + "---|" * 11,
-    ]
+        ["figure", "db", "data", "page", "count", "by cursor (after): p50 ms", "p99 ms",
+         "CPU µs/req", "by offset (page=N): p50 ms", "p99 ms", "CPU µs/req"],
+    )
     for d in deep_pages:
         count = f"{d['count']:,}" + ("+" if d["count_capped"] else "")
         lines.append(
@@ -432,14 +435,12 @@ def render_deep_pages(deep_pages: list[dict[str, Any]]) -> list[str]:
 
 
 def render_own_lists(own_lists: list[dict[str, Any]]) -> list[str]:
-    lines = [
+    lines = _table(
         "Figure 10 (a returning visitor's own conversations, `/requests/me`, as the widget asks "
         "when it opens; the same 200 visitors before and after the history; frontdesk alone, "
         "one worker; no baseline):",
-        "",
-        "| figure | db | data | req/s | p50 ms | p99 ms | CPU µs/req |",
-        "|" + "---|" * 7,
-    ]
+        ["figure", "db", "data", "req/s", "p50 ms", "p99 ms", "CPU µs/req"],
+    )
     for d in own_lists:
         lines.append(
             f"| 10 visitor's own list | {d['backend']} | {d['data']} | {d['rps']:,.0f} "

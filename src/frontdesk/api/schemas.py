@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
 from frontdesk.jsonutil import dumpb, json_depth
-from frontdesk.models import AlwaysTrue, SameAsId, closed
+from frontdesk.models import AlwaysTrue, CappedCount, CountCapped, SameAsId, closed
 from frontdesk.models.audit import AuditPublic
 from frontdesk.models.canned import CannedFilledPublic, CannedPublic
 from frontdesk.models.departments import DepartmentPublic
@@ -486,17 +486,8 @@ class RequestsPublic(Public):
     """A page of conversations, newest activity first (a visitor sees its own view)."""
 
     perPage: Annotated[int, Field(description="The page size served")]
-    count: Annotated[
-        int,
-        Field(
-            description="How many match, over every page; when countCapped, at least this many"
-            " (the server's count cap)"
-        ),
-    ]
-    countCapped: Annotated[
-        bool,
-        Field(description="More match than the server counts: count is its cap, not the total"),
-    ]
+    count: CappedCount
+    countCapped: CountCapped
     next: Annotated[
         str | None,
         Field(

@@ -21,3 +21,15 @@ SameAsId = Annotated[str, Field(description="Same as _id")]
 Time = Annotated[str, Field(description="ISO 8601 UTC, to the millisecond")]
 Attributes = Annotated[dict[str, Any], Field(description="Free-form JSON object")]
 AlwaysTrue = Annotated[Literal[True], Field(description="Always true")]
+# A list's count, bounded by the server's count cap (FRONTDESK_LIST_COUNT_CAP).
+CappedCount = Annotated[
+    int,
+    Field(
+        description="How many match, over every page; when countCapped, at least this many"
+        " (the server's count cap)"
+    ),
+]
+CountCapped = Annotated[
+    bool,
+    Field(description="More match than the server counts: count is its cap, not the total"),
+]

@@ -8,7 +8,15 @@ from pydantic import Field
 from typing_extensions import TypedDict
 
 from frontdesk.clock import iso
-from frontdesk.models import AlwaysTrue, ProjectRef, SameAsId, Time, closed
+from frontdesk.models import (
+    AlwaysTrue,
+    CappedCount,
+    CountCapped,
+    ProjectRef,
+    SameAsId,
+    Time,
+    closed,
+)
 from frontdesk.storage.leads import LeadRecord
 
 _CONTACT = "As the visitor, its token or an agent last gave it"
@@ -61,17 +69,8 @@ class LeadsPublic(TypedDict):
     """A page of contacts, most recently active first."""
 
     perPage: Annotated[int, Field(description="The page size served")]
-    count: Annotated[
-        int,
-        Field(
-            description="How many match, over every page; when countCapped, at least this many"
-            " (the server's count cap)"
-        ),
-    ]
-    countCapped: Annotated[
-        bool,
-        Field(description="More match than the server counts: count is its cap, not the total"),
-    ]
+    count: CappedCount
+    countCapped: CountCapped
     leads: Annotated[list[LeadPublic], Field(description="The page")]
 
 
