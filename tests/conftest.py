@@ -294,8 +294,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def mailing(app_factory: Any, mailbox: Mailbox, clock: FakeClock) -> Factory:
-    """A server that sends its mail to `mailbox` and reads the time from `clock`."""
+def mailing(mailbox: Mailbox, app_factory: Any, clock: FakeClock) -> Factory:
+    """A server that sends its mail to `mailbox` and reads the time from `clock`.
+
+    `mailbox` comes first so that it stops last: stopped before the server, it would cut an
+    e-mail still being sent, and its side of that connection would be left open. A test that
+    takes both fixtures itself lists them in this order too."""
     return Factory(app_factory(clock=clock, **mail_settings(mailbox)))
 
 

@@ -181,7 +181,7 @@ def test_the_transcript_on_close_is_in_order_without_notes(
 
 
 def test_a_refused_email_is_tried_again(
-    app_factory: Any, mailbox: Mailbox, clock: FakeClock
+    mailbox: Mailbox, app_factory: Any, clock: FakeClock
 ) -> None:
     # The SMTP server is down at first: the code e-mail waits in the outbox, then goes.
     down = {**mail_settings(mailbox), "smtp_url": "smtp://127.0.0.1:9"}
@@ -216,7 +216,7 @@ def test_a_refused_email_is_tried_again(
 
 
 def test_two_processes_send_each_queued_email_once(
-    app_factory: Any, mailbox: Mailbox, clock: FakeClock
+    mailbox: Mailbox, app_factory: Any, clock: FakeClock
 ) -> None:
     # Two servers on one database, both draining the outbox as fast as they can.
     first = Factory(app_factory(clock=clock, **mail_settings(mailbox)))

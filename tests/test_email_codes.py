@@ -139,7 +139,7 @@ def test_the_code_is_never_stored_in_clear(mailing: Factory, mailbox: Mailbox) -
 
 
 def test_codes_are_rate_limited_per_address(
-    app_factory: Any, mailbox: Mailbox, clock: FakeClock
+    mailbox: Mailbox, app_factory: Any, clock: FakeClock
 ) -> None:
     client = app_factory(clock=clock, email_code_rate_per_address=2, **mail_settings(mailbox))
     make = Factory(client)
