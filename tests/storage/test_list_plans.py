@@ -108,10 +108,18 @@ def test_a_visitors_own_list_reads_its_conversations_not_the_history(tmp_path: P
         db = SQLiteDatabase(str(tmp_path / "mine.db"))
         try:
             await open_queue(db)
+            # visitor-500's contact holds its own conversation (found by both of the list's
+            # reads, listed once) and visitor-501's (attached to it, as a merge leaves it).
+            await db.execute(
+                "INSERT INTO leads (id, project_id, lead_id, attributes, created_at, updated_at)"
+                " VALUES ('lead500', $1, 'visitor-500', '{}', 0, 0)", PID)
+            await db.execute("UPDATE requests SET lead_ref = 'lead500'"
+                             " WHERE requester_user_id IN ('visitor-500', 'visitor-501')")
             seen = _Seen(db)
             mine = requests.RequestFilter(visible_to="visitor-500")
-            rows, count = await requests.list_requests(cast(Queries, seen), PID, mine, limit=1)
-            assert count == 1 and [r["requester_user_id"] for r in rows] == ["visitor-500"]
+            rows, count = await requests.list_requests(cast(Queries, seen), PID, mine, limit=5)
+            assert count == 2
+            assert [r["requester_user_id"] for r in rows] == ["visitor-501", "visitor-500"]
             assert len(seen.sent) == 2  # the count, then the page
             return [[str(step["detail"]) for step in await db.fetch_all(
                 "EXPLAIN QUERY PLAN " + sql, *args)] for sql, args in seen.sent]

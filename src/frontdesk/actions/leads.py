@@ -18,6 +18,7 @@ from frontdesk.auth.tiers import EMAIL_CODE_SOURCE
 from frontdesk.clock import iso
 from frontdesk.errors import Conflict, NotFound, ValidationFailed
 from frontdesk.ids import is_object_id
+from frontdesk.models import capped_count
 from frontdesk.models.exports import ExportedRequestPublic, LeadExportPublic
 from frontdesk.models.files import present_file_info
 from frontdesk.models.leads import ErasurePublic, LeadPublic, LeadsPublic, present_lead
@@ -246,10 +247,11 @@ async def list_leads(
         offset=page * limit,
         count_cap=cap,
     )
+    count, capped = capped_count(total, cap)
     return {
         "perPage": limit,
-        "count": min(total, cap) if cap else total,
-        "countCapped": bool(cap) and total > cap,
+        "count": count,
+        "countCapped": capped,
         "leads": [present_lead(r) for r in rows],
     }
 

@@ -22,6 +22,7 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
 from frontdesk.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.jsonutil import dumpb
+from frontdesk.models import capped_count
 from frontdesk.models.ratings import RatingsPublic
 from frontdesk.models.requests import RequestPublic, present_inbox_row, present_request
 from frontdesk.realtime.events import RequestChanged
@@ -235,10 +236,11 @@ async def list_requests(
         del rows[limit:]
         last = ListPosition(rows[-1]["updated_at"], rows[-1]["id"])
         following = cursors.encode(project_id, last)
+    count, capped = capped_count(total, cap)
     return {
         "perPage": limit,
-        "count": min(total, cap) if cap else total,
-        "countCapped": bool(cap) and total > cap,
+        "count": count,
+        "countCapped": capped,
         "next": following,
         "requests": [present_inbox_row(r) if inbox else present_request(r) for r in rows],
     }

@@ -33,3 +33,11 @@ CountCapped = Annotated[
     bool,
     Field(description="More match than the server counts: count is its cap, not the total"),
 ]
+
+
+def capped_count(total: int, cap: int) -> tuple[int, bool]:
+    """``count`` and ``countCapped`` of a list whose storage counted ``total`` with ``cap``
+    (0: no cap; a total of ``cap + 1`` means "more than ``cap``")."""
+    if not cap:
+        return total, False
+    return min(total, cap), total > cap

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import encode, fetch_record, fetch_records, like_pattern
+from frontdesk.storage.rows import (
+    count_matching,
+    encode,
+    fetch_record,
+    fetch_records,
+    like_pattern,
+)
 
 
 class LeadRecord(TypedDict):
@@ -144,10 +150,7 @@ async def list_leads(
             f" OR lower(lead_id) LIKE ${n} ESCAPE '\\')"
         )
     clause = " AND ".join(where)
-    counted = f"SELECT 1 FROM leads WHERE {clause}"  # noqa: S608
-    if count_cap > 0:
-        counted += f" LIMIT {count_cap + 1:d}"
-    total = await q.fetch_value(f"SELECT COUNT(*) FROM ({counted}) AS matching", *args)  # noqa: S608
+    total = await count_matching(q, f"SELECT 1 FROM leads WHERE {clause}", args, count_cap)  # noqa: S608
     rows = await fetch_records(
         q, LeadRecord,
         f"SELECT * FROM leads WHERE {clause} ORDER BY updated_at DESC, id DESC"  # noqa: S608
@@ -155,7 +158,7 @@ async def list_leads(
         *args, limit, offset,
         json=LEAD_JSON,
     )
-    return rows, int(total)
+    return rows, total
 
 
 async def delete_lead(q: Queries, id: str) -> None:

@@ -12,7 +12,7 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
-from frontdesk.storage.rows import decode, encode, like_pattern
+from frontdesk.storage.rows import count_matching, decode, encode, like_pattern
 
 _JSON = (
     "participants",
@@ -328,10 +328,9 @@ async def list_requests(
     # (joins included); it is told which index holds exactly these rows, in the page's order.
     pinned = q.dialect == "sqlite" and _is_open_queue(filt)
     table = "requests r INDEXED BY requests_open_queue" if pinned else source
-    counted = f"SELECT 1 FROM {table}{joined} WHERE {clause}"  # noqa: S608
-    if count_cap > 0:
-        counted += f" LIMIT {count_cap + 1:d}"
-    total = await q.fetch_value(f"SELECT COUNT(*) FROM ({counted}) AS matching", *args)  # noqa: S608
+    total = await count_matching(
+        q, f"SELECT 1 FROM {table}{joined} WHERE {clause}", args, count_cap  # noqa: S608
+    )
     if after is not None:
         # A row value: both planners take it as one range on the (…, updated_at, id) indexes,
         # which the ORDER BY below then reads backwards (an OR spelled out bounds updated_at only).
@@ -343,14 +342,15 @@ async def list_requests(
     # PostgreSQL could not cost a generic plan for them and planned the dashboard's page anew
     # on every call (about half its time). A page number's OFFSET stays a parameter: one
     # statement for every page of a walk, planned for the offset it is given.
-    select = _INBOX_SELECTS[q.dialect] if inbox else _SELECT
+    # Walked in the page's order, the pinned index's rows are joined only as a first page
+    # keeps them: the ids first would cost a materialised subquery and a second sort.
+    walked = pinned and not offset
+    unread = f", {UNREAD_COUNT} AS unread" if reader is not None else ""
+    select = (_INBOX_SELECTS[q.dialect] if inbox else _SELECT).replace(
+        " FROM requests r", f"{unread} FROM {table if walked else 'requests r'}", 1)
     if reader is not None:
-        select = select.replace(" FROM requests r", f", {UNREAD_COUNT} AS unread FROM requests r")
         select += marker_join(arg(reader))
-    if pinned and not offset:
-        # Walked in the page's order, the index's rows are joined only as the page keeps
-        # them: the ids first would cost a materialised subquery and a second sort.
-        select = select.replace(" FROM requests r", f" FROM {table}", 1)
+    if walked:
         sql = f"{select} WHERE {clause} {order} LIMIT {int(limit):d}"
     else:
         skip = f" OFFSET {arg(offset)}" if offset else ""
@@ -360,9 +360,9 @@ async def list_requests(
         )
         sql = f"{select} JOIN ({page}) AS page ON page.id = r.id {order}"
     if inbox:
-        return [_inbox_record(r) for r in await q.fetch_tuples(sql, *args)], int(total)
+        return [_inbox_record(r) for r in await q.fetch_tuples(sql, *args)], total
     rows = await q.fetch_all(sql, *args)
-    return [cast(RequestRecord, _split(r)) for r in rows], int(total)
+    return [cast(RequestRecord, _split(r)) for r in rows], total
 
 
 def _is_open_queue(filt: RequestFilter) -> bool:

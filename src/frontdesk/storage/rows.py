@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 from frontdesk import jsonutil
@@ -49,3 +49,12 @@ async def fetch_records(
 ) -> list[R]:
     """The rows ``sql`` selects, their ``json`` columns decoded, typed as ``record``."""
     return cast("list[R]", decode_all(await q.fetch_all(sql, *args), json))
+
+
+async def count_matching(q: Queries, matching: str, args: Sequence[Any], cap: int) -> int:
+    """How many rows ``matching`` (a ``SELECT 1 …``) yields; with ``cap`` above 0 counting
+    stops past ``cap`` (an answer of ``cap + 1`` means "more than ``cap``")."""
+    if cap > 0:
+        matching += f" LIMIT {cap + 1:d}"
+    total = await q.fetch_value(f"SELECT COUNT(*) FROM ({matching}) AS matching", *args)  # noqa: S608
+    return int(total)
