@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 from collections import deque
+from typing import Any, cast
 
 import redis.asyncio as redis
 from pydantic import ValidationError
@@ -123,7 +124,7 @@ class RedisBroker:
                     return pubsub
         except BaseException:
             with contextlib.suppress(redis.RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await _close(pubsub)
             raise
 
     async def _read_forever(self, pubsub: redis.client.PubSub | None) -> None:
@@ -145,7 +146,7 @@ class RedisBroker:
             except (redis.RedisError, OSError, TimeoutError):
                 if pubsub is not None:
                     with contextlib.suppress(redis.RedisError, OSError):
-                        await pubsub.aclose()  # type: ignore[no-untyped-call]
+                        await _close(pubsub)
                     pubsub = None
                     await self._tell_watchers(linked=False)
                 delay = min(self._first_retry * 2 ** min(failures, 16),
@@ -172,3 +173,8 @@ class RedisBroker:
     async def _deliver_event(self, event: Event) -> None:
         for listener in self._listeners:
             await listener(event)
+
+
+async def _close(pubsub: redis.client.PubSub) -> None:
+    """``PubSub.aclose()``, which redis-py types in some releases and not in others."""
+    await cast(Any, pubsub).aclose()
