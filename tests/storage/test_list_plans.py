@@ -110,11 +110,12 @@ def test_a_visitors_own_list_reads_its_conversations_not_the_history(tmp_path: P
             await open_queue(db)
             # visitor-500's contact holds its own conversation (found by both of the list's
             # reads, listed once) and visitor-501's (attached to it, as a merge leaves it).
-            await db.execute(
-                "INSERT INTO leads (id, project_id, lead_id, attributes, created_at, updated_at)"
-                " VALUES ('lead500', $1, 'visitor-500', '{}', 0, 0)", PID)
-            await db.execute("UPDATE requests SET lead_ref = 'lead500'"
-                             " WHERE requester_user_id IN ('visitor-500', 'visitor-501')")
+            async with db.transaction() as tx:
+                await tx.execute(
+                    "INSERT INTO leads (id, project_id, lead_id, attributes, created_at,"
+                    " updated_at) VALUES ('lead500', $1, 'visitor-500', '{}', 0, 0)", PID)
+                await tx.execute("UPDATE requests SET lead_ref = 'lead500'"
+                                 " WHERE requester_user_id IN ('visitor-500', 'visitor-501')")
             seen = _Seen(db)
             mine = requests.RequestFilter(visible_to="visitor-500")
             rows, count = await requests.list_requests(cast(Queries, seen), PID, mine, limit=5)
@@ -139,7 +140,8 @@ def test_the_ratings_summary_reads_the_rated_conversations_only(tmp_path: Path) 
         db = SQLiteDatabase(str(tmp_path / "rated.db"))
         try:
             await open_queue(db)
-            await db.execute("UPDATE requests SET rating = 5 WHERE created_at % 100 = 0")
+            async with db.transaction() as tx:
+                await tx.execute("UPDATE requests SET rating = 5 WHERE created_at % 100 = 0")
             seen = _Seen(db)
             assert await requests.rating_summary(cast(Queries, seen), PID) == (OPEN // 100, 5.0)
             [(sql, args)] = seen.sent

@@ -1,22 +1,26 @@
 """One async database interface over SQLite (sqlite3) and PostgreSQL (asyncpg).
 
 SQL is written once, in the subset both dialects share, with ``$1``-style parameters; for
-SQLite they are rewritten to ``?1``. JSON is kept as text, booleans as 0/1 integers and times
-as epoch milliseconds, so every statement reads the same on both.
+SQLite they are rewritten to ``?1``. JSON is kept as text, booleans as 0/1 integers (sqlite3
+binds ``True`` as 1 itself) and times as epoch milliseconds, so every statement reads the same
+on both.
 
 All writes go through ``transaction()``: it owns commit and rollback, and runs the callbacks
 registered with ``on_commit`` only after the commit succeeded (realtime events leave then).
-SQLite has one writer connection, serialised by a lock, and one reader connection; WAL mode
-lets the reader see every committed write without waiting. Their statements run on the event
-loop's thread: on this schema each takes microseconds (indexed lookups, WAL appends without
-fsync), less than a hop to a worker thread and back costs, so a thread per connection made
-every request slower (see docs/performance.md). Queries must therefore stay index-bound.
+SQLite has one writer connection, serialised by a lock, whose transactions that run while a
+commit is pending share it (``_GroupCommit``), and one reader connection, which refuses
+writes; WAL mode lets the reader see every committed write without waiting. Their statements
+run on the event loop's thread: on this schema each takes microseconds (indexed lookups, WAL
+appends without fsync), less than a hop to a worker thread and back costs, so a thread per
+connection made every request slower (see docs/performance.md). Queries must therefore stay
+index-bound.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -26,6 +30,8 @@ from typing import Any, Literal, Protocol
 from urllib.parse import urlparse
 
 from frontdesk.extras import import_extra
+
+log = logging.getLogger("frontdesk.storage")
 
 Row = dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
@@ -88,22 +94,27 @@ async def _run_hooks(hooks: list[CommitHook]) -> None:
             await result
 
 
+async def _run_hooks_logged(hooks: list[CommitHook]) -> None:
+    """The hooks of a transaction whose caller no longer waits: an error is logged."""
+    try:
+        await _run_hooks(hooks)
+    except Exception:
+        log.exception("a commit hook failed")
+
+
 @functools.lru_cache(maxsize=2048)
 def _sqlite_sql(sql: str) -> str:
     return re.sub(r"\$(\d+)", r"?\1", sql)
 
 
-def _sqlite_args(args: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(int(a) if isinstance(a, bool) else a for a in args)
-
-
 class _SQLiteConnection:
     """A sqlite3 connection used from the event loop's thread, opened on first use."""
 
-    def __init__(self, path: str, name: str) -> None:
+    def __init__(self, path: str, name: str, *, read_only: bool = False) -> None:
         self._conn: sqlite3.Connection | None = None
         self._path = path
         self.name = name
+        self._read_only = read_only
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -112,10 +123,17 @@ class _SQLiteConnection:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        if self._read_only:
+            # Every write goes through the writer: one here would wait for the writer's
+            # open group transaction on the event loop's own thread.
+            conn.execute("PRAGMA query_only=ON")
         self._conn = conn
         return conn
 
     async def call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        return fn(self._conn or self._open())
+
+    def call_now(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         return fn(self._conn or self._open())
 
     async def close(self) -> None:
@@ -137,7 +155,7 @@ def _as_dicts(rows: list[sqlite3.Row]) -> list[Row]:
 
 def _fetch_all(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], list[Row]]:
     def run(conn: sqlite3.Connection) -> list[Row]:
-        return _as_dicts(conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall())
+        return _as_dicts(conn.execute(_sqlite_sql(sql), args).fetchall())
 
     return run
 
@@ -148,7 +166,7 @@ def _fetch_tuples(
     def run(conn: sqlite3.Connection) -> list[Sequence[Any]]:
         cursor = conn.cursor()
         cursor.row_factory = None  # plain tuples, not the connection's sqlite3.Row
-        rows: list[Sequence[Any]] = cursor.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchall()
+        rows: list[Sequence[Any]] = cursor.execute(_sqlite_sql(sql), args).fetchall()
         return rows
 
     return run
@@ -156,7 +174,7 @@ def _fetch_tuples(
 
 def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Row | None]:
     def run(conn: sqlite3.Connection) -> Row | None:
-        row = conn.execute(_sqlite_sql(sql), _sqlite_args(args)).fetchone()
+        row = conn.execute(_sqlite_sql(sql), args).fetchone()
         return _as_dicts([row])[0] if row is not None else None
 
     return run
@@ -164,7 +182,7 @@ def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], 
 
 def _execute(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], int]:
     def run(conn: sqlite3.Connection) -> int:
-        return conn.execute(_sqlite_sql(sql), _sqlite_args(args)).rowcount
+        return conn.execute(_sqlite_sql(sql), args).rowcount
 
     return run
 
@@ -213,45 +231,143 @@ class _SQLiteTransaction(_SQLiteQueries):
 
 
 class _SQLiteWrite:
-    """One write transaction on the writer connection, ``async with``-ed: the write lock,
-    ``BEGIN IMMEDIATE``, then ``COMMIT`` and the commit hooks, or ``ROLLBACK`` on an error.
+    """One write transaction on the writer connection, ``async with``-ed: the write lock and
+    a savepoint in the open group transaction (``_GroupCommit``), then, once the group has
+    committed, the commit hooks; on an error the savepoint is rolled back and nothing else.
     A class rather than a generator-based context manager, as every write passes here."""
 
-    def __init__(self, writer: _SQLiteConnection, lock: asyncio.Lock) -> None:
-        self._writer = writer
-        self._lock = lock
-        self._tx = _SQLiteTransaction(writer)
+    def __init__(self, group: _GroupCommit) -> None:
+        self._group = group
+        self._tx = _SQLiteTransaction(group.writer)
 
     async def __aenter__(self) -> _SQLiteTransaction:
-        await self._lock.acquire()
-        try:
-            await self._writer.call(_begin)
-        except BaseException:
-            self._lock.release()
-            raise
+        await self._group.enter()
         return self._tx
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-        try:
-            if exc_type is not None:
-                await asyncio.shield(self._writer.call(_rollback))
-                return
-            await self._writer.call(_commit)
-        finally:
-            self._lock.release()
+        committed = self._group.leave(failed=exc_type is not None, hooks=self._tx.hooks)
+        if committed is None:
+            return
+        await committed
         await _run_hooks(self._tx.hooks)
 
 
-def _begin(conn: sqlite3.Connection) -> None:
+class _GroupCommit:
+    """Group commit for the writer connection: the write transactions that run while one
+    commit is pending share it.
+
+    The first write transaction opens a SQLite transaction (``BEGIN IMMEDIATE``) and every
+    later one runs in a savepoint of it, one at a time under the lock. A write
+    transaction that ends well releases its savepoint and waits for the commit, which a task
+    started by the first one runs once the coroutines already ready to run have had their
+    turn: with many requests at once, the writes of those that reached their transaction in
+    the meantime leave in one commit, and a page they share (the last leaf of a table, of a
+    time-ordered index) is written to the WAL once instead of once each. A write transaction
+    that fails rolls back to its savepoint, which undoes its writes alone. Nobody learns of a
+    write before its commit: its caller waits for it, and its commit hooks (realtime events,
+    cache updates) run after it. When the commit itself fails, every write transaction of the
+    group fails with its error.
+
+    The SQLite write lock is held from the first ``BEGIN IMMEDIATE`` to the commit, that is
+    for one turn of the event loop, as long as a lone transaction held it before; reads on the
+    reader connection never wait for it (WAL)."""
+
+    def __init__(self, writer: _SQLiteConnection) -> None:
+        self.writer = writer
+        self._lock = asyncio.Lock()
+        self._waiting: list[tuple[asyncio.Future[None], list[CommitHook]]] = []
+        self._pending = False  # a commit is on its way
+        self._committers: set[asyncio.Task[None]] = set()
+        self._in_savepoint = False  # the running transaction is a savepoint of the group's
+
+    async def enter(self) -> None:
+        await self._lock.acquire()
+        try:
+            # The group's first transaction needs no savepoint: it fails alone, and then
+            # the whole SQLite transaction is rolled back.
+            self._in_savepoint = self.writer.call_now(_begin_or_savepoint)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def leave(self, *, failed: bool, hooks: list[CommitHook]) -> asyncio.Future[None] | None:
+        """End the current write transaction: the future its commit resolves, or None when
+        it failed and was undone."""
+        committed: asyncio.Future[None] | None = None
+        try:
+            if failed:
+                self.writer.call_now(
+                    _undo_savepoint if self._in_savepoint else _rollback_if_open
+                )
+            else:
+                if self._in_savepoint:
+                    self.writer.call_now(_release_savepoint)
+                committed = asyncio.get_running_loop().create_future()
+                self._waiting.append((committed, hooks))
+            if not self._pending and self.writer.call_now(_in_transaction):
+                self._pending = True
+                task = asyncio.get_running_loop().create_task(self._commit_group())
+                self._committers.add(task)
+                task.add_done_callback(self._committers.discard)
+        finally:
+            self._lock.release()
+        return committed
+
+    async def _commit_group(self) -> None:
+        async with self._lock:
+            self._pending = False
+            waiting, self._waiting = self._waiting, []
+            try:
+                # With no write left to keep (every one failed) the transaction is dropped.
+                self.writer.call_now(_commit if waiting else _rollback_if_open)
+            except Exception as error:
+                self.writer.call_now(_rollback_if_open)
+                for committed, _ in waiting:
+                    if not committed.done():
+                        committed.set_exception(error)
+                return
+        for committed, hooks in waiting:
+            if not committed.done():
+                committed.set_result(None)
+            elif hooks:  # its caller was cancelled while waiting: its events still leave
+                await _run_hooks_logged(hooks)
+
+    async def close(self) -> None:
+        """Commit what waits for a commit, and run the hooks nobody waits for."""
+        while self._committers:
+            await asyncio.gather(*self._committers)
+
+
+def _begin_or_savepoint(conn: sqlite3.Connection) -> bool:
+    """``BEGIN IMMEDIATE``, or a savepoint when a transaction is open: whether it was one."""
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT write")
+        return True
     conn.execute("BEGIN IMMEDIATE")
+    return False
+
+
+def _in_transaction(conn: sqlite3.Connection) -> bool:
+    return conn.in_transaction
+
+
+def _release_savepoint(conn: sqlite3.Connection) -> None:
+    conn.execute("RELEASE write")
+
+
+def _undo_savepoint(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:  # an error may have rolled the whole transaction back
+        conn.execute("ROLLBACK TO write")
+        conn.execute("RELEASE write")
 
 
 def _commit(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    conn.execute("ROLLBACK")
+def _rollback_if_open(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class SQLiteDatabase(_SQLiteQueries):
@@ -260,15 +376,16 @@ class SQLiteDatabase(_SQLiteQueries):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._writer = _SQLiteConnection(path, "sqlite-writer")
-        self._write_lock = asyncio.Lock()
+        self._group = _GroupCommit(self._writer)
         # Reads outside a transaction use their own connection so they never see another
         # coroutine's uncommitted writes and never wait behind the writer.
-        super().__init__(_SQLiteConnection(path, "sqlite-reader"))
+        super().__init__(_SQLiteConnection(path, "sqlite-reader", read_only=True))
 
     def transaction(self) -> _SQLiteWrite:
-        return _SQLiteWrite(self._writer, self._write_lock)
+        return _SQLiteWrite(self._group)
 
     async def close(self) -> None:
+        await self._group.close()
         await self._writer.close()
         await self._conn.close()
 

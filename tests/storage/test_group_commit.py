@@ -1,0 +1,188 @@
+"""SQLite's group commit: write transactions that run while a commit is pending share it.
+
+Each write transaction is a savepoint of one SQLite transaction; the commit comes once the
+coroutines ready to run have had their turn. These tests watch the statements the writer
+connection runs (``set_trace_callback``) and read the file through a connection of their own,
+which sees committed data only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frontdesk.storage.database import SQLiteDatabase
+
+ROWS = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)"
+
+
+class Writer:
+    """A database on a file, with the statements of its writer connection recorded."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = SQLiteDatabase(str(path))
+        self.statements: list[str] = []
+
+    async def start(self, schema: str = ROWS) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute(schema)
+        conn = self.db._writer._conn  # the test watches the writer itself
+        assert conn is not None
+        conn.set_trace_callback(self.statements.append)
+
+    def commits(self) -> int:
+        return self.statements.count("COMMIT")
+
+    def committed(self) -> list[str]:
+        """The bodies a separate connection reads: what has been committed."""
+        with closing(sqlite3.connect(self.path)) as conn:
+            return [body for (body,) in conn.execute("SELECT body FROM notes ORDER BY id")]
+
+    async def add(self, body: str, *, fail: bool = False) -> None:
+        async with self.db.transaction() as tx:
+            await tx.execute("INSERT INTO notes (body) VALUES ($1)", body)
+            if fail:
+                raise RuntimeError(f"{body} fails")
+
+
+def run(path: Path, scenario: Any) -> Any:
+    async def main() -> Any:
+        writer = Writer(path)
+        try:
+            return await scenario(writer)
+        finally:
+            await writer.db.close()
+
+    return asyncio.run(main())
+
+
+def test_concurrent_transactions_share_one_commit(tmp_path: Path) -> None:
+    async def scenario(w: Writer) -> tuple[int, list[str]]:
+        await w.start()
+        await asyncio.gather(*(w.add(f"note {n}") for n in range(10)))
+        return w.commits(), w.committed()
+
+    commits, committed = run(tmp_path / "db", scenario)
+    assert commits == 1
+    assert committed == [f"note {n}" for n in range(10)]
+
+
+def test_a_transaction_returns_only_once_its_writes_are_committed(tmp_path: Path) -> None:
+    async def scenario(w: Writer) -> list[list[str]]:
+        await w.start()
+        seen: list[list[str]] = []
+
+        async def add_and_look(body: str) -> None:
+            await w.add(body)
+            seen.append(w.committed())
+
+        await asyncio.gather(add_and_look("first"), add_and_look("second"))
+        await add_and_look("third")  # alone: a group of one
+        return seen
+
+    seen = run(tmp_path / "db", scenario)
+    assert seen == [["first", "second"], ["first", "second"], ["first", "second", "third"]]
+
+
+def test_a_failing_transaction_undoes_its_own_writes_only(tmp_path: Path) -> None:
+    async def scenario(w: Writer) -> tuple[list[Any], list[str], int]:
+        await w.start()
+        outcomes = await asyncio.gather(
+            w.add("kept 1"), w.add("doomed", fail=True), w.add("kept 2"),
+            w.add("kept 1"),  # UNIQUE: the statement fails, the group goes on
+            return_exceptions=True,
+        )
+        return outcomes, w.committed(), w.commits()
+
+    outcomes, committed, commits = run(tmp_path / "db", scenario)
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], RuntimeError)
+    assert isinstance(outcomes[3], sqlite3.IntegrityError)
+    assert committed == ["kept 1", "kept 2"] and commits == 1
+
+
+def test_a_group_of_failures_commits_nothing_and_the_writer_goes_on(tmp_path: Path) -> None:
+    async def scenario(w: Writer) -> tuple[list[str], list[str]]:
+        await w.start()
+        await asyncio.gather(w.add("a", fail=True), w.add("b", fail=True),
+                             return_exceptions=True)
+        before = w.committed()
+        await w.add("after")
+        return before, w.committed()
+
+    before, after = run(tmp_path / "db", scenario)
+    assert before == [] and after == ["after"]
+
+
+def test_when_the_commit_fails_every_transaction_of_the_group_fails(tmp_path: Path) -> None:
+    # A deferred foreign key is checked at COMMIT, not when its savepoint is released: one
+    # transaction's dangling reference makes the whole group's commit fail.
+    schema = ("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE,"
+              " parent INTEGER REFERENCES notes (id) DEFERRABLE INITIALLY DEFERRED)")
+
+    async def scenario(w: Writer) -> tuple[list[Any], list[str], list[str]]:
+        await w.start(schema)
+
+        async def dangling() -> None:
+            async with w.db.transaction() as tx:
+                await tx.execute("INSERT INTO notes (body, parent) VALUES ('orphan', 999)")
+
+        fired: list[str] = []
+
+        async def with_hook(body: str) -> None:
+            async with w.db.transaction() as tx:
+                await tx.execute("INSERT INTO notes (body) VALUES ($1)", body)
+                tx.on_commit(lambda: fired.append(body))
+
+        outcomes = await asyncio.gather(with_hook("a"), dangling(), with_hook("b"),
+                                        return_exceptions=True)
+        lost = w.committed()
+        await with_hook("after")
+        return outcomes, lost, fired + w.committed()
+
+    outcomes, lost, after = run(tmp_path / "db", scenario)
+    assert all(isinstance(o, sqlite3.IntegrityError) for o in outcomes), outcomes
+    assert lost == []
+    assert after == ["after", "after"]  # the hook of the failed group never ran
+
+
+def test_hooks_run_after_the_commit_even_for_a_caller_that_gave_up(tmp_path: Path) -> None:
+    async def scenario(w: Writer) -> tuple[list[tuple[str, list[str]]], list[str]]:
+        await w.start()
+        fired: list[tuple[str, list[str]]] = []
+
+        async def add(body: str) -> None:
+            async with w.db.transaction() as tx:
+                await tx.execute("INSERT INTO notes (body) VALUES ($1)", body)
+                tx.on_commit(lambda: fired.append((body, w.committed())))
+
+        patient = asyncio.ensure_future(add("patient"))
+        impatient = asyncio.ensure_future(add("impatient"))
+        await asyncio.sleep(0)  # both are in their transaction's wait for the commit now
+        impatient.cancel()
+        await patient
+        with pytest.raises(asyncio.CancelledError):
+            await impatient
+        await w.db.close()  # lets the group's last hooks finish
+        return fired, w.committed()
+
+    fired, committed = run(tmp_path / "db", scenario)
+    assert committed == ["patient", "impatient"]
+    assert sorted(fired) == [("impatient", ["patient", "impatient"]),
+                             ("patient", ["patient", "impatient"])]
+
+
+def test_the_reader_connection_refuses_writes(tmp_path: Path) -> None:
+    async def scenario(w: Writer) -> list[str]:
+        await w.start()
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await w.db.execute("INSERT INTO notes (body) VALUES ('outside a transaction')")
+        return w.committed()
+
+    assert run(tmp_path / "db", scenario) == []
