@@ -16,7 +16,9 @@ from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.storage import database
+from frontdesk.storage import requests as requests_storage
 from frontdesk.storage.database import Database, open_database
+from frontdesk.storage.messages import MessageRecord
 from frontdesk.storage.migrate import migrate
 from tests.conftest import Factory, make_settings
 from tests.storage.schema import add_project
@@ -231,11 +233,12 @@ def test_a_returning_customer_signin_sends_its_writes_with_the_commit(
     assert '"Grace"' in asyncio.run(stored_profile())  # the queued update was committed
 
 
-def test_a_message_leaves_with_its_conversations_update(
+def test_a_message_and_its_conversations_update_are_one_statement(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Into an open conversation: the locked read, then the message and the conversation's
-    update as one statement (whose RETURNING gives the new version), then COMMIT."""
+    """Into an open conversation: read without a lock, then the update (only of the row as
+    it was read) and the message's insert as one statement, whose result gives the new
+    version: neither BEGIN nor COMMIT."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -248,13 +251,118 @@ def test_a_message_leaves_with_its_conversations_update(
         with _recorded_transactions(monkeypatch) as sent:
             second = visitor.send(rid, "again")
         assert second.status_code == 200, second.text
-        assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "WITH", "COMMIT;"]
-        assert "UPDATE requests" in sent[2] and "INSERT INTO messages" in sent[2]
+        assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
+        assert "UPDATE requests" in sent[0] and "INSERT INTO messages" in sent[0]
         assert asyncio.run(_version(pg_schema, rid)) == before + 1
         assert second.json()["recipient"] == rid
         texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
                                                  headers=owner.headers).json()]
         assert texts[-2:] == ["hello", "again"]
+
+
+def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
+    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unlocked read saw an older version (another change committed in between): the
+    guarded write lands nothing, and the message goes the locked way, once. (On SQLite
+    every message goes the locked way.)"""
+    database_url = pg_schema
+    real_get = requests_storage.get_request
+    stale: list[str] = []
+    locked: list[str] = []
+
+    async def older(q: Any, project_id: str, request_id: str, *, lock: bool = False) -> Any:
+        row = await real_get(q, project_id, request_id, lock=lock)
+        if lock:
+            locked.append(request_id)
+        elif row is not None and not stale:
+            # As it was before its first message: written from this row, the count is wrong.
+            stale.append(request_id)
+            return {**row, "version": row["version"] - 1,
+                    "visitor_messages": row["visitor_messages"] - 1}
+        return row
+
+    with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        visitor = make.visitor(project)
+        rid = visitor.new_request_id()
+        assert visitor.send(rid, "hello").status_code == 200
+        before = asyncio.run(_version(database_url, rid))
+        monkeypatch.setattr(requests_storage, "get_request", older)
+        second = visitor.send(rid, "again")
+        assert second.status_code == 200, second.text
+        assert stale == [rid] and locked == [rid]  # handed the older row, then locked
+        assert asyncio.run(_version(database_url, rid)) == before + 1
+        texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
+                                                 headers=owner.headers).json()]
+        assert texts == ["hello", "again"]
+        assert asyncio.run(_counted(database_url, rid)) == ("again", 2)
+
+
+async def _counted(url: str, request_id: str) -> tuple[str, int]:
+    db = await open_database(url)
+    try:
+        row = await db.fetch_one(
+            "SELECT last_text, visitor_messages FROM requests WHERE request_id = $1", request_id)
+        assert row is not None
+        return row["last_text"], row["visitor_messages"]
+    finally:
+        await db.close()
+
+
+def test_a_message_is_appended_only_to_the_version_it_was_read_at(database_url: str) -> None:
+    """``requests.append_message`` on both databases: at the version read, the message and
+    the update land together; at an older one, neither does."""
+    rid = f"support-group-{PID}-{0:032x}"
+
+    def message(id: str, text: str) -> MessageRecord:
+        return {"id": id, "project_id": PID, "request_id": rid, "sender": "visitor-0",
+                "sender_kind": "visitor", "sender_fullname": "guest", "text": text,
+                "type": "text", "attributes": {}, "metadata": None, "status": 150,
+                "created_at": 5}
+
+    async def scenario(db: Database) -> tuple[list[int | None], list[Any]]:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO requests (id, project_id, request_id, requester_id,"
+                " requester_user_id, status, created_at, updated_at)"
+                " VALUES ('r1', $1, $2, 'm1', 'visitor-0', 200, 0, 0)", PID, rid)
+        versions: list[int | None] = []
+        for id, text, version in (("a", "first", 0), ("b", "stale", 0), ("c", "second", 1)):
+            async with db.transaction() as tx:
+                versions.append(await requests_storage.append_message(
+                    tx, message(id, text), "r1", version=version, now=5, last_text=text))
+        texts = [r["text"] for r in await db.fetch_all(
+            "SELECT text FROM messages WHERE request_id = $1 ORDER BY id", rid)]
+        last = await db.fetch_value("SELECT last_text FROM requests WHERE id = 'r1'")
+        return versions, [texts, last]
+
+    versions, stored = _run(scenario, database_url)
+    assert versions == [1, None, 2]
+    assert stored == [["first", "second"], "second"]
+
+
+def test_write_last_is_the_transactions_last_statement(pg_schema: str) -> None:
+    """Sent first, it leaves with the queued writes as one statement without BEGIN; a
+    statement after it is refused, and the transaction rolls back nothing it sent."""
+
+    async def scenario(db: Database) -> tuple[list[str], list[str]]:
+        sent: list[str] = []
+        with pytest.raises(RuntimeError, match="write_last"):
+            async with db.transaction() as tx:
+                _statements(tx, sent)
+                await tx.execute_later(_AUDIT, "e" * 24, PID, "queued", 1)
+                value = await tx.write_last(
+                    "UPDATE projects SET name = 'renamed' WHERE id = $1 RETURNING name", PID)
+                assert value == "renamed"
+                await tx.execute_later(_AUDIT, "f" * 24, PID, "too late", 2)
+        return sent, await _types(db)
+
+    sent, types = _run(scenario, pg_schema)
+    assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
+    assert types == ["queued"]  # one statement: committed on its own, before the error
 
 
 async def _version(url: str, request_id: str) -> int:

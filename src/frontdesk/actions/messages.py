@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.continuity import do_note_agent_reply
-from frontdesk.actions.files import do_attach_file
+from frontdesk.actions.files import FILE_MESSAGE_TYPES, do_attach_file, referenced_file
 from frontdesk.actions.requests import (
     NewRequest,
     apply_changes,
@@ -27,7 +27,9 @@ from frontdesk.realtime.events import MessageCreated
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, requests
+from frontdesk.storage.database import Transaction
 from frontdesk.storage.messages import MessageRecord, SenderKind
+from frontdesk.storage.requests import RequestRecord
 
 SENT = 150
 
@@ -86,6 +88,14 @@ async def check_post_message(
         )
     principal = access.principal
     now = services.now_ms()
+    if (
+        services.db.dialect == "postgresql"
+        and not isinstance(principal, Agent)
+        and not _names_a_file(project_id, incoming)
+    ):
+        posted = await _post_into_open_conversation(services, access, request_id, incoming, now)
+        if posted is not None:
+            return posted
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
         created = False
@@ -121,54 +131,120 @@ async def check_post_message(
             if isinstance(principal, Agent):
                 raise Conflict("reopen the conversation to write in it", code="request_closed")
             row = await reopen_for_visitor(services, tx, row)
-        # The side a message is drawn on comes from who the server knows sent it, never
-        # from the display name (a customer token may say "Support Team").
-        sender_kind: SenderKind = "agent" if isinstance(principal, Agent) else "visitor"
-        sender = principal.id
-        if principal.is_authenticated:
-            fullname = principal.display_name
-        else:
-            fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
-        message_id = services.ids.object_id()
-        metadata = await do_attach_file(services, tx, access, row, incoming.type,
-                                        incoming.metadata, message_id)
-        message: MessageRecord = {
-            "id": message_id,
-            "project_id": project_id,
-            "request_id": request_id,
-            "sender": sender,
-            "sender_kind": sender_kind,
-            "sender_fullname": fullname,
-            "text": incoming.text,
-            "type": incoming.type,
-            "attributes": strip_reserved(incoming.attributes),
-            "metadata": metadata,
-            "status": SENT,
-            "created_at": now,
-        }
+        message = _new_message(access, request_id, incoming, now, services.ids.object_id())
+        message["metadata"] = await do_attach_file(services, tx, access, row, incoming.type,
+                                                   incoming.metadata, message["id"])
         await messages.insert_message(tx, message)
-        counted: dict[str, int] = {}
-        if sender_kind == "visitor":  # the row is locked: its count grows from what it holds
-            counted["visitor_messages"] = row["visitor_messages"] + 1
-        row = await apply_changes(
-            tx, row, now=now, last_text=incoming.text, last_message_id=message["id"],
-            last_message_at=now, last_sender_kind=sender_kind, **counted,
-        )
-        if sender_kind == "agent":
+        row = await apply_changes(tx, row, now=now, **_changes(row, message))
+        if message["sender_kind"] == "agent":
             await do_note_agent_reply(services, tx, row)
-        request = notify_request(services, tx, row, "UPDATE")
-        body = present_message(message)
-        services.publish_on_commit(
-            tx,
-            MessageCreated.model_construct(
-                project_id=project_id,
-                request_id=request_id,
-                requester_user_id=row["requester_user_id"],
-                message=body,
-            ),
-        )
+        posted = _announce(services, tx, row, message)
         if created:  # after the first message, in the history and on the sockets
             await do_tell_new_conversation(services, tx, access, row, department)
+    return posted
+
+
+async def _post_into_open_conversation(
+    services: Services,
+    access: ProjectAccess,
+    request_id: str,
+    incoming: IncomingMessage,
+    now: int,
+) -> tuple[MessagePublic, RequestPublic] | None:
+    """A visitor's message into its own open conversation, without a lock: the conversation
+    is read, then the message and the conversation's update are one write that lands only if
+    the conversation is still as read (``requests.append_message``): on PostgreSQL one
+    statement, where the locked way costs four round trips. Not on SQLite, where a lock
+    costs no round trip: the locked way reads through the writer's open transaction, which
+    is cheaper than a second read through the reader (measured: 5% more CPU per message).
+
+    None, with nothing written, where the locked way decides: a conversation that does not
+    exist yet, is closed or is someone else's, or that changed in between.
+    """
+    project_id = access.project["id"]
+    row = await requests.get_request(services.db, project_id, request_id)
+    if (
+        row is None
+        or row["status"] == RequestStatus.CLOSED
+        or not can_see_request(access.principal, row)
+    ):
+        return None
+    message = _new_message(access, request_id, incoming, now, services.ids.object_id())
+    changes = _changes(row, message)
+    async with services.db.transaction() as tx:
+        version = await requests.append_message(
+            tx, message, row["id"], version=row["version"], now=now, **changes
+        )
+        if version is None:
+            return None
+        updated = cast(RequestRecord, {**row, **changes, "updated_at": now, "version": version})
+        return _announce(services, tx, updated, message)
+
+
+def _names_a_file(project_id: str, incoming: IncomingMessage) -> bool:
+    """Whether the message is, or points at, an uploaded file (``files.do_attach_file``)."""
+    return (
+        incoming.type in FILE_MESSAGE_TYPES
+        or referenced_file(project_id, incoming.metadata) is not None
+    )
+
+
+def _new_message(
+    access: ProjectAccess, request_id: str, incoming: IncomingMessage, now: int, id: str
+) -> MessageRecord:
+    principal = access.principal
+    # The side a message is drawn on comes from who the server knows sent it, never from the
+    # display name (a customer token may say "Support Team").
+    sender_kind: SenderKind = "agent" if isinstance(principal, Agent) else "visitor"
+    if principal.is_authenticated:
+        fullname = principal.display_name
+    else:
+        fullname = (incoming.sender_fullname or principal.fullname or "guest").strip()[:200]
+    return {
+        "id": id,
+        "project_id": access.project["id"],
+        "request_id": request_id,
+        "sender": principal.id,
+        "sender_kind": sender_kind,
+        "sender_fullname": fullname,
+        "text": incoming.text,
+        "type": incoming.type,
+        "attributes": strip_reserved(incoming.attributes),
+        "metadata": incoming.metadata,
+        "status": SENT,
+        "created_at": now,
+    }
+
+
+def _changes(row: RequestRecord, message: MessageRecord) -> dict[str, Any]:
+    """What a message changes in its conversation, ``row`` as it was before."""
+    changes: dict[str, Any] = {
+        "last_text": message["text"],
+        "last_message_id": message["id"],
+        "last_message_at": message["created_at"],
+        "last_sender_kind": message["sender_kind"],
+    }
+    if message["sender_kind"] == "visitor":  # from the row as read: its count grows by one
+        changes["visitor_messages"] = row["visitor_messages"] + 1
+    return changes
+
+
+def _announce(
+    services: Services, tx: Transaction, row: RequestRecord, message: MessageRecord
+) -> tuple[MessagePublic, RequestPublic]:
+    """The message and its conversation as they are after it, told to the sockets once
+    ``tx`` commits."""
+    request = notify_request(services, tx, row, "UPDATE")
+    body = present_message(message)
+    services.publish_on_commit(
+        tx,
+        MessageCreated.model_construct(
+            project_id=row["project_id"],
+            request_id=row["request_id"],
+            requester_user_id=row["requester_user_id"],
+            message=body,
+        ),
+    )
     return body, request
 
 

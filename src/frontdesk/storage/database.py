@@ -70,6 +70,13 @@ class Queries(Protocol):
         they add or change; elsewhere it is ``fetch_value``."""
         ...
 
+    async def write_last(self, sql: str, *args: Any) -> Any:
+        """``write_returning`` for a transaction's last statement. In a PostgreSQL
+        transaction that has sent nothing before it, it leaves with the writes queued before
+        it as one statement, atomic on its own, with neither ``BEGIN`` nor ``COMMIT``; a
+        statement after it in that transaction is an error."""
+        ...
+
 
 class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
@@ -218,6 +225,9 @@ class _SQLiteQueries:
         await self._conn.call(_execute(sql, args))
 
     async def write_returning(self, sql: str, *args: Any) -> Any:
+        return await self.fetch_value(sql, *args)
+
+    async def write_last(self, sql: str, *args: Any) -> Any:
         return await self.fetch_value(sql, *args)
 
 
@@ -421,6 +431,9 @@ class _PostgresQueries:
     async def write_returning(self, sql: str, *args: Any) -> Any:
         return await self._target.fetchval(sql, *args)
 
+    async def write_last(self, sql: str, *args: Any) -> Any:
+        return await self._target.fetchval(sql, *args)
+
 
 class _PostgresTransaction(_PostgresQueries):
     """A transaction on one pooled connection that costs round trips only for what it runs.
@@ -429,7 +442,9 @@ class _PostgresTransaction(_PostgresQueries):
     queued with ``execute_later`` leave together, as one statement (``_joined``), right
     before that statement or at the commit. A transaction made only of queued writes (a
     sign-in: the membership, the session, the audit row) is therefore one statement and one
-    round trip, atomic on its own, with neither ``BEGIN`` nor ``COMMIT``.
+    round trip, atomic on its own, with neither ``BEGIN`` nor ``COMMIT``; so is one that
+    ends with ``write_last`` before it sent anything (a message: the conversation's update,
+    which the message's insert follows within the same statement).
     """
 
     def __init__(self, conn: Any) -> None:
@@ -437,14 +452,21 @@ class _PostgresTransaction(_PostgresQueries):
         self.hooks: list[CommitHook] = []
         self._xact: Any = None  # asyncpg's transaction, once begun
         self._queued: list[tuple[str, tuple[Any, ...]]] = []
+        self._ended = False  # its last statement (write_last) has run
 
     def on_commit(self, hook: CommitHook) -> None:
         self.hooks.append(hook)
 
     async def execute_later(self, sql: str, *args: Any) -> None:
+        self._check_open()
         self._queued.append((sql, args))
 
+    def _check_open(self) -> None:
+        if self._ended:
+            raise RuntimeError("a statement after the transaction's last one (write_last)")
+
     async def _begin(self) -> None:
+        self._check_open()
         if self._xact is None:
             self._xact = self._target.transaction()
             await self._xact.start()
@@ -486,6 +508,17 @@ class _PostgresTransaction(_PostgresQueries):
         joined, values = _joined(self._queued)
         self._queued = []
         return await self._target.fetchval(joined, *values)
+
+    async def write_last(self, sql: str, *args: Any) -> Any:
+        if self._xact is not None:
+            value = await self.write_returning(sql, *args)
+        else:  # nothing sent yet: this statement is the whole transaction
+            self._check_open()
+            joined, values = _joined([*self._queued, (sql, args)])
+            self._queued = []
+            value = await self._target.fetchval(joined, *values)
+        self._ended = True
+        return value
 
     async def commit(self) -> None:
         """Send what is queued and commit; on an error the caller rolls back."""

@@ -29,13 +29,15 @@ class MessageRecord(TypedDict):
 _JSON = ("attributes", "metadata")
 
 
-async def insert_message(q: Queries, message: MessageRecord) -> None:
-    """A new message (a new id: nothing can conflict), queued: on PostgreSQL it leaves with
-    its conversation's update (``Queries.execute_later``)."""
-    await q.execute_later(
-        "INSERT INTO messages (id, project_id, request_id, sender, sender_kind, sender_fullname,"
-        " text, type, attributes, metadata, status, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+MESSAGE_COLUMNS = (
+    "id, project_id, request_id, sender, sender_kind, sender_fullname, text, type, attributes,"
+    " metadata, status, created_at"
+)
+
+
+def message_values(message: MessageRecord) -> tuple[Any, ...]:
+    """A message's values in the order of ``MESSAGE_COLUMNS``."""
+    return (
         message["id"],
         message["project_id"],
         message["request_id"],
@@ -48,6 +50,16 @@ async def insert_message(q: Queries, message: MessageRecord) -> None:
         None if message["metadata"] is None else encode(message["metadata"]),
         message["status"],
         message["created_at"],
+    )
+
+
+async def insert_message(q: Queries, message: MessageRecord) -> None:
+    """A new message (a new id: nothing can conflict), queued: on PostgreSQL it leaves with
+    its conversation's update (``Queries.execute_later``)."""
+    await q.execute_later(
+        f"INSERT INTO messages ({MESSAGE_COLUMNS})"  # noqa: S608
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        *message_values(message),
     )
 
 

@@ -11,6 +11,12 @@ from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
+from frontdesk.storage.messages import (
+    MESSAGE_COLUMNS,
+    MessageRecord,
+    insert_message,
+    message_values,
+)
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
 from frontdesk.storage.rows import count_matching, decode, encode, like_pattern
 
@@ -482,6 +488,43 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
     Every update adds one to ``version``: the row is locked from this update to the commit, so
     versions count a conversation's changes in commit order (events carry it).
     """
+    sql, args = _update(id, now, fields)
+    # Writes queued before (a new message) may leave with it: it reads no row they write.
+    return int(await q.write_returning(sql, *args))
+
+
+async def append_message(
+    q: Queries, message: MessageRecord, id: str, *, version: int, now: int, **fields: Any
+) -> int | None:
+    """Store ``message`` and set its conversation's columns, as ``update_request`` does, if
+    the conversation (``id``, read without a lock) is still at ``version``: the new
+    version, or None and nothing written when another change came first.
+
+    The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
+    the insert, which reads the update's row, are one statement without ``BEGIN``.
+    """
+    sql, args = _update(id, now, fields, version=version)
+    values = message_values(message)
+    if q.dialect == "postgresql":
+        first = len(args) + 1
+        inserted = ", ".join(f"${first + i}" for i in range(len(values)))
+        new_version = await q.write_last(
+            f"WITH moved AS ({sql}), added AS (INSERT INTO messages ({MESSAGE_COLUMNS})"  # noqa: S608
+            f" SELECT {inserted} FROM moved) SELECT version FROM moved",
+            *args, *values,
+        )
+    else:
+        new_version = await q.write_returning(sql, *args)
+        if new_version is not None:
+            await insert_message(q, message)
+    return None if new_version is None else int(new_version)
+
+
+def _update(
+    id: str, now: int, fields: Mapping[str, Any], *, version: int | None = None
+) -> tuple[str, list[Any]]:
+    """The UPDATE of ``update_request`` and its arguments; with ``version``, only of a row
+    still at that version."""
     assignments = []
     args: list[Any] = [id]
     for column, value in fields.items():
@@ -500,12 +543,14 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
     args.append(now)
     assignments.append(f"updated_at = ${len(args)}")
     assignments.append("version = version + 1")
-    # Writes queued before (a new message) may leave with it: it reads no row they write.
-    version = await q.write_returning(
-        f"UPDATE requests SET {', '.join(assignments)} WHERE id = $1 RETURNING version",  # noqa: S608
-        *args,
+    where = "id = $1"
+    if version is not None:
+        args.append(version)
+        where += f" AND version = ${len(args)}"
+    return (
+        f"UPDATE requests SET {', '.join(assignments)} WHERE {where} RETURNING version",  # noqa: S608
+        args,
     )
-    return int(version)
 
 
 _UPDATABLE = frozenset(
