@@ -35,6 +35,29 @@ async def _first_messages_at_once(api: Api) -> None:
 
 
 
+def test_concurrent_messages_into_one_conversation_are_all_counted(cluster: Cluster) -> None:
+    """Each message raises the conversation's count of visitor messages (an agent's unread
+    count) from what it read: on PostgreSQL read without a lock and written only if nothing
+    changed in between, else again under the lock. None is lost."""
+    cluster.run(_messages_at_once)
+
+
+async def _messages_at_once(api: Api) -> None:
+    owner = await api.agent()
+    project_id = await api.project(owner)
+    visitor = await api.visitor(project_id)
+    rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+    await api.send(visitor, project_id, rid, "first")
+    texts = [f"message {i}" for i in range(CLIENTS)]
+    await asyncio.gather(*(api.send(visitor, project_id, rid, t) for t in texts))
+    listed = await api.call("GET", f"/{project_id}/requests?view=inbox", owner.token)
+    assert [(r["request_id"], r["unread"]) for r in listed["requests"]] == [(rid, CLIENTS + 1)]
+    history = await api.call(
+        "GET", f"/{project_id}/requests/{rid}/messages?limit=100", owner.token
+    )
+    assert sorted(m["text"] for m in history) == sorted(["first", *texts])
+
+
 def test_concurrent_new_conversations_never_take_an_agent_past_its_maximum(
     cluster: Cluster,
 ) -> None:
