@@ -30,7 +30,7 @@ from bench.harness import UNLIMITED, Request, Server, free_port, http, load
 
 
 @contextmanager
-def server_for(src: str, backend: str = "sqlite") -> Iterator[Server]:
+def server_for(src: str, backend: str = "sqlite", workers: int = 1) -> Iterator[Server]:
     port = free_port()
     with database(backend) as (_, env):
         env = {
@@ -39,7 +39,12 @@ def server_for(src: str, backend: str = "sqlite") -> Iterator[Server]:
             "FRONTDESK_LOG_LEVEL": "warning",
             **UNLIMITED,
         }
-        argv = [sys.executable, "-m", "frontdesk", "serve", "--workers", "1", "--port", str(port)]
+        if workers > 1:  # worker processes share sign-outs and events through Redis
+            env["FRONTDESK_REDIS_URL"] = os.environ.get("BENCH_REDIS_URL",
+                                                        "redis://127.0.0.1:6379/0")
+            env["FRONTDESK_REDIS_CHANNEL"] = f"frontdesk-bench:{port}"
+        argv = [sys.executable, "-m", "frontdesk", "serve", "--workers", str(workers),
+                "--port", str(port)]
         server = Server(src, argv, env, port)
         try:
             server.wait_ready("/openapi.json")
@@ -84,9 +89,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
                         help="each server on its own fresh database of this kind")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes per server")
     args = parser.parse_args()
     with ExitStack() as stack:
-        servers = [stack.enter_context(server_for(src, args.backend))
+        servers = [stack.enter_context(server_for(src, args.backend, args.workers))
                    for src in (args.a, args.b)]
         projects = [set_up_project(s.port) for s in servers]
         print(f"pids: A {servers[0].process.pid}, B {servers[1].process.pid}", flush=True)
@@ -99,7 +105,8 @@ def main() -> int:
                                connections=args.clients)
                     cpu[side].append(run.cpu_us)
                     print(f"{figure} pair {pair + 1} {'AB'[side]}: {run.cpu_us:,.0f} µs/req, "
-                          f"{run.rps:,.0f} req/s", flush=True)
+                          f"{run.rps:,.0f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms",
+                          flush=True)
             ratios = [b / a for a, b in zip(*cpu, strict=True)]
             print(f"{figure}: A median {statistics.median(cpu[0]):,.0f} µs, B median "
                   f"{statistics.median(cpu[1]):,.0f} µs; B ÷ A per pair "

@@ -238,7 +238,7 @@ def test_a_message_and_its_conversations_update_are_one_statement(
 ) -> None:
     """Into an open conversation: read without a lock, then the update (only of the row as
     it was read) and the message's insert as one statement, whose result gives the new
-    version: neither BEGIN nor COMMIT."""
+    version: neither BEGIN nor COMMIT, one connection from the pool."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -251,8 +251,9 @@ def test_a_message_and_its_conversations_update_are_one_statement(
         with _recorded_transactions(monkeypatch) as sent:
             second = visitor.send(rid, "again")
         assert second.status_code == 200, second.text
-        assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
-        assert "UPDATE requests" in sent[0] and "INSERT INTO messages" in sent[0]
+        assert [s.split(" ", 1)[0] for s in sent] == ["SELECT", "WITH"]
+        assert "FOR NO KEY UPDATE" not in sent[0]
+        assert "UPDATE requests" in sent[1] and "INSERT INTO messages" in sent[1]
         assert asyncio.run(_version(pg_schema, rid)) == before + 1
         assert second.json()["recipient"] == rid
         texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
@@ -261,18 +262,17 @@ def test_a_message_and_its_conversations_update_are_one_statement(
 
 
 def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
-    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unlocked read saw an older version (another change committed in between): the
-    guarded write lands nothing, and the message goes the locked way, once. (On SQLite
-    every message goes the locked way.)"""
-    database_url = pg_schema
+    guarded write lands nothing, and the message goes the locked way, once."""
     real_get = requests_storage.get_request
     stale: list[str] = []
     locked: list[str] = []
 
-    async def older(q: Any, project_id: str, request_id: str, *, lock: bool = False) -> Any:
-        row = await real_get(q, project_id, request_id, lock=lock)
+    async def older(q: Any, project_id: str, request_id: str, *, lock: bool = False,
+                    ahead: bool = False) -> Any:
+        row = await real_get(q, project_id, request_id, lock=lock, ahead=ahead)
         if lock:
             locked.append(request_id)
         elif row is not None and not stale:

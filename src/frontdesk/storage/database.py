@@ -45,6 +45,13 @@ class Queries(Protocol):
 
     async def fetch_one(self, sql: str, *args: Any) -> Row | None: ...
 
+    async def fetch_ahead(self, sql: str, *args: Any) -> Row | None:
+        """A read that locks nothing. In a PostgreSQL transaction that has sent nothing yet
+        it is sent before ``BEGIN``, on the transaction's connection: it sees what is
+        committed then, not the snapshot of what follows. Elsewhere ``fetch_one`` (in a
+        SQLite transaction the write lock is held already)."""
+        ...
+
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]: ...
 
     async def fetch_tuples(self, sql: str, *args: Any) -> list[Sequence[Any]]:
@@ -211,6 +218,9 @@ class _SQLiteQueries:
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
         row: Row | None = await self._conn.call(_fetch_one(sql, args))
         return row
+
+    async def fetch_ahead(self, sql: str, *args: Any) -> Row | None:
+        return await self.fetch_one(sql, *args)
 
     async def fetch_value(self, sql: str, *args: Any) -> Any:
         row = await self.fetch_one(sql, *args)
@@ -417,6 +427,9 @@ class _PostgresQueries:
         row = await self._target.fetchrow(sql, *args)
         return dict(row) if row is not None else None
 
+    async def fetch_ahead(self, sql: str, *args: Any) -> Row | None:
+        return await self.fetch_one(sql, *args)
+
     async def fetch_value(self, sql: str, *args: Any) -> Any:
         return await self._target.fetchval(sql, *args)
 
@@ -493,6 +506,12 @@ class _PostgresTransaction(_PostgresQueries):
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
         await self._ready()
         return await super().fetch_one(sql, *args)
+
+    async def fetch_ahead(self, sql: str, *args: Any) -> Row | None:
+        if self._xact is not None or self._queued:
+            return await self.fetch_one(sql, *args)
+        self._check_open()
+        return await super().fetch_one(sql, *args)  # not begun: outside the transaction
 
     async def fetch_value(self, sql: str, *args: Any) -> Any:
         await self._ready()

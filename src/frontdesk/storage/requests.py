@@ -243,16 +243,14 @@ def inserted_row(
 
 
 async def get_request(
-    q: Queries, project_id: str, request_id: str, *, lock: bool = False
+    q: Queries, project_id: str, request_id: str, *, lock: bool = False, ahead: bool = False
 ) -> RequestRecord | None:
     """The joined request; with ``lock`` (inside a transaction) its requests row stays locked
-    against other writers until the transaction ends (the joined rows are not locked)."""
-    row = await q.fetch_one(
-        f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2{row_lock(q, 'r', lock)}",
-        project_id,
-        request_id,
-    )
-    return cast("RequestRecord | None", _split(row))
+    against other writers until the transaction ends (the joined rows are not locked); with
+    ``ahead``, read as ``Queries.fetch_ahead`` reads."""
+    sql = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2{row_lock(q, 'r', lock)}"
+    fetch = q.fetch_ahead if ahead else q.fetch_one
+    return cast("RequestRecord | None", _split(await fetch(sql, project_id, request_id)))
 
 
 async def list_requests(
