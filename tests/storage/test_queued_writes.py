@@ -314,7 +314,7 @@ async def _counted(url: str, request_id: str) -> tuple[str, int]:
 
 def test_a_message_is_appended_only_to_the_version_it_was_read_at(database_url: str) -> None:
     """``requests.append_message`` on both databases: at the version read, the message and
-    the update land together; at an older one, neither does."""
+    the update land together; at an older one, or for another requester, neither does."""
     rid = f"support-group-{PID}-{0:032x}"
 
     def message(id: str, text: str) -> MessageRecord:
@@ -330,17 +330,23 @@ def test_a_message_is_appended_only_to_the_version_it_was_read_at(database_url: 
                 " requester_user_id, status, created_at, updated_at)"
                 " VALUES ('r1', $1, $2, 'm1', 'visitor-0', 200, 0, 0)", PID, rid)
         versions: list[int | None] = []
-        for id, text, version in (("a", "first", 0), ("b", "stale", 0), ("c", "second", 1)):
+        for id, text, version, requester in (
+            ("a", "first", 0, "visitor-0"),
+            ("b", "stale", 0, "visitor-0"),
+            ("c", "handed over", 1, "visitor-9"),  # a merge moved it: same version
+            ("d", "second", 1, "visitor-0"),
+        ):
             async with db.transaction() as tx:
                 versions.append(await requests_storage.append_message(
-                    tx, message(id, text), "r1", version=version, now=5, last_text=text))
+                    tx, message(id, text), "r1", version=version, requester_user_id=requester,
+                    now=5, last_text=text))
         texts = [r["text"] for r in await db.fetch_all(
             "SELECT text FROM messages WHERE request_id = $1 ORDER BY id", rid)]
         last = await db.fetch_value("SELECT last_text FROM requests WHERE id = 'r1'")
         return versions, [texts, last]
 
     versions, stored = _run(scenario, database_url)
-    assert versions == [1, None, 2]
+    assert versions == [1, None, None, 2]
     assert stored == [["first", "second"], "second"]
 
 

@@ -186,7 +186,8 @@ async def _post_into_open_conversation(
     message = _new_message(access, row["request_id"], incoming, now, services.ids.object_id())
     changes = _changes(row, message)
     version = await requests.append_message(
-        tx, message, row["id"], version=row["version"], now=now, **changes
+        tx, message, row["id"], version=row["version"],
+        requester_user_id=row["requester_user_id"], now=now, **changes,
     )
     if version is None:
         return None

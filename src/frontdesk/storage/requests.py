@@ -492,16 +492,24 @@ async def update_request(q: Queries, id: str, *, now: int, **fields: Any) -> int
 
 
 async def append_message(
-    q: Queries, message: MessageRecord, id: str, *, version: int, now: int, **fields: Any
+    q: Queries,
+    message: MessageRecord,
+    id: str,
+    *,
+    version: int,
+    requester_user_id: str,
+    now: int,
+    **fields: Any,
 ) -> int | None:
     """Store ``message`` and set its conversation's columns, as ``update_request`` does, if
-    the conversation (``id``, read without a lock) is still at ``version``: the new
-    version, or None and nothing written when another change came first.
+    the conversation (``id``, read without a lock) is still at ``version`` and still its
+    requester's (a merge hands conversations over without a new version): the new version,
+    or None and nothing written when another change came first.
 
     The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
     the insert, which reads the update's row, are one statement without ``BEGIN``.
     """
-    sql, args = _update(id, now, fields, version=version)
+    sql, args = _update(id, now, fields, version=(version, requester_user_id))
     values = message_values(message)
     if q.dialect == "postgresql":
         first = len(args) + 1
@@ -519,10 +527,10 @@ async def append_message(
 
 
 def _update(
-    id: str, now: int, fields: Mapping[str, Any], *, version: int | None = None
+    id: str, now: int, fields: Mapping[str, Any], *, version: tuple[int, str] | None = None
 ) -> tuple[str, list[Any]]:
-    """The UPDATE of ``update_request`` and its arguments; with ``version``, only of a row
-    still at that version."""
+    """The UPDATE of ``update_request`` and its arguments; with ``version`` (a version and a
+    requester), only of a row still at that version and of that requester."""
     assignments = []
     args: list[Any] = [id]
     for column, value in fields.items():
@@ -543,8 +551,8 @@ def _update(
     assignments.append("version = version + 1")
     where = "id = $1"
     if version is not None:
-        args.append(version)
-        where += f" AND version = ${len(args)}"
+        args.extend(version)
+        where += f" AND version = ${len(args) - 1} AND requester_user_id = ${len(args)}"
     return (
         f"UPDATE requests SET {', '.join(assignments)} WHERE {where} RETURNING version",  # noqa: S608
         args,
