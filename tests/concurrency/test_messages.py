@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from tests.concurrency.conftest import Api, Cluster
 
@@ -16,11 +17,16 @@ def test_concurrent_first_messages_make_one_request_one_lead_and_keep_every_mess
     cluster.run(_first_messages_at_once)
 
 
-async def _first_messages_at_once(api: Api) -> None:
+async def _visitor_and_new_conversation_id(api: Api) -> tuple[Any, str, Any, str]:
+    """An agent, its project, a visitor and an id for a conversation not opened yet."""
     owner = await api.agent()
     project_id = await api.project(owner)
     visitor = await api.visitor(project_id)
-    rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+    return owner, project_id, visitor, f"support-group-{project_id}-{uuid.uuid4().hex}"
+
+
+async def _first_messages_at_once(api: Api) -> None:
+    owner, project_id, visitor, rid = await _visitor_and_new_conversation_id(api)
     texts = [f"message {i}" for i in range(CLIENTS)]
     answers = await asyncio.gather(*(api.send(visitor, project_id, rid, t) for t in texts))
     assert {a["request"]["request_id"] for a in answers} == {rid}
@@ -43,10 +49,7 @@ def test_concurrent_messages_into_one_conversation_are_all_counted(cluster: Clus
 
 
 async def _messages_at_once(api: Api) -> None:
-    owner = await api.agent()
-    project_id = await api.project(owner)
-    visitor = await api.visitor(project_id)
-    rid = f"support-group-{project_id}-{uuid.uuid4().hex}"
+    owner, project_id, visitor, rid = await _visitor_and_new_conversation_id(api)
     await api.send(visitor, project_id, rid, "first")
     texts = [f"message {i}" for i in range(CLIENTS)]
     await asyncio.gather(*(api.send(visitor, project_id, rid, t) for t in texts))

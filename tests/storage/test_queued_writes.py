@@ -240,14 +240,7 @@ def test_a_message_and_its_conversations_update_are_one_statement(
     it was read) and the message's insert as one statement, whose result gives the new
     version: neither BEGIN nor COMMIT, one connection from the pool."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
-        make = Factory(client)
-        owner = make.agent()
-        project = make.project(owner)
-        visitor = make.visitor(project)
-        rid = visitor.new_request_id()
-        first = visitor.send(rid, "hello")
-        assert first.status_code == 200, first.text
-        before = asyncio.run(_version(pg_schema, rid))
+        owner, project, visitor, rid, before = _said_hello(client, pg_schema)
         with _recorded_transactions(monkeypatch) as sent:
             second = visitor.send(rid, "again")
         assert second.status_code == 200, second.text
@@ -283,13 +276,7 @@ def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
         return row
 
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
-        make = Factory(client)
-        owner = make.agent()
-        project = make.project(owner)
-        visitor = make.visitor(project)
-        rid = visitor.new_request_id()
-        assert visitor.send(rid, "hello").status_code == 200
-        before = asyncio.run(_version(database_url, rid))
+        owner, project, visitor, rid, before = _said_hello(client, database_url)
         monkeypatch.setattr(requests_storage, "get_request", older)
         second = visitor.send(rid, "again")
         assert second.status_code == 200, second.text
@@ -369,6 +356,19 @@ def test_write_last_is_the_transactions_last_statement(pg_schema: str) -> None:
     sent, types = _run(scenario, pg_schema)
     assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
     assert types == ["queued"]  # one statement: committed on its own, before the error
+
+
+def _said_hello(client: TestClient, url: str) -> tuple[Any, Any, Any, str, int]:
+    """An agent, a project, a visitor whose first message "hello" opened a conversation: the
+    agent, project, visitor, the conversation's id and its version."""
+    make = Factory(client)
+    owner = make.agent()
+    project = make.project(owner)
+    visitor = make.visitor(project)
+    rid = visitor.new_request_id()
+    first = visitor.send(rid, "hello")
+    assert first.status_code == 200, first.text
+    return owner, project, visitor, rid, asyncio.run(_version(url, rid))
 
 
 async def _version(url: str, request_id: str) -> int:

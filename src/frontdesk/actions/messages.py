@@ -16,6 +16,7 @@ from frontdesk.actions.requests import (
     notify_request,
     reopen_for_visitor,
 )
+from frontdesk.actions.system_messages import announce_message
 from frontdesk.auth.permissions import can_see_request
 from frontdesk.auth.principals import Agent
 from frontdesk.auth.sender_auth_info import strip_reserved
@@ -23,7 +24,6 @@ from frontdesk.errors import BadRequest, Conflict, Forbidden, NotFound, Validati
 from frontdesk.ids import parse_request_id
 from frontdesk.models.messages import MessagePublic, present_message
 from frontdesk.models.requests import RequestPublic
-from frontdesk.realtime.events import MessageCreated
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, requests
@@ -249,17 +249,7 @@ def _announce(
     """The message and its conversation as they are after it, told to the sockets once
     ``tx`` commits."""
     request = notify_request(services, tx, row, "UPDATE")
-    body = present_message(message)
-    services.publish_on_commit(
-        tx,
-        MessageCreated.model_construct(
-            project_id=row["project_id"],
-            request_id=row["request_id"],
-            requester_user_id=row["requester_user_id"],
-            message=body,
-        ),
-    )
-    return body, request
+    return announce_message(services, tx, row, message), request
 
 
 async def list_messages(

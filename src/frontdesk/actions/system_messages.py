@@ -51,6 +51,14 @@ async def do_post_system_message(
         "created_at": services.now_ms(),
     }
     await messages.insert_message(tx, message)
+    return announce_message(services, tx, row, message)
+
+
+def announce_message(
+    services: Services, tx: Transaction, row: RequestRecord, message: MessageRecord
+) -> MessagePublic:
+    """``message`` of conversation ``row`` as clients see it, told to the sockets once ``tx``
+    commits."""
     body = present_message(message)
     services.publish_on_commit(
         tx,
