@@ -19,6 +19,7 @@ index-bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -283,14 +284,16 @@ class _GroupCommit:
     turn: with many requests at once, the writes of those that reached their transaction in
     the meantime leave in one commit, and a page they share (the last leaf of a table, of a
     time-ordered index) is written to the WAL once instead of once each. A write transaction
-    that fails rolls back to its savepoint, which undoes its writes alone. Nobody learns of a
+    that fails rolls back to its savepoint, which undoes its writes alone (the group's first,
+    which has none, rolls the SQLite transaction back: it holds nothing else). Nobody learns of a
     write before its commit: its caller waits for it, and its commit hooks (realtime events,
     cache updates) run after it. When the commit itself fails, every write transaction of the
     group fails with its error.
 
-    The SQLite write lock is held from the first ``BEGIN IMMEDIATE`` to the commit, that is
-    for one turn of the event loop, as long as a lone transaction held it before; reads on the
-    reader connection never wait for it (WAL)."""
+    The database file's write lock is held from the first ``BEGIN IMMEDIATE`` to the commit,
+    for one turn of the event loop (a lone transaction used to hold it for its own statements
+    only): another process's writer waits that long. Reads on the reader connection never
+    wait for it (WAL)."""
 
     def __init__(self, writer: _SQLiteConnection) -> None:
         self.writer = writer
@@ -341,7 +344,8 @@ class _GroupCommit:
                 # With no write left to keep (every one failed) the transaction is dropped.
                 self.writer.call_now(_commit if waiting else _rollback_if_open)
             except Exception as error:
-                self.writer.call_now(_rollback_if_open)
+                with contextlib.suppress(sqlite3.Error):  # whatever it answers, all fail
+                    self.writer.call_now(_rollback_if_open)
                 for committed, _ in waiting:
                     if not committed.done():
                         committed.set_exception(error)
