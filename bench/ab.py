@@ -26,31 +26,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from bench.__main__ import Project, customer_tokens, database, message_body, set_up_project
-from bench.harness import UNLIMITED, Request, Server, free_port, http, load
+from bench.harness import Request, Server, frontdesk_server, http, load
 
 
 @contextmanager
 def server_for(src: str, backend: str = "sqlite", workers: int = 1) -> Iterator[Server]:
-    port = free_port()
-    with database(backend) as (_, env):
-        env = {
-            **env,
-            "PYTHONPATH": os.path.abspath(src),
-            "FRONTDESK_LOG_LEVEL": "warning",
-            **UNLIMITED,
-        }
-        if workers > 1:  # worker processes share sign-outs and events through Redis
-            env["FRONTDESK_REDIS_URL"] = os.environ.get("BENCH_REDIS_URL",
-                                                        "redis://127.0.0.1:6379/0")
-            env["FRONTDESK_REDIS_CHANNEL"] = f"frontdesk-bench:{port}"
-        argv = [sys.executable, "-m", "frontdesk", "serve", "--workers", str(workers),
-                "--port", str(port)]
-        server = Server(src, argv, env, port)
-        try:
-            server.wait_ready("/openapi.json")
-            yield server
-        finally:
-            server.stop()
+    with database(backend) as (_, env), frontdesk_server(
+        {**env, "PYTHONPATH": os.path.abspath(src)}, workers, name=src
+    ) as server:
+        yield server
 
 
 def visitors_with_conversations(port: int, project: Project, count: int) -> list[Request]:

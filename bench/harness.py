@@ -128,7 +128,9 @@ class Server:
 
 
 @contextmanager
-def frontdesk_server(env: dict[str, str], workers: int) -> Iterator[Server]:
+def frontdesk_server(
+    env: dict[str, str], workers: int, *, name: str = "frontdesk"
+) -> Iterator[Server]:
     port = free_port()
     if workers > 1:  # frontdesk refuses several workers that cannot share sign-outs
         env = {
@@ -137,7 +139,7 @@ def frontdesk_server(env: dict[str, str], workers: int) -> Iterator[Server]:
             **env,
         }
     server = Server(
-        "frontdesk",
+        name,
         [
             sys.executable,
             "-m",

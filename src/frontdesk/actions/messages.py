@@ -93,15 +93,20 @@ async def check_post_message(
             # Read without a lock (on PostgreSQL before BEGIN): most messages go into an
             # open conversation, which one write then changes if nothing came in between.
             seen = await requests.get_request(tx, project_id, request_id, ahead=True)
-            if seen is None:
-                # A concurrent first message that creates it meanwhile is found by
-                # do_create_request, whose insert waits for it.
-                return await _post_locked(services, tx, access, request_id, incoming, now, None)
-            posted = await _post_into_open_conversation(services, tx, access, seen, incoming, now)
-            if posted is not None:
-                return posted
-    # An agent's message, a file, or a conversation closed, someone else's or changed since
-    # it was read: decided on the row read locked.
+            if seen is not None and _open_to(access, seen):
+                posted = await _post_into_open_conversation(services, tx, access, seen,
+                                                            incoming, now)
+                if posted is not None:
+                    return posted
+            else:
+                # None: created here (a concurrent first message that creates it meanwhile
+                # is found by do_create_request, whose insert waits for it). Closed or
+                # someone else's: decided on the row read locked, in this transaction.
+                row = None if seen is None else await requests.get_request(
+                    tx, project_id, request_id, lock=True)
+                return await _post_locked(services, tx, access, request_id, incoming, now, row)
+    # An agent's message, a file, or a conversation changed since it was read (its
+    # transaction is over): decided on the row read locked.
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
         return await _post_locked(services, tx, access, request_id, incoming, now, row)
@@ -172,17 +177,15 @@ async def _post_into_open_conversation(
     incoming: IncomingMessage,
     now: int,
 ) -> tuple[MessagePublic, RequestPublic] | None:
-    """A visitor's message into its own open conversation, ``row`` read without a lock: the
-    message and the conversation's update are one write that lands only if the conversation
-    is still as read (``requests.append_message``; on PostgreSQL one statement without
-    ``BEGIN``, where the locked way costs four round trips; on SQLite, whose transaction
-    holds the write lock, it always lands).
+    """A visitor's message into its own open conversation (``_open_to``), ``row`` read
+    without a lock: the message and the conversation's update are one write that lands only
+    if the conversation is still as read (``requests.append_message``; on PostgreSQL one
+    statement without ``BEGIN``, where the locked way costs four round trips; on SQLite,
+    whose transaction holds the write lock, it always lands).
 
-    None, with nothing written, where the locked way decides: a conversation that is closed
-    or someone else's, or that changed since it was read (``tx`` is then over).
+    None, with nothing written and ``tx`` over, when the conversation changed since it was
+    read.
     """
-    if row["status"] == RequestStatus.CLOSED or not can_see_request(access.principal, row):
-        return None
     message = _new_message(access, row["request_id"], incoming, now, services.ids.object_id())
     changes = _changes(row, message)
     version = await requests.append_message(
@@ -193,6 +196,11 @@ async def _post_into_open_conversation(
         return None
     updated = cast(RequestRecord, {**row, **changes, "updated_at": now, "version": version})
     return _announce(services, tx, updated, message)
+
+
+def _open_to(access: ProjectAccess, row: RequestRecord) -> bool:
+    """Whether the caller may write into ``row`` as it is, without reopening it."""
+    return row["status"] != RequestStatus.CLOSED and can_see_request(access.principal, row)
 
 
 def _names_a_file(project_id: str, incoming: IncomingMessage) -> bool:

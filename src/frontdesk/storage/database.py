@@ -145,10 +145,8 @@ class _SQLiteConnection:
         self._conn = conn
         return conn
 
-    async def call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        return fn(self._conn or self._open())
-
-    def call_now(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+    def call(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``fn(connection)``, at once, on the event loop's thread."""
         return fn(self._conn or self._open())
 
     async def close(self) -> None:
@@ -209,15 +207,15 @@ class _SQLiteQueries:
         self._conn = conn
 
     async def fetch_all(self, sql: str, *args: Any) -> list[Row]:
-        rows: list[Row] = await self._conn.call(_fetch_all(sql, args))
+        rows: list[Row] = self._conn.call(_fetch_all(sql, args))
         return rows
 
     async def fetch_tuples(self, sql: str, *args: Any) -> list[Sequence[Any]]:
-        rows: list[Sequence[Any]] = await self._conn.call(_fetch_tuples(sql, args))
+        rows: list[Sequence[Any]] = self._conn.call(_fetch_tuples(sql, args))
         return rows
 
     async def fetch_one(self, sql: str, *args: Any) -> Row | None:
-        row: Row | None = await self._conn.call(_fetch_one(sql, args))
+        row: Row | None = self._conn.call(_fetch_one(sql, args))
         return row
 
     async def fetch_ahead(self, sql: str, *args: Any) -> Row | None:
@@ -228,18 +226,17 @@ class _SQLiteQueries:
         return None if row is None else next(iter(row.values()))
 
     async def execute(self, sql: str, *args: Any) -> int:
-        count: int = await self._conn.call(_execute(sql, args))
+        count: int = self._conn.call(_execute(sql, args))
         return count
 
     async def execute_later(self, sql: str, *args: Any) -> None:
         # On the event loop's thread a statement costs no round trip: nothing to save.
-        await self._conn.call(_execute(sql, args))
+        self._conn.call(_execute(sql, args))
 
     async def write_returning(self, sql: str, *args: Any) -> Any:
         return await self.fetch_value(sql, *args)
 
-    async def write_last(self, sql: str, *args: Any) -> Any:
-        return await self.fetch_value(sql, *args)
+    write_last = write_returning  # a SQLite transaction has no round trip to save
 
 
 class _SQLiteTransaction(_SQLiteQueries):
@@ -308,7 +305,7 @@ class _GroupCommit:
         try:
             # The group's first transaction needs no savepoint: it fails alone, and then
             # the whole SQLite transaction is rolled back.
-            self._in_savepoint = self.writer.call_now(_begin_or_savepoint)
+            self._in_savepoint = self.writer.call(_begin_or_savepoint)
         except BaseException:
             self._lock.release()
             raise
@@ -319,15 +316,15 @@ class _GroupCommit:
         committed: asyncio.Future[None] | None = None
         try:
             if failed:
-                self.writer.call_now(
+                self.writer.call(
                     _undo_savepoint if self._in_savepoint else _rollback_if_open
                 )
             else:
                 if self._in_savepoint:
-                    self.writer.call_now(_release_savepoint)
+                    self.writer.call(_release_savepoint)
                 committed = asyncio.get_running_loop().create_future()
                 self._waiting.append((committed, hooks))
-            if not self._pending and self.writer.call_now(_in_transaction):
+            if not self._pending and self.writer.call(_in_transaction):
                 self._pending = True
                 task = asyncio.get_running_loop().create_task(self._commit_group())
                 self._committers.add(task)
@@ -342,10 +339,10 @@ class _GroupCommit:
             waiting, self._waiting = self._waiting, []
             try:
                 # With no write left to keep (every one failed) the transaction is dropped.
-                self.writer.call_now(_commit if waiting else _rollback_if_open)
+                self.writer.call(_commit if waiting else _rollback_if_open)
             except Exception as error:
                 with contextlib.suppress(sqlite3.Error):  # whatever it answers, all fail
-                    self.writer.call_now(_rollback_if_open)
+                    self.writer.call(_rollback_if_open)
                 for committed, _ in waiting:
                     if not committed.done():
                         committed.set_exception(error)
@@ -448,8 +445,7 @@ class _PostgresQueries:
     async def write_returning(self, sql: str, *args: Any) -> Any:
         return await self._target.fetchval(sql, *args)
 
-    async def write_last(self, sql: str, *args: Any) -> Any:
-        return await self._target.fetchval(sql, *args)
+    write_last = write_returning  # outside a transaction: one statement anyway
 
 
 class _PostgresTransaction(_PostgresQueries):

@@ -509,7 +509,7 @@ async def append_message(
     The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
     the insert, which reads the update's row, are one statement without ``BEGIN``.
     """
-    sql, args = _update(id, now, fields, version=(version, requester_user_id))
+    sql, args = _update(id, now, fields, still=(version, requester_user_id))
     values = message_values(message)
     if q.dialect == "postgresql":
         first = len(args) + 1
@@ -527,9 +527,9 @@ async def append_message(
 
 
 def _update(
-    id: str, now: int, fields: Mapping[str, Any], *, version: tuple[int, str] | None = None
+    id: str, now: int, fields: Mapping[str, Any], *, still: tuple[int, str] | None = None
 ) -> tuple[str, list[Any]]:
-    """The UPDATE of ``update_request`` and its arguments; with ``version`` (a version and a
+    """The UPDATE of ``update_request`` and its arguments; with ``still`` (a version and a
     requester), only of a row still at that version and of that requester."""
     assignments = []
     args: list[Any] = [id]
@@ -550,8 +550,8 @@ def _update(
     assignments.append(f"updated_at = ${len(args)}")
     assignments.append("version = version + 1")
     where = "id = $1"
-    if version is not None:
-        args.extend(version)
+    if still is not None:
+        args.extend(still)
         where += f" AND version = ${len(args) - 1} AND requester_user_id = ${len(args)}"
     return (
         f"UPDATE requests SET {', '.join(assignments)} WHERE {where} RETURNING version",  # noqa: S608
