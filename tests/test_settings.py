@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,36 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert s.with_secret().secret == first
     other = Settings.from_env({"FRONTDESK_DATA_DIR": str(tmp_path / "elsewhere")})
     assert other.with_secret().secret != first
+
+
+def test_processes_starting_together_share_one_generated_secret(tmp_path: Path) -> None:
+    # Servers or `frontdesk migrate` runs started at once on a new data dir: none may fail
+    # on the file another is creating, nor read it before it is written.
+    for attempt in range(30):
+        data_dir = tmp_path / str(attempt)
+        found = _secrets_read_together(Settings.from_env({"FRONTDESK_DATA_DIR": str(data_dir)}))
+        assert len(set(found)) == 1, found
+        assert len(str(found[0])) >= 48
+        assert [p.name for p in data_dir.iterdir()] == ["secret.key"]
+
+
+def _secrets_read_together(settings: Settings, readers: int = 8) -> list[object]:
+    start = threading.Barrier(readers)
+    found: list[object] = []
+
+    def read() -> None:
+        start.wait()
+        try:
+            found.append(settings.with_secret().secret)
+        except Exception as error:
+            found.append(error)
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return found
 
 
 def test_every_setting_is_documented() -> None:

@@ -11,8 +11,10 @@ or a log line of the settings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -484,20 +486,34 @@ class Settings(BaseSettings):
         """Settings whose secret is set: the configured one, else the data dir's, else a new one.
 
         A generated secret is written to ``<data_dir>/secret.key`` (mode 600) so restarts keep
-        every issued token valid.
+        every issued token valid. Processes starting together on a new data dir agree on one:
+        the file appears whole or not at all, and the first to publish it wins.
         """
         if self.secret:
             return self
         path = self.data_dir / "secret.key"
-        if path.exists():
-            stored = path.read_text().strip()
-        else:
+        if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            stored = secrets.token_urlsafe(48)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(stored + "\n")
-        return self.replace(secret=stored)
+            _publish_once(path, secrets.token_urlsafe(48) + "\n")
+        return self.replace(secret=path.read_text().strip())
+
+
+def _publish_once(path: Path, text: str) -> None:
+    """Write ``path`` (mode 600) unless it exists, never leaving it partly written.
+
+    The text goes to a file of this process's own first, which is then linked under the
+    final name: the link fails if another process published first, and theirs is kept.
+    """
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        os.unlink(draft)
 
 
 def describe() -> list[tuple[str, str, str]]:
