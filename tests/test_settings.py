@@ -72,6 +72,13 @@ def test_processes_starting_together_share_one_generated_secret(tmp_path: Path) 
         assert [p.name for p in data_dir.iterdir()] == ["secret.key"]
 
 
+def test_an_empty_stored_secret_is_refused_not_used(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").write_text("\n")
+    with pytest.raises(ConfigurationError) as info:
+        Settings.from_env({"FRONTDESK_DATA_DIR": str(tmp_path)}).with_secret()
+    assert "secret.key is empty" in info.value.message
+
+
 def _secrets_read_together(settings: Settings, readers: int = 8) -> list[object]:
     start = threading.Barrier(readers)
     found: list[object] = []

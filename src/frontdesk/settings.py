@@ -495,7 +495,13 @@ class Settings(BaseSettings):
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             _publish_once(path, secrets.token_urlsafe(48) + "\n")
-        return self.replace(secret=path.read_text().strip())
+        stored = path.read_text().strip()
+        if not stored:  # an empty key would sign sessions anyone could forge
+            raise ConfigurationError(
+                f"{path} is empty: restore it from a backup, or delete it to have a new secret"
+                " generated (every session and signed link issued so far stops working)"
+            )
+        return self.replace(secret=stored)
 
 
 def _publish_once(path: Path, text: str) -> None:
