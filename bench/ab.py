@@ -11,7 +11,9 @@ move requests/s far more than CPU per request, and pairs of neighbouring runs sh
 else was going on.
 
 Figures: ``message`` (a visitor's message into its conversation), ``anonymous`` (anonymous
-sign-in), ``custom`` (custom-token sign-in), ``list`` (an agent's open list page, 40 rows).
+sign-in), ``custom`` (custom-token sign-in), ``list`` (an agent's open list page, 40 rows),
+``first`` (a visitor's first message, opening its conversation and contact: every run gets
+visitors of its own, signed in before it starts).
 """
 
 from __future__ import annotations
@@ -49,6 +51,17 @@ def visitors_with_conversations(port: int, project: Project, count: int) -> list
     return requests
 
 
+def first_messages(port: int, project: Project, count: int) -> list[Request]:
+    """First messages of ``count`` visitors signed in anonymously, each opening a new
+    conversation."""
+    requests: list[Request] = []
+    for _ in range(count):
+        signed = http(port, "POST", "/auth/signinAnonymously", {"id_project": project.id})
+        path = f"/{project.id}/requests/support-group-{project.id}-{secrets.token_hex(16)}/messages"
+        requests.append(("POST", path, signed["token"], message_body("hello, I need help")))
+    return requests
+
+
 def workload(figure: str, port: int, project: Project) -> list[Request]:
     if figure == "message":
         return visitors_with_conversations(port, project, 200)
@@ -56,6 +69,8 @@ def workload(figure: str, port: int, project: Project) -> list[Request]:
         return [("POST", "/auth/signinAnonymously", None, json.dumps({"id_project": project.id}))]
     if figure == "custom":
         return customer_tokens(project, 2_000)
+    if figure == "first":
+        return []  # drawn for each run (main)
     if figure == "list":
         visitors_with_conversations(port, project, 60)
         path = f"/{project.id}/requests?status=open&limit=40&view=inbox"
@@ -85,8 +100,11 @@ def main() -> int:
             cpu: list[list[float]] = [[], []]
             for pair in range(args.pairs):
                 for side in (0, 1):
+                    if figure == "first":  # sent once each, so as many as a run could take
+                        needed = int(1_500 * (args.seconds + 1.0))
+                        loads[side] = first_messages(servers[side].port, projects[side], needed)
                     run = load(servers[side], loads[side], seconds=args.seconds, warmup=1.0,
-                               connections=args.clients)
+                               connections=args.clients, cycle=figure != "first")
                     cpu[side].append(run.cpu_us)
                     print(f"{figure} pair {pair + 1} {'AB'[side]}: {run.cpu_us:,.0f} µs/req, "
                           f"{run.rps:,.0f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms",

@@ -254,6 +254,31 @@ def test_a_message_and_its_conversations_update_are_one_statement(
         assert texts[-2:] == ["hello", "again"]
 
 
+def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
+    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new conversation's row is inserted with its first message's changes (version 1),
+    with no update after the message; the membership and the session's proof are one read."""
+    with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        visitor = make.visitor(project)
+        rid = visitor.new_request_id()
+        with _recorded_transactions(monkeypatch) as sent:
+            first = visitor.send(rid, "hello")
+        assert first.status_code == 200, first.text
+        assert not [s for s in sent if s.startswith("UPDATE requests")], sent
+        assert len([s for s in sent if "FROM sessions" in s or "JOIN sessions" in s]) == 1
+        joined = [s for s in sent if "JOIN sessions" in s]
+        assert len(joined) == 1 and "FROM project_users" in joined[0]
+        assert asyncio.run(_version(pg_schema, rid)) == 1
+        read = client.get(f"/{project.id}/requests/{rid}", headers=owner.headers).json()
+        assert read["last_text"] == "hello"
+        assert read["lastMessage"]["_id"] == first.json()["_id"]
+        assert read["updatedAt"] == read["createdAt"] == first.json()["createdAt"]
+
+
 def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

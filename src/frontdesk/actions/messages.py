@@ -125,6 +125,7 @@ async def _post_locked(
     principal = access.principal
     created = False
     department = None
+    message = _new_message(access, request_id, incoming, now, services.ids.object_id())
     if row is None:
         if isinstance(principal, Agent):
             raise NotFound(
@@ -145,6 +146,7 @@ async def _post_locked(
                 language=incoming.language,
                 user_agent=incoming.user_agent,
                 channel=incoming.channel,
+                first_message=_changes(0, message),
             ),
         )
     elif isinstance(principal, Agent) and row["held_tier"]:
@@ -156,11 +158,14 @@ async def _post_locked(
         if isinstance(principal, Agent):
             raise Conflict("reopen the conversation to write in it", code="request_closed")
         row = await reopen_for_visitor(services, tx, row)
-    message = _new_message(access, request_id, incoming, now, services.ids.object_id())
     message["metadata"] = await do_attach_file(services, tx, access, row, incoming.type,
                                                incoming.metadata, message["id"])
     await messages.insert_message(tx, message)
-    row = await apply_changes(tx, row, now=now, **_changes(row, message))
+    if created:  # stored with this message's changes already
+        row = requests.with_first_message(row, _changes(0, message))
+    else:
+        row = await apply_changes(tx, row, now=now,
+                                  **_changes(row["visitor_messages"], message))
     if message["sender_kind"] == "agent":
         await do_note_agent_reply(services, tx, row)
     posted = _announce(services, tx, row, message)
@@ -187,7 +192,7 @@ async def _post_into_open_conversation(
     read.
     """
     message = _new_message(access, row["request_id"], incoming, now, services.ids.object_id())
-    changes = _changes(row, message)
+    changes = _changes(row["visitor_messages"], message)
     version = await requests.append_message(
         tx, message, row["id"], version=row["version"],
         requester_user_id=row["requester_user_id"], now=now, **changes,
@@ -238,8 +243,8 @@ def _new_message(
     }
 
 
-def _changes(row: RequestRecord, message: MessageRecord) -> dict[str, Any]:
-    """What a message changes in its conversation, ``row`` as it was before."""
+def _changes(visitor_messages: int, message: MessageRecord) -> dict[str, Any]:
+    """What a message changes in a conversation that counted ``visitor_messages`` before."""
     changes: dict[str, Any] = {
         "last_text": message["text"],
         "last_message_id": message["id"],
@@ -247,7 +252,7 @@ def _changes(row: RequestRecord, message: MessageRecord) -> dict[str, Any]:
         "last_sender_kind": message["sender_kind"],
     }
     if message["sender_kind"] == "visitor":  # from the row as read: its count grows by one
-        changes["visitor_messages"] = row["visitor_messages"] + 1
+        changes["visitor_messages"] = visitor_messages + 1
     return changes
 
 

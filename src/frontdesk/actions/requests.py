@@ -28,7 +28,7 @@ from frontdesk.models.requests import RequestPublic, present_inbox_row, present_
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage import departments, project_users, requests, sessions
+from frontdesk.storage import departments, project_users, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.requests import ListPosition, RequestFilter, RequestRecord
@@ -47,6 +47,9 @@ class NewRequest:
     language: str | None
     user_agent: str | None
     channel: str
+    # The columns the first message changes in its conversation (``messages._changes``),
+    # stored with the new row; its time is the conversation's creation time.
+    first_message: dict[str, Any]
 
 
 async def do_create_request(
@@ -57,7 +60,9 @@ async def do_create_request(
 
     Precondition: the caller is a visitor of this project and the request id is unused.
     Returns the joined request row (a concurrent creation is reloaded), whether this call
-    created it, and the department it was created in.
+    created it, and the department it was created in. A row this call created is returned
+    as it was before its first message (as the CREATE event shows it); it was stored with
+    ``new.first_message`` already (``requests.with_first_message``).
     """
     visitor = access.principal
     assert isinstance(visitor, Visitor)
@@ -68,12 +73,15 @@ async def do_create_request(
         )
     else:
         department = await departments.get_default_department(tx, project_id)
-    member = await project_users.get_membership(tx, project_id, visitor.visitor_id)
+    member = await project_users.get_visitor_membership(
+        tx, project_id, visitor.visitor_id, visitor.jti
+    )
     if member is None:
         raise NotFound("this visitor no longer exists", code="visitor_not_found")
     # Read within the transaction: the session's proof may have grown (an e-mail code) since
     # its principal was cached.
-    auth_info = await current_auth_info(tx, visitor)
+    proof = member["session_auth_info"]
+    auth_info = proof if proof is not None else visitor.auth_info
     lead = await do_find_or_create_lead(
         services,
         tx,
@@ -107,10 +115,10 @@ async def do_create_request(
         source_page=new.source_page,
         language=new.language,
         user_agent=new.user_agent,
-        now=services.now_ms(),
+        now=new.first_message["last_message_at"],
         held_tier=held_tier,
     )
-    if await requests.insert_request(tx, **fields):
+    if await requests.insert_request(tx, **fields, first_message=new.first_message):
         # Written by this transaction, which holds it until commit: its joined row is what
         # was just written, with the requester and lead in hand; nothing is read back.
         row = requests.inserted_row(fields, member, lead)
@@ -123,12 +131,6 @@ async def do_create_request(
     if found["requester_user_id"] != visitor.visitor_id:
         raise Forbidden("this conversation belongs to someone else", code="not_your_request")
     return found, False, department
-
-
-async def current_auth_info(tx: Transaction, visitor: Visitor) -> dict[str, Any]:
-    """What the visitor's session proves now, read within ``tx``."""
-    session = await sessions.get_session(tx, visitor.jti)
-    return session["auth_info"] if session is not None else visitor.auth_info
 
 
 async def do_tell_new_conversation(

@@ -35,6 +35,12 @@ class AgentMemberRecord(ProjectUserRecord):
     user_firstname: str
     user_lastname: str
 
+class VisitorMemberRecord(ProjectUserRecord):
+    """A visitor's membership with what one of its sessions proves now."""
+
+    session_auth_info: dict[str, Any] | None  # None: no such session
+
+
 _JSON = ("profile", "attributes", "notifications")
 
 
@@ -106,6 +112,22 @@ async def get_membership(
         project_id,
         user_id,
         json=_JSON,
+    )
+
+
+async def get_visitor_membership(
+    q: Queries, project_id: str, user_id: str, jti: str
+) -> VisitorMemberRecord | None:
+    """The visitor's membership and, in the same read, the ``auth_info`` its session ``jti``
+    holds now: what the session proves may have grown (an e-mail code) since it was signed."""
+    return await fetch_record(
+        q, VisitorMemberRecord,
+        "SELECT pu.*, s.auth_info AS session_auth_info FROM project_users pu"
+        " LEFT JOIN sessions s ON s.jti = $3 WHERE pu.project_id = $1 AND pu.user_id = $2",
+        project_id,
+        user_id,
+        jti,
+        json=(*_JSON, "session_auth_info"),
     )
 
 

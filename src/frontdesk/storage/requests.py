@@ -159,15 +159,32 @@ async def insert_request(
     user_agent: str | None,
     now: int,
     held_tier: str | None = None,
+    first_message: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Insert unless the request id exists already (a concurrent first message); True if new."""
+    """Insert unless the request id exists already (a concurrent first message); True if new.
+
+    With ``first_message`` (the columns its first message, sent at ``now``, changes:
+    ``last_text``, ``last_message_id``, ``last_message_at``, ``last_sender_kind``,
+    ``visitor_messages``) the row is stored as that message's update would leave it, at
+    version 1: one statement where an insert and an update took two (``with_first_message``).
+    """
+    if first_message is None:
+        opened: tuple[Any, ...] = (first_text, None, None, None, 0, 0)
+    else:
+        opened = (
+            first_message["last_text"], first_message["last_message_id"],
+            first_message["last_message_at"], first_message["last_sender_kind"],
+            first_message.get("visitor_messages", 0), 1,
+        )
     inserted = await q.execute(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
-        " lead_ref, department_id, status, participants, first_text, last_text, attributes,"
+        " lead_ref, department_id, status, participants, first_text, attributes,"
         " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
-        " assignee, visitor_attribute_keys, held_tier, auth_tier)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17, $18, $19, $20, $21) ON CONFLICT (request_id) DO NOTHING",
+        " assignee, visitor_attribute_keys, held_tier, auth_tier, last_text, last_message_id,"
+        " last_message_at, last_sender_kind, visitor_messages, version)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+        " $17, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+        " ON CONFLICT (request_id) DO NOTHING",
         id,
         project_id,
         request_id,
@@ -189,6 +206,7 @@ async def insert_request(
         encode(visitor_attribute_keys),
         held_tier,
         tier_of_auth_info(attributes.get("senderAuthInfo")),
+        *opened,
     )
     return inserted == 1
 
@@ -240,6 +258,11 @@ def inserted_row(
         "requester_created_at": requester["created_at"],
         "lead": lead if fields["lead_ref"] is not None else None,
     }
+
+
+def with_first_message(row: RequestRecord, first_message: Mapping[str, Any]) -> RequestRecord:
+    """``inserted_row``'s row as ``insert_request`` stored it with ``first_message``."""
+    return cast(RequestRecord, {**row, **first_message, "version": 1})
 
 
 async def get_request(
