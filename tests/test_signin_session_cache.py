@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from frontdesk.actions.access import _verify_session_token
-from frontdesk.storage import sessions
+from frontdesk.storage import project_users, sessions
 from tests.conftest import Factory
 
 
@@ -31,17 +31,23 @@ def test_the_cached_visitor_is_the_verified_one(
                            lastname="Lovelace", email="ada@example.com")
     cached, verified = _cached_and_verified(make, visitor.token)
     assert cached is not None and cached == verified
-    # The first call reads no session row.
+    # The first call reads no session row but the first message's own read of the
+    # session's proof (joined to the membership's).
     reads: list[str] = []
-    real = sessions.get_session
+    real_session, real_member = sessions.get_session, project_users.get_visitor_membership
 
-    async def counting(q: Any, jti: str) -> Any:
+    async def session(q: Any, jti: str) -> Any:
         reads.append(jti)
-        return await real(q, jti)
+        return await real_session(q, jti)
 
-    monkeypatch.setattr(sessions, "get_session", counting)
+    async def member(q: Any, project_id: str, user_id: str, jti: str) -> Any:
+        reads.append(jti)
+        return await real_member(q, project_id, user_id, jti)
+
+    monkeypatch.setattr(sessions, "get_session", session)
+    monkeypatch.setattr(project_users, "get_visitor_membership", member)
     assert visitor.send(visitor.new_request_id(), "hello").status_code == 200
-    assert reads == [cached.jti]  # only the first message's own read of the session's proof
+    assert reads == [cached.jti]
 
 
 def test_signing_out_ends_a_session_cached_at_sign_in(make: Factory) -> None:

@@ -6,6 +6,7 @@ commits all of them or none."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.storage import database
+from frontdesk.storage import project_users as project_users_storage
 from frontdesk.storage import requests as requests_storage
 from frontdesk.storage.database import Database, open_database
 from frontdesk.storage.messages import MessageRecord
@@ -205,11 +207,12 @@ def test_an_anonymous_signin_is_one_statement_on_postgresql(
                    for e in audit.json()["events"])
 
 
-def test_a_returning_customer_signin_sends_its_writes_with_the_commit(
+def test_a_returning_customer_signin_is_a_read_and_one_write(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Membership update, session and audit row of a known customer: one statement before
-    COMMIT, after the two locked reads (membership, contact)."""
+    """A known customer without a contact: the membership read without a lock, then its
+    update, the session and the audit row as one statement, neither BEGIN nor COMMIT. With a
+    contact to bring up to date: the locked way, the writes leaving together before COMMIT."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -218,19 +221,63 @@ def test_a_returning_customer_signin_sends_its_writes_with_the_commit(
         with _recorded_transactions(monkeypatch) as sent:
             again = make.visitor(project, authenticated=True, _id="customer-1",
                                  firstname="Grace")
-        assert [s.split(" ", 1)[0] for s in sent] == ["BEGIN;", "SELECT", "SELECT", "WITH",
-                                                      "COMMIT;"]
+        assert [s.split(" ", 1)[0] for s in sent] == ["SELECT", "WITH"]
+        assert "FOR NO KEY UPDATE" not in sent[0]
+        assert all(f"INSERT INTO {t}" in sent[1] for t in ("sessions", "audit_events"))
         assert again.user["firstname"] == "Grace"
+        assert again.send(again.new_request_id(), "hello").status_code == 200  # a contact now
+        with _recorded_transactions(monkeypatch) as sent:
+            third = make.visitor(project, authenticated=True, _id="customer-1",
+                                 firstname="Hedy")
+        assert [s.split(" ", 1)[0] for s in sent] == [
+            "SELECT", "BEGIN;", "SELECT", "SELECT", "UPDATE", "WITH", "COMMIT;"]
+        lead = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"][0]
+        assert lead["fullname"].startswith("Hedy")
+        assert third.user["firstname"] == "Hedy"
 
-    async def stored_profile() -> Any:
-        db = await open_database(pg_schema)
-        try:
-            return await db.fetch_value(
-                "SELECT profile FROM project_users WHERE user_id = 'customer-1'")
-        finally:
-            await db.close()
+    assert asyncio.run(_signed_in(pg_schema, "customer-1")) == ("Hedy", 3, 3)
 
-    assert '"Grace"' in asyncio.run(stored_profile())  # the queued update was committed
+
+async def _signed_in(url: str, user_id: str) -> tuple[str, int, int]:
+    """The customer's stored first name, its sessions and its custom sign-ins audited."""
+    db = await open_database(url)
+    try:
+        profile = await db.fetch_value(
+            "SELECT profile FROM project_users WHERE user_id = $1", user_id)
+        count = "SELECT COUNT(*) FROM {} WHERE {} = $1"
+        sessions = await db.fetch_value(count.format("sessions", "subject_id"), user_id)
+        audited = await db.fetch_value(
+            "SELECT COUNT(*) FROM audit_events WHERE subject = $1 AND type = 'signin.custom'",
+            user_id)
+        return json.loads(profile)["firstname"], sessions, audited
+    finally:
+        await db.close()
+
+
+def test_a_contact_made_meanwhile_sends_a_customer_signin_the_locked_way(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unlocked read saw no contact, but one exists by the write (a first message in
+    between): the guarded write lands nothing, and the locked way signs in and brings the
+    contact up to date, with one session and one audit row."""
+    real = project_users_storage.customer_ahead
+
+    async def before_the_contact(q: Any, project_id: str, user_id: str) -> Any:
+        seen = await real(q, project_id, user_id)
+        return None if seen is None else {**seen, "has_lead": False}
+
+    with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        first = make.visitor(project, authenticated=True, _id="customer-2", firstname="Ada")
+        assert first.send(first.new_request_id(), "hello").status_code == 200
+        monkeypatch.setattr(project_users_storage, "customer_ahead", before_the_contact)
+        again = make.visitor(project, authenticated=True, _id="customer-2", firstname="Grace")
+        assert again.user["firstname"] == "Grace"
+        lead = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"][0]
+        assert lead["fullname"].startswith("Grace")
+    assert asyncio.run(_signed_in(database_url, "customer-2")) == ("Grace", 2, 2)
 
 
 def test_a_message_and_its_conversations_update_are_one_statement(

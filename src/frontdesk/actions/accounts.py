@@ -98,8 +98,7 @@ async def do_signin(services: Services, *, email: str, password: str, ip: str) -
         },
     )
     async with services.db.transaction() as tx:
-        await sessions.insert_session(
-            tx,
+        await sessions.insert_session(tx, sessions.new_session(
             jti=claims.jti,
             project_id=None,
             subject_id=user["id"],
@@ -108,7 +107,7 @@ async def do_signin(services: Services, *, email: str, password: str, ip: str) -
             issued_at=claims.issued_at * 1000,
             expires_at=claims.expires_at * 1000,
             ip=ip,
-        )
+        ))
     return SignedIn(token="JWT " + token, user=present_user(user))
 
 

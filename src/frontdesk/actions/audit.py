@@ -27,6 +27,7 @@ from frontdesk.models.audit import AuditPublic, present_event
 from frontdesk.services import Services
 from frontdesk.storage import audit
 from frontdesk.storage.database import Queries
+from frontdesk.storage.rows import NewRow
 
 EventType = Literal[
     "signin.anonymous",
@@ -164,8 +165,14 @@ def _clean_value(value: Any) -> Any:
 async def _insert(
     services: Services, q: Queries, project_id: str, event: AuditEvent, *, suspicious: bool
 ) -> None:
-    await audit.insert_event(
-        q,
+    await audit.insert_event(q, new_row(services, project_id, event, suspicious=suspicious))
+
+
+def new_row(
+    services: Services, project_id: str, event: AuditEvent, *, suspicious: bool = False
+) -> NewRow:
+    """``event``'s row in the project's log, for a statement that inserts it with others."""
+    return audit.new_event(
         id=services.ids.object_id(),
         project_id=project_id,
         type=event.type,

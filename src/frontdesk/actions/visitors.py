@@ -49,6 +49,7 @@ from frontdesk.storage import (
 )
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.projects import ProjectRecord
+from frontdesk.storage.rows import NewRow
 
 # Claims of a customer token that describe the person, copied to the verified profile.
 PROFILE_CLAIMS = ("firstname", "lastname", "email", "phone")
@@ -228,6 +229,18 @@ async def do_signin_authenticated(
     auth_info = custom_auth_info(
         verified.visitor_id, claims, kid=verified.kid, alg=verified.alg, now_ms=now
     )
+    user = {k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}
+    signed_in = VisitorSession(
+        "JWT " + token,
+        _user_json(verified.visitor_id, profile, attributes, user, role="user"),
+    )
+    if not policy.single_use_tokens and not context.anonymous_token and (
+        await _refresh_returning_customer(
+            services, verified, profile, strip_reserved(attributes), auth_info, token,
+            session_claims, context.ip, now,
+        )
+    ):
+        return signed_in
     async with services.db.transaction() as tx:
         if policy.single_use_tokens:
             await _spend_jti(services, tx, verified, policy)
@@ -271,10 +284,8 @@ async def do_signin_authenticated(
             tx, session_claims, kind="userexternal", auth_info=auth_info, ip=context.ip
         )
         remember_new_session(services, tx, token, session_claims, auth_info)
-        await audit.record(services, tx, verified.project_id, audit.AuditEvent(
-            "signin.custom", actor=verified.visitor_id, subject=verified.visitor_id,
-            kid=verified.kid, ip=context.ip, details={"alg": verified.alg},
-        ))
+        await audit.record(services, tx, verified.project_id,
+                           _custom_signin_event(verified, context.ip))
         merge = None
         if context.anonymous_token:
             visitor = AuthenticatedVisitor(
@@ -284,11 +295,49 @@ async def do_signin_authenticated(
                 auth_info=auth_info,
             )
             merge = await do_merge_anonymous(services, tx, visitor, context.anonymous_token)
-    user = {k: v for k, v in claims.items() if k not in ("iss", "aud", "exp", "iat", "nbf")}
-    return VisitorSession(
-        "JWT " + token,
-        _user_json(verified.visitor_id, profile, attributes, user, role="user"),
-        merge,
+    return replace(signed_in, merge=merge)
+
+
+async def _refresh_returning_customer(
+    services: Services,
+    verified: customer_tokens.VerifiedCustomerToken,
+    profile: dict[str, Any],
+    attributes: dict[str, Any],
+    auth_info: dict[str, Any],
+    token: str,
+    claims: SessionClaims,
+    ip: str | None,
+    now: int,
+) -> bool:
+    """Sign in a returning customer who has no contact yet, the usual sign-in of a site's
+    logged-in users, in one write: its membership's profile, its session and the audit row
+    (on PostgreSQL one statement without ``BEGIN``: two round trips where the locked way
+    takes five). False, with nothing written, for anyone else (a new customer, another kind
+    of user, a contact to bring up to date) or when that changed since it was read: the
+    locked way then signs them in."""
+    async with services.db.transaction() as tx:
+        seen = await project_users.customer_ahead(tx, verified.project_id, verified.visitor_id)
+        if seen is None or seen["role"] != "user" or seen["has_lead"]:
+            return False
+        refreshed = await project_users.refresh_customer(
+            tx, seen["id"], project_id=verified.project_id, user_id=verified.visitor_id,
+            profile=profile, attributes=attributes, now=now,
+            then=[
+                _session_row(claims, kind="userexternal", auth_info=auth_info, ip=ip),
+                audit.new_row(services, verified.project_id, _custom_signin_event(verified, ip)),
+            ],
+        )
+        if refreshed:
+            remember_new_session(services, tx, token, claims, auth_info)
+        return refreshed
+
+
+def _custom_signin_event(
+    verified: customer_tokens.VerifiedCustomerToken, ip: str | None
+) -> audit.AuditEvent:
+    return audit.AuditEvent(
+        "signin.custom", actor=verified.visitor_id, subject=verified.visitor_id,
+        kid=verified.kid, ip=ip, details={"alg": verified.alg},
     )
 
 
@@ -431,8 +480,14 @@ async def _insert_session(
     tx: Transaction, claims: SessionClaims, *, kind: Subject, auth_info: dict[str, Any],
     ip: str | None,
 ) -> None:
-    await sessions.insert_session(
-        tx,
+    await sessions.insert_session(tx, _session_row(claims, kind=kind, auth_info=auth_info,
+                                                   ip=ip))
+
+
+def _session_row(
+    claims: SessionClaims, *, kind: Subject, auth_info: dict[str, Any], ip: str | None
+) -> NewRow:
+    return sessions.new_session(
         jti=claims.jti,
         project_id=claims.project_id,
         subject_id=claims.subject_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.rows import encode, fetch_record, fetch_records
+from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records
 
 
 class AuditEventRecord(TypedDict):
@@ -32,8 +32,13 @@ class AuditEventRecord(TypedDict):
 _JSON = ("details",)
 
 
-async def insert_event(
-    q: Queries,
+_INTO = (
+    "audit_events (id, project_id, type, at, last_at, actor, subject, kid, code, ip,"
+    " suspicious, details)"
+)
+
+
+def new_event(
     *,
     id: str,
     project_id: str,
@@ -46,23 +51,16 @@ async def insert_event(
     ip: str | None,
     suspicious: bool,
     details: dict[str, Any],
-) -> None:
-    # A new id: nothing can conflict, nothing reads the outcome.
-    await q.execute_later(
-        "INSERT INTO audit_events (id, project_id, type, at, last_at, actor, subject, kid, code,"
-        " ip, suspicious, details) VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, $11)",
-        id,
-        project_id,
-        type,
-        at,
-        actor,
-        subject,
-        kid,
-        code,
-        ip,
-        int(suspicious),
-        encode(details),
-    )
+) -> NewRow:
+    """A new event's row (``last_at`` = ``at``: it stands for one event)."""
+    return NewRow(_INTO, (id, project_id, type, at, at, actor, subject, kid, code, ip,
+                          int(suspicious), encode(details)))
+
+
+async def insert_event(q: Queries, row: NewRow) -> None:
+    """Insert ``new_event``'s row. A new id: nothing can conflict, nothing reads the
+    outcome."""
+    await q.execute_later(row.insert(), *row.values)
 
 
 async def count_since(q: Queries, project_id: str, type: str, since: int) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import encode, fetch_record, fetch_records
+from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records
 
 
 class ProjectUserRecord(TypedDict):
@@ -129,6 +131,80 @@ async def get_visitor_membership(
         jti,
         json=(*_JSON, "session_auth_info"),
     )
+
+
+class CustomerSeen(TypedDict):
+    """A customer's membership as ``customer_ahead`` reads it."""
+
+    id: str
+    role: str
+    has_lead: bool
+
+
+async def customer_ahead(q: Queries, project_id: str, user_id: str) -> CustomerSeen | None:
+    """The membership's id and role, and whether its visitor has a contact (lead), read
+    without a lock (``Queries.fetch_ahead``) for ``refresh_customer``."""
+    row = await q.fetch_ahead(
+        "SELECT pu.id, pu.role, EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1"
+        " AND l.lead_id = $2) AS has_lead FROM project_users pu"
+        " WHERE pu.project_id = $1 AND pu.user_id = $2",
+        project_id,
+        user_id,
+    )
+    if row is None:
+        return None
+    return {"id": row["id"], "role": row["role"], "has_lead": bool(row["has_lead"])}
+
+
+async def refresh_customer(
+    q: Queries,
+    id: str,
+    *,
+    project_id: str,
+    user_id: str,
+    profile: dict[str, Any],
+    attributes: dict[str, Any],
+    now: int,
+    then: Sequence[NewRow],
+) -> bool:
+    """Set a returning customer's verified ``profile`` and ``attributes`` on its membership
+    ``id`` and insert the rows ``then``, if the membership is still a customer's (role
+    ``user``) whose visitor has no contact yet, as ``customer_ahead`` saw it: False, with
+    nothing written, when that changed since.
+
+    The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
+    the inserts, which read the update's row, are one statement without ``BEGIN``.
+    """
+    args = [id, encode(profile), encode(attributes), now, project_id, user_id]
+    if q.dialect == "postgresql":
+        shapes = tuple((row.into, len(row.values)) for row in then)
+        values = [value for row in then for value in row.values]
+        return await q.write_last(_refreshed_then(shapes), *args, *values) is not None
+    if await q.write_returning(_REFRESH_CUSTOMER, *args) is None:
+        return False
+    for row in then:
+        await q.execute_later(row.insert(), *row.values)
+    return True
+
+
+_REFRESH_CUSTOMER = (
+    "UPDATE project_users SET profile = $2, attributes = $3, updated_at = $4"
+    " WHERE id = $1 AND role = 'user' AND NOT EXISTS (SELECT 1 FROM leads l"
+    " WHERE l.project_id = $5 AND l.lead_id = $6) RETURNING id"
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _refreshed_then(shapes: tuple[tuple[str, int], ...]) -> str:
+    """``_REFRESH_CUSTOMER`` with inserts of rows shaped ``(into, count of values)`` that
+    happen only if it updated the row, as one statement."""
+    parts = [f"refreshed AS ({_REFRESH_CUSTOMER})"]
+    first = 7  # after _REFRESH_CUSTOMER's six
+    for i, (into, count) in enumerate(shapes):
+        values = ", ".join(f"${first + k}" for k in range(count))
+        parts.append(f"then_{i} AS (INSERT INTO {into} SELECT {values} FROM refreshed)")  # noqa: S608
+        first += count
+    return f"WITH {', '.join(parts)} SELECT id FROM refreshed"  # noqa: S608
 
 
 async def get_member_by_email(q: Queries, project_id: str, email: str) -> ProjectUserRecord | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from frontdesk import jsonutil
 from frontdesk.storage.database import Queries, Row
@@ -35,6 +36,24 @@ def like_pattern(text: str) -> str:
 
 def encode(value: Any) -> str:
     return jsonutil.dumps(value)
+
+
+class NewRow(NamedTuple):
+    """A row to insert: ``into`` names the table and its columns (``"t (a, b)"``), ``values``
+    gives theirs in that order."""
+
+    into: str
+    values: tuple[Any, ...]
+
+    def insert(self) -> str:
+        """The ``INSERT`` of this row, its values as ``$1``, ``$2``…"""
+        return _insert_text(self.into, len(self.values))
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_text(into: str, count: int) -> str:
+    values = ", ".join(f"${i}" for i in range(1, count + 1))
+    return f"INSERT INTO {into} VALUES ({values})"  # noqa: S608 - names from this package
 
 
 async def fetch_record(

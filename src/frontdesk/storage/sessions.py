@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.rows import encode, fetch_record, fetch_records
+from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records
 
 
 class SessionRecord(TypedDict):
@@ -24,8 +24,10 @@ class SessionRecord(TypedDict):
 _JSON = ("auth_info",)
 
 
-async def insert_session(
-    q: Queries,
+_INTO = "sessions (jti, project_id, subject_id, kind, auth_info, issued_at, expires_at, ip)"
+
+
+def new_session(
     *,
     jti: str,
     project_id: str | None,
@@ -35,20 +37,15 @@ async def insert_session(
     issued_at: int,
     expires_at: int,
     ip: str | None,
-) -> None:
-    # A new random jti: nothing can conflict, nothing reads the outcome.
-    await q.execute_later(
-        "INSERT INTO sessions (jti, project_id, subject_id, kind, auth_info, issued_at,"
-        " expires_at, ip) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        jti,
-        project_id,
-        subject_id,
-        kind,
-        encode(auth_info),
-        issued_at,
-        expires_at,
-        ip,
-    )
+) -> NewRow:
+    return NewRow(_INTO, (jti, project_id, subject_id, kind, encode(auth_info), issued_at,
+                          expires_at, ip))
+
+
+async def insert_session(q: Queries, row: NewRow) -> None:
+    """Insert ``new_session``'s row. A new random jti: nothing can conflict, nothing reads
+    the outcome."""
+    await q.execute_later(row.insert(), *row.values)
 
 
 async def get_session(q: Queries, jti: str) -> SessionRecord | None:
