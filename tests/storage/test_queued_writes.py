@@ -305,7 +305,8 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The new conversation's row is inserted with its first message's changes (version 1),
-    with no update after the message; the membership and the session's proof are one read."""
+    with no update after the message; the membership, the session's proof and whether the
+    visitor has a contact are one read, and a contact it has not is inserted unread."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -319,6 +320,9 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         assert len([s for s in sent if "FROM sessions" in s or "JOIN sessions" in s]) == 1
         joined = [s for s in sent if "JOIN sessions" in s]
         assert len(joined) == 1 and "FROM project_users" in joined[0]
+        # That read said the visitor has no contact: it is inserted without being read.
+        assert not [s for s in sent if s.startswith("SELECT") and "FROM leads l WHERE" in s
+                    and "JOIN sessions" not in s], sent
         assert asyncio.run(_version(pg_schema, rid)) == 1
         read = client.get(f"/{project.id}/requests/{rid}", headers=owner.headers).json()
         assert read["last_text"] == "hello"

@@ -97,14 +97,18 @@ async def do_find_or_create_lead(
     *,
     self_reported: dict[str, str],
     auth_info: dict[str, Any],
+    seen_absent: bool = False,
 ) -> LeadRecord:
     """The visitor's lead, created if none, with the latest senderAuthInfo.
 
     ``self_reported`` holds what the visitor typed (fullname, email); it fills only fields
-    that are not verified. The lead is read locked: it is written from what was read.
+    that are not verified. The lead is read locked: it is written from what was read. With
+    ``seen_absent`` (the caller read in ``tx`` that the visitor has none) it is not read but
+    inserted at once; should one have been made meanwhile, it is then read and updated.
     """
     now = services.now_ms()
-    lead = await leads.get_lead_by_visitor(tx, visitor.project_id, visitor.visitor_id, lock=True)
+    lead = None if seen_absent else await leads.get_lead_by_visitor(
+        tx, visitor.project_id, visitor.visitor_id, lock=True)
     if lead is None:
         lead = {
             "id": services.ids.object_id(),

@@ -88,6 +88,7 @@ async def do_create_request(
         visitor,
         self_reported=new.self_reported,
         auth_info=auth_info,
+        seen_absent=not member["has_lead"],
     )
     tier = tier_of_visitor(visitor.is_authenticated, lead)
     min_tier = department["min_tier"] if department else "anonymous"

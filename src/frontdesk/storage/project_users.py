@@ -38,9 +38,11 @@ class AgentMemberRecord(ProjectUserRecord):
     user_lastname: str
 
 class VisitorMemberRecord(ProjectUserRecord):
-    """A visitor's membership with what one of its sessions proves now."""
+    """A visitor's membership with what one of its sessions proves now, and whether the
+    visitor has a contact (lead)."""
 
     session_auth_info: dict[str, Any] | None  # None: no such session
+    has_lead: bool
 
 
 _JSON = ("profile", "attributes", "notifications")
@@ -121,16 +123,21 @@ async def get_visitor_membership(
     q: Queries, project_id: str, user_id: str, jti: str
 ) -> VisitorMemberRecord | None:
     """The visitor's membership and, in the same read, the ``auth_info`` its session ``jti``
-    holds now: what the session proves may have grown (an e-mail code) since it was signed."""
-    return await fetch_record(
+    holds now (what the session proves may have grown, an e-mail code, since it was signed)
+    and whether the visitor has a contact."""
+    member = await fetch_record(
         q, VisitorMemberRecord,
-        "SELECT pu.*, s.auth_info AS session_auth_info FROM project_users pu"
+        "SELECT pu.*, s.auth_info AS session_auth_info, EXISTS (SELECT 1 FROM leads l"
+        " WHERE l.project_id = $1 AND l.lead_id = $2) AS has_lead FROM project_users pu"
         " LEFT JOIN sessions s ON s.jti = $3 WHERE pu.project_id = $1 AND pu.user_id = $2",
         project_id,
         user_id,
         jti,
         json=(*_JSON, "session_auth_info"),
     )
+    if member is not None:
+        member["has_lead"] = bool(member["has_lead"])  # SQLite answers 0 or 1
+    return member
 
 
 class CustomerSeen(TypedDict):
