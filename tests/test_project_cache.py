@@ -1,6 +1,7 @@
-"""The per-process cache of projects and agents' memberships never delays a change of access:
-the next call after a committed change sees it, a rolled-back change leaves the cache as it
-was, and a visitor's sign-in publishes nothing for it (SQLite and PostgreSQL)."""
+"""The per-process cache of projects, default departments and agents' memberships never delays
+a change of access or routing: the next call after a committed change sees it, a rolled-back
+change leaves the cache as it was, and a visitor's sign-in publishes nothing for it (SQLite
+and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -187,6 +188,26 @@ def test_a_project_update_evicts_the_project(make: Factory) -> None:
     assert cache.membership(project.id, project.owner.id) is not None
     r = make.client.get(f"/projects/{project.id}", headers=project.owner.headers)
     assert r.json()["name"] == "Renamed"
+
+
+def test_a_change_of_the_default_department_holds_for_the_very_next_conversation(
+    make: Factory,
+) -> None:
+    project = make.project()
+    visitor = make.visitor(project)
+    first = visitor.send(visitor.new_request_id(), "hello")
+    assert first.json()["request"]["participants"] == [project.owner.id]  # assigned
+    cache = _services(make).project_cache
+    default = cache.default_department(project.id)
+    assert default is not None and default["routing"] == "assigned"
+    r = make.client.put(f"/{project.id}/departments/{default['id']}",
+                        json={"routing": "pooled"}, headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    assert cache.default_department(project.id) is None
+    second = visitor.send(visitor.new_request_id(), "again")
+    assert second.json()["request"]["participants"] == []  # waits in the pool
+    cached = cache.default_department(project.id)
+    assert cached is not None and cached["routing"] == "pooled"
 
 
 def test_a_rolled_back_write_leaves_the_cache_as_it_was(make: Factory) -> None:

@@ -1,10 +1,12 @@
-"""No write of a project's row, its keys or an agent's membership can miss the project cache.
+"""No write of a project's row, its keys, its departments or an agent's membership can miss
+the project cache.
 
 The source is walked: every function that calls a storage function writing ``projects``,
-``project_keys`` or ``project_users`` must call ``services.project_changed_on_commit`` after
-that call, unless it writes only visitors' memberships (never cached), listed here with the
-reason. SQL writing these tables anywhere but their storage modules fails, and so does a
-storage function writing them that this test does not know of.
+``project_keys``, ``departments`` or ``project_users`` must call
+``services.project_changed_on_commit`` after that call, unless it writes only visitors'
+memberships (never cached), listed here with the reason. SQL writing these tables anywhere
+but their storage modules fails, and so does a storage function writing them that this test
+does not know of.
 """
 
 from __future__ import annotations
@@ -16,15 +18,19 @@ from pathlib import Path
 import frontdesk
 
 SOURCE = Path(frontdesk.__file__).parent
-STORAGE = ("storage/projects.py", "storage/project_users.py", "storage/keys.py")
+STORAGE = ("storage/projects.py", "storage/project_users.py", "storage/keys.py",
+           "storage/departments.py")
 WRITES = re.compile(
-    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(projects|project_users|project_keys)\b",
+    r"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"
+    r"(projects|project_users|project_keys|departments)\b",
     re.IGNORECASE,
 )
 WRITERS = {
     "insert_project", "update_project",
     "insert_project_user", "queue_new_visitor", "update_project_user", "delete_project_user",
+    "refresh_customer", "_refreshed_then",  # the latter builds the former's statement
     "insert_key", "retire_active_keys", "retire_key",
+    "insert_department", "update_department", "update_department_trust", "delete_department",
 }
 EVICT = "project_changed_on_commit"
 # (module, function): why its writes need no eviction.
@@ -33,6 +39,8 @@ VISITORS_ONLY = {
     ("actions/visitors.py", "do_signin_authenticated"):
         "inserts or updates the visitor's 'user' row; refuses any other role (identity_conflict)",
     ("actions/leads.py", "_erase_visitor"): "deletes only a 'guest' or 'user' row",
+    ("actions/visitors.py", "_refresh_returning_customer"):
+        "updates only a 'user' row (its UPDATE requires role 'user')",
 }
 
 

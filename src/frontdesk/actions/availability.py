@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from frontdesk.actions.access import load_project
-from frontdesk.actions.departments import access_department
+from frontdesk.actions.departments import access_department, default_department
 from frontdesk.actions.projects import DEFAULT_OFF_HOURS_MESSAGE, hours_open, next_opening
 from frontdesk.clock import iso
 from frontdesk.models.trust import AvailabilityPublic, EmailDeliveryPublic
 from frontdesk.services import Services
-from frontdesk.storage import departments, project_users
+from frontdesk.storage import project_users
 from frontdesk.storage.database import Queries
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.projects import ProjectRecord
@@ -68,7 +68,7 @@ async def check_availability(
     department = (
         await access_department(services, project_id, department_id)
         if department_id
-        else await departments.get_default_department(services.db, project_id)
+        else await default_department(services, project_id)
     )
     now = services.clock.now()
     hours = opening_hours(project, department)

@@ -12,7 +12,7 @@ from frontdesk.ids import is_object_id
 from frontdesk.models.departments import DepartmentPublic, present_department
 from frontdesk.services import Services
 from frontdesk.storage import departments, project_users
-from frontdesk.storage.database import Queries
+from frontdesk.storage.database import Queries, Transaction
 from frontdesk.storage.departments import DepartmentRecord
 
 
@@ -33,6 +33,20 @@ async def access_department(
     )
     if row is None:
         raise NotFound(f"no department {department_id!r}", code="department_not_found")
+    return row
+
+
+async def default_department(services: Services, project_id: str) -> DepartmentRecord | None:
+    """The project's default department, from the project cache when it holds it (every
+    write of a department evicts it, through ``Services.project_changed_on_commit``)."""
+    cache = services.project_cache
+    cached = cache.default_department(project_id)
+    if cached is not None:
+        return cached
+    generation = cache.generation
+    row = await departments.get_default_department(services.db, project_id)
+    if row is not None:
+        cache.put_default_department(row, generation=generation)
     return row
 
 
@@ -76,11 +90,12 @@ class DepartmentTrust:
         }
 
 
-async def _write_trust(q: Queries, row: DepartmentRecord) -> None:
+async def _write_trust(services: Services, tx: Transaction, row: DepartmentRecord) -> None:
     await departments.update_department_trust(
-        q, row["id"], min_tier=row["min_tier"], operating_hours=row["operating_hours"],
+        tx, row["id"], min_tier=row["min_tier"], operating_hours=row["operating_hours"],
         off_hours_message=row["off_hours_message"],
     )
+    services.project_changed_on_commit(tx, row["project_id"])
 
 
 async def check_create_department(
@@ -113,7 +128,8 @@ async def check_create_department(
             agents=agents,
             now=now,
         )
-        await _write_trust(tx, row)
+        services.project_changed_on_commit(tx, project_id)
+        await _write_trust(services, tx, row)
     return present_department(row)
 
 
@@ -142,7 +158,7 @@ async def check_update_department(
         }
         if trust is not None:
             updated = trust.applied_to(updated)
-            await _write_trust(tx, updated)
+            await _write_trust(services, tx, updated)
             if updated["min_tier"] != row["min_tier"]:
                 # Imported here: verification routes conversations, which read departments.
                 from frontdesk.actions.verification import do_release_held
@@ -156,6 +172,7 @@ async def check_update_department(
             agents=updated["agents"],
             now=updated["updated_at"],
         )
+        services.project_changed_on_commit(tx, project_id)
     return present_department(updated)
 
 
@@ -169,4 +186,5 @@ async def check_delete_department(
         if row["is_default"]:
             raise Conflict("the default department cannot be deleted", code="default_department")
         await departments.delete_department(tx, row["id"])
+        services.project_changed_on_commit(tx, access.project["id"])
     return present_department(row)

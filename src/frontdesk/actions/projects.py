@@ -71,6 +71,7 @@ async def do_create_project(services: Services, agent: Agent, name: str) -> Proj
             agents=[],
             now=now,
         )
+        services.project_changed_on_commit(tx, project_id)  # its default department too
         row = await projects.get_project(tx, project_id)
     assert row is not None
     return present_project(row, role="owner")

@@ -13,7 +13,7 @@ from frontdesk.actions import audit
 from frontdesk.actions.access import ProjectAccess, access_request
 from frontdesk.actions.availability import is_open_for, off_hours_message
 from frontdesk.actions.continuity import do_note_closed
-from frontdesk.actions.departments import access_department
+from frontdesk.actions.departments import access_department, default_department
 from frontdesk.actions.leads import do_find_or_create_lead
 from frontdesk.actions.routing import pick_agent, status_for
 from frontdesk.actions.system_messages import do_post_system_message
@@ -28,7 +28,7 @@ from frontdesk.models.requests import RequestPublic, present_inbox_row, present_
 from frontdesk.realtime.events import RequestChanged
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage import departments, project_users, requests
+from frontdesk.storage import project_users, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.requests import ListPosition, RequestFilter, RequestRecord
@@ -72,7 +72,7 @@ async def do_create_request(
             services, project_id, new.department_id, tx=tx
         )
     else:
-        department = await departments.get_default_department(tx, project_id)
+        department = await default_department(services, project_id)
     member = await project_users.get_visitor_membership(
         tx, project_id, visitor.visitor_id, visitor.jti
     )

@@ -1,6 +1,8 @@
-"""Recently read projects, agents' memberships and projects' live keys, so a call into a
-project skips those reads (``actions.access.load_project`` and ``access_project``) and a
-customer-token sign-in skips reading the keys (``actions.keys.verification_keys``).
+"""Recently read projects, agents' memberships, projects' live keys and default departments,
+so a call into a project skips those reads (``actions.access.load_project`` and
+``access_project``), a customer-token sign-in skips reading the keys
+(``actions.keys.verification_keys``) and a first message the default department
+(``actions.departments.default_department``).
 
 An entry lives ``ttl`` seconds at most. Every committed write of a cached row evicts it at
 once: ``Services.project_changed_on_commit`` evicts in the writing process when the write
@@ -27,15 +29,19 @@ import orjson
 
 from frontdesk.auth.principals import ROLE_RANK
 from frontdesk.clock import Clock
+from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.keys import KeyRecord
 from frontdesk.storage.project_users import ProjectUserRecord
 from frontdesk.storage.projects import ProjectRecord
 
 # The project's own row is cached under (project id, this), its live keys under (project id,
-# _KEY_ROWS); a membership under (project id, the agent's user id), which is neither (user ids
-# are object ids or visitor ids, never empty and never holding a NUL).
+# _KEY_ROWS), its default department under (project id, _DEFAULT_DEPARTMENT); a membership
+# under (project id, the agent's user id), which is none of them (user ids are object ids or
+# visitor ids, never empty and never holding a NUL).
 _PROJECT_ROW = ""
 _KEY_ROWS = "\x00keys"
+_DEFAULT_DEPARTMENT = "\x00default department"
+_PROJECT_WIDE = (_PROJECT_ROW, _KEY_ROWS, _DEFAULT_DEPARTMENT)
 
 
 class ProjectCache:
@@ -67,6 +73,14 @@ class ProjectCache:
     def put_keys(self, project_id: str, rows: list[KeyRecord], *, generation: int) -> None:
         self._put((project_id, _KEY_ROWS), orjson.dumps(rows), generation)
 
+    def default_department(self, project_id: str) -> DepartmentRecord | None:
+        """The project's default department; None when not cached."""
+        return cast("DepartmentRecord | None", self._get((project_id, _DEFAULT_DEPARTMENT)))
+
+    def put_default_department(self, department: DepartmentRecord, *, generation: int) -> None:
+        key = (department["project_id"], _DEFAULT_DEPARTMENT)
+        self._put(key, orjson.dumps(department), generation)
+
     def put_project(self, project: ProjectRecord, *, generation: int) -> None:
         self._put((project["id"], _PROJECT_ROW), orjson.dumps(project), generation)
 
@@ -77,11 +91,12 @@ class ProjectCache:
             self._put(key, orjson.dumps(membership), generation)
 
     def evict(self, project_id: str, user_id: str | None = None) -> None:
-        """Forget the project's row and keys, or with ``user_id`` that user's membership."""
+        """Forget the project's row, keys and default department, or with ``user_id`` that
+        user's membership."""
         self._generation += 1
         if user_id is None:
-            self._entries.pop((project_id, _PROJECT_ROW), None)
-            self._entries.pop((project_id, _KEY_ROWS), None)
+            for kind in _PROJECT_WIDE:
+                self._entries.pop((project_id, kind), None)
         else:
             self._entries.pop((project_id, user_id), None)
 
