@@ -199,7 +199,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         keep_tokens_out_of_server_logs()
-        db = await open_database(settings.effective_database_url)
+        db = await open_database(settings.effective_database_url,
+                                 pool_size=settings.database_pool_size)
         await migrate(db)
         events = broker or _broker_for(settings)
         if settings.metrics:  # counted only where /metrics can show the count

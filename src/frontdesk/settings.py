@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     database_url: str = _setting(
         "", "Database URL. Empty: SQLite file in the data dir. postgresql://… selects PostgreSQL."
     )
+    database_pool_size: int = _setting(
+        10,
+        "PostgreSQL connections each process may hold at once; mind the server's"
+        " max_connections across processes (SQLite ignores it).",
+    )
     redis_url: str = _setting(
         "",
         "Redis URL for realtime events and rate limits shared across processes. Empty:"
@@ -426,6 +431,7 @@ class Settings(BaseSettings):
             "password_hash_concurrency",
             "shutdown_timeout",
             "ready_timeout",
+            "database_pool_size",
             "max_upload_bytes",
             "max_image_pixels",
             "file_url_ttl",

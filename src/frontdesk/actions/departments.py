@@ -36,15 +36,20 @@ async def access_department(
     return row
 
 
-async def default_department(services: Services, project_id: str) -> DepartmentRecord | None:
+async def default_department(
+    services: Services, project_id: str, q: Queries | None = None
+) -> DepartmentRecord | None:
     """The project's default department, from the project cache when it holds it (every
-    write of a department evicts it, through ``Services.project_changed_on_commit``)."""
+    write of a department evicts it, through ``Services.project_changed_on_commit``), else
+    read with ``q``: a caller's transaction must read with it (on PostgreSQL, transactions
+    waiting for a second pooled connection could hold every one), and must not have
+    written departments (what it read is cached)."""
     cache = services.project_cache
     cached = cache.default_department(project_id)
     if cached is not None:
         return cached
     generation = cache.generation
-    row = await departments.get_default_department(services.db, project_id)
+    row = await departments.get_default_department(q or services.db, project_id)
     if row is not None:
         cache.put_default_department(row, generation=generation)
     return row

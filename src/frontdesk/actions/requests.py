@@ -72,7 +72,7 @@ async def do_create_request(
             services, project_id, new.department_id, tx=tx
         )
     else:
-        department = await default_department(services, project_id)
+        department = await default_department(services, project_id, tx)
     member = await project_users.get_visitor_membership(
         tx, project_id, visitor.visitor_id, visitor.jti
     )

@@ -633,10 +633,14 @@ class PostgresDatabase(_PostgresQueries):
         await self.pool.close()
 
 
-async def open_database(url: str, *, schema: str | None = None) -> Database:
-    """Open the database a URL names: ``sqlite:///path`` or ``postgresql://…``."""
+async def open_database(
+    url: str, *, schema: str | None = None, pool_size: int = 10
+) -> Database:
+    """Open the database a URL names: ``sqlite:///path`` or ``postgresql://…`` (with at most
+    ``pool_size`` connections)."""
     if is_postgresql(url):
-        return await PostgresDatabase.connect(url, schema=schema)
+        return await PostgresDatabase.connect(
+            url, schema=schema, min_size=min(2, pool_size), max_size=pool_size)
     return SQLiteDatabase(sqlite_path(url))
 
 
