@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from frontdesk.storage import database
 from frontdesk.storage.database import SQLiteDatabase
 
 ROWS = "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)"
@@ -186,3 +187,68 @@ def test_the_reader_connection_refuses_writes(tmp_path: Path) -> None:
         return w.committed()
 
     assert run(tmp_path / "db", scenario) == []
+
+
+
+async def _passive(writer: Writer) -> int:
+    """A passive checkpoint of the writer's own: the pages the WAL holds."""
+    task = writer.db._group.checkpointer.passive()
+    assert task is not None
+    return await task
+
+
+def test_commits_leave_the_checkpoints_to_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's commits never copy the WAL into the database file (that ends with an
+    fsync, which would stall the event loop); a thread does, every hundred commits."""
+    ran: list[str] = []
+    real = database._Checkpointer._run
+
+    def counted(self: Any, mode: str) -> int:
+        ran.append(mode)
+        return real(self, mode)
+
+    monkeypatch.setattr(database._Checkpointer, "_run", counted)
+
+    async def scenario(writer: Writer) -> int:
+        await writer.start()  # the first commit
+        for i in range(249):  # one at a time: 250 commits in all
+            await writer.add(f"note {i}")
+            await writer.db._group.checkpointer.settle()  # one checkpoint at a time
+        return int(writer.db._writer.call(
+            lambda c: c.execute("PRAGMA wal_autocheckpoint").fetchone()[0]))
+
+    assert run(tmp_path / "db", scenario) == 0
+    assert ran == ["PASSIVE", "PASSIVE"]
+
+
+
+def test_a_wal_past_its_limit_is_copied_whole_and_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under steady writes a passive checkpoint never sees the WAL copied whole, and the WAL,
+    which starts over only when a write begins after that, would grow with every commit.
+    A passive checkpoint that finds it past its limit has the group commit copy it whole
+    between two transactions (``RESTART``): the next write starts it over."""
+    monkeypatch.setattr(database, "_WAL_PAGES", 5)
+    monkeypatch.setattr(database, "_COMMITS_PER_CHECKPOINT", 10**9)  # none on their own
+
+    async def scenario(writer: Writer) -> list[int]:
+        await writer.start()
+        with closing(sqlite3.connect(writer.path, isolation_level=None)) as reader:
+            # A reader on an early snapshot keeps the passive checkpoint from copying the
+            # rest, as the writes that go on during a checkpoint do.
+            reader.execute("BEGIN")
+            reader.execute("SELECT COUNT(*) FROM notes").fetchall()
+            for i in range(50):
+                await writer.add(f"note {i}")
+            grown = await _passive(writer)  # past the limit; copies none of it
+            reader.execute("COMMIT")
+        await writer.add("the commit after which it is copied whole")
+        await writer.add("the write that starts it over")
+        return [grown, await _passive(writer)]
+
+    grown, after = run(tmp_path / "db", scenario)
+    assert grown >= 50
+    assert after <= 3  # without the copy: every page of the 52 commits

@@ -150,6 +150,10 @@ class _SQLiteConnection:
             # calls (docs/performance.md). They hold a few pages each; the reader, whose
             # sorts could be large, keeps the default.
             conn.execute("PRAGMA temp_store=MEMORY")
+            # Its commits never copy the WAL back into the database file, which ends with an
+            # fsync: on the event loop's thread that stalled every request and socket for as
+            # long as the disk took. The group commit has a thread do it (_Checkpointer).
+            conn.execute("PRAGMA wal_autocheckpoint=0")
         self._conn = conn
         return conn
 
@@ -278,6 +282,75 @@ class _SQLiteWrite:
         await _run_hooks(self._tx.hooks)
 
 
+class _Checkpointer:
+    """Copies the WAL back into the database file on a thread, with a connection of its own.
+
+    SQLite's own checkpoint runs inside a commit every 1,000 WAL pages and ends with an fsync
+    of the database file; on the event loop's thread it held every request and socket for as
+    long as the disk took (hundreds of milliseconds on a busy disk: docs/performance.md).
+    ``passive`` copies what it can and waits for nobody, while the writer goes on. The WAL
+    starts over from its beginning only when a write begins after it was copied whole, which
+    steady writes never let a passive checkpoint see; ``restart`` copies it whole and waits
+    for readers still on it, and is run by the group commit between two transactions.
+    """
+
+    def __init__(self, path: str, past_limit: Callable[[], None]) -> None:
+        self._path = path
+        self._past_limit = past_limit  # called when a passive one finds _WAL_PAGES or more
+        self._conn: sqlite3.Connection | None = None
+        self._running: asyncio.Task[int] | None = None
+
+    def passive(self) -> asyncio.Task[int] | None:
+        """Start a passive checkpoint unless one is running; its task (None if one was)."""
+        if self._running is not None and not self._running.done():
+            return None
+        self._running = asyncio.get_running_loop().create_task(self._checkpoint("PASSIVE"))
+        return self._running
+
+    async def restart(self) -> None:
+        await self.settle()
+        await self._checkpoint("RESTART")
+
+    async def _checkpoint(self, mode: Literal["PASSIVE", "RESTART"]) -> int:
+        """The pages the WAL held (0 after an error, which is logged: the next retries)."""
+        try:
+            pages = await asyncio.to_thread(self._run, mode)
+        except sqlite3.Error:
+            log.exception("a WAL checkpoint failed")
+            return 0
+        if mode == "PASSIVE" and pages >= _WAL_PAGES:
+            self._past_limit()
+        return pages
+
+    def _run(self, mode: Literal["PASSIVE", "RESTART"]) -> int:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._path, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            # How long RESTART waits for readers (passive never waits): this process's
+            # writes wait as long; should one still read, the WAL starts over another time.
+            self._conn.execute("PRAGMA busy_timeout=200")
+        [(_, pages, _)] = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+        return int(pages)
+
+    async def settle(self) -> None:
+        """Wait for a running checkpoint to end."""
+        if self._running is not None:
+            await self._running
+
+    async def close(self) -> None:
+        await self.settle()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+# Commits between passive checkpoints: with the few pages a commit writes, about SQLite's own
+# 1,000 WAL pages. Past _WAL_PAGES (40 MB) the WAL is copied whole and started over.
+_COMMITS_PER_CHECKPOINT = 100
+_WAL_PAGES = 10_000
+
+
 class _GroupCommit:
     """Group commit for the writer connection: the write transactions that run while one
     commit is pending share it.
@@ -300,8 +373,11 @@ class _GroupCommit:
     only): another process's writer waits that long. Reads on the reader connection never
     wait for it (WAL)."""
 
-    def __init__(self, writer: _SQLiteConnection) -> None:
+    def __init__(self, writer: _SQLiteConnection, path: str) -> None:
         self.writer = writer
+        self.checkpointer = _Checkpointer(path, self._restart_soon)
+        self._commits = 0  # since the last passive checkpoint began
+        self._restart_due = False
         self._lock = asyncio.Lock()
         self._waiting: list[tuple[asyncio.Future[None], list[CommitHook]]] = []
         self._pending = False  # a commit is on its way
@@ -355,16 +431,35 @@ class _GroupCommit:
                     if not committed.done():
                         committed.set_exception(error)
                 return
+        self._commits += 1
+        if self._commits >= _COMMITS_PER_CHECKPOINT:
+            self._commits = 0
+            self.checkpointer.passive()
         for committed, hooks in waiting:
             if not committed.done():
                 committed.set_result(None)
             elif hooks:  # its caller was cancelled while waiting: its events still leave
                 await _run_hooks_logged(hooks)
+        if self._restart_due:
+            await self._restart_wal()
+
+    def _restart_soon(self) -> None:
+        self._restart_due = True
+
+    async def _restart_wal(self) -> None:
+        """Copy the WAL whole between two transactions (this process's writes wait, the
+        event loop does not), so that the next write starts it over."""
+        async with self._lock:
+            if self._restart_due and not self.writer.call(_in_transaction):
+                self._restart_due = False
+                await self.checkpointer.restart()
 
     async def close(self) -> None:
-        """Commit what waits for a commit, and run the hooks nobody waits for."""
+        """Commit what waits for a commit, run the hooks nobody waits for, and let a running
+        checkpoint end."""
         while self._committers:
             await asyncio.gather(*self._committers)
+        await self.checkpointer.close()
 
 
 def _begin_or_savepoint(conn: sqlite3.Connection) -> bool:
@@ -405,7 +500,7 @@ class SQLiteDatabase(_SQLiteQueries):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._writer = _SQLiteConnection(path, "sqlite-writer")
-        self._group = _GroupCommit(self._writer)
+        self._group = _GroupCommit(self._writer, path)
         # Reads outside a transaction use their own connection so they never see another
         # coroutine's uncommitted writes and never wait behind the writer.
         super().__init__(_SQLiteConnection(path, "sqlite-reader", read_only=True))
