@@ -28,7 +28,7 @@ WRITES = re.compile(
 WRITERS = {
     "insert_project", "update_project",
     "insert_project_user", "queue_new_visitor", "update_project_user", "delete_project_user",
-    "refresh_customer", "_refreshed_then",  # the latter builds the former's statement
+    "refresh_customer",
     "insert_key", "retire_active_keys", "retire_key",
     "insert_department", "update_department", "update_department_trust", "delete_department",
 }

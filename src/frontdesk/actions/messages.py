@@ -126,6 +126,7 @@ async def _post_locked(
     created = False
     department = None
     message = _new_message(access, request_id, incoming, now, services.ids.object_id())
+    opening = _changes(0, message)  # a new conversation's, stored with it
     if row is None:
         if isinstance(principal, Agent):
             raise NotFound(
@@ -146,7 +147,7 @@ async def _post_locked(
                 language=incoming.language,
                 user_agent=incoming.user_agent,
                 channel=incoming.channel,
-                first_message=_changes(0, message),
+                first_message=opening,
             ),
         )
     elif isinstance(principal, Agent) and row["held_tier"]:
@@ -161,8 +162,8 @@ async def _post_locked(
     message["metadata"] = await do_attach_file(services, tx, access, row, incoming.type,
                                                incoming.metadata, message["id"])
     await messages.insert_message(tx, message)
-    if created:  # stored with this message's changes already
-        row = requests.with_first_message(row, _changes(0, message))
+    if created:
+        row = requests.with_first_message(row, opening)
     else:
         row = await apply_changes(tx, row, now=now,
                                   **_changes(row["visitor_messages"], message))

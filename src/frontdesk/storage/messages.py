@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal, TypedDict, cast
 
 from frontdesk.storage.database import Queries
-from frontdesk.storage.rows import decode_all, encode, fetch_record
+from frontdesk.storage.rows import NewRow, decode_all, encode, fetch_record
 
 SenderKind = Literal["visitor", "agent", "system"]
 
@@ -29,15 +29,14 @@ class MessageRecord(TypedDict):
 _JSON = ("attributes", "metadata")
 
 
-MESSAGE_COLUMNS = (
-    "id, project_id, request_id, sender, sender_kind, sender_fullname, text, type, attributes,"
-    " metadata, status, created_at"
+_INTO = (
+    "messages (id, project_id, request_id, sender, sender_kind, sender_fullname, text, type,"
+    " attributes, metadata, status, created_at)"
 )
 
 
-def message_values(message: MessageRecord) -> tuple[Any, ...]:
-    """A message's values in the order of ``MESSAGE_COLUMNS``."""
-    return (
+def new_message_row(message: MessageRecord) -> NewRow:
+    return NewRow(_INTO, (
         message["id"],
         message["project_id"],
         message["request_id"],
@@ -50,17 +49,14 @@ def message_values(message: MessageRecord) -> tuple[Any, ...]:
         None if message["metadata"] is None else encode(message["metadata"]),
         message["status"],
         message["created_at"],
-    )
+    ))
 
 
 async def insert_message(q: Queries, message: MessageRecord) -> None:
     """A new message (a new id: nothing can conflict), queued: on PostgreSQL it leaves with
     its conversation's update (``Queries.execute_later``)."""
-    await q.execute_later(
-        f"INSERT INTO messages ({MESSAGE_COLUMNS})"  # noqa: S608
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        *message_values(message),
-    )
+    row = new_message_row(message)
+    await q.execute_later(row.insert(), *row.values)
 
 
 async def get_message(q: Queries, request_id: str, message_id: str) -> MessageRecord | None:

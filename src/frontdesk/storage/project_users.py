@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records
+from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records, update_then_insert
 
 
 class ProjectUserRecord(TypedDict):
@@ -119,6 +118,12 @@ async def get_membership(
     )
 
 
+# Whether the visitor ($2) of the project ($1) has a contact.
+_HAS_LEAD = (
+    "EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = $2) AS has_lead"
+)
+
+
 async def get_visitor_membership(
     q: Queries, project_id: str, user_id: str, jti: str
 ) -> VisitorMemberRecord | None:
@@ -127,8 +132,7 @@ async def get_visitor_membership(
     and whether the visitor has a contact."""
     member = await fetch_record(
         q, VisitorMemberRecord,
-        "SELECT pu.*, s.auth_info AS session_auth_info, EXISTS (SELECT 1 FROM leads l"
-        " WHERE l.project_id = $1 AND l.lead_id = $2) AS has_lead FROM project_users pu"
+        f"SELECT pu.*, s.auth_info AS session_auth_info, {_HAS_LEAD} FROM project_users pu"  # noqa: S608
         " LEFT JOIN sessions s ON s.jti = $3 WHERE pu.project_id = $1 AND pu.user_id = $2",
         project_id,
         user_id,
@@ -152,8 +156,7 @@ async def customer_ahead(q: Queries, project_id: str, user_id: str) -> CustomerS
     """The membership's id and role, and whether its visitor has a contact (lead), read
     without a lock (``Queries.fetch_ahead``) for ``refresh_customer``."""
     row = await q.fetch_ahead(
-        "SELECT pu.id, pu.role, EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1"
-        " AND l.lead_id = $2) AS has_lead FROM project_users pu"
+        f"SELECT pu.id, pu.role, {_HAS_LEAD} FROM project_users pu"  # noqa: S608
         " WHERE pu.project_id = $1 AND pu.user_id = $2",
         project_id,
         user_id,
@@ -179,19 +182,10 @@ async def refresh_customer(
     ``user``) whose visitor has no contact yet, as ``customer_ahead`` saw it: False, with
     nothing written, when that changed since.
 
-    The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
-    the inserts, which read the update's row, are one statement without ``BEGIN``.
+    The transaction's last statement (``rows.update_then_insert``).
     """
-    args = [id, encode(profile), encode(attributes), now, project_id, user_id]
-    if q.dialect == "postgresql":
-        shapes = tuple((row.into, len(row.values)) for row in then)
-        values = [value for row in then for value in row.values]
-        return await q.write_last(_refreshed_then(shapes), *args, *values) is not None
-    if await q.write_returning(_REFRESH_CUSTOMER, *args) is None:
-        return False
-    for row in then:
-        await q.execute_later(row.insert(), *row.values)
-    return True
+    args = (id, encode(profile), encode(attributes), now, project_id, user_id)
+    return await update_then_insert(q, _REFRESH_CUSTOMER, args, then) is not None
 
 
 _REFRESH_CUSTOMER = (
@@ -199,19 +193,6 @@ _REFRESH_CUSTOMER = (
     " WHERE id = $1 AND role = 'user' AND NOT EXISTS (SELECT 1 FROM leads l"
     " WHERE l.project_id = $5 AND l.lead_id = $6) RETURNING id"
 )
-
-
-@functools.lru_cache(maxsize=16)
-def _refreshed_then(shapes: tuple[tuple[str, int], ...]) -> str:
-    """``_REFRESH_CUSTOMER`` with inserts of rows shaped ``(into, count of values)`` that
-    happen only if it updated the row, as one statement."""
-    parts = [f"refreshed AS ({_REFRESH_CUSTOMER})"]
-    first = 7  # after _REFRESH_CUSTOMER's six
-    for i, (into, count) in enumerate(shapes):
-        values = ", ".join(f"${first + k}" for k in range(count))
-        parts.append(f"then_{i} AS (INSERT INTO {into} SELECT {values} FROM refreshed)")  # noqa: S608
-        first += count
-    return f"WITH {', '.join(parts)} SELECT id FROM refreshed"  # noqa: S608
 
 
 async def get_member_by_email(q: Queries, project_id: str, email: str) -> ProjectUserRecord | None:

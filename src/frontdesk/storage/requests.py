@@ -11,14 +11,15 @@ from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_JSON, LeadRecord
-from frontdesk.storage.messages import (
-    MESSAGE_COLUMNS,
-    MessageRecord,
-    insert_message,
-    message_values,
-)
+from frontdesk.storage.messages import MessageRecord, new_message_row
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
-from frontdesk.storage.rows import count_matching, decode, encode, like_pattern
+from frontdesk.storage.rows import (
+    count_matching,
+    decode,
+    encode,
+    like_pattern,
+    update_then_insert,
+)
 
 _JSON = (
     "participants",
@@ -158,24 +159,17 @@ async def insert_request(
     language: str | None,
     user_agent: str | None,
     now: int,
+    first_message: Mapping[str, Any],
     held_tier: str | None = None,
-    first_message: Mapping[str, Any] | None = None,
 ) -> bool:
     """Insert unless the request id exists already (a concurrent first message); True if new.
 
-    With ``first_message`` (the columns its first message, sent at ``now``, changes:
-    ``last_text``, ``last_message_id``, ``last_message_at``, ``last_sender_kind``,
-    ``visitor_messages``) the row is stored as that message's update would leave it, at
-    version 1: one statement where an insert and an update took two (``with_first_message``).
+    The row is stored as its first message's update would leave it, at version 1:
+    ``first_message`` holds the columns that message, sent at ``now``, changes
+    (``last_text``, ``last_message_id``, ``last_message_at``, ``last_sender_kind``,
+    ``visitor_messages``). One statement where an insert and an update took two
+    (``with_first_message``).
     """
-    if first_message is None:
-        opened: tuple[Any, ...] = (first_text, None, None, None, 0, 0)
-    else:
-        opened = (
-            first_message["last_text"], first_message["last_message_id"],
-            first_message["last_message_at"], first_message["last_sender_kind"],
-            first_message.get("visitor_messages", 0), 1,
-        )
     inserted = await q.execute(
         "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
         " lead_ref, department_id, status, participants, first_text, attributes,"
@@ -206,7 +200,12 @@ async def insert_request(
         encode(visitor_attribute_keys),
         held_tier,
         tier_of_auth_info(attributes.get("senderAuthInfo")),
-        *opened,
+        first_message["last_text"],
+        first_message["last_message_id"],
+        first_message["last_message_at"],
+        first_message["last_sender_kind"],
+        first_message["visitor_messages"],
+        1,
     )
     return inserted == 1
 
@@ -529,23 +528,10 @@ async def append_message(
     requester's (a merge hands conversations over without a new version): the new version,
     or None and nothing written when another change came first.
 
-    The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
-    the insert, which reads the update's row, are one statement without ``BEGIN``.
+    The transaction's last statement (``rows.update_then_insert``).
     """
     sql, args = _update(id, now, fields, still=(version, requester_user_id))
-    values = message_values(message)
-    if q.dialect == "postgresql":
-        first = len(args) + 1
-        inserted = ", ".join(f"${first + i}" for i in range(len(values)))
-        new_version = await q.write_last(
-            f"WITH moved AS ({sql}), added AS (INSERT INTO messages ({MESSAGE_COLUMNS})"  # noqa: S608
-            f" SELECT {inserted} FROM moved) SELECT version FROM moved",
-            *args, *values,
-        )
-    else:
-        new_version = await q.write_returning(sql, *args)
-        if new_version is not None:
-            await insert_message(q, message)
+    new_version = await update_then_insert(q, sql, args, [new_message_row(message)])
     return None if new_version is None else int(new_version)
 
 

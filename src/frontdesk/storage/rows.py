@@ -56,6 +56,40 @@ def _insert_text(into: str, count: int) -> str:
     return f"INSERT INTO {into} VALUES ({values})"  # noqa: S608 - names from this package
 
 
+async def update_then_insert(
+    q: Queries, update: str, args: Sequence[Any], rows: Sequence[NewRow]
+) -> Any:
+    """The value ``update`` (an ``UPDATE … RETURNING`` one column) returns, with ``rows``
+    inserted only if it updated a row: None, and nothing written, if it did not.
+
+    The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
+    the inserts, which read its row, are one statement without ``BEGIN``.
+    """
+    if q.dialect == "postgresql":
+        shapes = tuple((row.into, len(row.values)) for row in rows)
+        values = [value for row in rows for value in row.values]
+        return await q.write_last(_then_inserted(update, len(args), shapes), *args, *values)
+    value = await q.write_returning(update, *args)
+    if value is not None:
+        for row in rows:
+            await q.execute_later(row.insert(), *row.values)
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _then_inserted(update: str, count: int, shapes: tuple[tuple[str, int], ...]) -> str:
+    """``update`` (``count`` arguments) and inserts of rows shaped ``(into, count of
+    values)`` that read its row, as one statement."""
+    parts = [f"updated AS ({update})"]
+    first = count + 1
+    for i, (into, values) in enumerate(shapes):
+        numbered = ", ".join(f"${first + k}" for k in range(values))
+        insert = f"INSERT INTO {into} SELECT {numbered} FROM updated"  # noqa: S608
+        parts.append(f"inserted_{i} AS ({insert})")
+        first += values
+    return f"WITH {', '.join(parts)} SELECT * FROM updated"  # noqa: S608 - text of this package
+
+
 async def fetch_record(
     q: Queries, record: type[R], sql: str, *args: Any, json: Iterable[str] = ()
 ) -> R | None:
