@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -252,3 +254,74 @@ def test_a_wal_past_its_limit_is_copied_whole_and_starts_over(
     grown, after = run(tmp_path / "db", scenario)
     assert grown >= 50
     assert after <= 3  # without the copy: every page of the 52 commits
+
+
+async def _longest_stall(work: Any) -> tuple[Any, float]:
+    """What ``work`` returns, and the longest the event loop went without running a ticker
+    that asks for a turn every millisecond meanwhile (seconds)."""
+    loop = asyncio.get_running_loop()
+    longest = 0.0
+    done = False
+
+    async def tick() -> None:
+        nonlocal longest
+        last = loop.time()
+        while not done:
+            await asyncio.sleep(0.001)
+            now = loop.time()
+            longest, last = max(longest, now - last), now
+
+    ticker = asyncio.ensure_future(tick())
+    await asyncio.sleep(0)
+    try:
+        result = await work
+    finally:
+        done = True
+        await ticker
+    return result, longest
+
+
+def test_the_commit_waits_for_the_disk_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing the WAL at a commit can wait for the disk (a page the kernel is writing back,
+    the WAL's header synced when it starts over): a commit made slow here must not hold the
+    event loop, only the transactions that wait for it."""
+    real = database._commit
+
+    def slow_commit(conn: sqlite3.Connection) -> None:
+        time.sleep(0.3)  # a disk that takes its time
+        real(conn)
+
+    monkeypatch.setattr(database, "_commit", slow_commit)
+
+    async def scenario(w: Writer) -> tuple[float, list[str]]:
+        await w.start()
+        _, stall = await _longest_stall(asyncio.gather(w.add("a"), w.add("b")))
+        return stall, w.committed()
+
+    stall, committed = run(tmp_path / "db", scenario)
+    assert committed == ["a", "b"]
+    assert stall < 0.2, f"the event loop stalled {stall * 1000:.0f} ms"
+
+
+def test_a_write_waits_for_another_process_lock_off_the_event_loop(tmp_path: Path) -> None:
+    """Another process (here a connection of the test's own) holds the write lock for a
+    while: the write waits for it, and meanwhile the event loop goes on."""
+
+    async def scenario(w: Writer) -> tuple[float, list[str]]:
+        await w.start()
+        other = sqlite3.connect(w.path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO notes (body) VALUES ('the other process')")
+        release = threading.Timer(0.4, lambda: (other.execute("COMMIT"), other.close()))
+        release.start()
+        try:
+            _, stall = await _longest_stall(w.add("mine"))
+        finally:
+            release.join()
+        return stall, w.committed()
+
+    stall, committed = run(tmp_path / "db", scenario)
+    assert committed == ["the other process", "mine"]
+    assert stall < 0.2, f"the event loop stalled {stall * 1000:.0f} ms"

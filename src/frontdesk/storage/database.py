@@ -10,10 +10,12 @@ registered with ``on_commit`` only after the commit succeeded (realtime events l
 SQLite has one writer connection, serialised by a lock, whose transactions that run while a
 commit is pending share it (``_GroupCommit``), and one reader connection, which refuses
 writes; WAL mode lets the reader see every committed write without waiting. Their statements
-run on the event loop's thread: on this schema each takes microseconds (indexed lookups, WAL
-appends without fsync), less than a hop to a worker thread and back costs, so a thread per
-connection made every request slower (see docs/performance.md). Queries must therefore stay
-index-bound.
+run on the event loop's thread: on this schema each takes microseconds (indexed lookups),
+less than a hop to a worker thread and back costs, so a thread per connection made every
+request slower (see docs/performance.md). Queries must therefore stay index-bound. What waits
+on the disk or on another process runs on the writer's own thread instead, once per group of
+transactions: the commit, whose writes to the WAL can wait for the disk, and a ``BEGIN`` that
+finds another process holding the write lock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -123,13 +126,15 @@ def _sqlite_sql(sql: str) -> str:
 
 
 class _SQLiteConnection:
-    """A sqlite3 connection used from the event loop's thread, opened on first use."""
+    """A sqlite3 connection used from the event loop's thread, opened on first use; the
+    writer's also from a thread of its own (``call_off_loop``)."""
 
     def __init__(self, path: str, name: str, *, read_only: bool = False) -> None:
         self._conn: sqlite3.Connection | None = None
         self._path = path
         self.name = name
         self._read_only = read_only
+        self._thread: ThreadPoolExecutor | None = None
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -137,7 +142,9 @@ class _SQLiteConnection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
+        # The writer never sleeps in SQLite's busy handler on the event loop's thread: a
+        # BEGIN that finds the write lock taken waits on its own thread (_begin_waiting).
+        conn.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_MS if self._read_only else 0}")
         if self._read_only:
             # Every write goes through the writer: one here would wait for the writer's
             # open group transaction on the event loop's own thread.
@@ -161,7 +168,19 @@ class _SQLiteConnection:
         """``fn(connection)``, at once, on the event loop's thread."""
         return fn(self._conn or self._open())
 
+    async def call_off_loop(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``fn(connection)`` on the connection's own thread while the event loop goes on,
+        for a call that may wait on the disk or on another process. The caller keeps
+        everyone else off the connection until it returns (the group commit's lock)."""
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=self.name)
+        conn = self._conn or self._open()
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, conn)
+
     async def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -349,6 +368,9 @@ class _Checkpointer:
 # 1,000 WAL pages. Past _WAL_PAGES (40 MB) the WAL is copied whole and started over.
 _COMMITS_PER_CHECKPOINT = 100
 _WAL_PAGES = 10_000
+# How long a write waits for another process's write lock (and a read for a WAL being
+# recovered) before it fails with "database is locked".
+_LOCK_WAIT_MS = 10_000
 
 
 class _GroupCommit:
@@ -389,7 +411,13 @@ class _GroupCommit:
         try:
             # The group's first transaction needs no savepoint: it fails alone, and then
             # the whole SQLite transaction is rolled back.
-            self._in_savepoint = self.writer.call(_begin_or_savepoint)
+            try:
+                self._in_savepoint = self.writer.call(_begin_or_savepoint)
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                    raise
+                # Another process holds the write lock: wait for it off the event loop.
+                self._in_savepoint = await self.writer.call_off_loop(_begin_waiting)
         except BaseException:
             self._lock.release()
             raise
@@ -422,8 +450,12 @@ class _GroupCommit:
             self._pending = False
             waiting, self._waiting = self._waiting, []
             try:
-                # With no write left to keep (every one failed) the transaction is dropped.
-                self.writer.call(_commit if waiting else _rollback_if_open)
+                if waiting:
+                    # Writing the WAL can wait for the disk (a page the kernel is writing
+                    # back, the WAL's header synced when it starts over): off the event loop.
+                    await self.writer.call_off_loop(_commit)
+                else:  # no write left to keep (every one failed): the transaction is dropped
+                    self.writer.call(_rollback_if_open)
             except Exception as error:
                 with contextlib.suppress(sqlite3.Error):  # whatever it answers, all fail
                     self.writer.call(_rollback_if_open)
@@ -468,6 +500,16 @@ def _begin_or_savepoint(conn: sqlite3.Connection) -> bool:
         conn.execute("SAVEPOINT write")
         return True
     conn.execute("BEGIN IMMEDIATE")
+    return False
+
+
+def _begin_waiting(conn: sqlite3.Connection) -> bool:
+    """``BEGIN IMMEDIATE`` waiting up to _LOCK_WAIT_MS for another process's write lock."""
+    conn.execute(f"PRAGMA busy_timeout={_LOCK_WAIT_MS}")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
     return False
 
 
