@@ -210,6 +210,44 @@ def test_a_change_of_the_default_department_holds_for_the_very_next_conversation
     assert cached is not None and cached["routing"] == "pooled"
 
 
+def test_routing_follows_every_change_of_the_available_agents_at_once(make: Factory) -> None:
+    """A first message routes among the available agents the cache holds: the owner away,
+    a new agent, its availability turned off and its removal each hold for the very next
+    conversation."""
+    project = make.project()
+    visitor = make.visitor(project)
+    owner = project.owner
+
+    def routed_to() -> list[str]:
+        r = visitor.send(visitor.new_request_id(), "hello")
+        assert r.status_code == 200, r.text
+        participants: list[str] = r.json()["request"]["participants"]
+        return participants
+
+    def put_availability(who: Agent, available: bool) -> None:
+        r = make.client.put(f"/{project.id}/project_users", json={"user_available": available},
+                            headers=who.headers)
+        assert r.status_code == 200, r.text
+
+    assert routed_to() == [owner.id]
+    cache = _services(make).project_cache
+    assert cache.available_agents(project.id) is not None  # the next one reads it from here
+    put_availability(owner, False)
+    assert routed_to() == []  # nobody available: it waits
+    agent = make.member(project)  # available from the start
+    assert routed_to() == [agent.id]
+    put_availability(agent, False)
+    put_availability(owner, True)
+    assert routed_to() == [owner.id]
+    put_availability(agent, True)
+    put_availability(owner, False)
+    assert routed_to() == [agent.id]
+    r = make.client.delete(f"/{project.id}/project_users/{_member_id(make, project, agent)}",
+                           headers=owner.headers)
+    assert r.status_code == 200, r.text
+    assert routed_to() == []
+
+
 def test_a_rolled_back_write_leaves_the_cache_as_it_was(make: Factory) -> None:
     project = make.project()
     agent = make.member(project)

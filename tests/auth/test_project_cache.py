@@ -72,6 +72,20 @@ def test_eviction_forgets_only_what_changed() -> None:
     assert cache.membership(PID, "u2") is None and cache.membership(PID, "u1") is None
 
 
+def test_any_change_of_an_agent_forgets_the_available_agents() -> None:
+    """Routing chooses from the cached available agents: a membership's change (an agent
+    away, a role, a removal, a new agent) or a project-wide one forgets them."""
+    cache = ProjectCache(FakeClock(), ttl=30)
+    agents = [{"user_id": "u1", "max_assigned_chat": None, "created_at": 1}]
+    for evict in (lambda: cache.evict(PID, "someone else"), lambda: cache.evict(PID)):
+        cache.put_available_agents(PID, agents, generation=cache.generation)  # type: ignore[arg-type]
+        cache.put_available_agents("q" * 24, agents, generation=cache.generation)  # type: ignore[arg-type]
+        assert cache.available_agents(PID) == agents
+        evict()
+        assert cache.available_agents(PID) is None
+        assert cache.available_agents("q" * 24) == agents  # another project's stay
+
+
 def test_a_read_that_began_before_an_eviction_is_not_put_back() -> None:
     """A call read the old row from the database while a change committed and evicted."""
     cache = ProjectCache(FakeClock(), ttl=30)

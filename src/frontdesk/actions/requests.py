@@ -94,7 +94,8 @@ async def do_create_request(
     min_tier = department["min_tier"] if department else "anonymous"
     held_tier = None if tier_at_least(tier, min_tier) else min_tier
     # Held back, it reaches no agent: it is routed once its visitor verifies.
-    agent = None if held_tier else await pick_agent(tx, project_id, department)
+    agent = None if held_tier else await pick_agent(
+        tx, project_id, department, cache=services.project_cache)
     participants = [agent] if agent else []
     own_attributes = strip_reserved(new.attributes)
     attributes = {**own_attributes, "senderAuthInfo": auth_info}

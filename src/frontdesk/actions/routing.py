@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from frontdesk.auth.project_cache import ProjectCache
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import project_users, requests
 from frontdesk.storage.database import Queries
 from frontdesk.storage.departments import DepartmentRecord
+from frontdesk.storage.project_users import RoutingCandidate
 
 
 async def pick_agent(
-    q: Queries, project_id: str, department: DepartmentRecord | None
+    q: Queries,
+    project_id: str,
+    department: DepartmentRecord | None,
+    *,
+    cache: ProjectCache | None = None,
 ) -> str | None:
     """The least busy available agent of the department, or None (the request then waits).
 
@@ -17,10 +23,14 @@ async def pick_agent(
     An agent at its ``max_assigned_chat`` is skipped. Within a transaction the agent chosen
     is locked and its load counted again under the lock, so concurrent routings cannot take it
     past its maximum: the later one sees the earlier one's conversation and looks further.
+
+    With ``cache`` the available agents come from the project cache when it holds them (every
+    write of an agent's membership evicts them); the caller's transaction must then not have
+    written one, as what it reads is cached.
     """
     if department is not None and department["routing"] == "pooled":
         return None
-    candidates = await project_users.list_agents(q, project_id, available_only=True)
+    candidates = await _available_agents(q, project_id, cache)
     if department is not None and department["agents"]:
         allowed = set(department["agents"])
         candidates = [c for c in candidates if c["user_id"] in allowed]
@@ -45,6 +55,20 @@ async def pick_agent(
         if now.get(agent["user_id"], 0) < limit:
             return str(agent["user_id"])
     return None
+
+
+async def _available_agents(
+    q: Queries, project_id: str, cache: ProjectCache | None
+) -> list[RoutingCandidate]:
+    if cache is None:
+        return await project_users.available_agents(q, project_id)
+    cached = cache.available_agents(project_id)
+    if cached is not None:
+        return cached
+    generation = cache.generation
+    agents = await project_users.available_agents(q, project_id)
+    cache.put_available_agents(project_id, agents, generation=generation)
+    return agents
 
 
 def status_for(participants: list[str]) -> RequestStatus:

@@ -1,8 +1,9 @@
-"""Recently read projects, agents' memberships, projects' live keys and default departments,
-so a call into a project skips those reads (``actions.access.load_project`` and
-``access_project``), a customer-token sign-in skips reading the keys
+"""Recently read projects, agents' memberships, projects' live keys, default departments and
+available agents, so a call into a project skips those reads (``actions.access.load_project``
+and ``access_project``), a customer-token sign-in skips reading the keys
 (``actions.keys.verification_keys``) and a first message the default department
-(``actions.departments.default_department``).
+(``actions.departments.default_department``) and the agents routing chooses from
+(``actions.routing.pick_agent``).
 
 An entry lives ``ttl`` seconds at most. Every committed write of a cached row evicts it at
 once: ``Services.project_changed_on_commit`` evicts in the writing process when the write
@@ -31,17 +32,19 @@ from frontdesk.auth.principals import ROLE_RANK
 from frontdesk.clock import Clock
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.keys import KeyRecord
-from frontdesk.storage.project_users import ProjectUserRecord
+from frontdesk.storage.project_users import ProjectUserRecord, RoutingCandidate
 from frontdesk.storage.projects import ProjectRecord
 
 # The project's own row is cached under (project id, this), its live keys under (project id,
-# _KEY_ROWS), its default department under (project id, _DEFAULT_DEPARTMENT); a membership
-# under (project id, the agent's user id), which is none of them (user ids are object ids or
-# visitor ids, never empty and never holding a NUL).
+# _KEY_ROWS), its default department under (project id, _DEFAULT_DEPARTMENT), its available
+# agents under (project id, _AVAILABLE_AGENTS); a membership under (project id, the agent's
+# user id), which is none of them (user ids are object ids or visitor ids, never empty and
+# never holding a NUL).
 _PROJECT_ROW = ""
 _KEY_ROWS = "\x00keys"
 _DEFAULT_DEPARTMENT = "\x00default department"
-_PROJECT_WIDE = (_PROJECT_ROW, _KEY_ROWS, _DEFAULT_DEPARTMENT)
+_AVAILABLE_AGENTS = "\x00available agents"
+_PROJECT_WIDE = (_PROJECT_ROW, _KEY_ROWS, _DEFAULT_DEPARTMENT, _AVAILABLE_AGENTS)
 
 
 class ProjectCache:
@@ -81,6 +84,16 @@ class ProjectCache:
         key = (department["project_id"], _DEFAULT_DEPARTMENT)
         self._put(key, orjson.dumps(department), generation)
 
+    def available_agents(self, project_id: str) -> list[RoutingCandidate] | None:
+        """The project's available agents as ``project_users.available_agents`` reads them,
+        or None."""
+        return cast("list[RoutingCandidate] | None", self._get((project_id, _AVAILABLE_AGENTS)))
+
+    def put_available_agents(
+        self, project_id: str, agents: list[RoutingCandidate], *, generation: int
+    ) -> None:
+        self._put((project_id, _AVAILABLE_AGENTS), orjson.dumps(agents), generation)
+
     def put_project(self, project: ProjectRecord, *, generation: int) -> None:
         self._put((project["id"], _PROJECT_ROW), orjson.dumps(project), generation)
 
@@ -91,14 +104,16 @@ class ProjectCache:
             self._put(key, orjson.dumps(membership), generation)
 
     def evict(self, project_id: str, user_id: str | None = None) -> None:
-        """Forget the project's row, keys and default department, or with ``user_id`` that
-        user's membership."""
+        """Forget the project's row, keys, default department and available agents, or with
+        ``user_id`` that user's membership and the available agents (which it may be among,
+        or join)."""
         self._generation += 1
         if user_id is None:
             for kind in _PROJECT_WIDE:
                 self._entries.pop((project_id, kind), None)
         else:
             self._entries.pop((project_id, user_id), None)
+            self._entries.pop((project_id, _AVAILABLE_AGENTS), None)
 
     def suspend(self) -> None:
         """Forget everything and cache nothing until ``resume``."""

@@ -235,6 +235,25 @@ async def list_agents(
     )
 
 
+class RoutingCandidate(TypedDict):
+    """What routing weighs of an available agent (``available_agents``)."""
+
+    user_id: str
+    max_assigned_chat: int | None
+    created_at: int
+
+
+async def available_agents(q: Queries, project_id: str) -> list[RoutingCandidate]:
+    """The project's available agents (owners, admins and agents), oldest membership first."""
+    return await fetch_records(
+        q, RoutingCandidate,
+        "SELECT user_id, max_assigned_chat, created_at FROM project_users"
+        " WHERE project_id = $1 AND role IN ('owner', 'admin', 'agent') AND user_available = 1"
+        " ORDER BY created_at",
+        project_id,
+    )
+
+
 async def update_project_user(
     q: Queries,
     project_user_id: str,
