@@ -17,12 +17,11 @@ from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.storage import database
-from frontdesk.storage import project_users as project_users_storage
 from frontdesk.storage import requests as requests_storage
 from frontdesk.storage.database import Database, open_database
 from frontdesk.storage.messages import MessageRecord
 from frontdesk.storage.migrate import migrate
-from tests.conftest import Factory, make_settings
+from tests.conftest import Factory, make_settings, sign_customer_token
 from tests.storage.schema import add_project
 
 PID = "p" * 24
@@ -207,12 +206,13 @@ def test_an_anonymous_signin_is_one_statement_on_postgresql(
                    for e in audit.json()["events"])
 
 
-def test_a_returning_customer_signin_is_a_read_and_one_write(
+def test_a_returning_customer_signin_is_one_write(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A known customer without a contact: the membership read without a lock, then its
-    update, the session and the audit row as one statement, neither BEGIN nor COMMIT. With a
-    contact to bring up to date: the locked way, the writes leaving together before COMMIT."""
+    """A known customer without a contact: its membership's update, the session and the
+    audit row as one statement, with nothing read before it and neither BEGIN nor COMMIT.
+    With a contact to bring up to date: that statement writes nothing, and the locked way
+    follows, the writes leaving together before COMMIT."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -221,16 +221,15 @@ def test_a_returning_customer_signin_is_a_read_and_one_write(
         with _recorded_transactions(monkeypatch) as sent:
             again = make.visitor(project, authenticated=True, _id="customer-1",
                                  firstname="Grace")
-        assert [s.split(" ", 1)[0] for s in sent] == ["SELECT", "WITH"]
-        assert "FOR NO KEY UPDATE" not in sent[0]
-        assert all(f"INSERT INTO {t}" in sent[1] for t in ("sessions", "audit_events"))
+        assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
+        assert all(f"INSERT INTO {t}" in sent[0] for t in ("sessions", "audit_events"))
         assert again.user["firstname"] == "Grace"
         assert again.send(again.new_request_id(), "hello").status_code == 200  # a contact now
         with _recorded_transactions(monkeypatch) as sent:
             third = make.visitor(project, authenticated=True, _id="customer-1",
                                  firstname="Hedy")
         assert [s.split(" ", 1)[0] for s in sent] == [
-            "SELECT", "BEGIN;", "SELECT", "SELECT", "UPDATE", "WITH", "COMMIT;"]
+            "WITH", "BEGIN;", "SELECT", "SELECT", "UPDATE", "WITH", "COMMIT;"]
         lead = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"][0]
         assert lead["fullname"].startswith("Hedy")
         assert third.user["firstname"] == "Hedy"
@@ -254,29 +253,27 @@ async def _signed_in(url: str, user_id: str) -> tuple[str, int, int]:
         await db.close()
 
 
-def test_a_contact_made_meanwhile_sends_a_customer_signin_the_locked_way(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_customer_with_a_contact_or_another_role_is_left_to_the_locked_way(
+    database_url: str, tmp_path: Path
 ) -> None:
-    """The unlocked read saw no contact, but one exists by the write (a first message in
-    between): the guarded write lands nothing, and the locked way signs in and brings the
-    contact up to date, with one session and one audit row."""
-    real = project_users_storage.customer_ahead
-
-    async def before_the_contact(q: Any, project_id: str, user_id: str) -> Any:
-        seen = await real(q, project_id, user_id)
-        return None if seen is None else {**seen, "has_lead": False}
-
+    """The one-statement sign-in writes nothing for a customer who has a contact, nor for an
+    id that is an agent's: the locked way brings the contact up to date with one session and
+    one audit row per sign-in, and refuses the agent's id."""
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         make = Factory(client)
         owner = make.agent()
         project = make.project(owner)
         first = make.visitor(project, authenticated=True, _id="customer-2", firstname="Ada")
-        assert first.send(first.new_request_id(), "hello").status_code == 200
-        monkeypatch.setattr(project_users_storage, "customer_ahead", before_the_contact)
+        assert first.send(first.new_request_id(), "hello").status_code == 200  # a contact
         again = make.visitor(project, authenticated=True, _id="customer-2", firstname="Grace")
         assert again.user["firstname"] == "Grace"
         lead = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"][0]
         assert lead["fullname"].startswith("Grace")
+        assert project.secret is not None
+        token = sign_customer_token(project.id, project.secret, kid=project.kid,
+                                    _id=owner.id, firstname="Mallory")
+        r = client.post("/auth/signinWithCustomToken", headers={"Authorization": f"JWT {token}"})
+        assert (r.status_code, r.json()["code"]) == (409, "identity_conflict")
     assert asyncio.run(_signed_in(database_url, "customer-2")) == ("Grace", 2, 2)
 
 

@@ -310,17 +310,14 @@ async def _refresh_returning_customer(
     now: int,
 ) -> bool:
     """Sign in a returning customer who has no contact yet, the usual sign-in of a site's
-    logged-in users, in one write: its membership's profile, its session and the audit row
-    (on PostgreSQL one statement without ``BEGIN``: two round trips where the locked way
-    takes five). False, with nothing written, for anyone else (a new customer, another kind
-    of user, a contact to bring up to date) or when that changed since it was read: the
-    locked way then signs them in."""
+    logged-in users, with one write and nothing read before it: its membership's profile,
+    its session and the audit row (on PostgreSQL one statement without ``BEGIN``: one round
+    trip where the locked way takes five). False, with nothing written, for anyone else (a
+    new customer, another kind of user, a contact to bring up to date): the locked way then
+    signs them in."""
     async with services.db.transaction() as tx:
-        seen = await project_users.customer_ahead(tx, verified.project_id, verified.visitor_id)
-        if seen is None or seen["role"] != "user" or seen["has_lead"]:
-            return False
         refreshed = await project_users.refresh_customer(
-            tx, seen["id"], project_id=verified.project_id, user_id=verified.visitor_id,
+            tx, project_id=verified.project_id, user_id=verified.visitor_id,
             profile=profile, attributes=attributes, now=now,
             then=[
                 _session_row(claims, kind="userexternal", auth_info=auth_info, ip=ip),

@@ -144,31 +144,8 @@ async def get_visitor_membership(
     return member
 
 
-class CustomerSeen(TypedDict):
-    """A customer's membership as ``customer_ahead`` reads it."""
-
-    id: str
-    role: str
-    has_lead: bool
-
-
-async def customer_ahead(q: Queries, project_id: str, user_id: str) -> CustomerSeen | None:
-    """The membership's id and role, and whether its visitor has a contact (lead), read
-    without a lock (``Queries.fetch_ahead``) for ``refresh_customer``."""
-    row = await q.fetch_ahead(
-        f"SELECT pu.id, pu.role, {_HAS_LEAD} FROM project_users pu"  # noqa: S608
-        " WHERE pu.project_id = $1 AND pu.user_id = $2",
-        project_id,
-        user_id,
-    )
-    if row is None:
-        return None
-    return {"id": row["id"], "role": row["role"], "has_lead": bool(row["has_lead"])}
-
-
 async def refresh_customer(
     q: Queries,
-    id: str,
     *,
     project_id: str,
     user_id: str,
@@ -178,20 +155,21 @@ async def refresh_customer(
     then: Sequence[NewRow],
 ) -> bool:
     """Set a returning customer's verified ``profile`` and ``attributes`` on its membership
-    ``id`` and insert the rows ``then``, if the membership is still a customer's (role
-    ``user``) whose visitor has no contact yet, as ``customer_ahead`` saw it: False, with
-    nothing written, when that changed since.
+    and insert the rows ``then``, if ``user_id`` is a customer (role ``user``) of the project
+    whose visitor has no contact (lead): False, with nothing written, for anyone else (not
+    a member yet, another kind of user, a customer with a contact to bring up to date).
 
-    The transaction's last statement (``rows.update_then_insert``).
+    The statement decides on the rows as it finds them, with nothing read before it; the
+    transaction's last statement (``rows.update_then_insert``).
     """
-    args = (id, encode(profile), encode(attributes), now, project_id, user_id)
+    args = (project_id, user_id, encode(profile), encode(attributes), now)
     return await update_then_insert(q, _REFRESH_CUSTOMER, args, then) is not None
 
 
 _REFRESH_CUSTOMER = (
-    "UPDATE project_users SET profile = $2, attributes = $3, updated_at = $4"
-    " WHERE id = $1 AND role = 'user' AND NOT EXISTS (SELECT 1 FROM leads l"
-    " WHERE l.project_id = $5 AND l.lead_id = $6) RETURNING id"
+    "UPDATE project_users SET profile = $3, attributes = $4, updated_at = $5"
+    " WHERE project_id = $1 AND user_id = $2 AND role = 'user' AND NOT EXISTS"
+    " (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = $2) RETURNING id"
 )
 
 
