@@ -44,15 +44,8 @@ async def default_department(
     read with ``q``: a caller's transaction must read with it (on PostgreSQL, transactions
     waiting for a second pooled connection could hold every one), and must not have
     written departments (what it read is cached)."""
-    cache = services.project_cache
-    cached = cache.default_department(project_id)
-    if cached is not None:
-        return cached
-    generation = cache.generation
-    row = await departments.get_default_department(q or services.db, project_id)
-    if row is not None:
-        cache.put_default_department(row, generation=generation)
-    return row
+    return await services.project_cache.read_default_department(
+        project_id, lambda: departments.get_default_department(q or services.db, project_id))
 
 
 async def list_departments(services: Services, project_id: str) -> list[DepartmentPublic]:

@@ -273,14 +273,9 @@ async def _live_key_rows(services: Services, project_id: str) -> list[KeyRecord]
     a key evicts them (``project_changed_on_commit``), and a retired key's grace is checked
     against the clock on every call, cached or not."""
     now = services.now_ms()
-    cache = services.project_cache
-    cached = cache.keys(project_id)
-    if cached is not None:
-        return [row for row in cached if keys.verifies_at(row, now)]
-    generation = cache.generation
-    rows = await keys.live_keys(services.db, project_id, now)
-    cache.put_keys(project_id, rows, generation=generation)
-    return rows
+    rows = await services.project_cache.read_keys(
+        project_id, lambda: keys.live_keys(services.db, project_id, now))
+    return [row for row in rows if keys.verifies_at(row, now)]
 
 
 def _stored_key(services: Services, project_id: str, row: KeyRecord) -> VerificationKey:

@@ -62,13 +62,8 @@ async def _available_agents(
 ) -> list[RoutingCandidate]:
     if cache is None:
         return await project_users.available_agents(q, project_id)
-    cached = cache.available_agents(project_id)
-    if cached is not None:
-        return cached
-    generation = cache.generation
-    agents = await project_users.available_agents(q, project_id)
-    cache.put_available_agents(project_id, agents, generation=generation)
-    return agents
+    return await cache.read_available_agents(
+        project_id, lambda: project_users.available_agents(q, project_id))
 
 
 def status_for(participants: list[str]) -> RequestStatus:

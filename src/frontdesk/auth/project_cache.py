@@ -24,7 +24,8 @@ writes (one at every visitor sign-in) need not evict anything.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import cast
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 import orjson
 
@@ -80,10 +81,6 @@ class ProjectCache:
         """The project's default department; None when not cached."""
         return cast("DepartmentRecord | None", self._get((project_id, _DEFAULT_DEPARTMENT)))
 
-    def put_default_department(self, department: DepartmentRecord, *, generation: int) -> None:
-        key = (department["project_id"], _DEFAULT_DEPARTMENT)
-        self._put(key, orjson.dumps(department), generation)
-
     def available_agents(self, project_id: str) -> list[RoutingCandidate] | None:
         """The project's available agents as ``project_users.available_agents`` reads them,
         or None."""
@@ -93,6 +90,41 @@ class ProjectCache:
         self, project_id: str, agents: list[RoutingCandidate], *, generation: int
     ) -> None:
         self._put((project_id, _AVAILABLE_AGENTS), orjson.dumps(agents), generation)
+
+    async def read_keys(
+        self, project_id: str, read: Callable[[], Awaitable[list[KeyRecord]]]
+    ) -> list[KeyRecord]:
+        """The project's key rows: cached, or ``read()`` and kept (``_read_through``)."""
+        return cast("list[KeyRecord]", await self._read_through((project_id, _KEY_ROWS), read))
+
+    async def read_default_department(
+        self, project_id: str, read: Callable[[], Awaitable[DepartmentRecord | None]]
+    ) -> DepartmentRecord | None:
+        """The project's default department: cached, or ``read()`` and kept."""
+        key = (project_id, _DEFAULT_DEPARTMENT)
+        return cast("DepartmentRecord | None", await self._read_through(key, read))
+
+    async def read_available_agents(
+        self, project_id: str, read: Callable[[], Awaitable[list[RoutingCandidate]]]
+    ) -> list[RoutingCandidate]:
+        """The project's available agents: cached, or ``read()`` and kept."""
+        key = (project_id, _AVAILABLE_AGENTS)
+        return cast("list[RoutingCandidate]", await self._read_through(key, read))
+
+    async def _read_through(
+        self, key: tuple[str, str], read: Callable[[], Awaitable[Any]]
+    ) -> object | None:
+        """The entry under ``key``, or on a miss what ``read()`` returns, kept unless None.
+        The generation is taken before the read, so a read that an eviction overtook is
+        returned but not kept."""
+        cached = self._get(key)
+        if cached is not None:
+            return cached
+        generation = self._generation
+        value = await read()
+        if value is not None:
+            self._put(key, orjson.dumps(value), generation)
+        return cast(object, value)
 
     def put_project(self, project: ProjectRecord, *, generation: int) -> None:
         self._put((project["id"], _PROJECT_ROW), orjson.dumps(project), generation)

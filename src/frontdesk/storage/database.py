@@ -409,18 +409,22 @@ class _GroupCommit:
     async def enter(self) -> None:
         await self._lock.acquire()
         try:
-            # The group's first transaction needs no savepoint: it fails alone, and then
-            # the whole SQLite transaction is rolled back.
-            try:
-                self._in_savepoint = self.writer.call(_begin_or_savepoint)
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
-                    raise
-                # Another process holds the write lock: wait for it off the event loop.
-                self._in_savepoint = await self.writer.call_off_loop(_begin_waiting)
+            self._in_savepoint = await self._begin()
         except BaseException:
             self._lock.release()
             raise
+
+    async def _begin(self) -> bool:
+        """A savepoint in the open group transaction, or its ``BEGIN IMMEDIATE``: whether it
+        was a savepoint. The group's first transaction needs none: it fails alone, and then
+        the whole SQLite transaction is rolled back."""
+        try:
+            return bool(self.writer.call(_begin_or_savepoint))
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        # Another process holds the write lock: wait for it off the event loop.
+        return bool(await self.writer.call_off_loop(_begin_waiting))
 
     def leave(self, *, failed: bool, hooks: list[CommitHook]) -> asyncio.Future[None] | None:
         """End the current write transaction: the future its commit resolves, or None when
