@@ -30,11 +30,13 @@ from frontdesk.realtime.events import (
     Event,
     MembershipRevoked,
     ProjectChanged,
+    RequestChanged,
     SessionRevoked,
     check_event,
 )
 from frontdesk.realtime.visitor_presence import VisitorPresence
 from frontdesk.settings import Settings
+from frontdesk.storage.conversation_cache import ConversationCache
 from frontdesk.storage.database import Database, Transaction
 from frontdesk.storage.files import DatabaseBlobs, DirectoryBlobs, blob_store
 
@@ -55,6 +57,8 @@ class Services:
     jwks: JwksCache = field(init=False)
     session_cache: SessionCache = field(init=False)
     project_cache: ProjectCache = field(init=False)
+    # Conversations its visitors wrote in lately, as stored (their next message skips a read).
+    conversations: ConversationCache = field(init=False, default_factory=ConversationCache)
     basic_cache: BasicCredentialCache = field(init=False)
     blobs: DirectoryBlobs | DatabaseBlobs = field(init=False)  # the bytes of files
     file_urls: FileUrlSigner = field(init=False)
@@ -120,7 +124,9 @@ class Services:
         self._evict(event)
 
     def _evict(self, event: Event) -> None:
-        if isinstance(event, SessionRevoked):
+        if isinstance(event, RequestChanged):
+            self.conversations.evict_older(event.project_id, event.request_id, event.version)
+        elif isinstance(event, SessionRevoked):
             self.session_cache.evict(event.jti)
         elif isinstance(event, ProjectChanged | MembershipRevoked):
             self.project_cache.evict(event.project_id, event.user_id)

@@ -29,7 +29,7 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.messages import MessageRecord, SenderKind
-from frontdesk.storage.requests import RequestRecord
+from frontdesk.storage.requests import RequestRecord, StoredConversation
 
 SENT = 150
 
@@ -90,14 +90,18 @@ async def check_post_message(
     now = services.now_ms()
     if not isinstance(principal, Agent) and not _names_a_file(project_id, incoming):
         async with services.db.transaction() as tx:
-            # Read without a lock (on PostgreSQL before BEGIN): most messages go into an
-            # open conversation, which one write then changes if nothing came in between.
-            seen = await requests.get_request(tx, project_id, request_id, ahead=True)
-            if seen is not None and _open_to(access, seen):
-                posted = await _post_into_open_conversation(services, tx, access, seen,
-                                                            incoming, now)
+            # Most messages go into an open conversation, which one write then changes if
+            # nothing came in between: as this process kept it from the visitor's last
+            # message, else read without a lock (on PostgreSQL before BEGIN).
+            kept = services.conversations.get(project_id, request_id)
+            stored = kept or await requests.read_conversation(tx, project_id, request_id)
+            seen = None if stored is None else stored.record()
+            if stored is not None and seen is not None and _open_to(access, seen):
+                posted = await _post_into_open_conversation(
+                    services, tx, access, stored, seen, incoming, now, kept=kept is not None)
                 if posted is not None:
                     return posted
+                services.conversations.evict(project_id, request_id)
             else:
                 # None: created here (a concurrent first message that creates it meanwhile
                 # is found by do_create_request, whose insert waits for it). Closed or
@@ -179,29 +183,41 @@ async def _post_into_open_conversation(
     services: Services,
     tx: Transaction,
     access: ProjectAccess,
+    stored: StoredConversation,
     row: RequestRecord,
     incoming: IncomingMessage,
     now: int,
+    *,
+    kept: bool,
 ) -> tuple[MessagePublic, RequestPublic] | None:
-    """A visitor's message into its own open conversation (``_open_to``), ``row`` read
-    without a lock: the message and the conversation's update are one write that lands only
-    if the conversation is still as read (``requests.append_message``; on PostgreSQL one
-    statement without ``BEGIN``, where the locked way costs four round trips; on SQLite,
-    whose transaction holds the write lock, it always lands).
+    """A visitor's message into its own open conversation (``_open_to``), ``row`` decoded
+    from ``stored``, read without a lock or, with ``kept``, kept by this process: the
+    message and the conversation's update are one write that lands only if the conversation
+    is still as read, and a kept one also with its requester's membership and lead as kept
+    (``requests.append_message``; on PostgreSQL one statement without ``BEGIN``, where the
+    locked way costs four round trips; on SQLite, whose transaction holds the write lock, one
+    just read always lands). Once committed, the conversation is kept for the next message.
 
-    None, with nothing written and ``tx`` over, when the conversation changed since it was
-    read.
+    None, with nothing written and ``tx`` over, when the conversation changed since.
     """
     message = _new_message(access, row["request_id"], incoming, now, services.ids.object_id())
     changes = _changes(row["visitor_messages"], message)
     version = await requests.append_message(
         tx, message, row["id"], version=row["version"],
-        requester_user_id=row["requester_user_id"], now=now, **changes,
+        requester_user_id=row["requester_user_id"], now=now,
+        joined=stored.stored if kept else None, **changes,
     )
     if version is None:
         return None
     updated = cast(RequestRecord, {**row, **changes, "updated_at": now, "version": version})
-    return _announce(services, tx, updated, message)
+    posted = _announce(services, tx, updated, message)
+    after = stored.after(changes, now=now, version=version)
+
+    async def keep() -> None:  # after the announcement's hooks, which evict older copies
+        services.conversations.put(after)
+
+    tx.on_commit(keep)
+    return posted
 
 
 def _open_to(access: ProjectAccess, row: RequestRecord) -> bool:

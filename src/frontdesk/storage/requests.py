@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict, cast
@@ -265,14 +266,50 @@ def with_first_message(row: RequestRecord, first_message: Mapping[str, Any]) -> 
 
 
 async def get_request(
-    q: Queries, project_id: str, request_id: str, *, lock: bool = False, ahead: bool = False
+    q: Queries, project_id: str, request_id: str, *, lock: bool = False
 ) -> RequestRecord | None:
     """The joined request; with ``lock`` (inside a transaction) its requests row stays locked
-    against other writers until the transaction ends (the joined rows are not locked); with
-    ``ahead``, read as ``Queries.fetch_ahead`` reads."""
+    against other writers until the transaction ends (the joined rows are not locked)."""
     sql = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2{row_lock(q, 'r', lock)}"
-    fetch = q.fetch_ahead if ahead else q.fetch_one
-    return cast("RequestRecord | None", _split(await fetch(sql, project_id, request_id)))
+    return cast("RequestRecord | None", _split(await q.fetch_one(sql, project_id, request_id)))
+
+
+@dataclass(frozen=True)
+class StoredConversation:
+    """A conversation's joined row as the database holds it (JSON columns as text): what a
+    process keeps of the conversations its visitors write in (``conversation_cache``), and
+    what ``append_message`` checks the stored rows against before it writes from a kept copy.
+    """
+
+    stored: Row
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.stored["project_id"], self.stored["request_id"])
+
+    @property
+    def version(self) -> int:
+        return int(self.stored["version"])
+
+    def record(self) -> RequestRecord:
+        """The conversation decoded: objects of its own, which the caller may change."""
+        return cast(RequestRecord, _split(dict(self.stored)))
+
+    def after(self, fields: Mapping[str, Any], *, now: int, version: int) -> StoredConversation:
+        """As it is stored once ``append_message`` wrote ``fields`` (plain columns) with ``now``
+        and got ``version``."""
+        return StoredConversation({**self.stored, **fields, "updated_at": now,
+                                   "version": version})
+
+
+async def read_conversation(
+    q: Queries, project_id: str, request_id: str
+) -> StoredConversation | None:
+    """The joined request as stored, read as ``Queries.fetch_ahead`` reads (on PostgreSQL
+    before ``BEGIN``, without a lock)."""
+    sql = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2"
+    stored = await q.fetch_ahead(sql, project_id, request_id)
+    return None if stored is None else StoredConversation(stored)
 
 
 async def list_requests(
@@ -521,18 +558,73 @@ async def append_message(
     version: int,
     requester_user_id: str,
     now: int,
+    joined: Row | None = None,
     **fields: Any,
 ) -> int | None:
     """Store ``message`` and set its conversation's columns, as ``update_request`` does, if
     the conversation (``id``, read without a lock) is still at ``version`` and still its
-    requester's (a merge hands conversations over without a new version): the new version,
-    or None and nothing written when another change came first.
+    requester's (a merge hands conversations over without a new version), and with
+    ``joined`` (a ``StoredConversation``'s row) if its requester's membership and its lead
+    are still stored as that row has them (they change without a new version of the
+    conversation): the new version, or None and nothing written when another change came
+    first.
 
     The transaction's last statement (``rows.update_then_insert``).
     """
     sql, args = _update(id, now, fields, still=(version, requester_user_id))
+    if joined is not None:
+        sql, args = _still_joined(q, sql, args, joined)
     new_version = await update_then_insert(q, sql, args, [new_message_row(message)])
     return None if new_version is None else int(new_version)
+
+
+# The columns of the joined rows that change (ids and creation times do not), by the name
+# _SELECT gives them: the requester's membership, then the lead.
+_MEMBERSHIP_CHANGES = (("role", "requester_role"), ("profile", "requester_profile"),
+                       ("attributes", "requester_attributes"))
+_LEAD_CHANGES = tuple(
+    (column, f"lead__{column}") for column in LeadRecord.__annotations__
+    if column not in ("id", "project_id", "lead_id", "created_at")
+)
+_NULLABLE = frozenset({"fullname", "email", "phone"})
+
+
+def _still_joined(
+    q: Queries, update: str, args: list[Any], joined: Row
+) -> tuple[str, list[Any]]:
+    """``update`` (``… WHERE … RETURNING version``) narrowed to a conversation whose
+    requester's membership and lead are still stored as ``joined`` has them."""
+    with_lead = joined["lead__id"] is not None
+    names = _JOINED_NAMES if with_lead else _MEMBERSHIP_NAMES
+    return (_still_joined_sql(update, len(args), with_lead, q.dialect),
+            [*args, *[joined[name] for name in names]])
+
+
+_MEMBERSHIP_NAMES = tuple(name for _, name in _MEMBERSHIP_CHANGES)
+_JOINED_NAMES = _MEMBERSHIP_NAMES + tuple(name for _, name in _LEAD_CHANGES)
+
+
+@functools.lru_cache(maxsize=64)
+def _still_joined_sql(update: str, count: int, with_lead: bool, dialect: str) -> str:
+    """``_still_joined``'s statement for ``update`` of ``count`` arguments."""
+    where, returning = update.rsplit(" RETURNING ", 1)
+    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+    number = iter(range(count + 1, count + 1 + len(_JOINED_NAMES)))
+
+    def matches(pairs: tuple[tuple[str, str], ...], alias: str) -> str:
+        return " AND ".join(
+            f"{alias}.{column} {same if column in _NULLABLE else '='} ${next(number)}"
+            for column, _ in pairs
+        )
+
+    where += (" AND EXISTS (SELECT 1 FROM project_users pu"  # noqa: S608 - names of this module
+              f" WHERE pu.id = requests.requester_id AND {matches(_MEMBERSHIP_CHANGES, 'pu')})")
+    if with_lead:
+        where += (" AND EXISTS (SELECT 1 FROM leads l"  # noqa: S608 - names of this module
+                  f" WHERE l.id = requests.lead_ref AND {matches(_LEAD_CHANGES, 'l')})")
+    else:
+        where += " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = requests.lead_ref)"
+    return f"{where} RETURNING {returning}"
 
 
 def _update(
