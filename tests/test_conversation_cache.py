@@ -129,3 +129,16 @@ def test_the_cache_keeps_the_newest_version_of_the_most_recent_conversations() -
     assert cache.get("p", "a") is not None
     cache.evict_older("p", "a", 3)
     assert cache.get("p", "a") is None and len(cache) == 1
+
+
+def test_an_erased_contacts_conversations_leave_the_cache(make: Factory) -> None:
+    project, visitor, rid = _opened(make)
+    other = make.visitor(project)
+    other_rid = other.new_request_id()
+    other.send(other_rid, "first")
+    other.send(other_rid, "second")
+    assert _kept(make, visitor, rid) is not None and _kept(make, other, other_rid) is not None
+    r = make.client.delete(f"/{project.id}/leads/{visitor.id}", headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    assert _kept(make, visitor, rid) is None
+    assert _kept(make, other, other_rid) is not None

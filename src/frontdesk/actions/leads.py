@@ -360,6 +360,11 @@ async def do_erase(
     stay, and the merge can no longer be reverted (``anonymous_contact_erased``).
     """
     request_ids = await requests.request_ids_of_lead(tx, lead["id"])
+
+    async def forget() -> None:
+        services.conversations.evict_lead(project_id, lead["id"])
+
+    tx.on_commit(forget)
     for merge in await merges.merges_of_lead(tx, project_id, lead["id"]):
         if merge["reverted_at"] is not None:
             continue  # undone: each side is a contact of its own again

@@ -13,7 +13,8 @@ other writes); dropped when this process learns of a newer version (``evict_olde
 the realtime events every process receives), so that the next message reads the
 conversation instead of failing against it. At most ``CONVERSATIONS_KEPT``, the least
 recently written dropped first. Copies are kept as stored (JSON as text) and decoded for each
-use, so no caller shares objects with another.
+use, so no caller shares objects with another. Erasing a contact drops its conversations
+from the process that erased it (the others drop them as they are written or pushed out).
 """
 
 from __future__ import annotations
@@ -50,6 +51,13 @@ class ConversationCache:
 
     def evict(self, project_id: str, request_id: str) -> None:
         self._kept.pop((project_id, request_id), None)
+
+    def evict_lead(self, project_id: str, lead_ref: str) -> None:
+        """Forget every conversation kept with the lead ``lead_ref`` (an erased contact's
+        data leaves this process's memory with it)."""
+        for key in [key for key, kept in self._kept.items()
+                    if key[0] == project_id and kept.stored.get("lead__id") == lead_ref]:
+            del self._kept[key]
 
     def evict_older(self, project_id: str, request_id: str, version: int) -> None:
         """Forget the conversation if the copy kept is older than ``version``."""
