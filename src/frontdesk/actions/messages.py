@@ -131,12 +131,15 @@ async def _post_locked(
     department = None
     message = _new_message(access, request_id, incoming, now, services.ids.object_id())
     opening = _changes(0, message)  # a new conversation's, stored with it
+    stored = False  # the message stored with its new conversation
     if row is None:
         if isinstance(principal, Agent):
             raise NotFound(
                 "a conversation is opened by its visitor's first message",
                 code="request_not_found",
             )
+        # A message naming no file is final already (do_attach_file leaves it as it is).
+        stored = not _names_a_file(access.project["id"], incoming)
         row, created, department = await do_create_request(
             services,
             tx,
@@ -152,6 +155,7 @@ async def _post_locked(
                 user_agent=incoming.user_agent,
                 channel=incoming.channel,
                 first_message=opening,
+                message=message if stored else None,
             ),
         )
     elif isinstance(principal, Agent) and row["held_tier"]:
@@ -163,9 +167,10 @@ async def _post_locked(
         if isinstance(principal, Agent):
             raise Conflict("reopen the conversation to write in it", code="request_closed")
         row = await reopen_for_visitor(services, tx, row)
-    message["metadata"] = await do_attach_file(services, tx, access, row, incoming.type,
-                                               incoming.metadata, message["id"])
-    await messages.insert_message(tx, message)
+    if not stored:
+        message["metadata"] = await do_attach_file(services, tx, access, row, incoming.type,
+                                                   incoming.metadata, message["id"])
+        await messages.insert_message(tx, message)
     if created:
         row = requests.with_first_message(row, opening)
     else:

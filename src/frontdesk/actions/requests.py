@@ -31,6 +31,7 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage import project_users, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
+from frontdesk.storage.messages import MessageRecord
 from frontdesk.storage.requests import ListPosition, RequestFilter, RequestRecord
 
 
@@ -50,6 +51,10 @@ class NewRequest:
     # The columns the first message changes in its conversation (``messages._changes``),
     # stored with the new row; its time is the conversation's creation time.
     first_message: dict[str, Any]
+    # The first message itself when it is final before its conversation exists (it names no
+    # file): stored by the same statement as the conversation, or as its first message if a
+    # concurrent one created the conversation (``requests.insert_request``).
+    message: MessageRecord | None = None
 
 
 async def do_create_request(
@@ -120,7 +125,8 @@ async def do_create_request(
         now=new.first_message["last_message_at"],
         held_tier=held_tier,
     )
-    if await requests.insert_request(tx, **fields, first_message=new.first_message):
+    if await requests.insert_request(tx, **fields, first_message=new.first_message,
+                                     message=new.message):
         # Written by this transaction, which holds it until commit: its joined row is what
         # was just written, with the requester and lead in hand; nothing is read back.
         row = requests.inserted_row(fields, member, lead)

@@ -162,8 +162,11 @@ async def insert_request(
     now: int,
     first_message: Mapping[str, Any],
     held_tier: str | None = None,
+    message: MessageRecord | None = None,
 ) -> bool:
     """Insert unless the request id exists already (a concurrent first message); True if new.
+    With ``message``, the message is stored by the same statement either way (on PostgreSQL
+    one round trip; a conversation is found by its id, which the message carries).
 
     The row is stored as its first message's update would leave it, at version 1:
     ``first_message`` holds the columns that message, sent at ``now``, changes
@@ -171,15 +174,10 @@ async def insert_request(
     ``visitor_messages``). One statement where an insert and an update took two
     (``with_first_message``).
     """
-    inserted = await q.execute(
-        "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
-        " lead_ref, department_id, status, participants, first_text, attributes,"
-        " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
-        " assignee, visitor_attribute_keys, held_tier, auth_tier, last_text, last_message_id,"
-        " last_message_at, last_sender_kind, visitor_messages, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
-        " $17, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
-        " ON CONFLICT (request_id) DO NOTHING",
+    if message is not None:
+        row = new_message_row(message)
+        await q.execute_later(row.insert(), *row.values)  # leaves with the insert below
+    args = (
         id,
         project_id,
         request_id,
@@ -208,7 +206,21 @@ async def insert_request(
         first_message["visitor_messages"],
         1,
     )
-    return inserted == 1
+    if q.dialect == "postgresql":  # with what is queued: one statement, one round trip
+        return await q.write_returning(f"{_INSERT_REQUEST} RETURNING 1", *args) is not None
+    return await q.execute(_INSERT_REQUEST, *args) == 1
+
+
+_INSERT_REQUEST = (
+    "INSERT INTO requests (id, project_id, request_id, requester_id, requester_user_id,"
+    " lead_ref, department_id, status, participants, first_text, attributes,"
+    " is_authenticated, channel, source_page, language, user_agent, created_at, updated_at,"
+    " assignee, visitor_attribute_keys, held_tier, auth_tier, last_text, last_message_id,"
+    " last_message_at, last_sender_kind, visitor_messages, version)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
+    " $17, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+    " ON CONFLICT (request_id) DO NOTHING"
+)
 
 
 def inserted_row(
