@@ -11,7 +11,8 @@ move requests/s far more than CPU per request, and pairs of neighbouring runs sh
 else was going on.
 
 Figures: ``message`` (a visitor's message into its conversation), ``anonymous`` (anonymous
-sign-in), ``custom`` (custom-token sign-in), ``list`` (an agent's open list page, 40 rows),
+sign-in), ``custom`` (custom-token sign-in), ``contact`` (custom-token sign-in of customers who
+have a contact: each wrote a first message before), ``list`` (an agent's open list page, 40 rows),
 ``first`` (a visitor's first message, opening its conversation and contact: every run gets
 visitors of its own, signed in before it starts).
 """
@@ -62,6 +63,18 @@ def first_messages(port: int, project: Project, count: int) -> list[Request]:
     return requests
 
 
+def customers_with_contacts(port: int, project: Project, count: int) -> list[Request]:
+    """Custom-token sign-ins of ``count`` customers, each of whom signed in and wrote a first
+    message before (which made its contact)."""
+    tokens = customer_tokens(project, count)
+    for _, path, auth, _ in tokens:
+        signed = http(port, "POST", path, auth=auth)
+        rid = f"support-group-{project.id}-{secrets.token_hex(16)}"
+        http(port, "POST", f"/{project.id}/requests/{rid}/messages",
+             {"text": "hello", "type": "text"}, auth=signed["token"])
+    return tokens
+
+
 def workload(figure: str, port: int, project: Project) -> list[Request]:
     if figure == "message":
         return visitors_with_conversations(port, project, 200)
@@ -69,6 +82,8 @@ def workload(figure: str, port: int, project: Project) -> list[Request]:
         return [("POST", "/auth/signinAnonymously", None, json.dumps({"id_project": project.id}))]
     if figure == "custom":
         return customer_tokens(project, 2_000)
+    if figure == "contact":
+        return customers_with_contacts(port, project, 300)
     if figure == "first":
         return []  # drawn for each run (main)
     if figure == "list":

@@ -78,6 +78,15 @@ async def do_refresh_verified_lead(
     if lead is None:
         return
     now = services.now_ms()
+    refresh_verified(lead, profile, auth_info, now=now)
+    await save_lead(tx, lead, is_authenticated=True, now=now)
+
+
+def refresh_verified(
+    lead: LeadRecord, profile: dict[str, Any], auth_info: dict[str, Any], *, now: int
+) -> None:
+    """``lead`` as a newly verified token leaves it: the token's name, e-mail and phone
+    (marked as the token's), its senderAuthInfo; saved with ``is_authenticated``."""
     verified: dict[LeadField, str | None] = {
         "fullname": _fullname(profile), "email": profile.get("email"),
         "phone": profile.get("phone"),
@@ -87,7 +96,6 @@ async def do_refresh_verified_lead(
             lead[field] = value
             _mark(lead["provenance"], field, "token", now)
     lead["attributes"]["senderAuthInfo"] = auth_info
-    await save_lead(tx, lead, is_authenticated=True, now=now)
 
 
 async def do_find_or_create_lead(

@@ -92,6 +92,12 @@ class Queries(Protocol):
 class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
 
+    @property
+    def ended(self) -> bool:
+        """Whether its last statement ran (``write_last`` on PostgreSQL): nothing more can be
+        sent in it. A SQLite transaction never ends before its commit."""
+        ...
+
 
 def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
     """The clause that makes a SELECT lock the rows it reads of ``alias`` until the
@@ -271,6 +277,8 @@ class _SQLiteQueries:
 
 
 class _SQLiteTransaction(_SQLiteQueries):
+    ended = False  # its write lock is held to the commit: it can always go on
+
     def __init__(self, conn: _SQLiteConnection) -> None:
         super().__init__(conn)
         self.hooks: list[CommitHook] = []
@@ -622,6 +630,10 @@ class _PostgresTransaction(_PostgresQueries):
     async def execute_later(self, sql: str, *args: Any) -> None:
         self._check_open()
         self._queued.append((sql, args))
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
 
     def _check_open(self) -> None:
         if self._ended:

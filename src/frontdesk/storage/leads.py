@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from collections.abc import Sequence
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, row_lock
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.rows import (
+    NewRow,
+    RowChange,
     count_matching,
+    decode,
     encode,
     fetch_record,
     fetch_records,
     like_pattern,
+    update_then_insert,
 )
 
 
@@ -80,6 +85,62 @@ async def get_lead_by_visitor(
         lead_id,
         json=LEAD_JSON,
     )
+
+
+async def customer_lead(q: Queries, project_id: str, user_id: str) -> tuple[str, Row] | None:
+    """A customer's membership id and its lead as stored (JSON columns as text), read as
+    ``Queries.fetch_ahead`` reads; None unless ``user_id`` is a customer (role ``user``) of
+    the project with a lead."""
+    stored = await q.fetch_ahead(
+        "SELECT pu.id AS member_id, l.* FROM project_users pu JOIN leads l"
+        " ON l.project_id = pu.project_id AND l.lead_id = pu.user_id"
+        " WHERE pu.project_id = $1 AND pu.user_id = $2 AND pu.role = 'user'",
+        project_id,
+        user_id,
+    )
+    if stored is None:
+        return None
+    member_id = stored.pop("member_id")
+    return str(member_id), stored
+
+
+def decoded(stored: Row) -> LeadRecord:
+    """A lead read as stored (``customer_lead``), its JSON columns decoded in a copy."""
+    return cast(LeadRecord, decode(dict(stored), LEAD_JSON))
+
+
+async def refresh_customer_lead(
+    q: Queries,
+    stored: Row,
+    lead: LeadRecord,
+    *,
+    member_id: str,
+    now: int,
+    then: Sequence[NewRow | RowChange],
+) -> bool:
+    """Write ``lead`` (``stored`` brought up to date by a customer's sign-in) and then the
+    writes ``then``, if the lead is still stored as ``stored`` has it (the columns written
+    here) and membership ``member_id`` is still a customer's: False, with nothing written,
+    if another write came first.
+
+    The transaction's last statement (``rows.update_then_insert``).
+    """
+    same = "IS NOT DISTINCT FROM" if q.dialect == "postgresql" else "IS"
+    # The comparison operator is one of two texts of this module.
+    sql = (
+        "UPDATE leads SET fullname = $2, email = $3, phone = $4, attributes = $5,"  # noqa: S608
+        " provenance = $6, is_authenticated = 1, updated_at = $7"
+        f" WHERE id = $1 AND fullname {same} $8 AND email {same} $9 AND phone {same} $10"
+        " AND attributes = $11 AND provenance = $12 AND is_authenticated = $13"
+        " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
+        " RETURNING id"
+    )
+    args = (
+        stored["id"], lead["fullname"], lead["email"], lead["phone"], encode(lead["attributes"]),
+        encode(lead["provenance"]), now, stored["fullname"], stored["email"], stored["phone"],
+        stored["attributes"], stored["provenance"], stored["is_authenticated"], member_id,
+    )
+    return await update_then_insert(q, sql, args, then) is not None
 
 
 async def get_lead(

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from frontdesk.storage.database import Queries, row_lock
-from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records, update_then_insert
+from frontdesk.storage.rows import (
+    NewRow,
+    RowChange,
+    encode,
+    fetch_record,
+    fetch_records,
+    update_then_insert,
+)
 
 
 class ProjectUserRecord(TypedDict):
@@ -166,6 +173,15 @@ async def refresh_customer(
     return await update_then_insert(q, _REFRESH_CUSTOMER, args, then) is not None
 
 
+def customer_change(
+    member_id: str, *, profile: dict[str, Any], attributes: dict[str, Any], now: int
+) -> RowChange:
+    """What a customer's sign-in sets on its membership (as ``refresh_customer`` does)."""
+    return RowChange("project_users", _CUSTOMER_COLUMNS, "id",
+                     (encode(profile), encode(attributes), now, member_id))
+
+
+_CUSTOMER_COLUMNS = ("profile", "attributes", "updated_at")
 _REFRESH_CUSTOMER = (
     "UPDATE project_users SET profile = $3, attributes = $4, updated_at = $5"
     " WHERE project_id = $1 AND user_id = $2 AND role = 'user' AND NOT EXISTS"

@@ -56,37 +56,73 @@ def _insert_text(into: str, count: int) -> str:
     return f"INSERT INTO {into} VALUES ({values})"  # noqa: S608 - names from this package
 
 
+class RowChange(NamedTuple):
+    """Columns to set in one row: ``table``'s ``columns`` to the first values, in the row
+    whose ``key`` column holds the last."""
+
+    table: str
+    columns: tuple[str, ...]
+    key: str
+    values: tuple[Any, ...]
+
+    def update(self) -> str:
+        """The ``UPDATE`` of this change, its values as ``$1``, ``$2``…"""
+        return _update_text(self.table, self.columns, self.key, 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_text(table: str, columns: tuple[str, ...], key: str, first: int) -> str:
+    assignments = ", ".join(f"{c} = ${first + i}" for i, c in enumerate(columns))
+    return (f"UPDATE {table} SET {assignments}"  # noqa: S608 - names from this package
+            f" WHERE {key} = ${first + len(columns)}")
+
+
 async def update_then_insert(
-    q: Queries, update: str, args: Sequence[Any], rows: Sequence[NewRow]
+    q: Queries, update: str, args: Sequence[Any], rows: Sequence[NewRow | RowChange]
 ) -> Any:
     """The value ``update`` (an ``UPDATE … RETURNING`` one column) returns, with ``rows``
-    inserted only if it updated a row: None, and nothing written, if it did not.
+    inserted (or, a ``RowChange``, changed) only if it updated a row: None, and nothing
+    written, if it did not.
 
     The transaction's last statement (``Queries.write_last``): on PostgreSQL the update and
-    the inserts, which read its row, are one statement without ``BEGIN``.
+    the other writes, which read its row, are one statement without ``BEGIN``.
     """
     if q.dialect == "postgresql":
-        shapes = tuple((row.into, len(row.values)) for row in rows)
+        shapes = tuple(
+            (row.into, len(row.values)) if isinstance(row, NewRow)
+            else (row.table, row.columns, row.key)
+            for row in rows
+        )
         values = [value for row in rows for value in row.values]
         return await q.write_last(_then_inserted(update, len(args), shapes), *args, *values)
     value = await q.write_returning(update, *args)
     if value is not None:
         for row in rows:
-            await q.execute_later(row.insert(), *row.values)
+            sql = row.insert() if isinstance(row, NewRow) else row.update()
+            await q.execute_later(sql, *row.values)
     return value
 
 
 @functools.lru_cache(maxsize=256)
-def _then_inserted(update: str, count: int, shapes: tuple[tuple[str, int], ...]) -> str:
-    """``update`` (``count`` arguments) and inserts of rows shaped ``(into, count of
-    values)`` that read its row, as one statement."""
+def _then_inserted(update: str, count: int, shapes: tuple[tuple[Any, ...], ...]) -> str:
+    """``update`` (``count`` arguments) and, after it, inserts of rows shaped ``(into,
+    count of values)`` and changes shaped ``(table, columns, key)``, as one statement: each
+    writes only if ``update`` updated its row."""
     parts = [f"updated AS ({update})"]
     first = count + 1
-    for i, (into, values) in enumerate(shapes):
-        numbered = ", ".join(f"${first + k}" for k in range(values))
-        insert = f"INSERT INTO {into} SELECT {numbered} FROM updated"  # noqa: S608
-        parts.append(f"inserted_{i} AS ({insert})")
-        first += values
+    for i, shape in enumerate(shapes):
+        if len(shape) == 2:
+            into, values = shape
+            numbered = ", ".join(f"${first + k}" for k in range(values))
+            insert = f"INSERT INTO {into} SELECT {numbered} FROM updated"  # noqa: S608
+            parts.append(f"inserted_{i} AS ({insert})")
+            first += values
+        else:
+            table, columns, key = shape
+            change = _update_text(table, columns, key, first)
+            guarded = f"{change} AND EXISTS (SELECT 1 FROM updated)"  # noqa: S608
+            parts.append(f"changed_{i} AS ({guarded})")
+            first += len(columns) + 1
     return f"WITH {', '.join(parts)} SELECT * FROM updated"  # noqa: S608 - text of this package
 
 

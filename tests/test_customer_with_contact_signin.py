@@ -1,0 +1,114 @@
+"""A returning customer with a contact signs in with its membership and contact read without a
+lock and one write (actions/visitors.py ``_refresh_returning_customer``): the write lands only
+if the contact and the membership are still as read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from frontdesk.storage import leads, project_users, sessions
+from tests.conftest import Factory, Project, sign_customer_token
+
+
+def _services(make: Factory) -> Any:
+    return make.client.app.state.services  # type: ignore[attr-defined]
+
+
+def _run(make: Factory, work: Any) -> Any:
+    return make.client.portal.call(work)  # type: ignore[union-attr]
+
+
+def _customer_with_contact(make: Factory, project: Project, customer: str) -> None:
+    signed = make.visitor(project, authenticated=True, _id=customer, email="old@x.example")
+    rid = signed.new_request_id()
+    assert signed.send(rid, "hello").status_code == 200  # the first message makes its contact
+
+
+def _sign_in(make: Factory, project: Project, customer: str, **claims: Any) -> Any:
+    assert project.secret is not None
+    token = sign_customer_token(project.id, project.secret, _id=customer, **claims)
+    return make.client.post("/auth/signinWithCustomToken",
+                            headers={"Authorization": "JWT " + token})
+
+
+def _lead(make: Factory, project: Project, customer: str) -> Any:
+    r = make.client.get(f"/{project.id}/leads/{customer}", headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_returning_customer_brings_its_contact_and_profile_up_to_date(make: Factory) -> None:
+    project = make.project()
+    _customer_with_contact(make, project, "c-1")
+    r = _sign_in(make, project, "c-1", email="new@x.example", firstname="Neo", lastname="Anders")
+    assert r.status_code == 200, r.text
+    lead = _lead(make, project, "c-1")
+    assert (lead["fullname"], lead["email"]) == ("Neo Anders", "new@x.example")
+    assert lead["provenance"]["email"]["source"] == "token"
+    assert lead["attributes"]["senderAuthInfo"]["authVar"]["token"]["email"] == "new@x.example"
+    mine = make.client.get(f"/{project.id}/requests/me",
+                           headers={"Authorization": r.json()["token"]})
+    assert mine.status_code == 200 and len(mine.json()["requests"]) == 1, mine.text
+    events = make.client.get(f"/{project.id}/audit?type=signin.custom",
+                             headers=project.owner.headers).json()["events"]
+    assert [e["subject"] for e in events] == ["c-1", "c-1"]
+
+
+def test_the_write_lands_only_on_the_contact_as_read(make: Factory) -> None:
+    """A contact changed after it was read (an agent's edit, another process's sign-in): the
+    write changes nothing, and no session or audit row is written with it."""
+    project = make.project()
+    _customer_with_contact(make, project, "c-2")
+    services = _services(make)
+    session_row = sessions.new_session(
+        jti=uuid.uuid4().hex, project_id=project.id, subject_id="c-2", kind="userexternal",
+        auth_info={}, issued_at=1, expires_at=2, ip=None)
+
+    async def attempt(change: str | None) -> bool:
+        async with services.db.transaction() as tx:
+            found = await leads.customer_lead(tx, project.id, "c-2")
+        assert found is not None
+        member_id, stored = found
+        if change is not None:
+            async with services.db.transaction() as tx:
+                await tx.execute(change, stored["id"], member_id)
+        lead = leads.decoded(stored)
+        lead["fullname"] = "Written From The Copy"
+        member = project_users.customer_change(member_id, profile={"firstname": "W"},
+                                               attributes={}, now=3)
+        async with services.db.transaction() as tx:
+            return await leads.refresh_customer_lead(
+                tx, stored, lead, member_id=member_id, now=3, then=[member, session_row])
+
+    edits = [
+        "UPDATE leads SET email = 'agent@x.example' WHERE id = $1 AND $2 <> ''",
+        "UPDATE leads SET attributes = '{\"note\":\"vip\"}' WHERE id = $1 AND $2 <> ''",
+        "UPDATE project_users SET role = 'guest' WHERE id = $2 AND $1 <> ''",
+    ]
+    for edit in edits:
+        assert _run(make, lambda edit=edit: attempt(edit)) is False, edit
+        assert _lead(make, project, "c-2")["fullname"] != "Written From The Copy"
+
+    async def session_count() -> int:
+        return int(await services.db.fetch_value(
+            "SELECT COUNT(*) FROM sessions WHERE jti = $1", session_row.values[0]))
+
+    assert _run(make, session_count) == 0
+    _run(make, lambda: _restore_role(services))
+    assert _run(make, lambda: attempt(None)) is True
+    assert _lead(make, project, "c-2")["fullname"] == "Written From The Copy"
+    assert _run(make, session_count) == 1
+
+
+async def _restore_role(services: Any) -> None:
+    async with services.db.transaction() as tx:
+        await tx.execute("UPDATE project_users SET role = 'user' WHERE user_id = 'c-2'")
+
+
+def test_another_kind_of_member_is_refused_as_before(make: Factory) -> None:
+    project = make.project()
+    anonymous = make.visitor(project)
+    anonymous.send(anonymous.new_request_id(), "hi")
+    r = _sign_in(make, project, anonymous.id, email="x@x.example")
+    assert r.status_code == 409 and r.json()["code"] == "identity_conflict"
