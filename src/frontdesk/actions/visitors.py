@@ -323,6 +323,22 @@ async def _refresh_returning_customer(
         _session_row(claims, kind="userexternal", auth_info=auth_info, ip=ip),
         audit.new_row(services, verified.project_id, _custom_signin_event(verified, ip)),
     ]
+
+    async def with_contact(tx: Transaction) -> bool:
+        found = await leads.customer_lead(tx, verified.project_id, verified.visitor_id)
+        if found is None:
+            return False
+        member_id, stored = found
+        lead = leads.decoded(stored)
+        refresh_verified(lead, profile, auth_info, now=now)
+        member = project_users.customer_change(
+            member_id, profile=profile, attributes=attributes, now=now)
+        refreshed = await leads.refresh_customer_lead(
+            tx, stored, lead, member_id=member_id, now=now, then=[member, *then])
+        if refreshed:
+            remember_new_session(services, tx, token, claims, auth_info)
+        return refreshed
+
     async with services.db.transaction() as tx:
         if await project_users.refresh_customer(
             tx, project_id=verified.project_id, user_id=verified.visitor_id,
@@ -331,40 +347,9 @@ async def _refresh_returning_customer(
             remember_new_session(services, tx, token, claims, auth_info)
             return True
         if not tx.ended:  # SQLite: it goes on, holding the write lock
-            return await _refresh_customer_contact(
-                services, tx, verified, profile, attributes, auth_info, token, claims, then,
-                now)
+            return await with_contact(tx)
     async with services.db.transaction() as tx:
-        return await _refresh_customer_contact(
-            services, tx, verified, profile, attributes, auth_info, token, claims, then, now)
-
-
-async def _refresh_customer_contact(
-    services: Services,
-    tx: Transaction,
-    verified: customer_tokens.VerifiedCustomerToken,
-    profile: dict[str, Any],
-    attributes: dict[str, Any],
-    auth_info: dict[str, Any],
-    token: str,
-    claims: SessionClaims,
-    then: list[NewRow],
-    now: int,
-) -> bool:
-    """``_refresh_returning_customer`` for a customer with a contact, in ``tx``."""
-    found = await leads.customer_lead(tx, verified.project_id, verified.visitor_id)
-    if found is None:
-        return False
-    member_id, stored = found
-    lead = leads.decoded(stored)
-    refresh_verified(lead, profile, auth_info, now=now)
-    member = project_users.customer_change(
-        member_id, profile=profile, attributes=attributes, now=now)
-    refreshed = await leads.refresh_customer_lead(
-        tx, stored, lead, member_id=member_id, now=now, then=[member, *then])
-    if refreshed:
-        remember_new_session(services, tx, token, claims, auth_info)
-    return refreshed
+        return await with_contact(tx)
 
 
 def _custom_signin_event(
