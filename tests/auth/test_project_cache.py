@@ -3,6 +3,7 @@ change, suspended while the broker's link is down, and handing out copies."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from frontdesk.auth.project_cache import ProjectCache
@@ -62,8 +63,8 @@ def test_eviction_forgets_only_what_changed() -> None:
     cache.evict(PID, "u1")
     assert cache.membership(PID, "u1") is None and cache.membership(PID, "u2") is not None
     assert cache.project(PID) is not None
-    cache.put_keys(PID, [], generation=cache.generation)
-    cache.put_keys("q" * 24, [], generation=cache.generation)
+    for project_id in (PID, "q" * 24):
+        asyncio.run(cache.read_keys(project_id, _returning([])))
     cache.evict(PID, "u2")
     assert cache.keys(PID) == []  # a membership's change leaves the keys
     cache.evict(PID)
@@ -78,8 +79,8 @@ def test_any_change_of_an_agent_forgets_the_available_agents() -> None:
     cache = ProjectCache(FakeClock(), ttl=30)
     agents = [{"user_id": "u1", "max_assigned_chat": None, "created_at": 1}]
     for evict in (lambda: cache.evict(PID, "someone else"), lambda: cache.evict(PID)):
-        cache.put_available_agents(PID, agents, generation=cache.generation)  # type: ignore[arg-type]
-        cache.put_available_agents("q" * 24, agents, generation=cache.generation)  # type: ignore[arg-type]
+        for project_id in (PID, "q" * 24):
+            asyncio.run(cache.read_available_agents(project_id, _returning(agents)))
         assert cache.available_agents(PID) == agents
         evict()
         assert cache.available_agents(PID) is None
@@ -131,3 +132,12 @@ def test_while_suspended_nothing_is_cached_and_resuming_starts_empty() -> None:
     assert cache.project(PID) is None  # it may have changed meanwhile
     cache.put_project(_project(), generation=cache.generation)
     assert cache.project(PID) is not None
+
+
+def _returning(value: Any) -> Any:
+    """A read for the cache's read-through that answers ``value``."""
+
+    async def read() -> Any:
+        return value
+
+    return read

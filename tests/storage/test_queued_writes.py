@@ -255,12 +255,13 @@ async def _signed_in(url: str, user_id: str) -> tuple[str, int, int]:
         await db.close()
 
 
-def test_a_customer_with_a_contact_or_another_role_is_left_to_the_locked_way(
+def test_a_customer_with_a_contact_is_brought_up_to_date_and_another_role_refused(
     database_url: str, tmp_path: Path
 ) -> None:
     """The one-statement sign-in writes nothing for a customer who has a contact, nor for an
-    id that is an agent's: the locked way brings the contact up to date with one session and
-    one audit row per sign-in, and refuses the agent's id."""
+    id that is an agent's: the contact is then brought up to date (read, then written if still
+    as read) with one session and one audit row per sign-in, and the locked way refuses the
+    agent's id."""
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         make = Factory(client)
         owner = make.agent()

@@ -85,8 +85,9 @@ async def do_refresh_verified_lead(
 def refresh_verified(
     lead: LeadRecord, profile: dict[str, Any], auth_info: dict[str, Any], *, now: int
 ) -> None:
-    """``lead`` as a newly verified token leaves it: the token's name, e-mail and phone
-    (marked as the token's), its senderAuthInfo; saved with ``is_authenticated``."""
+    """Bring ``lead`` up to date with a newly verified token, in place: the token's name,
+    e-mail and phone (marked as the token's) and its senderAuthInfo. The caller writes it,
+    as an authenticated contact."""
     verified: dict[LeadField, str | None] = {
         "fullname": _fullname(profile), "email": profile.get("email"),
         "phone": profile.get("phone"),

@@ -95,8 +95,7 @@ async def check_post_message(
             # message, else read without a lock (on PostgreSQL before BEGIN).
             kept = services.conversations.get(project_id, request_id)
             stored = kept or await requests.read_conversation(tx, project_id, request_id)
-            seen = None if stored is None else stored.record()
-            if stored is not None and seen is not None and _open_to(access, seen):
+            if stored is not None and _open_to(access, seen := stored.record()):
                 posted = await _post_into_open_conversation(
                     services, tx, access, stored, seen, incoming, now, kept=kept is not None)
                 if posted is not None:
@@ -106,7 +105,7 @@ async def check_post_message(
                 # None: created here (a concurrent first message that creates it meanwhile
                 # is found by do_create_request, whose insert waits for it). Closed or
                 # someone else's: decided on the row read locked, in this transaction.
-                row = None if seen is None else await requests.get_request(
+                row = None if stored is None else await requests.get_request(
                     tx, project_id, request_id, lock=True)
                 return await _post_locked(services, tx, access, request_id, incoming, now, row)
     # An agent's message, a file, or a conversation changed since it was read (its
@@ -131,7 +130,7 @@ async def _post_locked(
     department = None
     message = _new_message(access, request_id, incoming, now, services.ids.object_id())
     opening = _changes(0, message)  # a new conversation's, stored with it
-    stored = False  # the message stored with its new conversation
+    with_conversation = False  # the message inserted by its new conversation's statement
     if row is None:
         if isinstance(principal, Agent):
             raise NotFound(
@@ -139,7 +138,7 @@ async def _post_locked(
                 code="request_not_found",
             )
         # A message naming no file is final already (do_attach_file leaves it as it is).
-        stored = not _names_a_file(access.project["id"], incoming)
+        with_conversation = not _names_a_file(access.project["id"], incoming)
         row, created, department = await do_create_request(
             services,
             tx,
@@ -155,7 +154,7 @@ async def _post_locked(
                 user_agent=incoming.user_agent,
                 channel=incoming.channel,
                 first_message=opening,
-                message=message if stored else None,
+                message=message if with_conversation else None,
             ),
         )
     elif isinstance(principal, Agent) and row["held_tier"]:
@@ -167,7 +166,7 @@ async def _post_locked(
         if isinstance(principal, Agent):
             raise Conflict("reopen the conversation to write in it", code="request_closed")
         row = await reopen_for_visitor(services, tx, row)
-    if not stored:
+    if not with_conversation:
         message["metadata"] = await do_attach_file(services, tx, access, row, incoming.type,
                                                    incoming.metadata, message["id"])
         await messages.insert_message(tx, message)

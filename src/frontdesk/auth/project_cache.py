@@ -74,9 +74,6 @@ class ProjectCache:
         """The project's key rows as ``storage.keys.live_keys`` read them, or None."""
         return cast("list[KeyRecord] | None", self._get((project_id, _KEY_ROWS)))
 
-    def put_keys(self, project_id: str, rows: list[KeyRecord], *, generation: int) -> None:
-        self._put((project_id, _KEY_ROWS), orjson.dumps(rows), generation)
-
     def default_department(self, project_id: str) -> DepartmentRecord | None:
         """The project's default department; None when not cached."""
         return cast("DepartmentRecord | None", self._get((project_id, _DEFAULT_DEPARTMENT)))
@@ -85,11 +82,6 @@ class ProjectCache:
         """The project's available agents as ``project_users.available_agents`` reads them,
         or None."""
         return cast("list[RoutingCandidate] | None", self._get((project_id, _AVAILABLE_AGENTS)))
-
-    def put_available_agents(
-        self, project_id: str, agents: list[RoutingCandidate], *, generation: int
-    ) -> None:
-        self._put((project_id, _AVAILABLE_AGENTS), orjson.dumps(agents), generation)
 
     async def read_keys(
         self, project_id: str, read: Callable[[], Awaitable[list[KeyRecord]]]

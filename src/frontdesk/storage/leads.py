@@ -15,6 +15,7 @@ from frontdesk.storage.rows import (
     fetch_record,
     fetch_records,
     like_pattern,
+    unchanged,
     update_then_insert,
 )
 
@@ -37,6 +38,15 @@ class LeadRecord(TypedDict):
 
 # Its JSON columns, also decoded where a lead is read joined (requests) or filtered (retention).
 LEAD_JSON = ("attributes", "tags", "provenance")
+# The columns that change (ids and the creation time do not), and those that may be NULL:
+# what a write from a lead read earlier checks is still stored (``rows.unchanged``).
+LEAD_CHANGES = tuple(
+    column for column in LeadRecord.__annotations__
+    if column not in ("id", "project_id", "lead_id", "created_at")
+)
+LEAD_NULLABLE = frozenset({"fullname", "email", "phone"})
+# What a customer's sign-in writes of its lead (``refresh_customer_lead``).
+_SIGNIN_WRITES = ("fullname", "email", "phone", "attributes", "provenance", "is_authenticated")
 
 
 async def insert_lead(
@@ -125,20 +135,18 @@ async def refresh_customer_lead(
 
     The transaction's last statement (``rows.update_then_insert``).
     """
-    same = "IS NOT DISTINCT FROM" if q.dialect == "postgresql" else "IS"
-    # The comparison operator is one of two texts of this module.
+    still = unchanged(q.dialect, "leads", _SIGNIN_WRITES, 8, LEAD_NULLABLE)
     sql = (
         "UPDATE leads SET fullname = $2, email = $3, phone = $4, attributes = $5,"  # noqa: S608
         " provenance = $6, is_authenticated = 1, updated_at = $7"
-        f" WHERE id = $1 AND fullname {same} $8 AND email {same} $9 AND phone {same} $10"
-        " AND attributes = $11 AND provenance = $12 AND is_authenticated = $13"
+        f" WHERE id = $1 AND {still}"
         " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
         " RETURNING id"
     )
     args = (
         stored["id"], lead["fullname"], lead["email"], lead["phone"], encode(lead["attributes"]),
-        encode(lead["provenance"]), now, stored["fullname"], stored["email"], stored["phone"],
-        stored["attributes"], stored["provenance"], stored["is_authenticated"], member_id,
+        encode(lead["provenance"]), now, *[stored[column] for column in _SIGNIN_WRITES],
+        member_id,
     )
     return await update_then_insert(q, sql, args, then) is not None
 

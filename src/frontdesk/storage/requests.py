@@ -11,7 +11,7 @@ from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
-from frontdesk.storage.leads import LEAD_JSON, LeadRecord
+from frontdesk.storage.leads import LEAD_CHANGES, LEAD_JSON, LEAD_NULLABLE, LeadRecord
 from frontdesk.storage.messages import MessageRecord, new_message_row
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
 from frontdesk.storage.rows import (
@@ -19,6 +19,7 @@ from frontdesk.storage.rows import (
     decode,
     encode,
     like_pattern,
+    unchanged,
     update_then_insert,
 )
 
@@ -590,15 +591,11 @@ async def append_message(
     return None if new_version is None else int(new_version)
 
 
-# The columns of the joined rows that change (ids and creation times do not), by the name
-# _SELECT gives them: the requester's membership, then the lead.
-_MEMBERSHIP_CHANGES = (("role", "requester_role"), ("profile", "requester_profile"),
-                       ("attributes", "requester_attributes"))
-_LEAD_CHANGES = tuple(
-    (column, f"lead__{column}") for column in LeadRecord.__annotations__
-    if column not in ("id", "project_id", "lead_id", "created_at")
-)
-_NULLABLE = frozenset({"fullname", "email", "phone"})
+# The columns of the requester's membership that change, and the names _SELECT gives them
+# and the lead's changing columns (``leads.LEAD_CHANGES``).
+_MEMBERSHIP_CHANGES = ("role", "profile", "attributes")
+_MEMBERSHIP_NAMES = tuple(f"requester_{column}" for column in _MEMBERSHIP_CHANGES)
+_JOINED_NAMES = _MEMBERSHIP_NAMES + tuple(f"lead__{column}" for column in LEAD_CHANGES)
 
 
 def _still_joined(
@@ -612,28 +609,18 @@ def _still_joined(
             [*args, *[joined[name] for name in names]])
 
 
-_MEMBERSHIP_NAMES = tuple(name for _, name in _MEMBERSHIP_CHANGES)
-_JOINED_NAMES = _MEMBERSHIP_NAMES + tuple(name for _, name in _LEAD_CHANGES)
-
-
 @functools.lru_cache(maxsize=64)
 def _still_joined_sql(update: str, count: int, with_lead: bool, dialect: str) -> str:
     """``_still_joined``'s statement for ``update`` of ``count`` arguments."""
     where, returning = update.rsplit(" RETURNING ", 1)
-    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
-    number = iter(range(count + 1, count + 1 + len(_JOINED_NAMES)))
-
-    def matches(pairs: tuple[tuple[str, str], ...], alias: str) -> str:
-        return " AND ".join(
-            f"{alias}.{column} {same if column in _NULLABLE else '='} ${next(number)}"
-            for column, _ in pairs
-        )
-
+    membership = unchanged(dialect, "pu", _MEMBERSHIP_CHANGES, count + 1)
     where += (" AND EXISTS (SELECT 1 FROM project_users pu"  # noqa: S608 - names of this module
-              f" WHERE pu.id = requests.requester_id AND {matches(_MEMBERSHIP_CHANGES, 'pu')})")
+              f" WHERE pu.id = requests.requester_id AND {membership})")
     if with_lead:
+        lead = unchanged(dialect, "l", LEAD_CHANGES, count + 1 + len(_MEMBERSHIP_CHANGES),
+                         LEAD_NULLABLE)
         where += (" AND EXISTS (SELECT 1 FROM leads l"  # noqa: S608 - names of this module
-                  f" WHERE l.id = requests.lead_ref AND {matches(_LEAD_CHANGES, 'l')})")
+                  f" WHERE l.id = requests.lead_ref AND {lead})")
     else:
         where += " AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.id = requests.lead_ref)"
     return f"{where} RETURNING {returning}"

@@ -56,6 +56,20 @@ def _insert_text(into: str, count: int) -> str:
     return f"INSERT INTO {into} VALUES ({values})"  # noqa: S608 - names from this package
 
 
+def unchanged(
+    dialect: str, alias: str, columns: Sequence[str], first: int,
+    nullable: frozenset[str] = frozenset(),
+) -> str:
+    """The condition that row ``alias`` still holds in ``columns`` the values of parameters
+    ``$first``, ``$first + 1``…: ``IS`` (``IS NOT DISTINCT FROM`` on PostgreSQL) for the
+    ``nullable`` ones, ``=`` for the others."""
+    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+    return " AND ".join(
+        f"{alias}.{column} {same if column in nullable else '='} ${first + i}"
+        for i, column in enumerate(columns)
+    )
+
+
 class RowChange(NamedTuple):
     """Columns to set in one row: ``table``'s ``columns`` to the first values, in the row
     whose ``key`` column holds the last."""
@@ -94,7 +108,7 @@ async def update_then_insert(
             for row in rows
         )
         values = [value for row in rows for value in row.values]
-        return await q.write_last(_then_inserted(update, len(args), shapes), *args, *values)
+        return await q.write_last(_then_written(update, len(args), shapes), *args, *values)
     value = await q.write_returning(update, *args)
     if value is not None:
         for row in rows:
@@ -104,7 +118,7 @@ async def update_then_insert(
 
 
 @functools.lru_cache(maxsize=256)
-def _then_inserted(update: str, count: int, shapes: tuple[tuple[Any, ...], ...]) -> str:
+def _then_written(update: str, count: int, shapes: tuple[tuple[Any, ...], ...]) -> str:
     """``update`` (``count`` arguments) and, after it, inserts of rows shaped ``(into,
     count of values)`` and changes shaped ``(table, columns, key)``, as one statement: each
     writes only if ``update`` updated its row."""
