@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from frontdesk.storage import requests as requests_storage
 from frontdesk.storage.conversation_cache import ConversationCache
 from frontdesk.storage.requests import StoredConversation
 from tests.conftest import Factory, Visitor
@@ -39,12 +42,23 @@ def _opened(make: Factory) -> tuple[Any, Visitor, str]:
     return project, visitor, rid
 
 
-def test_the_next_message_is_written_from_the_kept_conversation(make: Factory) -> None:
+def test_the_next_message_is_written_from_the_kept_conversation(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project, visitor, rid = _opened(make)
     kept = _kept(make, visitor, rid)
     assert kept is not None and kept.record()["last_text"] == "second"
+    reads: list[str] = []
+    real_read = requests_storage.read_conversation
+
+    async def counted(q: Any, project_id: str, request_id: str) -> Any:
+        reads.append(request_id)
+        return await real_read(q, project_id, request_id)
+
+    monkeypatch.setattr(requests_storage, "read_conversation", counted)
     r = visitor.send(rid, "third")
     assert r.status_code == 200, r.text
+    assert reads == []  # written from the copy, the conversation not read
     request = r.json()["request"]
     assert request["last_text"] == "third" and request["status"] == 200
     kept_after = _kept(make, visitor, rid)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from frontdesk.storage import leads, project_users, sessions
 from tests.conftest import Factory, Project, sign_customer_token
 
@@ -38,11 +40,22 @@ def _lead(make: Factory, project: Project, customer: str) -> Any:
     return r.json()
 
 
-def test_a_returning_customer_brings_its_contact_and_profile_up_to_date(make: Factory) -> None:
+def test_a_returning_customer_brings_its_contact_and_profile_up_to_date(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project = make.project()
     _customer_with_contact(make, project, "c-1")
+    written: list[bool] = []
+    real_write = leads.refresh_customer_lead
+
+    async def counted(*args: Any, **kwargs: Any) -> bool:
+        written.append(await real_write(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setattr(leads, "refresh_customer_lead", counted)
     r = _sign_in(make, project, "c-1", email="new@x.example", firstname="Neo", lastname="Anders")
     assert r.status_code == 200, r.text
+    assert written == [True]  # the read and one write, not the locked way
     lead = _lead(make, project, "c-1")
     assert (lead["fullname"], lead["email"]) == ("Neo Anders", "new@x.example")
     assert lead["provenance"]["email"]["source"] == "token"

@@ -299,6 +299,10 @@ def test_a_message_and_its_conversations_update_are_one_statement(
         texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
                                                  headers=owner.headers).json()]
         assert texts[-2:] == ["hello", "again"]
+        with _recorded_transactions(monkeypatch) as sent:  # from the copy the process kept
+            third = visitor.send(rid, "third")
+        assert third.status_code == 200, third.text
+        assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
 
 
 def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
@@ -317,6 +321,9 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
             first = visitor.send(rid, "hello")
         assert first.status_code == 200, first.text
         assert not [s for s in sent if s.startswith("UPDATE requests")], sent
+        # The message leaves with the conversation's insert, not in a statement of its own.
+        inserts = [s for s in sent if "INSERT INTO messages" in s]
+        assert len(inserts) == 1 and "INSERT INTO requests" in inserts[0], sent
         assert len([s for s in sent if "FROM sessions" in s or "JOIN sessions" in s]) == 1
         joined = [s for s in sent if "JOIN sessions" in s]
         assert len(joined) == 1 and "FROM project_users" in joined[0]
