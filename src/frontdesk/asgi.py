@@ -10,6 +10,10 @@ from frontdesk.app import create_app
 from frontdesk.observability.logs import configure_logging
 from frontdesk.settings import Settings
 
+# Allocations (less deallocations) of objects that can hold others between two collections
+# of the youngest generation: CPython's default is 700.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
 
 def app() -> Starlette:
     settings = Settings.from_env()
@@ -19,4 +23,10 @@ def app() -> Starlette:
     # does: frozen, the collector's full passes no longer walk it (docs/performance.md).
     gc.collect()
     gc.freeze()
+    # A request in flight holds a few hundred objects: at the default 700 allocations the
+    # youngest generation is collected every few requests, and what the requests in flight
+    # hold at that moment is promoted, only to die soon after in an older generation, whose
+    # collections (every object the caches hold) it brings on sooner. At 10,000, a sign-in
+    # and a message cost 6-9% less CPU through the server (docs/performance.md).
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
     return served
