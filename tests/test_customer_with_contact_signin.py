@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from frontdesk.storage import leads, project_users, sessions
+from frontdesk.storage.contact_hints import ContactHints
 from tests.conftest import Factory, Project, sign_customer_token
 
 
@@ -125,3 +126,88 @@ def test_another_kind_of_member_is_refused_as_before(make: Factory) -> None:
     anonymous.send(anonymous.new_request_id(), "hi")
     r = _sign_in(make, project, anonymous.id, email="x@x.example")
     assert r.status_code == 409 and r.json()["code"] == "identity_conflict"
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[Any]:
+    """The answers of ``module.name`` from now on, one per call."""
+    answers: list[Any] = []
+    real = getattr(module, name)
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        answers.append(await real(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(module, name, counted)
+    return answers
+
+
+def test_a_customer_signed_in_with_its_contact_goes_to_it_at_once(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its first sign-in with a contact tries the way for a customer without one first; the
+    next ones go to the contact at once (no statement that matches nothing)."""
+    project = make.project()
+    _customer_with_contact(make, project, "c-4")
+    without = _count_calls(monkeypatch, project_users, "refresh_customer")
+    written = _count_calls(monkeypatch, leads, "refresh_customer_lead")
+    assert _sign_in(make, project, "c-4", email="a@x.example").status_code == 200
+    assert (without, written) == ([False], [True])
+    for email in ("b@x.example", "c@x.example"):
+        assert _sign_in(make, project, "c-4", email=email).status_code == 200
+    assert (without, written) == ([False], [True, True, True])
+    assert _lead(make, project, "c-4")["email"] == "c@x.example"
+
+
+def test_a_hint_out_of_date_costs_a_statement_never_a_wrong_sign_in(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The contact is gone (as another process's erasure leaves it): the customer is signed in
+    the locked way, and the hint is forgotten: the next sign-in is a customer's without one."""
+    project = make.project()
+    _customer_with_contact(make, project, "c-5")
+    assert _sign_in(make, project, "c-5").status_code == 200
+    services = _services(make)
+    assert services.contact_hints.has_contact(project.id, "c-5")
+
+    async def drop_contact() -> None:
+        async with services.db.transaction() as tx:  # its conversations go with it
+            await tx.execute("DELETE FROM leads WHERE project_id = $1 AND lead_id = 'c-5'",
+                             project.id)
+
+    _run(make, drop_contact)
+    without = _count_calls(monkeypatch, project_users, "refresh_customer")
+    written = _count_calls(monkeypatch, leads, "refresh_customer_lead")
+    r = _sign_in(make, project, "c-5")
+    assert r.status_code == 200, r.text
+    assert (without, written) == ([], [])  # no contact found to write: the locked way
+    assert not services.contact_hints.has_contact(project.id, "c-5")
+    assert r.json()["user"]["_id"] == "c-5"
+    mine = make.client.get(f"/{project.id}/requests/me",
+                           headers={"Authorization": r.json()["token"]})
+    assert mine.status_code == 200 and mine.json()["requests"] == [], mine.text
+    assert _sign_in(make, project, "c-5").status_code == 200
+    assert (without, written) == ([True], [])
+
+
+def test_erasing_a_contact_forgets_its_hint(make: Factory) -> None:
+    project = make.project()
+    _customer_with_contact(make, project, "c-6")
+    assert _sign_in(make, project, "c-6").status_code == 200
+    services = _services(make)
+    assert services.contact_hints.has_contact(project.id, "c-6")
+    r = make.client.delete(f"/{project.id}/leads/c-6", headers=project.owner.headers)
+    assert r.status_code == 200, r.text
+    assert not services.contact_hints.has_contact(project.id, "c-6")
+
+
+def test_hints_are_bounded_least_recently_used_first() -> None:
+    hints = ContactHints(size=2)
+    hints.remember("p", "a")
+    hints.remember("p", "b")
+    hints.remember("p", "a")  # used again: "b" is now the oldest
+    hints.remember("p", "c")
+    assert len(hints) == 2
+    assert [hints.has_contact("p", c) for c in "abc"] == [True, False, True]
+    assert not hints.has_contact("q", "a")  # per project
+    hints.forget("p", "a")
+    assert not hints.has_contact("p", "a")

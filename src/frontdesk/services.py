@@ -36,6 +36,7 @@ from frontdesk.realtime.events import (
 )
 from frontdesk.realtime.visitor_presence import VisitorPresence
 from frontdesk.settings import Settings
+from frontdesk.storage.contact_hints import ContactHints
 from frontdesk.storage.conversation_cache import ConversationCache
 from frontdesk.storage.database import Database, Transaction
 from frontdesk.storage.files import DatabaseBlobs, DirectoryBlobs, blob_store
@@ -59,6 +60,8 @@ class Services:
     project_cache: ProjectCache = field(init=False)
     # Conversations its visitors wrote in lately, as stored (their next message skips a read).
     conversations: ConversationCache = field(init=False, default_factory=ConversationCache)
+    # Customers it signed in lately who had a contact (their next sign-in goes to it at once).
+    contact_hints: ContactHints = field(init=False, default_factory=ContactHints)
     basic_cache: BasicCredentialCache = field(init=False)
     blobs: DirectoryBlobs | DatabaseBlobs = field(init=False)  # the bytes of files
     file_urls: FileUrlSigner = field(init=False)

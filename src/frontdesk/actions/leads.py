@@ -372,6 +372,7 @@ async def do_erase(
 
     async def forget() -> None:
         services.conversations.evict_lead(project_id, lead["id"])
+        services.contact_hints.forget(project_id, lead["lead_id"])
 
     tx.on_commit(forget)
     for merge in await merges.merges_of_lead(tx, project_id, lead["id"]):
