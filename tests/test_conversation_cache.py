@@ -49,13 +49,13 @@ def test_the_next_message_is_written_from_the_kept_conversation(
     kept = _kept(make, visitor, rid)
     assert kept is not None and kept.record()["last_text"] == "second"
     reads: list[str] = []
-    real_read = requests_storage.read_conversation
+    real_read = requests_storage.read_conversation_or_member
 
-    async def counted(q: Any, project_id: str, request_id: str) -> Any:
+    async def counted(q: Any, project_id: str, request_id: str, *visitor: str) -> Any:
         reads.append(request_id)
-        return await real_read(q, project_id, request_id)
+        return await real_read(q, project_id, request_id, *visitor)
 
-    monkeypatch.setattr(requests_storage, "read_conversation", counted)
+    monkeypatch.setattr(requests_storage, "read_conversation_or_member", counted)
     r = visitor.send(rid, "third")
     assert r.status_code == 200, r.text
     assert reads == []  # written from the copy, the conversation not read

@@ -310,7 +310,8 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
 ) -> None:
     """The new conversation's row is inserted with its first message's changes (version 1),
     with no update after the message; the membership, the session's proof and whether the
-    visitor has a contact are one read, and a contact it has not is inserted unread."""
+    visitor has a contact are read with the conversation's absence, and a contact it has not
+    is inserted unread."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
         make = Factory(client)
         owner = make.agent()
@@ -327,6 +328,8 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         assert len([s for s in sent if "FROM sessions" in s or "JOIN sessions" in s]) == 1
         joined = [s for s in sent if "JOIN sessions" in s]
         assert len(joined) == 1 and "FROM project_users" in joined[0]
+        # Read with the conversation's absence, before BEGIN: one round trip for both.
+        assert "FROM requests r" in joined[0] and sent.index(joined[0]) < sent.index("BEGIN;")
         # That read said the visitor has no contact: it is inserted without being read.
         assert not [s for s in sent if s.startswith("SELECT") and "FROM leads l WHERE" in s
                     and "JOIN sessions" not in s], sent
@@ -335,6 +338,13 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         assert read["last_text"] == "hello"
         assert read["lastMessage"]["_id"] == first.json()["_id"]
         assert read["updatedAt"] == read["createdAt"] == first.json()["createdAt"]
+        # With the project's default department and agents cached by then, that is all.
+        later = make.visitor(project)
+        with _recorded_transactions(monkeypatch) as sent:
+            assert later.send(later.new_request_id(), "hi").status_code == 200
+        assert [s.split(" ", 3)[:3] for s in sent] == [
+            ["SELECT", "c.*,", "m.*"], ["BEGIN;"], ["INSERT", "INTO", "leads"],
+            ["WITH", "queued_0", "AS"], ["COMMIT;"]], sent
 
 
 def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
@@ -343,20 +353,20 @@ def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
     """The unlocked read saw an older version (another change committed in between): the
     guarded write lands nothing, and the message goes the locked way, once."""
     real_get = requests_storage.get_request
-    real_read = requests_storage.read_conversation
+    real_read = requests_storage.read_conversation_or_member
     stale: list[str] = []
     locked: list[str] = []
 
-    async def older(q: Any, project_id: str, request_id: str) -> Any:
-        read = await real_read(q, project_id, request_id)
+    async def older(q: Any, project_id: str, request_id: str, *visitor: str) -> Any:
+        read, member = await real_read(q, project_id, request_id, *visitor)
         if read is not None and not stale:
             # As it was before its first message: written from this row, the count is wrong.
             stale.append(request_id)
             stored = read.stored
             return requests_storage.StoredConversation(
                 {**stored, "version": stored["version"] - 1,
-                 "visitor_messages": stored["visitor_messages"] - 1})
-        return read
+                 "visitor_messages": stored["visitor_messages"] - 1}), member
+        return read, member
 
     async def counted(q: Any, project_id: str, request_id: str, *, lock: bool = False) -> Any:
         if lock:
@@ -365,7 +375,7 @@ def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(
 
     with TestClient(create_app(make_settings(tmp_path, database_url))) as client:
         owner, project, visitor, rid, before = _said_hello(client, database_url)
-        monkeypatch.setattr(requests_storage, "read_conversation", older)
+        monkeypatch.setattr(requests_storage, "read_conversation_or_member", older)
         monkeypatch.setattr(requests_storage, "get_request", counted)
         second = visitor.send(rid, "again")
         assert second.status_code == 200, second.text

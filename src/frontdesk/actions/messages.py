@@ -29,6 +29,7 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage import messages, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.messages import MessageRecord, SenderKind
+from frontdesk.storage.project_users import VisitorMemberRecord
 from frontdesk.storage.requests import RequestRecord, StoredConversation
 
 SENT = 150
@@ -93,8 +94,10 @@ async def check_post_message(
             # Most messages go into an open conversation, which one write then changes if
             # nothing came in between: as this process kept it from the visitor's last
             # message, else read without a lock (on PostgreSQL before BEGIN).
+            # Not kept, the visitor's membership comes in the same read, for a first message.
             kept = services.conversations.get(project_id, request_id)
-            stored = kept or await requests.read_conversation(tx, project_id, request_id)
+            stored, member = (kept, None) if kept else await requests.read_conversation_or_member(
+                tx, project_id, request_id, principal.visitor_id, principal.jti)
             if stored is not None and _open_to(access, seen := stored.record()):
                 posted = await _post_into_open_conversation(
                     services, tx, access, stored, seen, incoming, now, kept=kept is not None)
@@ -107,7 +110,8 @@ async def check_post_message(
                 # someone else's: decided on the row read locked, in this transaction.
                 row = None if stored is None else await requests.get_request(
                     tx, project_id, request_id, lock=True)
-                return await _post_locked(services, tx, access, request_id, incoming, now, row)
+                return await _post_locked(services, tx, access, request_id, incoming, now, row,
+                                          member=member)
     # An agent's message, a file, or a conversation changed since it was read (its
     # transaction is over): decided on the row read locked.
     async with services.db.transaction() as tx:
@@ -123,8 +127,11 @@ async def _post_locked(
     incoming: IncomingMessage,
     now: int,
     row: RequestRecord | None,
+    *,
+    member: VisitorMemberRecord | None = None,
 ) -> tuple[MessagePublic, RequestPublic]:
-    """The message, ``row`` read locked within ``tx`` (None: no such conversation yet)."""
+    """The message, ``row`` read locked within ``tx`` (None: no such conversation yet);
+    ``member``, the visitor's membership if it was read with the conversation's absence."""
     principal = access.principal
     created = False
     department = None
@@ -156,6 +163,7 @@ async def _post_locked(
                 first_message=opening,
                 message=message if with_conversation else None,
             ),
+            member=member,
         )
     elif isinstance(principal, Agent) and row["held_tier"]:
         # Held back from agents until its visitor verifies: to them it is not there.

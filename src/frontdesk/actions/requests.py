@@ -32,6 +32,7 @@ from frontdesk.storage import project_users, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.messages import MessageRecord
+from frontdesk.storage.project_users import VisitorMemberRecord
 from frontdesk.storage.requests import ListPosition, RequestFilter, RequestRecord
 
 
@@ -58,7 +59,8 @@ class NewRequest:
 
 
 async def do_create_request(
-    services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest
+    services: Services, tx: Transaction, access: ProjectAccess, new: NewRequest,
+    *, member: VisitorMemberRecord | None = None,
 ) -> tuple[RequestRecord, bool, DepartmentRecord | None]:
     """Create the request, and the visitor's lead if it has none; route it to an agent,
     unless its department needs a higher tier than the visitor's: then it is held back.
@@ -67,7 +69,9 @@ async def do_create_request(
     Returns the joined request row (a concurrent creation is reloaded), whether this call
     created it, and the department it was created in. A row this call created is returned
     as it was before its first message (as the CREATE event shows it); it was stored with
-    ``new.first_message`` already (``requests.with_first_message``).
+    ``new.first_message`` already (``requests.with_first_message``). ``member``: the
+    visitor's membership as ``project_users.get_visitor_membership`` read it a moment ago
+    (with the conversation's absence), else it is read here.
     """
     visitor = access.principal
     assert isinstance(visitor, Visitor)
@@ -78,7 +82,7 @@ async def do_create_request(
         )
     else:
         department = await default_department(services, project_id, tx)
-    member = await project_users.get_visitor_membership(
+    member = member or await project_users.get_visitor_membership(
         tx, project_id, visitor.visitor_id, visitor.jti
     )
     if member is None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, row_lock
+from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.rows import (
     NewRow,
     RowChange,
+    decode,
     encode,
     fetch_record,
     fetch_records,
@@ -149,6 +150,30 @@ async def get_visitor_membership(
     if member is not None:
         member["has_lead"] = bool(member["has_lead"])  # SQLite answers 0 or 1
     return member
+
+
+# A visitor's membership as get_visitor_membership reads it, its columns prefixed (``member__``)
+# so that a read of something else can carry it in the same row (its user id $3, its session
+# $4, its project $1): requests.read_conversation_or_member.
+_AHEAD = "member__"
+_AHEAD_COLUMNS = ", ".join(
+    f"pu.{column} AS {_AHEAD}{column}" for column in ProjectUserRecord.__annotations__)
+VISITOR_MEMBER_AHEAD = (
+    f"SELECT {_AHEAD_COLUMNS}, s.auth_info AS {_AHEAD}session_auth_info,"  # noqa: S608
+    f" EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = $3)"
+    f" AS {_AHEAD}has_lead FROM project_users pu LEFT JOIN sessions s ON s.jti = $4"
+    " WHERE pu.project_id = $1 AND pu.user_id = $3"
+)
+
+
+def visitor_member_ahead(row: Row) -> VisitorMemberRecord | None:
+    """The membership ``VISITOR_MEMBER_AHEAD`` read into ``row`` (its columns taken out of
+    it), as ``get_visitor_membership`` answers it; None when there was none."""
+    member = {key[len(_AHEAD):]: row.pop(key) for key in [k for k in row if k.startswith(_AHEAD)]}
+    if member["id"] is None:
+        return None
+    member["has_lead"] = bool(member["has_lead"])
+    return cast(VisitorMemberRecord, decode(member, (*_JSON, "session_auth_info")))
 
 
 async def refresh_customer(

@@ -13,6 +13,11 @@ from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
 from frontdesk.storage.leads import LEAD_CHANGES, LEAD_JSON, LEAD_NULLABLE, LeadRecord
 from frontdesk.storage.messages import MessageRecord, new_message_row
+from frontdesk.storage.project_users import (
+    VISITOR_MEMBER_AHEAD,
+    VisitorMemberRecord,
+    visitor_member_ahead,
+)
 from frontdesk.storage.read_markers import UNREAD_COUNT, marker_join
 from frontdesk.storage.rows import (
     count_matching,
@@ -315,14 +320,31 @@ class StoredConversation:
                                    "version": version})
 
 
-async def read_conversation(
-    q: Queries, project_id: str, request_id: str
-) -> StoredConversation | None:
+async def read_conversation_or_member(
+    q: Queries, project_id: str, request_id: str, user_id: str, jti: str
+) -> tuple[StoredConversation | None, VisitorMemberRecord | None]:
     """The joined request as stored, read as ``Queries.fetch_ahead`` reads (on PostgreSQL
-    before ``BEGIN``, without a lock)."""
-    sql = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2"
-    stored = await q.fetch_ahead(sql, project_id, request_id)
-    return None if stored is None else StoredConversation(stored)
+    before ``BEGIN``, without a lock); on PostgreSQL, when there is none, in the same read,
+    visitor ``user_id``'s membership with what its session ``jti`` proves, as
+    ``project_users.get_visitor_membership`` answers (a first message needs it next: a round
+    trip saved). SQLite has no round trip to save, and its wider row cost a first message
+    more than the second read (docs/performance.md): the membership is None there."""
+    if q.dialect != "postgresql":
+        stored = await q.fetch_ahead(_CONVERSATION, project_id, request_id)
+        return (None if stored is None else StoredConversation(stored)), None
+    stored = await q.fetch_ahead(_CONVERSATION_OR_MEMBER, project_id, request_id, user_id, jti)
+    assert stored is not None  # one row, whatever there is
+    member = visitor_member_ahead(stored)
+    return (None, member) if stored["id"] is None else (StoredConversation(stored), None)
+
+
+_CONVERSATION = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2"
+# The conversation if there is one, else the membership: one row either way.
+_CONVERSATION_OR_MEMBER = (
+    f"SELECT c.*, m.* FROM (SELECT 1 AS one) o LEFT JOIN ({_SELECT}"  # noqa: S608
+    " WHERE r.project_id = $1 AND r.request_id = $2) c ON 1 = 1"
+    f" LEFT JOIN ({VISITOR_MEMBER_AHEAD}) m ON c.id IS NULL"
+)
 
 
 async def list_requests(
