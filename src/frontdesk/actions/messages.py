@@ -94,7 +94,8 @@ async def check_post_message(
             # Most messages go into an open conversation, which one write then changes if
             # nothing came in between: as this process kept it from the visitor's last
             # message, else read without a lock (on PostgreSQL before BEGIN).
-            # Not kept, the visitor's membership comes in the same read, for a first message.
+            # On PostgreSQL a read that finds no conversation brings the visitor's membership
+            # along, which a first message needs next.
             kept = services.conversations.get(project_id, request_id)
             stored, member = (kept, None) if kept else await requests.read_conversation_or_member(
                 tx, project_id, request_id, principal.visitor_id, principal.jti)
