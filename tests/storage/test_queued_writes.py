@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
 from frontdesk.storage import database
+from frontdesk.storage import leads as leads_storage
 from frontdesk.storage import requests as requests_storage
 from frontdesk.storage.database import Database, open_database
 from frontdesk.storage.messages import MessageRecord
@@ -343,8 +344,54 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         with _recorded_transactions(monkeypatch) as sent:
             assert later.send(later.new_request_id(), "hi").status_code == 200
         assert [s.split(" ", 3)[:3] for s in sent] == [
-            ["SELECT", "c.*,", "m.*"], ["BEGIN;"], ["INSERT", "INTO", "leads"],
-            ["WITH", "queued_0", "AS"], ["COMMIT;"]], sent
+            ["SELECT", "c.*,", "m.*"], ["BEGIN;"], ["WITH", "queued_0", "AS"], ["COMMIT;"]], sent
+        # The contact, the message and the conversation (whose lead_ref names the contact)
+        # are one statement.
+        assert all(f"INSERT INTO {t}" in sent[2] for t in ("leads", "messages", "requests"))
+
+
+def test_a_contact_made_meanwhile_sends_a_first_message_the_locked_way(
+    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the read that found no contact and the conversation's insert, another
+    transaction makes the visitor's contact: the insert fails on the contact it names, the
+    transaction writes nothing, and the message goes the locked way, into that contact."""
+    with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
+        make = Factory(client)
+        owner = make.agent()
+        project = make.project(owner)
+        visitor = make.visitor(project)
+        rid = visitor.new_request_id()
+        services = client.app.state.services  # type: ignore[attr-defined]
+        contact = services.ids.object_id()
+        real_read = requests_storage.read_conversation_or_member
+        made: list[str] = []
+
+        async def then_a_contact(q: Any, project_id: str, request_id: str, *who: str) -> Any:
+            read = await real_read(q, project_id, request_id, *who)
+            if not made:
+                made.append(who[0])
+                async with services.db.transaction() as other:
+                    await leads_storage.insert_lead(
+                        other, id=contact, project_id=project_id, lead_id=who[0],
+                        fullname="Made Meanwhile", email=None, phone=None, attributes={},
+                        provenance={}, is_authenticated=False, now=1)
+            return read
+
+        monkeypatch.setattr(requests_storage, "read_conversation_or_member", then_a_contact)
+        with _recorded_transactions(monkeypatch) as sent:
+            first = visitor.send(rid, "hello")
+        assert first.status_code == 200, first.text
+        assert made == [visitor.id]
+        assert "ROLLBACK;" in sent  # the first try, as a whole
+        read = client.get(f"/{project.id}/requests/{rid}", headers=owner.headers).json()
+        assert read["lead"]["_id"] == contact, read["lead"]
+        assert read["lead"]["attributes"]["senderAuthInfo"]  # brought up to date
+        contacts = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"]
+        assert [c["_id"] for c in contacts if c["lead_id"] == visitor.id] == [contact]
+        texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
+                                                 headers=owner.headers).json()]
+        assert texts == ["hello"]
 
 
 def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(

@@ -107,13 +107,17 @@ async def do_find_or_create_lead(
     self_reported: dict[str, str],
     auth_info: dict[str, Any],
     seen_absent: bool = False,
+    queued: bool = False,
 ) -> LeadRecord:
     """The visitor's lead, created if none, with the latest senderAuthInfo.
 
     ``self_reported`` holds what the visitor typed (fullname, email); it fills only fields
     that are not verified. The lead is read locked: it is written from what was read. With
-    ``seen_absent`` (the caller read in ``tx`` that the visitor has none) it is not read but
-    inserted at once; should one have been made meanwhile, it is then read and updated.
+    ``seen_absent`` (the caller read that the visitor has none) it is not read but inserted
+    at once; should one have been made meanwhile, it is then read and updated. With
+    ``queued`` too, on PostgreSQL, the insert leaves with ``tx``'s next statement, which must
+    be the conversation's insert: should one have been made meanwhile, that insert raises
+    ``leads.ContactRaced`` and the transaction fails (``leads.insert_lead``).
     """
     now = services.now_ms()
     lead = None if seen_absent else await leads.get_lead_by_visitor(
@@ -171,6 +175,7 @@ async def do_find_or_create_lead(
             provenance=lead["provenance"],
             is_authenticated=visitor.is_authenticated,
             now=now,
+            queued=queued and tx.dialect == "postgresql",
         )
         if not inserted:
             # A concurrent transaction created it first (the insert waited for its commit):

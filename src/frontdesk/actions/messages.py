@@ -26,7 +26,7 @@ from frontdesk.models.messages import MessagePublic, present_message
 from frontdesk.models.requests import RequestPublic
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage import messages, requests
+from frontdesk.storage import leads, messages, requests
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.messages import MessageRecord, SenderKind
 from frontdesk.storage.project_users import VisitorMemberRecord
@@ -90,34 +90,54 @@ async def check_post_message(
     principal = access.principal
     now = services.now_ms()
     if not isinstance(principal, Agent) and not _names_a_file(project_id, incoming):
-        async with services.db.transaction() as tx:
-            # Most messages go into an open conversation, which one write then changes if
-            # nothing came in between: as this process kept it from the visitor's last
-            # message, else read without a lock (on PostgreSQL before BEGIN).
-            # On PostgreSQL a read that finds no conversation brings the visitor's membership
-            # along, which a first message needs next.
-            kept = services.conversations.get(project_id, request_id)
-            stored, member = (kept, None) if kept else await requests.read_conversation_or_member(
-                tx, project_id, request_id, principal.visitor_id, principal.jti)
-            if stored is not None and _open_to(access, seen := stored.record()):
-                posted = await _post_into_open_conversation(
-                    services, tx, access, stored, seen, incoming, now, kept=kept is not None)
-                if posted is not None:
-                    return posted
-                services.conversations.evict(project_id, request_id)
-            else:
-                # None: created here (a concurrent first message that creates it meanwhile
-                # is found by do_create_request, whose insert waits for it). Closed or
-                # someone else's: decided on the row read locked, in this transaction.
-                row = None if stored is None else await requests.get_request(
-                    tx, project_id, request_id, lock=True)
-                return await _post_locked(services, tx, access, request_id, incoming, now, row,
-                                          member=member)
-    # An agent's message, a file, or a conversation changed since it was read (its
-    # transaction is over): decided on the row read locked.
+        try:
+            posted = await _post_read_ahead(services, access, request_id, incoming, now)
+        except leads.ContactRaced:
+            posted = None  # its transaction failed, having written nothing
+        if posted is not None:
+            return posted
+    # An agent's message, a file, a conversation changed since it was read (its transaction
+    # is over), or a first message whose contact a concurrent one made: decided on the row
+    # read locked.
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
         return await _post_locked(services, tx, access, request_id, incoming, now, row)
+
+
+async def _post_read_ahead(
+    services: Services, access: ProjectAccess, request_id: str, incoming: IncomingMessage,
+    now: int,
+) -> tuple[MessagePublic, RequestPublic] | None:
+    """A visitor's message (naming no file), its conversation read or kept without a lock.
+    None, with nothing written, when the conversation changed since; ``leads.ContactRaced``
+    when a first message's contact was made meanwhile (its transaction failed)."""
+    project_id = access.project["id"]
+    principal = access.principal
+    assert not isinstance(principal, Agent)
+    async with services.db.transaction() as tx:
+        # Most messages go into an open conversation, which one write then changes if
+        # nothing came in between: as this process kept it from the visitor's last
+        # message, else read without a lock (on PostgreSQL before BEGIN).
+        # On PostgreSQL a read that finds no conversation brings the visitor's membership
+        # along, which a first message needs next.
+        kept = services.conversations.get(project_id, request_id)
+        stored, member = (kept, None) if kept else await requests.read_conversation_or_member(
+            tx, project_id, request_id, principal.visitor_id, principal.jti)
+        if stored is not None and _open_to(access, seen := stored.record()):
+            posted = await _post_into_open_conversation(
+                services, tx, access, stored, seen, incoming, now, kept=kept is not None)
+            if posted is not None:
+                return posted
+            services.conversations.evict(project_id, request_id)
+        else:
+            # None: created here (a concurrent first message that creates it meanwhile
+            # is found by do_create_request, whose insert waits for it). Closed or
+            # someone else's: decided on the row read locked, in this transaction.
+            row = None if stored is None else await requests.get_request(
+                tx, project_id, request_id, lock=True)
+            return await _post_locked(services, tx, access, request_id, incoming, now, row,
+                                      member=member)
+    return None
 
 
 async def _post_locked(

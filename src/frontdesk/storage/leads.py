@@ -62,25 +62,34 @@ async def insert_lead(
     provenance: dict[str, Any],
     is_authenticated: bool,
     now: int,
+    queued: bool = False,
 ) -> bool:
-    """Insert unless the visitor already has a lead (a concurrent first message); True if new."""
-    inserted = await q.execute(
-        "INSERT INTO leads (id, project_id, lead_id, fullname, email, phone, attributes,"
-        " provenance, is_authenticated, created_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
-        " ON CONFLICT (project_id, lead_id) DO NOTHING",
-        id,
-        project_id,
-        lead_id,
-        fullname,
-        email,
-        phone,
-        encode(attributes),
-        encode(provenance),
-        int(is_authenticated),
-        now,
-    )
-    return inserted == 1
+    """Insert unless the visitor already has a lead (a concurrent first message); True if new.
+
+    With ``queued`` the insert leaves with the transaction's next statement
+    (``Queries.execute_later``) and True is answered unchecked: that statement must be one that
+    fails, raising ``ContactRaced``, if the lead was not inserted (a conversation's insert,
+    whose contact is this lead: ``requests.insert_request``).
+    """
+    args = (id, project_id, lead_id, fullname, email, phone, encode(attributes),
+            encode(provenance), int(is_authenticated), now)
+    if queued:
+        await q.execute_later(_INSERT_LEAD, *args)
+        return True
+    return await q.execute(_INSERT_LEAD, *args) == 1
+
+
+class ContactRaced(Exception):
+    """A contact queued for insertion (``insert_lead(queued=True)``) was made first by a
+    concurrent transaction: the statement that needed it failed, and with it the transaction."""
+
+
+_INSERT_LEAD = (
+    "INSERT INTO leads (id, project_id, lead_id, fullname, email, phone, attributes,"
+    " provenance, is_authenticated, created_at, updated_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
+    " ON CONFLICT (project_id, lead_id) DO NOTHING"
+)
 
 
 async def get_lead_by_visitor(

@@ -11,7 +11,13 @@ from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage.database import Queries, Row, row_lock
-from frontdesk.storage.leads import LEAD_CHANGES, LEAD_JSON, LEAD_NULLABLE, LeadRecord
+from frontdesk.storage.leads import (
+    LEAD_CHANGES,
+    LEAD_JSON,
+    LEAD_NULLABLE,
+    ContactRaced,
+    LeadRecord,
+)
 from frontdesk.storage.messages import MessageRecord, new_message_row
 from frontdesk.storage.project_users import (
     VISITOR_MEMBER_AHEAD,
@@ -213,8 +219,19 @@ async def insert_request(
         1,
     )
     if q.dialect == "postgresql":  # with what is queued: one statement, one round trip
-        return await q.write_returning(f"{_INSERT_REQUEST} RETURNING 1", *args) is not None
+        try:
+            return await q.write_returning(f"{_INSERT_REQUEST} RETURNING 1", *args) is not None
+        except Exception as exc:
+            # The contact queued beside it (leads.insert_lead(queued=True)) was not inserted:
+            # a concurrent transaction made the visitor's contact first.
+            if (getattr(exc, "sqlstate", None) == _FOREIGN_KEY_VIOLATION
+                    and getattr(exc, "constraint_name", None) == "requests_lead_ref_fkey"):
+                raise ContactRaced(lead_ref) from exc
+            raise
     return await q.execute(_INSERT_REQUEST, *args) == 1
+
+
+_FOREIGN_KEY_VIOLATION = "23503"
 
 
 _INSERT_REQUEST = (
