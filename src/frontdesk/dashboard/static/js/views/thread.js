@@ -156,16 +156,23 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     if (last) onSeen(last);
   }
 
+  // The server's order of a conversation's messages: time, then id (several messages can
+  // share a millisecond).
+  function byTime(a, b) {
+    if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+    return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
+  }
+
   function addMessages(incoming) {
     const known = new Set(state.messages.map((m) => m._id));
     // A subscribe's snapshot may reach further back than the page on screen: keep the history
     // contiguous and leave older messages to scrolling up.
     const oldest = state.hasOlder ? state.messages[0] : null;
     const fresh = incoming.filter((m) => m && m._id && !known.has(m._id)
-      && !(oldest && m.createdAt < oldest.createdAt));
+      && !(oldest && byTime(m, oldest) < 0));
     if (fresh.length === 0) return;
     state.messages.push(...fresh);
-    state.messages.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    state.messages.sort(byTime);
     if (fresh.some((m) => m.senderKind === "visitor")) showTyping(null);
     renderMessages();
   }
