@@ -306,6 +306,15 @@ def test_a_message_and_its_conversations_update_are_one_statement(
         assert [s.split(" ", 1)[0] for s in sent] == ["WITH"]
 
 
+def _a_new_visitor(client: TestClient) -> tuple[Factory, Any, Any, Any, str]:
+    """An agent, its project, a visitor of the project and a conversation id not used yet."""
+    make = Factory(client)
+    owner = make.agent()
+    project = make.project(owner)
+    visitor = make.visitor(project)
+    return make, owner, project, visitor, visitor.new_request_id()
+
+
 def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -314,11 +323,7 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
     visitor has a contact are read with the conversation's absence, and a contact it has not
     is inserted unread."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
-        make = Factory(client)
-        owner = make.agent()
-        project = make.project(owner)
-        visitor = make.visitor(project)
-        rid = visitor.new_request_id()
+        make, owner, project, visitor, rid = _a_new_visitor(client)
         with _recorded_transactions(monkeypatch) as sent:
             first = visitor.send(rid, "hello")
         assert first.status_code == 200, first.text
@@ -357,11 +362,7 @@ def test_a_contact_made_meanwhile_sends_a_first_message_the_locked_way(
     transaction makes the visitor's contact: the insert fails on the contact it names, the
     transaction writes nothing, and the message goes the locked way, into that contact."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
-        make = Factory(client)
-        owner = make.agent()
-        project = make.project(owner)
-        visitor = make.visitor(project)
-        rid = visitor.new_request_id()
+        _, owner, project, visitor, rid = _a_new_visitor(client)
         services = client.app.state.services  # type: ignore[attr-defined]
         contact = services.ids.object_id()
         real_read = requests_storage.read_conversation_or_member
