@@ -90,20 +90,23 @@ def test_outside_opening_hours_the_widget_says_closed_and_takes_the_message(
             "activeOperatingHours": True, "operatingHours": OFFICE_HOURS,
         }).raise_for_status()
         page: Page = new_page(viewport=DESKTOP, timezone_id="Europe/Rome", locale="en-GB")
+        # The visitor's own clock reads the server's time: the widget says when the team is
+        # back ("today", "tomorrow", "on Monday") from the browser's date.
+        page.clock.set_fixed_time(datetime.fromtimestamp(SUNDAY_NIGHT, UTC))
         page.goto(server.url + "/demo/")
         open_widget(page)
 
         card = page.locator(f"{WIDGET} .hours")
         expect(card).to_have_attribute("data-availability", "closed")
         expect(card).to_contain_text("We are closed right now")
-        expect(card).to_contain_text("We reply on Monday at 09:00")
+        expect(card).to_contain_text("We reply tomorrow at 09:00")  # Sunday night in Rome
         expect(card).to_contain_text("You can still write to us")
         expect(card.get_by_role("button", name="Get the answer by e-mail")).to_be_visible()
         screenshot(page, "trust-widget-off-hours-home")
 
         start_conversation(page, "Do you deliver on Sundays?")
         header = page.locator(f"{WIDGET} .header p")
-        expect(header).to_have_text("Closed now · we reply on Monday at 09:00")
+        expect(header).to_have_text("Closed now · we reply tomorrow at 09:00")
         # The conversation opens with the server's off-hours message, and the visitor is
         # offered to prove an address for the answer.
         expect(page.locator(f"{WIDGET} .messages")).to_contain_text("We are closed right now")
