@@ -175,7 +175,7 @@ async def do_find_or_create_lead(
             provenance=lead["provenance"],
             is_authenticated=visitor.is_authenticated,
             now=now,
-            queued=queued and tx.dialect == "postgresql",
+            queued=queued,
         )
         if not inserted:
             # A concurrent transaction created it first (the insert waited for its commit):

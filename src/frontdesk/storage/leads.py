@@ -66,14 +66,15 @@ async def insert_lead(
 ) -> bool:
     """Insert unless the visitor already has a lead (a concurrent first message); True if new.
 
-    With ``queued`` the insert leaves with the transaction's next statement
+    With ``queued``, on PostgreSQL, the insert leaves with the transaction's next statement
     (``Queries.execute_later``) and True is answered unchecked: that statement must be one that
     fails, raising ``ContactRaced``, if the lead was not inserted (a conversation's insert,
-    whose contact is this lead: ``requests.insert_request``).
+    whose contact is this lead: ``requests.insert_request``). SQLite, with no round trip to
+    save, inserts at once.
     """
     args = (id, project_id, lead_id, fullname, email, phone, encode(attributes),
             encode(provenance), int(is_authenticated), now)
-    if queued:
+    if queued and q.dialect == "postgresql":
         await q.execute_later(_INSERT_LEAD, *args)
         return True
     return await q.execute(_INSERT_LEAD, *args) == 1

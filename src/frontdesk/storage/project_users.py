@@ -126,10 +126,32 @@ async def get_membership(
     )
 
 
-# Whether the visitor ($2) of the project ($1) has a contact.
-_HAS_LEAD = (
-    "EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = $2) AS has_lead"
-)
+def _visitor_member_sql(prefix: str, user: int, jti: int) -> str:
+    """The visitor's membership, the ``auth_info`` its session holds now and whether it has a
+    contact, each column named ``prefix`` + its name: the project is ``$1``, the visitor
+    ``$user``, the session ``$jti``."""
+    columns = ", ".join(f"pu.{column} AS {prefix}{column}" for column in _VISITOR_COLUMNS)
+    return (
+        f"SELECT {columns}, s.auth_info AS {prefix}session_auth_info,"  # noqa: S608
+        f" EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = ${user})"
+        f" AS {prefix}has_lead FROM project_users pu LEFT JOIN sessions s ON s.jti = ${jti}"
+        f" WHERE pu.project_id = $1 AND pu.user_id = ${user}"
+    )
+
+
+_VISITOR_COLUMNS = tuple(ProjectUserRecord.__annotations__)
+_VISITOR_MEMBER = _visitor_member_sql("", 2, 3)
+# The same, its columns prefixed (``member__``) so that a read of something else can carry it
+# in the same row (the visitor $3, its session $4): requests.read_conversation_or_member.
+_AHEAD = "member__"
+VISITOR_MEMBER_AHEAD = _visitor_member_sql(_AHEAD, 3, 4)
+_AHEAD_NAMES = tuple(
+    f"{_AHEAD}{column}" for column in (*_VISITOR_COLUMNS, "session_auth_info", "has_lead"))
+
+
+def _visitor_member(row: Row) -> VisitorMemberRecord:
+    row["has_lead"] = bool(row["has_lead"])  # SQLite answers 0 or 1
+    return cast(VisitorMemberRecord, decode(row, (*_JSON, "session_auth_info")))
 
 
 async def get_visitor_membership(
@@ -138,42 +160,15 @@ async def get_visitor_membership(
     """The visitor's membership and, in the same read, the ``auth_info`` its session ``jti``
     holds now (what the session proves may have grown, an e-mail code, since it was signed)
     and whether the visitor has a contact."""
-    member = await fetch_record(
-        q, VisitorMemberRecord,
-        f"SELECT pu.*, s.auth_info AS session_auth_info, {_HAS_LEAD} FROM project_users pu"  # noqa: S608
-        " LEFT JOIN sessions s ON s.jti = $3 WHERE pu.project_id = $1 AND pu.user_id = $2",
-        project_id,
-        user_id,
-        jti,
-        json=(*_JSON, "session_auth_info"),
-    )
-    if member is not None:
-        member["has_lead"] = bool(member["has_lead"])  # SQLite answers 0 or 1
-    return member
-
-
-# A visitor's membership as get_visitor_membership reads it, its columns prefixed (``member__``)
-# so that a read of something else can carry it in the same row (its user id $3, its session
-# $4, its project $1): requests.read_conversation_or_member.
-_AHEAD = "member__"
-_AHEAD_COLUMNS = ", ".join(
-    f"pu.{column} AS {_AHEAD}{column}" for column in ProjectUserRecord.__annotations__)
-VISITOR_MEMBER_AHEAD = (
-    f"SELECT {_AHEAD_COLUMNS}, s.auth_info AS {_AHEAD}session_auth_info,"  # noqa: S608
-    f" EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = $3)"
-    f" AS {_AHEAD}has_lead FROM project_users pu LEFT JOIN sessions s ON s.jti = $4"
-    " WHERE pu.project_id = $1 AND pu.user_id = $3"
-)
+    row = await q.fetch_one(_VISITOR_MEMBER, project_id, user_id, jti)
+    return None if row is None else _visitor_member(row)
 
 
 def visitor_member_ahead(row: Row) -> VisitorMemberRecord | None:
     """The membership ``VISITOR_MEMBER_AHEAD`` read into ``row`` (its columns taken out of
     it), as ``get_visitor_membership`` answers it; None when there was none."""
-    member = {key[len(_AHEAD):]: row.pop(key) for key in [k for k in row if k.startswith(_AHEAD)]}
-    if member["id"] is None:
-        return None
-    member["has_lead"] = bool(member["has_lead"])
-    return cast(VisitorMemberRecord, decode(member, (*_JSON, "session_auth_info")))
+    member = {name[len(_AHEAD):]: row.pop(name) for name in _AHEAD_NAMES}
+    return None if member["id"] is None else _visitor_member(member)
 
 
 async def refresh_customer(

@@ -358,8 +358,7 @@ async def read_conversation_or_member(
 _CONVERSATION = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2"
 # The conversation if there is one, else the membership: one row either way.
 _CONVERSATION_OR_MEMBER = (
-    f"SELECT c.*, m.* FROM (SELECT 1 AS one) o LEFT JOIN ({_SELECT}"  # noqa: S608
-    " WHERE r.project_id = $1 AND r.request_id = $2) c ON 1 = 1"
+    f"SELECT c.*, m.* FROM (SELECT 1 AS one) o LEFT JOIN ({_CONVERSATION}) c ON 1 = 1"  # noqa: S608
     f" LEFT JOIN ({VISITOR_MEMBER_AHEAD}) m ON c.id IS NULL"
 )
 
