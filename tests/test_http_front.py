@@ -9,15 +9,17 @@ import re
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.testclient import TestClient
 
 from frontdesk.api.dispatch import Ranked, _RouteIndex
+from frontdesk.api.routing import read_body
 from frontdesk.app import create_app
-from frontdesk.errors import Conflict
+from frontdesk.errors import Conflict, PayloadTooLarge
 from tests.conftest import Factory, make_settings
 
 OID = "5f0c9a1b2c3d4e5f6a7b8c9d"
@@ -149,3 +151,39 @@ def test_errors_raised_by_any_route_become_json_answers(
         assert r.json()["message"] == "internal error; it has been logged"
     with TestClient(app, raise_server_exceptions=True) as client, pytest.raises(RuntimeError):
         client.get("/test/broken")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_endpoints_json_answer_carries_its_type_and_length(make: Factory) -> None:
+    """Sent without building a Starlette Response (api/routing.py): the same headers."""
+    project = make.project()
+    r = make.client.get(f"/{project.id}/requests", headers=project.owner.headers)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert int(r.headers["content-length"]) == len(r.content) > 0
+    assert r.json()["requests"] == []
+
+
+def _request(messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]]) -> Request:
+    queue = iter(messages)
+
+    async def receive() -> dict[str, Any]:
+        return next(queue)
+
+    return Request({"type": "http", "headers": headers}, receive)
+
+
+def test_a_body_is_read_from_its_messages_within_the_limit() -> None:
+    """``read_body`` reads the server's messages itself (not Request.stream()): chunks are
+    joined, a body over the limit is refused even without a content-length, and a client gone
+    away is a ClientDisconnect."""
+    chunks = [{"type": "http.request", "body": b'{"a":', "more_body": True},
+              {"type": "http.request", "body": b"1}", "more_body": False}]
+    assert anyio.run(read_body, _request(chunks, []), 100) == b'{"a":1}'
+    with pytest.raises(PayloadTooLarge):
+        anyio.run(read_body, _request(chunks, []), 6)  # no content-length to refuse early
+    with pytest.raises(PayloadTooLarge):
+        anyio.run(read_body, _request(chunks, [(b"content-length", b"7")]), 6)
+    gone = [chunks[0], {"type": "http.disconnect"}]
+    with pytest.raises(ClientDisconnect):
+        anyio.run(read_body, _request(gone, []), 100)
