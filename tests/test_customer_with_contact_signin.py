@@ -46,14 +46,7 @@ def test_a_returning_customer_brings_its_contact_and_profile_up_to_date(
 ) -> None:
     project = make.project()
     _customer_with_contact(make, project, "c-1")
-    written: list[bool] = []
-    real_write = leads.refresh_customer_lead
-
-    async def counted(*args: Any, **kwargs: Any) -> bool:
-        written.append(await real_write(*args, **kwargs))
-        return written[-1]
-
-    monkeypatch.setattr(leads, "refresh_customer_lead", counted)
+    written = _count_calls(monkeypatch, leads, "refresh_customer_lead")
     r = _sign_in(make, project, "c-1", email="new@x.example", firstname="Neo", lastname="Anders")
     assert r.status_code == 200, r.text
     assert written == [True]  # the read and one write, not the locked way
