@@ -11,7 +11,15 @@ else a slash redirect or 404 — but asks only the candidates an index names, in
 - any other route (a mount, a ``{…:path}`` route, anything else) is tried when the path
   starts with the literal text before its first parameter ("" for those it cannot tell).
 
-The index is a superset filter: each candidate still decides with its own ``matches``.
+The index is a superset filter: each candidate still decides with its own ``matches``, except
+a plain route whose parameters are all plain strings (``{pid}``): the index has already
+compared its literal segments, so it matches when none of its parameter segments is empty,
+which is what its regular expression checks, and its parameters are those segments.
+
+``IndexedRouter.resolve`` finds a path's route, by the same rule, for the HTTP front
+(``api.front``), which then calls the route's ASGI app itself: about a tenth of a sign-in's
+frames are Starlette's router and route between the front and the endpoint. Anything that
+is not a full match (405, a slash redirect, 404) goes through ``app`` as before.
 WebSocket and lifespan scopes go through Starlette's own loop unchanged.
 """
 
@@ -19,16 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from starlette._utils import get_route_path
-from starlette.convertors import PathConvertor
+from starlette.convertors import PathConvertor, StringConvertor
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Ranked = tuple[int, BaseRoute]  # (position in the route list, route)
 _Shape = tuple[tuple[int, ...], dict[tuple[str, ...], list[Ranked]]]
 _order = itemgetter(0)
+# A plain route whose parameters are all strings: its parameters' names by segment position.
+_StringParams = tuple[tuple[int, str], ...]
 
 
 class _RouteIndex:
@@ -37,11 +47,15 @@ class _RouteIndex:
         # segment count -> [(literal positions, {literal texts: routes})]
         self.shapes: dict[int, list[_Shape]] = {}
         self.prefixed: list[tuple[int, str, BaseRoute]] = []
+        self.string_params: dict[int, _StringParams] = {}  # id(route) -> its parameters
         for rank, route in enumerate(routes):
             segments = _plain_segments(route)
             if segments is None:
                 self.prefixed.append((rank, _literal_prefix(route), route))
                 continue
+            params = _string_params(cast(Route, route), segments)
+            if params is not None:
+                self.string_params[id(route)] = params
             positions = tuple(i for i, s in enumerate(segments) if "{" not in s)
             literals = tuple(segments[i] for i in positions)
             shapes = self.shapes.setdefault(len(segments), [])
@@ -75,6 +89,22 @@ def _plain_segments(route: BaseRoute) -> list[str] | None:
     return route.path.split("/")
 
 
+def _string_params(route: Route, segments: list[str]) -> _StringParams | None:
+    """Where a plain route's parameters are, when each is a whole segment of its own taking
+    any text (``{name}`` or ``{name:str}``); None for any other route."""
+    params = []
+    for position, segment in enumerate(segments):
+        if "{" not in segment:
+            continue
+        name = segment[1:-1].split(":", 1)[0]
+        if segment[0] != "{" or segment[-1] != "}" or not isinstance(
+            route.param_convertors.get(name), StringConvertor
+        ):
+            return None
+        params.append((position, name))
+    return tuple(params)
+
+
 def _literal_prefix(route: BaseRoute) -> str:
     """Text every path the route matches starts with ("" when that is not known)."""
     if type(route) is Route:
@@ -96,6 +126,37 @@ class IndexedRouter(Router):
         if index is None or index.size != len(self.routes):  # routes added since
             index = self._index = _RouteIndex(self.routes)
         return index
+
+    def resolve(self, scope: Scope) -> ASGIApp | None:
+        """What serves an HTTP ``scope`` whose path and method a route fully matches (the
+        first in declaration order, Starlette's rule), with the scope updated as Starlette's
+        router updates it: a plain route's own ASGI app (its method is checked), else the
+        route's ``handle``. None, with the scope untouched, when no route fully matches."""
+        index = self._current_index()
+        path = get_route_path(scope)
+        for _, route in index.candidates(path):
+            params = index.string_params.get(id(route))
+            if params is None:
+                match, child_scope = route.matches(scope)
+                if match is not Match.FULL:
+                    continue
+                scope.update(child_scope)
+                served: ASGIApp = route.handle
+            else:
+                plain = cast(Route, route)
+                if plain.methods and scope["method"] not in plain.methods:
+                    continue
+                segments = path.split("/")
+                values = {name: segments[position] for position, name in params}
+                if not all(values.values()):
+                    continue
+                scope["endpoint"] = plain.endpoint
+                scope["path_params"] = {**scope.get("path_params", {}), **values}
+                served = plain.app
+            scope.setdefault("router", self)
+            scope["route"] = route
+            return served
+        return None
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

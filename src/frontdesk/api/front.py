@@ -6,6 +6,8 @@ CORS, its exception middleware, and the endpoint's own exception wrapper. Togeth
 message about a tenth of its CPU. This layer does the same work in one function:
 
 - API paths are matched with or without a trailing slash (pages keep theirs);
+- a route that fully matches is called directly (``IndexedRouter.resolve``), anything else
+  (405, redirect, 404) goes through the router;
 - the request is named, logged and counted as ``observability.access.RequestObserver``
   does (the request id travels in ``X-Request-ID`` and in the log lines);
 - CORS answers as Starlette's ``CORSMiddleware`` configured in ``app.py`` does: a preflight
@@ -61,6 +63,9 @@ class HttpFront:
         """``router`` serves HTTP requests, ``others`` every other scope; ``cors`` is only
         asked for its configuration and its preflight answers."""
         self.router = router
+        # A router that can name the app serving a scope (dispatch.IndexedRouter) is asked
+        # first, and that app is called without the router's and the route's frames.
+        self.resolve: Callable[[Scope], ASGIApp | None] | None = getattr(router, "resolve", None)
         self.others = others
         self.observer = observer
         self.cors = cors
@@ -119,7 +124,8 @@ class HttpFront:
                     answer = self.cors.preflight_response(request_headers=Headers(scope=scope))
                     await answer(scope, receive, send_answer)
                 else:
-                    await self.router(scope, receive, send_answer)
+                    served = self.resolve(scope) if self.resolve is not None else None
+                    await (served or self.router)(scope, receive, send_answer)
             except (FrontdeskError, HTTPException) as exc:
                 if status:
                     raise RuntimeError(

@@ -311,8 +311,10 @@ def to_route(endpoint: Endpoint) -> Route:
             (b"content-length", str(len(answer)).encode()), _JSON_CONTENT_TYPE]})
         await send({"type": "http.response.body", "body": answer})
 
-    return Route(endpoint.path, _Asgi(app), methods=[endpoint.method],
-                 name=endpoint.operation_id)
+    route = Route(endpoint.path, _Asgi(app), methods=[endpoint.method],
+                  name=endpoint.operation_id)
+    route.app = app  # what the wrapper calls, without its frame; the endpoint stays the wrapper
+    return route
 
 
 class _Asgi:
