@@ -10,7 +10,6 @@ import os
 import re
 import threading
 import time
-import uuid
 from typing import Protocol
 
 # Always applied with fullmatch: ``$`` alone would also accept a trailing newline.
@@ -42,7 +41,17 @@ class RandomIds:
         ).hex()
 
     def visitor_uuid(self) -> str:
-        return str(uuid.uuid4())
+        h = uuid4_hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def uuid4_hex() -> str:
+    """``uuid.uuid4().hex``, without building a ``UUID``: 16 random bytes with the version
+    (4) and variant (RFC 4122) bits set as ``uuid4`` sets them."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
 
 
 def is_object_id(value: str) -> bool:
@@ -56,7 +65,7 @@ def parse_request_id(value: str) -> str | None:
 
 
 def new_request_id(project_id: str) -> str:
-    return f"support-group-{project_id}-{uuid.uuid4().hex}"
+    return f"support-group-{project_id}-{uuid4_hex()}"
 
 
 def is_visitor_id(value: str) -> bool:

@@ -3,10 +3,16 @@ never mix."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import string
 from typing import Any
 
 import pytest
 
+from frontdesk.auth import jws
 from frontdesk.auth.customer_tokens import (
     TokenPolicy,
     VerificationKey,
@@ -127,3 +133,68 @@ def test_policy_exp_age_and_jti() -> None:
     assert refusal(no_iat, [shared()], max_age=300) == "missing_iat"
     assert refusal(sign(claims_for(PID, NOW), SECRET, "HS256"), [shared()],
                    require_jti=True) == "missing_jti"
+
+
+def _hs256(payload: bytes, secret: str = SECRET) -> str:
+    """A token over literal claim bytes (a surrogate can be written as UTF-8 only so)."""
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    signing_input = f"{header}.{b64(payload)}"
+    mac = hmac.new(secret.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(mac)}"
+
+
+def _claims_bytes(extra: bytes) -> bytes:
+    return json.dumps(claims_for(PID, NOW)).encode()[:-1] + b", " + extra + b"}"
+
+
+@pytest.mark.parametrize(("extra", "storable"), [
+    (b'"n": 18446744073709551615', True),  # 2**64 - 1, 20 digits
+    (b'"n": -9223372036854775808', True),  # -(2**63)
+    (b'"n": 1000000000000000000', True),  # 19 digits
+    (b'"name": "\\u00e9\\u4e2d"', True),
+    (b'"n": 18446744073709551616', False),  # 2**64
+    (b'"n": -9223372036854775809', False),
+    (b'"deep": [{"n": 99999999999999999999}]', False),
+    (b'"name": "\\ud800"', False),
+    (b'"\\udfff": 1', False),
+    (b'"name": "\xed\xa0\x80"', False),  # a surrogate written as UTF-8 bytes
+])
+def test_claims_that_cannot_be_kept_are_refused_however_they_are_written(
+    extra: bytes, storable: bool
+) -> None:
+    token = _hs256(_claims_bytes(extra))
+    parsed = parse_token(token)
+    # The shortcut skips the claims' walk only for a text that shows nothing to find.
+    if not storable:
+        assert not parsed.plain_claims
+    if storable:
+        assert verify(token, [shared()]).visitor_id == "customer-42"
+    else:
+        assert refusal(token, [shared()]) == "invalid_token"
+    plain = parse_token(_hs256(_claims_bytes(b'"plan": "gold", "seats": 12')))
+    assert plain.plain_claims
+
+
+def test_a_segment_decodes_exactly_when_it_is_the_canonical_base64url_of_its_bytes() -> None:
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    samples = [bytes(range(n, n + size)) for size in range(7) for n in (0, 97, 250 - size)]
+    checked = 0
+    for raw in samples:
+        segment = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        assert jws.decode_base64url(segment) == raw
+        if not segment:
+            continue
+        for last in alphabet:  # every spelling of the last character
+            candidate = segment[:-1] + last
+            decoded = base64.urlsafe_b64decode(candidate + "=" * (-len(candidate) % 4))
+            canonical = base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() == candidate
+            if canonical:
+                assert jws.decode_base64url(candidate) == decoded, candidate
+            else:
+                with pytest.raises(jws.MalformedJWS):
+                    jws.decode_base64url(candidate)
+            checked += 1
+    assert checked > 1000

@@ -23,7 +23,7 @@ from frontdesk.auth.customer_tokens import (
 from frontdesk.auth.tokens import SessionTokens
 from frontdesk.clock import FakeClock
 from frontdesk.errors import Unauthorized
-from frontdesk.ids import is_object_id, is_visitor_id, parse_request_id
+from frontdesk.ids import RandomIds, is_object_id, is_visitor_id, parse_request_id, uuid4_hex
 
 SECRET = "s" * 64  # long enough for HS512 without a key-length warning
 PROJECT = "0123456789abcdef01234567"
@@ -301,3 +301,15 @@ def test_well_formed_request_ids_name_their_project(project_id: str, suffix: uui
 )
 def test_near_miss_request_ids_are_refused(text: str) -> None:
     assert parse_request_id(text) is None
+
+
+def test_generated_uuids_are_version_4_as_uuid4_writes_them() -> None:
+    ids = RandomIds()
+    for _ in range(2_000):
+        hexed = uuid4_hex()
+        parsed = uuid.UUID(hex=hexed)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, hexed)
+        visitor = ids.visitor_uuid()
+        assert str(uuid.UUID(visitor)) == visitor and uuid.UUID(visitor).version == 4
+    # Random where uuid4 is: 122 bits, so no two of many repeat.
+    assert len({uuid4_hex() for _ in range(10_000)}) == 10_000

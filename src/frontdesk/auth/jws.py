@@ -11,7 +11,6 @@ prepared once.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
@@ -20,6 +19,13 @@ from typing import Any
 
 # A base64url segment without its padding: the alphabet PyJWT accepts.
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_VALUES = {
+    c: i for i, c in enumerate(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+# By a segment's length modulo 4, the bits of its last character past the data's end.
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 
 class MalformedJWS(ValueError):
@@ -76,20 +82,37 @@ def decode_base64url(segment: str) -> bytes:
         or not _SEGMENT_RE.fullmatch(data)
     ):
         raise MalformedJWS("the token is not a well-formed JWT")
+    # Canonical: a last character that carries bits past the data's end carries zeros
+    # there, so that encoding the bytes again gives the segment back.
+    if len(data) % 4 and _B64URL_VALUES[data[-1]] & _UNUSED_BITS[len(data) % 4]:
+        raise MalformedJWS("the token is not a well-formed JWT")
     try:
-        decoded = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+        return binascii.a2b_base64(
+            data.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(data) % 4)
+        )
     except (binascii.Error, ValueError):
         raise MalformedJWS("the token is not a well-formed JWT") from None
-    if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != data:
-        raise MalformedJWS("the token is not a well-formed JWT")
-    return decoded
 
 
 def json_object(raw: bytes, decoder: json.JSONDecoder = PLAIN) -> dict[str, Any]:
     """``raw`` read as json.loads reads bytes (UTF-8, -16 or -32, told apart by the first
     bytes); MalformedJWS unless it is a JSON object."""
+    return text_object(json_text(raw), decoder)
+
+
+def json_text(raw: bytes) -> str:
+    """JSON bytes as text, as json.loads decodes them; MalformedJWS when they cannot be."""
     try:
-        value = decoder.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        return raw.decode(json.detect_encoding(raw), "surrogatepass")
+    except ValueError:  # UnicodeDecodeError
+        raise MalformedJWS("the token is not a well-formed JWT") from None
+
+
+def text_object(text: str, decoder: json.JSONDecoder = PLAIN) -> dict[str, Any]:
+    """``text`` (from ``json_text``) read with ``decoder``; MalformedJWS unless it is a JSON
+    object."""
+    try:
+        value = decoder.decode(text)
     except _DuplicateMember:
         raise MalformedJWS("the token repeats a header or claim name") from None
     except (ValueError, RecursionError):

@@ -7,8 +7,8 @@ by ``jti``, says whether it was revoked. Agent tokens have ``sub: user``; visito
 
 from __future__ import annotations
 
+import hmac
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,6 +18,7 @@ from jwt.utils import base64url_encode
 from frontdesk.auth import jws
 from frontdesk.clock import Clock
 from frontdesk.errors import Unauthorized
+from frontdesk.ids import uuid4_hex
 
 ISSUER = "frontdesk"
 SESSION_ALGORITHM = "HS256"
@@ -52,15 +53,16 @@ class SessionTokens:
         # PyJWT's HS256 with the server's secret checked and converted once, at start-up:
         # PyJWT would check the key on every call (is it PEM, SSH, DER, a JWK?). A secret that
         # is an asymmetric key is refused here (jwt.InvalidKeyError).
-        self._hs256 = HMACAlgorithm(HMACAlgorithm.SHA256)
-        self._key = self._hs256.prepare_key(secret)
+        # Signatures are then PyJWT's (hmac.new(key, input, sha256).digest()), made in one
+        # call to hashlib's C HMAC rather than through a Python HMAC object.
+        self._key: bytes = HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(secret)
 
     def _sign(self, claims: dict[str, Any]) -> str:
         """The compact JWS PyJWT's ``jwt.encode(claims, secret, "HS256")`` writes, byte for
         byte, without rebuilding its constant header and re-checking the key each time."""
         payload = json.dumps(claims, separators=(",", ":")).encode()
         signing_input = _HEADER_SEGMENT + b"." + base64url_encode(payload)
-        signature = self._hs256.sign(signing_input, self._key)
+        signature = hmac.digest(self._key, signing_input, "sha256")
         return (signing_input + b"." + base64url_encode(signature)).decode()
 
     def issue(
@@ -81,7 +83,7 @@ class SessionTokens:
             "aud": _AGENT_AUDIENCE if project_id is None else _PROJECT_AUDIENCE_PREFIX + project_id,
             "iat": now,
             "exp": now + ttl,
-            "jti": uuid.uuid4().hex,
+            "jti": uuid4_hex(),
         }
         return self._sign(claims), _to_session(claims)
 
@@ -109,7 +111,9 @@ class SessionTokens:
             raise Unauthorized(
                 "the token's algorithm is not accepted", code="unsupported_algorithm"
             )
-        if not self._hs256.verify(segments.signing_input, self._key, segments.signature):
+        if not hmac.compare_digest(
+            segments.signature, hmac.digest(self._key, segments.signing_input, "sha256")
+        ):
             raise Unauthorized("the token's signature is not valid", code="bad_signature")
         try:
             claims = jws.json_object(segments.payload)
