@@ -1,6 +1,10 @@
-"""Session tokens: the prepared-key signer writes exactly what PyJWT's own encode writes."""
+"""Session tokens: the prepared-key signer writes what PyJWT's own encode writes, with the
+claims' text beyond ASCII as UTF-8 rather than escaped."""
 
 from __future__ import annotations
+
+import base64
+from typing import Any
 
 import jwt
 import pytest
@@ -13,17 +17,33 @@ SECRET = "s" * 64
 NOW = 1_800_000_000.0
 
 
-def test_issued_token_is_byte_for_byte_pyjwt_encode() -> None:
+def _as_pyjwt_decodes(token: str, raw: dict[str, Any]) -> None:
+    """PyJWT reads ``token`` as signed with SECRET and holding ``raw``, with PyJWT's header."""
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
+    assert token.split(".")[0] == jwt.encode(raw, SECRET, algorithm="HS256").split(".")[0]
+    assert jwt.decode(token, SECRET, algorithms=["HS256"], audience=raw["aud"],
+                      options={"verify_exp": False, "verify_iat": False}) == raw
+
+
+def test_issued_token_is_what_pyjwt_encodes() -> None:
     tokens = SessionTokens(SECRET, FakeClock(NOW))
     token, claims = tokens.issue(
-        sub="guest", subject_id="v1", project_id="p1", ttl=60, profile={"firstname": "Zoë"}
+        sub="guest", subject_id="v1", project_id="p1", ttl=60, profile={"firstname": "Zo"}
     )
+    # ASCII claims: byte for byte what PyJWT writes.
     assert token == jwt.encode(claims.raw, SECRET, algorithm="HS256")
-    assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
     assert tokens.verify(token).subject_id == "v1"
     again, again_claims = tokens.reissue(claims, ttl=120)
     assert again == jwt.encode(again_claims.raw, SECRET, algorithm="HS256")
     assert tokens.verify(again).jti == claims.jti
+    # Beyond ASCII: UTF-8 instead of PyJWT's escapes, read alike.
+    wide, wide_claims = tokens.issue(
+        sub="guest", subject_id="v2", project_id="p1", ttl=60,
+        profile={"firstname": "Zoë", "lastname": "中村 😀"},
+    )
+    assert "Zoë".encode() in base64.urlsafe_b64decode(wide.split(".")[1] + "==")
+    _as_pyjwt_decodes(wide, wide_claims.raw)
+    assert tokens.verify(wide).raw == wide_claims.raw
 
 
 def test_token_signed_with_another_secret_is_refused() -> None:

@@ -8,10 +8,10 @@ by ``jti``, says whether it was revoked. Agent tokens have ``sub: user``; visito
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import orjson
 from jwt.algorithms import HMACAlgorithm
 from jwt.utils import base64url_encode
 
@@ -58,9 +58,12 @@ class SessionTokens:
         self._key: bytes = HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(secret)
 
     def _sign(self, claims: dict[str, Any]) -> str:
-        """The compact JWS PyJWT's ``jwt.encode(claims, secret, "HS256")`` writes, byte for
-        byte, without rebuilding its constant header and re-checking the key each time."""
-        payload = json.dumps(claims, separators=(",", ":")).encode()
+        """The compact JWS of ``claims``, signed HS256 with PyJWT's header, without rebuilding
+        the constant header and re-checking the key each time. The claims are written by
+        orjson (a fifth of the time of the json module PyJWT uses): the same JSON, except
+        that text beyond ASCII is written as UTF-8 where PyJWT writes ``\\u`` escapes; any
+        JWT library reads both alike (RFC 7519 claims are UTF-8 JSON)."""
+        payload = orjson.dumps(claims)
         signing_input = _HEADER_SEGMENT + b"." + base64url_encode(payload)
         signature = hmac.digest(self._key, signing_input, "sha256")
         return (signing_input + b"." + base64url_encode(signature)).decode()
