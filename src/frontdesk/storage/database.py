@@ -230,6 +230,14 @@ def _fetch_one(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], 
     return run
 
 
+def _fetch_value(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], Any]:
+    def run(conn: sqlite3.Connection) -> Any:
+        row = conn.execute(_sqlite_sql(sql), args).fetchone()
+        return None if row is None else row[0]  # without making the row a dict first
+
+    return run
+
+
 def _execute(sql: str, args: Sequence[Any]) -> Callable[[sqlite3.Connection], int]:
     def run(conn: sqlite3.Connection) -> int:
         return conn.execute(_sqlite_sql(sql), args).rowcount
@@ -259,8 +267,7 @@ class _SQLiteQueries:
         return await self.fetch_one(sql, *args)
 
     async def fetch_value(self, sql: str, *args: Any) -> Any:
-        row = await self.fetch_one(sql, *args)
-        return None if row is None else next(iter(row.values()))
+        return self._conn.call(_fetch_value(sql, args))
 
     async def execute(self, sql: str, *args: Any) -> int:
         count: int = self._conn.call(_execute(sql, args))
