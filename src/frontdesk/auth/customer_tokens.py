@@ -273,8 +273,8 @@ def _check_claim_types(claims: dict[str, Any]) -> None:
 def _plain(text: str) -> bool:
     """Whether a claims text shows nothing that could make a claim unstorable: no character
     beyond ASCII (a surrogate is one), no \\u escape (which may write one) and no 19 digits in
-    a row (a 64-bit integer has at most 20, and 18 always fit). Several times cheaper than
-    ``_check_storable``'s walk of every name and value, which the usual token can skip."""
+    a row (an integer of 18 digits or fewer always fits in 64 bits). Several times cheaper
+    than ``_check_storable``'s walk of every name and value, which the usual token skips."""
     return text.isascii() and "\\u" not in text and _NINETEEN_DIGITS not in text.encode(
         "ascii").translate(_DIGITS_AS_ZEROS)
 
