@@ -98,6 +98,30 @@ def test_resolve_finds_the_route_and_parameters_starlette_would(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_front_calls_a_matched_route_without_the_router(
+    client: TestClient, make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = make.agent()
+    project = make.project(agent)
+    through_router: list[str] = []
+    real_call = IndexedRouter.__call__
+
+    async def recorded(self: IndexedRouter, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            through_router.append(f"{scope['method']} {scope['path']}")
+        await real_call(self, scope, receive, send)
+
+    monkeypatch.setattr(IndexedRouter, "__call__", recorded)
+    listed = client.get(f"/{project.id}/requests", headers=agent.headers)
+    assert listed.status_code == 200 and "requests" in listed.json()
+    assert client.get("/openapi.json").status_code == 200  # a route of another kind
+    assert through_router == []
+    # What no route fully matches still gets the router's answer.
+    assert client.delete(f"/{project.id}/requests", headers=agent.headers).status_code == 405
+    assert through_router == [f"DELETE /{project.id}/requests"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_answers_carry_the_request_id_and_the_cors_headers(client: TestClient) -> None:
     plain = client.get("/openapi.json")
     assert plain.headers["vary"] == "Origin"

@@ -65,8 +65,11 @@ class _RouteIndex:
                 shapes.append((positions, table))
             table.setdefault(literals, []).append((rank, route))
 
-    def candidates(self, path: str) -> list[Ranked]:
-        segments = path.split("/")
+    def candidates(self, path: str, segments: list[str] | None = None) -> list[Ranked]:
+        """The routes ``path`` could match, in declaration order (``segments``: the path
+        split at "/", when the caller has it already)."""
+        if segments is None:
+            segments = path.split("/")
         found: list[Ranked] = []
         for positions, table in self.shapes.get(len(segments), ()):
             hits = table.get(tuple([segments[i] for i in positions]))
@@ -134,7 +137,8 @@ class IndexedRouter(Router):
         route's ``handle``. None, with the scope untouched, when no route fully matches."""
         index = self._current_index()
         path = get_route_path(scope)
-        for _, route in index.candidates(path):
+        segments = path.split("/")
+        for _, route in index.candidates(path, segments):
             params = index.string_params.get(id(route))
             if params is None:
                 match, child_scope = route.matches(scope)
@@ -146,7 +150,6 @@ class IndexedRouter(Router):
                 plain = cast(Route, route)
                 if plain.methods and scope["method"] not in plain.methods:
                     continue
-                segments = path.split("/")
                 values = {name: segments[position] for position, name in params}
                 if not all(values.values()):
                     continue
@@ -162,19 +165,19 @@ class IndexedRouter(Router):
         if scope["type"] != "http":
             await super().app(scope, receive, send)
             return
-        if "router" not in scope:
-            scope["router"] = self
+        served = self.resolve(scope)
+        if served is not None:
+            await served(scope, receive, send)
+            return
+        # No full match: the first partial one (a wrong method: 405), as Starlette answers.
+        scope.setdefault("router", self)
         partial: BaseRoute | None = None
         partial_scope: Scope = {}
         for _, route in self._current_index().candidates(get_route_path(scope)):
             match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
-            if match is Match.PARTIAL and partial is None:
+            if match is Match.PARTIAL:
                 partial, partial_scope = route, child_scope
+                break
         if partial is not None:
             scope["route"] = partial
             scope.update(partial_scope)

@@ -20,14 +20,13 @@ prepare the key again on every call: most of a sign-in's cost.
 from __future__ import annotations
 
 import functools
-import hmac
 import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
-from jwt.algorithms import Algorithm, get_default_algorithms
+from jwt.algorithms import Algorithm, HMACAlgorithm, get_default_algorithms
 
 from frontdesk.auth import jws
 from frontdesk.errors import Unauthorized
@@ -57,11 +56,11 @@ _ALGORITHMS: dict[str, Algorithm] = {
     for name, algorithm in get_default_algorithms().items()
     if name in ACCEPTED_ALGORITHMS
 }
-# PyJWT's HMAC algorithms, by the hashlib name of their digest.
+# The accepted HMAC algorithms, by hashlib's name of the hash PyJWT's object uses.
 _HMAC_DIGESTS = {
-    name: digest
-    for name, digest in (("HS256", "sha256"), ("HS384", "sha384"), ("HS512", "sha512"))
-    if name in ACCEPTED_ALGORITHMS
+    name: algorithm.hash_alg().name
+    for name, algorithm in _ALGORITHMS.items()
+    if isinstance(algorithm, HMACAlgorithm)
 }
 
 
@@ -250,12 +249,11 @@ def _verify_with_any(token: ParsedToken, alg: str, keys: list[VerificationKey]) 
             prepared = key.prepared
         except (jwt.PyJWTError, TypeError, ValueError) as exc:
             raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from None
-        if digest is not None:  # PyJWT's HMAC verification, in one call to hashlib's C HMAC
-            if hmac.compare_digest(
-                token.signature, hmac.digest(prepared, token.signing_input, digest)
-            ):
-                return key.kid
-        elif algorithm.verify(token.signing_input, prepared, token.signature):
+        if digest is not None:
+            matches = jws.hmac_matches(token.signature, prepared, token.signing_input, digest)
+        else:
+            matches = algorithm.verify(token.signing_input, prepared, token.signature)
+        if matches:
             return key.kid
     raise Unauthorized(
         "the signature does not match any live key of this project", code="bad_signature"

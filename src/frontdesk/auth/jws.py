@@ -6,12 +6,13 @@ once: three base64url segments in canonical form (unused bits zero, at most two 
 padding), a JSON object as header, a string ``kid``, a ``crit`` only with the extensions
 PyJWT knows (``b64``, present in the header), and no unencoded payload (``b64: false``).
 Signatures are not checked here: callers use PyJWT's algorithm objects with keys they
-prepared once.
+prepared once, or, for HMAC, ``hmac_matches``.
 """
 
 from __future__ import annotations
 
 import binascii
+import hmac
 import json
 import re
 from dataclasses import dataclass
@@ -68,6 +69,13 @@ def split(token: str, decoder: json.JSONDecoder = PLAIN) -> Segments:
     signature = decode_base64url(segments[2])
     _check_header(header)
     return Segments(header, payload, f"{segments[0]}.{segments[1]}".encode(), signature)
+
+
+def hmac_matches(signature: bytes, key: bytes, signing_input: bytes, digest: str) -> bool:
+    """PyJWT's HMAC verification (``hmac.new(key, input, hash).digest()`` compared in
+    constant time), in one call to hashlib's C HMAC rather than through a Python HMAC
+    object; ``digest`` is hashlib's name of the hash."""
+    return hmac.compare_digest(signature, hmac.digest(key, signing_input, digest))
 
 
 def decode_base64url(segment: str) -> bytes:

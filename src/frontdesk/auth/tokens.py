@@ -114,9 +114,7 @@ class SessionTokens:
             raise Unauthorized(
                 "the token's algorithm is not accepted", code="unsupported_algorithm"
             )
-        if not hmac.compare_digest(
-            segments.signature, hmac.digest(self._key, segments.signing_input, "sha256")
-        ):
+        if not jws.hmac_matches(segments.signature, self._key, segments.signing_input, "sha256"):
             raise Unauthorized("the token's signature is not valid", code="bad_signature")
         try:
             claims = jws.json_object(segments.payload)
