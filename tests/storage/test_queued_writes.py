@@ -188,6 +188,70 @@ def test_an_error_in_the_transaction_drops_what_was_queued(database_url: str) ->
     assert _run(scenario, database_url) == ["kept"]
 
 
+_GUARD = (
+    "INSERT INTO audit_events (id, project_id, type, at, last_at, suspicious, details)"
+    " VALUES ($1, $2, 'guard', 1, 1, 0, '{}') ON CONFLICT (id) DO NOTHING RETURNING 1"
+)
+
+
+def test_writes_queued_before_a_guard_land_only_with_it(database_url: str) -> None:
+    """``write_last_guard``: on PostgreSQL, with nothing sent yet, the queued inserts and the
+    guard are one statement, and when the guard inserts nothing nothing at all is written
+    (``NothingWritten``). Begun, or on SQLite, the queued writes land either way and the
+    transaction goes on."""
+    postgres = database_url.startswith("postgresql")
+
+    async def scenario(db: Database) -> tuple[list[Any], list[str]]:
+        outcomes: list[Any] = []
+        for name, read_first in (("g1", False), ("g1", False), ("g1", True)):
+            sent: list[str] = []
+            try:
+                async with db.transaction() as tx:
+                    if postgres:
+                        _statements(tx, sent)
+                    if read_first:
+                        await tx.fetch_value("SELECT COUNT(*) FROM projects")
+                    await tx.execute_later(_AUDIT, f"a-{len(outcomes)}", PID, name, 10)
+                    outcomes.append(await tx.write_last_guard(_GUARD, name, PID))
+                    outcomes.append(tx.ended)
+            except database.NothingWritten:
+                outcomes.append("nothing written")
+            outcomes.append([s.split(" ", 3)[:3] for s in sent])
+        return outcomes, await _types(db)
+
+    outcomes, types = _run(scenario, database_url)
+    if postgres:
+        assert outcomes == [
+            1, True, [["WITH", "guard", "AS"]],  # one statement, both written
+            "nothing written", [["WITH", "guard", "AS"]],  # the guard's row was there
+            # Begun: the guard joins the queued write as before, which lands anyway.
+            None, False, [["BEGIN;"], ["SELECT", "COUNT(*)", "FROM"],
+                          ["WITH", "queued_0", "AS"], ["COMMIT;"]],
+        ]
+        assert sorted(types) == ["g1", "g1", "guard"]
+    else:
+        assert outcomes == [1, False, [], None, False, [], None, False, []]
+        assert sorted(types) == ["g1", "g1", "g1", "guard"]
+
+
+def test_only_one_row_inserts_are_guarded() -> None:
+    """A queued write of another shape makes ``write_last_guard`` an ordinary last write;
+    an insert's own literals, repeated parameters and ON CONFLICT are kept, renumbered."""
+    update = ("UPDATE audit_events SET type = $1 WHERE id = $2", 2)
+    insert = (_AUDIT, 4)
+    assert database._guarded_text(_GUARD, 2, (insert, update)) is None
+    text = database._guarded_text(_GUARD, 2, (insert, (leads_storage._INSERT_LEAD, 10)))
+    assert text == (
+        f"WITH guard AS ({_GUARD}),"
+        " queued_0 AS (INSERT INTO audit_events (id, project_id, type, at, last_at,"
+        " suspicious, details) SELECT $3, $4, $5, $6, $6, 0, '{}' FROM guard WHERE true),"
+        " queued_1 AS (INSERT INTO leads (id, project_id, lead_id, fullname, email, phone,"
+        " attributes, provenance, is_authenticated, created_at, updated_at) SELECT $7, $8,"
+        " $9, $10, $11, $12, $13, $14, $15, $16, $16 FROM guard WHERE true"
+        " ON CONFLICT (project_id, lead_id) DO NOTHING) SELECT * FROM guard"
+    )
+
+
 def test_an_anonymous_signin_is_one_statement_on_postgresql(
     pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -344,25 +408,33 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         assert read["last_text"] == "hello"
         assert read["lastMessage"]["_id"] == first.json()["_id"]
         assert read["updatedAt"] == read["createdAt"] == first.json()["createdAt"]
-        # With the project's default department and agents cached by then, that is all.
+        # With the project's default department and agents cached by then, that is all: the
+        # contact, the message and the conversation (whose lead_ref names the contact) are
+        # one statement, the whole transaction, with neither BEGIN nor COMMIT.
         later = make.visitor(project)
         with _recorded_transactions(monkeypatch) as sent:
             assert later.send(later.new_request_id(), "hi").status_code == 200
         assert [s.split(" ", 3)[:3] for s in sent] == [
-            ["SELECT", "c.*,", "m.*"], ["BEGIN;"], ["WITH", "queued_0", "AS"], ["COMMIT;"]], sent
-        # The contact, the message and the conversation (whose lead_ref names the contact)
-        # are one statement.
-        assert all(f"INSERT INTO {t}" in sent[2] for t in ("leads", "messages", "requests"))
+            ["SELECT", "c.*,", "m.*"], ["WITH", "guard", "AS"]], sent
+        assert all(f"INSERT INTO {t}" in sent[1] for t in ("leads", "messages", "requests"))
+        contacts = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"]
+        assert [c["lead_id"] for c in contacts if c["lead_id"] == later.id] == [later.id]
 
 
+@pytest.mark.parametrize("cached", [False, True])
 def test_a_contact_made_meanwhile_sends_a_first_message_the_locked_way(
-    pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cached: bool, pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between the read that found no contact and the conversation's insert, another
     transaction makes the visitor's contact: the insert fails on the contact it names, the
-    transaction writes nothing, and the message goes the locked way, into that contact."""
+    transaction writes nothing, and the message goes the locked way, into that contact.
+    With the project's department not cached yet the transaction has begun to read it;
+    cached, the insert is the whole transaction (one statement, nothing to roll back)."""
     with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
-        _, owner, project, visitor, rid = _a_new_visitor(client)
+        make, owner, project, visitor, rid = _a_new_visitor(client)
+        if cached:
+            earlier = make.visitor(project)
+            assert earlier.send(earlier.new_request_id(), "hi").status_code == 200
         services = client.app.state.services  # type: ignore[attr-defined]
         contact = services.ids.object_id()
         real_read = requests_storage.read_conversation_or_member
@@ -384,7 +456,14 @@ def test_a_contact_made_meanwhile_sends_a_first_message_the_locked_way(
             first = visitor.send(rid, "hello")
         assert first.status_code == 200, first.text
         assert made == [visitor.id]
-        assert "ROLLBACK;" in sent  # the first try, as a whole
+        tried = [s for s in sent if "INSERT INTO requests" in s]
+        assert len(tried) == 2, sent  # the first try failed as a whole, then the locked way
+        if cached:
+            assert tried[0].startswith("WITH guard AS (INSERT INTO requests")
+            assert sent.index(tried[0]) < sent.index("BEGIN;", sent.index("COMMIT;"))
+            assert "ROLLBACK;" not in sent
+        else:
+            assert "ROLLBACK;" in sent
         read = client.get(f"/{project.id}/requests/{rid}", headers=owner.headers).json()
         assert read["lead"]["_id"] == contact, read["lead"]
         assert read["lead"]["attributes"]["senderAuthInfo"]  # brought up to date
@@ -393,6 +472,55 @@ def test_a_contact_made_meanwhile_sends_a_first_message_the_locked_way(
         texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
                                                  headers=owner.headers).json()]
         assert texts == ["hello"]
+
+
+@pytest.mark.parametrize("same_visitor", [False, True])
+def test_a_conversation_made_meanwhile_writes_nothing_in_its_first_try(
+    same_visitor: bool, pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read before the insert found no conversation, but one with that id was made
+    since: the one statement that would insert it with its contact and message writes
+    nothing, and the message goes the locked way. Another visitor's conversation refuses
+    it, leaving no contact behind; the visitor's own takes it as its next message, once."""
+    with TestClient(create_app(make_settings(tmp_path, pg_schema))) as client:
+        make, owner, project, maker, rid = _a_new_visitor(client)
+        earlier = make.visitor(project)  # the project's department cached by its message
+        assert earlier.send(earlier.new_request_id(), "hi").status_code == 200
+        visitor = maker if same_visitor else make.visitor(project)
+        real_read = requests_storage.read_conversation_or_member
+        unused = visitor.new_request_id()
+        first_read: list[Any] = []
+
+        async def before_it_was_made(q: Any, project_id: str, request_id: str,
+                                     *who: str) -> Any:
+            if same_visitor:  # the second as the first read: no conversation, no contact
+                first_read.append(first_read[0] if first_read else
+                                  await real_read(q, project_id, request_id, *who))
+                return first_read[-1]
+            # Another visitor's read a moment before the conversation was made.
+            if who[0] == visitor.id:
+                request_id = unused
+            return await real_read(q, project_id, request_id, *who)
+
+        monkeypatch.setattr(requests_storage, "read_conversation_or_member",
+                            before_it_was_made)
+        assert maker.send(rid, "hello").status_code == 200
+        with _recorded_transactions(monkeypatch) as sent:
+            answer = visitor.send(rid, "mine now")
+        guarded = [s for s in sent if s.startswith("WITH guard AS (INSERT INTO requests")]
+        assert len(guarded) == 1 and sent.index(guarded[0]) < sent.index("BEGIN;"), sent
+        texts = [m["text"] for m in client.get(f"/{project.id}/requests/{rid}/messages",
+                                                 headers=owner.headers).json()]
+        if same_visitor:
+            assert answer.status_code == 200, answer.text
+            assert texts == ["hello", "mine now"]
+            assert asyncio.run(_counted(pg_schema, rid)) == ("mine now", 2)
+        else:
+            assert answer.status_code == 403 and answer.json()["code"] == "not_your_request"
+            assert texts == ["hello"]
+            assert asyncio.run(_counted(pg_schema, rid)) == ("hello", 1)
+        contacts = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"]
+        assert len([c for c in contacts if c["lead_id"] == visitor.id]) == int(same_visitor)
 
 
 def test_a_conversation_changed_since_it_was_read_takes_the_locked_way(

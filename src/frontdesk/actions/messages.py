@@ -92,13 +92,13 @@ async def check_post_message(
     if not isinstance(principal, Agent) and not _names_a_file(project_id, incoming):
         try:
             posted = await _post_read_ahead(services, access, request_id, incoming, now)
-        except leads.ContactRaced:
-            posted = None  # its transaction failed, having written nothing
+        except (leads.ContactRaced, requests.ConversationRaced):
+            posted = None  # its transaction wrote nothing and is over
         if posted is not None:
             return posted
     # An agent's message, a file, a conversation changed since it was read (its transaction
-    # is over), or a first message whose contact a concurrent one made: decided on the row
-    # read locked.
+    # is over), or a first message whose contact or conversation a concurrent one made:
+    # decided on the row read locked.
     async with services.db.transaction() as tx:
         row = await requests.get_request(tx, project_id, request_id, lock=True)
         return await _post_locked(services, tx, access, request_id, incoming, now, row)
@@ -110,7 +110,8 @@ async def _post_read_ahead(
 ) -> tuple[MessagePublic, RequestPublic] | None:
     """A visitor's message (naming no file), its conversation read or kept without a lock.
     None, with nothing written, when the conversation changed since; ``leads.ContactRaced``
-    when a first message's contact was made meanwhile (its transaction failed)."""
+    when a first message's contact was made meanwhile (its transaction failed), and
+    ``requests.ConversationRaced`` when its conversation was (nothing was written)."""
     project_id = access.project["id"]
     principal = access.principal
     assert not isinstance(principal, Agent)

@@ -33,6 +33,7 @@ from frontdesk.storage.database import Transaction
 from frontdesk.storage.departments import DepartmentRecord
 from frontdesk.storage.messages import MessageRecord
 from frontdesk.storage.project_users import VisitorMemberRecord
+from frontdesk.storage.projects import ProjectRecord
 from frontdesk.storage.requests import ListPosition, RequestFilter, RequestRecord
 
 
@@ -135,8 +136,13 @@ async def do_create_request(
         now=new.first_message["last_message_at"],
         held_tier=held_tier,
     )
+    # With no system line to follow (tells_nothing), a new conversation's insert is the
+    # transaction's last statement: on PostgreSQL, with the contact's and the message's
+    # inserts, one statement without BEGIN (requests.ConversationRaced if it was made first).
+    last = new.message is not None and _tells_nothing(access.project, department, fields["now"],
+                                                      held_tier)
     if await requests.insert_request(tx, **fields, first_message=new.first_message,
-                                     message=new.message):
+                                     message=new.message, last=last):
         # Written by this transaction, which holds it until commit: its joined row is what
         # was just written, with the requester and lead in hand; nothing is read back.
         row = requests.inserted_row(fields, member, lead)
@@ -159,7 +165,8 @@ async def do_tell_new_conversation(
     as ``do_create_request`` created it): that it is outside opening hours (the editable
     off-hours message), and that its department needs the visitor to verify first."""
     project = access.project
-    if not is_open_for(project, department, services.clock.now()):
+    # At the conversation's creation, as do_create_request decided that none would follow.
+    if not is_open_for(project, department, row["created_at"] / 1000):
         await do_post_system_message(
             services, tx, row, "off_hours", off_hours_message(project, department),
         )
@@ -169,6 +176,15 @@ async def do_tell_new_conversation(
             "Please verify your identity so that this conversation can reach our team.",
             tier=row["held_tier"],
         )
+
+
+def _tells_nothing(
+    project: ProjectRecord, department: DepartmentRecord | None, created_at: int,
+    held_tier: str | None,
+) -> bool:
+    """Whether a conversation created at ``created_at`` (ms) gets no system line after its
+    first message (``do_tell_new_conversation``)."""
+    return held_tier is None and is_open_for(project, department, created_at / 1000)
 
 
 def notify_request(

@@ -88,6 +88,19 @@ class Queries(Protocol):
         statement after it in that transaction is an error."""
         ...
 
+    async def write_last_guard(self, sql: str, *args: Any) -> Any:
+        """``write_last`` for a write whose ``RETURNING`` may give no row (an insert that
+        finds its row there already), the guard of the inserts queued before it.
+
+        In a PostgreSQL transaction that has sent nothing before it, and whose queued writes
+        are all ``INSERT … VALUES`` of one row, they land only if the guard gives a row, all
+        as one statement with neither ``BEGIN`` nor ``COMMIT``; with no row, nothing at all
+        was written, the transaction is over and ``NothingWritten`` is raised. Elsewhere
+        (begun, another shape queued, SQLite) it is ``write_returning``: the queued writes
+        land either way, the transaction goes on, and the answer may be None.
+        """
+        ...
+
 
 class Transaction(Queries, Protocol):
     def on_commit(self, hook: CommitHook) -> None: ...
@@ -97,6 +110,10 @@ class Transaction(Queries, Protocol):
         """Whether its last statement ran (``write_last`` on PostgreSQL): nothing more can be
         sent in it. A SQLite transaction never ends before its commit."""
         ...
+
+
+class NothingWritten(Exception):
+    """``write_last_guard``'s guard gave no row: its transaction wrote nothing and is over."""
 
 
 def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
@@ -281,6 +298,7 @@ class _SQLiteQueries:
         return await self.fetch_value(sql, *args)
 
     write_last = write_returning  # a SQLite transaction has no round trip to save
+    write_last_guard = write_returning
 
 
 class _SQLiteTransaction(_SQLiteQueries):
@@ -610,6 +628,7 @@ class _PostgresQueries:
         return await self._target.fetchval(sql, *args)
 
     write_last = write_returning  # outside a transaction: one statement anyway
+    write_last_guard = write_returning  # outside a transaction nothing is queued
 
 
 class _PostgresTransaction(_PostgresQueries):
@@ -707,6 +726,20 @@ class _PostgresTransaction(_PostgresQueries):
         self._ended = True
         return value
 
+    async def write_last_guard(self, sql: str, *args: Any) -> Any:
+        guarded = None if self._xact is not None else _guarded_text(
+            sql, len(args), tuple((part, len(values)) for part, values in self._queued))
+        if guarded is None:
+            return await self.write_returning(sql, *args)
+        self._check_open()
+        values = [*args, *(value for _, queued in self._queued for value in queued)]
+        self._queued = []
+        self._ended = True
+        value = await self._target.fetchval(guarded, *values)
+        if value is None:
+            raise NothingWritten
+        return value
+
     async def commit(self) -> None:
         """Send what is queued and commit; on an error the caller rolls back."""
         if self._queued:
@@ -743,6 +776,31 @@ def _joined_text(shapes: tuple[tuple[str, int], ...]) -> str:
         offset += count
     head = ", ".join(f"queued_{i} AS ({part})" for i, part in enumerate(parts[:-1]))
     return f"WITH {head} {parts[-1]}"
+
+
+# One row's insert as ``execute_later`` queues it (rows.NewRow.insert, or written out), with
+# what may follow its values: an ``ON CONFLICT`` clause.
+_ONE_ROW_INSERT = re.compile(r"(INSERT INTO \w+ \([\w, ]+\)) VALUES \(([^()]*)\)(.*)", re.S)
+
+
+@functools.lru_cache(maxsize=256)
+def _guarded_text(guard: str, count: int, shapes: tuple[tuple[str, int], ...]) -> str | None:
+    """``guard`` (a write ``RETURNING`` one column, with ``count`` parameters) and, after it,
+    the one-row inserts ``shapes`` (their text and count of parameters), as one statement
+    whose inserts select their values from ``guard``'s rows: each writes only if ``guard``
+    gave a row. None when one of them is not such an insert."""
+    parts = [f"guard AS ({guard})"]
+    offset = count
+    for i, (sql, values) in enumerate(shapes):
+        matched = _ONE_ROW_INSERT.fullmatch(sql)
+        if matched is None:
+            return None
+        into, listed, rest = matched.groups()
+        # WHERE true: so that an ON CONFLICT after it cannot be read as a join's ON.
+        insert = f"{into} SELECT {listed} FROM guard WHERE true{rest}"  # noqa: S608
+        parts.append(f"queued_{i} AS ({_renumbered(insert, offset)})")
+        offset += values
+    return f"WITH {', '.join(parts)} SELECT * FROM guard"  # noqa: S608 - text of this package
 
 
 def _renumbered(sql: str, offset: int) -> str:

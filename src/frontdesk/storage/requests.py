@@ -10,7 +10,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage.database import Queries, Row, row_lock
+from frontdesk.storage.database import NothingWritten, Queries, Row, row_lock
 from frontdesk.storage.leads import (
     LEAD_CHANGES,
     LEAD_JSON,
@@ -175,10 +175,17 @@ async def insert_request(
     first_message: Mapping[str, Any],
     held_tier: str | None = None,
     message: MessageRecord | None = None,
+    last: bool = False,
 ) -> bool:
     """Insert unless the request id exists already (a concurrent first message); True if new.
     With ``message``, the message is stored by the same statement either way (on PostgreSQL
     one round trip; a conversation is found by its id, which the message carries).
+
+    With ``last`` the insert may be the transaction's last statement (``write_last_guard``):
+    the caller writes nothing more if it is new. On PostgreSQL, with nothing sent before
+    it, it is then one statement with the writes queued before it (the contact, the
+    message), all of which land only if the conversation is new; if it is not, nothing was
+    written and ``ConversationRaced`` is raised (the transaction is over).
 
     The row is stored as its first message's update would leave it, at version 1:
     ``first_message`` holds the columns that message, sent at ``now``, changes
@@ -219,8 +226,11 @@ async def insert_request(
         1,
     )
     if q.dialect == "postgresql":  # with what is queued: one statement, one round trip
+        write = q.write_last_guard if last else q.write_returning
         try:
-            return await q.write_returning(f"{_INSERT_REQUEST} RETURNING 1", *args) is not None
+            return await write(f"{_INSERT_REQUEST} RETURNING 1", *args) is not None
+        except NothingWritten:
+            raise ConversationRaced(request_id) from None
         except Exception as exc:
             # The contact queued beside it (leads.insert_lead(queued=True)) was not inserted:
             # a concurrent transaction made the visitor's contact first.
@@ -232,6 +242,12 @@ async def insert_request(
 
 
 _FOREIGN_KEY_VIOLATION = "23503"
+
+
+class ConversationRaced(Exception):
+    """A conversation inserted as its transaction's last statement (``insert_request(last=
+    True)``) was made first by a concurrent transaction: nothing was written, and the
+    transaction is over."""
 
 
 _INSERT_REQUEST = (
