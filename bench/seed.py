@@ -145,7 +145,14 @@ class Seeder:
 
     async def close_live(self, project_id: str) -> None:
         """Close the conversations the load opened (the seeded ones are older), so the open
-        queue stays the seeded one from figure to figure."""
+        queue stays the seeded one from figure to figure.
+
+        On PostgreSQL the conversations' table is then vacuumed, as the seeding's tables are
+        (``analyze``): the load's tens of thousands of row versions (one per message into a
+        conversation, one per conversation closed here) would otherwise leave as many dead
+        entries at the newest end of the open queue's index, which every list page then
+        walks, frontdesk's and the baseline's alike, until an autovacuum that a running
+        deployment would have had (docs/performance.md, "History growth")."""
         await self._fetch(
             "UPDATE requests SET status = $1 WHERE project_id = $2 AND status < $1"
             " AND created_at > $3",
@@ -153,6 +160,15 @@ class Seeder:
             project_id,
             self.seeded_at,
         )
+        if self.url.startswith("postgres"):
+            import asyncpg
+
+            schema = parse_qs(urlparse(self.url).query).get("search_path", ["public"])[0]
+            conn = await asyncpg.connect(self.url.split("?", 1)[0])
+            try:
+                await conn.execute(f"VACUUM {schema}.requests")
+            finally:
+                await conn.close()
 
     async def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         columns = _COLUMNS[table]
