@@ -242,7 +242,7 @@ def test_only_one_row_inserts_are_guarded() -> None:
     assert database._guarded_text(_GUARD, 2, (insert, update)) is None
     text = database._guarded_text(_GUARD, 2, (insert, (leads_storage._INSERT_LEAD, 10)))
     assert text == (
-        f"WITH guard AS ({_GUARD}),"
+        f"WITH guard AS ({_GUARD}),"  # noqa: S608 - the expected text
         " queued_0 AS (INSERT INTO audit_events (id, project_id, type, at, last_at,"
         " suspicious, details) SELECT $3, $4, $5, $6, $6, 0, '{}' FROM guard WHERE true),"
         " queued_1 AS (INSERT INTO leads (id, project_id, lead_id, fullname, email, phone,"

@@ -136,7 +136,7 @@ async def do_create_request(
         now=new.first_message["last_message_at"],
         held_tier=held_tier,
     )
-    # With no system line to follow (tells_nothing), a new conversation's insert is the
+    # With no system line to follow (_tells_nothing), a new conversation's insert is the
     # transaction's last statement: on PostgreSQL, with the contact's and the message's
     # inserts, one statement without BEGIN (requests.ConversationRaced if it was made first).
     last = new.message is not None and _tells_nothing(access.project, department, fields["now"],
