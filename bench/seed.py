@@ -161,14 +161,7 @@ class Seeder:
             self.seeded_at,
         )
         if self.url.startswith("postgres"):
-            import asyncpg
-
-            schema = parse_qs(urlparse(self.url).query).get("search_path", ["public"])[0]
-            conn = await asyncpg.connect(self.url.split("?", 1)[0])
-            try:
-                await conn.execute(f"VACUUM {schema}.requests")
-            finally:
-                await conn.close()
+            await self._vacuum(["requests"], analyze=False)
 
     async def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         columns = _COLUMNS[table]
@@ -201,15 +194,7 @@ class Seeder:
         """Fresh planner statistics, and on PostgreSQL the visibility map autovacuum would keep
         after a bulk load (without it an index-only scan reads every row's heap page)."""
         if self.url.startswith("postgres"):
-            import asyncpg
-
-            schema = parse_qs(urlparse(self.url).query).get("search_path", ["public"])[0]
-            conn = await asyncpg.connect(self.url.split("?", 1)[0])
-            try:
-                for table in _COLUMNS:
-                    await conn.execute(f"VACUUM (ANALYZE) {schema}.{table}")
-            finally:
-                await conn.close()
+            await self._vacuum(list(_COLUMNS), analyze=True)
             return
         conn = sqlite3.connect(self.url[len("sqlite:///") :], isolation_level=None)
         try:
@@ -217,6 +202,20 @@ class Seeder:
             conn.execute("ANALYZE")
         finally:
             conn.close()
+
+    async def _vacuum(self, tables: list[str], *, analyze: bool) -> None:
+        """``VACUUM`` (with ``analyze``, ``VACUUM (ANALYZE)``) each of ``tables`` of the
+        PostgreSQL schema, outside a transaction as it must run."""
+        import asyncpg
+
+        schema = parse_qs(urlparse(self.url).query).get("search_path", ["public"])[0]
+        command = "VACUUM (ANALYZE)" if analyze else "VACUUM"
+        conn = await asyncpg.connect(self.url.split("?", 1)[0])
+        try:
+            for table in tables:
+                await conn.execute(f"{command} {schema}.{table}")
+        finally:
+            await conn.close()
 
     async def add_conversations(
         self, project_id: str, count: int, messages_each: int, *, closed: bool

@@ -16,7 +16,7 @@ from frontdesk.actions.continuity import do_note_closed
 from frontdesk.actions.departments import access_department, default_department
 from frontdesk.actions.leads import do_find_or_create_lead
 from frontdesk.actions.routing import pick_agent, status_for
-from frontdesk.actions.system_messages import do_post_system_message
+from frontdesk.actions.system_messages import Subtype, do_post_system_message
 from frontdesk.auth.principals import Agent, Visitor
 from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.auth.tiers import tier_at_least, tier_of_auth_info, tier_of_visitor
@@ -136,11 +136,11 @@ async def do_create_request(
         now=new.first_message["last_message_at"],
         held_tier=held_tier,
     )
-    # With no system line to follow (_tells_nothing), a new conversation's insert is the
+    # With no system line to follow (_system_lines), a new conversation's insert is the
     # transaction's last statement: on PostgreSQL, with the contact's and the message's
     # inserts, one statement without BEGIN (requests.ConversationRaced if it was made first).
-    last = new.message is not None and _tells_nothing(access.project, department, fields["now"],
-                                                      held_tier)
+    last = new.message is not None and not _system_lines(
+        access.project, department, fields["now"], held_tier)
     if await requests.insert_request(tx, **fields, first_message=new.first_message,
                                      message=new.message, last=last):
         # Written by this transaction, which holds it until commit: its joined row is what
@@ -162,29 +162,31 @@ async def do_tell_new_conversation(
     department: DepartmentRecord | None,
 ) -> None:
     """The system lines a new conversation gets after its first message (in ``department``,
-    as ``do_create_request`` created it): that it is outside opening hours (the editable
-    off-hours message), and that its department needs the visitor to verify first."""
-    project = access.project
-    # At the conversation's creation, as do_create_request decided that none would follow.
-    if not is_open_for(project, department, row["created_at"] / 1000):
-        await do_post_system_message(
-            services, tx, row, "off_hours", off_hours_message(project, department),
-        )
-    if row["held_tier"]:
-        await do_post_system_message(
-            services, tx, row, "verification_required",
-            "Please verify your identity so that this conversation can reach our team.",
-            tier=row["held_tier"],
-        )
+    as ``do_create_request`` created it), as ``_system_lines`` tells them."""
+    lines = _system_lines(access.project, department, row["created_at"], row["held_tier"])
+    for subtype, text, attributes in lines:
+        await do_post_system_message(services, tx, row, subtype, text, **attributes)
 
 
-def _tells_nothing(
+def _system_lines(
     project: ProjectRecord, department: DepartmentRecord | None, created_at: int,
     held_tier: str | None,
-) -> bool:
-    """Whether a conversation created at ``created_at`` (ms) gets no system line after its
-    first message (``do_tell_new_conversation``)."""
-    return held_tier is None and is_open_for(project, department, created_at / 1000)
+) -> list[tuple[Subtype, str, dict[str, Any]]]:
+    """The system lines (subtype, text, attributes) that follow the first message of a
+    conversation created at ``created_at`` (ms) in ``department``: that it is outside opening
+    hours at that time (the editable off-hours message), and that its department needs the
+    visitor to verify first (``held_tier``). ``do_create_request`` decides from them, before
+    the insert, whether anything follows it in the transaction."""
+    lines: list[tuple[Subtype, str, dict[str, Any]]] = []
+    if not is_open_for(project, department, created_at / 1000):
+        lines.append(("off_hours", off_hours_message(project, department), {}))
+    if held_tier:
+        lines.append((
+            "verification_required",
+            "Please verify your identity so that this conversation can reach our team.",
+            {"tier": held_tier},
+        ))
+    return lines
 
 
 def notify_request(
