@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from frontdesk.app import create_app
+from frontdesk.clock import FakeClock
 from frontdesk.storage import database
 from frontdesk.storage import leads as leads_storage
 from frontdesk.storage import requests as requests_storage
@@ -24,6 +25,7 @@ from frontdesk.storage.messages import MessageRecord
 from frontdesk.storage.migrate import migrate
 from tests.conftest import Factory, make_settings, sign_customer_token
 from tests.storage.schema import add_project
+from tests.test_availability import MONDAYS, SUNDAY_NOON
 
 PID = "p" * 24
 _AUDIT = (
@@ -419,6 +421,39 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         assert all(f"INSERT INTO {t}" in sent[1] for t in ("leads", "messages", "requests"))
         contacts = client.get(f"/{project.id}/leads", headers=owner.headers).json()["leads"]
         assert [c["lead_id"] for c in contacts if c["lead_id"] == later.id] == [later.id]
+
+
+@pytest.mark.parametrize("line", ["off_hours", "verification_required"])
+def test_a_first_message_a_system_line_follows_keeps_its_transaction(
+    line: str, pg_schema: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside opening hours, or when the project's default department needs its visitors
+    to verify first, a system line follows the first message: the conversation's insert is
+    then not the transaction's last statement, even with the department cached (a named
+    department is read in the transaction anyway), and the line is stored with it."""
+    settings = make_settings(tmp_path, pg_schema)
+    with TestClient(create_app(settings, clock=FakeClock(SUNDAY_NOON))) as client:
+        make, owner, project, visitor, rid = _a_new_visitor(client)
+        if line == "off_hours":  # Monday hours, and it is Sunday
+            r = client.put(f"/projects/{project.id}", headers=owner.headers,
+                           json={"activeOperatingHours": True, "operatingHours": MONDAYS})
+        else:
+            base = f"/{project.id}/departments"
+            [default] = [d for d in client.get(base, headers=owner.headers).json()
+                         if d["default"]]
+            r = client.put(f"{base}/{default['_id']}", headers=owner.headers,
+                           json={"minTier": "authenticated"})
+        assert r.status_code == 200, r.text
+        earlier = make.visitor(project)  # the project's department cached by its message
+        assert earlier.send(earlier.new_request_id(), "hi").status_code == 200
+        with _recorded_transactions(monkeypatch) as sent:
+            answer = visitor.send(rid, "hello")
+        assert answer.status_code == 200, answer.text
+        assert not [s for s in sent if s.startswith("WITH guard")], sent
+        assert "BEGIN;" in sent and sent[-1] == "COMMIT;", sent
+        messages = client.get(f"/{project.id}/requests/{rid}/messages",
+                              headers=visitor.headers).json()
+        assert [m["attributes"].get("subtype") for m in messages] == [None, line]
 
 
 @pytest.mark.parametrize("cached", [False, True])
