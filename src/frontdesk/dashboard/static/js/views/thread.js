@@ -302,7 +302,9 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     try {
       const [request, messages] = await Promise.all([get(base), get(`${base}/messages`, { latest: "true", limit: PAGE })]);
       if (state.destroyed) return;
-      state.request = request;
+      // A live event that came while these were on their way (another agent closed it) is
+      // newer than this answer: it stays, as requestChanged keeps it.
+      if (!state.request || request.updatedAt >= state.request.updatedAt) state.request = request;
       state.messages = messages;
       state.hasOlder = messages.length === PAGE;
       renderHeader();
