@@ -6,6 +6,11 @@ if that plan does not look costlier. With LIMIT and OFFSET as parameters it coul
 generic plan for a 40-row page, so it planned the dashboard's page (the first one, or one after
 a cursor) anew on every call, about half of the statement's time.
 
+PostgreSQL's first page of the open queue (or one after a cursor) is read the same way: with
+1,000 open conversations and no history it otherwise joined the page's ids to a sequential
+scan of every conversation (a hash join), twice the time of the same page with 100,000 closed
+conversations stored, where it looked the 40 rows up.
+
 SQLite, which has no statistics (nothing runs ANALYZE), reads the open queue from its partial
 index in the page's order, and a first page joins the rows it keeps only: no materialised list
 of ids, no sort. Left to choose, it read every open conversation through requests_by_status
@@ -177,3 +182,36 @@ def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:
     generic, custom, calls = asyncio.run(scenario())
     assert generic + custom == calls
     assert custom <= 5 < generic  # planned for its first five calls at most, then kept
+
+
+def test_postgresql_reads_a_first_page_in_the_index_order(pg_schema: str) -> None:
+    async def scenario() -> list[str]:
+        url, schema = pg_schema.split("?search_path=")
+        db = await PostgresDatabase.connect(url, schema=schema, min_size=1, max_size=1)
+        try:
+            await open_queue(db)
+            for table in ("requests", "project_users", "leads", "read_markers"):
+                await db.execute(f"ANALYZE {schema}.{table}")
+            plans = []
+            for offset in (0, 40):
+                seen = _Seen(db)
+                rows, count = await requests.list_requests(
+                    cast(Queries, seen), PID, PAGE, limit=40, offset=offset, reader="agent",
+                    inbox=True)
+                assert count == OPEN
+                assert [r["updated_at"] for r in rows] == list(range(OPEN - 1 - offset,
+                                                                     OPEN - 41 - offset, -1))
+                [(sql, args)] = [s for s in seen.sent if s[0].startswith("SELECT r.id, r.req")]
+                plans.append("\n".join(str(r[0]) for r in await db.fetch_tuples(
+                    "EXPLAIN " + sql, *args)))
+            return plans
+        finally:
+            await db.close()
+
+    first, later = asyncio.run(scenario())
+    assert "Index Scan Backward using requests_open_queue on requests r " in first, first
+    assert first.startswith("Limit") and "Sort" not in first, first
+    assert "Seq Scan on requests" not in first and "Hash Join" not in first, first
+    # Past an OFFSET the ids come first, from the same index, and the joins run for the
+    # page's rows only.
+    assert "requests_open_queue on requests r_1" in later, later
