@@ -1,6 +1,7 @@
 """A returning customer with a contact signs in with its membership and contact read without a
 lock and one write (actions/visitors.py ``_refresh_returning_customer``): the write lands only
-if the contact and the membership are still as read."""
+if the contact and the membership are still as read. Its next sign-ins skip the read while the
+process keeps the contact as it wrote it, and the write checks the kept copy the same way."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from frontdesk.storage import leads, project_users, sessions
-from frontdesk.storage.contact_hints import ContactHints
+from frontdesk.storage.contact_hints import ContactHints, KeptContact
 from tests.conftest import Factory, Project, sign_customer_token
 
 
@@ -85,8 +86,9 @@ def test_the_write_lands_only_on_the_contact_as_read(make: Factory) -> None:
         member = project_users.customer_change(member_id, profile={"firstname": "W"},
                                                attributes={}, now=3)
         async with services.db.transaction() as tx:
-            return await leads.refresh_customer_lead(
+            written = await leads.refresh_customer_lead(
                 tx, stored, lead, member_id=member_id, now=3, then=[member, session_row])
+        return written is not None
 
     edits = [
         "UPDATE leads SET email = 'agent@x.example' WHERE id = $1 AND $2 <> ''",
@@ -127,8 +129,10 @@ def _count_calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> lis
     real = getattr(module, name)
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
-        answers.append(await real(*args, **kwargs))
-        return answers[-1]
+        answer = await real(*args, **kwargs)
+        # refresh_customer_lead answers the contact as written, or None: whether it landed
+        answers.append(answer if name != "refresh_customer_lead" else answer is not None)
+        return answer
 
     monkeypatch.setattr(module, name, counted)
     return answers
@@ -143,12 +147,48 @@ def test_a_customer_signed_in_with_its_contact_goes_to_it_at_once(
     _customer_with_contact(make, project, "c-4")
     without = _count_calls(monkeypatch, project_users, "refresh_customer")
     written = _count_calls(monkeypatch, leads, "refresh_customer_lead")
+    read = _count_calls(monkeypatch, leads, "customer_lead")
     assert _sign_in(make, project, "c-4", email="a@x.example").status_code == 200
-    assert (without, written) == ([False], [True])
+    assert (without, written, len(read)) == ([False], [True], 1)
     for email in ("b@x.example", "c@x.example"):
         assert _sign_in(make, project, "c-4", email=email).status_code == 200
-    assert (without, written) == ([False], [True, True, True])
-    assert _lead(make, project, "c-4")["email"] == "c@x.example"
+    # The contact as the previous sign-in wrote it: no read, and the write lands.
+    assert (without, written, len(read)) == ([False], [True, True, True], 1)
+    lead = _lead(make, project, "c-4")
+    assert lead["email"] == "c@x.example"
+    assert lead["attributes"]["senderAuthInfo"]["authVar"]["token"]["email"] == "c@x.example"
+
+
+def test_a_contact_changed_since_it_was_kept_is_read_and_written_again(
+    make: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent's edit (or a merge, or another process's sign-in) after the sign-in that kept
+    the contact: the kept copy's write lands nowhere, and the contact is read and written, the
+    edit kept."""
+    project = make.project()
+    _customer_with_contact(make, project, "c-7")
+    assert _sign_in(make, project, "c-7", email="a@x.example").status_code == 200
+    services = _services(make)
+    assert services.contact_hints.written(project.id, "c-7") is not None
+
+    async def edit() -> None:
+        async with services.db.transaction() as tx:
+            await tx.execute("UPDATE leads SET phone = '+39 055 0000'"
+                             " WHERE project_id = $1 AND lead_id = 'c-7'", project.id)
+
+    _run(make, edit)
+    written = _count_calls(monkeypatch, leads, "refresh_customer_lead")
+    read = _count_calls(monkeypatch, leads, "customer_lead")
+    r = _sign_in(make, project, "c-7", email="b@x.example")
+    assert r.status_code == 200, r.text
+    assert (written, len(read)) == ([False, True], 1)
+    lead = _lead(make, project, "c-7")
+    assert (lead["phone"], lead["email"]) == ("+39 055 0000", "b@x.example")
+    # What is kept now is what is stored: the next sign-in writes from it without a read.
+    assert services.contact_hints.written(project.id, "c-7").stored["phone"] == "+39 055 0000"
+    assert _sign_in(make, project, "c-7", email="c@x.example").status_code == 200
+    assert (written, len(read)) == ([False, True, True], 1)
+    assert _lead(make, project, "c-7")["phone"] == "+39 055 0000"
 
 
 def test_a_hint_out_of_date_costs_a_statement_never_a_wrong_sign_in(
@@ -172,14 +212,15 @@ def test_a_hint_out_of_date_costs_a_statement_never_a_wrong_sign_in(
     written = _count_calls(monkeypatch, leads, "refresh_customer_lead")
     r = _sign_in(make, project, "c-5")
     assert r.status_code == 200, r.text
-    assert (without, written) == ([], [])  # no contact found to write: the locked way
+    # The kept contact's write lands nowhere, and the read finds none: the locked way.
+    assert (without, written) == ([], [False])
     assert not services.contact_hints.has_contact(project.id, "c-5")
     assert r.json()["user"]["_id"] == "c-5"
     mine = make.client.get(f"/{project.id}/requests/me",
                            headers={"Authorization": r.json()["token"]})
     assert mine.status_code == 200 and mine.json()["requests"] == [], mine.text
     assert _sign_in(make, project, "c-5").status_code == 200
-    assert (without, written) == ([True], [])
+    assert (without, written) == ([True], [False])
 
 
 def test_erasing_a_contact_forgets_its_hint(make: Factory) -> None:
@@ -191,6 +232,7 @@ def test_erasing_a_contact_forgets_its_hint(make: Factory) -> None:
     r = make.client.delete(f"/{project.id}/leads/c-6", headers=project.owner.headers)
     assert r.status_code == 200, r.text
     assert not services.contact_hints.has_contact(project.id, "c-6")
+    assert services.contact_hints.written(project.id, "c-6") is None
 
 
 def test_hints_are_bounded_least_recently_used_first() -> None:
@@ -204,3 +246,13 @@ def test_hints_are_bounded_least_recently_used_first() -> None:
     assert not hints.has_contact("q", "a")  # per project
     hints.forget("p", "a")
     assert not hints.has_contact("p", "a")
+
+
+def test_kept_contacts_are_bounded_least_recently_used_first() -> None:
+    hints = ContactHints(size=10, contacts=2)
+    for customer in "abac":
+        hints.keep("p", customer, KeptContact("m-" + customer, {"id": "l-" + customer}))
+    assert [hints.written("p", c) is not None for c in "abc"] == [True, False, True]
+    assert hints.has_contact("p", "b")  # the hint outlives the copy
+    hints.forget("p", "c")
+    assert hints.written("p", "c") is None and not hints.has_contact("p", "c")

@@ -47,6 +47,7 @@ from frontdesk.storage import (
     sessions,
     used_tokens,
 )
+from frontdesk.storage.contact_hints import KeptContact
 from frontdesk.storage.database import Transaction
 from frontdesk.storage.projects import ProjectRecord
 from frontdesk.storage.rows import NewRow
@@ -319,7 +320,8 @@ async def _refresh_returning_customer(
     membership and contact are read without a lock, and one write brings the contact up to
     date if it is still as read (on PostgreSQL two more round trips, where the locked way took
     eight after the first attempt). A customer this process last signed in with a contact
-    (``services.contact_hints``) goes to the second way at once."""
+    (``services.contact_hints``) goes to the second way at once, and without the read when
+    this process still keeps the contact as that sign-in wrote it."""
     project_id, user_id = verified.project_id, verified.visitor_id
     hints = services.contact_hints
     then = [
@@ -327,36 +329,45 @@ async def _refresh_returning_customer(
         audit.new_row(services, project_id, _custom_signin_event(verified, ip)),
     ]
 
-    async def with_contact(tx: Transaction) -> bool:
-        found = await leads.customer_lead(tx, project_id, user_id)
-        if found is None:
-            hints.forget(project_id, user_id)
-            return False
-        hints.remember(project_id, user_id)
-        member_id, stored = found
-        lead = leads.decoded(stored)
+    async def with_contact(tx: Transaction, kept: KeptContact | None) -> bool:
+        if kept is None:
+            found = await leads.customer_lead(tx, project_id, user_id)
+            if found is None:
+                hints.forget(project_id, user_id)
+                return False
+            hints.remember(project_id, user_id)
+            kept = KeptContact(*found)
+        lead = leads.decoded(kept.stored)
         refresh_verified(lead, profile, auth_info, now=now)
         member = project_users.customer_change(
-            member_id, profile=profile, attributes=attributes, now=now)
-        refreshed = await leads.refresh_customer_lead(
-            tx, stored, lead, member_id=member_id, now=now, then=[member, *then])
-        if refreshed:
-            remember_new_session(services, tx, token, claims, auth_info)
-        return refreshed
+            kept.member_id, profile=profile, attributes=attributes, now=now)
+        stored = await leads.refresh_customer_lead(
+            tx, kept.stored, lead, member_id=kept.member_id, now=now, then=[member, *then])
+        if stored is None:
+            hints.drop_written(project_id, user_id)
+            return False
+        written = KeptContact(kept.member_id, stored)
+        tx.on_commit(lambda: hints.keep(project_id, user_id, written))
+        remember_new_session(services, tx, token, claims, auth_info)
+        return True
 
     async with services.db.transaction() as tx:
         if hints.has_contact(project_id, user_id):
-            return await with_contact(tx)
-        if await project_users.refresh_customer(
+            kept = hints.written(project_id, user_id)
+            signed_in = await with_contact(tx, kept)
+            if signed_in or kept is None:
+                return signed_in
+            # The contact changed since this process wrote it: read it, and write again.
+        elif await project_users.refresh_customer(
             tx, project_id=project_id, user_id=user_id,
             profile=profile, attributes=attributes, now=now, then=then,
         ):
             remember_new_session(services, tx, token, claims, auth_info)
             return True
         if not tx.ended:  # SQLite: it goes on, holding the write lock
-            return await with_contact(tx)
+            return await with_contact(tx, None)
     async with services.db.transaction() as tx:
-        return await with_contact(tx)
+        return await with_contact(tx, None)
 
 
 def _custom_signin_event(

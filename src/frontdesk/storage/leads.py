@@ -137,11 +137,12 @@ async def refresh_customer_lead(
     member_id: str,
     now: int,
     then: Sequence[NewRow | RowChange],
-) -> bool:
+) -> Row | None:
     """Write ``lead`` (``stored`` brought up to date by a customer's sign-in) and then the
     writes ``then``, if the lead is still stored as ``stored`` has it (the columns written
-    here) and membership ``member_id`` is still a customer's: False, with nothing written,
-    if another write came first.
+    here) and membership ``member_id`` is still a customer's: the lead as now stored (JSON
+    columns as text, as ``customer_lead`` reads it), or None, with nothing written, if
+    another write came first.
 
     The transaction's last statement (``rows.update_then_insert``).
     """
@@ -153,12 +154,17 @@ async def refresh_customer_lead(
         " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
         " RETURNING id"
     )
+    written = {
+        "fullname": lead["fullname"], "email": lead["email"], "phone": lead["phone"],
+        "attributes": encode(lead["attributes"]), "provenance": encode(lead["provenance"]),
+    }
     args = (
-        stored["id"], lead["fullname"], lead["email"], lead["phone"], encode(lead["attributes"]),
-        encode(lead["provenance"]), now, *[stored[column] for column in _SIGNIN_WRITES],
+        stored["id"], *written.values(), now, *[stored[column] for column in _SIGNIN_WRITES],
         member_id,
     )
-    return await update_then_insert(q, sql, args, then) is not None
+    if await update_then_insert(q, sql, args, then) is None:
+        return None
+    return {**stored, **written, "is_authenticated": 1, "updated_at": now}
 
 
 async def get_lead(
