@@ -10,7 +10,8 @@ secret through the API, seed conversations with bulk SQL, then measure
    opens) at both sizes of figure 7 (frontdesk alone)
 
 with one worker (and figures 1-5 again with two), each against the baseline in the same run.
-Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py``, figure 8 (10,000 idle visitor
+Figure 7's two sizes are two databases side by side, measured in turns (small, large, small…),
+so that its growth figures compare runs made at the same time. Figure 6 (WebSocket delivery) comes from ``bench/ws_delivery.py``, figure 8 (10,000 idle visitor
 sockets on one process, delivery to 100 of them) from ``bench/ws_scale.py``.
 """
 
@@ -29,8 +30,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,7 @@ import jwt
 from bench.harness import (
     Comparison,
     Request,
+    Run,
     baseline_server,
     compare,
     frontdesk_server,
@@ -93,6 +95,21 @@ class Project:
     id: str
     agent_token: str
     secret: str
+
+
+@dataclass
+class Site:
+    """A fresh database with an agent, a project and its open queue, set up as a deployment's
+    would be: what the figures run against."""
+
+    url: str
+    env: dict[str, str]
+    seeder: Seeder
+    project: Project
+
+    @property
+    def server_secret(self) -> str:
+        return self.env["FRONTDESK_SECRET"]
 
 
 def set_up_project(port: int) -> Project:
@@ -173,51 +190,79 @@ class Bench:
         self.own_lists: list[dict[str, Any]] = []
 
     def run(self) -> list[Comparison]:
-        with database(self.backend) as (url, env):
-            seeder = Seeder(url)
-            self.server_secret = env["FRONTDESK_SECRET"]
-            with frontdesk_server(env, 1) as fd:
-                project = set_up_project(fd.port)
-            self.project = project
-            plan = self.plan
-            asyncio.run(
-                seeder.add_conversations(
-                    project.id, plan.open_queue, plan.messages_each, closed=False
-                )
-            )
-            self._workers(seeder, env, url, 1, ("3", "5"), plan.repeats, growth=True)
-            returning = asyncio.run(
-                seeder.add_visitors(project.id, self.server_secret, 200, with_conversation=True)
-            )
-            self.own_lists.append(self._own_lists(seeder, env, returning))
-            asyncio.run(
-                seeder.add_conversations(project.id, plan.history, plan.messages_each, closed=True)
-            )
-            self._workers(seeder, env, url, 1, ("1", "2", "3", "4", "5"), plan.repeats)
-            self.deep_page = self._deep_page(seeder, env)
-            self.own_lists.append(self._own_lists(seeder, env, returning))
-            if self.plan.two_workers:
-                self._workers(
-                    seeder, env, url, 2, ("1", "2", "3", "4", "5"), self.plan.repeats_two_workers
-                )
+        plan = self.plan
+        with database(self.backend) as large_db, database(self.backend) as small_db:
+            # Figure 7's two data sets live side by side, each with its own project, so that
+            # their runs alternate (ratios of runs made at the same time, on a machine whose
+            # speed drifts): the small one is the open queue alone, the large one gets the
+            # history once figure 10 measured it without.
+            large, small = self._site(*large_db), self._site(*small_db)
+            returning = asyncio.run(large.seeder.add_visitors(
+                large.project.id, large.server_secret, 200, with_conversation=True))
+            # The same open queue at both sizes: as many returning visitors on the small one.
+            asyncio.run(small.seeder.add_visitors(
+                small.project.id, small.server_secret, 200, with_conversation=True))
+            self.own_lists.append(self._own_lists(large, returning))
+            asyncio.run(large.seeder.add_conversations(
+                large.project.id, plan.history, plan.messages_each, closed=True))
+            self._growth(small, large)
+            self._workers(large, 1, ("1", "2", "3", "4", "5"), plan.repeats)
+            self.deep_page = self._deep_page(large)
+            self.own_lists.append(self._own_lists(large, returning))
+            if plan.two_workers:
+                self._workers(large, 2, ("1", "2", "3", "4", "5"), plan.repeats_two_workers)
         return self.results
 
+    def _site(self, url: str, env: dict[str, str]) -> Site:
+        """The database at ``url``, its project set up through the API and its open queue
+        seeded."""
+        with frontdesk_server(env, 1) as fd:
+            project = set_up_project(fd.port)
+        site = Site(url, env, Seeder(url), project)
+        asyncio.run(site.seeder.add_conversations(
+            project.id, self.plan.open_queue, self.plan.messages_each, closed=False))
+        return site
+
+    def _growth(self, small: Site, large: Site) -> None:
+        """Figure 7: figures 3 and 5 on the small data set and on the large one, each against
+        the baseline on its own database, in turns (small, its baseline, large, its
+        baseline, and again)."""
+        plan = self.plan
+        with ExitStack() as servers:
+            sides = [
+                (site, servers.enter_context(frontdesk_server(site.env, 1)),
+                 servers.enter_context(baseline_server(site.url, 1)))
+                for site in (small, large)
+            ]
+            for figure in ("3", "5"):
+                print(f"  {self.backend} · 1 worker(s) · figure 7{_NAMES[figure]} …",
+                      flush=True, file=sys.stderr)
+                turns = [
+                    (Comparison("7" + _NAMES[figure], self.backend, 1, self._data(site.seeder)),
+                     fd, base, self._requests(site, figure))
+                    for site, fd, base in sides
+                ]
+                for _ in range(plan.repeats):
+                    for comparison, fd, base, requests_for in turns:
+                        compare(comparison, fd, base, requests_for, repeats=1,
+                                seconds=plan.seconds, warmup=plan.warmup,
+                                connections=self._connections(figure))
+                self.results.extend(comparison for comparison, *_ in turns)
+                if figure == "3":
+                    for site in (small, large):
+                        asyncio.run(site.seeder.close_live(site.project.id))
+
+    def _connections(self, figure: str) -> int:
+        return self.plan.list_connections if figure == "5" else self.plan.connections
+
     def _workers(
-        self,
-        seeder: Seeder,
-        env: dict[str, str],
-        url: str,
-        workers: int,
-        figures: tuple[str, ...],
-        repeats: int,
-        *,
-        growth: bool = False,
+        self, site: Site, workers: int, figures: tuple[str, ...], repeats: int
     ) -> None:
         plan = self.plan
-        data = self._data(seeder)
-        with frontdesk_server(env, workers) as fd, baseline_server(url, workers) as base:
+        data = self._data(site.seeder)
+        with frontdesk_server(site.env, workers) as fd, baseline_server(site.url, workers) as base:
             for figure in figures:
-                label = ("7" if growth else figure) + _NAMES[figure]
+                label = figure + _NAMES[figure]
                 comparison = Comparison(label, self.backend, workers, data)
                 print(
                     f"  {self.backend} · {workers} worker(s) · figure {label} …",
@@ -228,25 +273,25 @@ class Bench:
                     comparison,
                     fd,
                     base,
-                    self._requests(seeder, figure),
+                    self._requests(site, figure),
                     repeats=repeats,
                     seconds=plan.seconds,
                     warmup=plan.warmup,
-                    connections=plan.list_connections if figure == "5" else plan.connections,
+                    connections=self._connections(figure),
                     cycle=figure != "4",
                 )
                 self.results.append(comparison)
                 if figure in ("3", "4"):
-                    asyncio.run(seeder.close_live(self.project.id))
+                    asyncio.run(site.seeder.close_live(site.project.id))
 
-    def _deep_page(self, seeder: Seeder, env: dict[str, str]) -> dict[str, Any]:
+    def _deep_page(self, site: Site) -> dict[str, Any]:
         """Figure 9: the closed conversations' page in the middle of the history, by cursor
         (``after``) and by page number (``page``, an OFFSET), frontdesk alone."""
-        plan, project = self.plan, self.project
+        plan, project, seeder = self.plan, site.project, site.seeder
         closed = asyncio.run(seeder.count_closed(project.id))
         page = max(1, closed // 2 // 40)
         updated_at, row_id = asyncio.run(seeder.closed_position(project.id, page * 40 - 1))
-        cursor = ListCursors(self.server_secret).encode(
+        cursor = ListCursors(site.server_secret).encode(
             project.id, ListPosition(updated_at, row_id)
         )
         base = f"/{project.id}/requests?status=closed&limit=40"
@@ -259,7 +304,7 @@ class Bench:
             "connections": plan.deep_page_connections,
         }
         print(f"  {self.backend} · 1 worker(s) · figure 9 …", flush=True, file=sys.stderr)
-        with frontdesk_server(env, 1) as fd:
+        with frontdesk_server(site.env, 1) as fd:
             # Both pages must show the same rows, or the comparison would be meaningless.
             by_cursor, by_offset = (
                 http(fd.port, "GET", path, auth=project.agent_token) for path in paths.values()
@@ -284,18 +329,16 @@ class Bench:
                     figure[f"{name}_{attr}"] = statistics.median(getattr(r, attr) for r in runs)
         return figure
 
-    def _own_lists(
-        self, seeder: Seeder, env: dict[str, str], visitors: list[Visitor]
-    ) -> dict[str, Any]:
+    def _own_lists(self, site: Site, visitors: list[Visitor]) -> dict[str, Any]:
         """Figure 10: returning visitors each asking for their own conversations, frontdesk
         alone (the same visitors at both sizes: what history adds is the project's)."""
-        plan, project = self.plan, self.project
+        plan, project = self.plan, site.project
         requests: list[Request] = [
             ("GET", f"/{project.id}/requests/me", v.token, None) for v in visitors
         ]
         print(f"  {self.backend} · 1 worker(s) · figure 10 …", flush=True, file=sys.stderr)
-        figure: dict[str, Any] = {"backend": self.backend, "data": self._data(seeder)}
-        with frontdesk_server(env, 1) as fd:
+        figure: dict[str, Any] = {"backend": self.backend, "data": self._data(site.seeder)}
+        with frontdesk_server(site.env, 1) as fd:
             mine = http(fd.port, "GET", requests[0][1], auth=visitors[0].token)
             if [r["request_id"] for r in mine["requests"]] != [visitors[0].request_id]:
                 raise RuntimeError("a returning visitor's list does not show its conversation")
@@ -315,8 +358,8 @@ class Bench:
             f"{seeder.messages:,} msg"
         )
 
-    def _requests(self, seeder: Seeder, figure: str) -> Any:
-        project = self.project
+    def _requests(self, site: Site, figure: str) -> Any:
+        project, seeder = site.project, site.seeder
         if figure == "1":
             body = json.dumps({"id_project": project.id})
             return lambda: [("POST", "/auth/signinAnonymously", None, body)]
@@ -325,7 +368,7 @@ class Bench:
             return lambda: tokens
         if figure == "3":
             visitors = asyncio.run(
-                seeder.add_visitors(project.id, self.server_secret, 200, with_conversation=True)
+                seeder.add_visitors(project.id, site.server_secret, 200, with_conversation=True)
             )
             return lambda: [
                 (
@@ -343,7 +386,7 @@ class Bench:
             def fresh() -> list[Request]:
                 visitors = asyncio.run(
                     seeder.add_visitors(
-                        project.id, self.server_secret, needed, with_conversation=False
+                        project.id, site.server_secret, needed, with_conversation=False
                     )
                 )
                 return [
@@ -479,34 +522,28 @@ def render(
     lines.append("")
     lines.append(
         "Growth (figure 7): cost per operation with the large data set ÷ with the small "
-        "one (1.00 = flat; p50 latency and 1/throughput):"
+        "one, both measured in turns (1.00 = flat; medians of the turns' ratios of p50 "
+        "latency, 1/throughput and CPU per request):"
     )
     for backend in dict.fromkeys(c.backend for c in results):
         for figure in ("3", "5"):
-            small = next(
-                (
-                    c
-                    for c in results
-                    if c.backend == backend
-                    and c.figure.startswith("7")
-                    and _NAMES[figure] in c.figure
-                ),
-                None,
+            sizes = [c for c in results
+                     if c.backend == backend and c.figure == "7" + _NAMES[figure]]
+            if len(sizes) != 2:
+                continue
+            small, large = sizes
+            turns = list(zip(small.frontdesk, large.frontdesk, strict=True))
+
+            def ratio(of: Callable[[Run, Run], float], turns: list[tuple[Run, Run]] = turns,
+                      ) -> float:
+                return statistics.median(of(s, b) for s, b in turns)
+
+            lines.append(
+                f"- {backend}, figure {figure}{_NAMES[figure]}: p50 "
+                f"{ratio(lambda s, b: b.p50_ms / s.p50_ms):.2f}, 1/throughput "
+                f"{ratio(lambda s, b: s.rps / b.rps):.2f}, CPU "
+                f"{ratio(lambda s, b: b.cpu_us / s.cpu_us):.2f} ({small.data} → {large.data})"
             )
-            large = next(
-                (
-                    c
-                    for c in results
-                    if c.backend == backend and c.workers == 1 and c.figure.startswith(figure)
-                ),
-                None,
-            )
-            if small and large:
-                lines.append(
-                    f"- {backend}, figure {figure}{_NAMES[figure]}: p50 "
-                    f"{large.fd('p50_ms') / small.fd('p50_ms'):.2f}, 1/throughput "
-                    f"{small.fd('rps') / large.fd('rps'):.2f} ({small.data} → {large.data})"
-                )
     lines.append("")
     if deep_pages:
         lines.extend(render_deep_pages(deep_pages))
