@@ -21,8 +21,9 @@ conversations from their indexes, not the project's history.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from frontdesk.storage import requests
 from frontdesk.storage.database import Database, PostgresDatabase, Queries, SQLiteDatabase
@@ -33,6 +34,7 @@ PID = "p" * 24
 OPEN = 1000  # as in the bench: with 60 rows PostgreSQL kept a generic plan either way
 
 PAGE = requests.RequestFilter(max_status=1000, held=False)  # the dashboard's open queue
+_Plan = TypeVar("_Plan")
 
 
 async def open_queue(db: Database) -> None:
@@ -78,24 +80,35 @@ class _Seen:
         return await self.db.fetch_one(sql, *args)
 
 
+async def _first_and_later_pages(
+    db: Database, explain: Callable[[str, tuple[Any, ...]], Awaitable[_Plan]]
+) -> list[_Plan]:
+    """The plans (by ``explain``) of the open queue's page statement for a first page and for
+    a page past an OFFSET, each page's rows and count checked first."""
+    plans = []
+    for offset in (0, 40):
+        seen = _Seen(db)
+        rows, count = await requests.list_requests(
+            cast(Queries, seen), PID, PAGE, limit=40, offset=offset, reader="agent", inbox=True)
+        assert count == OPEN
+        assert [r["updated_at"] for r in rows] == list(range(OPEN - 1 - offset,
+                                                             OPEN - 41 - offset, -1))
+        [(sql, args)] = [s for s in seen.sent if s[0].startswith("SELECT r.id, r.req")]
+        plans.append(await explain(sql, args))
+    return plans
+
+
 def test_sqlite_reads_a_first_page_in_the_index_order(tmp_path: Path) -> None:
     async def scenario() -> list[list[str]]:
         db = SQLiteDatabase(str(tmp_path / "list.db"))
         try:
             await open_queue(db)
-            plans = []
-            for offset in (0, 40):
-                seen = _Seen(db)
-                rows, count = await requests.list_requests(
-                    cast(Queries, seen), PID, PAGE, limit=40, offset=offset, reader="agent",
-                    inbox=True)
-                assert count == OPEN
-                assert [r["updated_at"] for r in rows] == list(range(OPEN - 1 - offset,
-                                                                     OPEN - 41 - offset, -1))
-                [(sql, args)] = [s for s in seen.sent if s[0].startswith("SELECT r.id, r.req")]
-                plans.append([str(step["detail"]) for step in await db.fetch_all(
-                    "EXPLAIN QUERY PLAN " + sql, *args)])
-            return plans
+
+            async def explain(sql: str, args: tuple[Any, ...]) -> list[str]:
+                return [str(step["detail"]) for step in await db.fetch_all(
+                    "EXPLAIN QUERY PLAN " + sql, *args)]
+
+            return await _first_and_later_pages(db, explain)
         finally:
             await db.close()
 
@@ -192,19 +205,11 @@ def test_postgresql_reads_a_first_page_in_the_index_order(pg_schema: str) -> Non
             await open_queue(db)
             for table in ("requests", "project_users", "leads", "read_markers"):
                 await db.execute(f"ANALYZE {schema}.{table}")
-            plans = []
-            for offset in (0, 40):
-                seen = _Seen(db)
-                rows, count = await requests.list_requests(
-                    cast(Queries, seen), PID, PAGE, limit=40, offset=offset, reader="agent",
-                    inbox=True)
-                assert count == OPEN
-                assert [r["updated_at"] for r in rows] == list(range(OPEN - 1 - offset,
-                                                                     OPEN - 41 - offset, -1))
-                [(sql, args)] = [s for s in seen.sent if s[0].startswith("SELECT r.id, r.req")]
-                plans.append("\n".join(str(r[0]) for r in await db.fetch_tuples(
-                    "EXPLAIN " + sql, *args)))
-            return plans
+
+            async def explain(sql: str, args: tuple[Any, ...]) -> str:
+                return "\n".join(str(r[0]) for r in await db.fetch_tuples("EXPLAIN " + sql, *args))
+
+            return await _first_and_later_pages(db, explain)
         finally:
             await db.close()
 
