@@ -21,7 +21,8 @@ conversations from their indexes, not the project's history.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -172,14 +173,23 @@ def test_the_ratings_summary_reads_the_rated_conversations_only(tmp_path: Path) 
     assert any("COVERING INDEX requests_rated" in step for step in plan), plan
 
 
+@contextlib.asynccontextmanager
+async def _postgres_open_queue(pg_schema: str) -> AsyncIterator[PostgresDatabase]:
+    """The open queue in a PostgreSQL schema, analysed, through a pool of one connection."""
+    url, schema = pg_schema.split("?search_path=")
+    db = await PostgresDatabase.connect(url, schema=schema, min_size=1, max_size=1)
+    try:
+        await open_queue(db)
+        for table in ("requests", "project_users", "leads", "read_markers"):
+            await db.execute(f"ANALYZE {schema}.{table}")
+        yield db
+    finally:
+        await db.close()
+
+
 def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:
     async def scenario() -> tuple[int, int, int]:
-        url, schema = pg_schema.split("?search_path=")
-        db = await PostgresDatabase.connect(url, schema=schema, min_size=1, max_size=1)
-        try:
-            await open_queue(db)
-            for table in ("requests", "project_users", "leads", "read_markers"):
-                await db.execute(f"ANALYZE {schema}.{table}")
+        async with _postgres_open_queue(pg_schema) as db:
             for _ in range(12):
                 rows, count = await requests.list_requests(
                     db, PID, PAGE, limit=40, reader="agent", inbox=True)
@@ -189,8 +199,6 @@ def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:
                     "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
                     " WHERE statement LIKE 'SELECT r.id, r.request_id, r.status,%'")
             return generic, custom, 12
-        finally:
-            await db.close()
 
     generic, custom, calls = asyncio.run(scenario())
     assert generic + custom == calls
@@ -199,19 +207,12 @@ def test_the_list_page_keeps_a_generic_plan(pg_schema: str) -> None:
 
 def test_postgresql_reads_a_first_page_in_the_index_order(pg_schema: str) -> None:
     async def scenario() -> list[str]:
-        url, schema = pg_schema.split("?search_path=")
-        db = await PostgresDatabase.connect(url, schema=schema, min_size=1, max_size=1)
-        try:
-            await open_queue(db)
-            for table in ("requests", "project_users", "leads", "read_markers"):
-                await db.execute(f"ANALYZE {schema}.{table}")
+        async with _postgres_open_queue(pg_schema) as db:
 
             async def explain(sql: str, args: tuple[Any, ...]) -> str:
                 return "\n".join(str(r[0]) for r in await db.fetch_tuples("EXPLAIN " + sql, *args))
 
             return await _first_and_later_pages(db, explain)
-        finally:
-            await db.close()
 
     first, later = asyncio.run(scenario())
     assert "Index Scan Backward using requests_open_queue on requests r " in first, first
