@@ -503,6 +503,14 @@ def render_own_lists(own_lists: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _median_over_turns(
+    small: Comparison, large: Comparison, ratio: Callable[[Run, Run], float]
+) -> float:
+    """The median of ``ratio(small run, large run)`` over figure 7's turns."""
+    return statistics.median(
+        ratio(s, b) for s, b in zip(small.frontdesk, large.frontdesk, strict=True))
+
+
 def render(
     results: list[Comparison],
     ws: dict[str, float] | None,
@@ -537,17 +545,12 @@ def render(
             if len(sizes) != 2:
                 continue
             small, large = sizes
-            turns = list(zip(small.frontdesk, large.frontdesk, strict=True))
-
-            def ratio(of: Callable[[Run, Run], float], turns: list[tuple[Run, Run]] = turns,
-                      ) -> float:
-                return statistics.median(of(s, b) for s, b in turns)
-
+            p50 = _median_over_turns(small, large, lambda s, b: b.p50_ms / s.p50_ms)
+            inverse_rps = _median_over_turns(small, large, lambda s, b: s.rps / b.rps)
+            cpu = _median_over_turns(small, large, lambda s, b: b.cpu_us / s.cpu_us)
             lines.append(
-                f"- {backend}, figure {figure}{_NAMES[figure]}: p50 "
-                f"{ratio(lambda s, b: b.p50_ms / s.p50_ms):.2f}, 1/throughput "
-                f"{ratio(lambda s, b: s.rps / b.rps):.2f}, CPU "
-                f"{ratio(lambda s, b: b.cpu_us / s.cpu_us):.2f} ({small.data} → {large.data})"
+                f"- {backend}, figure {figure}{_NAMES[figure]}: p50 {p50:.2f}, 1/throughput "
+                f"{inverse_rps:.2f}, CPU {cpu:.2f} ({small.data} → {large.data})"
             )
     lines.append("")
     if deep_pages:

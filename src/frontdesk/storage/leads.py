@@ -154,6 +154,7 @@ async def refresh_customer_lead(
         " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
         " RETURNING id"
     )
+    # In the order of the SET clause's $2 to $6: the values are passed in this order.
     written = {
         "fullname": lead["fullname"], "email": lead["email"], "phone": lead["phone"],
         "attributes": encode(lead["attributes"]), "provenance": encode(lead["provenance"]),
