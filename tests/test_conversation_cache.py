@@ -3,6 +3,7 @@ answered from a copy that is out of date (storage/conversation_cache.py)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -67,6 +68,26 @@ def test_the_next_message_is_written_from_the_kept_conversation(
     listed = make.client.get(f"/{project.id}/requests?view=inbox",
                              headers=project.owner.headers).json()["requests"]
     assert [(row["request_id"], row["unread"]) for row in listed] == [(rid, 3)]
+
+
+def test_a_kept_conversation_is_presented_as_a_fresh_read_presents_it(make: Factory) -> None:
+    """The next message presents only what it changes, from the presentation kept with the
+    copy: the answer, and the presentation kept for the message after, are what reading the
+    conversation afresh gives; the one kept before it is left as it was."""
+    project, visitor, rid = _opened(make)
+    kept = _kept(make, visitor, rid)
+    assert kept is not None and kept.presented is not None
+    earlier = json.loads(json.dumps(kept.presented))
+    r = visitor.send(rid, "third")
+    assert r.status_code == 200, r.text
+    kept_after = _kept(make, visitor, rid)
+    assert kept_after is not None and kept_after.presented is not None
+    assert kept_after.presented["last_text"] == "third"
+    as_agent = make.client.get(f"/{project.id}/requests/{rid}", headers=project.owner.headers)
+    assert json.loads(json.dumps(kept_after.presented)) == as_agent.json()
+    as_visitor = make.client.get(f"/{project.id}/requests/{rid}", headers=visitor.headers)
+    assert r.json()["request"] == as_visitor.json()
+    assert json.loads(json.dumps(kept.presented)) == earlier
 
 
 def test_a_contact_changed_behind_the_process_is_read_again(make: Factory) -> None:

@@ -14,6 +14,7 @@ from frontdesk.actions.requests import (
     do_create_request,
     do_tell_new_conversation,
     notify_request,
+    publish_request,
     reopen_for_visitor,
 )
 from frontdesk.actions.system_messages import announce_message
@@ -23,7 +24,11 @@ from frontdesk.auth.sender_auth_info import strip_reserved
 from frontdesk.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from frontdesk.ids import parse_request_id
 from frontdesk.models.messages import MessagePublic, present_message
-from frontdesk.models.requests import RequestPublic
+from frontdesk.models.requests import (
+    RequestPublic,
+    present_request,
+    present_request_after_message,
+)
 from frontdesk.services import Services
 from frontdesk.statuses import RequestStatus
 from frontdesk.storage import leads, messages, requests
@@ -124,9 +129,9 @@ async def _post_read_ahead(
         kept = services.conversations.get(project_id, request_id)
         stored, member = (kept, None) if kept else await requests.read_conversation_or_member(
             tx, project_id, request_id, principal.visitor_id, principal.jti)
-        if stored is not None and _open_to(access, seen := stored.record()):
+        if stored is not None and _open_to(access, stored):
             posted = await _post_into_open_conversation(
-                services, tx, access, stored, seen, incoming, now, kept=kept is not None)
+                services, tx, access, stored, incoming, now, kept=kept is not None)
             if posted is not None:
                 return posted
             services.conversations.evict(project_id, request_id)
@@ -218,34 +223,37 @@ async def _post_into_open_conversation(
     tx: Transaction,
     access: ProjectAccess,
     stored: StoredConversation,
-    row: RequestRecord,
     incoming: IncomingMessage,
     now: int,
     *,
     kept: bool,
 ) -> tuple[MessagePublic, RequestPublic] | None:
-    """A visitor's message into its own open conversation (``_open_to``), ``row`` decoded
-    from ``stored``, read without a lock or, with ``kept``, kept by this process: the
-    message and the conversation's update are one write that lands only if the conversation
-    is still as read, and a kept one also with its requester's membership and lead as kept
+    """A visitor's message into its own open conversation (``_open_to``), ``stored`` read
+    without a lock or, with ``kept``, kept by this process: the message and the
+    conversation's update are one write that lands only if the conversation is still as read,
+    and a kept one also with its requester's membership and lead as kept
     (``requests.append_message``; on PostgreSQL one statement without ``BEGIN``, where the
     locked way costs four round trips; on SQLite, whose transaction holds the write lock, one
-    just read always lands). Once committed, the conversation is kept for the next message.
+    just read always lands). Once committed, the conversation is kept for the next message,
+    with its presentation: a kept one's next message presents only what it changes.
 
     None, with nothing written and ``tx`` over, when the conversation changed since.
     """
+    row = stored.stored  # its plain columns, as stored
     message = _new_message(access, row["request_id"], incoming, now, services.ids.object_id())
     changes = _changes(row["visitor_messages"], message)
     version = await requests.append_message(
         tx, message, row["id"], version=row["version"],
         requester_user_id=row["requester_user_id"], now=now,
-        joined=stored.stored if kept else None, **changes,
+        joined=row if kept else None, **changes,
     )
     if version is None:
         return None
-    updated = cast(RequestRecord, {**row, **changes, "updated_at": now, "version": version})
-    posted = _announce(services, tx, updated, message)
-    after = stored.after(changes, now=now, version=version)
+    before = cast("RequestPublic | None", stored.presented) or present_request(stored.record())
+    body = present_request_after_message(before, changes, now)
+    publish_request(services, tx, body, version=version, held=bool(row["held_tier"]))
+    posted = announce_message(services, tx, row, message), body
+    after = stored.after(changes, now=now, version=version, presented=body)
 
     async def keep() -> None:  # after the announcement's hooks, which evict older copies
         services.conversations.put(after)
@@ -254,9 +262,10 @@ async def _post_into_open_conversation(
     return posted
 
 
-def _open_to(access: ProjectAccess, row: RequestRecord) -> bool:
-    """Whether the caller may write into ``row`` as it is, without reopening it."""
-    return row["status"] != RequestStatus.CLOSED and can_see_request(access.principal, row)
+def _open_to(access: ProjectAccess, stored: StoredConversation) -> bool:
+    """Whether the caller may write into ``stored`` as it is, without reopening it."""
+    return (stored.stored["status"] != RequestStatus.CLOSED
+            and can_see_request(access.principal, stored.visible_part()))
 
 
 def _names_a_file(project_id: str, incoming: IncomingMessage) -> bool:

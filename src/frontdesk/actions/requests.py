@@ -196,20 +196,30 @@ def notify_request(
     """Announce ``row`` after commit; with ``agents_only`` (a private note changed) visitors'
     sockets are not told."""
     body = present_request(row)
+    publish_request(services, tx, body, version=row["version"], held=bool(row["held_tier"]),
+                    method=method, agents_only=agents_only)
+    return body
+
+
+def publish_request(
+    services: Services, tx: Transaction, body: RequestPublic, *, version: int, held: bool,
+    method: str = "UPDATE", agents_only: bool = False,
+) -> None:
+    """Announce a request presented as ``body`` (``present_request``), at ``version``, after
+    commit (``notify_request`` for a request already presented)."""
     services.publish_on_commit(
         tx,
         RequestChanged.model_construct(
-            project_id=row["project_id"],
+            project_id=body["id_project"],
             method="CREATE" if method == "CREATE" else "UPDATE",
-            request_id=row["request_id"],
-            requester_user_id=row["requester_user_id"],
+            request_id=body["request_id"],
+            requester_user_id=body["requester_id"],
             request=body,
-            version=row["version"],
-            held=bool(row["held_tier"]),
+            version=version,
+            held=held,
             agents_only=agents_only,
         ),
     )
-    return body
 
 
 async def apply_changes(

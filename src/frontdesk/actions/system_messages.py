@@ -10,6 +10,7 @@ Both sides see them (``senderKind: "system"``); ``attributes.subtype`` says whic
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from frontdesk.models.messages import MessagePublic, present_message
@@ -55,10 +56,10 @@ async def do_post_system_message(
 
 
 def announce_message(
-    services: Services, tx: Transaction, row: RequestRecord, message: MessageRecord
+    services: Services, tx: Transaction, row: Mapping[str, object], message: MessageRecord
 ) -> MessagePublic:
-    """``message`` of conversation ``row`` as clients see it, told to the sockets once ``tx``
-    commits."""
+    """``message`` of conversation ``row`` (a ``RequestRecord``, or its row as stored: its
+    ids are read) as clients see it, told to the sockets once ``tx`` commits."""
     body = present_message(message)
     services.publish_on_commit(
         tx,

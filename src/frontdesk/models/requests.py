@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import Field
@@ -231,7 +232,22 @@ def present_request_core(row: RequestRecord) -> RequestCorePublic:
     return body
 
 
-def _last_message(row: RequestRecord) -> LastMessagePublic | None:
+def present_request_after_message(
+    body: RequestPublic, changes: Mapping[str, Any], updated_at: int
+) -> RequestPublic:
+    """What ``present_request`` gives for a request presented as ``body`` once a message
+    changed its columns ``changes`` (``last_text``, ``last_message_*``, ``last_sender_kind``,
+    maybe ``visitor_messages``) at ``updated_at``, without presenting the rest again: the
+    other fields of ``body`` are shared with the new one, which nobody changes."""
+    return {
+        **body,
+        "last_text": changes["last_text"],
+        "lastMessage": _last_message(changes),
+        "updatedAt": iso(updated_at),
+    }
+
+
+def _last_message(row: Mapping[str, Any]) -> LastMessagePublic | None:
     if row["last_message_id"] is None or row["last_message_at"] is None:
         return None
     return {

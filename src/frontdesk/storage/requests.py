@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NotRequired, TypedDict, cast
 
 from frontdesk.auth.tiers import tier_of_auth_info
@@ -333,6 +333,10 @@ class StoredConversation:
     """
 
     stored: Row
+    # The conversation as presented to clients (``models.requests.present_request``), kept
+    # with the copy once presented, so that a message presents only what it changes.
+    # Nobody changes it: each message's answer is a new dict that shares the rest.
+    presented: Mapping[str, object] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -346,11 +350,22 @@ class StoredConversation:
         """The conversation decoded: objects of its own, which the caller may change."""
         return cast(RequestRecord, _split(dict(self.stored)))
 
-    def after(self, fields: Mapping[str, Any], *, now: int, version: int) -> StoredConversation:
+    def after(
+        self, fields: Mapping[str, Any], *, now: int, version: int,
+        presented: Mapping[str, object] | None = None,
+    ) -> StoredConversation:
         """As it is stored once ``append_message`` wrote ``fields`` (plain columns) with ``now``
-        and got ``version``."""
+        and got ``version``; ``presented``, as presented then."""
         return StoredConversation({**self.stored, **fields, "updated_at": now,
-                                   "version": version})
+                                   "version": version}, presented)
+
+    def visible_part(self) -> Row:
+        """What ``auth.permissions.can_see_request`` reads of the conversation, without
+        decoding the rest."""
+        stored = self.stored
+        lead = {"lead_id": stored["lead__lead_id"]} if stored["lead__id"] is not None else None
+        return {"project_id": stored["project_id"], "requester_user_id":
+                stored["requester_user_id"], "held_tier": stored["held_tier"], "lead": lead}
 
 
 async def read_conversation_or_member(
