@@ -54,6 +54,15 @@ def uuid4_hex() -> str:
     return raw.hex()
 
 
+def ordered_hex(now_ms: int) -> str:
+    """32 hex digits that sort by creation time: the millisecond (48 bits), then 80 random
+    bits. A key that grows with time goes into the last page of its index, which the
+    transactions of a group commit share, where a random one lands on a page of its own for
+    each insert, which SQLite must often read first and then write whole to the WAL
+    (docs/performance.md)."""
+    return f"{now_ms & 0xFFFF_FFFF_FFFF:012x}{os.urandom(10).hex()}"
+
+
 def is_object_id(value: str) -> bool:
     return bool(OBJECT_ID_RE.fullmatch(value))
 

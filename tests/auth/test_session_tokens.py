@@ -63,3 +63,21 @@ def test_a_secret_that_is_an_asymmetric_key_is_still_refused() -> None:
     )
     with pytest.raises(jwt.InvalidKeyError):
         SessionTokens(pem, FakeClock(NOW))
+
+
+def test_session_ids_sort_by_issue_time_and_stay_unique() -> None:
+    """A session's jti is 32 hex digits led by its millisecond, so the sessions' key index
+    grows at its end; the 80 random bits after it keep those of one millisecond apart."""
+    clock = FakeClock(NOW)
+    tokens = SessionTokens(SECRET, clock)
+    issued = []
+    for _ in range(50):
+        for _ in range(20):  # several in the same millisecond
+            _, claims = tokens.issue(sub="guest", subject_id="v1", project_id="p1", ttl=60)
+            issued.append(claims.jti)
+        clock.advance(0.001)
+    assert all(len(jti) == 32 and int(jti, 16) >= 0 for jti in issued)
+    assert len(set(issued)) == len(issued)
+    by_millisecond = [jti[:12] for jti in issued]
+    assert by_millisecond == sorted(by_millisecond)
+    assert int(issued[0][:12], 16) == int(NOW * 1000)

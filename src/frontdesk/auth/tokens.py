@@ -18,7 +18,7 @@ from jwt.utils import base64url_encode
 from frontdesk.auth import jws
 from frontdesk.clock import Clock
 from frontdesk.errors import Unauthorized
-from frontdesk.ids import uuid4_hex
+from frontdesk.ids import ordered_hex
 
 ISSUER = "frontdesk"
 SESSION_ALGORITHM = "HS256"
@@ -77,7 +77,8 @@ class SessionTokens:
         ttl: int,
         profile: dict[str, Any] | None = None,
     ) -> tuple[str, SessionClaims]:
-        now = int(self._clock.now())
+        clock_now = self._clock.now()
+        now = int(clock_now)
         claims: dict[str, Any] = {
             **(profile or {}),
             "_id": subject_id,
@@ -86,7 +87,8 @@ class SessionTokens:
             "aud": _AGENT_AUDIENCE if project_id is None else _PROJECT_AUDIENCE_PREFIX + project_id,
             "iat": now,
             "exp": now + ttl,
-            "jti": uuid4_hex(),
+            # Sorted by time: the sessions' key index grows at its end (ids.ordered_hex).
+            "jti": ordered_hex(int(clock_now * 1000)),
         }
         return self._sign(claims), _to_session(claims)
 
