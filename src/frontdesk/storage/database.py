@@ -128,6 +128,23 @@ def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
     return f" FOR NO KEY UPDATE OF {alias}" if lock and q.dialect == "postgresql" else ""
 
 
+def by_key(dialect: Dialect, table: str, alias: str, constraint: int = 1) -> str:
+    """``table alias`` for a join that looks a row up by the key of ``table``'s
+    ``constraint``-th PRIMARY KEY or UNIQUE constraint, as its ``CREATE TABLE`` lists them;
+    on SQLite, told to use that key's index.
+
+    SQLite names those indexes ``sqlite_autoindex_<table>_<constraint>``, and without being
+    told it chooses between the index and a scan of the table by its statistics, if any:
+    statistics taken while a table was nearly empty (an ``ANALYZE`` run by hand on a young
+    deployment) made it scan every contact and membership for each conversation it read,
+    and for each row of the agents' list (docs/performance.md). frontdesk itself never runs
+    ``ANALYZE``. PostgreSQL keeps its statistics up to date by itself.
+    """
+    if dialect == "sqlite":
+        return f"{table} {alias} INDEXED BY sqlite_autoindex_{table}_{constraint}"
+    return f"{table} {alias}"
+
+
 async def _run_hooks(hooks: list[CommitHook]) -> None:
     for hook in hooks:
         result = hook()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row, row_lock
+from frontdesk.storage.database import Queries, Row, by_key, row_lock
 from frontdesk.storage.rows import (
     NewRow,
     RowChange,
@@ -111,8 +111,11 @@ async def customer_lead(q: Queries, project_id: str, user_id: str) -> tuple[str,
     """A customer's membership id and its lead as stored (JSON columns as text), read as
     ``Queries.fetch_ahead`` reads; None unless ``user_id`` is a customer (role ``user``) of
     the project with a lead."""
+    # Both looked up by their (project, visitor) keys: the second constraint of each table.
+    member = by_key(q.dialect, "project_users", "pu", 2)
+    lead = by_key(q.dialect, "leads", "l", 2)
     stored = await q.fetch_ahead(
-        "SELECT pu.id AS member_id, l.* FROM project_users pu JOIN leads l"
+        f"SELECT pu.id AS member_id, l.* FROM {member} JOIN {lead}"  # noqa: S608
         " ON l.project_id = pu.project_id AND l.lead_id = pu.user_id"
         " WHERE pu.project_id = $1 AND pu.user_id = $2 AND pu.role = 'user'",
         project_id,

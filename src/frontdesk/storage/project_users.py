@@ -129,12 +129,20 @@ async def get_membership(
 def _visitor_member_sql(prefix: str, user: int, jti: int) -> str:
     """The visitor's membership, the ``auth_info`` its session holds now and whether it has a
     contact, each column named ``prefix`` + its name: the project is ``$1``, the visitor
-    ``$user``, the session ``$jti``."""
+    ``$user``, the session ``$jti``.
+
+    The session is a subquery, not a ``LEFT JOIN sessions s ON s.jti = $jti``: SQLite costs
+    such a join by its statistics, and with statistics taken while the sessions table was
+    nearly empty (an ``ANALYZE`` run early in a deployment's life) it scanned every session
+    for each first message instead of looking the key up. A subquery's lookup by its key is
+    one row whatever the statistics say (docs/performance.md)."""
     columns = ", ".join(f"pu.{column} AS {prefix}{column}" for column in _VISITOR_COLUMNS)
     return (
-        f"SELECT {columns}, s.auth_info AS {prefix}session_auth_info,"  # noqa: S608
+        f"SELECT {columns},"  # noqa: S608
+        f" (SELECT s.auth_info FROM sessions s WHERE s.jti = ${jti})"
+        f" AS {prefix}session_auth_info,"
         f" EXISTS (SELECT 1 FROM leads l WHERE l.project_id = $1 AND l.lead_id = ${user})"
-        f" AS {prefix}has_lead FROM project_users pu LEFT JOIN sessions s ON s.jti = ${jti}"
+        f" AS {prefix}has_lead FROM project_users pu"
         f" WHERE pu.project_id = $1 AND pu.user_id = ${user}"
     )
 

@@ -10,7 +10,7 @@ from typing import Any, NotRequired, TypedDict, cast
 from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage.database import NothingWritten, Queries, Row, row_lock
+from frontdesk.storage.database import Dialect, NothingWritten, Queries, Row, by_key, row_lock
 from frontdesk.storage.leads import (
     LEAD_CHANGES,
     LEAD_JSON,
@@ -107,14 +107,31 @@ class RequestRecord(TypedDict):
 # Every column of LeadRecord, prefixed so that _split can move them into row["lead"].
 _LEAD_PREFIXED = tuple((f"lead__{column}", column) for column in LeadRecord.__annotations__)
 _LEAD_COLUMNS = ", ".join(f"l.{column} AS {prefixed}" for prefixed, column in _LEAD_PREFIXED)
-_SELECT = (
-    "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"  # noqa: S608
-    " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at, "
-    + _LEAD_COLUMNS
-    + " FROM requests r"
-    " JOIN project_users pu ON pu.id = r.requester_id"
-    " LEFT JOIN leads l ON l.id = r.lead_ref"
-)
+
+
+def _requester_and_lead(dialect: Dialect) -> str:
+    """The joins of a conversation's requester and contact, each looked up by its key."""
+    return (
+        f" JOIN {by_key(dialect, 'project_users', 'pu')} ON pu.id = r.requester_id"
+        f" LEFT JOIN {by_key(dialect, 'leads', 'l')} ON l.id = r.lead_ref"
+    )
+
+
+def _select(dialect: Dialect, requests: str = "requests r") -> str:
+    return (
+        "SELECT r.*, pu.role AS requester_role, pu.profile AS requester_profile,"  # noqa: S608
+        " pu.attributes AS requester_attributes, pu.created_at AS requester_created_at, "
+        f"{_LEAD_COLUMNS} FROM {requests}{_requester_and_lead(dialect)}"
+    )
+
+
+_SELECTS: dict[Dialect, str] = {dialect: _select(dialect) for dialect in ("sqlite", "postgresql")}
+# One conversation by its request id, the requests table's second key (UNIQUE request_id).
+_BY_REQUEST_ID: dict[Dialect, str] = {
+    dialect: _select(dialect, by_key(dialect, "requests", "r", 2))
+    + " WHERE r.project_id = $1 AND r.request_id = $2"
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 def _split(row: Row | None) -> Row | None:
@@ -321,7 +338,7 @@ async def get_request(
 ) -> RequestRecord | None:
     """The joined request; with ``lock`` (inside a transaction) its requests row stays locked
     against other writers until the transaction ends (the joined rows are not locked)."""
-    sql = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2{row_lock(q, 'r', lock)}"
+    sql = _BY_REQUEST_ID[q.dialect] + row_lock(q, "r", lock)
     return cast("RequestRecord | None", _split(await q.fetch_one(sql, project_id, request_id)))
 
 
@@ -378,7 +395,7 @@ async def read_conversation_or_member(
     trip saved). SQLite has no round trip to save, and its wider row cost a first message
     more than the second read (docs/performance.md): the membership is None there."""
     if q.dialect != "postgresql":
-        stored = await q.fetch_ahead(_CONVERSATION, project_id, request_id)
+        stored = await q.fetch_ahead(_BY_REQUEST_ID[q.dialect], project_id, request_id)
         return (None if stored is None else StoredConversation(stored)), None
     stored = await q.fetch_ahead(_CONVERSATION_OR_MEMBER, project_id, request_id, user_id, jti)
     assert stored is not None  # one row, whatever there is
@@ -386,10 +403,10 @@ async def read_conversation_or_member(
     return (None, member) if stored["id"] is None else (StoredConversation(stored), None)
 
 
-_CONVERSATION = f"{_SELECT} WHERE r.project_id = $1 AND r.request_id = $2"
-# The conversation if there is one, else the membership: one row either way.
+# The conversation if there is one, else the membership: one row either way (PostgreSQL).
 _CONVERSATION_OR_MEMBER = (
-    f"SELECT c.*, m.* FROM (SELECT 1 AS one) o LEFT JOIN ({_CONVERSATION}) c ON 1 = 1"  # noqa: S608
+    f"SELECT c.*, m.* FROM (SELECT 1 AS one) o"  # noqa: S608
+    f" LEFT JOIN ({_BY_REQUEST_ID['postgresql']}) c ON 1 = 1"
     f" LEFT JOIN ({VISITOR_MEMBER_AHEAD}) m ON c.id IS NULL"
 )
 
@@ -441,8 +458,9 @@ async def list_requests(
         visitor = arg(filt.visible_to)
         mine = (
             f"SELECT id FROM requests WHERE project_id = $1 AND requester_user_id = {visitor}"  # noqa: S608
-            " UNION SELECT q.id FROM leads JOIN requests q ON q.lead_ref = leads.id"
-            f" WHERE leads.project_id = $1 AND leads.lead_id = {visitor}"
+            f" UNION SELECT q.id FROM {by_key(q.dialect, 'leads', 'l', 2)}"
+            " JOIN requests q ON q.lead_ref = l.id"
+            f" WHERE l.project_id = $1 AND l.lead_id = {visitor}"
         )
         source = f"({mine}) AS mine CROSS JOIN requests r"
         where.append("r.id = mine.id")
@@ -467,7 +485,8 @@ async def list_requests(
     clause = " AND ".join(where)
     # Only the text filter reads lead columns; without it the count stays inside the
     # requests indexes (an index-only range scan) instead of joining every matching row.
-    joined = " LEFT JOIN leads l ON l.id = r.lead_ref" if filt.text else ""
+    lead = by_key(q.dialect, "leads", "l")
+    joined = f" LEFT JOIN {lead} ON l.id = r.lead_ref" if filt.text else ""
     # SQLite has no statistics (nothing runs ANALYZE), and without them it read the open
     # queue through requests_by_status and sorted every open conversation for each page
     # (joins included); it is told which index holds exactly these rows, in the page's order.
@@ -494,7 +513,7 @@ async def list_requests(
     # (twice the time of the same page with 100,000 closed conversations stored).
     walked = not offset and (pinned or (q.dialect == "postgresql" and _is_open_queue(filt)))
     unread = f", {UNREAD_COUNT} AS unread" if reader is not None else ""
-    select = (_INBOX_SELECTS[q.dialect] if inbox else _SELECT).replace(
+    select = (_INBOX_SELECTS if inbox else _SELECTS)[q.dialect].replace(
         " FROM requests r", f"{unread} FROM {table if walked else 'requests r'}", 1)
     if reader is not None:
         select += marker_join(arg(reader))
@@ -563,17 +582,17 @@ _INBOX_SELECT = (
     " r.requester_user_id, pu.role AS requester_role, pu.profile AS requester_profile,"
     " r.lead_ref, l.lead_id AS lead_id, l.fullname AS lead_fullname, l.email AS lead_email,"
     " CASE WHEN r.auth_tier = 'email_verified' THEN l.provenance END"
-    " FROM requests r"
-    " JOIN project_users pu ON pu.id = r.requester_id"
-    " LEFT JOIN leads l ON l.id = r.lead_ref"
+    " FROM requests r{joins}"
 )
 # Only an email_verified row reads its attributes, for the address senderAuthInfo proves:
 # the rest (whatever the visitor and agents wrote) is neither shown in the list nor parsed.
-_INBOX_SELECTS = {
+_INBOX_SELECTS: dict[Dialect, str] = {
     "sqlite": _INBOX_SELECT.format(
-        email_verified="json_extract(r.attributes, '$.senderAuthInfo.emailVerified')"),
+        email_verified="json_extract(r.attributes, '$.senderAuthInfo.emailVerified')",
+        joins=_requester_and_lead("sqlite")),
     "postgresql": _INBOX_SELECT.format(
-        email_verified="(r.attributes::json #> '{{senderAuthInfo,emailVerified}}')::text"),
+        email_verified="(r.attributes::json #> '{{senderAuthInfo,emailVerified}}')::text",
+        joins=_requester_and_lead("postgresql")),
 }
 
 
@@ -663,7 +682,7 @@ async def append_message(
     return None if new_version is None else int(new_version)
 
 
-# The columns of the requester's membership that change, and the names _SELECT gives them
+# The columns of the requester's membership that change, and the names _SELECTS give them
 # and the lead's changing columns (``leads.LEAD_CHANGES``).
 _MEMBERSHIP_CHANGES = ("role", "profile", "attributes")
 _MEMBERSHIP_NAMES = tuple(f"requester_{column}" for column in _MEMBERSHIP_CHANGES)
@@ -814,7 +833,7 @@ async def open_requests_of_visitor(
 ) -> list[RequestRecord]:
     """The visitor's conversations that are not closed, oldest first, locked with ``lock``."""
     rows = await q.fetch_all(
-        f"{_SELECT} WHERE r.project_id = $1 AND r.requester_user_id = $2"
+        f"{_SELECTS[q.dialect]} WHERE r.project_id = $1 AND r.requester_user_id = $2"
         f" AND r.status < {RequestStatus.CLOSED:d} ORDER BY r.created_at, r.id"
         f"{row_lock(q, 'r', lock)}",
         project_id,
@@ -828,7 +847,7 @@ async def held_requests_of_department(
 ) -> list[RequestRecord]:
     """The conversations held back for a tier in this department, locked with ``lock``."""
     rows = await q.fetch_all(
-        f"{_SELECT} WHERE r.project_id = $1 AND r.department_id = $2"
+        f"{_SELECTS[q.dialect]} WHERE r.project_id = $1 AND r.department_id = $2"
         f" AND r.held_tier IS NOT NULL ORDER BY r.created_at, r.id{row_lock(q, 'r', lock)}",
         project_id,
         department_id,
