@@ -116,3 +116,5 @@ def test_reads_look_rows_up_by_key_whatever_early_statistics_say(tmp_path: Path)
         assert set(scanned) <= SUBQUERIES, (sql, plan)
         if sql.endswith("r.request_id = $2"):  # one conversation: by its key, not the project's
             assert "request_id=?" in plan[0], (sql, plan)
+        if "AS mine" in sql:  # a visitor's own: its conversations by their ids
+            assert not [step for step in plan if "(project_id=?)" in step], (sql, plan)

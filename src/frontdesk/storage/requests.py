@@ -462,7 +462,7 @@ async def list_requests(
             " JOIN requests q ON q.lead_ref = l.id"
             f" WHERE l.project_id = $1 AND l.lead_id = {visitor}"
         )
-        source = f"({mine}) AS mine CROSS JOIN requests r"
+        source = f"({mine}) AS mine CROSS JOIN {by_key(q.dialect, 'requests', 'r')}"
         where.append("r.id = mine.id")
     if filt.authenticated is not None:
         where.append(f"r.is_authenticated = {arg(int(filt.authenticated))}")
