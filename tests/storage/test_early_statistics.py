@@ -4,8 +4,11 @@ frontdesk never runs ``ANALYZE``, but an operator may, and on a young deployment
 statistics saying each table holds a row or two. SQLite then chose to scan a table rather
 than look a row up by its key wherever a join met it: every session for each first
 message's membership read, every contact and membership for each conversation read and for
-each row of the agents' list. The statements of those reads must look their rows up by key
-whatever the statistics say (``database.by_key`` and a subquery for the session).
+each row of the agents' list, every conversation of the project for a visitor's own list;
+and, told every table holds one row, every session of the project for a visitor's sessions,
+every membership for the team, the whole audit log for each refused sign-in. Those
+statements must use their indexes whatever the statistics say (``database.indexed``,
+``database.by_key``, a subquery for the session).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
-from frontdesk.storage import leads, project_users, requests
+from frontdesk.storage import audit, leads, project_users, requests, sessions
 from frontdesk.storage.database import Queries, SQLiteDatabase
 from frontdesk.storage.migrate import migrate
 from tests.storage.schema import add_project
@@ -65,6 +68,20 @@ async def _visitor(q: Queries, n: int, *, role: str = "guest") -> None:
         f"l{n:023d}", n)
 
 
+async def _agent(q: Queries, n: int) -> None:
+    """Agent ``n``: an account, a membership, and a refused sign-in in the audit log."""
+    await q.execute(
+        "INSERT INTO users (id, email, password_hash, created_at, updated_at)"
+        " VALUES ($1, $2, 'x', 0, 0)", f"agent-{n}", f"agent-{n}@example.com")
+    await q.execute(
+        "INSERT INTO project_users (id, project_id, user_id, role, profile, created_at,"
+        " updated_at) VALUES ($1, $2, $3, 'agent', '{}', $4, $4)",
+        f"a{n:023d}", PID, f"agent-{n}", n)
+    await q.execute(
+        "INSERT INTO audit_events (id, project_id, type, at, last_at, code)"
+        " VALUES ($1, $2, 'signin.failed', $3, $3, 'bad_signature')", f"e{n:023d}", PID, n)
+
+
 def test_reads_look_rows_up_by_key_whatever_early_statistics_say(tmp_path: Path) -> None:
     async def scenario() -> dict[str, list[str]]:
         db = SQLiteDatabase(str(tmp_path / "young.db"))
@@ -72,12 +89,22 @@ def test_reads_look_rows_up_by_key_whatever_early_statistics_say(tmp_path: Path)
             await migrate(db)
             async with db.transaction() as tx:
                 await add_project(tx, PID)
+                await _agent(tx, 0)
                 await _visitor(tx, 0, role="user")
             async with db.transaction() as tx:
                 await tx.execute("ANALYZE")  # on a deployment one visitor old
+                # The worst of it: every table and index said to hold one row.
+                for table, index, stat in await tx.fetch_all(
+                        "SELECT tbl, idx, stat FROM sqlite_stat1"):
+                    await tx.execute(
+                        "UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = $2 AND idx IS $3",
+                        " ".join("1" for _ in stat.split()), table, index)
+                await tx.execute("ANALYZE sqlite_master")  # read again
             async with db.transaction() as tx:
                 for n in range(1, GROWN + 1):
                     await _visitor(tx, n, role="user" if n % 2 == 0 else "guest")
+                    if n % 100 == 0:
+                        await _agent(tx, n)
             traced = _Traced(db)
             q = cast(Queries, traced)
             some = GROWN // 2
@@ -101,6 +128,13 @@ def test_reads_look_rows_up_by_key_whatever_early_statistics_say(tmp_path: Path)
                          requests.RequestFilter(visible_to=f"visitor-{some}")):
                 rows, count = await requests.list_requests(q, PID, filt, limit=40, offset=40)
                 assert count > 0
+            assert len(await sessions.live_sessions_of(q, PID, f"visitor-{some}", 0)) == 1
+            assert len(await sessions.all_sessions_of(q, PID, f"visitor-{some}")) == 1
+            assert await audit.count_since(q, PID, "signin.failed", 0) == GROWN // 100 + 1
+            agents = await project_users.list_agents(q, PID, available_only=True)
+            assert len(agents) == GROWN // 100 + 1
+            found = await project_users.get_member_by_email(q, PID, "agent-100@example.com")
+            assert found is not None and found["user_id"] == "agent-100"
             plans = {}
             for sql, args in traced.sent:
                 plans[sql] = [str(step["detail"]) for step in await db.fetch_all(

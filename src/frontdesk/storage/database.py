@@ -128,21 +128,26 @@ def row_lock(q: Queries, alias: str, lock: bool = True) -> str:
     return f" FOR NO KEY UPDATE OF {alias}" if lock and q.dialect == "postgresql" else ""
 
 
-def by_key(dialect: Dialect, table: str, alias: str, constraint: int = 1) -> str:
-    """``table alias`` for a join that looks a row up by the key of ``table``'s
-    ``constraint``-th PRIMARY KEY or UNIQUE constraint, as its ``CREATE TABLE`` lists them;
-    on SQLite, told to use that key's index.
+def indexed(dialect: Dialect, source: str, index: str) -> str:
+    """``source`` (a table and its alias) told to use ``index`` on SQLite, as it is on
+    PostgreSQL.
 
-    SQLite names those indexes ``sqlite_autoindex_<table>_<constraint>``, and without being
-    told it chooses between the index and a scan of the table by its statistics, if any:
-    statistics taken while a table was nearly empty (an ``ANALYZE`` run by hand on a young
-    deployment) made it scan every contact and membership for each conversation it read,
-    and for each row of the agents' list (docs/performance.md). frontdesk itself never runs
-    ``ANALYZE``. PostgreSQL keeps its statistics up to date by itself.
+    Without being told, SQLite chooses between an index and a scan of the table by its
+    statistics, if any: statistics taken while a table was nearly empty (an ``ANALYZE`` run
+    by hand on a young deployment) made it scan every contact and membership for each
+    conversation it read and for each row of the agents' list, every session for each first
+    message, every conversation of the project for a visitor's own list
+    (docs/performance.md). frontdesk itself never runs ``ANALYZE``; PostgreSQL keeps its
+    statistics up to date by itself.
     """
-    if dialect == "sqlite":
-        return f"{table} {alias} INDEXED BY sqlite_autoindex_{table}_{constraint}"
-    return f"{table} {alias}"
+    return f"{source} INDEXED BY {index}" if dialect == "sqlite" else source
+
+
+def by_key(dialect: Dialect, table: str, alias: str, constraint: int = 1) -> str:
+    """``table alias`` for a lookup by the key of ``table``'s ``constraint``-th PRIMARY KEY
+    or UNIQUE constraint, as its ``CREATE TABLE`` lists them (``indexed``): SQLite names
+    those indexes ``sqlite_autoindex_<table>_<constraint>``."""
+    return indexed(dialect, f"{table} {alias}", f"sqlite_autoindex_{table}_{constraint}")
 
 
 async def _run_hooks(hooks: list[CommitHook]) -> None:

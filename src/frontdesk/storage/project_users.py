@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row, row_lock
+from frontdesk.storage.database import Queries, Row, by_key, indexed, row_lock
 from frontdesk.storage.rows import (
     NewRow,
     RowChange,
@@ -221,7 +221,9 @@ async def get_member_by_email(q: Queries, project_id: str, email: str) -> Projec
     """The membership of the agent account with ``email``, if it is in the project."""
     return await fetch_record(
         q, ProjectUserRecord,
-        "SELECT pu.* FROM project_users pu JOIN users u ON u.id = pu.user_id"
+        # The account by its e-mail, then its membership by (project, user): both by key.
+        f"SELECT pu.* FROM {by_key(q.dialect, 'users', 'u', 2)}"  # noqa: S608
+        f" JOIN {by_key(q.dialect, 'project_users', 'pu', 2)} ON pu.user_id = u.id"
         " WHERE pu.project_id = $1 AND u.email = $2",
         project_id,
         email,
@@ -245,9 +247,11 @@ async def list_agents(
     q: Queries, project_id: str, *, available_only: bool = False
 ) -> list[AgentMemberRecord]:
     sql = (
-        "SELECT pu.*, u.email AS user_email, u.firstname AS user_firstname,"
+        "SELECT pu.*, u.email AS user_email, u.firstname AS user_firstname,"  # noqa: S608
         " u.lastname AS user_lastname"
-        " FROM project_users pu JOIN users u ON u.id = pu.user_id"
+        # The agents by their role, not every visitor's membership; their accounts by key.
+        f" FROM {indexed(q.dialect, 'project_users pu', 'project_users_by_role')}"
+        f" JOIN {by_key(q.dialect, 'users', 'u')} ON u.id = pu.user_id"
         " WHERE pu.project_id = $1 AND pu.role IN ('owner', 'admin', 'agent')"
     )
     if available_only:
