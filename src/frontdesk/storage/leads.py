@@ -149,14 +149,6 @@ async def refresh_customer_lead(
 
     The transaction's last statement (``rows.update_then_insert``).
     """
-    still = unchanged(q.dialect, "leads", _SIGNIN_WRITES, 8, LEAD_NULLABLE)
-    sql = (
-        "UPDATE leads SET fullname = $2, email = $3, phone = $4, attributes = $5,"  # noqa: S608
-        " provenance = $6, is_authenticated = 1, updated_at = $7"
-        f" WHERE id = $1 AND {still}"
-        " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
-        " RETURNING id"
-    )
     # In the order of the SET clause's $2 to $6: the values are passed in this order.
     written = {
         "fullname": lead["fullname"], "email": lead["email"], "phone": lead["phone"],
@@ -166,9 +158,22 @@ async def refresh_customer_lead(
         stored["id"], *written.values(), now, *[stored[column] for column in _SIGNIN_WRITES],
         member_id,
     )
-    if await update_then_insert(q, sql, args, then) is None:
+    if await update_then_insert(q, _REFRESH_CUSTOMER_LEAD[q.dialect], args, then) is None:
         return None
     return {**stored, **written, "is_authenticated": 1, "updated_at": now}
+
+
+# refresh_customer_lead's statement, built once per dialect rather than on every sign-in.
+_REFRESH_CUSTOMER_LEAD = {
+    dialect: (
+        "UPDATE leads SET fullname = $2, email = $3, phone = $4, attributes = $5,"  # noqa: S608
+        " provenance = $6, is_authenticated = 1, updated_at = $7"
+        f" WHERE id = $1 AND {unchanged(dialect, 'leads', _SIGNIN_WRITES, 8, LEAD_NULLABLE)}"
+        " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
+        " RETURNING id"
+    )
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 async def get_lead(
