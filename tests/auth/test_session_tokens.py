@@ -71,14 +71,17 @@ def test_session_ids_sort_by_issue_time_and_stay_unique() -> None:
     grows at its end; the 80 random bits after it keep those of one millisecond apart."""
     clock = FakeClock(NOW)
     tokens = SessionTokens(SECRET, clock)
-    issued = []
+    issued, milliseconds = [], []
     for _ in range(50):
         for _ in range(20):  # several in the same millisecond
             _, claims = tokens.issue(sub="guest", subject_id="v1", project_id="p1", ttl=60)
             issued.append(claims.jti)
+            milliseconds.append(int(clock.now() * 1000))
         clock.advance(0.001)
     assert all(re.fullmatch("[0-9a-f]{32}", jti) for jti in issued), issued[:3]
     assert len(set(issued)) == len(issued)
     by_millisecond = [jti[:12] for jti in issued]
     assert by_millisecond == sorted(by_millisecond)
     assert int(issued[0][:12], 16) == int(NOW * 1000)
+    # Each led by the clock's millisecond when it was issued, not one read once.
+    assert [int(prefix, 16) for prefix in by_millisecond] == milliseconds

@@ -126,7 +126,7 @@ def test_reads_look_rows_up_by_key_whatever_early_statistics_say(tmp_path: Path)
             assert count == GROWN + 1 and len(rows) == 40
             for filt in (requests.RequestFilter(), requests.RequestFilter(text="visitor 7"),
                          requests.RequestFilter(visible_to=f"visitor-{some}")):
-                rows, count = await requests.list_requests(q, PID, filt, limit=40, offset=40)
+                _, count = await requests.list_requests(q, PID, filt, limit=40, offset=40)
                 assert count > 0
             assert len(await sessions.live_sessions_of(q, PID, f"visitor-{some}", 0)) == 1
             assert len(await sessions.all_sessions_of(q, PID, f"visitor-{some}")) == 1

@@ -397,10 +397,11 @@ def test_a_first_message_inserts_its_conversation_as_the_message_leaves_it(
         # The message leaves with the conversation's insert, not in a statement of its own.
         inserts = [s for s in sent if "INSERT INTO messages" in s]
         assert len(inserts) == 1 and "INSERT INTO requests" in inserts[0], sent
-        joined = [s for s in sent if "FROM sessions" in s]
-        assert len(joined) == 1 and "FROM project_users" in joined[0]
+        member_reads = [s for s in sent if "FROM sessions" in s]
+        assert len(member_reads) == 1 and "FROM project_users" in member_reads[0]
         # Read with the conversation's absence, before BEGIN: one round trip for both.
-        assert "FROM requests r" in joined[0] and sent.index(joined[0]) < sent.index("BEGIN;")
+        assert "FROM requests r" in member_reads[0]
+        assert sent.index(member_reads[0]) < sent.index("BEGIN;")
         # That read said the visitor has no contact: it is inserted without being read.
         assert not [s for s in sent if s.startswith("SELECT") and "FROM leads l WHERE" in s
                     and "FROM sessions" not in s], sent

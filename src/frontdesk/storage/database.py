@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 from urllib.parse import urlparse
 
 from frontdesk.extras import import_extra
@@ -39,6 +39,7 @@ log = logging.getLogger("frontdesk.storage")
 
 Row = dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
+DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 CommitHook = Callable[[], Awaitable[None] | None]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypedDict, cast
 
-from frontdesk.storage.database import Queries, Row, by_key, row_lock
+from frontdesk.storage.database import DIALECTS, Queries, Row, by_key, row_lock
 from frontdesk.storage.rows import (
     NewRow,
     RowChange,
@@ -172,7 +172,7 @@ _REFRESH_CUSTOMER_LEAD = {
         " AND EXISTS (SELECT 1 FROM project_users pu WHERE pu.id = $14 AND pu.role = 'user')"
         " RETURNING id"
     )
-    for dialect in ("sqlite", "postgresql")
+    for dialect in DIALECTS
 }
 
 

@@ -10,7 +10,15 @@ from typing import Any, NotRequired, TypedDict, cast
 from frontdesk.auth.tiers import tier_of_auth_info
 from frontdesk.jsonutil import loads
 from frontdesk.statuses import RequestStatus
-from frontdesk.storage.database import Dialect, NothingWritten, Queries, Row, by_key, row_lock
+from frontdesk.storage.database import (
+    DIALECTS,
+    Dialect,
+    NothingWritten,
+    Queries,
+    Row,
+    by_key,
+    row_lock,
+)
 from frontdesk.storage.leads import (
     LEAD_CHANGES,
     LEAD_JSON,
@@ -125,12 +133,12 @@ def _select(dialect: Dialect, requests: str = "requests r") -> str:
     )
 
 
-_SELECTS: dict[Dialect, str] = {dialect: _select(dialect) for dialect in ("sqlite", "postgresql")}
+_SELECTS: dict[Dialect, str] = {dialect: _select(dialect) for dialect in DIALECTS}
 # One conversation by its request id, the requests table's second key (UNIQUE request_id).
 _BY_REQUEST_ID: dict[Dialect, str] = {
     dialect: _select(dialect, by_key(dialect, "requests", "r", 2))
     + " WHERE r.project_id = $1 AND r.request_id = $2"
-    for dialect in ("sqlite", "postgresql")
+    for dialect in DIALECTS
 }
 
 
@@ -485,8 +493,9 @@ async def list_requests(
     clause = " AND ".join(where)
     # Only the text filter reads lead columns; without it the count stays inside the
     # requests indexes (an index-only range scan) instead of joining every matching row.
-    lead = by_key(q.dialect, "leads", "l")
-    joined = f" LEFT JOIN {lead} ON l.id = r.lead_ref" if filt.text else ""
+    joined = ""
+    if filt.text:
+        joined = f" LEFT JOIN {by_key(q.dialect, 'leads', 'l')} ON l.id = r.lead_ref"
     # SQLite has no statistics (nothing runs ANALYZE), and without them it read the open
     # queue through requests_by_status and sorted every open conversation for each page
     # (joins included); it is told which index holds exactly these rows, in the page's order.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from frontdesk.storage.database import Queries, indexed
+from frontdesk.storage.database import DIALECTS, Queries, indexed
 from frontdesk.storage.rows import NewRow, encode, fetch_record, fetch_records
 
 
@@ -75,10 +75,7 @@ async def extend_session(q: Queries, jti: str, *, expires_at: int) -> bool:
 
 
 # A visitor's sessions, by their index whatever statistics SQLite has (database.indexed).
-_BY_SUBJECT = {
-    dialect: indexed(dialect, "sessions", "sessions_by_subject")
-    for dialect in ("sqlite", "postgresql")
-}
+_BY_SUBJECT = {dialect: indexed(dialect, "sessions", "sessions_by_subject") for dialect in DIALECTS}
 
 
 async def live_sessions_of(
