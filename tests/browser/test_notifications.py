@@ -7,6 +7,7 @@ agent would have been shown and heard.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -16,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests.browser.conftest import screenshot
 from tests.live import LiveServer
@@ -247,6 +248,106 @@ def test_unread_counts_agree_across_two_browsers_of_one_agent(
     expect(first.locator(item)).to_have_count(0)
     expect(second.locator(item)).to_have_count(0)
     screenshot(second, "unread-after-reading")
+
+
+def test_a_read_before_a_subscription_takes_effect_still_reaches_the_other_browser(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    """The second browser's subscribe to the agent's own topic is held on its way to the
+    server while the first browser reads the conversation: that marker's event reaches no
+    socket of the second, which must fetch the count again once the server acknowledges."""
+    owner = rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    visitor = rest.visitor(pid)
+    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, visitor, rid, "first")
+    rest.say(pid, visitor, rid, "second")
+    first = open_dashboard(new_page, server, owner, pid)
+
+    held: list[tuple[Any, str | bytes]] = []
+    acknowledged: list[str] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        upstream = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            topic = frame.get("payload", {}).get("topic", "")
+            if frame["action"] == "subscribe" and "/project_users/" in topic:
+                held.append((upstream, message))
+            else:
+                upstream.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["action"] == "subscribed":
+                acknowledged.append(frame["payload"]["topic"])
+            ws.send(message)
+
+        ws.on_message(to_server)
+        upstream.on_message(to_page)
+
+    lists: list[str] = []
+    page: Page = new_page(permissions=["notifications"], viewport={"width": 1280, "height": 800})
+    page.on("response", lambda r: lists.append(r.url) if "limit=50" in r.url else None)
+    page.route_web_socket("**/ws", route)
+    sign_in(page, server, owner)
+    item = f".conv-item[data-request-id='{rid}'] .unread-badge"
+    expect(page.locator(item)).to_have_text("2")
+    # The conversations' topic went through: its snapshot reloads the list, before the read.
+    deadline = time.monotonic() + 10
+    while f"/{pid}/requests" not in acknowledged or len(lists) < 2:
+        assert time.monotonic() < deadline, (acknowledged, lists)
+        page.wait_for_timeout(50)
+    assert held, "the dashboard did not subscribe to the agent's own topic"
+    loads = len(lists)
+
+    with first.expect_response(lambda r: r.url.endswith("/read")) as marked:
+        first.locator(f".conv-item[data-request-id='{rid}']").click()
+    assert marked.value.ok
+    expect(first.locator(item)).to_have_count(0)
+    page.wait_for_timeout(300)
+    expect(page.locator(item)).to_have_text("2")  # nothing told this browser yet
+    assert len(lists) == loads
+
+    for upstream, message in held:
+        upstream.send(message)
+    expect(page.locator(item)).to_have_count(0)
+    assert len(lists) > loads
+    screenshot(page, "unread-after-late-subscription")
+
+
+def test_a_list_read_before_the_marker_moved_does_not_bring_the_count_back(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    """Opening a conversation marks it read and reloads the list once its topics are
+    subscribed. Here the marker's request is held, so the list is read before the marker
+    moves: the page keeps the count it marked, then the one the marker's answer gives."""
+    owner = rest.agent()
+    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
+    visitor = rest.visitor(pid)
+    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
+    rest.say(pid, visitor, rid, "first")
+    rest.say(pid, visitor, rid, "second")
+    page = open_dashboard(new_page, server, owner, pid)
+    item = f".conv-item[data-request-id='{rid}'] .unread-badge"
+    expect(page.locator(item)).to_have_text("2")
+
+    held: list[Any] = []
+    page.route("**/read", lambda route: held.append(route))
+    with page.expect_response(lambda r: "limit=50" in r.url) as listed:
+        page.locator(f".conv-item[data-request-id='{rid}']").click()
+    [row] = [r for r in listed.value.json()["requests"] if r["request_id"] == rid]
+    assert row["unread"] == 2  # read on the server before the marker moved
+    assert len(held) == 1
+    page.wait_for_timeout(300)  # the page has that list
+    expect(page.locator(item)).to_have_count(0)
+
+    with page.expect_response(lambda r: r.url.endswith("/read")) as marked:
+        held[0].continue_()
+    assert marked.value.json()["unread"] == 0
+    expect(page.locator(item)).to_have_count(0)
+    expect(page.locator(".thread")).to_contain_text("second")
 
 
 def test_the_dashboard_asks_before_it_notifies_and_team_edits_the_maximum(

@@ -1,7 +1,9 @@
 // The realtime protocol of docs/realtime.md, as the dashboard consumes it: one socket per tab,
 // topic subscriptions, heartbeats answered, reconnection with back-off. Whenever the socket is
-// down the registered pollers run instead, and once it is back they run once more, so a page
-// never misses what happened in between.
+// down the registered pollers run instead. A change committed before a subscription takes
+// effect reaches no socket, so the pollers run once more whenever the server has acknowledged
+// every topic asked for (after the page's first reads, after a reconnection, after opening a
+// conversation): a page never misses what happened in between.
 
 const POLL_MS = 4000;
 const MAX_BACKOFF_MS = 30000;
@@ -18,6 +20,7 @@ export class Live extends EventTarget {
     this.stopped = false;
     this.pollTimer = null;
     this.retryTimer = null;
+    this.unacknowledged = new Set(); // topics asked for on this socket, not yet answered
   }
 
   start() {
@@ -38,7 +41,7 @@ export class Live extends EventTarget {
   subscribe(topic, handler) {
     if (!this.handlers.has(topic)) {
       this.handlers.set(topic, new Set());
-      this.send("subscribe", { topic });
+      this.ask(topic);
     }
     this.handlers.get(topic).add(handler);
     return () => {
@@ -52,16 +55,30 @@ export class Live extends EventTarget {
     };
   }
 
-  // poll() runs while the socket is down and once after it comes back.
+  // poll() runs while the socket is down and once each time subscriptions took effect.
   poll(poller) {
     this.pollers.add(poller);
     return () => this.pollers.delete(poller);
   }
 
   send(action, payload) {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN && this.state === "live") {
-      this.socket.send(JSON.stringify({ action, payload }));
-    }
+    if (!this.isLive()) return false;
+    this.socket.send(JSON.stringify({ action, payload }));
+    return true;
+  }
+
+  isLive() {
+    return Boolean(this.socket) && this.socket.readyState === WebSocket.OPEN && this.state === "live";
+  }
+
+  ask(topic) {
+    if (this.send("subscribe", { topic })) this.unacknowledged.add(topic);
+  }
+
+  // The server answered a subscribe (subscribed, or an error naming the topic): once none is
+  // left unanswered, the pollers fetch what may have changed before the subscriptions began.
+  answered(topic) {
+    if (this.unacknowledged.delete(topic) && this.unacknowledged.size === 0) this.pollNow();
   }
 
   pollNow() {
@@ -87,6 +104,7 @@ export class Live extends EventTarget {
     socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", () => {
       if (this.socket === socket) this.socket = null;
+      this.unacknowledged.clear();
       this.retry();
     });
   }
@@ -116,19 +134,25 @@ export class Live extends EventTarget {
       this.authenticated();
       return;
     }
+    if (frame.action === "subscribed" || (frame.action === "error" && payload.topic)) {
+      this.answered(payload.topic);
+      return;
+    }
     // publish carries data changes; typing and read are ephemeral signals on the same topics;
     // mention tells an agent a private note named it (on its own member topic).
     if (!["publish", "typing", "read", "mention"].includes(frame.action)) return;
     for (const handler of this.handlers.get(payload.topic) || []) handler(payload, frame.action);
   }
 
-  // Subscribing before the server has accepted the token would close the socket.
+  // Subscribing before the server has accepted the token would close the socket. With no
+  // topic to ask for, a recovering page catches up at once.
   authenticated() {
     const recovering = this.attempts > 0;
     this.attempts = 0;
     this.setState("live");
-    for (const topic of this.handlers.keys()) this.send("subscribe", { topic });
-    if (recovering) this.pollNow();
+    this.unacknowledged.clear();
+    for (const topic of this.handlers.keys()) this.ask(topic);
+    if (recovering && this.unacknowledged.size === 0) this.pollNow();
   }
 
   setState(state) {

@@ -25,7 +25,7 @@ const TAB_KEY = "frontdesk.dashboard.tab";
 
 export function conversationsView(container, ctx, initialRid) {
   ctx.setTitle("Conversations");
-  const unread = new UnreadTracker(ctx.pid);
+  const unread = new UnreadTracker(ctx.pid, () => renderList());
   const state = {
     tab: TABS.find((t) => t.key === localStorage.getItem(TAB_KEY)) || TABS[2],
     filter: FILTERS[0], text: "", tag: undefined, requests: [], rid: initialRid, thread: null, team: [], loads: 0,
@@ -107,10 +107,11 @@ export function conversationsView(container, ctx, initialRid) {
 
   async function reload() {
     const load = ++state.loads;
+    const asked = unread.listAsked();
     const body = await get(`/${ctx.pid}/requests`, { ...state.tab.query, ...baseQuery(), limit: 50 });
     if (load !== state.loads) return; // a newer search or tab answered the agent already
     state.requests = body.requests;
-    unread.fromList(body.requests);
+    unread.fromList(body.requests, asked);
     renderList();
     refreshCounts();
   }
