@@ -215,15 +215,22 @@ def test_choices_turned_off_are_kept_on_the_server(
     assert len(notes(page)) == 1 and page.evaluate("window.__tones") == 0
 
 
-def test_unread_counts_agree_across_two_browsers_of_one_agent(
-    new_page: Any, server: LiveServer, rest: Rest
-) -> None:
+def two_unread_messages(rest: Rest) -> tuple[Account, str, str, str]:
+    """An agent, its new project and a visitor's conversation there with two messages:
+    (agent, project id, visitor token, request id)."""
     owner = rest.agent()
     pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
     visitor = rest.visitor(pid)
     rid = f"support-group-{pid}-{uuid.uuid4().hex}"
     rest.say(pid, visitor, rid, "first")
     rest.say(pid, visitor, rid, "second")
+    return owner, pid, visitor, rid
+
+
+def test_unread_counts_agree_across_two_browsers_of_one_agent(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    owner, pid, visitor, rid = two_unread_messages(rest)
     first = open_dashboard(new_page, server, owner, pid)
     second = open_dashboard(new_page, server, owner, pid)
     item = f".conv-item[data-request-id='{rid}'] .unread-badge"
@@ -256,12 +263,7 @@ def test_a_read_before_a_subscription_takes_effect_still_reaches_the_other_brows
     """The second browser's subscribe to the agent's own topic is held on its way to the
     server while the first browser reads the conversation: that marker's event reaches no
     socket of the second, which must fetch the count again once the server acknowledges."""
-    owner = rest.agent()
-    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
-    visitor = rest.visitor(pid)
-    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
-    rest.say(pid, visitor, rid, "first")
-    rest.say(pid, visitor, rid, "second")
+    owner, pid, _, rid = two_unread_messages(rest)
     first = open_dashboard(new_page, server, owner, pid)
 
     held: list[tuple[Any, str | bytes]] = []
@@ -323,12 +325,7 @@ def test_a_list_read_before_the_marker_moved_does_not_bring_the_count_back(
     """Opening a conversation marks it read and reloads the list once its topics are
     subscribed. Here the marker's request is held, so the list is read before the marker
     moves: the page keeps the count it marked, then the one the marker's answer gives."""
-    owner = rest.agent()
-    pid = rest.call("POST", "/projects", owner.token, json={"name": "Acme"})["_id"]
-    visitor = rest.visitor(pid)
-    rid = f"support-group-{pid}-{uuid.uuid4().hex}"
-    rest.say(pid, visitor, rid, "first")
-    rest.say(pid, visitor, rid, "second")
+    owner, pid, _, rid = two_unread_messages(rest)
     page = open_dashboard(new_page, server, owner, pid)
     item = f".conv-item[data-request-id='{rid}'] .unread-badge"
     expect(page.locator(item)).to_have_text("2")
