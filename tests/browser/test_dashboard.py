@@ -282,7 +282,11 @@ def test_rotating_the_secret_keeps_authenticated_visitors_signed_in(
     expect(page.get_by_role("heading", name="Visitor authentication")).to_be_visible()
     expect(page.locator(".secret")).to_have_count(0)  # shown once only
 
-    page.get_by_label(re.compile("Authenticated customers only")).check()
+    # The box is checked at once; the policy holds once the page's PUT is answered.
+    with page.expect_response(lambda r: r.request.method == "PUT"
+                              and r.url.endswith(f"/projects/{demo.project_id}")) as saved:
+        page.get_by_label(re.compile("Authenticated customers only")).check()
+    assert saved.value.ok
     expect(page.get_by_label(re.compile("Authenticated customers only"))).to_be_checked()
     refused = api.post("/auth/signinAnonymously", json={"id_project": demo.project_id})
     assert refused.status_code == 403
