@@ -61,14 +61,11 @@ export class Live extends EventTarget {
     return () => this.pollers.delete(poller);
   }
 
+  // Whether the frame left: only a live socket (authenticated, open) sends.
   send(action, payload) {
-    if (!this.isLive()) return false;
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN || this.state !== "live") return false;
     this.socket.send(JSON.stringify({ action, payload }));
     return true;
-  }
-
-  isLive() {
-    return Boolean(this.socket) && this.socket.readyState === WebSocket.OPEN && this.state === "live";
   }
 
   ask(topic) {
@@ -104,7 +101,6 @@ export class Live extends EventTarget {
     socket.addEventListener("message", (event) => this.receive(event.data));
     socket.addEventListener("close", () => {
       if (this.socket === socket) this.socket = null;
-      this.unacknowledged.clear();
       this.retry();
     });
   }

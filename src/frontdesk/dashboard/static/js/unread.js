@@ -35,14 +35,14 @@ export class UnreadTracker {
 
   // The counts of the list on screen (the navigation badge adds them up).
   fromList(requests, asked) {
-    const before = new Map(this.counts);
-    this.counts.clear();
+    const counts = new Map();
     for (const request of requests) {
       const rid = request.request_id;
       const closed = request.status === RequestStatus.CLOSED;
-      const newer = (this.markedAt.get(rid) ?? 0) > asked && before.has(rid);
-      this.counts.set(rid, newer ? before.get(rid) : closed ? 0 : request.unread || 0);
+      const newer = (this.markedAt.get(rid) ?? 0) > asked && this.counts.has(rid);
+      counts.set(rid, newer ? this.counts.get(rid) : closed ? 0 : request.unread || 0);
     }
+    this.counts = counts;
   }
 
   markerChanged(marker) {
