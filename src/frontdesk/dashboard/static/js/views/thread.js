@@ -280,6 +280,9 @@ export function openThread(pane, panel, ctx, rid, { team, onBack, onTogglePanel,
     // Answers and live events cross on the way: one older than what is on screen (an
     // action's answer that arrives after the event of a later change) is not shown.
     if (state.request && request.updatedAt < state.request.updatedAt) return;
+    // The same request again (a catch-up after a subscription, a repeated event): redrawing
+    // would close what the agent has open in the header (the verification menu).
+    if (state.request && JSON.stringify(request) === JSON.stringify(state.request)) return;
     const notesChanged = notes.changed(state.request, request);
     state.request = request;
     renderHeader();
