@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -411,3 +412,56 @@ def test_a_mention_notifies_as_the_agent_chose(
     time.sleep(0.5)
     assert notes(page) == [] and page.evaluate("window.__tones") == 0
     screenshot(page, "mention-toast-notifications-off")
+
+
+def test_a_catch_up_that_brings_nothing_new_keeps_the_menu_the_agent_opened(
+    new_page: Any, server: LiveServer, rest: Rest
+) -> None:
+    """Once the server acknowledges an opened conversation's topics, the page fetches the
+    conversation again. Here that subscribe is held while the agent opens "Ask to verify";
+    the conversation then comes back unchanged, and the header is not drawn again, so the
+    menu stays open (it is the same element)."""
+    owner, pid, _, rid = two_unread_messages(rest)
+    topic = f"/{pid}/requests/{rid}"
+    held: list[tuple[Any, str | bytes]] = []
+
+    def route(ws: WebSocketRoute) -> None:
+        upstream = ws.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            frame = json.loads(message)
+            if frame["action"] == "subscribe" and frame["payload"].get("topic") == topic:
+                held.append((upstream, message))
+            else:
+                upstream.send(message)
+
+        ws.on_message(to_server)
+        upstream.on_message(ws.send)
+
+    page: Page = new_page(viewport={"width": 1280, "height": 800})
+    page.route_web_socket("**/ws", route)
+    sign_in(page, server, owner)
+    expect(page.locator(".connection[data-state='live']")).to_be_visible()
+    page.locator(f".conv-item[data-request-id='{rid}']").click()
+    header = page.locator(".thread-header")
+    header.get_by_text("Ask to verify").click()
+    menu = header.locator("details.ask-verify")
+    expect(menu).to_have_attribute("open", "")
+    menu.evaluate("element => { element.dataset.mark = 'opened by the agent'; }")
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the dashboard did not subscribe to the conversation"
+        page.wait_for_timeout(50)
+
+    def fetched_again(response: Any) -> bool:
+        return response.request.method == "GET" and urlsplit(response.url).path.endswith(topic)
+
+    with page.expect_response(fetched_again) as fetched:
+        for upstream, message in held:
+            upstream.send(message)
+    assert fetched.value.ok
+    page.wait_for_timeout(300)  # time for the answer to reach the view
+    kept = header.locator("details.ask-verify[data-mark='opened by the agent']")
+    expect(kept).to_have_count(1)
+    expect(kept).to_have_attribute("open", "")
+    screenshot(page, "thread-menu-kept-after-catch-up")
